@@ -1,0 +1,127 @@
+"""Plain data that crosses module boundaries: what a network hands us, in our own words.
+
+Adapters (``socialbot.platforms``) build these from wire payloads; the pure core
+(``intake``, ``location``, ``hashtags``, ``catalog``, ``text``, ``replies``) reads them.
+Nothing here knows about tweepy, SQL or the CLI.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class GeoPoint:
+    """A WGS84 position. Always (lat, lon) in our code; GeoJSON's (lon, lat) is converted at the edge."""
+
+    lat: float
+    lon: float
+
+    def __post_init__(self) -> None:
+        if not (-90.0 <= self.lat <= 90.0) or not (-180.0 <= self.lon <= 180.0):
+            raise ValueError(f"not a position on Earth: lat={self.lat}, lon={self.lon}")
+
+
+@dataclass(frozen=True, slots=True)
+class BBox:
+    """A bounding box in degrees, in GeoJSON's order: west, south, east, north."""
+
+    west: float
+    south: float
+    east: float
+    north: float
+
+
+class LocationSource(enum.StrEnum):
+    """How a case's location was obtained, best first."""
+
+    EXACT = "exact"  # the post's own geo.coordinates
+    PLACE = "place"  # centroid of a small tagged place
+    MAP_LINK = "map_link"  # a Google/Apple/OpenStreetMap link or geo: URI in the text
+    TEXT = "text"  # a plain "lat, lon" pair in the text
+    NONE = "none"
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    point: GeoPoint
+    source: LocationSource
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A place tagged on a post (X: includes.places[])."""
+
+    id: str
+    full_name: str
+    place_type: str  # "city", "neighborhood", "poi", "admin", "country"
+    bbox: BBox | None
+
+
+class MediaType(enum.StrEnum):
+    PHOTO = "photo"
+    VIDEO = "video"
+    ANIMATED_GIF = "animated_gif"
+
+
+@dataclass(frozen=True, slots=True)
+class Media:
+    key: str
+    type: MediaType
+    url: str | None  # photos only
+    preview_image_url: str | None  # videos and GIFs
+    alt_text: str | None = None
+
+    @property
+    def image_url(self) -> str | None:
+        """The picture staff should see: the photo itself, or a video's preview frame."""
+        return self.url if self.type is MediaType.PHOTO else self.preview_image_url
+
+
+class ReferenceType(enum.StrEnum):
+    RETWEETED = "retweeted"
+    QUOTED = "quoted"
+    REPLIED_TO = "replied_to"
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    type: ReferenceType
+    post_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """One inbound post that mentions the city account, as any network would describe it."""
+
+    platform: str  # "x"
+    post_id: str  # the network's id, kept as text (X ids exceed 2**53)
+    author_id: str
+    author_username: str | None
+    text: str
+    created_at: datetime  # timezone-aware, UTC
+    lang: str | None = None
+    conversation_id: str | None = None
+    in_reply_to_user_id: str | None = None
+    references: tuple[Reference, ...] = ()
+    # Hashtags as the network parsed them (without '#'); None when the payload had no entities,
+    # in which case the core extracts them from `text` itself.
+    hashtags: tuple[str, ...] | None = None
+    # Links as the resident typed them (X rewrites them to t.co in `text`).
+    expanded_urls: tuple[str, ...] = ()
+    coordinates: GeoPoint | None = None
+    place: Place | None = None
+    media: tuple[Media, ...] = ()
+    # The post's own JSON as received, for audit; never parsed again.
+    raw: str = field(default="{}", repr=False, compare=False)
+
+    @property
+    def is_retweet(self) -> bool:
+        return any(r.type is ReferenceType.RETWEETED for r in self.references)
+
+    @property
+    def sort_key(self) -> tuple[int, str]:
+        """Chronological order: numeric ids sort by value, others by text."""
+        return (int(self.post_id), "") if self.post_id.isdigit() else (0, self.post_id)

@@ -1,0 +1,71 @@
+"""The few exception types socialbot raises, each with a message an operator can act on.
+
+    SocialbotError
+     ├── ConfigError        a setting is missing or malformed (names the setting or file)
+     ├── CatalogError       hashtags.yaml is invalid (names file, line and problem)
+     ├── TemplateError      a reply template is missing, broken or renders too long
+     ├── DataError          a platform payload could not be understood (names the field)
+     └── PlatformError      the network said no
+          ├── RateLimited   wait until `reset_at` before the next call
+          ├── AuthFailed    credentials rejected: stop and alert, do not retry
+          ├── Unavailable   5xx, timeout, connection error: retry with backoff
+          └── Rejected      the request itself was refused (deleted post, duplicate text): do not retry
+
+The CLI turns any of these into one line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+
+class SocialbotError(Exception):
+    """Base of every error socialbot raises on purpose."""
+
+
+class ConfigError(SocialbotError):
+    """A setting is missing or malformed."""
+
+
+class CatalogError(SocialbotError):
+    """The hashtag catalog is invalid; the message reads `file:line: problem`."""
+
+    def __init__(self, path: Path | str, line: int | None, problem: str) -> None:
+        self.path = Path(path)
+        self.line = line
+        self.problem = problem
+        where = f"{self.path}:{line}" if line is not None else str(self.path)
+        super().__init__(f"{where}: {problem}")
+
+
+class TemplateError(SocialbotError):
+    """A reply or broadcast template is missing, broken, or renders longer than a post allows."""
+
+
+class DataError(SocialbotError):
+    """A platform payload is malformed; the message names the field."""
+
+
+class PlatformError(SocialbotError):
+    """A call to a social network failed."""
+
+
+class RateLimited(PlatformError):
+    """The network asked us to wait; no request to that endpoint before `reset_at`."""
+
+    def __init__(self, message: str, reset_at: datetime | None) -> None:
+        super().__init__(message)
+        self.reset_at = reset_at
+
+
+class AuthFailed(PlatformError):
+    """Credentials were rejected (401) or lack a permission: retrying will not help."""
+
+
+class Unavailable(PlatformError):
+    """A transient failure (5xx, timeout, connection error): retry with backoff."""
+
+
+class Rejected(PlatformError):
+    """The network refused this particular request (e.g. the post replied to was deleted)."""
