@@ -1,0 +1,214 @@
+"""One Settings object, read once at start from SOCIALBOT_* variables and an optional TOML file.
+
+Precedence, highest first: environment, TOML file (``--config PATH`` or ``SOCIALBOT_CONFIG``),
+defaults. Every setting is declared once below with its help text; the README's settings table
+is checked against this declaration by the tests, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from socialbot.errors import ConfigError
+
+ENV_PREFIX = "SOCIALBOT_"
+# Shipped defaults live at the top of the source tree (see README: "Install").
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SHIPPED_HASHTAGS = PROJECT_ROOT / "hashtags.yaml"
+SHIPPED_TEMPLATES = PROJECT_ROOT / "templates"
+
+
+def default_database_url() -> str:
+    """SQLite under systemd's StateDirectory when run as a service, else the user's data dir."""
+    state = os.environ.get("STATE_DIRECTORY")
+    # systemd passes several directories colon-separated when the unit names several.
+    base = Path(state.split(":")[0]) if state else Path(platformdirs.user_data_dir("socialbot"))
+    return f"sqlite:///{base / 'socialbot.db'}"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        extra="forbid",
+        frozen=True,
+        validate_default=True,
+    )
+
+    database_url: str = Field(
+        default_factory=default_database_url,
+        description="SQLAlchemy URL. Default: SQLite file `socialbot.db` under `$STATE_DIRECTORY` "
+        "(systemd) or the XDG data dir (`~/.local/share/socialbot/`). PostgreSQL: "
+        "`postgresql+psycopg://user@host/db`.",
+    )
+    x_consumer_key: SecretStr | None = Field(
+        default=None, description="X app's API key (OAuth 1.0a, user context of the city account)."
+    )
+    x_consumer_secret: SecretStr | None = Field(default=None, description="X app's API key secret.")
+    x_access_token: SecretStr | None = Field(
+        default=None, description="Access token of the city account."
+    )
+    x_access_token_secret: SecretStr | None = Field(
+        default=None, description="Access token secret of the city account."
+    )
+    x_user_id: str | None = Field(
+        default=None,
+        description="Numeric user id of the city account. Unset: looked up once with "
+        "`GET /2/users/me` and stored in the database.",
+    )
+    hashtags: Path = Field(
+        default=SHIPPED_HASHTAGS,
+        description="The city's hashtag → category catalog. Default: the shipped `hashtags.yaml`.",
+    )
+    templates: Path = Field(
+        default=SHIPPED_TEMPLATES,
+        description="Directory of reply templates. A file here overrides the shipped one of the "
+        "same name; messages it lacks fall back to the shipped `templates/`.",
+    )
+    poll_seconds: int = Field(
+        default=60, ge=5, description="How often `socialbot run` polls for new mentions."
+    )
+    send_seconds: int = Field(
+        default=10, ge=1, description="How often `socialbot run` posts queued replies."
+    )
+    city_bounds: str | None = Field(
+        default=None,
+        description="`west,south,east,north` in degrees, or a GeoJSON (Multi)Polygon file. "
+        "Reports located outside get a polite reply and no case. Unset: no bounds check.",
+    )
+    max_place_diagonal_m: float = Field(
+        default=1000.0,
+        gt=0,
+        description="A tagged place is used as the location only when its bounding box's "
+        "diagonal is at most this many metres (a whole-city place is no location for a pothole).",
+    )
+    case_url: str | None = Field(
+        default=None,
+        description="Optional link added to the filed reply, with `{case}` replaced by the case "
+        "number, e.g. `https://311.example.gov/cases/{case}`. Unset: replies carry no URL "
+        "(X charges a post with a URL about 13 times a plain one).",
+    )
+    log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR.")
+
+    @field_validator("case_url")
+    @classmethod
+    def _case_url_has_placeholder(cls, value: str | None) -> str | None:
+        if value is not None and "{case}" not in value:
+            raise ValueError("must contain {case}, where the case number goes")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR")
+        return level
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    @property
+    def has_x_credentials(self) -> bool:
+        return all(
+            s is not None
+            for s in (
+                self.x_consumer_key,
+                self.x_consumer_secret,
+                self.x_access_token,
+                self.x_access_token_secret,
+            )
+        )
+
+
+def env_name(field: str) -> str:
+    return ENV_PREFIX + field.upper()
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Read and validate every setting once; any problem is one ConfigError naming the setting."""
+    if config_file is None and os.environ.get(ENV_PREFIX + "CONFIG"):
+        config_file = Path(os.environ[ENV_PREFIX + "CONFIG"])
+    _check_env_names()
+    settings_cls: type[Settings] = Settings
+    if config_file is not None:
+        _check_toml(config_file)
+
+        class _WithFile(Settings):
+            model_config = SettingsConfigDict(toml_file=config_file)
+
+        settings_cls = _WithFile
+    try:
+        return settings_cls(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, config_file)) from None
+
+
+# Variables with our prefix that are not settings: the config file's path and test knobs.
+_NOT_SETTINGS = {"CONFIG"}
+_NOT_SETTINGS_PREFIXES = ("TEST_",)
+
+
+def _check_env_names() -> None:
+    """A misspelt variable would otherwise be ignored silently and its default used."""
+    known = {env_name(name) for name in Settings.model_fields}
+    for name in sorted(os.environ):
+        if not name.startswith(ENV_PREFIX) or name in known:
+            continue
+        rest = name.removeprefix(ENV_PREFIX)
+        if rest in _NOT_SETTINGS or rest.startswith(_NOT_SETTINGS_PREFIXES):
+            continue
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f"; did you mean {close[0]}?" if close else "; see README 'Settings' for the list"
+        raise ConfigError(f"{name}: unknown setting{hint}")
+
+
+def _check_toml(path: Path) -> None:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config file ({exc.strerror})") from None
+    try:
+        tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+
+
+def _describe(exc: ValidationError, config_file: Path | None) -> str:
+    """The first problem, as one line naming the variable (and the file when one was read)."""
+    error = exc.errors()[0]
+    field = str(error["loc"][0]) if error["loc"] else "?"
+    where = f"{env_name(field)} (or `{field}` in {config_file})" if config_file else env_name(field)
+    if error["type"] == "extra_forbidden":
+        origin = f"{config_file}" if config_file else "the settings"
+        return f"{origin}: unknown setting `{field}`; see README 'Settings' for the list"
+    value = error.get("input")
+    shown = "" if _is_secret(field) or value is None else f" (got {value!r})"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    more = f"; and {len(exc.errors()) - 1} more problem(s)" if len(exc.errors()) > 1 else ""
+    return f"{where}: {message}{shown}{more}"
+
+
+def _is_secret(field: str) -> bool:
+    annotation = Settings.model_fields[field].annotation if field in Settings.model_fields else None
+    return annotation is not None and "SecretStr" in str(annotation)

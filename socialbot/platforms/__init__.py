@@ -1,0 +1,1 @@
+"""One module per social network, each behind the `Platform` protocol of `base`."""

@@ -1,0 +1,70 @@
+"""The narrow interface every network adapter offers, and the page of mentions it returns.
+
+The core and the jobs only ever see this protocol and the dataclasses of `socialbot.domain`;
+an adapter translates its SDK's errors into `socialbot.errors.PlatformError` subclasses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from socialbot.domain import Mention
+
+
+@dataclass(frozen=True, slots=True)
+class Malformed:
+    """An item of a page we could not understand: recorded and skipped, the page goes on."""
+
+    post_id: str | None
+    problem: str
+    raw: str
+
+
+@dataclass(frozen=True, slots=True)
+class MentionPage:
+    mentions: tuple[Mention, ...]
+    malformed: tuple[Malformed, ...] = ()
+    next_token: str | None = None
+
+    @property
+    def newest_id(self) -> str | None:
+        """The highest post id on the page, malformed items included (they are recorded too)."""
+        ids = [m.post_id for m in self.mentions] + [
+            b.post_id for b in self.malformed if b.post_id is not None
+        ]
+        numeric = [i for i in ids if i.isdigit()]
+        return max(numeric, key=int) if numeric else None
+
+
+@dataclass(frozen=True, slots=True)
+class PostedReply:
+    post_id: str
+    in_reply_to: str
+    created_at: datetime | None = field(default=None, compare=False)
+
+
+class Platform(Protocol):
+    """What socialbot needs from a network, and nothing more."""
+
+    @property
+    def name(self) -> str:
+        """Short platform name stored with every row, e.g. "x"."""
+        ...
+
+    def own_user_id(self) -> str:
+        """The numeric id of the account we act as (one authenticated call)."""
+        ...
+
+    def fetch_mentions(self, user_id: str, since_id: str | None) -> list[MentionPage]:
+        """Every page of mentions newer than `since_id`, as served: newest page first."""
+        ...
+
+    def post(self, text: str, in_reply_to: str | None) -> str:
+        """Publish `text`, threaded under `in_reply_to` when given; returns the new post's id."""
+        ...
+
+    def recent_replies(self, user_id: str, since: datetime) -> list[PostedReply]:
+        """Our own replies since `since`: how a crash between posting and recording is healed."""
+        ...

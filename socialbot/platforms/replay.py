@@ -1,0 +1,87 @@
+"""A platform that serves X API v2 pages from memory and records what it would have posted.
+
+It is first-class, not a test double: `socialbot demo` runs the real pipeline over it, and tests use
+it wherever the network itself is not the subject. It parses pages with the same `x_wire` code as
+the real X adapter, so the demo exercises the real parsing too.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from socialbot.errors import DataError
+from socialbot.platforms import x_wire
+from socialbot.platforms.base import MentionPage, PostedReply
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedPost:
+    post_id: str
+    text: str
+    in_reply_to: str | None
+    at: datetime
+
+
+class ReplayPlatform:
+    """Inbound: pages queued with `deliver`. Outbound: `posted`, in order."""
+
+    name = x_wire.PLATFORM
+
+    def __init__(self, user_id: str, pages: Iterable[Mapping[str, Any]] = ()) -> None:
+        self.user_id = user_id
+        self._pages: list[Mapping[str, Any]] = list(pages)
+        self.posted: list[RecordedPost] = []
+        self._ids = itertools.count(9_000_000_000_000_000_000)
+
+    @classmethod
+    def from_file(cls, path: Path, user_id: str) -> ReplayPlatform:
+        """Pages from a JSON file holding a list of mentions-timeline responses."""
+        try:
+            pages = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
+        if not isinstance(pages, list):
+            raise DataError(f"{path}: expected a JSON list of X API v2 mention pages")
+        return cls(user_id, pages)
+
+    def deliver(self, page: Mapping[str, Any]) -> None:
+        self._pages.append(page)
+
+    def own_user_id(self) -> str:
+        return self.user_id
+
+    def fetch_mentions(self, user_id: str, since_id: str | None) -> list[MentionPage]:
+        """Like X: only posts newer than `since_id`, newest page first."""
+        pages: list[MentionPage] = []
+        for payload in self._pages:
+            page = x_wire.parse_mentions_page(payload)
+            newer = tuple(
+                m for m in page.mentions if since_id is None or int(m.post_id) > int(since_id)
+            )
+            broken = tuple(
+                b
+                for b in page.malformed
+                if since_id is None or b.post_id is None or int(b.post_id) > int(since_id)
+            )
+            if newer or broken:
+                pages.append(MentionPage(mentions=newer, malformed=broken))
+        pages.sort(key=lambda p: int(p.newest_id or 0), reverse=True)
+        return pages
+
+    def post(self, text: str, in_reply_to: str | None) -> str:
+        post_id = str(next(self._ids))
+        self.posted.append(RecordedPost(post_id, text, in_reply_to, datetime.now(UTC)))
+        return post_id
+
+    def recent_replies(self, user_id: str, since: datetime) -> list[PostedReply]:
+        return [
+            PostedReply(post_id=p.post_id, in_reply_to=p.in_reply_to, created_at=p.at)
+            for p in self.posted
+            if p.in_reply_to is not None and p.at >= since
+        ]

@@ -1,0 +1,124 @@
+"""The tables. Nothing is ever deleted: mentions, cases, events and outbox rows are the audit trail.
+
+accounts ─┐ cursor (since_id) and looked-up user id per platform account
+mentions ─┼─▶ cases ◀── case_events
+          └─▶ outbox (one row per reply; `dedupe_key` makes "at most one reply per post" a
+                      database guarantee, not just a code path)
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from socialbot.domain import CaseStatus, MentionOutcome
+from socialbot.store.types import UTCDateTime, str_enum
+
+
+class OutboxState(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"  # claimed; may or may not have reached the network (see outbox.recover)
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class Account(SQLModel, table=True):
+    __tablename__ = "accounts"
+    __table_args__ = (UniqueConstraint("platform", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=32)
+    name: str = Field(max_length=64)
+    user_id: str | None = Field(default=None, max_length=64)
+    username: str | None = Field(default=None, max_length=64)
+    since_id: str | None = Field(default=None, max_length=64)
+    polled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Case(SQLModel, table=True):
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_status", "status"),
+        Index("ix_cases_category", "category"),
+        Index("ix_cases_created_at", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    category: str = Field(max_length=64)
+    department: str = Field(max_length=128)
+    priority: str = Field(max_length=16)
+    status: CaseStatus = Field(sa_type=str_enum(CaseStatus))
+    lat: float | None = None
+    lon: float | None = None
+    location_source: str = Field(max_length=16)
+    place_name: str | None = Field(default=None, max_length=256)
+    photo_urls: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    lang: str = Field(max_length=8)
+    platform: str = Field(max_length=32)
+    mention_post_id: str = Field(max_length=64)  # the post that opened it; replies thread here
+    author_id: str = Field(max_length=64)
+    author_username: str | None = Field(default=None, max_length=64)
+    description: str = Field(default="", sa_type=Text)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class CaseEvent(SQLModel, table=True):
+    __tablename__ = "case_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    at: datetime = Field(sa_type=UTCDateTime)
+    actor: str = Field(max_length=128)
+    from_status: str | None = Field(default=None, max_length=32)
+    to_status: str = Field(max_length=32)
+    note: str = Field(default="", sa_type=Text)
+
+
+class MentionRecord(SQLModel, table=True):
+    __tablename__ = "mentions"
+    __table_args__ = (UniqueConstraint("platform", "post_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=32)
+    account: str = Field(max_length=64)
+    post_id: str = Field(max_length=64)
+    author_id: str = Field(max_length=64)
+    author_username: str | None = Field(default=None, max_length=64)
+    text: str = Field(sa_type=Text)
+    lang: str | None = Field(default=None, max_length=8)
+    conversation_id: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    received_at: datetime = Field(sa_type=UTCDateTime)
+    outcome: MentionOutcome = Field(sa_type=str_enum(MentionOutcome))
+    detail: str = Field(default="", sa_type=Text)  # why: the hashtag matched, the reason ignored
+    case_id: int | None = Field(default=None, foreign_key="cases.id", index=True)
+    raw: str = Field(sa_type=Text)
+
+
+class OutboxMessage(SQLModel, table=True):
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_state_due", "state", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=32)
+    account: str = Field(max_length=64)
+    # e.g. "reply:x:1234567890": the unique index is what makes a second reply impossible.
+    dedupe_key: str = Field(max_length=128, unique=True)
+    in_reply_to_post_id: str | None = Field(default=None, max_length=64)
+    mention_id: int | None = Field(default=None, foreign_key="mentions.id", index=True)
+    case_id: int | None = Field(default=None, foreign_key="cases.id", index=True)
+    template: str = Field(max_length=64)
+    lang: str = Field(max_length=8)
+    text: str = Field(sa_type=Text)
+    state: OutboxState = Field(default=OutboxState.PENDING, sa_type=str_enum(OutboxState, 16))
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_type=UTCDateTime)
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = Field(default=None, sa_type=Text)
+    posted_id: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

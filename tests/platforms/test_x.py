@@ -1,0 +1,212 @@
+"""The X adapter against the X API v2 wire format, mocked at the HTTP level with `responses`."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+import requests
+import responses
+
+from socialbot.errors import AuthFailed, RateLimited, Rejected, Unavailable
+from socialbot.platforms.x import XCredentials, XPlatform
+from tests import xapi
+
+SECRETS = XCredentials("ck-SECRET-1", "cs-SECRET-2", "at-SECRET-3", "ats-SECRET-4")
+
+
+@pytest.fixture
+def x() -> XPlatform:
+    return XPlatform(SECRETS)
+
+
+def query(call: responses.Call) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlparse(call.request.url).query).items()}
+
+
+@responses.activate
+def test_fetch_mentions_asks_for_everything_intake_needs(x: XPlatform) -> None:
+    responses.get(xapi.MENTIONS_URL, json=xapi.page([xapi.tweet(1, "@DemoCity311 #pothole")]))
+
+    pages = x.fetch_mentions(xapi.CITY_ID, since_id="1859000000000000000")
+
+    assert [m.post_id for m in pages[0].mentions] == [xapi.post_id(1)]
+    sent = query(responses.calls[0])
+    assert sent == {
+        "since_id": "1859000000000000000",
+        "max_results": "100",
+        "expansions": "author_id,attachments.media_keys,geo.place_id,referenced_tweets.id",
+        "media.fields": "url,preview_image_url,type,alt_text",
+        "place.fields": "full_name,geo,place_type",
+        "tweet.fields": "created_at,geo,entities,conversation_id,in_reply_to_user_id,lang,referenced_tweets",
+        "user.fields": "username",
+    }
+    # OAuth 1.0a user context, signed: the city account's own mentions.
+    assert responses.calls[0].request.headers["Authorization"].startswith("OAuth ")
+
+
+@responses.activate
+def test_first_poll_sends_no_since_id(x: XPlatform) -> None:
+    responses.get(xapi.MENTIONS_URL, json=xapi.page([]))
+    assert x.fetch_mentions(xapi.CITY_ID, since_id=None)[0].mentions == ()
+    assert "since_id" not in query(responses.calls[0])
+
+
+@responses.activate
+def test_follows_pagination_tokens_to_the_last_page(x: XPlatform) -> None:
+    responses.get(
+        xapi.MENTIONS_URL, json=xapi.page([xapi.tweet(3, "@DemoCity311 c")], next_token="t1")
+    )
+    responses.get(
+        xapi.MENTIONS_URL, json=xapi.page([xapi.tweet(2, "@DemoCity311 b")], next_token="t2")
+    )
+    responses.get(xapi.MENTIONS_URL, json=xapi.page([xapi.tweet(1, "@DemoCity311 a")]))
+
+    pages = x.fetch_mentions(xapi.CITY_ID, since_id=None)
+
+    assert [p.mentions[0].post_id for p in pages] == [
+        xapi.post_id(3),
+        xapi.post_id(2),
+        xapi.post_id(1),
+    ]
+    assert [query(c).get("pagination_token") for c in responses.calls] == [None, "t1", "t2"]
+
+
+@responses.activate
+def test_post_replies_in_the_thread(x: XPlatform) -> None:
+    responses.post(xapi.TWEETS_URL, json=xapi.posted("1859999", "Thanks!"), status=201)
+
+    assert x.post("Thanks!", in_reply_to=xapi.post_id(1)) == "1859999"
+
+    body = json.loads(responses.calls[0].request.body)
+    assert body == {"text": "Thanks!", "reply": {"in_reply_to_tweet_id": xapi.post_id(1)}}
+
+
+@responses.activate
+def test_own_user_id_from_users_me(x: XPlatform) -> None:
+    responses.get(xapi.ME_URL, json=xapi.me())
+    assert x.own_user_id() == xapi.CITY_ID
+
+
+@responses.activate
+def test_recent_replies_lists_what_we_replied_to(x: XPlatform) -> None:
+    responses.get(
+        xapi.OWN_TWEETS_URL,
+        json={
+            "data": [
+                {
+                    "id": "77",
+                    "text": "Thanks! case #1",
+                    "created_at": "2026-11-23T12:00:05.000Z",
+                    "referenced_tweets": [{"type": "replied_to", "id": xapi.post_id(1)}],
+                },
+                {
+                    "id": "78",
+                    "text": "Snow emergency tonight",
+                    "created_at": "2026-11-23T12:01:00.000Z",
+                },
+            ],
+            "meta": {"result_count": 2},
+        },
+    )
+
+    replies = x.recent_replies(xapi.CITY_ID, since=datetime(2026, 11, 23, 11, 55, tzinfo=UTC))
+
+    assert [(r.post_id, r.in_reply_to) for r in replies] == [("77", xapi.post_id(1))]
+    assert query(responses.calls[0])["start_time"] == "2026-11-23T11:55:00Z"
+
+
+@responses.activate
+def test_429_is_rate_limited_until_the_reset_header(x: XPlatform) -> None:
+    responses.get(
+        xapi.MENTIONS_URL,
+        status=429,
+        json={"title": "Too Many Requests", "detail": "Too Many Requests", "status": 429},
+        headers={
+            "x-rate-limit-limit": "180",
+            "x-rate-limit-remaining": "0",
+            "x-rate-limit-reset": "1795435200",
+        },
+    )
+    with pytest.raises(RateLimited) as err:
+        x.fetch_mentions(xapi.CITY_ID, since_id=None)
+    assert err.value.reset_at == datetime.fromtimestamp(1795435200, UTC)
+    assert len(responses.calls) == 1  # never sleeps and retries inside a job
+
+
+@responses.activate
+def test_401_is_auth_failed_and_names_what_to_check(x: XPlatform) -> None:
+    responses.get(
+        xapi.MENTIONS_URL,
+        status=401,
+        json={"title": "Unauthorized", "detail": "Unauthorized", "status": 401},
+    )
+    with pytest.raises(AuthFailed, match="SOCIALBOT_X_"):
+        x.fetch_mentions(xapi.CITY_ID, since_id=None)
+
+
+@responses.activate
+def test_403_on_a_read_is_auth_but_on_a_post_is_a_rejected_post(x: XPlatform) -> None:
+    forbidden = {
+        "detail": "You attempted to reply to a Tweet that is deleted or not visible to you.",
+        "status": 403,
+        "title": "Forbidden",
+        "type": "about:blank",
+    }
+    responses.get(xapi.MENTIONS_URL, status=403, json=forbidden)
+    responses.post(xapi.TWEETS_URL, status=403, json=forbidden)
+    with pytest.raises(AuthFailed):
+        x.fetch_mentions(xapi.CITY_ID, since_id=None)
+    with pytest.raises(Rejected, match="deleted or not visible"):
+        x.post("Thanks!", in_reply_to="1")
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+@responses.activate
+def test_server_errors_are_unavailable(x: XPlatform, status: int) -> None:
+    responses.post(xapi.TWEETS_URL, status=status, body="upstream connect error")
+    with pytest.raises(Unavailable):
+        x.post("Thanks!", in_reply_to="1")
+
+
+@responses.activate
+def test_connection_errors_and_timeouts_are_unavailable(x: XPlatform) -> None:
+    responses.post(xapi.TWEETS_URL, body=requests.ConnectTimeout("timed out"))
+    responses.get(xapi.MENTIONS_URL, body=requests.ConnectionError("reset by peer"))
+    with pytest.raises(Unavailable):
+        x.post("Thanks!", in_reply_to="1")
+    with pytest.raises(Unavailable):
+        x.fetch_mentions(xapi.CITY_ID, since_id=None)
+
+
+@responses.activate
+def test_every_request_has_a_timeout(x: XPlatform) -> None:
+    seen: list[object] = []
+    original = requests.adapters.HTTPAdapter.send
+
+    def spy(
+        self: requests.adapters.HTTPAdapter, request: requests.PreparedRequest, **kwargs: object
+    ) -> object:
+        seen.append(kwargs.get("timeout"))
+        return original(self, request, **kwargs)
+
+    responses.get(xapi.ME_URL, json=xapi.me())
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(requests.adapters.HTTPAdapter, "send", spy)
+        x.own_user_id()
+    assert seen == [(5.0, 30.0)]
+
+
+@responses.activate
+def test_secrets_never_appear_in_errors_or_reprs(x: XPlatform) -> None:
+    responses.get(
+        xapi.MENTIONS_URL,
+        status=401,
+        json={"title": "Unauthorized", "status": 401, "detail": "Unauthorized"},
+    )
+    with pytest.raises(AuthFailed) as err:
+        x.fetch_mentions(xapi.CITY_ID, since_id=None)
+    shown = str(err.value) + repr(err.value) + repr(SECRETS)
+    assert "SECRET" not in shown
