@@ -80,6 +80,24 @@ class Media:
         return self.url if self.type is MediaType.PHOTO else self.preview_image_url
 
 
+class MentionOutcome(enum.StrEnum):
+    CASE_OPENED = "case_opened"  # a new case, located
+    NEEDS_LOCATION = "needs_location"  # a new case, waiting for a location
+    UNCLASSIFIED = "unclassified"  # no known hashtag: help reply, no case
+    OUTSIDE_CITY = "outside_city"  # located outside the city bounds: polite reply, no case
+    IGNORED = "ignored"  # our own post, a retweet: nothing at all
+    MALFORMED = "malformed"  # the payload could not be understood: recorded, skipped
+
+
+class CaseStatus(enum.StrEnum):
+    NEW = "new"
+    NEEDS_LOCATION = "needs_location"
+    ACKNOWLEDGED = "acknowledged"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
 class ReferenceType(enum.StrEnum):
     RETWEETED = "retweeted"
     QUOTED = "quoted"
