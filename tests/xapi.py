@@ -124,7 +124,7 @@ def page(
 ) -> dict[str, Any]:
     """A mentions-timeline page; tweets are served newest first, as X does."""
     ordered = sorted(tweets, key=lambda t: int(t["id"]), reverse=True)
-    authors = {t["author_id"] for t in ordered}
+    authors = {t["author_id"] for t in ordered if "author_id" in t}
     includes: dict[str, Any] = {
         "users": users if users is not None else [user(a, f"resident{a}") for a in sorted(authors)]
     }

@@ -1,0 +1,223 @@
+"""The send job: post queued replies, at most once each.
+
+A row is claimed (state `sending`, committed) before the network call and marked `sent` after it.
+A crash between the two leaves it `sending`; such a row is never simply re-sent: `recover` first
+looks for our own reply to the same post on the network, and re-queues the row only if there is
+none. The error type decides the retry (see `RetryPolicy`).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, update
+from sqlmodel import col, select
+
+from socialbot.errors import AuthFailed, PlatformError, RateLimited, Rejected, Unavailable
+from socialbot.platforms.base import Platform
+from socialbot.store.db import transaction
+from socialbot.store.models import OutboxMessage, OutboxState
+
+log = logging.getLogger(__name__)
+# After a 401/403 the credentials need a human; look again now and then, not in a tight loop.
+AUTH_RETRY = timedelta(minutes=5)
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How long to wait after a transient failure: ×factor per attempt, with jitter, to a cap."""
+
+    first_delay: timedelta = timedelta(seconds=30)
+    factor: float = 1.5
+    max_delay: timedelta = timedelta(hours=1)
+    jitter: float = 0.2  # ± share of the delay, so a fleet of retries does not stampede
+    max_attempts: int = 12
+    # A `sending` row younger than this may still be in flight in another process.
+    recover_after: timedelta = timedelta(minutes=2)
+
+    def delay(self, attempts: int, rng: random.Random | None = None) -> timedelta:
+        base = self.first_delay.total_seconds() * self.factor ** max(attempts - 1, 0)
+        capped = min(base, self.max_delay.total_seconds())
+        spread = (rng or random).uniform(-self.jitter, self.jitter)
+        return timedelta(seconds=capped * (1 + spread))
+
+
+@dataclass(slots=True)
+class SendReport:
+    sent: int = 0
+    failed: int = 0
+    retrying: int = 0
+    recovered: int = 0
+    requeued: int = 0
+    stopped_by: str | None = None  # why the batch ended early: rate limit, auth
+
+
+@dataclass(frozen=True, slots=True)
+class Outbox:
+    engine: Engine
+    platform: Platform
+    user_id: Callable[[], str]  # our own account id, needed only to recover interrupted sends
+    policy: RetryPolicy = RetryPolicy()
+    batch: int = 50
+
+
+def send_once(outbox: Outbox, now: Clock, *, dry_run: bool = False) -> SendReport:
+    """Post every due reply (up to `batch`). With `dry_run`, list them and change nothing."""
+    report = SendReport()
+    if not dry_run:
+        recover(outbox, now, report)
+    with transaction(outbox.engine) as session:
+        due = session.exec(
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.state == OutboxState.PENDING, OutboxMessage.next_attempt_at <= now()
+            )
+            .order_by(col(OutboxMessage.id))
+            .limit(outbox.batch)
+        ).all()
+    if dry_run:
+        for row in due:
+            log.info(
+                "event=would_post outbox_id=%s in_reply_to=%s", row.id, row.in_reply_to_post_id
+            )
+        return report
+    for row in due:
+        if not _claim(outbox, row.id, now()):
+            continue  # another sender took it
+        try:
+            posted_id = outbox.platform.post(row.text, row.in_reply_to_post_id)
+        except PlatformError as exc:
+            stop = _failed(outbox, row.id, exc, now(), report)
+            if stop:
+                report.stopped_by = type(exc).__name__
+                break
+            continue
+        _mark_sent(outbox, row.id, posted_id, now())
+        report.sent += 1
+        log.info(
+            "event=sent outbox_id=%s posted_id=%s in_reply_to=%s",
+            row.id,
+            posted_id,
+            row.in_reply_to_post_id,
+        )
+    return report
+
+
+def recover(outbox: Outbox, now: Clock, report: SendReport) -> None:
+    """Settle rows left `sending` by a crash: sent if our reply is on the network, else re-queued."""
+    cutoff = now() - outbox.policy.recover_after
+    with transaction(outbox.engine) as session:
+        stuck = session.exec(
+            select(OutboxMessage).where(
+                OutboxMessage.state == OutboxState.SENDING, col(OutboxMessage.claimed_at) <= cutoff
+            )
+        ).all()
+    if not stuck:
+        return
+    since = min(r.claimed_at for r in stuck if r.claimed_at is not None) - timedelta(minutes=5)
+    try:
+        found = {
+            r.in_reply_to: r.post_id
+            for r in outbox.platform.recent_replies(outbox.user_id(), since)
+        }
+    except PlatformError as exc:
+        log.warning("event=recover_deferred rows=%d error=%r", len(stuck), str(exc))
+        return
+    with transaction(outbox.engine) as session:
+        for stale in stuck:
+            row = session.get(OutboxMessage, stale.id)
+            if row is None or row.state is not OutboxState.SENDING:
+                continue
+            posted = found.get(row.in_reply_to_post_id) if row.in_reply_to_post_id else None
+            if posted is not None:
+                row.state, row.posted_id, row.sent_at = OutboxState.SENT, posted, now()
+                report.recovered += 1
+                log.info("event=recovered_sent outbox_id=%s posted_id=%s", row.id, posted)
+            elif row.in_reply_to_post_id is None:
+                # Nothing to look it up by: a duplicate would be worse than a missing post.
+                row.state = OutboxState.FAILED
+                row.last_error = "interrupted while posting and cannot be verified; not re-sent"
+                report.failed += 1
+            else:
+                row.state, row.next_attempt_at = OutboxState.PENDING, now()
+                report.requeued += 1
+                log.info("event=recovered_requeued outbox_id=%s", row.id)
+
+
+def _claim(outbox: Outbox, row_id: int | None, at: datetime) -> bool:
+    with transaction(outbox.engine) as session:
+        row = session.get(OutboxMessage, row_id, with_for_update=True)
+        if row is None or row.state is not OutboxState.PENDING:
+            return False
+        row.state, row.claimed_at, row.attempts = OutboxState.SENDING, at, row.attempts + 1
+        return True
+
+
+def _mark_sent(outbox: Outbox, row_id: int | None, posted_id: str, at: datetime) -> None:
+    with transaction(outbox.engine) as session:
+        row = session.get(OutboxMessage, row_id)
+        assert row is not None
+        row.state, row.posted_id, row.sent_at, row.last_error = (
+            OutboxState.SENT,
+            posted_id,
+            at,
+            None,
+        )
+
+
+def _failed(
+    outbox: Outbox, row_id: int | None, exc: PlatformError, at: datetime, report: SendReport
+) -> bool:
+    """Record the failure; returns True when the rest of the batch should wait too."""
+    with transaction(outbox.engine) as session:
+        row = session.get(OutboxMessage, row_id)
+        assert row is not None
+        row.last_error = str(exc)[:1000]
+        if isinstance(exc, Rejected) or (
+            isinstance(exc, Unavailable) and row.attempts >= outbox.policy.max_attempts
+        ):
+            row.state = OutboxState.FAILED
+            report.failed += 1
+            log.error("event=send_failed outbox_id=%s error=%r", row.id, row.last_error)
+            return False
+        # The post did not happen (the network said so): back to the queue.
+        row.state = OutboxState.PENDING
+        report.retrying += 1
+        if isinstance(exc, RateLimited | AuthFailed):
+            row.attempts -= 1  # waiting our turn, or for new credentials, is not a failed attempt
+            if isinstance(exc, RateLimited):
+                until = (
+                    exc.reset_at
+                    if exc.reset_at and exc.reset_at > at
+                    else at + timedelta(minutes=1)
+                )
+                log.warning("event=rate_limited outbox_id=%s until=%s", row.id, until.isoformat())
+            else:
+                until = at + AUTH_RETRY
+                log.error("event=auth_failed outbox_id=%s error=%r", row.id, row.last_error)
+            # The limit is the endpoint's, not this row's: the whole queue waits, in the database,
+            # so a restart does not knock on the closed door either.
+            session.execute(
+                update(OutboxMessage)
+                .where(
+                    col(OutboxMessage.state) == OutboxState.PENDING,
+                    col(OutboxMessage.next_attempt_at) < until,
+                )
+                .values(next_attempt_at=until)
+            )
+            row.next_attempt_at = until
+            return True
+        # X is having a bad moment: back off this row and leave the rest of the batch for later.
+        row.next_attempt_at = at + outbox.policy.delay(row.attempts)
+        log.warning(
+            "event=send_retry outbox_id=%s attempts=%d next=%s",
+            row.id,
+            row.attempts,
+            row.next_attempt_at.isoformat(),
+        )
+        return True

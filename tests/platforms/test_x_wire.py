@@ -1,0 +1,130 @@
+"""Parsing X API v2 JSON into mentions: the one place the wire format is read."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from socialbot.domain import BBox, GeoPoint, MediaType, ReferenceType
+from socialbot.platforms.x_wire import parse_mentions_page
+from tests import xapi
+
+
+def test_a_photo_report_with_exact_geo() -> None:
+    payload = xapi.page(
+        [
+            xapi.tweet(
+                1,
+                "@DemoCity311 #pothole on Main St",
+                coordinates=(42.34937, -71.07787),
+                media_keys=["3_1"],
+            )
+        ],
+        media=[xapi.photo("3_1")],
+        users=[xapi.user("2001", "maria")],
+    )
+
+    (mention,) = parse_mentions_page(payload).mentions
+
+    assert mention.post_id == xapi.post_id(1)
+    assert mention.author_username == "maria"
+    assert mention.hashtags == ("pothole",)
+    assert mention.coordinates == GeoPoint(
+        lat=42.34937, lon=-71.07787
+    )  # GeoJSON [lon, lat] turned round
+    assert mention.media[0].type is MediaType.PHOTO
+    assert mention.media[0].image_url == "https://pbs.twimg.com/media/3_1.jpg"
+    assert mention.created_at == datetime(2026, 11, 23, 7, 1, tzinfo=UTC)
+
+
+def test_a_video_gives_its_preview_image() -> None:
+    payload = xapi.page(
+        [xapi.tweet(1, "@DemoCity311 #illegaldumping", media_keys=["7_1"])],
+        media=[xapi.video("7_1")],
+    )
+    (mention,) = parse_mentions_page(payload).mentions
+    assert mention.media[0].image_url == "https://pbs.twimg.com/ext_tw_video_thumb/7_1/pu/img/p.jpg"
+
+
+def test_place_bbox_and_expanded_links() -> None:
+    link = "https://www.google.com/maps/@42.3,-71.1,17z"
+    payload = xapi.page(
+        [
+            xapi.tweet(
+                1,
+                "@DemoCity311 #graffiti https://t.co/abc",
+                place_id="p1",
+                urls=[("https://t.co/abc", link)],
+            )
+        ],
+        places=[xapi.place("p1", "Boston Public Garden", (-71.0711, 42.3536, -71.0690, 42.3553))],
+    )
+    (mention,) = parse_mentions_page(payload).mentions
+    assert mention.place is not None
+    assert mention.place.bbox == BBox(west=-71.0711, south=42.3536, east=-71.0690, north=42.3553)
+    assert mention.expanded_urls == (link,)
+
+
+def test_without_entities_the_core_extracts_hashtags_itself() -> None:
+    payload = xapi.page([xapi.tweet(1, "@DemoCity311 #pothole", entities=False)])
+    assert parse_mentions_page(payload).mentions[0].hashtags is None
+
+
+def test_with_entities_but_no_hashtags_there_are_none() -> None:
+    payload = xapi.page([xapi.tweet(1, "@DemoCity311 hello", hashtags=[])])
+    assert parse_mentions_page(payload).mentions[0].hashtags == ()
+
+
+def test_retweets_and_replies_are_recognised() -> None:
+    payload = xapi.page(
+        [
+            xapi.tweet(1, "RT @DemoCity311: parking ban", referenced=[("retweeted", "99")]),
+            xapi.tweet(
+                2,
+                "@DemoCity311 thanks",
+                in_reply_to_user_id=xapi.CITY_ID,
+                referenced=[("replied_to", "98")],
+            ),
+        ]
+    )
+    reply, retweet = parse_mentions_page(payload).mentions
+    assert retweet.is_retweet and retweet.references[0].type is ReferenceType.RETWEETED
+    assert not reply.is_retweet and reply.in_reply_to_user_id == xapi.CITY_ID
+
+
+def test_a_malformed_item_is_reported_and_the_rest_of_the_page_goes_on() -> None:
+    good = xapi.tweet(2, "@DemoCity311 #pothole")
+    bad = xapi.tweet(1, "@DemoCity311 #pothole")
+    bad["geo"] = {"coordinates": {"type": "Point", "coordinates": ["north"]}}
+    no_author = xapi.tweet(3, "@DemoCity311 #graffiti")
+    del no_author["author_id"]
+
+    page = parse_mentions_page(xapi.page([good, bad, no_author]))
+
+    assert [m.post_id for m in page.mentions] == [xapi.post_id(2)]
+    assert {(b.post_id, b.problem) for b in page.malformed} == {
+        (xapi.post_id(1), "geo.coordinates: expected a GeoJSON Point [lon, lat]"),
+        (xapi.post_id(3), "`author_id` missing or not a string"),
+    }
+    assert page.newest_id == xapi.post_id(
+        3
+    )  # the cursor may pass malformed items: they are recorded
+
+
+def test_the_raw_json_of_each_post_is_kept_with_its_own_includes() -> None:
+    payload = xapi.page(
+        [
+            xapi.tweet(1, "@DemoCity311 #pothole", media_keys=["3_1"]),
+            xapi.tweet(2, "@DemoCity311 #graffiti"),
+        ],
+        media=[xapi.photo("3_1")],
+    )
+    first = next(m for m in parse_mentions_page(payload).mentions if m.post_id == xapi.post_id(1))
+    raw = json.loads(first.raw)
+    assert raw["data"]["id"] == xapi.post_id(1)
+    assert raw["includes"]["media"] == [xapi.photo("3_1")]
+
+
+def test_an_empty_page_has_no_mentions() -> None:
+    page = parse_mentions_page({"meta": {"result_count": 0}})
+    assert page.mentions == () and page.newest_id is None and page.next_token is None

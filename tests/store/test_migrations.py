@@ -1,0 +1,38 @@
+"""Migrations build exactly the schema the models describe, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, text
+from sqlmodel import SQLModel
+
+from socialbot.store.db import make_engine, schema_is_current, upgrade
+
+
+def test_migrations_match_the_models(engine: Engine) -> None:
+    with engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+    assert diff == []
+
+
+def test_upgrade_is_idempotent_and_leaves_the_schema_current(engine: Engine) -> None:
+    upgrade(engine)
+    assert schema_is_current(engine)
+
+
+def test_a_new_database_is_behind_until_upgraded(database_url: str) -> None:
+    engine = make_engine(database_url)
+    assert not schema_is_current(engine)
+    upgrade(engine)
+    assert schema_is_current(engine)
+    engine.dispose()
+
+
+def test_sqlite_runs_in_wal_with_a_busy_timeout(tmp_path: object) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path}/deep/er/socialbot.db")  # directories are created
+    with engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 10000
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    engine.dispose()

@@ -1,0 +1,222 @@
+"""Posting queued replies: at most once, whatever fails and whenever the process dies."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+import pytest
+import responses
+from sqlalchemy import Engine
+
+from socialbot.outbox import Outbox, RetryPolicy, send_once
+from socialbot.platforms.x import XCredentials, XPlatform
+from socialbot.store.db import transaction
+from socialbot.store.models import OutboxMessage, OutboxState
+from socialbot.store.queries import outbox_rows
+from tests import xapi
+from tests.conftest import Clock
+
+
+def queue(engine: Engine, clock: Clock, *posts: int) -> None:
+    with transaction(engine) as session:
+        for n in posts:
+            session.add(
+                OutboxMessage(
+                    platform="x",
+                    account="intake",
+                    dedupe_key=f"reply:x:{xapi.post_id(n)}",
+                    in_reply_to_post_id=xapi.post_id(n),
+                    template="filed",
+                    lang="en",
+                    text=f"Thanks! Your report is filed as case #{n}.",
+                    next_attempt_at=clock(),
+                    created_at=clock(),
+                )
+            )
+
+
+@pytest.fixture
+def outbox(engine: Engine) -> Outbox:
+    x = XPlatform(XCredentials("ck", "cs", "at", "ats"))
+    return Outbox(engine=engine, platform=x, user_id=lambda: xapi.CITY_ID)
+
+
+def states(engine: Engine) -> list[tuple[str, str | None]]:
+    return [(r.state.value, r.posted_id) for r in outbox_rows(engine)]
+
+
+@responses.activate
+def test_sends_each_queued_reply_once_in_order(
+    engine: Engine, outbox: Outbox, clock: Clock
+) -> None:
+    queue(engine, clock, 1, 2)
+    responses.post(xapi.TWEETS_URL, json=xapi.posted("801", "a"))
+    responses.post(xapi.TWEETS_URL, json=xapi.posted("802", "b"))
+
+    assert send_once(outbox, clock).sent == 2
+    assert send_once(outbox, clock).sent == 0
+
+    assert states(engine) == [("sent", "801"), ("sent", "802")]
+    assert len(responses.calls) == 2
+
+
+@responses.activate
+def test_dry_run_posts_nothing_and_changes_nothing(
+    engine: Engine, outbox: Outbox, clock: Clock
+) -> None:
+    queue(engine, clock, 1)
+    send_once(outbox, clock, dry_run=True)
+    assert states(engine) == [("pending", None)]
+    assert len(responses.calls) == 0
+
+
+class Killed(BaseException):
+    """Stands for SIGKILL: nothing after it runs, no except clause catches it."""
+
+
+@responses.activate
+def test_crash_after_posting_before_recording_is_healed_without_a_second_post(
+    engine: Engine, outbox: Outbox, clock: Clock
+) -> None:
+    queue(engine, clock, 1)
+    responses.post(xapi.TWEETS_URL, json=xapi.posted("801", "Thanks!"))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("socialbot.outbox._mark_sent", lambda *a: (_ for _ in ()).throw(Killed()))
+        with pytest.raises(Killed):
+            send_once(outbox, clock)
+    assert states(engine) == [("sending", None)]
+
+    # Straight after the restart the row may still be in flight elsewhere: left alone.
+    send_once(outbox, clock)
+    assert len(responses.calls) == 1
+
+    clock.advance(minutes=3)
+    responses.get(
+        xapi.OWN_TWEETS_URL,
+        json={
+            "data": [
+                {
+                    "id": "801",
+                    "text": "Thanks!",
+                    "created_at": "2026-11-23T12:00:01.000Z",
+                    "referenced_tweets": [{"type": "replied_to", "id": xapi.post_id(1)}],
+                }
+            ],
+            "meta": {"result_count": 1},
+        },
+    )
+    report = send_once(outbox, clock)
+
+    assert report.recovered == 1 and report.sent == 0
+    assert states(engine) == [("sent", "801")]
+    assert [c.request.method for c in responses.calls] == ["POST", "GET"]
+
+
+@responses.activate
+def test_crash_before_the_post_reached_x_is_sent_once_after_checking(
+    engine: Engine, outbox: Outbox, clock: Clock
+) -> None:
+    queue(engine, clock, 1)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(outbox.platform, "post", lambda *a: (_ for _ in ()).throw(Killed()))
+        with pytest.raises(Killed):
+            send_once(outbox, clock)
+    clock.advance(minutes=3)
+    responses.get(xapi.OWN_TWEETS_URL, json={"meta": {"result_count": 0}})
+    responses.post(xapi.TWEETS_URL, json=xapi.posted("802", "Thanks!"))
+
+    report = send_once(outbox, clock)
+
+    assert (report.requeued, report.sent) == (1, 1)
+    assert states(engine) == [("sent", "802")]
+
+
+@responses.activate
+def test_recovery_waits_while_x_cannot_tell_us(
+    engine: Engine, outbox: Outbox, clock: Clock
+) -> None:
+    queue(engine, clock, 1)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(outbox.platform, "post", lambda *a: (_ for _ in ()).throw(Killed()))
+        with pytest.raises(Killed):
+            send_once(outbox, clock)
+    clock.advance(minutes=3)
+    responses.get(xapi.OWN_TWEETS_URL, status=503, body="over capacity")
+    send_once(outbox, clock)
+    assert states(engine) == [("sending", None)]  # never re-sent blind
+
+
+@responses.activate
+def test_rate_limit_holds_the_whole_queue_until_reset(
+    engine: Engine, outbox: Outbox, clock: Clock
+) -> None:
+    queue(engine, clock, 1, 2)
+    reset = clock() + timedelta(minutes=7)
+    responses.post(
+        xapi.TWEETS_URL,
+        status=429,
+        json={"title": "Too Many Requests", "status": 429},
+        headers={"x-rate-limit-reset": str(int(reset.timestamp()))},
+    )
+
+    report = send_once(outbox, clock)
+
+    assert report.stopped_by == "RateLimited"
+    assert len(responses.calls) == 1  # the second reply was not tried against a closed door
+    first = outbox_rows(engine)[0]
+    assert first.state is OutboxState.PENDING and first.next_attempt_at == reset
+    assert first.attempts == 0  # waiting our turn is not a failed attempt
+
+    clock.advance(minutes=5)
+    assert send_once(outbox, clock).sent == 0 and len(responses.calls) == 1
+
+
+@responses.activate
+def test_a_rejected_reply_fails_for_good_and_the_rest_go_on(
+    engine: Engine, outbox: Outbox, clock: Clock
+) -> None:
+    queue(engine, clock, 1, 2)
+    responses.post(
+        xapi.TWEETS_URL,
+        status=403,
+        json={
+            "detail": "You attempted to reply to a Tweet that is deleted or not visible to you.",
+            "status": 403,
+        },
+    )
+    responses.post(xapi.TWEETS_URL, json=xapi.posted("802", "b"))
+
+    report = send_once(outbox, clock)
+
+    assert (report.failed, report.sent) == (1, 1)
+    rows = outbox_rows(engine)
+    assert rows[0].state is OutboxState.FAILED and "deleted or not visible" in (
+        rows[0].last_error or ""
+    )
+
+
+@responses.activate
+def test_server_errors_back_off_and_retry(engine: Engine, outbox: Outbox, clock: Clock) -> None:
+    queue(engine, clock, 1)
+    responses.post(xapi.TWEETS_URL, status=503, body="Service Unavailable")
+
+    report = send_once(outbox, clock)
+
+    row = outbox_rows(engine)[0]
+    assert report.retrying == 1 and row.state is OutboxState.PENDING and row.attempts == 1
+    assert timedelta(seconds=24) <= row.next_attempt_at - clock() <= timedelta(seconds=36)
+
+    responses.replace(responses.POST, xapi.TWEETS_URL, json=xapi.posted("803", "a"))
+    assert send_once(outbox, clock).sent == 0  # not due yet
+    clock.advance(minutes=1)
+    assert send_once(outbox, clock).sent == 1
+
+
+def test_backoff_grows_by_half_with_jitter_up_to_a_cap() -> None:
+    policy = RetryPolicy(jitter=0.0)
+    assert [policy.delay(n).total_seconds() for n in (1, 2, 3)] == [30.0, 45.0, 67.5]
+    assert policy.delay(40) == timedelta(hours=1)
+    jittered = {RetryPolicy().delay(3, random.Random(seed)) for seed in range(20)}
+    assert len(jittered) > 1
+    assert all(timedelta(seconds=54) <= d <= timedelta(seconds=81) for d in jittered)
