@@ -1,0 +1,42 @@
+"""The `socialbot` command. Thin: parse, build the service from settings, call, print.
+
+Any `SocialbotError` becomes one line on stderr and exit code 1 (2 for usage errors, from Typer);
+never a traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from socialbot.cli import cases, db, demo, jobs
+from socialbot.cli.common import State
+
+app = typer.Typer(
+    name="socialbot",
+    help="Social-media intake bot and notifier for city 311 services.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config", help="TOML settings file (default: $SOCIALBOT_CONFIG).", dir_okay=False
+        ),
+    ] = None,
+) -> None:
+    ctx.obj = State(config_file=config)
+
+
+app.add_typer(cases.app, name="cases")
+app.add_typer(db.app, name="db")
+jobs.register(app)
+demo.register(app)

@@ -1,0 +1,64 @@
+"""What every command shares: settings loading, logging, and turning our errors into one line."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+
+from socialbot.config import Settings, load_settings
+from socialbot.errors import SocialbotError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+@dataclass(frozen=True, slots=True)
+class State:
+    config_file: Path | None
+
+    def settings(self, **overrides: object) -> Settings:
+        settings = load_settings(self.config_file, **overrides)
+        setup_logging(settings.log_level)
+        return settings
+
+
+def setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        force=True,
+    )
+    # Their DEBUG lines print request headers and bodies; ours say what matters.
+    for noisy in ("tweepy", "urllib3", "requests_oauthlib", "oauthlib", "apscheduler", "alembic"):
+        logging.getLogger(noisy).setLevel(max(logging.getLevelName(level), logging.WARNING))
+
+
+def state(ctx: typer.Context) -> State:
+    obj = ctx.find_root().obj
+    return obj if isinstance(obj, State) else State(config_file=None)
+
+
+def friendly_errors(fn: Callable[P, R]) -> Callable[P, R]:
+    """Turn a SocialbotError into `socialbot: <message>` on stderr and exit 1."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except SocialbotError as exc:
+            err_console.print(f"socialbot: {exc}", markup=False)
+            raise typer.Exit(1) from None
+
+    return wrapper

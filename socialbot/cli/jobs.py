@@ -1,0 +1,89 @@
+"""`socialbot run`, `poll` and `send`: the service and its two jobs, one at a time."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from socialbot.app import Service, build_service
+from socialbot.cli.common import console, friendly_errors, state
+from socialbot.cli.render import handled_table, replies_table
+from socialbot.outbox import send_once
+from socialbot.poller import poll_once
+from socialbot.scheduler import build_scheduler, run_forever
+from socialbot.store.models import OutboxState
+from socialbot.store.queries import outbox_rows
+
+Once = Annotated[bool, typer.Option("--once", help="Do one cycle and exit instead of looping.")]
+DryRun = Annotated[bool, typer.Option("--dry-run", help="Show what would happen; write nothing.")]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(run_command)
+    app.command("poll")(poll_command)
+    app.command("send")(send_command)
+
+
+@friendly_errors
+def run_command(ctx: typer.Context) -> None:
+    """Run the service: poll mentions and post replies until SIGINT/SIGTERM."""
+    service = build_service(state(ctx).settings())
+    try:
+        run_forever(build_scheduler(service))
+    finally:
+        service.close()
+
+
+@friendly_errors
+def poll_command(ctx: typer.Context, once: Once = False, dry_run: DryRun = False) -> None:
+    """Fetch new mentions, open cases and queue replies (nothing is posted)."""
+    service = build_service(state(ctx).settings())
+    try:
+        _poll(service, once=once, dry_run=dry_run)
+    finally:
+        service.close()
+
+
+def _poll(service: Service, *, once: bool, dry_run: bool) -> None:
+    if not once:
+        run_forever(build_scheduler(service, send=False))
+        return
+    report = poll_once(
+        service.intake, service.clock, user_id=service.settings.x_user_id, dry_run=dry_run
+    )
+    title = f"{len(report.handled)} new mention(s)" + (
+        " — dry run, nothing saved" if dry_run else ""
+    )
+    console.print(handled_table(report.handled, title=title))
+    for item in report.handled:
+        if item.reply_text:
+            console.print(f"reply to {item.post_id}: {item.reply_text}", markup=False)
+
+
+@friendly_errors
+def send_command(ctx: typer.Context, once: Once = False, dry_run: DryRun = False) -> None:
+    """Post the queued replies."""
+    service = build_service(state(ctx).settings())
+    try:
+        _send(service, once=once, dry_run=dry_run)
+    finally:
+        service.close()
+
+
+def _send(service: Service, *, once: bool, dry_run: bool) -> None:
+    if not once:
+        run_forever(build_scheduler(service, poll=False))
+        return
+    if dry_run:
+        due = [r for r in outbox_rows(service.engine) if r.state is OutboxState.PENDING]
+        console.print(
+            replies_table(due, title=f"{len(due)} pending repl(ies) — dry run, nothing posted")
+        )
+        return
+    report = send_once(service.outbox, service.clock)
+    console.print(
+        f"sent {report.sent}, failed {report.failed}, retrying later {report.retrying}, "
+        f"recovered {report.recovered}"
+        + (f"; paused: {report.stopped_by}" if report.stopped_by else "")
+    )

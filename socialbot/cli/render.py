@@ -1,0 +1,150 @@
+"""How cases and replies look on a terminal and in JSON. Presentation only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.table import Table
+
+from socialbot.poller import Handled
+from socialbot.store.models import Case, OutboxMessage
+from socialbot.store.queries import CaseDetail
+
+
+def case_json(case: Case) -> dict[str, Any]:
+    return {
+        "id": case.id,
+        "category": case.category,
+        "department": case.department,
+        "priority": case.priority,
+        "status": case.status.value,
+        "lat": case.lat,
+        "lon": case.lon,
+        "location_source": case.location_source,
+        "place_name": case.place_name,
+        "photo_urls": list(case.photo_urls),
+        "mention_id": case.mention_post_id,
+        "platform": case.platform,
+        "author": case.author_username,
+        "author_id": case.author_id,
+        "lang": case.lang,
+        "created_at": case.created_at.isoformat(),
+        "updated_at": case.updated_at.isoformat(),
+    }
+
+
+def case_detail_json(detail: CaseDetail) -> dict[str, Any]:
+    return case_json(detail.case) | {
+        "description": detail.case.description,
+        "history": [
+            {
+                "at": e.at.isoformat(),
+                "actor": e.actor,
+                "from": e.from_status,
+                "to": e.to_status,
+                "note": e.note,
+            }
+            for e in detail.events
+        ],
+        "replies": [reply_json(r) for r in detail.replies],
+    }
+
+
+def reply_json(row: OutboxMessage) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "in_reply_to": row.in_reply_to_post_id,
+        "template": row.template,
+        "lang": row.lang,
+        "text": row.text,
+        "state": row.state.value,
+        "attempts": row.attempts,
+        "posted_id": row.posted_id,
+        "last_error": row.last_error,
+    }
+
+
+def location_text(case: Case) -> str:
+    if case.lat is None or case.lon is None:
+        return "—"
+    return f"{case.lat:.5f},{case.lon:.5f} ({case.location_source})"
+
+
+def cases_table(cases: list[Case], title: str | None = None) -> Table:
+    table = Table(title=title, title_justify="left")
+    for column in ("case", "status", "category", "location", "photos", "reporter", "opened (UTC)"):
+        table.add_column(column, overflow="fold")
+    for case in cases:
+        table.add_row(
+            f"#{case.id}",
+            case.status.value,
+            case.category,
+            location_text(case),
+            str(len(case.photo_urls)),
+            f"@{case.author_username}" if case.author_username else case.author_id,
+            case.created_at.strftime("%Y-%m-%d %H:%M"),
+        )
+    return table
+
+
+def case_detail_table(detail: CaseDetail) -> Table:
+    case = detail.case
+    table = Table(show_header=False, title=f"Case #{case.id}", title_justify="left")
+    table.add_column("field", style="bold")
+    table.add_column("value", overflow="fold")
+    rows = [
+        ("status", case.status.value),
+        ("category", f"{case.category} ({case.department}, {case.priority})"),
+        ("location", location_text(case) + (f" — {case.place_name}" if case.place_name else "")),
+        (
+            "map",
+            f"https://www.openstreetmap.org/?mlat={case.lat}&mlon={case.lon}#map=18/{case.lat}/{case.lon}"
+            if case.lat is not None
+            else "—",
+        ),
+        ("photos", "\n".join(case.photo_urls) or "—"),
+        ("reporter", f"@{case.author_username} ({case.platform} post {case.mention_post_id})"),
+        ("text", case.description),
+        ("opened", case.created_at.isoformat()),
+    ]
+    for event in detail.events:
+        rows.append(
+            (
+                "history",
+                f"{event.at:%Y-%m-%d %H:%M} {event.actor}: {event.from_status or '—'} → {event.to_status}",
+            )
+        )
+    for reply in detail.replies:
+        rows.append((f"reply ({reply.state.value})", reply.text))
+    for name, value in rows:
+        table.add_row(name, value)
+    return table
+
+
+def handled_table(handled: list[Handled], title: str | None = None) -> Table:
+    """What happened to each mention of a poll: the demo's and `poll --once`'s main output."""
+    table = Table(title=title, title_justify="left")
+    for column in ("post", "from", "outcome", "case", "category", "location", "why"):
+        table.add_column(column, overflow="fold")
+    for item in handled:
+        decision = item.decision
+        location = decision.location
+        table.add_row(
+            item.post_id[-6:],
+            f"@{item.author}" if item.author else "?",
+            decision.outcome.value,
+            f"#{item.case_id}" if item.case_id is not None else "—",
+            decision.category.key if decision.category else "—",
+            location.source.value if location else "—",
+            decision.detail,
+        )
+    return table
+
+
+def replies_table(rows: list[OutboxMessage], title: str | None = None) -> Table:
+    table = Table(title=title, title_justify="left")
+    for column in ("in reply to", "lang", "state", "text"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row((row.in_reply_to_post_id or "—")[-6:], row.lang, row.state.value, row.text)
+    return table

@@ -1,0 +1,129 @@
+"""`socialbot run`: APScheduler calling the poll and send jobs, and a clean stop on SIGINT/SIGTERM.
+
+The jobs are plain functions of the service and a clock; the scheduler only decides when. Each job
+runs at most one instance at a time (a slow poll is never overlapped by the next), missed runs are
+coalesced into one, and every exception is logged here in one line so one bad cycle never kills
+the service.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from datetime import datetime, timedelta
+from types import FrameType
+
+from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.blocking import BlockingScheduler
+
+from socialbot.app import Service
+from socialbot.errors import AuthFailed, PlatformError, RateLimited
+from socialbot.outbox import send_once
+from socialbot.poller import poll_once
+
+log = logging.getLogger(__name__)
+
+
+class Jobs:
+    """The job functions, with the little state that must outlive one run: when X lets us back in."""
+
+    def __init__(self, service: Service) -> None:
+        self.service = service
+        self.poll_not_before: datetime | None = None
+
+    def poll(self) -> None:
+        now = self.service.clock()
+        if self.poll_not_before is not None and now < self.poll_not_before:
+            log.info(
+                "event=poll_skipped reason=rate_limited until=%s", self.poll_not_before.isoformat()
+            )
+            return
+        try:
+            poll_once(
+                self.service.intake, self.service.clock, user_id=self.service.settings.x_user_id
+            )
+            self.poll_not_before = None
+        except RateLimited as exc:
+            self.poll_not_before = exc.reset_at or now + timedelta(minutes=1)
+            log.warning("event=poll_rate_limited until=%s", self.poll_not_before.isoformat())
+        except AuthFailed as exc:
+            log.error("event=poll_auth_failed error=%r", str(exc))
+        except PlatformError as exc:
+            log.warning("event=poll_failed error=%r", str(exc))
+
+    def send(self) -> None:
+        report = send_once(self.service.outbox, self.service.clock)
+        if report.sent or report.failed or report.stopped_by:
+            log.info(
+                "event=send sent=%d failed=%d retrying=%d recovered=%d stopped_by=%s",
+                report.sent,
+                report.failed,
+                report.retrying,
+                report.recovered,
+                report.stopped_by,
+            )
+
+
+def _on_error(event: JobExecutionEvent) -> None:
+    log.error(
+        "event=job_error job=%s error=%r",
+        event.job_id,
+        str(event.exception),
+        exc_info=event.exception,
+    )
+
+
+def build_scheduler(service: Service, *, poll: bool = True, send: bool = True) -> BlockingScheduler:
+    jobs = Jobs(service)
+    # One worker per job: the poll and the sender never wait for each other, nor run twice.
+    scheduler = BlockingScheduler(executors={"default": ThreadPoolExecutor(2)}, timezone="UTC")
+    settings = service.settings
+    first = service.clock()
+    if poll:
+        scheduler.add_job(
+            jobs.poll,
+            "interval",
+            seconds=settings.poll_seconds,
+            id="poll",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=first,
+            misfire_grace_time=settings.poll_seconds,
+        )
+    if send:
+        scheduler.add_job(
+            jobs.send,
+            "interval",
+            seconds=settings.send_seconds,
+            id="send",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=first,
+            misfire_grace_time=settings.send_seconds,
+        )
+    scheduler.add_listener(_on_error, EVENT_JOB_ERROR)
+    return scheduler
+
+
+def run_forever(scheduler: BlockingScheduler) -> None:
+    """Block until SIGINT/SIGTERM, then let running jobs finish before returning."""
+    stopping = threading.Event()
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        if stopping.is_set():
+            return
+        stopping.set()
+        log.info("event=stopping signal=%s", signal.Signals(signum).name)
+        # Jobs run in worker threads, so waiting here lets the job in hand finish; no new one starts.
+        scheduler.shutdown(wait=True)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        log.info("event=started jobs=%s", ",".join(job.id for job in scheduler.get_jobs()))
+        scheduler.start()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        log.info("event=stopped")

@@ -1,0 +1,164 @@
+"""The `socialbot` command as staff and operators use it (Typer's CliRunner, real SQLite files)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import responses
+from typer.testing import CliRunner
+
+from socialbot.cli import app
+from tests import xapi
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _wide_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # tables as on a real terminal, not folded at 80
+
+
+def invoke(*args: str) -> tuple[int, str]:
+    """Exit code and standard output (log lines go to standard error)."""
+    result = runner.invoke(app, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout
+
+
+@pytest.fixture
+def demo_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    db = tmp_path / "demo.db"
+    code, _ = invoke("demo", "--db", str(db))
+    assert code == 0
+    monkeypatch.setenv("SOCIALBOT_DATABASE_URL", f"sqlite:///{db}")
+    return db
+
+
+@pytest.fixture
+def credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ("CONSUMER_KEY", "CONSUMER_SECRET", "ACCESS_TOKEN", "ACCESS_TOKEN_SECRET"):
+        monkeypatch.setenv(f"SOCIALBOT_X_{name}", f"{name.lower()}-SECRET")
+    monkeypatch.setenv("SOCIALBOT_X_USER_ID", xapi.CITY_ID)
+    monkeypatch.setenv("SOCIALBOT_DATABASE_URL", f"sqlite:///{tmp_path / 'city.db'}")
+
+
+def test_demo_runs_the_pipeline_without_credentials(tmp_path: Path) -> None:
+    code, out = invoke("demo", "--db", str(tmp_path / "demo.db"))
+
+    assert code == 0
+    assert "Polled 14 mentions in 2 pages" in out
+    for outcome in ("case_opened", "needs_location", "unclassified", "outside_city", "ignored"):
+        assert outcome in out
+    assert "Polled again: 0 new mention(s)" in out
+    assert "nothing is filed or answered twice" in out
+
+
+def test_demo_refuses_to_reuse_a_database(demo_db: Path) -> None:
+    result = runner.invoke(app, ["demo", "--db", str(demo_db)])
+    assert result.exit_code == 2 and "starts from a fresh database" in result.output
+
+
+def test_cases_list_as_json(demo_db: Path) -> None:
+    code, out = invoke("cases", "list", "--json")
+
+    assert code == 0
+    cases = json.loads(out)
+    assert {
+        "id",
+        "category",
+        "status",
+        "lat",
+        "lon",
+        "location_source",
+        "photo_urls",
+        "mention_id",
+        "author",
+        "created_at",
+    } <= set(cases[0])
+    first = cases[0]
+    assert (first["id"], first["category"], first["status"], first["location_source"]) == (
+        1,
+        "pothole",
+        "new",
+        "exact",
+    )
+    assert first["author"] == "maria_dorchester"
+
+
+def test_cases_list_filters(demo_db: Path) -> None:
+    _, out = invoke("cases", "list", "--status", "needs_location", "--json")
+    assert {c["status"] for c in json.loads(out)} == {"needs_location"}
+    _, out = invoke("cases", "list", "--category", "pothole", "--json")
+    assert {c["category"] for c in json.loads(out)} == {"pothole"}
+
+
+def test_cases_list_as_a_table(demo_db: Path) -> None:
+    code, out = invoke("cases", "list")
+    assert code == 0 and "#1" in out and "pothole" in out and "needs_location" in out
+
+
+def test_cases_show_has_history_and_replies(demo_db: Path) -> None:
+    code, out = invoke("cases", "show", "1", "--json")
+    case = json.loads(out)
+    assert code == 0
+    assert case["history"][0]["to"] == "new"
+    assert case["replies"][0]["state"] == "sent"
+    code, out = invoke("cases", "show", "1")
+    assert code == 0 and "openstreetmap.org" in out and "history" in out
+
+
+def test_an_unknown_case_is_one_line_and_exit_1(demo_db: Path) -> None:
+    result = runner.invoke(app, ["cases", "show", "999"])
+    assert (result.exit_code, result.stderr) == (1, "socialbot: case #999 does not exist\n")
+
+
+def test_a_bad_setting_is_one_line_and_exit_1(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOCIALBOT_POLL_SECONDS", "soon")
+    result = runner.invoke(app, ["cases", "list"])
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith(
+        "socialbot: SOCIALBOT_POLL_SECONDS:"
+    )
+
+
+def test_poll_without_credentials_says_which_are_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOCIALBOT_DATABASE_URL", f"sqlite:///{tmp_path / 'city.db'}")
+    result = runner.invoke(app, ["poll", "--once"])
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        "socialbot: SOCIALBOT_X_CONSUMER_KEY, SOCIALBOT_X_CONSUMER_SECRET,"
+    )
+
+
+@responses.activate
+def test_poll_dry_run_then_poll_then_send(credentials: None) -> None:
+    page = xapi.page([xapi.tweet(1, "@DemoCity311 #pothole on Main", coordinates=(42.35, -71.06))])
+    responses.get(xapi.MENTIONS_URL, json=page)
+    responses.get(xapi.MENTIONS_URL, json=page)
+    responses.post(xapi.TWEETS_URL, json=xapi.posted("1859200000000000001", "Thanks!"))
+
+    code, out = invoke("poll", "--once", "--dry-run")
+    assert code == 0 and "dry run, nothing saved" in out and "case_opened" in out
+    assert json.loads(invoke("cases", "list", "--json")[1]) == []
+
+    code, out = invoke("poll", "--once")
+    assert code == 0 and "case #1" in out
+
+    code, out = invoke("send", "--once", "--dry-run")
+    assert code == 0 and "1 pending repl(ies)" in out
+    assert [c.request.method for c in responses.calls].count("POST") == 0
+
+    code, out = invoke("send", "--once")
+    assert code == 0 and out.startswith("sent 1,")
+    assert "SECRET" not in out
+
+
+def test_db_upgrade(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOCIALBOT_DATABASE_URL", f"sqlite:///{tmp_path / 'new.db'}")
+    assert runner.invoke(app, ["db", "check"]).exit_code == 1
+    code, out = invoke("db", "upgrade")
+    assert code == 0 and "newest schema" in out
+    assert invoke("db", "check") == (0, "schema is current\n")

@@ -1,0 +1,53 @@
+"""The layering rules of docs/architecture.md, checked on the source itself."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1] / "socialbot"
+# The pure core: plain data in, plain data out.
+CORE = ["domain", "errors", "hashtags", "text", "catalog", "location", "intake"]
+FORBIDDEN_IN_CORE = (
+    "tweepy",
+    "requests",
+    "sqlalchemy",
+    "sqlmodel",
+    "alembic",
+    "apscheduler",
+    "typer",
+    "rich",
+    "socialbot.store",
+    "socialbot.platforms",
+    "socialbot.cli",
+)
+
+
+def imports_of(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+def test_the_core_does_no_io_through_other_layers() -> None:
+    offences = {
+        module: sorted(
+            n for n in imports_of(PACKAGE / f"{module}.py") if n.startswith(FORBIDDEN_IN_CORE)
+        )
+        for module in CORE
+    }
+    assert {m: o for m, o in offences.items() if o} == {}
+
+
+def test_only_the_x_adapter_imports_tweepy() -> None:
+    importers = sorted(
+        str(path.relative_to(PACKAGE))
+        for path in PACKAGE.rglob("*.py")
+        if any(name == "tweepy" or name.startswith("tweepy.") for name in imports_of(path))
+        or "import tweepy" in path.read_text(encoding="utf-8")
+    )
+    assert importers == ["platforms/x.py"]
