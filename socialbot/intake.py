@@ -72,7 +72,7 @@ def decide(mention: Mention, rules: IntakeRules) -> Decision:
             MentionOutcome.UNCLASSIFIED,
             lang,
             reply=None if in_our_thread else Reply.HELP,
-            detail="reply in our thread without a category hashtag"
+            detail="reply in our thread, no category"
             if in_our_thread
             else (
                 "unknown hashtags: " + " ".join("#" + h for h in hashtags)
@@ -91,7 +91,7 @@ def decide(mention: Mention, rules: IntakeRules) -> Decision:
         max_place_diagonal_m=rules.max_place_diagonal_m,
     )
     photos = tuple(url for m in mention.media if (url := m.image_url) is not None)
-    detail = f"#{match.hashtag} → {match.category.key}"
+    detail = f"#{match.hashtag}"
     if (
         location is not None
         and rules.bounds is not None
@@ -104,7 +104,7 @@ def decide(mention: Mention, rules: IntakeRules) -> Decision:
             category=match.category,
             location=location,
             photo_urls=photos,
-            detail=f"{detail}; {location.point.lat:.5f},{location.point.lon:.5f} is outside the city",
+            detail=f"{detail}, outside the city bounds",
         )
     if location is None:
         return Decision(

@@ -67,23 +67,46 @@ def reply_json(row: OutboxMessage) -> dict[str, Any]:
 def location_text(case: Case) -> str:
     if case.lat is None or case.lon is None:
         return "—"
-    return f"{case.lat:.5f},{case.lon:.5f} ({case.location_source})"
+    return f"{case.lat:.5f},{case.lon:.5f}"
 
 
 def cases_table(cases: list[Case], title: str | None = None) -> Table:
-    table = Table(title=title, title_justify="left")
-    for column in ("case", "status", "category", "location", "photos", "reporter", "opened (UTC)"):
-        table.add_column(column, overflow="fold")
-    for case in cases:
-        table.add_row(
+    headers = ("case", "status", "category", "location", "via", "photos", "reporter", "opened UTC")
+    rows = [
+        (
             f"#{case.id}",
             case.status.value,
             case.category,
             location_text(case),
+            case.location_source if case.lat is not None else "—",
             str(len(case.photo_urls)),
             f"@{case.author_username}" if case.author_username else case.author_id,
-            case.created_at.strftime("%Y-%m-%d %H:%M"),
+            case.created_at.strftime("%m-%d %H:%M"),
         )
+        for case in cases
+    ]
+    # On a narrow terminal only the reporter's handle is cut short; the rest stay whole.
+    return _table(title, headers, rows, flexible="reporter", cut=True)
+
+
+def _table(
+    title: str | None,
+    headers: tuple[str, ...],
+    rows: list[tuple[str, ...]],
+    *,
+    flexible: str,
+    cut: bool = False,
+) -> Table:
+    """Every column as wide as its widest cell, except `flexible`, which wraps (or is `cut`)."""
+    table = Table(title=title, title_justify="left")
+    for index, header in enumerate(headers):
+        widest = max([len(header), *(len(row[index]) for row in rows)])
+        if header == flexible:
+            table.add_column(header, no_wrap=cut, overflow="ellipsis" if cut else "fold")
+        else:
+            table.add_column(header, no_wrap=True, min_width=widest)
+    for row in rows:
+        table.add_row(*row)
     return table
 
 
@@ -95,7 +118,12 @@ def case_detail_table(detail: CaseDetail) -> Table:
     rows = [
         ("status", case.status.value),
         ("category", f"{case.category} ({case.department}, {case.priority})"),
-        ("location", location_text(case) + (f" — {case.place_name}" if case.place_name else "")),
+        (
+            "location",
+            location_text(case)
+            + f" ({case.location_source})"
+            + (f" — {case.place_name}" if case.place_name else ""),
+        ),
         (
             "map",
             f"https://www.openstreetmap.org/?mlat={case.lat}&mlon={case.lon}#map=18/{case.lat}/{case.lon}"
@@ -123,28 +151,23 @@ def case_detail_table(detail: CaseDetail) -> Table:
 
 def handled_table(handled: list[Handled], title: str | None = None) -> Table:
     """What happened to each mention of a poll: the demo's and `poll --once`'s main output."""
-    table = Table(title=title, title_justify="left")
-    for column in ("post", "from", "outcome", "case", "category", "location", "why"):
-        table.add_column(column, overflow="fold")
-    for item in handled:
-        decision = item.decision
-        location = decision.location
-        table.add_row(
+    headers = ("post", "from", "outcome", "case", "category", "location", "why")
+    rows = [
+        (
             item.post_id[-6:],
             f"@{item.author}" if item.author else "?",
-            decision.outcome.value,
+            item.decision.outcome.value,
             f"#{item.case_id}" if item.case_id is not None else "—",
-            decision.category.key if decision.category else "—",
-            location.source.value if location else "—",
-            decision.detail,
+            item.decision.category.key if item.decision.category else "—",
+            item.decision.location.source.value if item.decision.location else "—",
+            item.decision.detail,
         )
-    return table
+        for item in handled
+    ]
+    return _table(title, headers, rows, flexible="why")
 
 
 def replies_table(rows: list[OutboxMessage], title: str | None = None) -> Table:
-    table = Table(title=title, title_justify="left")
-    for column in ("in reply to", "lang", "state", "text"):
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row((row.in_reply_to_post_id or "—")[-6:], row.lang, row.state.value, row.text)
-    return table
+    headers = ("in reply to", "lang", "state", "text")
+    cells = [((r.in_reply_to_post_id or "—")[-6:], r.lang, r.state.value, r.text) for r in rows]
+    return _table(title, headers, cells, flexible="text")
