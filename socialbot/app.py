@@ -1,4 +1,4 @@
-"""The composition root: settings in, a ready service out. Everything is validated here, at start-up.
+"""The composition root: settings in, a ready service out. All is validated here, at start-up.
 
 A bad catalog, template, bounds file or database URL fails now, with one line naming the file or
 setting, rather than in the middle of a storm.

@@ -14,7 +14,7 @@ from datetime import datetime
 
 @dataclass(frozen=True, slots=True)
 class GeoPoint:
-    """A WGS84 position. Always (lat, lon) in our code; GeoJSON's (lon, lat) is converted at the edge."""
+    """A WGS84 position, always (lat, lon) here; GeoJSON's (lon, lat) is turned at the edge."""
 
     lat: float
     lon: float

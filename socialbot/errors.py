@@ -9,7 +9,7 @@
           ├── RateLimited   wait until `reset_at` before the next call
           ├── AuthFailed    credentials rejected: stop and alert, do not retry
           ├── Unavailable   5xx, timeout, connection error: retry with backoff
-          └── Rejected      the request itself was refused (deleted post, duplicate text): do not retry
+          └── Rejected      this request was refused (deleted post, duplicate text): never retry
 
 The CLI turns any of these into one line on stderr and a non-zero exit, never a traceback.
 """

@@ -30,7 +30,7 @@ Clock = Callable[[], datetime]
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
-    """How long to wait after a transient failure: ×factor per attempt, with jitter, to a cap."""
+    """How long to wait after a transient failure: grows by `factor`, jittered, capped."""
 
     first_delay: timedelta = timedelta(seconds=30)
     factor: float = 1.5
@@ -109,7 +109,7 @@ def send_once(outbox: Outbox, now: Clock, *, dry_run: bool = False) -> SendRepor
 
 
 def recover(outbox: Outbox, now: Clock, report: SendReport) -> None:
-    """Settle rows left `sending` by a crash: sent if our reply is on the network, else re-queued."""
+    """Settle rows a crash left `sending`: sent if our reply is on X, else queued again."""
     cutoff = now() - outbox.policy.recover_after
     with transaction(outbox.engine) as session:
         stuck = session.exec(

@@ -94,7 +94,7 @@ def ensure_account(
 def poll_once(
     intake: Intake, now: Clock, *, user_id: str | None = None, dry_run: bool = False
 ) -> PollReport:
-    """Fetch every new mention and handle it. With `dry_run`, decide and report but write nothing."""
+    """Fetch every new mention and handle it. `dry_run`: decide and report, write nothing."""
     account = ensure_account(intake.engine, intake.platform, intake.account, user_id)
     assert account.user_id is not None
     rules = intake.rules_for(account.user_id)

@@ -84,7 +84,7 @@ class Replies:
         return text
 
     def check_all(self, catalog: Catalog, case_url: str | None) -> None:
-        """Render every message in every language with the longest values; raise on the first problem."""
+        """Render every message and language with the longest values; raise on the first problem."""
         for lang in LANGS:
             context = ReplyContext(
                 case=LONGEST_CASE_NUMBER,

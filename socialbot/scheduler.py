@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 
 class Jobs:
-    """The job functions, with the little state that must outlive one run: when X lets us back in."""
+    """The job functions, and the one thing that outlives a run: when X lets us poll again."""
 
     def __init__(self, service: Service) -> None:
         self.service = service
@@ -116,7 +116,7 @@ def run_forever(scheduler: BlockingScheduler) -> None:
             return
         stopping.set()
         log.info("event=stopping signal=%s", signal.Signals(signum).name)
-        # Jobs run in worker threads, so waiting here lets the job in hand finish; no new one starts.
+        # Jobs run in worker threads: waiting here lets the job in hand finish; none starts after.
         scheduler.shutdown(wait=True)
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}

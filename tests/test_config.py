@@ -50,7 +50,8 @@ def test_a_bad_value_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None
     with pytest.raises(ConfigError) as err:
         load_settings()
     assert str(err.value) == (
-        "SOCIALBOT_POLL_SECONDS: Input should be a valid integer, unable to parse string as an integer "
+        "SOCIALBOT_POLL_SECONDS: Input should be a valid integer, "
+        "unable to parse string as an integer "
         "(got 'often')"
     )
 
@@ -83,7 +84,7 @@ def test_broken_toml_names_the_file_and_line(tmp_path: Path) -> None:
 
 
 def test_a_missing_config_file_is_named(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="nope.toml: cannot read the config file"):
+    with pytest.raises(ConfigError, match=r"nope\.toml: cannot read the config file"):
         load_settings(tmp_path / "nope.toml")
 
 

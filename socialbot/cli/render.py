@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from rich.table import Table
@@ -92,7 +93,7 @@ def cases_table(cases: list[Case], title: str | None = None) -> Table:
 def _table(
     title: str | None,
     headers: tuple[str, ...],
-    rows: list[tuple[str, ...]],
+    rows: Sequence[tuple[str, ...]],
     *,
     flexible: str,
     cut: bool = False,
@@ -139,7 +140,8 @@ def case_detail_table(detail: CaseDetail) -> Table:
         rows.append(
             (
                 "history",
-                f"{event.at:%Y-%m-%d %H:%M} {event.actor}: {event.from_status or '—'} → {event.to_status}",
+                f"{event.at:%Y-%m-%d %H:%M} {event.actor}: "
+                f"{event.from_status or '—'} → {event.to_status}",
             )
         )
     for reply in detail.replies:

@@ -14,6 +14,7 @@ parse it once, in `x_wire`. Its exceptions are translated here, at the boundary:
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -69,10 +70,23 @@ class _TimeoutAdapter(HTTPAdapter):
         super().__init__(max_retries=0)
         self._timeout = (timeouts.connect, timeouts.read)
 
-    def send(self, request: Any, **kwargs: Any) -> Any:
-        if kwargs.get("timeout") is None:
-            kwargs["timeout"] = self._timeout
-        return super().send(request, **kwargs)
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: float | tuple[float | None, float | None] | None = None,
+        verify: bool | str = True,
+        cert: str | tuple[str, str] | None = None,
+        proxies: dict[str, str] | None = None,
+    ) -> requests.Response:
+        return super().send(
+            request,
+            stream=stream,
+            timeout=self._timeout if timeout is None else timeout,
+            verify=verify,
+            cert=cert,
+            proxies=proxies,
+        )
 
 
 def _tweepy() -> Any:
@@ -125,7 +139,7 @@ class XPlatform:
             if token is not None:
                 params["pagination_token"] = token
             response = self._call(
-                lambda p=params: self._client.get_users_mentions(user_id, **p), read=True
+                functools.partial(self._client.get_users_mentions, user_id, **params), read=True
             )
             page = x_wire.parse_mentions_page(response.json())
             pages.append(page)
@@ -159,7 +173,7 @@ class XPlatform:
             if token is not None:
                 params["pagination_token"] = token
             response = self._call(
-                lambda p=params: self._client.get_users_tweets(user_id, **p), read=True
+                functools.partial(self._client.get_users_tweets, user_id, **params), read=True
             )
             payload = response.json()
             replies.extend(x_wire.parse_own_replies(payload))

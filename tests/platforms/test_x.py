@@ -40,7 +40,9 @@ def test_fetch_mentions_asks_for_everything_intake_needs(x: XPlatform) -> None:
         "expansions": "author_id,attachments.media_keys,geo.place_id,referenced_tweets.id",
         "media.fields": "url,preview_image_url,type,alt_text",
         "place.fields": "full_name,geo,place_type",
-        "tweet.fields": "created_at,geo,entities,conversation_id,in_reply_to_user_id,lang,referenced_tweets",
+        "tweet.fields": (
+            "created_at,geo,entities,conversation_id,in_reply_to_user_id,lang,referenced_tweets"
+        ),
         "user.fields": "username",
     }
     # OAuth 1.0a user context, signed: the city account's own mentions.

@@ -1,4 +1,4 @@
-"""Alembic environment: the engine comes from socialbot (``db.alembic_config``), never from an ini."""
+"""Alembic environment: the engine comes from socialbot (``db.alembic_config``), not an ini."""
 
 from __future__ import annotations
 
