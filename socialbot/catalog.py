@@ -1,0 +1,521 @@
+"""The city's hashtag → category catalog (`hashtags.yaml`): loading, validation and matching.
+
+Pure apart from reading the one file: `parse_catalog` turns text into a `Catalog`, `load_catalog`
+reads the file first. The file is edited by city staff, not programmers, so every problem is a
+`CatalogError` reading `file:line: problem`, naming the line to look at and what to change.
+
+Why the YAML is walked node by node (`yaml.compose`) rather than loaded into dicts: only the node
+tree keeps line numbers, and PyYAML's loader silently keeps the last of two equal keys in a mapping,
+which would hide a pasted-twice category field. Scalars are read as the text written, never
+constructed, so `featured: yes` or an alias `#no` cannot turn into a boolean behind our back.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from socialbot.errors import CatalogError
+
+SUPPORTED_VERSION = 1
+LANGS = ("en", "es")
+DEFAULT_LANG = "en"
+
+_KEY_SLUG = re.compile(r"[a-z0-9_]+")
+_TOP_FIELDS = ("version", "categories")
+_CATEGORY_FIELDS = ("key", "names", "aliases", "department", "priority", "featured")
+_REQUIRED_CATEGORY_FIELDS = ("key", "names", "aliases", "department", "priority")
+# Resolver tags of plain scalars: the only way, short of constructing, to tell `1` from `"1"`.
+_INT_TAG = "tag:yaml.org,2002:int"
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+_NULL_TAG = "tag:yaml.org,2002:null"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+# The full-width number sign (U+FF03) is what CJK phone keyboards type; X accepts it for '#'.
+_HASH_SIGNS = ("#", "\uff03")
+
+
+def normalize_tag(tag: str) -> str:
+    """The key a hashtag is matched by: no leading '#', no accents, case-folded.
+
+    Residents type `#Pothole`, `#POTHOLE`, `#Baché` or `#bache` for the same thing, and phones add
+    or drop accents on their own, so all of these must land on one key. NFKD splits accented
+    letters into letter + combining mark (and folds compatibility forms such as full-width
+    letters); dropping the marks and case-folding leaves the plain form. It is done twice because
+    case folding can itself produce characters that decompose further.
+    """
+    if tag.startswith(_HASH_SIGNS):
+        tag = tag[1:]
+    return _strip_marks(_strip_marks(tag).casefold())
+
+
+def _strip_marks(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+class Priority(enum.StrEnum):
+    """How fast the crew should come; `emergency` categories are also phoned in by dispatch."""
+
+    EMERGENCY = "emergency"
+    HIGH = "high"
+    NORMAL = "normal"
+    LOW = "low"
+
+
+@dataclass(frozen=True, slots=True)
+class Alias:
+    """One hashtag (without '#', as written in the catalog) and the language it implies."""
+
+    tag: str
+    lang: str
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    """A kind of problem the city takes reports for, and the hashtags that name it."""
+
+    key: str
+    name_en: str
+    name_es: str
+    aliases: tuple[Alias, ...]
+    department: str
+    priority: Priority = Priority.NORMAL
+    featured: bool = False
+
+    def name(self, lang: str) -> str:
+        """The display name in `lang`; English for any language the catalog does not carry."""
+        return self.name_es if lang == "es" else self.name_en
+
+    def aliases_in(self, lang: str) -> tuple[Alias, ...]:
+        return tuple(alias for alias in self.aliases if alias.lang == lang)
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryMatch:
+    """The category a post names, the hashtag that named it (no '#') and that alias's language."""
+
+    category: Category
+    hashtag: str
+    lang: str
+
+
+@dataclass(frozen=True, slots=True)
+class Catalog:
+    """All categories, in file order, with a lookup table from normalised hashtag to category.
+
+    Built by `load_catalog`/`parse_catalog`, which report problems with line numbers; building one
+    directly (tests, tools) still refuses duplicate keys and aliases, with a plain ValueError.
+    """
+
+    categories: tuple[Category, ...]
+    _by_key: dict[str, Category] = field(init=False, repr=False, compare=False)
+    _by_tag: dict[str, tuple[Category, Alias]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_key: dict[str, Category] = {}
+        by_tag: dict[str, tuple[Category, Alias]] = {}
+        for category in self.categories:
+            if category.key in by_key:
+                raise ValueError(f"duplicate category key {category.key!r}")
+            by_key[category.key] = category
+            for alias in category.aliases:
+                normal = normalize_tag(alias.tag)
+                if normal in by_tag:
+                    raise ValueError(f"alias {alias.tag!r} of {category.key!r} is already taken")
+                by_tag[normal] = (category, alias)
+        # Frozen dataclass: the tables are derived once here, then never change.
+        object.__setattr__(self, "_by_key", by_key)
+        object.__setattr__(self, "_by_tag", by_tag)
+
+    def get(self, key: str) -> Category:
+        """The category with this key; KeyError if there is none."""
+        return self._by_key[key]
+
+    def match(self, hashtags: Iterable[str]) -> CategoryMatch | None:
+        """The first hashtag, in the order given, that names a category; None if none does.
+
+        First rather than "best": a resident who writes `#pothole #streetlight` most likely means
+        the first, and a rule anyone can predict beats a clever one.
+        """
+        for hashtag in hashtags:
+            found = self._by_tag.get(normalize_tag(hashtag))
+            if found is not None:
+                category, alias = found
+                written = hashtag[1:] if hashtag.startswith(_HASH_SIGNS) else hashtag
+                return CategoryMatch(category=category, hashtag=written, lang=alias.lang)
+        return None
+
+    def featured_hashtags(self, lang: str) -> list[str]:
+        """`#tag` of each featured category in file order: its first alias in `lang` (else `en`).
+
+        These go into the help reply, so the file's order and first aliases are the city's choice.
+        """
+        tags: list[str] = []
+        for category in self.categories:
+            if category.featured:
+                aliases = category.aliases_in(lang) or category.aliases_in(DEFAULT_LANG)
+                if aliases:
+                    tags.append("#" + aliases[0].tag)
+        return tags
+
+    def longest_name(self, lang: str) -> str:
+        """The longest category name in `lang`: reply templates are length-checked with it.
+
+        Measured in code points of the NFC form, which is what X counts for Latin-script text
+        (accented letters included); the first of equally long names wins.
+        """
+        names = [category.name(lang) for category in self.categories]
+        return max(names, key=lambda name: len(unicodedata.normalize("NFC", name)), default="")
+
+
+# --- loading ----------------------------------------------------------------------------------
+
+
+def load_catalog(path: Path) -> Catalog:
+    """Read and validate the catalog file; any problem is a CatalogError naming file and line."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise CatalogError(
+            path, None, "file not found; check the 'hashtags' setting (SOCIALBOT_HASHTAGS)"
+        ) from None
+    except IsADirectoryError:
+        raise CatalogError(
+            path, None, "is a directory; point 'hashtags' at the YAML file"
+        ) from None
+    except OSError as exc:
+        raise CatalogError(path, None, f"cannot be read: {exc.strerror or exc}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise CatalogError(
+            path, line, f"byte 0x{data[exc.start]:02x} is not UTF-8; save the file as UTF-8"
+        ) from None
+    return parse_catalog(text, path)
+
+
+def parse_catalog(text: str, path: Path) -> Catalog:
+    """Validate catalog YAML `text`; `path` is only used to name the file in errors."""
+    return _Parser(path).parse(text)
+
+
+def _line(node: yaml.Node) -> int:
+    return node.start_mark.line + 1
+
+
+def _kind(node: yaml.Node) -> str:
+    """What a node is, in words for a city editor rather than YAML terms."""
+    if isinstance(node, yaml.MappingNode):
+        return "a mapping"
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    return f"{str(node.value)!r}" if node.value != "" else "nothing"
+
+
+def _is_null(node: yaml.Node) -> bool:
+    return isinstance(node, yaml.ScalarNode) and node.tag == _NULL_TAG
+
+
+@dataclass(frozen=True, slots=True)
+class _Field:
+    key: yaml.ScalarNode
+    value: yaml.Node
+
+
+@dataclass(slots=True)
+class _Parser:
+    path: Path
+    # For messages naming the first occurrence: normalised alias → (as written, line, category key).
+    _seen_aliases: dict[str, tuple[str, int, str]] = field(default_factory=dict)
+    _seen_keys: dict[str, int] = field(default_factory=dict)
+
+    def error(self, node: yaml.Node | None, problem: str) -> CatalogError:
+        return CatalogError(self.path, _line(node) if node is not None else None, problem)
+
+    def parse(self, text: str) -> Catalog:
+        try:
+            root = yaml.compose(text, Loader=yaml.SafeLoader)
+        except yaml.MarkedYAMLError as exc:
+            raise self._yaml_error(exc, text) from None
+        except yaml.YAMLError as exc:  # e.g. a control character: no position to report
+            raise CatalogError(self.path, None, f"invalid YAML: {exc}".splitlines()[0]) from None
+        if root is None:
+            raise CatalogError(
+                self.path, None, "the file is empty; it needs 'version: 1' and 'categories:'"
+            )
+        if not isinstance(root, yaml.MappingNode):
+            raise self.error(
+                root,
+                f"the top level must be a mapping with 'version' and 'categories', "
+                f"not {_kind(root)}",
+            )
+        fields = self.mapping(root, "at the top level", _TOP_FIELDS)
+        self.check_version(root, fields.get("version"))
+        categories = fields.get("categories")
+        if categories is None:
+            raise self.error(root, "missing 'categories' (the list of categories) at the top level")
+        if not isinstance(categories.value, yaml.SequenceNode):
+            raise self.error(
+                categories.value,
+                f"'categories' must be a list of categories ('- key: ...'), "
+                f"not {_kind(categories.value)}",
+            )
+        if not categories.value.value:
+            raise self.error(categories.value, "'categories' is empty; add at least one category")
+        return Catalog(
+            tuple(
+                self.category(node, index) for index, node in enumerate(categories.value.value, 1)
+            )
+        )
+
+    def _yaml_error(self, exc: yaml.MarkedYAMLError, text: str) -> CatalogError:
+        mark = exc.problem_mark or exc.context_mark
+        problem = f"invalid YAML: {exc.problem or exc.context or 'cannot parse'}"
+        if exc.problem and exc.context:
+            where = ""
+            if exc.context_mark is not None and (
+                mark is None or exc.context_mark.line != mark.line
+            ):
+                where = f" on line {exc.context_mark.line + 1}"
+            problem += f" ({exc.context}{where})"
+        # The mistake this file invites: `[#pothole]` makes the rest of the line a comment.
+        last = mark.line if mark is not None else 0
+        first = exc.context_mark.line if exc.context_mark is not None else last
+        if any(re.search(r"[\[,-]\s*#", line) for line in text.splitlines()[first : last + 1]):
+            problem += "; note that '#' starts a comment in YAML, so write hashtags without it"
+        return CatalogError(self.path, mark.line + 1 if mark is not None else None, problem)
+
+    def mapping(
+        self, node: yaml.MappingNode, where: str, allowed: tuple[str, ...]
+    ) -> dict[str, _Field]:
+        """The fields of a mapping, refusing non-text keys, repeated keys and unknown keys."""
+        fields: dict[str, _Field] = {}
+        for key, value in node.value:
+            if not isinstance(key, yaml.ScalarNode):
+                raise self.error(key, f"a field name {where} must be a word, not {_kind(key)}")
+            if key.tag == _MERGE_TAG:
+                raise self.error(
+                    key, f"merge keys ('<<') are not supported {where}; write the fields out"
+                )
+            name = str(key.value)
+            if name in fields:
+                raise self.error(
+                    key,
+                    f"field {name!r} appears twice {where} (lines {_line(fields[name].key)} and "
+                    f"{_line(key)}); keep one",
+                )
+            if name not in allowed:
+                raise self.error(
+                    key, f"unknown field {name!r} {where} (expected one of: {', '.join(allowed)})"
+                )
+            fields[name] = _Field(key, value)
+        return fields
+
+    def check_version(self, root: yaml.Node, version: _Field | None) -> None:
+        if version is None:
+            raise self.error(
+                root, f"missing 'version' at the top level; add 'version: {SUPPORTED_VERSION}'"
+            )
+        node = version.value
+        if not (
+            isinstance(node, yaml.ScalarNode)
+            and node.tag == _INT_TAG
+            and node.value == str(SUPPORTED_VERSION)
+        ):
+            raise self.error(
+                node,
+                f"unsupported version {_kind(node)}; "
+                f"this socialbot reads 'version: {SUPPORTED_VERSION}'",
+            )
+
+    def text(self, node: yaml.Node, what: str) -> str:
+        """A scalar as written, refusing lists, mappings and empty values."""
+        if not isinstance(node, yaml.ScalarNode):
+            raise self.error(node, f"{what} must be text, not {_kind(node)}")
+        value = str(node.value).strip()
+        if not value or _is_null(node):
+            raise self.error(node, f"{what} is empty")
+        return value
+
+    def category(self, node: yaml.Node, index: int) -> Category:
+        if not isinstance(node, yaml.MappingNode):
+            raise self.error(
+                node,
+                f"category #{index} must be a mapping with {', '.join(_REQUIRED_CATEGORY_FIELDS)}, "
+                f"not {_kind(node)}",
+            )
+        # Find the key first, so that every later message can name the category.
+        key_node = next(
+            (v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == "key"), None
+        )
+        key = self.category_key(key_node, index) if key_node is not None else None
+        label = f"category {key!r}" if key else f"category #{index}"
+        fields = self.mapping(node, f"in {label}", _CATEGORY_FIELDS)
+        for required in _REQUIRED_CATEGORY_FIELDS:
+            if required not in fields:
+                raise self.error(node, f"missing field {required!r} in {label}")
+        assert key is not None  # 'key' is required, so category_key ran
+        names = self.names(fields["names"].value, label)
+        aliases = self.aliases(fields["aliases"].value, key, label)
+        priority_text = self.text(fields["priority"].value, f"priority of {label}")
+        try:
+            priority = Priority(priority_text)
+        except ValueError:
+            raise self.error(
+                fields["priority"].value,
+                f"priority {priority_text!r} of {label} must be one of: {', '.join(Priority)}",
+            ) from None
+        return Category(
+            key=key,
+            name_en=names["en"],
+            name_es=names["es"],
+            aliases=aliases,
+            department=self.text(fields["department"].value, f"department of {label}"),
+            priority=priority,
+            featured=self.featured(fields.get("featured"), label),
+        )
+
+    def category_key(self, node: yaml.Node, index: int) -> str:
+        key = self.text(node, f"the key of category #{index}")
+        if not _KEY_SLUG.fullmatch(key):
+            suggestion = re.sub(r"[^a-z0-9]+", "_", normalize_tag(key)).strip("_") or "pothole"
+            raise self.error(
+                node,
+                f"category key {key!r} must be a lowercase slug of a-z, 0-9 and '_' "
+                f"(e.g. {suggestion!r})",
+            )
+        first = self._seen_keys.get(key)
+        if first is not None:
+            raise self.error(
+                node,
+                f"category key {key!r} is used twice (lines {first} and {_line(node)}); "
+                "keys must be unique",
+            )
+        self._seen_keys[key] = _line(node)
+        return key
+
+    def names(self, node: yaml.Node, label: str) -> dict[str, str]:
+        if not isinstance(node, yaml.MappingNode):
+            raise self.error(
+                node,
+                f"names of {label} must be a mapping like {{en: Pothole, es: Bache}}, "
+                f"not {_kind(node)}",
+            )
+        fields = self.mapping(node, f"in names of {label}", LANGS)
+        names: dict[str, str] = {}
+        for lang in LANGS:
+            if lang not in fields:
+                raise self.error(node, f"missing field 'names.{lang}' in {label}")
+            names[lang] = self.text(fields[lang].value, f"names.{lang} of {label}")
+        return names
+
+    def aliases(self, node: yaml.Node, key: str, label: str) -> tuple[Alias, ...]:
+        if not isinstance(node, yaml.MappingNode):
+            raise self.error(
+                node,
+                f"aliases of {label} must map languages to hashtag lists, like "
+                f"{{en: [pothole], es: [bache]}}, not {_kind(node)}",
+            )
+        if not node.value:
+            raise self.error(node, f"aliases of {label} is empty; list hashtags under en and es")
+        for lang_node, _ in node.value:
+            if (
+                isinstance(lang_node, yaml.ScalarNode)
+                and lang_node.value not in LANGS
+                and lang_node.tag != _MERGE_TAG
+            ):
+                raise self.error(
+                    lang_node,
+                    f"unknown alias language {str(lang_node.value)!r} in {label} "
+                    f"(expected one of: {', '.join(LANGS)})",
+                )
+        fields = self.mapping(node, f"in aliases of {label}", LANGS)
+        aliases: list[Alias] = []
+        for lang in LANGS:
+            if lang not in fields:
+                raise self.error(node, f"missing field 'aliases.{lang}' in {label}")
+            aliases.extend(self.alias_list(fields[lang].value, lang, key, label))
+        return tuple(aliases)
+
+    def alias_list(self, node: yaml.Node, lang: str, key: str, label: str) -> Iterator[Alias]:
+        if not isinstance(node, yaml.SequenceNode):
+            raise self.error(
+                node,
+                f"aliases.{lang} of {label} must be a list like [pothole, potholes], "
+                f"not {_kind(node)}",
+            )
+        if not node.value:
+            raise self.error(node, f"aliases.{lang} of {label} is empty; list at least one hashtag")
+        for item in node.value:
+            tag = self.alias_tag(item, lang, label)
+            normal = normalize_tag(tag)
+            seen = self._seen_aliases.get(normal)
+            if seen is not None:
+                first_tag, first_line, first_key = seen
+                raise self.error(
+                    item,
+                    f"alias {tag!r} (line {_line(item)}) duplicates {first_tag!r} of category "
+                    f"{first_key!r} (line {first_line})",
+                )
+            self._seen_aliases[normal] = (tag, _line(item), key)
+            yield Alias(tag=tag, lang=lang)
+
+    def alias_tag(self, node: yaml.Node, lang: str, label: str) -> str:
+        """One alias: something X would recognise as a whole hashtag, written without the '#'."""
+        if not isinstance(node, yaml.ScalarNode):
+            raise self.error(
+                node, f"an alias in aliases.{lang} of {label} must be a hashtag, not {_kind(node)}"
+            )
+        tag = str(node.value)
+        if not tag or _is_null(node):
+            # `- #pothole` parses as an empty item, the '#' having started a comment.
+            raise self.error(
+                node,
+                f"empty alias in aliases.{lang} of {label} (a '#' starts a YAML comment: "
+                f"write hashtags without it)",
+            )
+        if tag.startswith(_HASH_SIGNS):
+            raise self.error(
+                node, f"alias {tag!r} in {label} must not start with '#'; write {tag[1:]!r}"
+            )
+        if any(c.isspace() for c in tag):
+            joined = "".join(tag.split())
+            raise self.error(
+                node,
+                f"alias {tag!r} in {label} contains a space, which ends a hashtag; "
+                f"write {joined!r}",
+            )
+        # X ends a hashtag at the first character that is not a letter, digit, mark or '_', so an
+        # alias containing one could never match; and a tag of digits alone is not a hashtag at all.
+        bad = next(
+            (c for c in tag if not (c.isalnum() or c == "_" or unicodedata.combining(c))), None
+        )
+        if bad is not None:
+            raise self.error(
+                node,
+                f"alias {tag!r} in {label} contains {bad!r}; "
+                "a hashtag has only letters, digits and '_'",
+            )
+        if not any(c.isalpha() for c in tag):
+            raise self.error(
+                node, f"alias {tag!r} in {label} has no letter; X does not treat it as a hashtag"
+            )
+        return tag
+
+    def featured(self, featured: _Field | None, label: str) -> bool:
+        if featured is None:
+            return False
+        node = featured.value
+        if (
+            isinstance(node, yaml.ScalarNode)
+            and node.tag == _BOOL_TAG
+            and str(node.value).lower() in ("true", "false")
+        ):
+            return str(node.value).lower() == "true"
+        raise self.error(node, f"featured of {label} must be true or false, not {_kind(node)}")
