@@ -6,6 +6,7 @@ setting, rather than in the middle of a storm.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,6 +28,7 @@ from socialbot.store.db import make_engine, transaction, upgrade
 from socialbot.store.models import Account
 
 INTAKE_ACCOUNT = "intake"
+log = logging.getLogger(__name__)
 
 
 def utc_now() -> datetime:
@@ -145,6 +147,14 @@ def build_service(
 ) -> Service:
     catalog, replies, bounds = load_content(settings)
     engine = open_database(settings)
+    log.info(
+        "event=configured database=%s catalog=%s categories=%d templates=%s bounds=%s",
+        engine.url.render_as_string(hide_password=True),
+        settings.hashtags,
+        len(catalog.categories),
+        settings.templates,
+        bounds.description if bounds is not None else "none",  # shows a swapped bbox at once
+    )
     return Service(
         settings=settings,
         engine=engine,
