@@ -145,6 +145,8 @@ def build_service(
     platform: Platform | None = None,
     clock: Callable[[], datetime] = utc_now,
 ) -> Service:
+    if platform is None:
+        platform = x_platform(settings)  # missing credentials fail before anything else happens
     catalog, replies, bounds = load_content(settings)
     engine = open_database(settings)
     log.info(
@@ -161,6 +163,6 @@ def build_service(
         catalog=catalog,
         replies=replies,
         bounds=bounds,
-        platform=platform if platform is not None else x_platform(settings),
+        platform=platform,
         clock=clock,
     )
