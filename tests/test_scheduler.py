@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from socialbot.scheduler import run_forever
+from socialbot.app import build_service
+from socialbot.config import Settings
+from socialbot.errors import RateLimited, Unavailable
+from socialbot.platforms.base import MentionPage
+from socialbot.platforms.replay import ReplayPlatform
+from socialbot.scheduler import Jobs, run_forever
+from tests import xapi
+from tests.conftest import Clock
 
 
 def test_sigterm_lets_the_running_job_finish_then_returns() -> None:
@@ -35,3 +45,50 @@ def test_sigterm_lets_the_running_job_finish_then_returns() -> None:
     assert finished.is_set()
     assert not scheduler.running
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handlers restored
+
+
+def test_a_rate_limited_poll_makes_no_request_before_the_reset(
+    settings: Settings, clock: Clock
+) -> None:
+    calls: list[datetime] = []
+
+    class Limited(ReplayPlatform):
+        def fetch_mentions(self, user_id: str, since_id: str | None) -> list[MentionPage]:
+            calls.append(clock())
+            raise RateLimited("X rate limit reached", clock() + timedelta(minutes=15))
+
+    service = build_service(settings, platform=Limited(xapi.CITY_ID), clock=clock)
+    jobs = Jobs(service)
+
+    jobs.poll()
+    clock.advance(minutes=14)
+    jobs.poll()
+    clock.advance(minutes=2)
+    jobs.poll()
+    service.close()
+
+    assert len(calls) == 2
+    assert calls[1] - calls[0] == timedelta(minutes=16)
+
+
+def test_a_failing_poll_is_logged_and_the_next_one_runs(
+    settings: Settings, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    outcomes = iter([Unavailable("X server error (503)"), None])
+
+    class Flaky(ReplayPlatform):
+        def fetch_mentions(self, user_id: str, since_id: str | None) -> list[MentionPage]:
+            failure = next(outcomes)
+            if failure is not None:
+                raise failure
+            return []
+
+    service = build_service(settings, platform=Flaky(xapi.CITY_ID), clock=clock)
+    jobs = Jobs(service)
+    jobs.poll()
+    jobs.poll()
+    service.close()
+
+    assert "event=poll_failed error='X server error (503)'" in caplog.text
+    assert "event=poll pages=0" in caplog.text

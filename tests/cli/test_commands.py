@@ -162,3 +162,27 @@ def test_db_upgrade(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     code, out = invoke("db", "upgrade")
     assert code == 0 and "newest schema" in out
     assert invoke("db", "check") == (0, "schema is current\n")
+
+
+@responses.activate
+def test_no_secret_reaches_the_output_even_at_debug(
+    credentials: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOCIALBOT_LOG_LEVEL", "DEBUG")
+    responses.get(
+        xapi.MENTIONS_URL,
+        json=xapi.page([xapi.tweet(1, "@DemoCity311 #pothole", coordinates=(42.35, -71.06))]),
+    )
+    responses.post(
+        xapi.TWEETS_URL,
+        status=401,
+        json={"title": "Unauthorized", "status": 401, "detail": "Unauthorized"},
+    )
+
+    poll = runner.invoke(app, ["poll", "--once"])
+    send = runner.invoke(app, ["send", "--once"])
+
+    assert poll.exit_code == 0 and send.exit_code == 0
+    assert "event=auth_failed" in send.stderr
+    everything = poll.stdout + poll.stderr + send.stdout + send.stderr
+    assert "SECRET" not in everything

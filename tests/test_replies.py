@@ -1,0 +1,124 @@
+"""Reply texts: shipped templates fit X's 280 weighted characters with the longest values, a city
+can override any one of them, and a broken template is caught at start-up with its file and line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from socialbot.catalog import Catalog, load_catalog
+from socialbot.config import SHIPPED_HASHTAGS, SHIPPED_TEMPLATES
+from socialbot.errors import TemplateError
+from socialbot.intake import Reply
+from socialbot.replies import LANGS, LONGEST_CASE_NUMBER, Replies, ReplyContext
+from socialbot.text import weighted_length
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    return load_catalog(SHIPPED_HASHTAGS)
+
+
+@pytest.fixture
+def shipped() -> Replies:
+    return Replies([SHIPPED_TEMPLATES])
+
+
+def longest(catalog: Catalog, lang: str) -> ReplyContext:
+    return ReplyContext(
+        case=LONGEST_CASE_NUMBER,
+        category=catalog.longest_name(lang),
+        hashtags=tuple(catalog.featured_hashtags(lang)),
+    )
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("message", list(Reply))
+def test_every_shipped_reply_fits_with_the_longest_values(
+    shipped: Replies, catalog: Catalog, message: Reply, lang: str
+) -> None:
+    text = shipped.render(message, lang, longest(catalog, lang))
+    assert 0 < weighted_length(text) <= 280
+    assert "@" not in text  # never mentions anyone
+    assert "http" not in text  # no URL unless the city configures one
+
+
+def test_the_filed_reply_names_the_case_and_category(shipped: Replies) -> None:
+    text = shipped.render(Reply.FILED, "en", ReplyContext(case=123, category="Pothole"))
+    assert text == (
+        "Thanks! Your report is filed as case #123 (Pothole). "
+        "We'll reply here when the crew has fixed it."
+    )
+
+
+def test_the_spanish_filed_reply(shipped: Replies) -> None:
+    text = shipped.render(Reply.FILED, "es", ReplyContext(case=7, category="Bache"))
+    assert text.startswith("¡Gracias! Su reporte quedó registrado como caso #7 (Bache).")
+
+
+def test_the_help_reply_lists_the_featured_hashtags(shipped: Replies, catalog: Catalog) -> None:
+    text = shipped.render(
+        Reply.HELP, "es", ReplyContext(hashtags=tuple(catalog.featured_hashtags("es")))
+    )
+    assert "#bache" in text and "#grafiti" in text
+
+
+def test_a_configured_case_url_is_added_and_still_fits(shipped: Replies, catalog: Catalog) -> None:
+    shipped.check_all(catalog, "https://311.springfield.example.gov/requests/{case}")
+    text = shipped.render(
+        Reply.FILED,
+        "en",
+        ReplyContext(case=5, category="Pothole", case_url="https://311.example.gov/c/5"),
+    )
+    assert text.endswith("Track it: https://311.example.gov/c/5")
+
+
+def test_check_all_passes_for_the_shipped_templates(shipped: Replies, catalog: Catalog) -> None:
+    shipped.check_all(catalog, None)
+
+
+def city_templates(tmp_path: Path, name: str, body: str) -> Replies:
+    (tmp_path / "replies").mkdir()
+    (tmp_path / "replies" / name).write_text(body, encoding="utf-8")
+    return Replies.for_dirs(tmp_path, SHIPPED_TEMPLATES)
+
+
+def test_a_city_overrides_one_message_and_keeps_the_rest(tmp_path: Path) -> None:
+    replies = city_templates(
+        tmp_path, "filed.en.j2", "Got it: case #{{ case }}. Thank you, Springfield!"
+    )
+    assert replies.render(Reply.FILED, "en", ReplyContext(case=9, category="Pothole")) == (
+        "Got it: case #9. Thank you, Springfield!"
+    )
+    assert replies.render(Reply.FILED, "es", ReplyContext(case=9, category="Bache")).startswith(
+        "¡Gracias!"
+    )
+
+
+def test_a_too_long_template_is_refused_with_its_length(tmp_path: Path, catalog: Catalog) -> None:
+    replies = city_templates(
+        tmp_path, "help.en.j2", "Please use: {{ hashtags | join(' ') }}. " + "x" * 250
+    )
+    with pytest.raises(
+        TemplateError,
+        match=r"^replies/help\.en\.j2: renders to \d+ weighted characters, over X's 280",
+    ):
+        replies.check_all(catalog, None)
+
+
+def test_an_unknown_variable_is_an_error_not_a_blank(tmp_path: Path) -> None:
+    replies = city_templates(tmp_path, "filed.en.j2", "Case #{{ case }} at {{ street }}")
+    with pytest.raises(TemplateError, match=r"^replies/filed\.en\.j2: 'street' is undefined"):
+        replies.render(Reply.FILED, "en", ReplyContext(case=1, category="Pothole"))
+
+
+def test_a_syntax_error_names_file_and_line(tmp_path: Path) -> None:
+    replies = city_templates(tmp_path, "filed.en.j2", "Thanks!\nCase #{{ case }\n")
+    with pytest.raises(TemplateError, match=r"filed\.en\.j2:2: "):
+        replies.render(Reply.FILED, "en", ReplyContext(case=1, category="Pothole"))
+
+
+def test_a_missing_template_directory_is_named(tmp_path: Path) -> None:
+    with pytest.raises(TemplateError, match="nowhere: template directory not found"):
+        Replies.for_dirs(tmp_path / "nowhere", SHIPPED_TEMPLATES)
