@@ -10,7 +10,6 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from socialbot.app import build_service
