@@ -191,3 +191,9 @@ def test_a_video_contributes_its_preview_image(rules: IntakeRules) -> None:
         mention("@City #illegaldumping", hashtags=("illegaldumping",), media=(clip,)), rules
     )
     assert decision.photo_urls == ("https://pbs.twimg.com/thumb.jpg",)
+
+
+def test_a_pathological_long_text_is_scanned_only_so_far(rules: IntakeRules) -> None:
+    # Long runs of dotted labels are the slow case of twitter-text's URL rules.
+    decision = decide(mention("@City #pothole " + "a." * 50_000, hashtags=None), rules)
+    assert decision.category is not None and decision.category.key == "pothole"

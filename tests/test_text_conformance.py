@@ -1,85 +1,21 @@
 """socialbot.text against twitter-text's own conformance cases (validate.yml, v3.json, tlds.yml).
 
-The cases are read from the shared checkout, never copied: ../shared/conformance/twitter-text/
-relative to the project root, or $SOCIALBOT_CONFORMANCE_DIR. If they are missing the tests fail
-rather than skip, so a broken checkout cannot pass CI silently.
+The cases are read from the shared checkout, never copied (see tests/conformance.py).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
-import os
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, NoReturn
 
 import pytest
-import yaml
 
 from socialbot._urls import UrlSpan, find_urls
 from socialbot.text import V3, TextConfig, WeightRange, parse
-
-CONFORMANCE_DIR = Path(
-    os.environ.get("SOCIALBOT_CONFORMANCE_DIR")
-    or Path(__file__).resolve().parents[2] / "shared/conformance/twitter-text"
-)
+from tests.conformance import Case, Missing, case_of, cases, load_or_fail
 
 # twitter-text runs WeightedTweetsCounterTest under its older config v2, which is v3 without
 # emoji parsing (rb/test/conformance_test.rb: "Force v2 configuration"): there "👨‍👩‍👧‍👦" weighs 7.
 V2 = dataclasses.replace(V3, version=2, emoji_parsing_enabled=False)
-
-
-@dataclass(frozen=True)
-class Case:
-    text: str
-    expected: Any
-
-
-@dataclass(frozen=True)
-class Missing:
-    """Stands in for the cases when the data is absent, so the test fails instead of vanishing."""
-
-    error: str
-
-
-def load(name: str) -> Any:
-    with (CONFORMANCE_DIR / name).open(encoding="utf-8") as f:
-        return json.load(f) if name.endswith(".json") else yaml.safe_load(f)
-
-
-def cases(name: str, *sections: str) -> list[Any]:
-    try:
-        data = load(name)
-    except OSError as exc:
-        return [pytest.param(Missing(str(exc)), id=f"{name}-missing")]
-    return [
-        pytest.param(Case(c["text"], c["expected"]), id=f"{section}: {c['description']}")
-        for section in sections
-        for c in data["tests"][section]
-    ]
-
-
-def case_of(param: Case | Missing) -> Case:
-    if isinstance(param, Missing):
-        fail_missing(param.error)
-    return param
-
-
-def load_or_fail(name: str) -> Any:
-    try:
-        return load(name)
-    except OSError as exc:
-        error = str(exc)
-    fail_missing(error)  # outside the except block, so the report is just our message
-
-
-def fail_missing(error: str) -> NoReturn:
-    pytest.fail(
-        f"twitter-text conformance data not found ({error}). Check out the shared "
-        f"directory at {CONFORMANCE_DIR} or point SOCIALBOT_CONFORMANCE_DIR at it.",
-        pytrace=False,
-    )
 
 
 def check_weighing(param: Case | Missing, config: TextConfig) -> None:
