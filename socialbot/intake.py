@@ -21,6 +21,11 @@ from socialbot.domain import Location, Mention, MentionOutcome
 from socialbot.hashtags import extract_hashtags
 from socialbot.location import CityBounds, best_location
 
+# X's v2 `text` is 280 weighted characters plus a reply's leading @handles (long-post text is not
+# requested). Scanning is capped anyway: URL detection is superlinear on pathological input, and
+# one odd payload must never stall the poll job.
+MAX_SCANNED_CHARS = 1_000
+
 
 class Reply(enum.StrEnum):
     """The reply templates intake can ask for (templates/replies/<name>.<lang>.j2)."""
@@ -64,7 +69,8 @@ def decide(mention: Mention, rules: IntakeRules) -> Decision:
     if mention.is_retweet:
         return Decision(MentionOutcome.IGNORED, lang, detail="retweet")
 
-    hashtags = mention.hashtags if mention.hashtags is not None else extract_hashtags(mention.text)
+    text = mention.text[:MAX_SCANNED_CHARS]
+    hashtags = mention.hashtags if mention.hashtags is not None else extract_hashtags(text)
     match = rules.catalog.match(hashtags)
     if match is None:
         in_our_thread = mention.in_reply_to_user_id == rules.own_user_id
@@ -86,7 +92,7 @@ def decide(mention: Mention, rules: IntakeRules) -> Decision:
     location = best_location(
         coordinates=mention.coordinates,
         place=mention.place,
-        text=mention.text,
+        text=text,
         expanded_urls=mention.expanded_urls,
         max_place_diagonal_m=rules.max_place_diagonal_m,
     )
