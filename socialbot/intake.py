@@ -96,37 +96,20 @@ def decide(mention: Mention, rules: IntakeRules) -> Decision:
         expanded_urls=mention.expanded_urls,
         max_place_diagonal_m=rules.max_place_diagonal_m,
     )
-    photos = tuple(url for m in mention.media if (url := m.image_url) is not None)
     detail = f"#{match.hashtag}"
-    if (
-        location is not None
-        and rules.bounds is not None
-        and not rules.bounds.contains(location.point)
-    ):
-        return Decision(
-            MentionOutcome.OUTSIDE_CITY,
-            lang,
-            reply=Reply.OUTSIDE_CITY,
-            category=match.category,
-            location=location,
-            photo_urls=photos,
-            detail=f"{detail}, outside the city bounds",
-        )
     if location is None:
-        return Decision(
-            MentionOutcome.NEEDS_LOCATION,
-            lang,
-            reply=Reply.NEEDS_LOCATION,
-            category=match.category,
-            photo_urls=photos,
-            detail=detail,
-        )
+        outcome, reply = MentionOutcome.NEEDS_LOCATION, Reply.NEEDS_LOCATION
+    elif rules.bounds is not None and not rules.bounds.contains(location.point):
+        outcome, reply = MentionOutcome.OUTSIDE_CITY, Reply.OUTSIDE_CITY
+        detail += ", outside the city bounds"
+    else:
+        outcome, reply = MentionOutcome.CASE_OPENED, Reply.FILED
     return Decision(
-        MentionOutcome.CASE_OPENED,
+        outcome,
         lang,
-        reply=Reply.FILED,
+        reply=reply,
         category=match.category,
         location=location,
-        photo_urls=photos,
+        photo_urls=tuple(url for m in mention.media if (url := m.image_url) is not None),
         detail=detail,
     )

@@ -81,28 +81,22 @@ def build_scheduler(service: Service, *, poll: bool = True, send: bool = True) -
     scheduler = BlockingScheduler(executors={"default": ThreadPoolExecutor(2)}, timezone="UTC")
     settings = service.settings
     first = service.clock()
-    if poll:
-        scheduler.add_job(
-            jobs.poll,
-            "interval",
-            seconds=settings.poll_seconds,
-            id="poll",
-            max_instances=1,
-            coalesce=True,
-            next_run_time=first,
-            misfire_grace_time=settings.poll_seconds,
-        )
-    if send:
-        scheduler.add_job(
-            jobs.send,
-            "interval",
-            seconds=settings.send_seconds,
-            id="send",
-            max_instances=1,
-            coalesce=True,
-            next_run_time=first,
-            misfire_grace_time=settings.send_seconds,
-        )
+    wanted = [
+        (poll, jobs.poll, "poll", settings.poll_seconds),
+        (send, jobs.send, "send", settings.send_seconds),
+    ]
+    for enabled, job, name, seconds in wanted:
+        if enabled:
+            scheduler.add_job(
+                job,
+                "interval",
+                seconds=seconds,
+                id=name,
+                max_instances=1,  # a slow run is never overlapped by the next
+                coalesce=True,  # runs missed while busy collapse into one
+                next_run_time=first,
+                misfire_grace_time=seconds,
+            )
     scheduler.add_listener(_on_error, EVENT_JOB_ERROR)
     return scheduler
 

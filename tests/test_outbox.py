@@ -113,16 +113,21 @@ def test_crash_after_posting_before_recording_is_healed_without_a_second_post(
     assert [c.request.method for c in responses.calls] == ["POST", "GET"]
 
 
-@responses.activate
-def test_crash_before_the_post_reached_x_is_sent_once_after_checking(
-    engine: Engine, outbox: Outbox, clock: Clock
-) -> None:
+def die_before_the_post_reaches_x(engine: Engine, outbox: Outbox, clock: Clock) -> None:
+    """One reply claimed, then the process dies inside the network call; restarted 3 min later."""
     queue(engine, clock, 1)
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(outbox.platform, "post", lambda *a: (_ for _ in ()).throw(Killed()))
         with pytest.raises(Killed):
             send_once(outbox, clock)
     clock.advance(minutes=3)
+
+
+@responses.activate
+def test_crash_before_the_post_reached_x_is_sent_once_after_checking(
+    engine: Engine, outbox: Outbox, clock: Clock
+) -> None:
+    die_before_the_post_reaches_x(engine, outbox, clock)
     responses.get(xapi.OWN_TWEETS_URL, json={"meta": {"result_count": 0}})
     responses.post(xapi.TWEETS_URL, json=xapi.posted("802", "Thanks!"))
 
@@ -136,12 +141,7 @@ def test_crash_before_the_post_reached_x_is_sent_once_after_checking(
 def test_recovery_waits_while_x_cannot_tell_us(
     engine: Engine, outbox: Outbox, clock: Clock
 ) -> None:
-    queue(engine, clock, 1)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(outbox.platform, "post", lambda *a: (_ for _ in ()).throw(Killed()))
-        with pytest.raises(Killed):
-            send_once(outbox, clock)
-    clock.advance(minutes=3)
+    die_before_the_post_reaches_x(engine, outbox, clock)
     responses.get(xapi.OWN_TWEETS_URL, status=503, body="over capacity")
     send_once(outbox, clock)
     assert states(engine) == [("sending", None)]  # never re-sent blind

@@ -128,8 +128,8 @@ def test_the_cursor_is_the_newest_post_handled(service: Service) -> None:
     assert second["since_id"] == [xapi.post_id(2)]
 
 
-@responses.activate
-def test_pages_are_handled_oldest_first(service: Service) -> None:
+def two_pages() -> tuple[dict[str, object], dict[str, object]]:
+    """Posts 3-4 on the first page X serves, posts 1-2 (older) on the next."""
     newest = xapi.page(
         [xapi.tweet(4, "@DemoCity311 #pothole d"), xapi.tweet(3, "@DemoCity311 #pothole c")],
         next_token="older",
@@ -137,6 +137,12 @@ def test_pages_are_handled_oldest_first(service: Service) -> None:
     oldest = xapi.page(
         [xapi.tweet(2, "@DemoCity311 #pothole b"), xapi.tweet(1, "@DemoCity311 #pothole a")]
     )
+    return newest, oldest
+
+
+@responses.activate
+def test_pages_are_handled_oldest_first(service: Service) -> None:
+    newest, oldest = two_pages()
     serve(newest, oldest)
 
     poll(service)
@@ -153,13 +159,7 @@ class Killed(BaseException):
 
 @responses.activate
 def test_a_crash_mid_poll_loses_nothing_and_duplicates_nothing(service: Service) -> None:
-    newest = xapi.page(
-        [xapi.tweet(4, "@DemoCity311 #pothole d"), xapi.tweet(3, "@DemoCity311 #pothole c")],
-        next_token="older",
-    )
-    oldest = xapi.page(
-        [xapi.tweet(2, "@DemoCity311 #pothole b"), xapi.tweet(1, "@DemoCity311 #pothole a")]
-    )
+    newest, oldest = two_pages()
     serve(newest, oldest)
     real_render = service.replies.render
     rendered: list[int | None] = []
