@@ -14,10 +14,12 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from socialbot.app import build_service
 from socialbot.config import Settings
+from socialbot.demo import DEMO_CITY_BOUNDS, DEMO_USER_ID, SAMPLE
 from socialbot.errors import RateLimited, Unavailable
 from socialbot.platforms.base import MentionPage
 from socialbot.platforms.replay import ReplayPlatform
-from socialbot.scheduler import Jobs, run_forever
+from socialbot.scheduler import Jobs, build_scheduler, run_forever
+from socialbot.store.queries import list_cases, outbox_rows
 from tests import xapi
 from tests.conftest import Clock
 
@@ -91,3 +93,24 @@ def test_a_failing_poll_is_logged_and_the_next_one_runs(
 
     assert "event=poll_failed error='X server error (503)'" in caplog.text
     assert "event=poll pages=0" in caplog.text
+
+
+def test_run_polls_and_sends_from_worker_threads_until_sigterm(settings: Settings) -> None:
+    platform = ReplayPlatform.from_file(SAMPLE, DEMO_USER_ID)
+    demo = {"x_user_id": DEMO_USER_ID, "city_bounds": DEMO_CITY_BOUNDS, "send_seconds": 1}
+    service = build_service(settings.model_copy(update=demo), platform=platform)
+    scheduler = build_scheduler(service)
+
+    def stop_when_all_replies_are_out() -> None:
+        deadline = time.monotonic() + 20
+        while len(platform.posted) < 11 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=stop_when_all_replies_are_out, daemon=True).start()
+    run_forever(scheduler)
+
+    assert len(platform.posted) == 11
+    assert len(list_cases(service.engine)) == 9
+    assert {r.state.value for r in outbox_rows(service.engine)} == {"sent"}
+    service.close()
