@@ -24,6 +24,7 @@ from socialbot.outbox import Outbox
 from socialbot.platforms.base import Platform
 from socialbot.poller import Intake, ensure_account
 from socialbot.replies import Replies
+from socialbot.staff import Staff
 from socialbot.store.db import make_engine, transaction, upgrade
 from socialbot.store.models import Account
 
@@ -137,6 +138,17 @@ def x_platform(settings: Settings) -> Platform:
             access_token=settings.x_access_token.get_secret_value(),
             access_token_secret=settings.x_access_token_secret.get_secret_value(),
         )
+    )
+
+
+def build_staff(settings: Settings) -> Staff:
+    """What the staff commands need: no platform, no credentials."""
+    catalog, replies, _ = load_content(settings)
+    return Staff(
+        engine=open_database(settings),
+        catalog=catalog,
+        replies=replies,
+        notify=settings.notify_statuses,
     )
 
 

@@ -22,6 +22,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from socialbot.domain import CaseStatus
 from socialbot.errors import ConfigError
 
 ENV_PREFIX = "SOCIALBOT_"
@@ -29,6 +30,10 @@ ENV_PREFIX = "SOCIALBOT_"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_HASHTAGS = PROJECT_ROOT / "hashtags.yaml"
 SHIPPED_TEMPLATES = PROJECT_ROOT / "templates"
+
+
+# The statuses staff can move a case to whose change may be told to the resident.
+NOTIFIABLE = ("acknowledged", "in_progress", "resolved", "closed")
 
 
 def default_database_url() -> str:
@@ -100,6 +105,11 @@ class Settings(BaseSettings):
         "number, e.g. `https://311.example.gov/cases/{case}`. Unset: replies carry no URL "
         "(X charges a post with a URL about 13 times a plain one).",
     )
+    notify_on: str = Field(
+        default="resolved,closed",
+        description="Status changes made by staff that send the resident a reply in their thread, "
+        "comma-separated: any of acknowledged, in_progress, resolved, closed.",
+    )
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR.")
 
     @field_validator("case_url")
@@ -108,6 +118,19 @@ class Settings(BaseSettings):
         if value is not None and "{case}" not in value:
             raise ValueError("must contain {case}, where the case number goes")
         return value
+
+    @field_validator("notify_on")
+    @classmethod
+    def _known_statuses(cls, value: str) -> str:
+        names = [n.strip() for n in value.split(",") if n.strip()]
+        unknown = [n for n in names if n not in NOTIFIABLE]
+        if unknown:
+            raise ValueError(f"unknown status {unknown[0]!r}; use any of {', '.join(NOTIFIABLE)}")
+        return ",".join(names)
+
+    @property
+    def notify_statuses(self) -> frozenset[CaseStatus]:
+        return frozenset(CaseStatus(n) for n in self.notify_on.split(",") if n)
 
     @field_validator("log_level")
     @classmethod

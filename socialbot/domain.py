@@ -98,6 +98,23 @@ class CaseStatus(enum.StrEnum):
     CLOSED = "closed"
 
 
+class Reply(enum.StrEnum):
+    """Every message socialbot sends a resident: templates/replies/<name>.<lang>.j2."""
+
+    FILED = "filed"
+    NEEDS_LOCATION = "needs_location"
+    HELP = "help"
+    OUTSIDE_CITY = "outside_city"
+    # Status changes made by staff (which of them notify is configurable).
+    ACKNOWLEDGED = "acknowledged"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"  # a per-category text may stand in replies/resolved/<category>.<lang>.j2
+    CLOSED = "closed"
+    CLOSED_DUPLICATE = "closed_duplicate"
+    CLOSED_REFERRED = "closed_referred"
+    CLOSED_NOT_CITY_PROPERTY = "closed_not_city_property"
+
+
 class ReferenceType(enum.StrEnum):
     RETWEETED = "retweeted"
     QUOTED = "quoted"

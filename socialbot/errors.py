@@ -5,6 +5,7 @@
      ├── CatalogError       hashtags.yaml is invalid (names file, line and problem)
      ├── TemplateError      a reply template is missing, broken or renders too long
      ├── DataError          a platform payload could not be understood (names the field)
+     ├── TransitionRefused  a staff action that the case's status does not allow
      └── PlatformError      the network said no
           ├── RateLimited   wait until `reset_at` before the next call
           ├── AuthFailed    credentials rejected: stop and alert, do not retry
@@ -45,6 +46,10 @@ class TemplateError(SocialbotError):
 
 class DataError(SocialbotError):
     """A platform payload is malformed; the message names the field."""
+
+
+class TransitionRefused(SocialbotError):
+    """A staff action the case's current status does not allow (e.g. resolving a closed case)."""
 
 
 class PlatformError(SocialbotError):

@@ -13,11 +13,10 @@ The rules, in order:
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 
 from socialbot.catalog import Catalog, Category
-from socialbot.domain import Location, Mention, MentionOutcome
+from socialbot.domain import Location, Mention, MentionOutcome, Reply
 from socialbot.hashtags import extract_hashtags
 from socialbot.location import CityBounds, best_location
 
@@ -25,15 +24,6 @@ from socialbot.location import CityBounds, best_location
 # requested). Scanning is capped anyway: URL detection is superlinear on pathological input, and
 # one odd payload must never stall the poll job.
 MAX_SCANNED_CHARS = 1_000
-
-
-class Reply(enum.StrEnum):
-    """The reply templates intake can ask for (templates/replies/<name>.<lang>.j2)."""
-
-    FILED = "filed"
-    NEEDS_LOCATION = "needs_location"
-    HELP = "help"
-    OUTSIDE_CITY = "outside_city"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,5 @@
-"""Reply texts from Jinja2 templates: one file a message and language, `replies/<name>.<lang>.j2`.
+"""Reply texts from Jinja2 templates: one file a message and language, `replies/<name>.<lang>.j2`,
+and optionally one a category, `replies/<name>/<category>.<lang>.j2`, which wins over the generic.
 
 One environment, built here: the city's directory first, the shipped `templates/` second, so a
 city overrides only the messages it wants to. Undefined variables are errors, not blanks. Every
@@ -14,8 +15,8 @@ from pathlib import Path
 import jinja2
 
 from socialbot.catalog import Catalog
+from socialbot.domain import Reply
 from socialbot.errors import TemplateError
-from socialbot.intake import Reply
 from socialbot.text import weighted_length
 
 LANGS = ("en", "es")
@@ -32,6 +33,7 @@ class ReplyContext:
     category: str | None = None
     hashtags: tuple[str, ...] = field(default=())
     case_url: str | None = None
+    duplicate_of: int | None = None  # the case a duplicate was closed in favour of
 
 
 class Replies:
@@ -55,17 +57,24 @@ class Replies:
         )
         return cls(dirs)
 
-    def render(self, message: Reply, lang: str, context: ReplyContext) -> str:
-        name = f"replies/{message.value}.{lang}.j2"
+    def render(
+        self, message: Reply, lang: str, context: ReplyContext, *, category_key: str | None = None
+    ) -> str:
+        names = [f"replies/{message.value}.{lang}.j2"]
+        if category_key is not None:
+            names.insert(0, f"replies/{message.value}/{category_key}.{lang}.j2")
+        name = names[-1]
         try:
-            template = self._env.get_template(name)
+            template = self._env.select_template(names)
+            name = template.name or name
             text = template.render(
                 case=context.case,
                 category=context.category,
                 hashtags=list(context.hashtags),
                 case_url=context.case_url,
+                duplicate_of=context.duplicate_of,
             ).strip()
-        except jinja2.TemplateNotFound:
+        except jinja2.TemplatesNotFound:
             raise TemplateError(f"{name}: template not found in {self._dirs()}") from None
         except jinja2.TemplateSyntaxError as exc:
             raise TemplateError(f"{exc.filename or name}:{exc.lineno}: {exc.message}") from None
@@ -91,9 +100,16 @@ class Replies:
                 category=catalog.longest_name(lang),
                 hashtags=tuple(catalog.featured_hashtags(lang)),
                 case_url=case_url.replace("{case}", str(LONGEST_CASE_NUMBER)) if case_url else None,
+                duplicate_of=LONGEST_CASE_NUMBER,
             )
             for message in Reply:
                 self.render(message, lang, context)
+                for category in catalog.categories:  # the per-category texts a city added
+                    if self._has(f"replies/{message.value}/{category.key}.{lang}.j2"):
+                        self.render(message, lang, context, category_key=category.key)
+
+    def _has(self, name: str) -> bool:
+        return name in self._env.list_templates(extensions=["j2"])
 
     def _dirs(self) -> str:
         loader = self._env.loader

@@ -19,8 +19,9 @@ from socialbot.domain import (
     Place,
     Reference,
     ReferenceType,
+    Reply,
 )
-from socialbot.intake import IntakeRules, Reply, decide
+from socialbot.intake import IntakeRules, decide
 from socialbot.location import parse_city_bounds
 
 CITY = "1583000000000000001"

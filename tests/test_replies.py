@@ -9,8 +9,8 @@ import pytest
 
 from socialbot.catalog import Catalog, load_catalog
 from socialbot.config import SHIPPED_HASHTAGS, SHIPPED_TEMPLATES
+from socialbot.domain import Reply
 from socialbot.errors import TemplateError
-from socialbot.intake import Reply
 from socialbot.replies import LANGS, LONGEST_CASE_NUMBER, Replies, ReplyContext
 from socialbot.text import weighted_length
 

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import getpass
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.progress import Progress
 
-from socialbot.app import open_database
-from socialbot.cli.common import console, friendly_errors, state
+from socialbot.app import build_staff, open_database, utc_now
+from socialbot.cli.common import console, err_console, friendly_errors, state
 from socialbot.cli.render import case_detail_json, case_detail_table, case_json, cases_table
 from socialbot.domain import CaseStatus
 from socialbot.errors import SocialbotError
+from socialbot.lifecycle import Action, CloseReason
+from socialbot.staff import Request, requests_from_csv
 from socialbot.store.queries import get_case, list_cases
 
-app = typer.Typer(help="Read the cases the bot has opened.", no_args_is_help=True)
+app = typer.Typer(help="Read and work the cases the bot has opened.", no_args_is_help=True)
 
 
 @app.command("list")
@@ -56,3 +61,140 @@ def show_command(
         console.print_json(json.dumps(case_detail_json(detail), ensure_ascii=False))
     else:
         console.print(case_detail_table(detail))
+
+
+Actor = Annotated[
+    str | None,
+    typer.Option("--as", help="Who is acting, for the case history. Default: your login name."),
+]
+Note = Annotated[str, typer.Option("--note", help="Internal note for the history; never posted.")]
+CaseIds = Annotated[list[int], typer.Argument(metavar="N...", help="Case numbers.")]
+
+
+def _actor(name: str | None) -> str:
+    return name or getpass.getuser()
+
+
+def _run(ctx: typer.Context, requests: list[Request | SocialbotError]) -> None:
+    """Apply each request in its own transaction; print one line each and a summary."""
+    staff = build_staff(state(ctx).settings())
+    failed = 0
+    try:
+        with Progress(console=err_console, transient=True, disable=len(requests) < 2) as progress:
+            task = progress.add_task("working", total=len(requests))
+            for result in staff.act_all(requests, utc_now):
+                progress.advance(task)
+                if isinstance(result, SocialbotError):
+                    failed += 1
+                    console.print(f"refused: {result}", markup=False)
+                    continue
+                change = (
+                    f"{result.from_status.value} → {result.to_status.value}"
+                    if result.from_status is not result.to_status
+                    else {Action.NOTE: "note added", Action.ASSIGN: "assigned"}.get(
+                        result.action, result.to_status.value
+                    )
+                )
+                line = f"case #{result.case_id}: {change}"
+                if result.reply_text:
+                    line += f"; reply queued: {result.reply_text}"
+                console.print(line, markup=False)
+    finally:
+        staff.engine.dispose()
+    if len(requests) > 1:
+        console.print(f"{len(requests) - failed} done, {failed} refused")
+    if failed:
+        raise typer.Exit(1)
+
+
+def _simple(action: Action, doc: str) -> None:
+    @friendly_errors
+    def command(
+        ctx: typer.Context, case_ids: CaseIds, note: Note = "", actor: Actor = None
+    ) -> None:
+        _run(ctx, [Request(n, action, _actor(actor), note=note) for n in case_ids])
+
+    command.__doc__ = doc
+    app.command(action.value)(command)
+
+
+_simple(Action.ACK, "Acknowledge cases: seen and sent to the crew.")
+_simple(Action.START, "Mark cases in progress: the crew is on it.")
+_simple(Action.REOPEN, "Reopen resolved or closed cases (back to in_progress).")
+
+
+@app.command("assign")
+@friendly_errors
+def assign_command(
+    ctx: typer.Context,
+    case_ids: CaseIds,
+    to: Annotated[str, typer.Option("--to", help="The department that takes the cases.")],
+    note: Note = "",
+    actor: Actor = None,
+) -> None:
+    """Hand cases to another department."""
+    _run(
+        ctx, [Request(n, Action.ASSIGN, _actor(actor), note=note, department=to) for n in case_ids]
+    )
+
+
+@app.command("note")
+@friendly_errors
+def note_command(
+    ctx: typer.Context,
+    case_id: Annotated[int, typer.Argument(metavar="N", help="The case number.")],
+    text: Annotated[str, typer.Argument(help="The note. Internal: never posted.")],
+    actor: Actor = None,
+) -> None:
+    """Add an internal note to a case's history."""
+    _run(ctx, [Request(case_id, Action.NOTE, _actor(actor), note=text)])
+
+
+@app.command("resolve")
+@friendly_errors
+def resolve_command(
+    ctx: typer.Context,
+    case_ids: Annotated[
+        list[int] | None, typer.Argument(metavar="[N...]", help="Case numbers.")
+    ] = None,
+    note: Note = "",
+    from_csv: Annotated[
+        Path | None,
+        typer.Option(
+            "--from-csv", help="CSV with columns id and note, one case a row.", dir_okay=False
+        ),
+    ] = None,
+    actor: Actor = None,
+) -> None:
+    """Resolve cases; residents are told in their thread (see SOCIALBOT_NOTIFY_ON)."""
+    who = _actor(actor)
+    requests: list[Request | SocialbotError] = [
+        Request(n, Action.RESOLVE, who, note=note) for n in case_ids or []
+    ]
+    if from_csv is not None:
+        requests += requests_from_csv(from_csv, Action.RESOLVE, who)
+    if not requests:
+        raise typer.BadParameter("name case numbers or --from-csv FILE", param_hint="N...")
+    _run(ctx, requests)
+
+
+@app.command("close")
+@friendly_errors
+def close_command(
+    ctx: typer.Context,
+    case_ids: CaseIds,
+    reason: Annotated[CloseReason, typer.Option("--reason", help="Why the case is closed.")],
+    of: Annotated[
+        int | None, typer.Option("--of", help="With --reason duplicate: the case it duplicates.")
+    ] = None,
+    note: Note = "",
+    actor: Actor = None,
+) -> None:
+    """Close cases without resolving them; residents get the reason's reply."""
+    _run(
+        ctx,
+        [
+            Request(n, Action.CLOSE, _actor(actor), note=note, reason=reason, duplicate_of=of)
+            for n in case_ids
+        ],
+    )

@@ -141,7 +141,8 @@ def case_detail_table(detail: CaseDetail) -> Table:
             (
                 "history",
                 f"{event.at:%Y-%m-%d %H:%M} {event.actor}: "
-                f"{event.from_status or '—'} → {event.to_status}",
+                f"{event.from_status or '—'} → {event.to_status}"
+                + (f" — {event.note}" if event.note else ""),
             )
         )
     for reply in detail.replies:

@@ -62,6 +62,8 @@ class Case(SQLModel, table=True):
     author_id: str = Field(max_length=64)
     author_username: str | None = Field(default=None, max_length=64)
     description: str = Field(default="", sa_type=Text)
+    close_reason: str | None = Field(default=None, max_length=32)
+    duplicate_of: int | None = Field(default=None, foreign_key="cases.id")
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
 

@@ -186,3 +186,45 @@ def test_no_secret_reaches_the_output_even_at_debug(
     assert "event=auth_failed" in send.stderr
     everything = poll.stdout + poll.stderr + send.stdout + send.stderr
     assert "SECRET" not in everything
+
+
+def test_staff_work_cases_from_the_command_line(demo_db: Path) -> None:
+    assert invoke("cases", "ack", "1", "--as", "J. Rivera") == (0, "case #1: new → acknowledged\n")
+    code, out = invoke("cases", "note", "1", "crew 4 on Tuesday", "--as", "J. Rivera")
+    assert (code, out) == (0, "case #1: note added\n")
+    code, out = invoke("cases", "resolve", "1", "--as", "J. Rivera")
+    assert code == 0 and out.startswith("case #1: acknowledged → resolved; reply queued: Good news")
+    history = json.loads(invoke("cases", "show", "1", "--json")[1])["history"]
+    assert [(h["actor"], h["to"], h["note"]) for h in history[1:]] == [
+        ("J. Rivera", "acknowledged", ""),
+        ("J. Rivera", "acknowledged", "crew 4 on Tuesday"),
+        ("J. Rivera", "resolved", ""),
+    ]
+
+
+def test_bulk_resolve_reports_each_failure_and_exits_1(demo_db: Path, tmp_path: Path) -> None:
+    sheet = tmp_path / "done.csv"
+    sheet.write_text("id,note\n2,scrubbed\nseven,typo\n", encoding="utf-8")
+
+    result = runner.invoke(app, ["cases", "resolve", "7", "99", "--from-csv", str(sheet)])
+
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("case #7: new → resolved; reply queued:")
+    assert lines[1] == "refused: case #99 does not exist"
+    assert lines[2].startswith("case #2: new → resolved")
+    assert lines[3] == f"refused: {sheet}:3: id 'seven' is not a case number"
+    assert lines[4] == "2 done, 2 refused"
+
+
+def test_close_needs_a_known_reason(demo_db: Path) -> None:
+    result = runner.invoke(app, ["cases", "close", "4", "--reason", "boring"])
+    assert result.exit_code == 2 and "boring" in result.stderr
+    assert invoke("cases", "close", "4", "--reason", "duplicate", "--of", "1")[1].startswith(
+        "case #4: new → closed; reply queued: Thanks! Case #4"
+    )
+
+
+def test_resolve_needs_cases_or_a_csv(demo_db: Path) -> None:
+    result = runner.invoke(app, ["cases", "resolve"])
+    assert result.exit_code == 2 and "name case numbers or --from-csv FILE" in result.stderr

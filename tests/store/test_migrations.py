@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, text
 from sqlmodel import SQLModel
 
-from socialbot.store.db import make_engine, schema_is_current, upgrade
+from socialbot.store.db import alembic_config, make_engine, schema_is_current, upgrade
 
 
 def test_migrations_match_the_models(engine: Engine) -> None:
@@ -36,3 +37,11 @@ def test_sqlite_runs_in_wal_with_a_busy_timeout(tmp_path: object) -> None:
         assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 10000
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
     engine.dispose()
+
+
+def test_every_migration_downgrades_and_upgrades_again(engine: Engine) -> None:
+    config = alembic_config(engine)
+    command.downgrade(config, "base")
+    assert not schema_is_current(engine)
+    command.upgrade(config, "head")
+    assert schema_is_current(engine)

@@ -1,0 +1,216 @@
+"""What staff do to cases: acknowledge, start, assign, note, resolve, close, reopen.
+
+Each action is one transaction: the case is locked, the transition checked (`lifecycle`), the case
+updated, an event recorded (when, who, from → to, note) and, when the new status is one the city
+notifies (`SOCIALBOT_NOTIFY_ON`), the resident's reply queued in their thread. Internal notes are
+never posted. Nothing is ever deleted.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from socialbot.catalog import Catalog
+from socialbot.domain import CaseStatus, Reply
+from socialbot.errors import SocialbotError, TransitionRefused
+from socialbot.lifecycle import Action, CloseReason, next_status
+from socialbot.replies import Replies, ReplyContext
+from socialbot.store.db import transaction
+from socialbot.store.models import Case, CaseEvent, OutboxMessage
+
+CLOSED_REPLY = {
+    CloseReason.DUPLICATE: Reply.CLOSED_DUPLICATE,
+    CloseReason.REFERRED: Reply.CLOSED_REFERRED,
+    CloseReason.NOT_CITY_PROPERTY: Reply.CLOSED_NOT_CITY_PROPERTY,
+    CloseReason.INVALID: Reply.CLOSED,
+}
+STATUS_REPLY = {
+    CaseStatus.ACKNOWLEDGED: Reply.ACKNOWLEDGED,
+    CaseStatus.IN_PROGRESS: Reply.IN_PROGRESS,
+    CaseStatus.RESOLVED: Reply.RESOLVED,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One staff action on one case, as typed on the command line or read from a CSV row."""
+
+    case_id: int
+    action: Action
+    actor: str
+    note: str = ""
+    department: str | None = None  # assign
+    reason: CloseReason | None = None  # close
+    duplicate_of: int | None = None  # close --reason duplicate
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    case_id: int
+    action: Action
+    from_status: CaseStatus
+    to_status: CaseStatus
+    reply_text: str | None  # the reply queued for the resident, if any
+
+
+@dataclass(frozen=True, slots=True)
+class Staff:
+    engine: Engine
+    catalog: Catalog
+    replies: Replies
+    notify: frozenset[CaseStatus]
+
+    def act(self, request: Request, now: datetime) -> Done:
+        """Apply `request`, or raise a SocialbotError saying why it was refused."""
+        with transaction(self.engine) as session:
+            case = session.get(Case, request.case_id, with_for_update=True)
+            if case is None:
+                raise SocialbotError(f"case #{request.case_id} does not exist")
+            assert case.id is not None
+            before = case.status
+            after = next_status(case.id, before, request.action)
+            _check_details(session, case.id, request)
+            event_note = self._apply(case, request, after, now)
+            session.add(case)
+            event = CaseEvent(
+                case_id=case.id,
+                at=now,
+                actor=request.actor,
+                from_status=before,
+                to_status=after,
+                note=event_note,
+            )
+            session.add(event)
+            session.flush()
+            reply = None
+            if after is not before and after in self.notify:
+                reply = self._queue_reply(session, case, request, event, now)
+            return Done(case.id, request.action, before, after, reply)
+
+    def act_all(
+        self, requests: Iterable[Request | SocialbotError], now: Callable[[], datetime]
+    ) -> Iterator[Done | SocialbotError]:
+        """Each request on its own transaction: one refused (or unreadable) never stops the rest."""
+        for request in requests:
+            if isinstance(request, SocialbotError):
+                yield request
+                continue
+            try:
+                yield self.act(request, now())
+            except SocialbotError as exc:
+                yield exc
+
+    def _apply(self, case: Case, request: Request, after: CaseStatus, now: datetime) -> str:
+        note = request.note
+        if request.action is Action.ASSIGN:
+            assert request.department is not None
+            note = f"assigned to {request.department} (was {case.department})" + (
+                f": {note}" if note else ""
+            )
+            case.department = request.department
+        if request.action is Action.CLOSE:
+            assert request.reason is not None
+            case.close_reason = request.reason.value
+            case.duplicate_of = request.duplicate_of
+        if request.action is Action.REOPEN:
+            case.close_reason, case.duplicate_of = None, None
+        case.status = after
+        case.updated_at = now
+        return note
+
+    def _queue_reply(
+        self, session: Session, case: Case, request: Request, event: CaseEvent, now: datetime
+    ) -> str | None:
+        message: Reply | None
+        if case.status is CaseStatus.CLOSED:
+            assert request.reason is not None
+            message = CLOSED_REPLY[request.reason]
+        else:
+            message = STATUS_REPLY.get(case.status)
+        if message is None:
+            return None
+        try:
+            category_name = self.catalog.get(case.category).name(case.lang)
+        except KeyError:  # the city removed the category since the case was filed
+            category_name = case.category
+        text = self.replies.render(
+            message,
+            case.lang,
+            ReplyContext(
+                case=case.id,
+                category=category_name,
+                duplicate_of=case.duplicate_of,
+            ),
+            category_key=case.category,
+        )
+        session.add(
+            OutboxMessage(
+                platform=case.platform,
+                account="intake",
+                dedupe_key=f"status:{case.platform}:{case.id}:{event.id}",
+                in_reply_to_post_id=case.mention_post_id,
+                case_id=case.id,
+                template=message.value,
+                lang=case.lang,
+                text=text,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
+        return text
+
+
+def _check_details(session: Session, case_id: int, request: Request) -> None:
+    if request.action is Action.ASSIGN and not request.department:
+        raise SocialbotError(f"case #{case_id}: `assign` needs --to DEPARTMENT")
+    if request.action is Action.NOTE and not request.note.strip():
+        raise SocialbotError(f"case #{case_id}: a note needs some text")
+    if request.action is not Action.CLOSE:
+        return
+    if request.reason is None:
+        raise SocialbotError(f"case #{case_id}: `close` needs --reason ({', '.join(CloseReason)})")
+    if request.reason is CloseReason.DUPLICATE:
+        if request.duplicate_of is None:
+            raise SocialbotError(
+                f"case #{case_id}: a duplicate needs --of M, the case it duplicates"
+            )
+        if request.duplicate_of == case_id:
+            raise TransitionRefused(f"case #{case_id} cannot be a duplicate of itself")
+        if session.get(Case, request.duplicate_of) is None:
+            raise SocialbotError(f"case #{case_id}: --of {request.duplicate_of}: no such case")
+    elif request.duplicate_of is not None:
+        raise SocialbotError(f"case #{case_id}: --of goes with --reason duplicate only")
+
+
+def requests_from_csv(path: Path, action: Action, actor: str) -> list[Request | SocialbotError]:
+    """One request per row of a CSV with columns `id` and `note`; a bad row is an error naming its
+    line, in its place, so the rows around it still go through."""
+    try:
+        handle = path.open(newline="", encoding="utf-8-sig")  # Excel writes a byte-order mark
+    except OSError as exc:
+        raise SocialbotError(f"{path}: cannot read ({exc.strerror})") from None
+    with handle:
+        reader = csv.DictReader(handle)
+        columns = {c.strip().lower() for c in reader.fieldnames or []}
+        if "id" not in columns:
+            raise SocialbotError(f"{path}:1: needs a header row with an `id` column (and `note`)")
+        results: list[Request | SocialbotError] = []
+        for row in reader:
+            cells = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
+            raw_id = cells.get("id", "").lstrip("#")
+            if not raw_id.isdigit():
+                results.append(
+                    SocialbotError(
+                        f"{path}:{reader.line_num}: id {cells.get('id', '')!r} is not a case number"
+                    )
+                )
+                continue
+            results.append(Request(int(raw_id), action, actor, note=cells.get("note", "")))
+        return results
