@@ -69,7 +69,15 @@ class AuthFailed(PlatformError):
 
 
 class Unavailable(PlatformError):
-    """A transient failure (5xx, timeout, connection error): retry with backoff."""
+    """A transient failure (5xx, timeout, connection error): retry with backoff.
+
+    `maybe_done` is true when the request may have reached the network before it failed (a read
+    timeout, a 5xx, an unreadable answer): a post may exist even though we got no id for it.
+    """
+
+    def __init__(self, message: str, *, maybe_done: bool = False) -> None:
+        super().__init__(message)
+        self.maybe_done = maybe_done
 
 
 class Rejected(PlatformError):

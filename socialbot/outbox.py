@@ -36,7 +36,11 @@ class RetryPolicy:
     factor: float = 1.5
     max_delay: timedelta = timedelta(hours=1)
     jitter: float = 0.2  # ± share of the delay, so a fleet of retries does not stampede
-    max_attempts: int = 12
+    # Transient failures are retried until the reply is this old: an outage of hours (a storm,
+    # the city's own link down) must not throw the queue away, but a week-late reply helps no one.
+    give_up_after: timedelta = timedelta(days=2)
+    # This many refused posts in a row look like a problem with the account, not with the posts.
+    max_rejections_in_a_row: int = 3
     # A `sending` row younger than this may still be in flight in another process.
     recover_after: timedelta = timedelta(minutes=2)
 
@@ -54,6 +58,7 @@ class SendReport:
     retrying: int = 0
     recovered: int = 0
     requeued: int = 0
+    unverified: int = 0  # failed in a way that may have posted: left for `recover` to check
     stopped_by: str | None = None  # why the batch ended early: rate limit, auth
 
 
@@ -86,6 +91,7 @@ def send_once(outbox: Outbox, now: Clock, *, dry_run: bool = False) -> SendRepor
                 "event=would_post outbox_id=%s in_reply_to=%s", row.id, row.in_reply_to_post_id
             )
         return report
+    rejected_in_a_row = 0
     for row in due:
         if not _claim(outbox, row.id, now()):
             continue  # another sender took it
@@ -93,10 +99,17 @@ def send_once(outbox: Outbox, now: Clock, *, dry_run: bool = False) -> SendRepor
             posted_id = outbox.platform.post(row.text, row.in_reply_to_post_id)
         except PlatformError as exc:
             stop = _failed(outbox, row.id, exc, now(), report)
+            rejected_in_a_row = rejected_in_a_row + 1 if isinstance(exc, Rejected) else 0
+            if rejected_in_a_row >= outbox.policy.max_rejections_in_a_row:
+                stop = True
+                log.error(
+                    "event=send_paused reason=rejections_in_a_row count=%d", rejected_in_a_row
+                )
             if stop:
                 report.stopped_by = type(exc).__name__
                 break
             continue
+        rejected_in_a_row = 0
         _mark_sent(outbox, row.id, posted_id, now())
         report.sent += 1
         log.info(
@@ -130,9 +143,11 @@ def recover(outbox: Outbox, now: Clock, report: SendReport) -> None:
         return
     with transaction(outbox.engine) as session:
         for stale in stuck:
-            row = session.get(OutboxMessage, stale.id)
+            row = session.get(OutboxMessage, stale.id, with_for_update=True)
             if row is None or row.state is not OutboxState.SENDING:
                 continue
+            if row.claimed_at != stale.claimed_at:
+                continue  # claimed again since we looked: another sender's business now
             posted = found.get(row.in_reply_to_post_id) if row.in_reply_to_post_id else None
             if posted is not None:
                 row.state, row.posted_id, row.sent_at = OutboxState.SENT, posted, now()
@@ -178,13 +193,30 @@ def _failed(
         row = session.get(OutboxMessage, row_id)
         assert row is not None
         row.last_error = str(exc)[:1000]
-        if isinstance(exc, Rejected) or (
-            isinstance(exc, Unavailable) and row.attempts >= outbox.policy.max_attempts
-        ):
+        if isinstance(exc, Unavailable) and exc.maybe_done:
+            # The post may exist without our knowing its id: never re-send blind. The row stays
+            # `sending`; `recover` looks for our reply on X and settles it either way.
+            report.unverified += 1
+            log.warning("event=send_unverified outbox_id=%s error=%r", row.id, row.last_error)
+            return True
+        if isinstance(exc, Rejected):
             row.state = OutboxState.FAILED
             report.failed += 1
             log.error("event=send_failed outbox_id=%s error=%r", row.id, row.last_error)
             return False
+        if (
+            not isinstance(exc, RateLimited | AuthFailed)
+            and at - row.created_at > outbox.policy.give_up_after
+        ):
+            row.state = OutboxState.FAILED
+            report.failed += 1
+            log.error(
+                "event=send_gave_up outbox_id=%s age=%s error=%r",
+                row.id,
+                at - row.created_at,
+                row.last_error,
+            )
+            return True
         # The post did not happen (the network said so): back to the queue.
         row.state = OutboxState.PENDING
         report.retrying += 1

@@ -6,7 +6,9 @@ import random
 from datetime import timedelta
 
 import pytest
+import requests
 import responses
+import urllib3
 from sqlalchemy import Engine
 
 from socialbot.outbox import Outbox, RetryPolicy, send_once
@@ -196,21 +198,172 @@ def test_a_rejected_reply_fails_for_good_and_the_rest_go_on(
     )
 
 
+NO_REPLIES = {"meta": {"result_count": 0}}
+
+
+def our_reply_to(n: int, reply_id: str) -> dict[str, object]:
+    return {
+        "data": [
+            {
+                "id": reply_id,
+                "text": "Thanks!",
+                "created_at": "2026-11-23T12:00:01.000Z",
+                "referenced_tweets": [{"type": "replied_to", "id": xapi.post_id(n)}],
+            }
+        ],
+        "meta": {"result_count": 1},
+    }
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        {"body": requests.ReadTimeout("read timed out")},
+        {"status": 503, "body": "Service Unavailable"},
+        {"status": 200, "body": "<html>oops</html>"},
+    ],
+    ids=["read timeout", "503", "unreadable 200"],
+)
 @responses.activate
-def test_server_errors_back_off_and_retry(engine: Engine, outbox: Outbox, clock: Clock) -> None:
+def test_a_post_that_may_have_happened_is_checked_on_x_never_resent_blind(
+    engine: Engine, outbox: Outbox, clock: Clock, failure: dict[str, object]
+) -> None:
+    queue(engine, clock, 1)
+    responses.post(xapi.TWEETS_URL, **failure)  # type: ignore[arg-type]
+
+    report = send_once(outbox, clock)
+
+    assert report.unverified == 1 and states(engine) == [("sending", None)]
+    clock.advance(minutes=3)
+    responses.get(xapi.OWN_TWEETS_URL, json=our_reply_to(1, "801"))  # it did go out
+    assert send_once(outbox, clock).recovered == 1
+    assert states(engine) == [("sent", "801")]
+    assert [c.request.method for c in responses.calls] == ["POST", "GET"]
+
+
+@responses.activate
+def test_a_post_that_did_not_happen_after_all_is_sent_once_more(
+    engine: Engine, outbox: Outbox, clock: Clock
+) -> None:
     queue(engine, clock, 1)
     responses.post(xapi.TWEETS_URL, status=503, body="Service Unavailable")
+    send_once(outbox, clock)
+    clock.advance(minutes=3)
+    responses.get(xapi.OWN_TWEETS_URL, json=NO_REPLIES)
+    responses.replace(responses.POST, xapi.TWEETS_URL, json=xapi.posted("802", "Thanks!"))
+
+    report = send_once(outbox, clock)
+
+    assert (report.requeued, report.sent) == (1, 1)
+    assert states(engine) == [("sent", "802")]
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        requests.ConnectTimeout("connect timed out"),
+        requests.ConnectionError(
+            urllib3.exceptions.MaxRetryError(
+                None, "/2/tweets", urllib3.exceptions.NewConnectionError(None, "refused")
+            )  # type: ignore[arg-type]
+        ),
+    ],
+    ids=["connect timeout", "connection refused"],
+)
+@responses.activate
+def test_a_post_that_never_left_backs_off_and_retries(
+    engine: Engine, outbox: Outbox, clock: Clock, failure: Exception
+) -> None:
+    queue(engine, clock, 1)
+    responses.post(xapi.TWEETS_URL, body=failure)
 
     report = send_once(outbox, clock)
 
     row = outbox_rows(engine)[0]
     assert report.retrying == 1 and row.state is OutboxState.PENDING and row.attempts == 1
     assert timedelta(seconds=24) <= row.next_attempt_at - clock() <= timedelta(seconds=36)
-
     responses.replace(responses.POST, xapi.TWEETS_URL, json=xapi.posted("803", "a"))
     assert send_once(outbox, clock).sent == 0  # not due yet
     clock.advance(minutes=1)
     assert send_once(outbox, clock).sent == 1
+
+
+@responses.activate
+def test_a_long_outage_does_not_throw_the_queue_away(
+    engine: Engine, outbox: Outbox, clock: Clock
+) -> None:
+    queue(engine, clock, 1)
+    responses.post(xapi.TWEETS_URL, body=requests.ConnectTimeout("connect timed out"))
+    for _ in range(30):  # thirty failed tries over many hours
+        send_once(outbox, clock)
+        clock.advance(hours=1)
+    assert outbox_rows(engine)[0].state is OutboxState.PENDING
+
+    clock.advance(days=2)
+    send_once(outbox, clock)
+    row = outbox_rows(engine)[0]
+    assert row.state is OutboxState.FAILED
+
+
+@responses.activate
+def test_missing_write_permission_pauses_the_queue_instead_of_failing_it(
+    engine: Engine, outbox: Outbox, clock: Clock
+) -> None:
+    queue(engine, clock, 1, 2, 3)
+    responses.post(
+        xapi.TWEETS_URL,
+        status=403,
+        json={
+            "title": "Forbidden",
+            "type": "https://api.twitter.com/2/problems/oauth1-permissions",
+            "detail": "Your client app is not configured with the appropriate oauth1 app "
+            "permissions for this endpoint.",
+            "status": 403,
+        },
+    )
+
+    report = send_once(outbox, clock)
+
+    assert report.stopped_by == "AuthFailed" and len(responses.calls) == 1
+    assert {r.state for r in outbox_rows(engine)} == {OutboxState.PENDING}
+
+
+@responses.activate
+def test_refusals_in_a_row_stop_the_batch(engine: Engine, outbox: Outbox, clock: Clock) -> None:
+    queue(engine, clock, 1, 2, 3, 4, 5)
+    responses.post(
+        xapi.TWEETS_URL,
+        status=403,
+        json={"title": "Forbidden", "detail": "something new", "status": 403},
+    )
+
+    report = send_once(outbox, clock)
+
+    assert report.failed == 3 and report.stopped_by == "Rejected" and len(responses.calls) == 3
+    assert [r.state for r in outbox_rows(engine)][3:] == [OutboxState.PENDING, OutboxState.PENDING]
+
+
+@responses.activate
+def test_recovery_leaves_a_row_that_another_sender_claimed_meanwhile(
+    engine: Engine, outbox: Outbox, clock: Clock
+) -> None:
+    die_before_the_post_reaches_x(engine, outbox, clock)
+
+    def another_sender_reclaims(user_id: str, since: object) -> list[object]:
+        with transaction(engine) as session:
+            row = session.get(OutboxMessage, 1)
+            assert row is not None
+            row.claimed_at = clock()  # recovered, requeued and claimed again elsewhere
+        return []
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(outbox.platform, "recent_replies", another_sender_reclaims)
+        mp.setattr(
+            outbox.platform, "post", lambda *a: pytest.fail("posted a row another sender holds")
+        )
+        report = send_once(outbox, clock)
+
+    assert report.requeued == 0 and states(engine) == [("sending", None)]
 
 
 def test_backoff_grows_by_half_with_jitter_up_to_a_cap() -> None:

@@ -20,14 +20,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import NewConnectionError
 
 from socialbot.errors import (
     AuthFailed,
     ConfigError,
+    DataError,
     PlatformError,
     RateLimited,
     Rejected,
@@ -36,7 +38,6 @@ from socialbot.errors import (
 from socialbot.platforms import x_wire
 from socialbot.platforms.base import MentionPage, PostedReply
 
-T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 # X keeps at most the newest 800 mentions reachable; 8 pages of 100 cover them, the cap guards
@@ -118,8 +119,8 @@ class XPlatform:
         self._client.session.mount("http://", adapter)
 
     def own_user_id(self) -> str:
-        response = self._call(lambda: self._client.get_me(user_auth=True), read=True)
-        return x_wire.parse_user_id(response.json())[0]
+        payload = self._call(lambda: self._client.get_me(user_auth=True), read=True)
+        return x_wire.parse_user_id(payload)[0]
 
     def fetch_mentions(self, user_id: str, since_id: str | None) -> list[MentionPage]:
         pages: list[MentionPage] = []
@@ -138,10 +139,10 @@ class XPlatform:
                 params["since_id"] = since_id
             if token is not None:
                 params["pagination_token"] = token
-            response = self._call(
+            payload = self._call(
                 functools.partial(self._client.get_users_mentions, user_id, **params), read=True
             )
-            page = x_wire.parse_mentions_page(response.json())
+            page = x_wire.parse_mentions_page(payload)
             pages.append(page)
             token = page.next_token
             if token is None:
@@ -151,13 +152,16 @@ class XPlatform:
         return pages
 
     def post(self, text: str, in_reply_to: str | None) -> str:
-        response = self._call(
+        payload = self._call(
             lambda: self._client.create_tweet(
                 text=text, in_reply_to_tweet_id=in_reply_to, user_auth=True
             ),
             read=False,
         )
-        return x_wire.parse_posted_id(response.json())
+        try:
+            return x_wire.parse_posted_id(payload)
+        except DataError as exc:  # a 2xx without an id: the post probably exists
+            raise Unavailable(f"X answered without a post id: {exc}", maybe_done=True) from exc
 
     def recent_replies(self, user_id: str, since: datetime) -> list[PostedReply]:
         replies: list[PostedReply] = []
@@ -172,19 +176,19 @@ class XPlatform:
             }
             if token is not None:
                 params["pagination_token"] = token
-            response = self._call(
+            payload = self._call(
                 functools.partial(self._client.get_users_tweets, user_id, **params), read=True
             )
-            payload = response.json()
             replies.extend(x_wire.parse_own_replies(payload))
             token = payload.get("meta", {}).get("next_token")
             if token is None:
                 break
         return replies
 
-    def _call(self, fn: Callable[[], T], *, read: bool) -> T:
+    def _call(self, fn: Callable[[], requests.Response], *, read: bool) -> Any:
+        """The JSON body of a successful call; every failure as one of our PlatformErrors."""
         with self._translated(read=read):
-            return fn()
+            return fn().json()
 
     @contextmanager
     def _translated(self, *, read: bool) -> Iterator[None]:
@@ -200,21 +204,52 @@ class XPlatform:
                 f"X rejected the credentials (401): {_detail(exc)}; check SOCIALBOT_X_* settings"
             ) from exc
         except tw.Forbidden as exc:
-            if read:
-                raise AuthFailed(f"X refused access (403): {_detail(exc)}") from exc
+            if read or _is_permission_problem(exc):
+                raise AuthFailed(
+                    f"X refused access (403): {_detail(exc)}; check the app's permissions"
+                ) from exc
             raise Rejected(f"X refused the post (403): {_detail(exc)}") from exc
         except (tw.BadRequest, tw.NotFound) as exc:
             raise Rejected(f"X refused the request ({_status(exc)}): {_detail(exc)}") from exc
         except tw.TwitterServerError as exc:
-            raise Unavailable(f"X server error ({_status(exc)}): {_detail(exc)}") from exc
+            raise Unavailable(
+                f"X server error ({_status(exc)}): {_detail(exc)}", maybe_done=not read
+            ) from exc
         except (requests.Timeout, requests.ConnectionError) as exc:
-            raise Unavailable(f"X unreachable: {type(exc).__name__}") from exc
+            raise Unavailable(
+                f"X unreachable: {type(exc).__name__}",
+                maybe_done=not read and _may_have_arrived(exc),
+            ) from exc
         except tw.HTTPException as exc:
-            raise Unavailable(f"X answered {_status(exc)}: {_detail(exc)}") from exc
+            raise Unavailable(
+                f"X answered {_status(exc)}: {_detail(exc)}", maybe_done=not read
+            ) from exc
         except tw.TweepyException as exc:
             raise PlatformError(f"X call failed: {exc}") from exc
         except ValueError as exc:  # a 2xx whose body is not JSON
-            raise Unavailable(f"X sent an unreadable answer: {exc}") from exc
+            raise Unavailable(f"X sent an unreadable answer: {exc}", maybe_done=not read) from exc
+
+
+# 403 problem types that mean the app or account lacks a permission, not that this post is bad.
+_PERMISSION_PROBLEMS = ("oauth1-permissions", "client-forbidden", "unsupported-authentication")
+
+
+def _is_permission_problem(exc: Any) -> bool:
+    response = getattr(exc, "response", None)
+    try:
+        body = response.json() if response is not None else {}
+    except ValueError:
+        return False
+    problem = f"{body.get('type', '')} {body.get('reason', '')}" if isinstance(body, dict) else ""
+    return any(p in problem for p in _PERMISSION_PROBLEMS)
+
+
+def _may_have_arrived(exc: BaseException) -> bool:
+    """False only when the connection was never made, so the request cannot have been sent."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return False
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return not isinstance(reason, NewConnectionError)
 
 
 def _status(exc: Any) -> str:
