@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -59,6 +59,7 @@ class Service:
             rules_for=self.rules_for,
             account=INTAKE_ACCOUNT,
             case_url=self.settings.case_url,
+            backfill=timedelta(hours=self.settings.backfill_hours),
         )
 
     @property

@@ -99,6 +99,13 @@ class Settings(BaseSettings):
         description="A tagged place is used as the location only when its bounding box's "
         "diagonal is at most this many metres (a whole-city place is no location for a pothole).",
     )
+    backfill_hours: float = Field(
+        default=24.0,
+        ge=0,
+        description="On an account's very first poll (no cursor yet), mentions older than this "
+        "are recorded but neither filed nor answered, so a new install does not reply to "
+        "last month's posts.",
+    )
     case_url: str | None = Field(
         default=None,
         description="Optional link added to the filed reply, with `{case}` replaced by the case "

@@ -14,6 +14,7 @@ The rules, in order:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from socialbot.catalog import Catalog, Category
 from socialbot.domain import Location, Mention, MentionOutcome, Reply
@@ -34,6 +35,7 @@ class IntakeRules:
     own_user_id: str
     bounds: CityBounds | None = None
     max_place_diagonal_m: float = 1000.0
+    not_before: datetime | None = None  # set on an account's first poll (the backfill window)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +60,8 @@ def decide(mention: Mention, rules: IntakeRules) -> Decision:
         return Decision(MentionOutcome.IGNORED, lang, detail="our own post")
     if mention.is_retweet:
         return Decision(MentionOutcome.IGNORED, lang, detail="retweet")
+    if rules.not_before is not None and mention.created_at < rules.not_before:
+        return Decision(MentionOutcome.IGNORED, lang, detail="posted before socialbot started")
 
     text = mention.text[:MAX_SCANNED_CHARS]
     hashtags = mention.hashtags if mention.hashtags is not None else extract_hashtags(text)

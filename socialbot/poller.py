@@ -8,10 +8,11 @@ unique (platform, post_id) index turns any re-fetch into a no-op.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 from sqlmodel import Session, select
@@ -66,6 +67,7 @@ class Intake:
     rules_for: Callable[[str], IntakeRules]  # own user id → rules
     account: str = "intake"
     case_url: str | None = None
+    backfill: timedelta = timedelta(hours=24)
 
 
 def ensure_account(
@@ -98,6 +100,10 @@ def poll_once(
     account = ensure_account(intake.engine, intake.platform, intake.account, user_id)
     assert account.user_id is not None
     rules = intake.rules_for(account.user_id)
+    if account.since_id is None:
+        # The account's first poll: X returns up to 800 past mentions. Older than the backfill
+        # window they are recorded, not filed or answered: no reply to a post from last month.
+        rules = dataclasses.replace(rules, not_before=now() - intake.backfill)
     pages = intake.platform.fetch_mentions(account.user_id, account.since_id)
     report = PollReport(pages=len(pages))
     for page in reversed(pages):  # oldest page first
@@ -146,7 +152,18 @@ def _handle_page(
             report.already_seen += 1
             continue
         seen.add(mention.post_id)
-        report.handled.append(_handle(session, intake, rules, mention, now))
+        try:
+            with session.begin_nested():  # a savepoint: one bad mention never sinks its page
+                handled = _handle(session, intake, rules, mention, now)
+        except Exception as exc:
+            log.exception("event=mention_failed post_id=%s", mention.post_id)
+            problem = f"could not be handled: {type(exc).__name__}: {exc}"
+            bad = Malformed(post_id=mention.post_id, problem=problem[:1000], raw=mention.raw)
+            with session.begin_nested():
+                _record_malformed(session, intake, bad, now)
+            report.malformed += 1
+            continue
+        report.handled.append(handled)
     newest = page.newest_id
     if newest is not None:
         account = session.exec(

@@ -10,6 +10,7 @@ import pytest
 import responses
 from sqlmodel import select
 
+from socialbot import poller
 from socialbot.app import Service, build_service
 from socialbot.config import Settings
 from socialbot.domain import CaseStatus, MentionOutcome
@@ -287,3 +288,62 @@ def test_every_branch_of_intake_is_recorded_with_its_reply(service: Service) -> 
         (xapi.post_id(2), CaseStatus.NEEDS_LOCATION),
         (xapi.post_id(4), CaseStatus.NEW),
     ]
+
+
+@responses.activate
+def test_a_mention_that_cannot_be_handled_is_recorded_and_the_page_goes_on(
+    service: Service,
+) -> None:
+    serve(
+        xapi.page(
+            [
+                xapi.tweet(1, "@DemoCity311 #pothole here", coordinates=(42.35, -71.06)),
+                xapi.tweet(2, "@DemoCity311 #graffiti there", coordinates=(42.35, -71.06)),
+            ]
+        )
+    )
+    real_decide = poller.decide
+
+    def decide_or_break(mention, rules):  # type: ignore[no-untyped-def]
+        if mention.post_id == xapi.post_id(1):
+            raise ValueError("something nobody foresaw")
+        return real_decide(mention, rules)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(poller, "decide", decide_or_break)
+        assert poll(service) == [MentionOutcome.CASE_OPENED]
+
+    with transaction(service.engine) as session:
+        record = session.exec(
+            select(MentionRecord).where(MentionRecord.post_id == xapi.post_id(1))
+        ).one()
+        account = session.exec(select(Account)).one()
+    assert record.outcome is MentionOutcome.MALFORMED
+    assert record.detail == "could not be handled: ValueError: something nobody foresaw"
+    assert account.since_id == xapi.post_id(2)  # intake moves on
+    assert [c.mention_post_id for c in list_cases(service.engine)] == [xapi.post_id(2)]
+
+
+@responses.activate
+def test_a_nul_character_is_dropped_not_fatal(service: Service) -> None:
+    text = "@DemoCity311 #pothole\x00 here"
+    serve(xapi.page([xapi.tweet(1, text, hashtags=["pothole"], coordinates=(42.35, -71.06))]))
+    assert poll(service) == [MentionOutcome.CASE_OPENED]
+    assert list_cases(service.engine)[0].description == "@DemoCity311 #pothole here"
+
+
+@responses.activate
+def test_the_first_poll_files_nothing_older_than_the_backfill_window(
+    service: Service, clock: Clock
+) -> None:
+    old = xapi.tweet(1, "@DemoCity311 #pothole from last month", coordinates=(42.35, -71.06))
+    old["created_at"] = "2026-10-20T09:00:00.000Z"
+    recent = xapi.tweet(2, "@DemoCity311 #graffiti this morning", coordinates=(42.35, -71.06))
+    late = xapi.tweet(3, "@DemoCity311 #pothole delayed", coordinates=(42.35, -71.06))
+    late["created_at"] = "2026-11-20T09:00:00.000Z"
+    serve(xapi.page([old, recent]), xapi.page([late]))
+
+    assert poll(service) == [MentionOutcome.IGNORED, MentionOutcome.CASE_OPENED]
+    assert [r.in_reply_to_post_id for r in outbox_rows(service.engine)] == [xapi.post_id(2)]
+    # Later polls take everything new, however late X delivers it.
+    assert poll(service) == [MentionOutcome.CASE_OPENED]

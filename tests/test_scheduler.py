@@ -14,7 +14,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from socialbot.app import build_service
 from socialbot.config import Settings
-from socialbot.demo import DEMO_CITY_BOUNDS, DEMO_USER_ID, SAMPLE
+from socialbot.demo import DEMO_SETTINGS, DEMO_USER_ID, SAMPLE
 from socialbot.errors import RateLimited, Unavailable
 from socialbot.platforms.base import MentionPage
 from socialbot.platforms.replay import ReplayPlatform
@@ -97,7 +97,7 @@ def test_a_failing_poll_is_logged_and_the_next_one_runs(
 
 def test_run_polls_and_sends_from_worker_threads_until_sigterm(settings: Settings) -> None:
     platform = ReplayPlatform.from_file(SAMPLE, DEMO_USER_ID)
-    demo = {"x_user_id": DEMO_USER_ID, "city_bounds": DEMO_CITY_BOUNDS, "send_seconds": 1}
+    demo = {**DEMO_SETTINGS, "send_seconds": 1}
     service = build_service(settings.model_copy(update=demo), platform=platform)
     scheduler = build_scheduler(service)
 

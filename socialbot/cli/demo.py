@@ -10,7 +10,7 @@ import typer
 
 from socialbot.cli.common import console, friendly_errors, state
 from socialbot.cli.render import cases_table, handled_table, replies_table
-from socialbot.demo import DEMO_CITY_BOUNDS, run_demo
+from socialbot.demo import DEMO_SETTINGS, run_demo
 from socialbot.store.queries import list_cases, outbox_rows
 
 
@@ -35,9 +35,7 @@ def demo_command(
         )
     url = f"sqlite:///{db.resolve()}"
     # The tables below tell the story; per-event log lines would bury them.
-    settings = state(ctx).settings(
-        database_url=url, city_bounds=DEMO_CITY_BOUNDS, log_level="WARNING"
-    )
+    settings = state(ctx).settings(database_url=url, log_level="WARNING", **DEMO_SETTINGS)
     run = run_demo(settings)
     console.print(
         handled_table(

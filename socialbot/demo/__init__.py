@@ -20,6 +20,12 @@ SAMPLE = Path(__file__).resolve().parent / "mentions.json"
 DEMO_USER_ID = "1583000000000000001"
 # Boston's bounding box, so the sample's report from Providence shows the outside-city reply.
 DEMO_CITY_BOUNDS = "-71.191155,42.227926,-70.986078,42.399974"
+# The sample's posts carry a fixed date; a first poll must not take them for old news.
+DEMO_SETTINGS: dict[str, object] = {
+    "city_bounds": DEMO_CITY_BOUNDS,
+    "backfill_hours": 24 * 365 * 100,
+    "x_user_id": DEMO_USER_ID,
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -125,7 +125,8 @@ def _mention(
         post_id=post_id,
         author_id=author_id,
         author_username=author.get("username"),
-        text=_str(tweet, "text"),
+        # PostgreSQL cannot store NUL in text; no resident meant one.
+        text=_str(tweet, "text").replace("\x00", ""),
         created_at=_time(_str(tweet, "created_at")),
         lang=tweet.get("lang"),
         conversation_id=tweet.get("conversation_id"),

@@ -40,6 +40,7 @@ def credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in ("CONSUMER_KEY", "CONSUMER_SECRET", "ACCESS_TOKEN", "ACCESS_TOKEN_SECRET"):
         monkeypatch.setenv(f"SOCIALBOT_X_{name}", f"{name.lower()}-SECRET")
     monkeypatch.setenv("SOCIALBOT_X_USER_ID", xapi.CITY_ID)
+    monkeypatch.setenv("SOCIALBOT_BACKFILL_HOURS", str(24 * 365 * 100))  # fixed-date sample posts
     monkeypatch.setenv("SOCIALBOT_DATABASE_URL", f"sqlite:///{tmp_path / 'city.db'}")
 
 
