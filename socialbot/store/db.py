@@ -19,7 +19,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlmodel import Session
 
 from socialbot.errors import ConfigError
@@ -33,18 +33,32 @@ def make_engine(url: str) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError:
+        # Not echoed: a URL that fails to parse may still hold a password.
         raise ConfigError(
-            f"SOCIALBOT_DATABASE_URL: not a database URL ({url!r}); "
-            "expected e.g. sqlite:////var/lib/socialbot/socialbot.db or postgresql+psycopg://host/db"
+            "SOCIALBOT_DATABASE_URL: not a database URL; expected e.g. "
+            "sqlite:////var/lib/socialbot/socialbot.db or postgresql+psycopg://user@host/db"
         ) from None
-    if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
-        event.listen(engine, "connect", _sqlite_on_connect)
-        event.listen(engine, "begin", _sqlite_on_begin)
-        return engine
-    return create_engine(parsed, pool_pre_ping=True)
+    shown = parsed.render_as_string(hide_password=True)
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            if parsed.database and parsed.database != ":memory:":
+                Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+            event.listen(engine, "connect", _sqlite_on_connect)
+            event.listen(engine, "begin", _sqlite_on_begin)
+            return engine
+        return create_engine(parsed, pool_pre_ping=True)
+    except (NoSuchModuleError, ArgumentError, ImportError) as exc:
+        hint = (
+            " (for PostgreSQL write postgresql+psycopg://…)"
+            if parsed.drivername == "postgres"
+            else ""
+        )
+        raise ConfigError(f"SOCIALBOT_DATABASE_URL: cannot use {shown}: {exc}{hint}") from None
+    except OSError as exc:
+        raise ConfigError(
+            f"SOCIALBOT_DATABASE_URL: cannot create {shown}: {exc.strerror}"
+        ) from None
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -91,10 +105,10 @@ def upgrade(engine: Engine) -> None:
     """Bring the schema to the newest migration; a no-op when it is already there."""
     try:
         command.upgrade(alembic_config(engine), "head")
-    except OperationalError as exc:
+    except DBAPIError as exc:
+        reason = " ".join(str(exc.orig).split())  # the driver's message may span lines
         raise ConfigError(
-            f"database {engine.url.render_as_string(hide_password=True)}: cannot migrate "
-            f"({exc.orig})"
+            f"database {engine.url.render_as_string(hide_password=True)}: cannot migrate ({reason})"
         ) from None
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, text
 from sqlmodel import SQLModel
 
+from socialbot.errors import ConfigError
 from socialbot.store.db import alembic_config, make_engine, schema_is_current, upgrade
 
 
@@ -45,3 +47,34 @@ def test_every_migration_downgrades_and_upgrades_again(engine: Engine) -> None:
     assert not schema_is_current(engine)
     command.upgrade(config, "head")
     assert schema_is_current(engine)
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        (
+            "postgres://u:s3cret@localhost/db",
+            "SOCIALBOT_DATABASE_URL: cannot use postgres://u:***@localhost/db: Can't load plugin: "
+            "sqlalchemy.dialects:postgres (for PostgreSQL write postgresql+psycopg://…)",
+        ),
+        (
+            "u:s3cret@host/db",
+            "SOCIALBOT_DATABASE_URL: not a database URL; expected e.g. "
+            "sqlite:////var/lib/socialbot/socialbot.db or postgresql+psycopg://user@host/db",
+        ),
+    ],
+)
+def test_a_bad_database_url_is_one_line_without_the_password(url: str, message: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        make_engine(url)
+    assert str(err.value) == message
+
+
+def test_an_unreachable_database_is_one_line() -> None:
+    engine = make_engine("postgresql+psycopg://u:s3cret@127.0.0.1:1/db")
+    with pytest.raises(ConfigError) as err:
+        upgrade(engine)
+    assert "\n" not in str(err.value) and "s3cret" not in str(err.value)
+    assert str(err.value).startswith(
+        "database postgresql+psycopg://u:***@127.0.0.1:1/db: cannot migrate ("
+    )
