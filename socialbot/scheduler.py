@@ -16,7 +16,7 @@ from types import FrameType
 
 from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.schedulers.background import BackgroundScheduler
 
 from socialbot.app import Service
 from socialbot.errors import AuthFailed, PlatformError, RateLimited
@@ -75,10 +75,12 @@ def _on_error(event: JobExecutionEvent) -> None:
     )
 
 
-def build_scheduler(service: Service, *, poll: bool = True, send: bool = True) -> BlockingScheduler:
+def build_scheduler(
+    service: Service, *, poll: bool = True, send: bool = True
+) -> BackgroundScheduler:
     jobs = Jobs(service)
     # One worker per job: the poll and the sender never wait for each other, nor run twice.
-    scheduler = BlockingScheduler(executors={"default": ThreadPoolExecutor(2)}, timezone="UTC")
+    scheduler = BackgroundScheduler(executors={"default": ThreadPoolExecutor(2)}, timezone="UTC")
     settings = service.settings
     first = service.clock()
     wanted = [
@@ -101,23 +103,29 @@ def build_scheduler(service: Service, *, poll: bool = True, send: bool = True) -
     return scheduler
 
 
-def run_forever(scheduler: BlockingScheduler) -> None:
-    """Block until SIGINT/SIGTERM, then let running jobs finish before returning."""
+# How often the main thread looks up from waiting. A signal may be delivered to a worker thread;
+# Python then runs its handler only when the main thread next wakes, so it must wake often.
+WAKE_SECONDS = 0.5
+
+
+def run_forever(scheduler: BackgroundScheduler) -> None:
+    """Run the jobs until SIGINT/SIGTERM, then let the running ones finish before returning."""
     stopping = threading.Event()
 
     def stop(signum: int, _frame: FrameType | None) -> None:
-        if stopping.is_set():
-            return
+        if not stopping.is_set():
+            log.info("event=stopping signal=%s", signal.Signals(signum).name)
         stopping.set()
-        log.info("event=stopping signal=%s", signal.Signals(signum).name)
-        # Jobs run in worker threads: waiting here lets the job in hand finish; none starts after.
-        scheduler.shutdown(wait=True)
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        log.info("event=started jobs=%s", ",".join(job.id for job in scheduler.get_jobs()))
         scheduler.start()
+        log.info("event=started jobs=%s", ",".join(job.id for job in scheduler.get_jobs()))
+        while not stopping.wait(WAKE_SECONDS):
+            pass
     finally:
+        if scheduler.running:
+            scheduler.shutdown(wait=True)  # the job in hand finishes; none starts after
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         log.info("event=stopped")
