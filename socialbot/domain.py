@@ -86,6 +86,7 @@ class MentionOutcome(enum.StrEnum):
     UNCLASSIFIED = "unclassified"  # no known hashtag: help reply, no case
     OUTSIDE_CITY = "outside_city"  # located outside the city bounds: polite reply, no case
     IGNORED = "ignored"  # our own post, a retweet: nothing at all
+    FOLLOW_UP = "follow_up"  # a reply in a case's thread: updates that case, never opens one
     MALFORMED = "malformed"  # the payload could not be understood: recorded, skipped
 
 
@@ -113,6 +114,7 @@ class Reply(enum.StrEnum):
     CLOSED_DUPLICATE = "closed_duplicate"
     CLOSED_REFERRED = "closed_referred"
     CLOSED_NOT_CITY_PROPERTY = "closed_not_city_property"
+    STATUS = "status"  # a resident asked, in the case's thread, how it is going
 
 
 class ReferenceType(enum.StrEnum):

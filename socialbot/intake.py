@@ -2,6 +2,10 @@
 
 The rules, in order:
 1. our own posts and retweets are ignored (no case, no reply);
+   a reply in an existing case's thread (the caller finds the case) updates that case and never
+   opens another: from the reporter, a location completes a case waiting for one (and the filed
+   reply follows) and photos are added; "status", "estado" or a question gets the case's status;
+   anything else is kept for staff as a comment, without a reply;
 2. the category is the first hashtag the catalog knows; with none, a help reply lists the main
    hashtags (but a reply in one of our threads that names no category gets no help reply: it is a
    resident talking to us, and answering "thanks!" with a hashtag list would be absurd);
@@ -13,11 +17,14 @@ The rules, in order:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from socialbot.catalog import Catalog, Category
-from socialbot.domain import Location, Mention, MentionOutcome, Reply
+import regex
+
+from socialbot.catalog import Catalog, Category, normalize_tag
+from socialbot.domain import CaseStatus, Location, Mention, MentionOutcome, Reply
 from socialbot.hashtags import extract_hashtags
 from socialbot.location import CityBounds, best_location
 
@@ -39,6 +46,27 @@ class IntakeRules:
 
 
 @dataclass(frozen=True, slots=True)
+class ThreadCase:
+    """The case whose thread a mention replies in, as far as intake needs to know it."""
+
+    case_id: int
+    status: CaseStatus
+    author_id: str
+    category_key: str
+    lang: str
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUp:
+    """What a reply in a case's thread changes on that case."""
+
+    case_id: int
+    location: Location | None = None  # completes a case waiting for one
+    photo_urls: tuple[str, ...] = ()  # added to the case
+    asks_status: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Decision:
     outcome: MentionOutcome
     lang: str  # "en" or "es": the language of every reply about this mention
@@ -47,14 +75,15 @@ class Decision:
     location: Location | None = None
     photo_urls: tuple[str, ...] = ()
     detail: str = ""  # why, for the audit trail: the hashtag matched, the reason ignored
+    follow_up: FollowUp | None = None
 
     @property
     def opens_case(self) -> bool:
         return self.outcome in (MentionOutcome.CASE_OPENED, MentionOutcome.NEEDS_LOCATION)
 
 
-def decide(mention: Mention, rules: IntakeRules) -> Decision:
-    """What socialbot does with `mention`; see the module docstring for the rules."""
+def decide(mention: Mention, rules: IntakeRules, thread: ThreadCase | None = None) -> Decision:
+    """What socialbot does with `mention` (a reply in `thread`'s case, when given)."""
     lang = "es" if (mention.lang or "").lower().startswith("es") else "en"
     if mention.author_id == rules.own_user_id:
         return Decision(MentionOutcome.IGNORED, lang, detail="our own post")
@@ -65,6 +94,8 @@ def decide(mention: Mention, rules: IntakeRules) -> Decision:
 
     text = mention.text[:MAX_SCANNED_CHARS]
     hashtags = mention.hashtags if mention.hashtags is not None else extract_hashtags(text)
+    if thread is not None:
+        return _follow_up(mention, rules, thread, text, hashtags)
     match = rules.catalog.match(hashtags)
     if match is None:
         in_our_thread = mention.in_reply_to_user_id == rules.own_user_id
@@ -107,3 +138,65 @@ def decide(mention: Mention, rules: IntakeRules) -> Decision:
         photo_urls=tuple(url for m in mention.media if (url := m.image_url) is not None),
         detail=detail,
     )
+
+
+# "status", "estado" (or #status, #estado) anywhere, or a post that ends in a question mark.
+_STATUS_WORD = regex.compile(r"(?<![\w])#?(?:status|estado)(?![\w])", regex.IGNORECASE)
+_HANDLE_OR_LINK = regex.compile(r"@\w+|https?://\S+")
+
+
+def _follow_up(
+    mention: Mention, rules: IntakeRules, thread: ThreadCase, text: str, hashtags: Sequence[str]
+) -> Decision:
+    by_reporter = mention.author_id == thread.author_id
+    words = _HANDLE_OR_LINK.sub(" ", text).strip()
+    asks = (
+        bool(_STATUS_WORD.search(words))
+        or words.endswith(("?", "\uff1f"))
+        or any(normalize_tag(h) in ("status", "estado") for h in hashtags)
+    )
+    photos = tuple(u for m in mention.media if (u := m.image_url)) if by_reporter else ()
+    location = None
+    if by_reporter and thread.status is CaseStatus.NEEDS_LOCATION:
+        location = best_location(
+            coordinates=mention.coordinates,
+            place=mention.place,
+            text=text,
+            expanded_urls=mention.expanded_urls,
+            max_place_diagonal_m=rules.max_place_diagonal_m,
+        )
+    notes: list[str] = []
+    reply: Reply | None = Reply.STATUS if asks else None
+    if (
+        location is not None
+        and rules.bounds is not None
+        and not rules.bounds.contains(location.point)
+    ):
+        notes.append("location outside the city bounds")
+        location, reply = None, Reply.OUTSIDE_CITY
+    elif location is not None:
+        notes.append(f"location ({location.source.value})")
+        reply = Reply.FILED
+    if photos:
+        notes.append(f"{len(photos)} photo(s)")
+    if asks:
+        notes.append("asked for the status")
+    if not notes:
+        notes.append("comment" if by_reporter else "comment from another account")
+    return Decision(
+        MentionOutcome.FOLLOW_UP,
+        thread.lang,
+        reply=reply,
+        category=_category(rules.catalog, thread.category_key),
+        location=location,
+        photo_urls=photos,
+        detail=f"case #{thread.case_id}: " + ", ".join(notes),
+        follow_up=FollowUp(thread.case_id, location, photos, asks),
+    )
+
+
+def _category(catalog: Catalog, key: str) -> Category | None:
+    try:
+        return catalog.get(key)
+    except KeyError:  # the city removed the category since the case was filed
+        return None

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from socialbot.domain import CaseStatus, Mention, MentionOutcome
-from socialbot.intake import Decision, IntakeRules, decide
+from socialbot.domain import CaseStatus, Mention, MentionOutcome, ReferenceType
+from socialbot.intake import Decision, FollowUp, IntakeRules, ThreadCase, decide
 from socialbot.platforms.base import Malformed, MentionPage, Platform
 from socialbot.replies import Replies, ReplyContext
 from socialbot.store.db import transaction
@@ -177,7 +177,7 @@ def _handle_page(
 def _handle(
     session: Session, intake: Intake, rules: IntakeRules, mention: Mention, now: datetime
 ) -> Handled:
-    decision = decide(mention, rules)
+    decision = decide(mention, rules, _thread_case(session, mention))
     record = MentionRecord(
         platform=mention.platform,
         account=intake.account,
@@ -193,7 +193,11 @@ def _handle(
         detail=decision.detail,
         raw=mention.raw,
     )
-    case = _open_case(session, mention, decision, now) if decision.opens_case else None
+    case: Case | None
+    if decision.follow_up is not None:
+        case = _apply_follow_up(session, mention, decision, decision.follow_up, now)
+    else:
+        case = _open_case(session, mention, decision, now) if decision.opens_case else None
     record.case_id = case.id if case else None
     session.add(record)
     session.flush()
@@ -201,7 +205,10 @@ def _handle(
     if decision.reply is not None:
         context = ReplyContext(
             case=case.id if case else None,
-            category=decision.category.name(decision.lang) if decision.category else None,
+            category=decision.category.name(decision.lang)
+            if decision.category
+            else (case.category if case else None),
+            status=case.status.value if case else None,
             hashtags=tuple(rules.catalog.featured_hashtags(decision.lang)),
             case_url=intake.case_url.replace("{case}", str(case.id))
             if intake.case_url and case
@@ -226,6 +233,68 @@ def _handle(
     return Handled(
         mention.post_id, mention.author_username, decision, case.id if case else None, reply_text
     )
+
+
+def _thread_case(session: Session, mention: Mention) -> ThreadCase | None:
+    """The case whose thread `mention` replies in: a reply to one of our replies, to the post that
+    opened the case, or anywhere in that post's conversation. None for a post starting a thread."""
+    replied_to = [r.post_id for r in mention.references if r.type is ReferenceType.REPLIED_TO]
+    if not replied_to:
+        return None
+    case_id = session.exec(
+        select(OutboxMessage.case_id).where(
+            col(OutboxMessage.posted_id).in_(replied_to), col(OutboxMessage.case_id).is_not(None)
+        )
+    ).first()
+    if case_id is None:
+        case_id = session.exec(
+            select(Case.id).where(
+                Case.platform == mention.platform, col(Case.mention_post_id).in_(replied_to)
+            )
+        ).first()
+    if case_id is None and mention.conversation_id:
+        case_id = session.exec(
+            select(MentionRecord.case_id)
+            .where(
+                MentionRecord.platform == mention.platform,
+                MentionRecord.conversation_id == mention.conversation_id,
+                col(MentionRecord.outcome).in_(
+                    [MentionOutcome.CASE_OPENED, MentionOutcome.NEEDS_LOCATION]
+                ),
+            )
+            .order_by(col(MentionRecord.id).desc())
+        ).first()
+    case = session.get(Case, case_id) if case_id is not None else None
+    if case is None or case.id is None:
+        return None
+    return ThreadCase(case.id, case.status, case.author_id, case.category, case.lang)
+
+
+def _apply_follow_up(
+    session: Session, mention: Mention, decision: Decision, follow_up: FollowUp, now: datetime
+) -> Case:
+    case = session.get(Case, follow_up.case_id, with_for_update=True)
+    assert case is not None and case.id is not None
+    before = case.status
+    if follow_up.location is not None and case.status is CaseStatus.NEEDS_LOCATION:
+        case.lat, case.lon = follow_up.location.point.lat, follow_up.location.point.lon
+        case.location_source = follow_up.location.source.value
+        case.status = CaseStatus.NEW
+    if follow_up.photo_urls:
+        case.photo_urls = [*case.photo_urls, *follow_up.photo_urls]  # a new list: JSON columns
+    case.updated_at = now
+    who = f"@{mention.author_username}" if mention.author_username else mention.author_id
+    session.add(
+        CaseEvent(
+            case_id=case.id,
+            at=now,
+            actor=who,
+            from_status=before,
+            to_status=case.status,
+            note=f"{decision.detail.split(': ', 1)[-1]}: {mention.text}",
+        )
+    )
+    return case
 
 
 def reply_key(platform: str, post_id: str) -> str:

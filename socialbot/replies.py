@@ -9,13 +9,14 @@ the longest values the catalog can produce, so a too-long template fails at star
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
 
 from socialbot.catalog import Catalog
-from socialbot.domain import Reply
+from socialbot.domain import CaseStatus, Reply
 from socialbot.errors import TemplateError
 from socialbot.text import weighted_length
 
@@ -34,6 +35,7 @@ class ReplyContext:
     hashtags: tuple[str, ...] = field(default=())
     case_url: str | None = None
     duplicate_of: int | None = None  # the case a duplicate was closed in favour of
+    status: str | None = None  # the case's status, for the status reply
 
 
 class Replies:
@@ -73,6 +75,7 @@ class Replies:
                 hashtags=list(context.hashtags),
                 case_url=context.case_url,
                 duplicate_of=context.duplicate_of,
+                status=context.status,
             ).strip()
         except jinja2.TemplatesNotFound:
             raise TemplateError(f"{name}: template not found in {self._dirs()}") from None
@@ -103,6 +106,12 @@ class Replies:
                 duplicate_of=LONGEST_CASE_NUMBER,
             )
             for message in Reply:
+                if message is Reply.STATUS:  # rendered once for every status it may state
+                    for status in CaseStatus:
+                        self.render(
+                            message, lang, dataclasses.replace(context, status=status.value)
+                        )
+                    continue
                 self.render(message, lang, context)
                 for category in catalog.categories:  # the per-category texts a city added
                     if self._has(f"replies/{message.value}/{category.key}.{lang}.j2"):

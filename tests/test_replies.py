@@ -3,13 +3,14 @@ can override any one of them, and a broken template is caught at start-up with i
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 
 from socialbot.catalog import Catalog, load_catalog
 from socialbot.config import SHIPPED_HASHTAGS, SHIPPED_TEMPLATES
-from socialbot.domain import Reply
+from socialbot.domain import CaseStatus, Reply
 from socialbot.errors import TemplateError
 from socialbot.replies import LANGS, LONGEST_CASE_NUMBER, Replies, ReplyContext
 from socialbot.text import weighted_length
@@ -38,10 +39,13 @@ def longest(catalog: Catalog, lang: str) -> ReplyContext:
 def test_every_shipped_reply_fits_with_the_longest_values(
     shipped: Replies, catalog: Catalog, message: Reply, lang: str
 ) -> None:
-    text = shipped.render(message, lang, longest(catalog, lang))
-    assert 0 < weighted_length(text) <= 280
-    assert "@" not in text  # never mentions anyone
-    assert "http" not in text  # no URL unless the city configures one
+    context = longest(catalog, lang)
+    statuses = [s.value for s in CaseStatus] if message is Reply.STATUS else [None]
+    for status in statuses:
+        text = shipped.render(message, lang, dataclasses.replace(context, status=status))
+        assert 0 < weighted_length(text) <= 280
+        assert "@" not in text  # never mentions anyone
+        assert "http" not in text  # no URL unless the city configures one
 
 
 def test_the_filed_reply_names_the_case_and_category(shipped: Replies) -> None:

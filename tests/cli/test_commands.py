@@ -196,7 +196,8 @@ def test_staff_work_cases_from_the_command_line(demo_db: Path) -> None:
     code, out = invoke("cases", "resolve", "1", "--as", "J. Rivera")
     assert code == 0 and out.startswith("case #1: acknowledged → resolved; reply queued: Good news")
     history = json.loads(invoke("cases", "show", "1", "--json")[1])["history"]
-    assert [(h["actor"], h["to"], h["note"]) for h in history[1:]] == [
+    assert history[1]["note"] == "comment: @DemoCity311 thank you, that was fast!"  # in the thread
+    assert [(h["actor"], h["to"], h["note"]) for h in history[2:]] == [
         ("J. Rivera", "acknowledged", ""),
         ("J. Rivera", "acknowledged", "crew 4 on Tuesday"),
         ("J. Rivera", "resolved", ""),
