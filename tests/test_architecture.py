@@ -7,7 +7,17 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "socialbot"
 # The pure core: plain data in, plain data out.
-CORE = ["domain", "errors", "hashtags", "text", "catalog", "location", "intake"]
+CORE = [
+    "domain",
+    "errors",
+    "hashtags",
+    "text",
+    "catalog",
+    "location",
+    "intake",
+    "lifecycle",
+    "timespan",
+]
 FORBIDDEN_IN_CORE = (
     "tweepy",
     "requests",

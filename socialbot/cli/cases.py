@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import getpass
 import json
+import re
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -12,14 +14,56 @@ from rich.progress import Progress
 
 from socialbot.app import build_staff, open_database, utc_now
 from socialbot.cli.common import console, err_console, friendly_errors, state
-from socialbot.cli.render import case_detail_json, case_detail_table, case_json, cases_table
-from socialbot.domain import CaseStatus
+from socialbot.cli.render import (
+    case_detail_json,
+    case_detail_table,
+    case_json,
+    cases_csv,
+    cases_table,
+)
+from socialbot.domain import CaseStatus, GeoPoint
 from socialbot.errors import SocialbotError
 from socialbot.lifecycle import Action, CloseReason
 from socialbot.staff import Request, requests_from_csv
 from socialbot.store.queries import get_case, list_cases
+from socialbot.timespan import parse_since
 
 app = typer.Typer(help="Read and work the cases the bot has opened.", no_args_is_help=True)
+
+
+def _since(text: str) -> datetime:
+    try:
+        return parse_since(text, utc_now())
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+_RADIUS = re.compile(r"(\d+(?:\.\d+)?)\s*(m|km)?", re.IGNORECASE)
+DEFAULT_RADIUS_M = 500.0
+
+
+def parse_radius(text: str) -> float:
+    """Metres from `500m`, `1km`, `1.5km` or `250` (metres)."""
+    match = _RADIUS.fullmatch(text.strip())
+    metres = 0.0
+    if match:
+        metres = float(match[1]) * (1000.0 if (match[2] or "m").lower() == "km" else 1.0)
+    if metres <= 0:
+        raise typer.BadParameter(
+            f"expected a distance like 500m, 1km or 250 (metres), got {text!r}"
+        )
+    return metres
+
+
+def parse_point(text: str) -> GeoPoint:
+    """A point from `LAT,LON` in degrees, e.g. `42.35,-71.07`."""
+    try:
+        lat, lon = (float(part) for part in text.split(","))
+        return GeoPoint(lat, lon)
+    except ValueError:
+        raise typer.BadParameter(
+            f"expected LAT,LON in degrees like 42.35,-71.07, got {text!r}"
+        ) from None
 
 
 @app.command("list")
@@ -30,16 +74,64 @@ def list_command(
     category: Annotated[
         str | None, typer.Option(help="Only this category key, e.g. pothole.")
     ] = None,
+    department: Annotated[
+        str | None,
+        typer.Option(help="Only this department, the whole name in any case."),
+    ] = None,
+    since: Annotated[
+        datetime | None,
+        typer.Option(
+            metavar="WHEN",
+            parser=_since,
+            help="Only cases opened since then: 30m, 24h, 7d, 2w ago, or a date (UTC) 2026-11-01.",
+        ),
+    ] = None,
+    author: Annotated[
+        str | None,
+        typer.Option(metavar="@HANDLE", help="Only cases this resident reported, e.g. @maria."),
+    ] = None,
+    near: Annotated[
+        GeoPoint | None,
+        typer.Option(
+            metavar="LAT,LON", parser=parse_point, help="Only cases within --radius of here."
+        ),
+    ] = None,
+    radius: Annotated[
+        float | None,
+        typer.Option(
+            metavar="DISTANCE",
+            parser=parse_radius,
+            help="With --near: 500m (default), 1km, 1.5km or 250 (metres).",
+        ),
+    ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="One JSON array instead of a table.")
     ] = False,
+    as_csv: Annotated[
+        bool, typer.Option("--csv", help="CSV with a header row instead of a table.")
+    ] = False,
 ) -> None:
-    """List cases, oldest first."""
+    """List cases, oldest first. Filters combine: a case must match them all."""
+    if as_json and as_csv:
+        raise typer.BadParameter("choose one of --json and --csv", param_hint="--csv")
+    if radius is not None and near is None:
+        raise typer.BadParameter("needs --near LAT,LON", param_hint="--radius")
     engine = open_database(state(ctx).settings())
-    cases = list_cases(engine, status=status, category=category)
+    cases = list_cases(
+        engine,
+        status=status,
+        category=category,
+        department=department,
+        since=since,
+        author=author,
+        near=near,
+        radius_m=(DEFAULT_RADIUS_M if radius is None else radius) if near is not None else None,
+    )
     engine.dispose()
     if as_json:
         console.print_json(json.dumps([case_json(c) for c in cases], ensure_ascii=False))
+    elif as_csv:
+        typer.echo(cases_csv(cases), nl=False)
     else:
         console.print(cases_table(cases, title=f"{len(cases)} case(s)"))
 
@@ -51,7 +143,7 @@ def show_command(
     case_id: Annotated[int, typer.Argument(metavar="N", help="The case number.")],
     as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table.")] = False,
 ) -> None:
-    """One case with its history, photos, a map link and its replies."""
+    """One case with its history, photos, a map link, its thread and our replies."""
     engine = open_database(state(ctx).settings())
     detail = get_case(engine, case_id)
     engine.dispose()

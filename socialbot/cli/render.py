@@ -2,14 +2,37 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Sequence
 from typing import Any
 
 from rich.table import Table
 
 from socialbot.poller import Handled
-from socialbot.store.models import Case, OutboxMessage
+from socialbot.store.models import Case, MentionRecord, OutboxMessage
 from socialbot.store.queries import CaseDetail
+
+# The keys of `case_json`, in order: the CSV's columns.
+CASE_FIELDS = (
+    "id",
+    "category",
+    "department",
+    "priority",
+    "status",
+    "lat",
+    "lon",
+    "location_source",
+    "place_name",
+    "photo_urls",
+    "mention_id",
+    "platform",
+    "author",
+    "author_id",
+    "lang",
+    "created_at",
+    "updated_at",
+)
 
 
 def case_json(case: Case) -> dict[str, Any]:
@@ -48,7 +71,33 @@ def case_detail_json(detail: CaseDetail) -> dict[str, Any]:
             for e in detail.events
         ],
         "replies": [reply_json(r) for r in detail.replies],
+        "thread": [mention_json(m) for m in detail.mentions],
     }
+
+
+def mention_json(row: MentionRecord) -> dict[str, Any]:
+    return {
+        "post_id": row.post_id,
+        "author": row.author_username,
+        "text": row.text,
+        "created_at": row.created_at.isoformat(),
+        "outcome": row.outcome.value,
+    }
+
+
+def cases_csv(cases: Sequence[Case]) -> str:
+    """The fields of `case_json`, a header row first; photo URLs joined with a space."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CASE_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for case in cases:
+        writer.writerow(
+            {
+                key: " ".join(value) if isinstance(value, list) else value
+                for key, value in case_json(case).items()
+            }
+        )
+    return out.getvalue()
 
 
 def reply_json(row: OutboxMessage) -> dict[str, Any]:
@@ -145,6 +194,9 @@ def case_detail_table(detail: CaseDetail) -> Table:
                 + (f" — {event.note}" if event.note else ""),
             )
         )
+    for mention in detail.mentions:
+        who = f"@{mention.author_username}" if mention.author_username else mention.author_id
+        rows.append(("thread", f"{mention.created_at:%Y-%m-%d %H:%M} {who}: {mention.text}"))
     for reply in detail.replies:
         rows.append((f"reply ({reply.state.value})", reply.text))
     for name, value in rows:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import Engine
+from sqlalchemy import ColumnElement, Engine, and_, func, or_
 from sqlmodel import col, select
 
-from socialbot.domain import CaseStatus
+from socialbot.domain import CaseStatus, GeoPoint
+from socialbot.location import EARTH_RADIUS_M, haversine_m
 from socialbot.store.db import transaction
 from socialbot.store.models import Case, CaseEvent, MentionRecord, OutboxMessage
 
@@ -25,17 +28,107 @@ def list_cases(
     *,
     status: CaseStatus | None = None,
     category: str | None = None,
+    department: str | None = None,
+    since: datetime | None = None,
+    author: str | None = None,
+    near: GeoPoint | None = None,
+    radius_m: float | None = None,
     limit: int | None = None,
 ) -> list[Case]:
+    """Cases matching every filter given, by case number.
+
+    `department` and `author` (with or without '@') ignore case; `since` keeps cases opened at
+    or after it; `near` keeps cases within `radius_m` metres of it (cases without a location
+    never match): a bounding box in SQL, then the exact great-circle distance here.
+    """
     query = select(Case).order_by(col(Case.id))
     if status is not None:
         query = query.where(Case.status == status)
     if category is not None:
         query = query.where(Case.category == category)
-    if limit is not None:
+    if department is not None:
+        # lower() on both sides: the database folds the column and the value alike.
+        query = query.where(func.lower(col(Case.department)) == func.lower(department))
+    if since is not None:
+        query = query.where(col(Case.created_at) >= since)
+    if author is not None:
+        query = query.where(
+            func.lower(col(Case.author_username)) == func.lower(author.removeprefix("@"))
+        )
+    if near is not None:
+        if radius_m is None:
+            raise ValueError("near needs radius_m")
+        query = query.where(_within_box(near, radius_m))
+    elif radius_m is not None:
+        raise ValueError("radius_m needs near")
+    if limit is not None and near is None:
         query = query.limit(limit)
     with transaction(engine) as session:
-        return list(session.exec(query).all())
+        cases = list(session.exec(query).all())
+    if near is not None and radius_m is not None:
+        cases = [
+            case
+            for case in cases
+            if case.lat is not None
+            and case.lon is not None
+            and haversine_m(near, GeoPoint(case.lat, case.lon)) <= radius_m
+        ]
+        if limit is not None:
+            cases = cases[:limit]
+    return cases
+
+
+@dataclass(frozen=True, slots=True)
+class Box:
+    """Latitudes south..north; longitudes as one or two ranges (two across the antimeridian);
+    no longitude range at all when the circle reaches a pole."""
+
+    south: float
+    north: float
+    lon_ranges: tuple[tuple[float, float], ...] | None
+
+
+# About a centimetre: floating-point rounding must never drop a case on the circle's edge.
+_PAD_DEG = 1e-7
+
+
+def bounding_box(center: GeoPoint, radius_m: float) -> Box:
+    """The smallest lat/lon box holding every point within `radius_m` of `center` on the sphere
+    `haversine_m` uses, so the box is a safe prefilter for the exact distance.
+
+    A degree of longitude shrinks with cos(latitude): the circle's widest longitude span is
+    asin(sin d / cos lat) for an angular radius d, wider than d / cos lat suggests near the poles.
+    """
+    d = radius_m / EARTH_RADIUS_M  # angular radius, radians
+    d_lat = math.degrees(d) + _PAD_DEG
+    south, north = center.lat - d_lat, center.lat + d_lat
+    if south <= -90.0 or north >= 90.0:  # a pole is inside: every longitude
+        return Box(max(south, -90.0), min(north, 90.0), None)
+    d_lon = math.degrees(math.asin(min(1.0, math.sin(d) / math.cos(math.radians(center.lat)))))
+    d_lon += _PAD_DEG
+    if d_lon >= 180.0:
+        return Box(south, north, None)
+    west, east = center.lon - d_lon, center.lon + d_lon
+    if west < -180.0:
+        ranges: tuple[tuple[float, float], ...] = ((west + 360.0, 180.0), (-180.0, east))
+    elif east > 180.0:
+        ranges = ((west, 180.0), (-180.0, east - 360.0))
+    else:
+        ranges = ((west, east),)
+    return Box(south, north, ranges)
+
+
+def _within_box(center: GeoPoint, radius_m: float) -> ColumnElement[bool]:
+    box = bounding_box(center, radius_m)
+    lat, lon = col(Case.lat), col(Case.lon)
+    conditions: list[ColumnElement[bool]] = [
+        lat.is_not(None),
+        lon.is_not(None),
+        lat.between(box.south, box.north),
+    ]
+    if box.lon_ranges is not None:
+        conditions.append(or_(*(lon.between(west, east) for west, east in box.lon_ranges)))
+    return and_(*conditions)
 
 
 def get_case(engine: Engine, case_id: int) -> CaseDetail | None:
