@@ -124,3 +124,18 @@ class OutboxMessage(SQLModel, table=True):
     posted_id: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class BlockedAuthor(SQLModel, table=True):
+    """An account staff blocked: its posts are recorded, but open nothing and get no reply."""
+
+    __tablename__ = "blocked_authors"
+    __table_args__ = (UniqueConstraint("platform", "username"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=32)
+    username: str = Field(max_length=64)  # lower case, without '@'
+    user_id: str | None = Field(default=None, max_length=64, index=True)  # when we have seen it
+    blocked_at: datetime = Field(sa_type=UTCDateTime)
+    blocked_by: str = Field(max_length=128)
+    reason: str = Field(default="", sa_type=Text)
