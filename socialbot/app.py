@@ -72,6 +72,8 @@ class Service:
             own_user_id=own_user_id,
             bounds=self.bounds,
             max_place_diagonal_m=self.settings.max_place_diagonal_m,
+            daily_case_limit=self.settings.daily_case_limit,
+            ignored_handles=self.settings.ignored_handles,
         )
 
     def own_user_id(self) -> str:

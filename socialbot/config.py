@@ -99,6 +99,17 @@ class Settings(BaseSettings):
         description="A tagged place is used as the location only when its bounding box's "
         "diagonal is at most this many metres (a whole-city place is no location for a pothole).",
     )
+    daily_case_limit: int = Field(
+        default=10,
+        ge=1,
+        description="Most new cases one account may open in 24 hours. The first report over it "
+        "gets one polite reply; later ones are recorded in silence.",
+    )
+    ignore_accounts: str = Field(
+        default="",
+        description="Comma-separated handles never answered and never filed: other bots, the "
+        "city's own other accounts (replies between bots can loop).",
+    )
     backfill_hours: float = Field(
         default=24.0,
         ge=0,
@@ -134,6 +145,12 @@ class Settings(BaseSettings):
         if unknown:
             raise ValueError(f"unknown status {unknown[0]!r}; use any of {', '.join(NOTIFIABLE)}")
         return ",".join(names)
+
+    @property
+    def ignored_handles(self) -> frozenset[str]:
+        return frozenset(
+            h.strip().lstrip("@").lower() for h in self.ignore_accounts.split(",") if h.strip()
+        )
 
     @property
     def notify_statuses(self) -> frozenset[CaseStatus]:

@@ -87,6 +87,7 @@ class MentionOutcome(enum.StrEnum):
     OUTSIDE_CITY = "outside_city"  # located outside the city bounds: polite reply, no case
     IGNORED = "ignored"  # our own post, a retweet: nothing at all
     FOLLOW_UP = "follow_up"  # a reply in a case's thread: updates that case, never opens one
+    LIMITED = "limited"  # the author reached the daily case limit: one polite reply, then silence
     MALFORMED = "malformed"  # the payload could not be understood: recorded, skipped
 
 
@@ -115,6 +116,7 @@ class Reply(enum.StrEnum):
     CLOSED_REFERRED = "closed_referred"
     CLOSED_NOT_CITY_PROPERTY = "closed_not_city_property"
     STATUS = "status"  # a resident asked, in the case's thread, how it is going
+    LIMIT_REACHED = "limit_reached"  # the first report over the daily limit (later ones: silence)
 
 
 class ReferenceType(enum.StrEnum):

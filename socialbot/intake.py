@@ -1,7 +1,8 @@
 """Mention → Decision: what to do with one inbound post. Pure: no I/O, no clock, no network.
 
 The rules, in order:
-1. our own posts and retweets are ignored (no case, no reply);
+1. our own posts, retweets, blocked accounts and accounts listed in SOCIALBOT_IGNORE_ACCOUNTS are
+   recorded and nothing more (no case, no reply);
    a reply in an existing case's thread (the caller finds the case) updates that case and never
    opens another: from the reporter, a location completes a case waiting for one (and the filed
    reply follows) and photos are added; "status", "estado" or a question gets the case's status;
@@ -12,7 +13,8 @@ The rules, in order:
 3. the location is the best of: exact coordinates, a small tagged place, a map link or coordinates
    in the text; a location outside the city bounds gets a polite reply and no case;
 4. a located report opens a case ("filed"); one without a location opens a case waiting for one
-   ("needs_location").
+   ("needs_location"), unless the account already opened the daily limit of cases: then the first
+   report over it gets one polite reply and later ones nothing.
 """
 
 from __future__ import annotations
@@ -43,6 +45,17 @@ class IntakeRules:
     bounds: CityBounds | None = None
     max_place_diagonal_m: float = 1000.0
     not_before: datetime | None = None  # set on an account's first poll (the backfill window)
+    daily_case_limit: int = 10
+    ignored_handles: frozenset[str] = frozenset()  # lower case, without '@'
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """What the store knows about a mention's author, looked up by the caller."""
+
+    blocked: bool = False
+    cases_today: int = 0  # cases this account opened in the last 24 hours
+    told_limit_today: bool = False  # already sent the limit reply in the last 24 hours
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,13 +95,23 @@ class Decision:
         return self.outcome in (MentionOutcome.CASE_OPENED, MentionOutcome.NEEDS_LOCATION)
 
 
-def decide(mention: Mention, rules: IntakeRules, thread: ThreadCase | None = None) -> Decision:
+def decide(
+    mention: Mention,
+    rules: IntakeRules,
+    thread: ThreadCase | None = None,
+    author: Standing | None = None,
+) -> Decision:
     """What socialbot does with `mention` (a reply in `thread`'s case, when given)."""
+    author = author or Standing()
     lang = "es" if (mention.lang or "").lower().startswith("es") else "en"
     if mention.author_id == rules.own_user_id:
         return Decision(MentionOutcome.IGNORED, lang, detail="our own post")
     if mention.is_retweet:
         return Decision(MentionOutcome.IGNORED, lang, detail="retweet")
+    if author.blocked:
+        return Decision(MentionOutcome.IGNORED, lang, detail="blocked by staff")
+    if (mention.author_username or "").lower() in rules.ignored_handles:
+        return Decision(MentionOutcome.IGNORED, lang, detail="listed in SOCIALBOT_IGNORE_ACCOUNTS")
     if rules.not_before is not None and mention.created_at < rules.not_before:
         return Decision(MentionOutcome.IGNORED, lang, detail="posted before socialbot started")
 
@@ -122,6 +145,14 @@ def decide(mention: Mention, rules: IntakeRules, thread: ThreadCase | None = Non
         max_place_diagonal_m=rules.max_place_diagonal_m,
     )
     detail = f"#{match.hashtag}"
+    if author.cases_today >= rules.daily_case_limit:
+        return Decision(
+            MentionOutcome.LIMITED,
+            lang,
+            reply=None if author.told_limit_today else Reply.LIMIT_REACHED,
+            category=match.category,
+            detail=f"{detail}; over the limit of {rules.daily_case_limit} cases in 24 h",
+        )
     if location is None:
         outcome, reply = MentionOutcome.NEEDS_LOCATION, Reply.NEEDS_LOCATION
     elif rules.bounds is not None and not rules.bounds.contains(location.point):

@@ -14,15 +14,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, or_
 from sqlmodel import Session, col, select
 
 from socialbot.domain import CaseStatus, Mention, MentionOutcome, ReferenceType
-from socialbot.intake import Decision, FollowUp, IntakeRules, ThreadCase, decide
+from socialbot.intake import Decision, FollowUp, IntakeRules, Standing, ThreadCase, decide
 from socialbot.platforms.base import Malformed, MentionPage, Platform
 from socialbot.replies import Replies, ReplyContext
 from socialbot.store.db import transaction
-from socialbot.store.models import Account, Case, CaseEvent, MentionRecord, OutboxMessage
+from socialbot.store.models import (
+    Account,
+    BlockedAuthor,
+    Case,
+    CaseEvent,
+    MentionRecord,
+    OutboxMessage,
+)
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -177,7 +184,9 @@ def _handle_page(
 def _handle(
     session: Session, intake: Intake, rules: IntakeRules, mention: Mention, now: datetime
 ) -> Handled:
-    decision = decide(mention, rules, _thread_case(session, mention))
+    decision = decide(
+        mention, rules, _thread_case(session, mention), _standing(session, mention, now)
+    )
     record = MentionRecord(
         platform=mention.platform,
         account=intake.account,
@@ -268,6 +277,41 @@ def _thread_case(session: Session, mention: Mention) -> ThreadCase | None:
     if case is None or case.id is None:
         return None
     return ThreadCase(case.id, case.status, case.author_id, case.category, case.lang)
+
+
+def _standing(session: Session, mention: Mention, now: datetime) -> Standing:
+    """Whether staff blocked the author, and how many cases they opened in the last 24 hours."""
+    handle = (mention.author_username or "").lower()
+    blocked = session.exec(
+        select(BlockedAuthor.id).where(
+            BlockedAuthor.platform == mention.platform,
+            or_(
+                col(BlockedAuthor.username) == handle,
+                col(BlockedAuthor.user_id) == mention.author_id,
+            ),
+        )
+    ).first()
+    day_ago = now - timedelta(hours=24)
+    cases_today = session.exec(
+        select(func.count())
+        .select_from(Case)
+        .where(
+            Case.platform == mention.platform,
+            Case.author_id == mention.author_id,
+            Case.created_at >= day_ago,
+        )
+    ).one()
+    told = session.exec(
+        select(MentionRecord.id).where(
+            MentionRecord.platform == mention.platform,
+            MentionRecord.author_id == mention.author_id,
+            MentionRecord.received_at >= day_ago,
+            MentionRecord.outcome == MentionOutcome.LIMITED,
+        )
+    ).first()
+    return Standing(
+        blocked=blocked is not None, cases_today=cases_today, told_limit_today=told is not None
+    )
 
 
 def _apply_follow_up(

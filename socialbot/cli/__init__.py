@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from socialbot.cli import cases, db, demo, jobs
+from socialbot.cli import cases, db, demo, jobs, moderation
 from socialbot.cli.common import State
 
 app = typer.Typer(
@@ -39,4 +39,5 @@ def main(
 app.add_typer(cases.app, name="cases")
 app.add_typer(db.app, name="db")
 jobs.register(app)
+moderation.register(app)
 demo.register(app)

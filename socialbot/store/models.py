@@ -44,6 +44,7 @@ class Case(SQLModel, table=True):
         Index("ix_cases_status", "status"),
         Index("ix_cases_category", "category"),
         Index("ix_cases_created_at", "created_at"),
+        Index("ix_cases_author", "platform", "author_id", "created_at"),  # the daily case limit
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -82,7 +83,10 @@ class CaseEvent(SQLModel, table=True):
 
 class MentionRecord(SQLModel, table=True):
     __tablename__ = "mentions"
-    __table_args__ = (UniqueConstraint("platform", "post_id"),)
+    __table_args__ = (
+        UniqueConstraint("platform", "post_id"),
+        Index("ix_mentions_author", "platform", "author_id", "received_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     platform: str = Field(max_length=32)

@@ -1,4 +1,4 @@
-"""blocked authors
+"""blocked authors, and indexes for counting an author's reports
 
 Revision ID: 0003
 Revises: 0002
@@ -33,9 +33,17 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("blocked_authors", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_blocked_authors_user_id"), ["user_id"], unique=False)
+    with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.create_index("ix_cases_author", ["platform", "author_id", "created_at"])
+    with op.batch_alter_table("mentions", schema=None) as batch_op:
+        batch_op.create_index("ix_mentions_author", ["platform", "author_id", "received_at"])
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("mentions", schema=None) as batch_op:
+        batch_op.drop_index("ix_mentions_author")
+    with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.drop_index("ix_cases_author")
     with op.batch_alter_table("blocked_authors", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_blocked_authors_user_id"))
     op.drop_table("blocked_authors")
