@@ -4,6 +4,12 @@ A row is claimed (state `sending`, committed) before the network call and marked
 A crash between the two leaves it `sending`; such a row is never simply re-sent: `recover` first
 looks for our own reply to the same post on the network, and re-queues the row only if there is
 none. The error type decides the retry (see `RetryPolicy`).
+
+A reply may carry a photo (`media_path`, from `cases resolve --photo`). It is uploaded just before
+the post, and its media id kept on the row, so a retry after a failed post does not upload it
+again, for as long as X keeps the id (`MEDIA_ID_FRESH`). A photo that is missing at send time fails
+that row for good, with the path in `last_error`: the reply never goes out without its photo, and
+the rows behind it still go.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import Engine, update
 from sqlmodel import col, select
@@ -25,6 +32,10 @@ from socialbot.store.models import OutboxMessage, OutboxState
 log = logging.getLogger(__name__)
 # After a 401/403 the credentials need a human; look again now and then, not in a tight loop.
 AUTH_RETRY = timedelta(minutes=5)
+# X lets an uploaded photo be attached for 24 hours (`expires_after_secs`). A row's photo is
+# uploaded after the row was created, so its media id is surely alive while the row is younger
+# than this; a reply still unsent after that uploads its photo afresh at each attempt.
+MEDIA_ID_FRESH = timedelta(hours=23)
 Clock = Callable[[], datetime]
 
 
@@ -86,17 +97,26 @@ def send_once(outbox: Outbox, now: Clock, *, dry_run: bool = False) -> SendRepor
             .limit(outbox.batch)
         ).all()
     if dry_run:
-        for row in due:
+        for waiting in due:
             log.info(
-                "event=would_post outbox_id=%s in_reply_to=%s", row.id, row.in_reply_to_post_id
+                "event=would_post outbox_id=%s in_reply_to=%s photo=%s",
+                waiting.id,
+                waiting.in_reply_to_post_id,
+                waiting.media_path,
             )
         return report
     rejected_in_a_row = 0
-    for row in due:
-        if not _claim(outbox, row.id, now()):
+    for due_row in due:
+        row = _claim(outbox, due_row.id, now())
+        if row is None:
             continue  # another sender took it
         try:
-            posted_id = outbox.platform.post(row.text, row.in_reply_to_post_id)
+            media_ids = _media(outbox, row, now())
+            posted_id = outbox.platform.post(row.text, row.in_reply_to_post_id, media_ids)
+        except _PhotoMissing as exc:
+            # Our file, not X's refusal: fails this row only, and is no sign of a blocked account.
+            _photo_missing(outbox, row.id, str(exc), report)
+            continue
         except PlatformError as exc:
             stop = _failed(outbox, row.id, exc, now(), report)
             rejected_in_a_row = rejected_in_a_row + 1 if isinstance(exc, Rejected) else 0
@@ -164,13 +184,49 @@ def recover(outbox: Outbox, now: Clock, report: SendReport) -> None:
                 log.info("event=recovered_requeued outbox_id=%s", row.id)
 
 
-def _claim(outbox: Outbox, row_id: int | None, at: datetime) -> bool:
+def _claim(outbox: Outbox, row_id: int | None, at: datetime) -> OutboxMessage | None:
+    """The row, now ours (`sending`), as it stands; None when another sender has it."""
     with transaction(outbox.engine) as session:
         row = session.get(OutboxMessage, row_id, with_for_update=True)
         if row is None or row.state is not OutboxState.PENDING:
-            return False
+            return None
         row.state, row.claimed_at, row.attempts = OutboxState.SENDING, at, row.attempts + 1
-        return True
+        return row
+
+
+class _PhotoMissing(Exception):
+    """The row's photo cannot be read at send time."""
+
+
+def _media(outbox: Outbox, row: OutboxMessage, at: datetime) -> tuple[str, ...]:
+    """The media ids to post `row` with: none, the one uploaded before, or a fresh upload."""
+    if row.media_path is None:
+        return ()
+    if row.media_id is not None and at - row.created_at <= MEDIA_ID_FRESH:
+        return (row.media_id,)
+    path = Path(row.media_path)
+    try:
+        media_id = outbox.platform.upload_media(path, row.media_alt or "")
+    except OSError as exc:
+        raise _PhotoMissing(
+            f"photo {path} cannot be read ({exc.strerror or exc}); the reply was not sent "
+            "without it (reopen the case and resolve it again to send a new one)"
+        ) from exc
+    with transaction(outbox.engine) as session:
+        stored = session.get(OutboxMessage, row.id)
+        assert stored is not None
+        stored.media_id = media_id
+    log.info("event=media_uploaded outbox_id=%s media_id=%s", row.id, media_id)
+    return (media_id,)
+
+
+def _photo_missing(outbox: Outbox, row_id: int | None, error: str, report: SendReport) -> None:
+    with transaction(outbox.engine) as session:
+        row = session.get(OutboxMessage, row_id)
+        assert row is not None
+        row.state, row.last_error = OutboxState.FAILED, error
+    report.failed += 1
+    log.error("event=send_failed outbox_id=%s error=%r", row_id, error)
 
 
 def _mark_sent(outbox: Outbox, row_id: int | None, posted_id: str, at: datetime) -> None:

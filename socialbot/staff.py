@@ -3,12 +3,19 @@
 Each action is one transaction: the case is locked, the transition checked (`lifecycle`), the case
 updated, an event recorded (when, who, from → to, note) and, when the new status is one the city
 notifies (`SOCIALBOT_NOTIFY_ON`), the resident's reply queued in their thread. Internal notes are
-never posted. Nothing is ever deleted.
+never posted, with one exception: the note of a `resolve --photo` is the photo's alt text.
+Nothing is ever deleted.
+
+A resolve may carry an after-photo: it is checked here (exists, a photo, at most 5 MB) before
+anything changes, and its absolute path goes into the outbox row, so the file must stay where it is
+until the reply is sent (`socialbot send` fails that reply, naming the file, if it is gone).
 """
 
 from __future__ import annotations
 
 import csv
+import math
+import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,6 +43,14 @@ STATUS_REPLY = {
     CaseStatus.IN_PROGRESS: Reply.IN_PROGRESS,
     CaseStatus.RESOLVED: Reply.RESOLVED,
 }
+# What X takes as a photo in a post (media_category=tweet_image).
+PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp")
+MAX_PHOTO_BYTES = 5 * 1024 * 1024
+# The photo's alt text when the resolve has no note, in the case's language.
+PHOTO_ALT = {
+    "en": "After photo of case #{case} ({category})",
+    "es": "Foto del caso #{case} ({category}) ya resuelto",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +64,7 @@ class Request:
     department: str | None = None  # assign
     reason: CloseReason | None = None  # close
     duplicate_of: int | None = None  # close --reason duplicate
+    photo: Path | None = None  # resolve --photo: attached to the resident's reply
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +74,8 @@ class Done:
     from_status: CaseStatus
     to_status: CaseStatus
     reply_text: str | None  # the reply queued for the resident, if any
+    photo: Path | None = None  # the photo attached to that reply (absolute), if any
+    photo_alt: str | None = None  # and its alt text
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +95,7 @@ class Staff:
             before = case.status
             after = next_status(case.id, before, request.action)
             _check_details(session, case.id, request)
+            photo = _check_photo(case.id, request, self.notify)
             event_note = self._apply(case, request, after, now)
             session.add(case)
             event = CaseEvent(
@@ -89,10 +108,10 @@ class Staff:
             )
             session.add(event)
             session.flush()
-            reply = None
+            reply = alt = None
             if after is not before and after in self.notify:
-                reply = self._queue_reply(session, case, request, event, now)
-            return Done(case.id, request.action, before, after, reply)
+                reply, alt = self._queue_reply(session, case, request, event, now, photo)
+            return Done(case.id, request.action, before, after, reply, photo, alt)
 
     def act_all(
         self, requests: Iterable[Request | SocialbotError], now: Callable[[], datetime]
@@ -126,8 +145,15 @@ class Staff:
         return note
 
     def _queue_reply(
-        self, session: Session, case: Case, request: Request, event: CaseEvent, now: datetime
-    ) -> str | None:
+        self,
+        session: Session,
+        case: Case,
+        request: Request,
+        event: CaseEvent,
+        now: datetime,
+        photo: Path | None,
+    ) -> tuple[str | None, str | None]:
+        """The reply's text and, with a photo, the photo's alt text."""
         message: Reply | None
         if case.status is CaseStatus.CLOSED:
             assert request.reason is not None
@@ -135,7 +161,7 @@ class Staff:
         else:
             message = STATUS_REPLY.get(case.status)
         if message is None:
-            return None
+            return None, None
         try:
             category_name = self.catalog.get(case.category).name(case.lang)
         except KeyError:  # the city removed the category since the case was filed
@@ -150,6 +176,10 @@ class Staff:
             ),
             category_key=case.category,
         )
+        alt = None
+        if photo is not None:
+            template = PHOTO_ALT.get(case.lang, PHOTO_ALT["en"])
+            alt = request.note.strip() or template.format(case=case.id, category=category_name)
         session.add(
             OutboxMessage(
                 platform=case.platform,
@@ -162,9 +192,11 @@ class Staff:
                 text=text,
                 next_attempt_at=now,
                 created_at=now,
+                media_path=str(photo) if photo is not None else None,
+                media_alt=alt,
             )
         )
-        return text
+        return text, alt
 
 
 def _check_details(session: Session, case_id: int, request: Request) -> None:
@@ -187,6 +219,43 @@ def _check_details(session: Session, case_id: int, request: Request) -> None:
             raise SocialbotError(f"case #{case_id}: --of {request.duplicate_of}: no such case")
     elif request.duplicate_of is not None:
         raise SocialbotError(f"case #{case_id}: --of goes with --reason duplicate only")
+
+
+def _check_photo(case_id: int, request: Request, notify: frozenset[CaseStatus]) -> Path | None:
+    """The request's photo as an absolute path, or a one-line error naming the file and the case."""
+    if request.photo is None:
+        return None
+    given = request.photo
+    if request.action is not Action.RESOLVE:
+        raise SocialbotError(f"case #{case_id}: --photo {given}: a photo goes with `resolve` only")
+    if CaseStatus.RESOLVED not in notify:
+        raise SocialbotError(
+            f"case #{case_id}: --photo {given}: residents are not told when a case is resolved "
+            "(SOCIALBOT_NOTIFY_ON), so no reply would carry the photo"
+        )
+    # Absolute, but a symlink stays a symlink: its name is the one staff typed.
+    path = Path(os.path.abspath(given.expanduser()))
+    if not path.exists():
+        raise SocialbotError(f"case #{case_id}: --photo {given}: no such file")
+    if not path.is_file():
+        raise SocialbotError(f"case #{case_id}: --photo {given}: not a file")
+    if path.suffix.lower() not in PHOTO_SUFFIXES:
+        raise SocialbotError(
+            f"case #{case_id}: --photo {given}: not a photo X takes; "
+            f"use {', '.join(PHOTO_SUFFIXES[:-1])} or {PHOTO_SUFFIXES[-1]}"
+        )
+    size = path.stat().st_size
+    if size > MAX_PHOTO_BYTES:
+        megabytes = math.ceil(size * 10 / 1024 / 1024) / 10  # rounded up: 5.1, never "5.0 > 5"
+        raise SocialbotError(
+            f"case #{case_id}: --photo {given}: {megabytes} MB; "
+            f"X takes photos up to {MAX_PHOTO_BYTES // 1024 // 1024} MB"
+        )
+    if size == 0:
+        raise SocialbotError(f"case #{case_id}: --photo {given}: the file is empty")
+    if not os.access(path, os.R_OK):
+        raise SocialbotError(f"case #{case_id}: --photo {given}: cannot be read (permission)")
+    return path
 
 
 def requests_from_csv(path: Path, action: Action, actor: str) -> list[Request | SocialbotError]:

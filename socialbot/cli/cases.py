@@ -256,10 +256,45 @@ def resolve_command(
             "--from-csv", help="CSV with columns id and note, one case a row.", dir_okay=False
         ),
     ] = None,
+    photo: Annotated[
+        Path | None,
+        typer.Option(
+            "--photo",
+            metavar="FILE",
+            help="After-photo for the resident's reply (.jpg, .png, .gif, .webp, up to 5 MB; one "
+            "case). The --note becomes its alt text. Keep the file there until the reply is sent.",
+        ),
+    ] = None,
     actor: Actor = None,
 ) -> None:
     """Resolve cases; residents are told in their thread (see SOCIALBOT_NOTIFY_ON)."""
     who = _actor(actor)
+    if photo is not None:
+        if not case_ids or len(case_ids) != 1 or from_csv is not None:
+            raise typer.BadParameter(
+                "goes with exactly one case number, and not with --from-csv", param_hint="--photo"
+            )
+        staff = build_staff(state(ctx).settings())
+        try:
+            done = staff.act(
+                Request(case_ids[0], Action.RESOLVE, who, note=note, photo=photo), utc_now()
+            )
+        except SocialbotError as exc:
+            console.print(f"refused: {exc}", markup=False)
+            raise typer.Exit(1) from None
+        finally:
+            staff.engine.dispose()
+        console.print(
+            f"case #{done.case_id}: {done.from_status.value} → {done.to_status.value}; "
+            f"reply queued: {done.reply_text}",
+            markup=False,
+        )
+        console.print(
+            f"with photo {done.photo} (alt text: {done.photo_alt}); keep the file there until "
+            "the reply is sent",
+            markup=False,
+        )
+        return
     requests: list[Request | SocialbotError] = [
         Request(n, Action.RESOLVE, who, note=note) for n in case_ids or []
     ]

@@ -6,8 +6,10 @@ an adapter translates its SDK's errors into `socialbot.errors.PlatformError` sub
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Protocol
 
 from socialbot.domain import Mention
@@ -61,8 +63,17 @@ class Platform(Protocol):
         """Every page of mentions newer than `since_id`, as served: newest page first."""
         ...
 
-    def post(self, text: str, in_reply_to: str | None) -> str:
-        """Publish `text`, threaded under `in_reply_to` when given; returns the new post's id."""
+    def post(self, text: str, in_reply_to: str | None, media_ids: Sequence[str] = ()) -> str:
+        """Publish `text`, threaded under `in_reply_to` when given, with the media of `media_ids`
+        (from `upload_media`) attached; returns the new post's id."""
+        ...
+
+    def upload_media(self, path: Path, alt_text: str) -> str:
+        """Upload the image at `path` with its alt text; returns the media id to `post` with.
+
+        An upload is not a post: a failed one never leaves anything a resident could see, so its
+        `Unavailable` is never `maybe_done`. OSError when the file cannot be read.
+        """
         ...
 
     def recent_replies(self, user_id: str, since: datetime) -> list[PostedReply]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,10 +26,18 @@ class RecordedPost:
     text: str
     in_reply_to: str | None
     at: datetime
+    media_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedUpload:
+    media_id: str
+    path: Path
+    alt_text: str
 
 
 class ReplayPlatform:
-    """Inbound: pages queued with `deliver`. Outbound: `posted`, in order."""
+    """Inbound: pages queued with `deliver`. Outbound: `uploaded` and `posted`, in order."""
 
     name = x_wire.PLATFORM
 
@@ -37,7 +45,9 @@ class ReplayPlatform:
         self.user_id = user_id
         self._pages: list[Mapping[str, Any]] = list(pages)
         self.posted: list[RecordedPost] = []
+        self.uploaded: list[RecordedUpload] = []
         self._ids = itertools.count(9_000_000_000_000_000_000)
+        self._media_ids = itertools.count(1_726_000_000_000_000_000)
 
     @classmethod
     def from_file(cls, path: Path, user_id: str) -> ReplayPlatform:
@@ -74,10 +84,20 @@ class ReplayPlatform:
         pages.sort(key=lambda p: int(p.newest_id or 0), reverse=True)
         return pages
 
-    def post(self, text: str, in_reply_to: str | None) -> str:
+    def post(self, text: str, in_reply_to: str | None, media_ids: Sequence[str] = ()) -> str:
         post_id = str(next(self._ids))
-        self.posted.append(RecordedPost(post_id, text, in_reply_to, datetime.now(UTC)))
+        self.posted.append(
+            RecordedPost(post_id, text, in_reply_to, datetime.now(UTC), tuple(media_ids))
+        )
         return post_id
+
+    def upload_media(self, path: Path, alt_text: str) -> str:
+        """Like X: the file must be readable (OSError otherwise); nothing is kept but the record."""
+        with path.open("rb") as handle:
+            handle.read(1)
+        media_id = str(next(self._media_ids))
+        self.uploaded.append(RecordedUpload(media_id, path, alt_text))
+        return media_id
 
     def recent_replies(self, user_id: str, since: datetime) -> list[PostedReply]:
         return [

@@ -7,19 +7,27 @@ parse it once, in `x_wire`. Its exceptions are translated here, at the boundary:
     tweepy.Unauthorized               → AuthFailed
     tweepy.Forbidden on a read        → AuthFailed (the app lacks access to that endpoint)
     tweepy.Forbidden / BadRequest /
-      NotFound on a post              → Rejected (deleted post, duplicate text: never retry)
+      NotFound on a post or upload    → Rejected (deleted post, duplicate text, bad image: never
+                                        retry), unless X names a missing permission: AuthFailed
     TwitterServerError, timeouts,
       connection errors               → Unavailable (retry with backoff)
+
+Photos go up through X API v1.1 (`upload.twitter.com/1.1/media/upload.json`, then
+`media/metadata/create.json` for the alt text): tweepy's v2 Client has no upload. The v1.1 session
+has the same credentials and the same timeouts. An upload is not a post: whatever fails, nothing
+a resident could see exists, so an upload's `Unavailable` is never `maybe_done`.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -43,6 +51,8 @@ log = logging.getLogger(__name__)
 # X keeps at most the newest 800 mentions reachable; 8 pages of 100 cover them, the cap guards
 # against a pagination loop.
 MAX_PAGES = 20
+# X's limit on a photo's alt text (media/metadata/create), in characters.
+MAX_ALT_TEXT = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,9 +124,26 @@ class XPlatform:
             return_type=requests.Response,
             wait_on_rate_limit=False,  # we schedule around limits ourselves; never sleep in a job
         )
-        adapter = _TimeoutAdapter(timeouts or Timeouts())
+        timeouts = timeouts or Timeouts()
+        adapter = _TimeoutAdapter(timeouts)
         self._client.session.mount("https://", adapter)
         self._client.session.mount("http://", adapter)
+        # v1.1, for media only. tweepy.API passes its own `timeout` to every request, so it gets
+        # ours explicitly; the adapter is mounted too, so nothing ever goes out without one.
+        self._api = tweepy.API(
+            tweepy.OAuth1UserHandler(
+                credentials.consumer_key,
+                credentials.consumer_secret,
+                credentials.access_token,
+                credentials.access_token_secret,
+            ),
+            parser=tweepy.parsers.RawParser(),  # the body as sent; parsed below
+            timeout=(timeouts.connect, timeouts.read),
+            retry_count=0,
+            wait_on_rate_limit=False,
+        )
+        self._api.session.mount("https://", adapter)
+        self._api.session.mount("http://", adapter)
 
     def own_user_id(self) -> str:
         payload = self._call(lambda: self._client.get_me(user_auth=True), read=True)
@@ -151,10 +178,13 @@ class XPlatform:
             log.warning("event=mentions_page_cap pages=%d", MAX_PAGES)
         return pages
 
-    def post(self, text: str, in_reply_to: str | None) -> str:
+    def post(self, text: str, in_reply_to: str | None, media_ids: Sequence[str] = ()) -> str:
         payload = self._call(
             lambda: self._client.create_tweet(
-                text=text, in_reply_to_tweet_id=in_reply_to, user_auth=True
+                text=text,
+                in_reply_to_tweet_id=in_reply_to,
+                media_ids=list(media_ids) or None,
+                user_auth=True,
             ),
             read=False,
         )
@@ -162,6 +192,21 @@ class XPlatform:
             return x_wire.parse_posted_id(payload)
         except DataError as exc:  # a 2xx without an id: the post probably exists
             raise Unavailable(f"X answered without a post id: {exc}", maybe_done=True) from exc
+
+    def upload_media(self, path: Path, alt_text: str) -> str:
+        """Upload a photo (`media_category=tweet_image`), then set its alt text (at most
+        `MAX_ALT_TEXT` characters; longer is cut). The id is X's `media_id_string`; X lets it be
+        attached for a day (`expires_after_secs`). OSError when the file cannot be read."""
+        # A missing file (OSError) is ours to report, not X's: it is opened before translating.
+        with path.open("rb") as handle, self._translated(read=False, posting=False):
+            body = self._api.simple_upload(path.name, file=handle, media_category="tweet_image")
+            media_id = _media_id(json.loads(body))
+        if len(alt_text) > MAX_ALT_TEXT:
+            alt_text = alt_text[: MAX_ALT_TEXT - 1] + "…"
+        with self._translated(read=False, posting=False):
+            self._api.create_media_metadata(media_id, alt_text)  # 200, empty body
+        log.info("event=media_uploaded media_id=%s file=%s", media_id, path.name)
+        return media_id
 
     def recent_replies(self, user_id: str, since: datetime) -> list[PostedReply]:
         replies: list[PostedReply] = []
@@ -191,8 +236,11 @@ class XPlatform:
             return fn().json()
 
     @contextmanager
-    def _translated(self, *, read: bool) -> Iterator[None]:
+    def _translated(self, *, read: bool, posting: bool = True) -> Iterator[None]:
+        """Every failure as one of our PlatformErrors. `maybe_done` only for a write that publishes
+        (`posting`): an upload that failed half-way has published nothing."""
         tw = self._tweepy
+        may_publish = not read and posting
         try:
             yield
         except tw.TooManyRequests as exc:
@@ -213,28 +261,54 @@ class XPlatform:
             raise Rejected(f"X refused the request ({_status(exc)}): {_detail(exc)}") from exc
         except tw.TwitterServerError as exc:
             raise Unavailable(
-                f"X server error ({_status(exc)}): {_detail(exc)}", maybe_done=not read
+                f"X server error ({_status(exc)}): {_detail(exc)}", maybe_done=may_publish
             ) from exc
         except (requests.Timeout, requests.ConnectionError) as exc:
             raise Unavailable(
                 f"X unreachable: {type(exc).__name__}",
-                maybe_done=not read and _may_have_arrived(exc),
+                maybe_done=may_publish and _may_have_arrived(exc),
             ) from exc
         except tw.HTTPException as exc:
             raise Unavailable(
-                f"X answered {_status(exc)}: {_detail(exc)}", maybe_done=not read
+                f"X answered {_status(exc)}: {_detail(exc)}", maybe_done=may_publish
             ) from exc
         except tw.TweepyException as exc:
+            # tweepy.API (v1.1) wraps the requests error: "Failed to send request: …".
+            cause = exc.__cause__ or exc.__context__
+            if isinstance(cause, requests.Timeout | requests.ConnectionError):
+                raise Unavailable(
+                    f"X unreachable: {type(cause).__name__}",
+                    maybe_done=may_publish and _may_have_arrived(cause),
+                ) from exc
             raise PlatformError(f"X call failed: {exc}") from exc
+        except DataError as exc:  # a 2xx without what it should carry
+            raise Unavailable(
+                f"X sent an incomplete answer: {exc}", maybe_done=may_publish
+            ) from exc
         except ValueError as exc:  # a 2xx whose body is not JSON
-            raise Unavailable(f"X sent an unreadable answer: {exc}", maybe_done=not read) from exc
+            raise Unavailable(
+                f"X sent an unreadable answer: {exc}", maybe_done=may_publish
+            ) from exc
 
 
 # 403 problem types that mean the app or account lacks a permission, not that this post is bad.
 _PERMISSION_PROBLEMS = ("oauth1-permissions", "client-forbidden", "unsupported-authentication")
+# The same in v1.1 (media upload) error codes: 220 credentials do not allow access, 261 the app
+# cannot write, 453 the app's access level lacks the endpoint.
+_PERMISSION_CODES = (220, 261, 453)
+
+
+def _media_id(body: Any) -> str:
+    """`media_id_string` of a v1.1 media/upload answer (never the float-unsafe `media_id`)."""
+    media_id = body.get("media_id_string") if isinstance(body, dict) else None
+    if not isinstance(media_id, str) or not media_id.isdigit():
+        raise DataError("media/upload answered without media_id_string")
+    return media_id
 
 
 def _is_permission_problem(exc: Any) -> bool:
+    if any(code in _PERMISSION_CODES for code in getattr(exc, "api_codes", None) or ()):
+        return True
     response = getattr(exc, "response", None)
     try:
         body = response.json() if response is not None else {}

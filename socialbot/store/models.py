@@ -128,6 +128,12 @@ class OutboxMessage(SQLModel, table=True):
     posted_id: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # A photo to attach (`cases resolve --photo`): the absolute path of the file, which must stay
+    # there until the reply is sent, and its alt text. `media_id` is set once uploaded, so a retry
+    # posts without uploading again (see outbox.MEDIA_ID_FRESH for how long it is trusted).
+    media_path: str | None = Field(default=None, sa_type=Text)
+    media_alt: str | None = Field(default=None, sa_type=Text)
+    media_id: str | None = Field(default=None, max_length=64)
 
 
 class BlockedAuthor(SQLModel, table=True):

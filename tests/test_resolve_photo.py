@@ -1,0 +1,379 @@
+"""`cases resolve N --photo after.png`: the resident's resolved reply carries the after-photo,
+uploaded once, with alt text; a photo that cannot go is refused before anything changes, and one
+gone by send time fails its reply alone."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import requests
+import responses
+from sqlalchemy import Engine
+from typer.testing import CliRunner
+
+from socialbot.app import Service, build_service, build_staff
+from socialbot.cli import app
+from socialbot.config import Settings
+from socialbot.domain import CaseStatus
+from socialbot.errors import SocialbotError, Unavailable
+from socialbot.lifecycle import Action, CloseReason
+from socialbot.outbox import MEDIA_ID_FRESH, Outbox, send_once
+from socialbot.platforms.replay import RecordedUpload, ReplayPlatform
+from socialbot.platforms.x import XCredentials, XPlatform
+from socialbot.poller import poll_once
+from socialbot.staff import MAX_PHOTO_BYTES, Done, Request, Staff
+from socialbot.store.models import OutboxMessage, OutboxState
+from socialbot.store.queries import get_case, outbox_rows
+from tests import xapi
+from tests.conftest import Clock
+from tests.platforms.test_x_media import METADATA_URL, UPLOAD_URL, tiny_png, uploaded
+
+AT = (42.35, -71.06)
+RESOLVED_POTHOLE = (
+    "Good news: the crew has filled the pothole from case #1. Thank you for reporting it!"
+)
+
+
+class FlakyPosts(ReplayPlatform):
+    """Posting fails (the request never left) as many times as `failures` says."""
+
+    failures = 0
+
+    def post(self, text: str, in_reply_to: str | None, media_ids: Sequence[str] = ()) -> str:
+        if self.failures:
+            self.failures -= 1
+            raise Unavailable("X unreachable: ConnectTimeout", maybe_done=False)
+        return super().post(text, in_reply_to, media_ids)
+
+
+@pytest.fixture
+def city(settings: Settings, clock: Clock) -> Iterator[tuple[Service, FlakyPosts]]:
+    """Four reports already filed and answered: #1 pothole (en), #2 bache (es), #3 graffiti,
+    #4 streetlight."""
+    platform = FlakyPosts(
+        xapi.CITY_ID,
+        [
+            xapi.page(
+                [
+                    xapi.tweet(1, "@DemoCity311 #pothole", coordinates=AT),
+                    xapi.tweet(2, "@DemoCity311 un #bache", lang="es", coordinates=AT),
+                    xapi.tweet(3, "@DemoCity311 #graffiti", coordinates=AT),
+                    xapi.tweet(4, "@DemoCity311 #streetlight", coordinates=AT),
+                ]
+            )
+        ],
+    )
+    service = build_service(
+        settings.model_copy(update={"x_user_id": xapi.CITY_ID}), platform, clock
+    )
+    poll_once(service.intake, clock)
+    send_once(service.outbox, clock)  # the "filed" replies
+    platform.posted.clear()
+    yield service, platform
+    service.close()
+
+
+@pytest.fixture
+def staff(settings: Settings, city: tuple[Service, FlakyPosts]) -> Iterator[Staff]:
+    staff = build_staff(settings)
+    yield staff
+    staff.engine.dispose()
+
+
+@pytest.fixture
+def photo(tmp_path: Path) -> Path:
+    path = tmp_path / "after.png"
+    path.write_bytes(tiny_png())
+    return path
+
+
+def resolve(staff: Staff, clock: Clock, case_id: int, photo: Path, note: str = "") -> Done:
+    return staff.act(Request(case_id, Action.RESOLVE, "J. Rivera", note=note, photo=photo), clock())
+
+
+def photo_rows(engine: Engine) -> list[OutboxMessage]:
+    return [r for r in outbox_rows(engine) if r.template == "resolved"]
+
+
+def test_the_resolved_reply_carries_the_photo_with_the_note_as_alt_text(
+    city: tuple[Service, FlakyPosts], staff: Staff, clock: Clock, photo: Path
+) -> None:
+    service, platform = city
+    done = resolve(staff, clock, 1, photo, note="Filled with hot asphalt on Tuesday")
+
+    assert done.to_status is CaseStatus.RESOLVED
+    assert (done.photo, done.photo_alt) == (photo, "Filled with hot asphalt on Tuesday")
+    (row,) = photo_rows(service.engine)
+    assert (row.media_path, row.media_alt, row.media_id) == (
+        str(photo),
+        "Filled with hot asphalt on Tuesday",
+        None,
+    )
+
+    assert send_once(service.outbox, clock).sent == 1
+    send_once(service.outbox, clock)
+
+    (upload,) = platform.uploaded
+    assert upload == RecordedUpload(upload.media_id, photo, "Filled with hot asphalt on Tuesday")
+    (post,) = platform.posted
+    assert (post.in_reply_to, post.text, post.media_ids) == (
+        xapi.post_id(1),
+        RESOLVED_POTHOLE,
+        (upload.media_id,),
+    )
+    (row,) = photo_rows(service.engine)
+    assert (row.state, row.media_id) == (OutboxState.SENT, upload.media_id)
+
+
+def test_without_a_note_the_alt_text_names_the_case_in_the_residents_language(
+    city: tuple[Service, FlakyPosts], staff: Staff, clock: Clock, photo: Path
+) -> None:
+    assert resolve(staff, clock, 1, photo).photo_alt == "After photo of case #1 (Pothole)"
+    assert resolve(staff, clock, 2, photo).photo_alt == "Foto del caso #2 (Bache) ya resuelto"
+    assert resolve(staff, clock, 3, photo, note="   ").photo_alt == (
+        "After photo of case #3 (Graffiti)"
+    )
+
+
+def test_a_relative_path_is_stored_absolute(
+    city: tuple[Service, FlakyPosts],
+    staff: Staff,
+    clock: Clock,
+    photo: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(photo.parent)
+    done = resolve(staff, clock, 1, Path("after.png"))
+    assert done.photo == photo
+    assert photo_rows(city[0].engine)[0].media_path == str(photo)
+
+
+def test_a_symlink_is_kept_by_the_name_staff_typed(
+    city: tuple[Service, FlakyPosts], staff: Staff, clock: Clock, photo: Path
+) -> None:
+    link = photo.parent / "latest.jpg"
+    link.symlink_to(photo.name)
+    assert resolve(staff, clock, 1, link).photo == link
+
+
+def test_a_retry_after_a_failed_post_does_not_upload_again(
+    city: tuple[Service, FlakyPosts], staff: Staff, clock: Clock, photo: Path
+) -> None:
+    service, platform = city
+    resolve(staff, clock, 1, photo, note="filled")
+    platform.failures = 2
+
+    for _ in range(3):
+        send_once(service.outbox, clock)
+        clock.advance(hours=1)
+
+    (upload,) = platform.uploaded
+    (post,) = platform.posted
+    assert post.media_ids == (upload.media_id,)
+    (row,) = photo_rows(service.engine)
+    assert (row.state, row.attempts) == (OutboxState.SENT, 3)
+
+
+def test_a_reply_still_unsent_after_a_day_uploads_its_photo_again(
+    city: tuple[Service, FlakyPosts], staff: Staff, clock: Clock, photo: Path
+) -> None:
+    service, platform = city
+    resolve(staff, clock, 1, photo, note="filled")
+    platform.failures = 1
+    send_once(service.outbox, clock)
+    clock.advance(hours=24)  # X forgets a media id after a day (expires_after_secs 86400)
+    assert timedelta(hours=24) > MEDIA_ID_FRESH
+
+    send_once(service.outbox, clock)
+
+    first, second = platform.uploaded
+    (post,) = platform.posted
+    assert post.media_ids == (second.media_id,) != (first.media_id,)
+
+
+def test_a_photo_gone_by_send_time_fails_its_reply_alone(
+    city: tuple[Service, FlakyPosts], staff: Staff, clock: Clock, tmp_path: Path
+) -> None:
+    service, platform = city
+    photos = []
+    for n in (1, 2, 3):  # three in a row: not taken for an account X keeps refusing
+        photos.append(tmp_path / f"after-{n}.png")
+        photos[-1].write_bytes(tiny_png())
+        resolve(staff, clock, n, photos[-1])
+    staff.act(Request(4, Action.RESOLVE, "J. Rivera"), clock())
+    for path in photos:
+        path.unlink()
+
+    report = send_once(service.outbox, clock)
+
+    assert (report.sent, report.failed, report.stopped_by) == (1, 3, None)
+    assert platform.uploaded == []
+    (post,) = platform.posted  # never without its photo; the reply behind them still goes
+    assert post.in_reply_to == xapi.post_id(4)
+    rows = photo_rows(service.engine)
+    assert [r.state for r in rows] == [OutboxState.FAILED] * 3 + [OutboxState.SENT]
+    assert rows[0].last_error == (
+        f"photo {photos[0]} cannot be read (No such file or directory); the reply was not sent "
+        "without it (reopen the case and resolve it again to send a new one)"
+    )
+    send_once(service.outbox, clock)
+    assert len(platform.posted) == 1  # failed for good, not retried
+
+
+def test_once_uploaded_the_file_is_no_longer_needed(
+    city: tuple[Service, FlakyPosts], staff: Staff, clock: Clock, photo: Path
+) -> None:
+    service, platform = city
+    resolve(staff, clock, 1, photo)
+    platform.failures = 1
+    send_once(service.outbox, clock)
+    photo.unlink()
+    clock.advance(minutes=5)
+
+    assert send_once(service.outbox, clock).sent == 1
+    assert platform.posted[0].media_ids == (platform.uploaded[0].media_id,)
+
+
+def refusal(staff: Staff, clock: Clock, request: Request) -> str:
+    """The refusal's message, after checking the refusal changed nothing."""
+    before = get_case(staff.engine, request.case_id)
+    rows = len(outbox_rows(staff.engine))
+    with pytest.raises(SocialbotError) as err:
+        staff.act(request, clock())
+    after = get_case(staff.engine, request.case_id)
+    assert before is not None and after is not None
+    assert (after.case.status, len(after.events)) == (before.case.status, len(before.events))
+    assert len(outbox_rows(staff.engine)) == rows
+    assert "\n" not in str(err.value)
+    return str(err.value)
+
+
+def test_each_unusable_photo_is_refused_naming_the_file_and_the_case(
+    city: tuple[Service, FlakyPosts], staff: Staff, clock: Clock, tmp_path: Path
+) -> None:
+    big = tmp_path / "big.jpg"
+    big.write_bytes(b"\xff" * (MAX_PHOTO_BYTES + 1))
+    (tmp_path / "scan.bmp").write_bytes(tiny_png())
+    (tmp_path / "empty.jpeg").write_bytes(b"")
+    (tmp_path / "folder.png").mkdir()
+
+    def refused(name: str) -> str:
+        return refusal(staff, clock, Request(1, Action.RESOLVE, "J. Rivera", photo=tmp_path / name))
+
+    assert refused("gone.jpg") == f"case #1: --photo {tmp_path}/gone.jpg: no such file"
+    assert refused("folder.png") == f"case #1: --photo {tmp_path}/folder.png: not a file"
+    assert refused("scan.bmp") == (
+        f"case #1: --photo {tmp_path}/scan.bmp: not a photo X takes; "
+        "use .jpg, .jpeg, .png, .gif or .webp"
+    )
+    assert refused("big.jpg") == (
+        f"case #1: --photo {tmp_path}/big.jpg: 5.1 MB; X takes photos up to 5 MB"
+    )
+    assert refused("empty.jpeg") == f"case #1: --photo {tmp_path}/empty.jpeg: the file is empty"
+
+
+def test_exactly_5_mb_and_any_case_of_suffix_are_fine(
+    city: tuple[Service, FlakyPosts], staff: Staff, clock: Clock, tmp_path: Path
+) -> None:
+    photo = tmp_path / "AFTER.JPG"
+    photo.write_bytes(b"\xff" * MAX_PHOTO_BYTES)
+    assert resolve(staff, clock, 1, photo).photo == photo
+
+
+def test_a_photo_goes_with_resolve_only(
+    city: tuple[Service, FlakyPosts], staff: Staff, clock: Clock, photo: Path
+) -> None:
+    close = Request(1, Action.CLOSE, "J. Rivera", reason=CloseReason.INVALID, photo=photo)
+    assert refusal(staff, clock, close) == (
+        f"case #1: --photo {photo}: a photo goes with `resolve` only"
+    )
+
+
+def test_a_photo_is_refused_when_the_city_does_not_notify_on_resolved(
+    settings: Settings, city: tuple[Service, FlakyPosts], clock: Clock, photo: Path
+) -> None:
+    quiet = build_staff(settings.model_copy(update={"notify_on": "closed"}))
+    try:
+        message = refusal(quiet, clock, Request(1, Action.RESOLVE, "J. Rivera", photo=photo))
+    finally:
+        quiet.engine.dispose()
+    assert message == (
+        f"case #1: --photo {photo}: residents are not told when a case is resolved "
+        "(SOCIALBOT_NOTIFY_ON), so no reply would carry the photo"
+    )
+
+
+@responses.activate
+def test_on_x_the_photo_is_uploaded_once_and_the_retry_posts_the_same_media_id(
+    city: tuple[Service, FlakyPosts], staff: Staff, clock: Clock, photo: Path
+) -> None:
+    service, _ = city
+    outbox = Outbox(
+        engine=service.engine,
+        platform=XPlatform(XCredentials("ck", "cs", "at", "ats")),
+        user_id=lambda: xapi.CITY_ID,
+    )
+    resolve(staff, clock, 1, photo, note="filled")
+    responses.post(UPLOAD_URL, json=uploaded("1726000000000000042"))
+    responses.post(METADATA_URL, body="")
+    responses.post(xapi.TWEETS_URL, body=requests.ConnectTimeout("connect timed out"))
+    responses.post(xapi.TWEETS_URL, json=xapi.posted("1860000000000000001", RESOLVED_POTHOLE))
+
+    assert send_once(outbox, clock).retrying == 1
+    clock.advance(minutes=5)
+    assert send_once(outbox, clock).sent == 1
+
+    urls = [c.request.url for c in responses.calls]
+    assert urls == [UPLOAD_URL, METADATA_URL, xapi.TWEETS_URL, xapi.TWEETS_URL]
+    assert json.loads(responses.calls[1].request.body)["alt_text"] == {"text": "filled"}
+    assert json.loads(responses.calls[3].request.body) == {
+        "text": RESOLVED_POTHOLE,
+        "reply": {"in_reply_to_tweet_id": xapi.post_id(1)},
+        "media": {"media_ids": ["1726000000000000042"]},
+    }
+
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli_city(
+    city: tuple[Service, FlakyPosts], settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOCIALBOT_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("COLUMNS", "200")
+
+
+@pytest.mark.usefixtures("cli_city")
+def test_the_command_resolves_one_case_with_its_photo(photo: Path) -> None:
+    result = runner.invoke(
+        app, ["cases", "resolve", "1", "--photo", str(photo), "--note", "filled", "--as", "J. R"]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        f"case #1: new → resolved; reply queued: {RESOLVED_POTHOLE}",
+        f"with photo {photo} (alt text: filled); keep the file there until the reply is sent",
+    ]
+
+
+@pytest.mark.usefixtures("cli_city")
+@pytest.mark.parametrize(
+    "args",
+    [["1", "2"], [], ["1", "--from-csv", "ids.csv"]],
+    ids=["two cases", "no case", "with a csv"],
+)
+def test_the_command_takes_a_photo_for_exactly_one_case(photo: Path, args: list[str]) -> None:
+    result = runner.invoke(app, ["cases", "resolve", *args, "--photo", str(photo)])
+    assert result.exit_code == 2
+    assert "goes with exactly one case number" in result.output
+
+
+@pytest.mark.usefixtures("cli_city")
+def test_the_command_prints_a_refusal_and_exits_1(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["cases", "resolve", "1", "--photo", str(tmp_path / "x.png")])
+    assert result.exit_code == 1
+    assert result.stdout == f"refused: case #1: --photo {tmp_path}/x.png: no such file\n"
