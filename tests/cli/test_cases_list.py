@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 from sqlmodel import select
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
 from socialbot.cli import app
 from socialbot.cli.cases import parse_radius
@@ -34,19 +34,7 @@ from socialbot.store.db import make_engine, transaction
 from socialbot.store.models import Case, MentionRecord
 from socialbot.store.queries import bounding_box, list_cases
 from socialbot.timespan import parse_since
-
-runner = CliRunner()
-
-
-@pytest.fixture(autouse=True)
-def _wide_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("COLUMNS", "200")  # tables as on a real terminal, not folded at 80
-
-
-def invoke(*args: str) -> tuple[int, str]:
-    """Exit code and standard output (log lines go to standard error)."""
-    result = runner.invoke(app, list(args), catch_exceptions=False)
-    return result.exit_code, result.stdout
+from tests.cli.run import invoke, runner
 
 
 def ids(*args: str) -> list[int]:

@@ -7,23 +7,10 @@ from pathlib import Path
 
 import pytest
 import responses
-from typer.testing import CliRunner
 
 from socialbot.cli import app
 from tests import xapi
-
-runner = CliRunner()
-
-
-@pytest.fixture(autouse=True)
-def _wide_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("COLUMNS", "200")  # tables as on a real terminal, not folded at 80
-
-
-def invoke(*args: str) -> tuple[int, str]:
-    """Exit code and standard output (log lines go to standard error)."""
-    result = runner.invoke(app, list(args), catch_exceptions=False)
-    return result.exit_code, result.stdout
+from tests.cli.run import invoke, runner
 
 
 @pytest.fixture
