@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func
 from sqlmodel import col, select
 
 from socialbot.errors import SocialbotError
@@ -38,7 +38,8 @@ def block(
         user_id = session.exec(
             select(MentionRecord.author_id)
             .where(
-                MentionRecord.platform == platform, col(MentionRecord.author_username).ilike(name)
+                MentionRecord.platform == platform,
+                func.lower(col(MentionRecord.author_username)) == name,
             )
             .order_by(col(MentionRecord.id).desc())
         ).first()

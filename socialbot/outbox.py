@@ -154,13 +154,21 @@ def recover(outbox: Outbox, now: Clock, report: SendReport) -> None:
         return
     since = min(r.claimed_at for r in stuck if r.claimed_at is not None) - timedelta(minutes=5)
     try:
-        found = {
-            r.in_reply_to: r.post_id
-            for r in outbox.platform.recent_replies(outbox.user_id(), since)
-        }
+        replies = outbox.platform.recent_replies(outbox.user_id(), since)
     except PlatformError as exc:
         log.warning("event=recover_deferred rows=%d error=%r", len(stuck), str(exc))
         return
+    with transaction(outbox.engine) as session:
+        # A post may have several replies of ours (filed, then resolved): one already recorded
+        # on another row is not the one this row is missing.
+        known = set(
+            session.exec(
+                select(OutboxMessage.posted_id).where(
+                    col(OutboxMessage.posted_id).in_([r.post_id for r in replies])
+                )
+            ).all()
+        )
+    found = {r.in_reply_to: r.post_id for r in replies if r.post_id not in known}
     with transaction(outbox.engine) as session:
         for stale in stuck:
             row = session.get(OutboxMessage, stale.id, with_for_update=True)

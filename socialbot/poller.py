@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, func, or_
+from sqlalchemy import Engine, and_, func, or_
 from sqlmodel import Session, col, select
 
 from socialbot.domain import CaseStatus, Mention, MentionOutcome, ReferenceType
@@ -282,15 +282,20 @@ def _thread_case(session: Session, mention: Mention) -> ThreadCase | None:
 def _standing(session: Session, mention: Mention, now: datetime) -> Standing:
     """Whether staff blocked the author, and how many cases they opened in the last 24 hours."""
     handle = (mention.author_username or "").lower()
-    blocked = session.exec(
-        select(BlockedAuthor.id).where(
+    # A block follows the account id once known (handles change, and freed ones are taken by
+    # others); until then the handle, and the first post seen fills the id in.
+    block = session.exec(
+        select(BlockedAuthor).where(
             BlockedAuthor.platform == mention.platform,
             or_(
-                col(BlockedAuthor.username) == handle,
                 col(BlockedAuthor.user_id) == mention.author_id,
+                and_(col(BlockedAuthor.user_id).is_(None), col(BlockedAuthor.username) == handle),
             ),
         )
     ).first()
+    if block is not None and block.user_id is None:
+        block.user_id = mention.author_id
+        session.add(block)
     day_ago = now - timedelta(hours=24)
     cases_today = session.exec(
         select(func.count())
@@ -310,7 +315,7 @@ def _standing(session: Session, mention: Mention, now: datetime) -> Standing:
         )
     ).first()
     return Standing(
-        blocked=blocked is not None, cases_today=cases_today, told_limit_today=told is not None
+        blocked=block is not None, cases_today=cases_today, told_limit_today=told is not None
     )
 
 

@@ -145,3 +145,32 @@ def test_block_commands(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> 
     assert runner.invoke(app, ["unblock", "@spam_sam"]).stdout == "unblocked @spam_sam\n"
     gone = runner.invoke(app, ["unblock", "@spam_sam"])
     assert (gone.exit_code, gone.stderr) == (1, "socialbot: @spam_sam is not blocked\n")
+
+
+def test_a_block_names_one_account_exactly(
+    city: tuple[Service, ReplayPlatform], clock: Clock
+) -> None:
+    service, platform = city
+    report(platform, 1, author="4001", username="jadoe")  # '_' must not match any character
+    report(platform, 2, author="4002", username="j_doe")
+    outcomes(service, clock)
+    moderation.block(service.engine, "@j_doe", by="x", reason="", now=clock())
+
+    report(platform, 3, author="4001", username="jadoe")
+    report(platform, 4, author="4002", username="j_doe")
+    assert outcomes(service, clock) == [MentionOutcome.CASE_OPENED, MentionOutcome.IGNORED]
+
+
+def test_a_block_follows_the_account_not_a_freed_handle(
+    city: tuple[Service, ReplayPlatform], clock: Clock
+) -> None:
+    service, platform = city
+    moderation.block(service.engine, "@troll", by="x", reason="", now=clock())  # never seen yet
+    report(platform, 1, author="5001", username="troll")
+    report(platform, 2, author="5001", username="troll_renamed")  # same account, new handle
+    report(platform, 3, author="5002", username="troll")  # someone else took the old handle
+    assert outcomes(service, clock) == [
+        MentionOutcome.IGNORED,
+        MentionOutcome.IGNORED,
+        MentionOutcome.CASE_OPENED,
+    ]

@@ -373,3 +373,36 @@ def test_backoff_grows_by_half_with_jitter_up_to_a_cap() -> None:
     jittered = {RetryPolicy().delay(3, random.Random(seed)) for seed in range(20)}
     assert len(jittered) > 1
     assert all(timedelta(seconds=54) <= d <= timedelta(seconds=81) for d in jittered)
+
+
+@responses.activate
+def test_recovery_does_not_take_an_earlier_reply_to_the_same_post_for_this_one(
+    engine: Engine, outbox: Outbox, clock: Clock
+) -> None:
+    queue(engine, clock, 1)
+    responses.post(xapi.TWEETS_URL, json=xapi.posted("801", "filed"))
+    send_once(outbox, clock)  # the "filed" reply to post 1 is out, as 801
+    with transaction(engine) as session:  # staff close the case: a second reply to post 1
+        session.add(
+            OutboxMessage(
+                platform="x",
+                account="intake",
+                dedupe_key="status:x:1:2",
+                in_reply_to_post_id=xapi.post_id(1),
+                template="closed",
+                lang="en",
+                text="Case #1 has been closed",
+                next_attempt_at=clock(),
+                created_at=clock(),
+            )
+        )
+    responses.replace(responses.POST, xapi.TWEETS_URL, body=requests.ReadTimeout("read timed out"))
+    send_once(outbox, clock)
+    clock.advance(minutes=3)
+    responses.get(xapi.OWN_TWEETS_URL, json=our_reply_to(1, "801"))  # only the old reply is there
+    responses.replace(responses.POST, xapi.TWEETS_URL, json=xapi.posted("802", "closed"))
+
+    report = send_once(outbox, clock)
+
+    assert (report.recovered, report.requeued, report.sent) == (0, 1, 1)
+    assert states(engine) == [("sent", "801"), ("sent", "802")]
