@@ -67,6 +67,7 @@ class ThreadCase:
     author_id: str
     category_key: str
     lang: str
+    located: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,9 +118,9 @@ def decide(
 
     text = mention.text[:MAX_SCANNED_CHARS]
     hashtags = mention.hashtags if mention.hashtags is not None else extract_hashtags(text)
-    if thread is not None:
-        return _follow_up(mention, rules, thread, text, hashtags)
     match = rules.catalog.match(hashtags)
+    if thread is not None and not _starts_its_own_report(mention, thread, match is not None):
+        return _follow_up(mention, rules, thread, text, hashtags)
     if match is None:
         in_our_thread = mention.in_reply_to_user_id == rules.own_user_id
         return Decision(
@@ -176,19 +177,28 @@ _STATUS_WORD = regex.compile(r"(?<![\w])#?(?:status|estado)(?![\w])", regex.IGNO
 _HANDLE_OR_LINK = regex.compile(r"@\w+|https?://\S+")
 
 
+def _starts_its_own_report(mention: Mention, thread: ThreadCase, names_category: bool) -> bool:
+    """A report under someone else's case, or under a finished one, is a report of its own."""
+    finished = thread.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED)
+    return names_category and (mention.author_id != thread.author_id or finished)
+
+
 def _follow_up(
     mention: Mention, rules: IntakeRules, thread: ThreadCase, text: str, hashtags: Sequence[str]
 ) -> Decision:
     by_reporter = mention.author_id == thread.author_id
     words = _HANDLE_OR_LINK.sub(" ", text).strip()
-    asks = (
+    # Only the reporter is told the status: anyone else's question is a comment, and no other
+    # account (an auto-replying bot, say) can keep a conversation with us going.
+    asks = by_reporter and (
         bool(_STATUS_WORD.search(words))
         or words.endswith(("?", "\uff1f"))
         or any(normalize_tag(h) in ("status", "estado") for h in hashtags)
     )
     photos = tuple(u for m in mention.media if (u := m.image_url)) if by_reporter else ()
     location = None
-    if by_reporter and thread.status is CaseStatus.NEEDS_LOCATION:
+    open_ = thread.status not in (CaseStatus.RESOLVED, CaseStatus.CLOSED)
+    if by_reporter and open_ and not thread.located:
         location = best_location(
             coordinates=mention.coordinates,
             place=mention.place,
@@ -207,7 +217,8 @@ def _follow_up(
         location, reply = None, Reply.OUTSIDE_CITY
     elif location is not None:
         notes.append(f"location ({location.source.value})")
-        reply = Reply.FILED
+        if thread.status is CaseStatus.NEEDS_LOCATION:  # the filed reply we owed them
+            reply = Reply.FILED
     if photos:
         notes.append(f"{len(photos)} photo(s)")
     if asks:

@@ -273,10 +273,13 @@ def _thread_case(session: Session, mention: Mention) -> ThreadCase | None:
             )
             .order_by(col(MentionRecord.id).desc())
         ).first()
-    case = session.get(Case, case_id) if case_id is not None else None
+    # Locked now, not when the follow-up is applied: staff must not change the case in between.
+    case = session.get(Case, case_id, with_for_update=True) if case_id is not None else None
     if case is None or case.id is None:
         return None
-    return ThreadCase(case.id, case.status, case.author_id, case.category, case.lang)
+    return ThreadCase(
+        case.id, case.status, case.author_id, case.category, case.lang, located=case.lat is not None
+    )
 
 
 def _standing(session: Session, mention: Mention, now: datetime) -> Standing:
@@ -325,10 +328,11 @@ def _apply_follow_up(
     case = session.get(Case, follow_up.case_id, with_for_update=True)
     assert case is not None and case.id is not None
     before = case.status
-    if follow_up.location is not None and case.status is CaseStatus.NEEDS_LOCATION:
+    if follow_up.location is not None and case.lat is None:
         case.lat, case.lon = follow_up.location.point.lat, follow_up.location.point.lon
         case.location_source = follow_up.location.source.value
-        case.status = CaseStatus.NEW
+        if case.status is CaseStatus.NEEDS_LOCATION:
+            case.status = CaseStatus.NEW  # else staff already moved it on; keep their status
     if follow_up.photo_urls:
         case.photo_urls = [*case.photo_urls, *follow_up.photo_urls]  # a new list: JSON columns
     case.updated_at = now

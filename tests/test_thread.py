@@ -6,13 +6,15 @@ from collections.abc import Iterator
 
 import pytest
 
-from socialbot.app import Service, build_service
+from socialbot.app import Service, build_service, build_staff
 from socialbot.config import Settings
 from socialbot.domain import CaseStatus, MentionOutcome
+from socialbot.lifecycle import Action, CloseReason
 from socialbot.outbox import send_once
 from socialbot.platforms.replay import ReplayPlatform
 from socialbot.poller import poll_once
-from socialbot.store.queries import get_case, list_cases
+from socialbot.staff import Request
+from socialbot.store.queries import get_case, list_cases, outbox_rows
 from tests import xapi
 from tests.conftest import Clock
 
@@ -182,3 +184,57 @@ def test_a_new_post_outside_any_thread_opens_its_own_case(
     )
     assert [o for o, _ in handle(service, clock)] == [MentionOutcome.CASE_OPENED]
     assert len(list_cases(service.engine)) == 2
+
+
+def test_a_location_after_staff_took_the_case_still_counts(
+    city: tuple[Service, ReplayPlatform], clock: Clock, settings: Settings
+) -> None:
+    service, platform = city
+    staff = build_staff(settings)
+    staff.act(Request(1, Action.ACK, "J. Rivera"), clock())
+    staff.engine.dispose()
+    answer(platform, 2, "@DemoCity311 here https://t.co/abc", urls=[("https://t.co/abc", MAP)])
+
+    assert handle(service, clock) == [(MentionOutcome.FOLLOW_UP, "case #1: location (map_link)")]
+    (case,) = list_cases(service.engine)
+    assert (case.status, case.lat) == (CaseStatus.ACKNOWLEDGED, 42.35512)  # staff's status kept
+    assert [r.template for r in outbox_rows(service.engine)] == ["needs_location"]  # nothing owed
+
+
+def test_a_neighbours_report_under_the_case_is_a_case_of_its_own(
+    city: tuple[Service, ReplayPlatform], clock: Clock
+) -> None:
+    service, platform = city
+    answer(
+        platform,
+        2,
+        "@DemoCity311 and #graffiti on the wall",
+        author=NEIGHBOUR,
+        coordinates=(42.35, -71.06),
+    )
+
+    assert [o for o, _ in handle(service, clock)] == [MentionOutcome.CASE_OPENED]
+    assert [c.category for c in list_cases(service.engine)] == ["streetlight", "graffiti"]
+
+
+def test_a_new_report_under_a_finished_case_is_a_case_of_its_own(
+    city: tuple[Service, ReplayPlatform], clock: Clock, settings: Settings
+) -> None:
+    service, platform = city
+    staff = build_staff(settings)
+    staff.act(Request(1, Action.CLOSE, "J. Rivera", reason=CloseReason.INVALID), clock())
+    staff.engine.dispose()
+    answer(platform, 2, "@DemoCity311 #streetlight still out, here", coordinates=(42.35, -71.06))
+
+    assert [o for o, _ in handle(service, clock)] == [MentionOutcome.CASE_OPENED]
+
+
+def test_only_the_reporter_is_told_the_status(
+    city: tuple[Service, ReplayPlatform], clock: Clock
+) -> None:
+    service, platform = city
+    answer(platform, 2, "@DemoCity311 status?", author=NEIGHBOUR)
+    assert handle(service, clock) == [
+        (MentionOutcome.FOLLOW_UP, "case #1: comment from another account")
+    ]
+    assert [r.template for r in outbox_rows(service.engine)] == ["needs_location"]
