@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlalchemy import Engine, update
+from sqlmodel import Session, col
 
 from socialbot.catalog import Catalog
 from socialbot.domain import CaseStatus, Reply
@@ -30,7 +30,7 @@ from socialbot.errors import SocialbotError, TransitionRefused
 from socialbot.lifecycle import Action, CloseReason, next_status
 from socialbot.replies import Replies, ReplyContext
 from socialbot.store.db import transaction
-from socialbot.store.models import Case, CaseEvent, OutboxMessage
+from socialbot.store.models import Case, CaseEvent, OutboxMessage, OutboxState
 
 CLOSED_REPLY = {
     CloseReason.DUPLICATE: Reply.CLOSED_DUPLICATE,
@@ -109,8 +109,10 @@ class Staff:
             session.add(event)
             session.flush()
             reply = alt = None
-            if after is not before and after in self.notify:
-                reply, alt = self._queue_reply(session, case, request, event, now, photo)
+            if after is not before:
+                _supersede_unsent_status_replies(session, case.id, after)
+                if after in self.notify:
+                    reply, alt = self._queue_reply(session, case, request, event, now, photo)
             return Done(case.id, request.action, before, after, reply, photo, alt)
 
     def act_all(
@@ -197,6 +199,25 @@ class Staff:
             )
         )
         return text, alt
+
+
+def _supersede_unsent_status_replies(
+    session: Session, case_id: int, now_status: CaseStatus
+) -> None:
+    """A status reply not yet sent would now tell the resident something untrue (resolved, on a
+    case just reopened): it is kept, marked failed, and never sent."""
+    session.execute(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.case_id) == case_id,
+            col(OutboxMessage.state) == OutboxState.PENDING,
+            col(OutboxMessage.dedupe_key).startswith("status:"),
+        )
+        .values(
+            state=OutboxState.FAILED,
+            last_error=f"superseded: the case became {now_status.value} before this was sent",
+        )
+    )
 
 
 def _check_details(session: Session, case_id: int, request: Request) -> None:

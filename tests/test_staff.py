@@ -160,6 +160,7 @@ def test_reopen_clears_the_close_and_a_second_resolve_tells_the_resident_again(
 ) -> None:
     service, platform = city
     act(staff, clock, 1, Action.CLOSE, reason=CloseReason.INVALID)
+    send_once(service.outbox, clock)  # the resident is told it was closed
     act(staff, clock, 1, Action.REOPEN, note="resident sent a new photo")
     act(staff, clock, 1, Action.RESOLVE)
     send_once(service.outbox, clock)
@@ -254,3 +255,17 @@ def test_a_csv_without_an_id_column_is_named(tmp_path: Path) -> None:
         SocialbotError, match=r"done\.csv:1: needs a header row with an `id` column"
     ):
         requests_from_csv(sheet, Action.RESOLVE, "x")
+
+
+def test_reopening_before_the_resolved_reply_went_out_means_it_never_goes(
+    city: tuple[Service, ReplayPlatform], staff: Staff, clock: Clock
+) -> None:
+    service, platform = city
+    act(staff, clock, 1, Action.RESOLVE)
+    act(staff, clock, 1, Action.REOPEN, note="resolved the wrong case")
+    send_once(service.outbox, clock)
+
+    assert platform.posted == []
+    (superseded,) = [r for r in outbox_rows(staff.engine) if r.template == "resolved"]
+    assert superseded.state.value == "failed"
+    assert superseded.last_error == "superseded: the case became in_progress before this was sent"
