@@ -14,6 +14,7 @@ until the reply is sent (`socialbot send` fails that reply, naming the file, if 
 from __future__ import annotations
 
 import csv
+import io
 import math
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -87,6 +88,8 @@ class Staff:
 
     def act(self, request: Request, now: datetime) -> Done:
         """Apply `request`, or raise a SocialbotError saying why it was refused."""
+        if not 0 < request.case_id <= MAX_CASE_NUMBER:
+            raise SocialbotError(f"case #{request.case_id} does not exist")
         with transaction(self.engine) as session:
             case = session.get(Case, request.case_id, with_for_update=True)
             if case is None:
@@ -283,24 +286,35 @@ def requests_from_csv(path: Path, action: Action, actor: str) -> list[Request | 
     """One request per row of a CSV with columns `id` and `note`; a bad row is an error naming its
     line, in its place, so the rows around it still go through."""
     try:
-        handle = path.open(newline="", encoding="utf-8-sig")  # Excel writes a byte-order mark
+        raw = path.read_bytes()
     except OSError as exc:
         raise SocialbotError(f"{path}: cannot read ({exc.strerror})") from None
-    with handle:
-        reader = csv.DictReader(handle)
-        columns = {c.strip().lower() for c in reader.fieldnames or []}
-        if "id" not in columns:
-            raise SocialbotError(f"{path}:1: needs a header row with an `id` column (and `note`)")
-        results: list[Request | SocialbotError] = []
-        for row in reader:
-            cells = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
-            raw_id = cells.get("id", "").lstrip("#")
-            if not raw_id.isdigit():
-                results.append(
-                    SocialbotError(
-                        f"{path}:{reader.line_num}: id {cells.get('id', '')!r} is not a case number"
-                    )
+    try:
+        text = raw.decode("utf-8-sig")  # Excel's "CSV UTF-8" starts with a byte-order mark
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252", errors="replace")  # Excel's plain "CSV" on Windows
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    columns = {c.strip().lower() for c in reader.fieldnames or []}
+    if "id" not in columns:
+        raise SocialbotError(f"{path}:1: needs a header row with an `id` column (and `note`)")
+    results: list[Request | SocialbotError] = []
+    for row in reader:
+        cells = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
+        raw_id = cells.get("id", "").lstrip("#")
+        if not is_case_number(raw_id):
+            results.append(
+                SocialbotError(
+                    f"{path}:{reader.line_num}: id {cells.get('id', '')!r} is not a case number"
                 )
-                continue
-            results.append(Request(int(raw_id), action, actor, note=cells.get("note", "")))
-        return results
+            )
+            continue
+        results.append(Request(int(raw_id), action, actor, note=cells.get("note", "")))
+    return results
+
+
+# Case numbers are the database's integer keys: plain ASCII digits, within a 32-bit integer.
+MAX_CASE_NUMBER = 2**31 - 1
+
+
+def is_case_number(text: str) -> bool:
+    return text.isascii() and text.isdigit() and 0 < int(text) <= MAX_CASE_NUMBER

@@ -132,6 +132,8 @@ def _within_box(center: GeoPoint, radius_m: float) -> ColumnElement[bool]:
 
 
 def get_case(engine: Engine, case_id: int) -> CaseDetail | None:
+    if not 0 < case_id <= 2**31 - 1:  # no such key; the driver would overflow
+        return None
     with transaction(engine) as session:
         case = session.get(Case, case_id)
         if case is None:

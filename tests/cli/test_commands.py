@@ -217,3 +217,29 @@ def test_close_needs_a_known_reason(demo_db: Path) -> None:
 def test_resolve_needs_cases_or_a_csv(demo_db: Path) -> None:
     result = runner.invoke(app, ["cases", "resolve"])
     assert result.exit_code == 2 and "name case numbers or --from-csv FILE" in result.stderr
+
+
+def test_numbers_no_case_can_have_are_refused_in_one_line(demo_db: Path) -> None:
+    acted = runner.invoke(app, ["cases", "ack", "99999999999999999999"])
+    assert (acted.exit_code, acted.stdout) == (
+        1,
+        "refused: case #99999999999999999999 does not exist\n",
+    )
+    shown = runner.invoke(app, ["cases", "show", "99999999999999999999"])
+    assert (shown.exit_code, shown.stderr) == (
+        1,
+        "socialbot: case #99999999999999999999 does not exist\n",
+    )
+
+
+def test_a_csv_saved_by_excel_on_windows_is_read(demo_db: Path, tmp_path: Path) -> None:
+    sheet = tmp_path / "done.csv"
+    sheet.write_bytes("id,note\n2,reparé\n²,typo\n".encode("cp1252", errors="replace"))
+
+    result = runner.invoke(app, ["cases", "resolve", "--from-csv", str(sheet)])
+
+    assert result.exit_code == 1  # the bad row, reported; no traceback
+    assert result.stdout.splitlines()[0].startswith("case #2: new → resolved")
+    assert result.stdout.splitlines()[1] == f"refused: {sheet}:3: id '²' is not a case number"
+    history = json.loads(invoke("cases", "show", "2", "--json")[1])["history"]
+    assert history[-1]["note"] == "reparé"
