@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine
-from sqlmodel import select
 
 from socialbot.catalog import Catalog, load_catalog
 from socialbot.config import SHIPPED_TEMPLATES, Settings
@@ -25,8 +24,7 @@ from socialbot.platforms.base import Platform
 from socialbot.poller import Intake, ensure_account
 from socialbot.replies import Replies
 from socialbot.staff import Staff
-from socialbot.store.db import make_engine, transaction, upgrade
-from socialbot.store.models import Account
+from socialbot.store.db import make_engine, upgrade
 
 INTAKE_ACCOUNT = "intake"
 log = logging.getLogger(__name__)
@@ -78,17 +76,7 @@ class Service:
 
     def own_user_id(self) -> str:
         """From settings, else the database, else one call to the network (then remembered)."""
-        if self.settings.x_user_id:
-            return self.settings.x_user_id
-        with transaction(self.engine) as session:
-            account = session.exec(
-                select(Account).where(
-                    Account.platform == self.platform.name, Account.name == INTAKE_ACCOUNT
-                )
-            ).first()
-        if account is not None and account.user_id:
-            return account.user_id
-        row = ensure_account(self.engine, self.platform, INTAKE_ACCOUNT, None)
+        row = ensure_account(self.engine, self.platform, INTAKE_ACCOUNT, self.settings.x_user_id)
         assert row.user_id is not None
         return row.user_id
 
