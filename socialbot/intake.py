@@ -71,16 +71,6 @@ class ThreadCase:
 
 
 @dataclass(frozen=True, slots=True)
-class FollowUp:
-    """What a reply in a case's thread changes on that case."""
-
-    case_id: int
-    location: Location | None = None  # completes a case waiting for one
-    photo_urls: tuple[str, ...] = ()  # added to the case
-    asks_status: bool = False
-
-
-@dataclass(frozen=True, slots=True)
 class Decision:
     outcome: MentionOutcome
     lang: str  # "en" or "es": the language of every reply about this mention
@@ -89,7 +79,7 @@ class Decision:
     location: Location | None = None
     photo_urls: tuple[str, ...] = ()
     detail: str = ""  # why, for the audit trail: the hashtag matched, the reason ignored
-    follow_up: FollowUp | None = None
+    follow_up_case: int | None = None  # a reply in this case's thread: update it, open nothing
 
     @property
     def opens_case(self) -> bool:
@@ -233,7 +223,7 @@ def _follow_up(
         location=location,
         photo_urls=photos,
         detail=f"case #{thread.case_id}: " + ", ".join(notes),
-        follow_up=FollowUp(thread.case_id, location, photos, asks),
+        follow_up_case=thread.case_id,
     )
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import Engine, and_, func, or_
 from sqlmodel import Session, col, select
 
 from socialbot.domain import CaseStatus, Mention, MentionOutcome, ReferenceType
-from socialbot.intake import Decision, FollowUp, IntakeRules, Standing, ThreadCase, decide
+from socialbot.intake import Decision, IntakeRules, Standing, ThreadCase, decide
 from socialbot.platforms.base import Malformed, MentionPage, Platform
 from socialbot.replies import Replies, ReplyContext
 from socialbot.store.db import transaction
@@ -203,8 +203,8 @@ def _handle(
         raw=mention.raw,
     )
     case: Case | None
-    if decision.follow_up is not None:
-        case = _apply_follow_up(session, mention, decision, decision.follow_up, now)
+    if decision.follow_up_case is not None:
+        case = _apply_follow_up(session, mention, decision, decision.follow_up_case, now)
     else:
         case = _open_case(session, mention, decision, now) if decision.opens_case else None
     record.case_id = case.id if case else None
@@ -323,18 +323,19 @@ def _standing(session: Session, mention: Mention, now: datetime) -> Standing:
 
 
 def _apply_follow_up(
-    session: Session, mention: Mention, decision: Decision, follow_up: FollowUp, now: datetime
+    session: Session, mention: Mention, decision: Decision, case_id: int, now: datetime
 ) -> Case:
-    case = session.get(Case, follow_up.case_id, with_for_update=True)
+    case = session.get(Case, case_id, with_for_update=True)
     assert case is not None and case.id is not None
     before = case.status
-    if follow_up.location is not None and case.lat is None:
-        case.lat, case.lon = follow_up.location.point.lat, follow_up.location.point.lon
-        case.location_source = follow_up.location.source.value
+    location = decision.location
+    if location is not None and case.lat is None:
+        case.lat, case.lon = location.point.lat, location.point.lon
+        case.location_source = location.source.value
         if case.status is CaseStatus.NEEDS_LOCATION:
             case.status = CaseStatus.NEW  # else staff already moved it on; keep their status
-    if follow_up.photo_urls:
-        case.photo_urls = [*case.photo_urls, *follow_up.photo_urls]  # a new list: JSON columns
+    if decision.photo_urls:
+        case.photo_urls = [*case.photo_urls, *decision.photo_urls]  # a new list: JSON columns
     case.updated_at = now
     who = f"@{mention.author_username}" if mention.author_username else mention.author_id
     session.add(
