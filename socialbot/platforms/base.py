@@ -7,7 +7,7 @@ an adapter translates its SDK's errors into `socialbot.errors.PlatformError` sub
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
@@ -44,7 +44,6 @@ class MentionPage:
 class PostedReply:
     post_id: str
     in_reply_to: str
-    created_at: datetime | None = field(default=None, compare=False)
 
 
 class Platform(Protocol):

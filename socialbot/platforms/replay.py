@@ -101,7 +101,7 @@ class ReplayPlatform:
 
     def recent_replies(self, user_id: str, since: datetime) -> list[PostedReply]:
         return [
-            PostedReply(post_id=p.post_id, in_reply_to=p.in_reply_to, created_at=p.at)
+            PostedReply(post_id=p.post_id, in_reply_to=p.in_reply_to)
             for p in self.posted
             if p.in_reply_to is not None and p.at >= since
         ]

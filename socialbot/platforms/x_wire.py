@@ -88,12 +88,10 @@ def parse_own_replies(payload: JSONObject) -> list[PostedReply]:
     for tweet in _objects(payload.get("data", [])):
         for ref in _objects(tweet.get("referenced_tweets", [])):
             if ref.get("type") == "replied_to" and isinstance(ref.get("id"), str):
-                created = tweet.get("created_at")
                 replies.append(
                     PostedReply(
                         post_id=_str(tweet, "id"),
                         in_reply_to=ref["id"],
-                        created_at=_time(created) if isinstance(created, str) else None,
                     )
                 )
     return replies
