@@ -15,7 +15,7 @@ import responses
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
-from socialbot.app import Service, build_service, build_staff
+from socialbot.app import Service, build_staff
 from socialbot.cli import app
 from socialbot.config import Settings
 from socialbot.domain import CaseStatus
@@ -24,11 +24,11 @@ from socialbot.lifecycle import Action, CloseReason
 from socialbot.outbox import MEDIA_ID_FRESH, Outbox, send_once
 from socialbot.platforms.replay import RecordedUpload, ReplayPlatform
 from socialbot.platforms.x import XCredentials, XPlatform
-from socialbot.poller import poll_once
 from socialbot.staff import MAX_PHOTO_BYTES, Done, Request, Staff
 from socialbot.store.models import OutboxMessage, OutboxState
 from socialbot.store.queries import get_case, outbox_rows
 from tests import xapi
+from tests.city import filed
 from tests.conftest import Clock
 from tests.platforms.test_x_media import METADATA_URL, UPLOAD_URL, tiny_png, uploaded
 
@@ -67,12 +67,7 @@ def city(settings: Settings, clock: Clock) -> Iterator[tuple[Service, FlakyPosts
             )
         ],
     )
-    service = build_service(
-        settings.model_copy(update={"x_user_id": xapi.CITY_ID}), platform, clock
-    )
-    poll_once(service.intake, clock)
-    send_once(service.outbox, clock)  # the "filed" replies
-    platform.posted.clear()
+    service = filed(settings, clock, platform)
     yield service, platform
     service.close()
 

@@ -8,17 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from socialbot.app import Service, build_service, build_staff
+from socialbot.app import Service, build_staff
 from socialbot.config import Settings
 from socialbot.domain import CaseStatus
 from socialbot.errors import SocialbotError, TransitionRefused
 from socialbot.lifecycle import Action, CloseReason
 from socialbot.outbox import send_once
 from socialbot.platforms.replay import ReplayPlatform
-from socialbot.poller import poll_once
 from socialbot.staff import Done, Request, Staff, requests_from_csv
 from socialbot.store.queries import get_case, outbox_rows
 from tests import xapi
+from tests.city import filed
 from tests.conftest import Clock
 
 AT = (42.35, -71.06)
@@ -39,12 +39,7 @@ def city(settings: Settings, clock: Clock) -> Iterator[tuple[Service, ReplayPlat
             )
         ],
     )
-    service = build_service(
-        settings.model_copy(update={"x_user_id": xapi.CITY_ID}), platform, clock
-    )
-    poll_once(service.intake, clock)
-    send_once(service.outbox, clock)  # the three "filed" replies
-    platform.posted.clear()
+    service = filed(settings, clock, platform)
     yield service, platform
     service.close()
 
