@@ -10,10 +10,19 @@ the post, and its media id kept on the row, so a retry after a failed post does 
 again, for as long as X keeps the id (`MEDIA_ID_FRESH`). A photo that is missing at send time fails
 that row for good, with the path in `last_error`: the reply never goes out without its photo, and
 the rows behind it still go.
+
+A broadcast thread is a chain of rows: each after the first names the row it threads under
+(`after_id`) and is claimed only once that row is sent, taking its `posted_id` as `in_reply_to`.
+A row whose predecessor failed fails too (a thread with a hole would read wrong), and a row with
+an `expires_at` is failed rather than posted after it (an alert posted hours late misleads).
+
+Each account has its own queue: an `Outbox` sends only its `account`'s rows, and a rate limit or
+an auth failure pauses only that account.
 """
 
 from __future__ import annotations
 
+import html
 import logging
 import random
 from collections.abc import Callable
@@ -24,6 +33,7 @@ from pathlib import Path
 from sqlalchemy import Engine, update
 from sqlmodel import col, select
 
+from socialbot._urls import find_urls
 from socialbot.errors import AuthFailed, PlatformError, RateLimited, Rejected, Unavailable
 from socialbot.platforms.base import Platform
 from socialbot.store.db import transaction
@@ -80,6 +90,7 @@ class Outbox:
     user_id: Callable[[], str]  # our own account id, needed only to recover interrupted sends
     policy: RetryPolicy = RetryPolicy()
     batch: int = 50
+    account: str = "intake"
 
 
 def send_once(outbox: Outbox, now: Clock, *, dry_run: bool = False) -> SendReport:
@@ -87,11 +98,14 @@ def send_once(outbox: Outbox, now: Clock, *, dry_run: bool = False) -> SendRepor
     report = SendReport()
     if not dry_run:
         recover(outbox, now, report)
+        _settle_unpostable(outbox, now(), report)
     with transaction(outbox.engine) as session:
         due = session.exec(
             select(OutboxMessage)
             .where(
-                OutboxMessage.state == OutboxState.PENDING, OutboxMessage.next_attempt_at <= now()
+                OutboxMessage.account == outbox.account,
+                OutboxMessage.state == OutboxState.PENDING,
+                OutboxMessage.next_attempt_at <= now(),
             )
             .order_by(col(OutboxMessage.id))
             .limit(outbox.batch)
@@ -142,19 +156,24 @@ def send_once(outbox: Outbox, now: Clock, *, dry_run: bool = False) -> SendRepor
 
 
 def recover(outbox: Outbox, now: Clock, report: SendReport) -> None:
-    """Settle rows a crash left `sending`: sent if our reply is on X, else queued again."""
+    """Settle rows a crash left `sending`: sent if our post is on X, else queued again.
+
+    A reply is found by the post it answers; a post of its own (a broadcast's first) by its text,
+    compared without links (X rewrites them to t.co and appends one for a photo)."""
     cutoff = now() - outbox.policy.recover_after
     with transaction(outbox.engine) as session:
         stuck = session.exec(
             select(OutboxMessage).where(
-                OutboxMessage.state == OutboxState.SENDING, col(OutboxMessage.claimed_at) <= cutoff
+                OutboxMessage.account == outbox.account,
+                OutboxMessage.state == OutboxState.SENDING,
+                col(OutboxMessage.claimed_at) <= cutoff,
             )
         ).all()
     if not stuck:
         return
     since = min(r.claimed_at for r in stuck if r.claimed_at is not None) - timedelta(minutes=5)
     try:
-        replies = outbox.platform.recent_replies(outbox.user_id(), since)
+        posts = outbox.platform.recent_posts(outbox.user_id(), since)
     except PlatformError as exc:
         log.warning("event=recover_deferred rows=%d error=%r", len(stuck), str(exc))
         return
@@ -164,11 +183,13 @@ def recover(outbox: Outbox, now: Clock, report: SendReport) -> None:
         known = set(
             session.exec(
                 select(OutboxMessage.posted_id).where(
-                    col(OutboxMessage.posted_id).in_([r.post_id for r in replies])
+                    col(OutboxMessage.posted_id).in_([p.post_id for p in posts])
                 )
             ).all()
         )
-    found = {r.in_reply_to: r.post_id for r in replies if r.post_id not in known}
+    fresh = [p for p in posts if p.post_id not in known]
+    found = {p.in_reply_to: p.post_id for p in fresh if p.in_reply_to is not None}
+    by_text = {same_text(p.text): p.post_id for p in fresh if p.in_reply_to is None}
     with transaction(outbox.engine) as session:
         for stale in stuck:
             row = session.get(OutboxMessage, stale.id, with_for_update=True)
@@ -176,20 +197,28 @@ def recover(outbox: Outbox, now: Clock, report: SendReport) -> None:
                 continue
             if row.claimed_at != stale.claimed_at:
                 continue  # claimed again since we looked: another sender's business now
-            posted = found.get(row.in_reply_to_post_id) if row.in_reply_to_post_id else None
+            posted = (
+                found.get(row.in_reply_to_post_id)
+                if row.in_reply_to_post_id
+                else by_text.pop(same_text(row.text), None)
+            )
             if posted is not None:
                 row.state, row.posted_id, row.sent_at = OutboxState.SENT, posted, now()
                 report.recovered += 1
                 log.info("event=recovered_sent outbox_id=%s posted_id=%s", row.id, posted)
-            elif row.in_reply_to_post_id is None:
-                # Nothing to look it up by: a duplicate would be worse than a missing post.
-                row.state = OutboxState.FAILED
-                row.last_error = "interrupted while posting and cannot be verified; not re-sent"
-                report.failed += 1
             else:
                 row.state, row.next_attempt_at = OutboxState.PENDING, now()
                 report.requeued += 1
                 log.info("event=recovered_requeued outbox_id=%s", row.id)
+
+
+def same_text(text: str) -> str:
+    """`text` as comparable with what X shows of it: entities unescaped, links dropped (X shows
+    them as t.co links, and a photo as one more), whitespace collapsed."""
+    plain = html.unescape(text)
+    for url in reversed(find_urls(plain)):
+        plain = plain[: url.start] + plain[url.end :]
+    return " ".join(plain.split())
 
 
 def _claim(outbox: Outbox, row_id: int | None, at: datetime) -> OutboxMessage | None:
@@ -198,8 +227,43 @@ def _claim(outbox: Outbox, row_id: int | None, at: datetime) -> OutboxMessage | 
         row = session.get(OutboxMessage, row_id, with_for_update=True)
         if row is None or row.state is not OutboxState.PENDING:
             return None
+        if row.after_id is not None:
+            before = session.get(OutboxMessage, row.after_id)
+            if before is None or before.state is not OutboxState.SENT:
+                return None  # the post it threads under is not out yet
+            row.in_reply_to_post_id = before.posted_id
         row.state, row.claimed_at, row.attempts = OutboxState.SENDING, at, row.attempts + 1
         return row
+
+
+def _settle_unpostable(outbox: Outbox, at: datetime, report: SendReport) -> None:
+    """Fail the rows that must never be posted now: past their deadline, or threading under a
+    post that failed (and so, one link at a time, the rest of that thread)."""
+    with transaction(outbox.engine) as session:
+        waiting = session.exec(
+            select(OutboxMessage).where(
+                OutboxMessage.account == outbox.account,
+                OutboxMessage.state == OutboxState.PENDING,
+                (col(OutboxMessage.expires_at) <= at) | col(OutboxMessage.after_id).is_not(None),
+            )
+        ).all()
+        for row in sorted(waiting, key=lambda r: r.id or 0):
+            before = session.get(OutboxMessage, row.after_id) if row.after_id else None
+            if row.expires_at is not None and row.expires_at <= at:
+                row.last_error = (
+                    f"not posted by its deadline {row.expires_at:%Y-%m-%d %H:%M} UTC "
+                    f"(after {row.attempts} attempt(s)); dropped rather than posted late"
+                )
+            elif before is not None and before.state is OutboxState.FAILED:
+                row.last_error = (
+                    f"not posted: the post it threads under (outbox #{before.id}) failed"
+                )
+            else:
+                continue
+            row.state = OutboxState.FAILED
+            session.flush()  # the next link of the chain sees this one failed
+            report.failed += 1
+            log.error("event=send_dropped outbox_id=%s error=%r", row.id, row.last_error)
 
 
 class _PhotoMissing(Exception):
@@ -296,11 +360,12 @@ def _failed(
             else:
                 until = at + AUTH_RETRY
                 log.error("event=auth_failed outbox_id=%s error=%r", row.id, row.last_error)
-            # The limit is the endpoint's, not this row's: the whole queue waits, in the database,
+            # The limit is the account's, not this row's: its whole queue waits, in the database,
             # so a restart does not knock on the closed door either.
             session.execute(
                 update(OutboxMessage)
                 .where(
+                    col(OutboxMessage.account) == outbox.account,
                     col(OutboxMessage.state) == OutboxState.PENDING,
                     col(OutboxMessage.next_attempt_at) < until,
                 )

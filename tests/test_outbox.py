@@ -357,7 +357,7 @@ def test_recovery_leaves_a_row_that_another_sender_claimed_meanwhile(
         return []
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(outbox.platform, "recent_replies", another_sender_reclaims)
+        mp.setattr(outbox.platform, "recent_posts", another_sender_reclaims)
         mp.setattr(
             outbox.platform, "post", lambda *a: pytest.fail("posted a row another sender holds")
         )

@@ -41,9 +41,12 @@ class MentionPage:
 
 
 @dataclass(frozen=True, slots=True)
-class PostedReply:
+class OwnPost:
+    """A post of ours as the network shows it: a reply (`in_reply_to`) or a post of its own."""
+
     post_id: str
-    in_reply_to: str
+    in_reply_to: str | None
+    text: str = ""
 
 
 class Platform(Protocol):
@@ -75,6 +78,6 @@ class Platform(Protocol):
         """
         ...
 
-    def recent_replies(self, user_id: str, since: datetime) -> list[PostedReply]:
-        """Our own replies since `since`: how a crash between posting and recording is healed."""
+    def recent_posts(self, user_id: str, since: datetime) -> list[OwnPost]:
+        """Our own posts since `since`: how a crash between posting and recording is healed."""
         ...

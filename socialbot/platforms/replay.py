@@ -17,7 +17,7 @@ from typing import Any
 
 from socialbot.errors import DataError
 from socialbot.platforms import x_wire
-from socialbot.platforms.base import MentionPage, PostedReply
+from socialbot.platforms.base import MentionPage, OwnPost
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,9 +99,9 @@ class ReplayPlatform:
         self.uploaded.append(RecordedUpload(media_id, path, alt_text))
         return media_id
 
-    def recent_replies(self, user_id: str, since: datetime) -> list[PostedReply]:
+    def recent_posts(self, user_id: str, since: datetime) -> list[OwnPost]:
         return [
-            PostedReply(post_id=p.post_id, in_reply_to=p.in_reply_to)
+            OwnPost(post_id=p.post_id, in_reply_to=p.in_reply_to, text=p.text)
             for p in self.posted
-            if p.in_reply_to is not None and p.at >= since
+            if p.at >= since
         ]

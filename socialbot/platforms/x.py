@@ -44,7 +44,7 @@ from socialbot.errors import (
     Unavailable,
 )
 from socialbot.platforms import x_wire
-from socialbot.platforms.base import MentionPage, PostedReply
+from socialbot.platforms.base import MentionPage, OwnPost
 
 log = logging.getLogger(__name__)
 
@@ -208,8 +208,8 @@ class XPlatform:
         log.info("event=media_uploaded media_id=%s file=%s", media_id, path.name)
         return media_id
 
-    def recent_replies(self, user_id: str, since: datetime) -> list[PostedReply]:
-        replies: list[PostedReply] = []
+    def recent_posts(self, user_id: str, since: datetime) -> list[OwnPost]:
+        replies: list[OwnPost] = []
         token: str | None = None
         for _ in range(MAX_PAGES):
             params: dict[str, Any] = {
@@ -224,7 +224,7 @@ class XPlatform:
             payload = self._call(
                 functools.partial(self._client.get_users_tweets, user_id, **params), read=True
             )
-            replies.extend(x_wire.parse_own_replies(payload))
+            replies.extend(x_wire.parse_own_posts(payload))
             token = payload.get("meta", {}).get("next_token")
             if token is None:
                 break

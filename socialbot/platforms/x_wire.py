@@ -22,7 +22,7 @@ from socialbot.domain import (
     ReferenceType,
 )
 from socialbot.errors import DataError
-from socialbot.platforms.base import Malformed, MentionPage, PostedReply
+from socialbot.platforms.base import Malformed, MentionPage, OwnPost
 
 PLATFORM = "x"
 
@@ -82,19 +82,33 @@ def parse_user_id(payload: JSONObject) -> tuple[str, str | None]:
     return _str(data, "id"), username if isinstance(username, str) else None
 
 
-def parse_own_replies(payload: JSONObject) -> list[PostedReply]:
-    """Our replies among a page of GET /2/users/:id/tweets (with tweet.fields=referenced_tweets)."""
-    replies: list[PostedReply] = []
+def parse_own_posts(payload: JSONObject) -> list[OwnPost]:
+    """Our posts in a page of GET /2/users/:id/tweets (with tweet.fields=referenced_tweets):
+    replies with the post they answer, others (broadcasts) with `in_reply_to` None."""
+    posts: list[OwnPost] = []
     for tweet in _objects(payload.get("data", [])):
-        for ref in _objects(tweet.get("referenced_tweets", [])):
-            if ref.get("type") == "replied_to" and isinstance(ref.get("id"), str):
-                replies.append(
-                    PostedReply(
-                        post_id=_str(tweet, "id"),
-                        in_reply_to=ref["id"],
-                    )
-                )
-    return replies
+        replied_to = [
+            ref["id"]
+            for ref in _objects(tweet.get("referenced_tweets", []))
+            if ref.get("type") == "replied_to" and isinstance(ref.get("id"), str)
+        ]
+        if (
+            any(
+                ref.get("type") in ("retweeted", "quoted")
+                for ref in _objects(tweet.get("referenced_tweets", []))
+            )
+            and not replied_to
+        ):
+            continue  # a repost or quote is not a post of ours to match
+        text = tweet.get("text")
+        posts.append(
+            OwnPost(
+                post_id=_str(tweet, "id"),
+                in_reply_to=replied_to[0] if replied_to else None,
+                text=text if isinstance(text, str) else "",
+            )
+        )
+    return posts
 
 
 def _mention(

@@ -4,6 +4,8 @@ accounts ─┐ cursor (since_id) and looked-up user id per platform account
 mentions ─┼─▶ cases ◀── case_events
           └─▶ outbox (one row per reply; `dedupe_key` makes "at most one reply per post" a
                       database guarantee, not just a code path)
+broadcasts ─▶ broadcast_runs ─▶ outbox (one row per post of the alert's thread(s))
+storm_campaigns (at most one without `stopped_at`: storm mode is on)
 """
 
 from __future__ import annotations
@@ -134,6 +136,12 @@ class OutboxMessage(SQLModel, table=True):
     media_path: str | None = Field(default=None, sa_type=Text)
     media_alt: str | None = Field(default=None, sa_type=Text)
     media_id: str | None = Field(default=None, max_length=64)
+    # A broadcast's post: its run, and for the 2nd post of a thread on, the row it threads under
+    # (`in_reply_to_post_id` is filled from that row's `posted_id` when this one is claimed).
+    broadcast_run_id: int | None = Field(default=None, foreign_key="broadcast_runs.id", index=True)
+    after_id: int | None = Field(default=None, foreign_key="outbox.id")
+    # Not posted by then: failed, never posted late (a broadcast's grace window).
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class BlockedAuthor(SQLModel, table=True):
@@ -149,3 +157,71 @@ class BlockedAuthor(SQLModel, table=True):
     blocked_at: datetime = Field(sa_type=UTCDateTime)
     blocked_by: str = Field(max_length=128)
     reason: str = Field(default="", sa_type=Text)
+
+
+class BroadcastState(enum.StrEnum):
+    SCHEDULED = "scheduled"  # waiting for `next_due_at`
+    DONE = "done"  # its one run was made (how it went is on the run and its posts)
+    CANCELLED = "cancelled"
+
+
+class Broadcast(SQLModel, table=True):
+    """A broadcast as comms staff asked for it: what to post, from which account, and when."""
+
+    __tablename__ = "broadcasts"
+    __table_args__ = (Index("ix_broadcasts_due", "state", "next_due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=32)
+    account: str = Field(max_length=64)
+    template: str | None = Field(default=None, max_length=64)  # None: `texts` were given as is
+    texts: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    variables: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    langs: str = Field(max_length=32)  # "en" or "en,es": the order they are posted in
+    media_path: str | None = Field(default=None, sa_type=Text)
+    media_alt: str | None = Field(default=None, sa_type=Text)
+    at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # `--at`, once
+    cron: str | None = Field(default=None, max_length=128)  # `--cron`, recurring
+    timezone: str = Field(max_length=64)  # the city's, for `cron` and for showing times
+    state: BroadcastState = Field(sa_type=str_enum(BroadcastState, 16))
+    next_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    created_by: str = Field(max_length=128)
+    cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    cancelled_by: str | None = Field(default=None, max_length=128)
+
+
+class RunState(enum.StrEnum):
+    QUEUED = "queued"  # its posts are in the outbox: how each went is on its outbox row
+    MISSED = "missed"  # due while the service was down, past the grace window: never posted
+    FAILED = "failed"  # could not be rendered at its time (e.g. the template changed)
+
+
+class BroadcastRun(SQLModel, table=True):
+    """One time a broadcast went out (or should have): the unit of the audit log."""
+
+    __tablename__ = "broadcast_runs"
+    # One run per broadcast and due time: two schedulers firing together cannot post it twice.
+    __table_args__ = (UniqueConstraint("broadcast_id", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    broadcast_id: int = Field(foreign_key="broadcasts.id", index=True)
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    fired_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    state: RunState = Field(sa_type=str_enum(RunState, 16))
+    campaign: str | None = Field(default=None, max_length=64)  # storm hashtag it carried
+    error: str | None = Field(default=None, sa_type=Text)
+
+
+class StormCampaign(SQLModel, table=True):
+    """Storm mode: on while a row has no `stopped_at`."""
+
+    __tablename__ = "storm_campaigns"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64)
+    hashtag: str = Field(max_length=64)  # without '#'
+    started_at: datetime = Field(sa_type=UTCDateTime)
+    started_by: str = Field(max_length=128)
+    stopped_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    stopped_by: str | None = Field(default=None, max_length=128)

@@ -93,7 +93,7 @@ def test_own_user_id_from_users_me(x: XPlatform) -> None:
 
 
 @responses.activate
-def test_recent_replies_lists_what_we_replied_to(x: XPlatform) -> None:
+def test_recent_posts_lists_our_replies_and_our_own_posts(x: XPlatform) -> None:
     responses.get(
         xapi.OWN_TWEETS_URL,
         json={
@@ -114,9 +114,12 @@ def test_recent_replies_lists_what_we_replied_to(x: XPlatform) -> None:
         },
     )
 
-    replies = x.recent_replies(xapi.CITY_ID, since=datetime(2026, 11, 23, 11, 55, tzinfo=UTC))
+    posts = x.recent_posts(xapi.CITY_ID, since=datetime(2026, 11, 23, 11, 55, tzinfo=UTC))
 
-    assert [(r.post_id, r.in_reply_to) for r in replies] == [("77", xapi.post_id(1))]
+    assert [(p.post_id, p.in_reply_to, p.text) for p in posts] == [
+        ("77", xapi.post_id(1), "Thanks! case #1"),
+        ("78", None, "Snow emergency tonight"),
+    ]
     assert query(responses.calls[0])["start_time"] == "2026-11-23T11:55:00Z"
 
 
