@@ -6,6 +6,7 @@
      ├── TemplateError      a reply template is missing, broken or renders too long
      ├── DataError          a platform payload could not be understood (names the field)
      ├── TransitionRefused  a staff action that the case's status does not allow
+     ├── BroadcastError     a broadcast cannot be sent as asked (a missing --var, a bad --cron)
      └── PlatformError      the network said no
           ├── RateLimited   wait until `reset_at` before the next call
           ├── AuthFailed    credentials rejected: stop and alert, do not retry
@@ -50,6 +51,10 @@ class DataError(SocialbotError):
 
 class TransitionRefused(SocialbotError):
     """A staff action the case's current status does not allow (e.g. resolving a closed case)."""
+
+
+class BroadcastError(SocialbotError):
+    """A broadcast request is incomplete or contradictory; nothing was posted or scheduled."""
 
 
 class PlatformError(SocialbotError):

@@ -17,6 +17,8 @@ CORE = [
     "intake",
     "lifecycle",
     "timespan",
+    "threads",
+    "broadcast",
 ]
 FORBIDDEN_IN_CORE = (
     "tweepy",
