@@ -1,0 +1,150 @@
+"""Broadcast templates on disk: `broadcast/<name>.<lang>.j2`, the city's directory before the
+shipped one (as for replies), each documenting its variables in its header (`socialbot.broadcast`).
+
+`check_all` runs at start-up of every broadcast command and of `socialbot run`: each template's
+header must list exactly the variables its text uses, in every language, and it must render with
+its own examples. A broken template then fails with one line naming the file before an alert is
+due, not while the storm is on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+import jinja2.meta
+
+from socialbot.broadcast import TemplateDoc, parse_header
+from socialbot.errors import BroadcastError, TemplateError
+
+FOLDER = "broadcast"
+SUFFIX = ".j2"
+
+
+@dataclass(frozen=True, slots=True)
+class BroadcastTemplate:
+    name: str
+    langs: tuple[str, ...]
+    doc: TemplateDoc  # the first language's header (English when there is one)
+
+
+class BroadcastTemplates:
+    def __init__(self, template_dirs: list[Path]) -> None:
+        missing = [d for d in template_dirs if not d.is_dir()]
+        if missing:
+            raise TemplateError(f"{missing[0]}: template directory not found (SOCIALBOT_TEMPLATES)")
+        self._env = jinja2.Environment(
+            loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(d) for d in template_dirs]),
+            undefined=jinja2.StrictUndefined,
+            autoescape=False,  # plain text for X, not HTML
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+        )
+
+    @classmethod
+    def for_dirs(cls, city_dir: Path, shipped_dir: Path) -> BroadcastTemplates:
+        same = city_dir.resolve() == shipped_dir.resolve()
+        return cls([city_dir] if same else [city_dir, shipped_dir])
+
+    def names(self) -> list[str]:
+        found = {
+            path.removeprefix(f"{FOLDER}/").rsplit(".", 2)[0]
+            for path in self._env.list_templates(extensions=[SUFFIX.lstrip(".")])
+            if path.startswith(f"{FOLDER}/") and path.count("/") == 1
+        }
+        return sorted(found)
+
+    def get(self, name: str) -> BroadcastTemplate:
+        langs = self._langs(name)
+        if not langs:
+            known = ", ".join(self.names()) or "none"
+            raise BroadcastError(
+                f"no broadcast template {name!r} (templates: {known}; see `socialbot broadcast "
+                "templates`)"
+            )
+        docs = {lang: self._doc(name, lang) for lang in langs}
+        first = docs["en"] if "en" in docs else docs[langs[0]]
+        for lang, doc in docs.items():
+            if doc.names() != first.names():
+                raise TemplateError(
+                    f"{self._path(name, lang)}: its variables ({', '.join(sorted(doc.names()))}) "
+                    f"differ from the {langs[0]} template's ({', '.join(sorted(first.names()))})"
+                )
+        return BroadcastTemplate(name=name, langs=langs, doc=first)
+
+    def all(self) -> list[BroadcastTemplate]:
+        return [self.get(name) for name in self.names()]
+
+    def render(self, name: str, lang: str, values: Mapping[str, str | None]) -> str:
+        path = self._path(name, lang)
+        try:
+            return self._env.get_template(path).render(**values).strip()
+        except jinja2.TemplateNotFound:
+            raise BroadcastError(f"{name}: no {lang} version ({path} not found)") from None
+        except jinja2.TemplateSyntaxError as exc:
+            raise TemplateError(f"{exc.filename or path}:{exc.lineno}: {exc.message}") from None
+        except jinja2.UndefinedError as exc:
+            raise TemplateError(f"{path}: {exc.message}") from None
+
+    def check_all(self) -> None:
+        """Every template: header agrees with the text in every language, renders its examples."""
+        for template in self.all():
+            for lang in template.langs:
+                path = self._path(template.name, lang)
+                used = self._used(path)
+                declared = template.doc.names()
+                if used != declared:
+                    extra, unlisted = sorted(declared - used), sorted(used - declared)
+                    problem = (
+                        f"uses {', '.join(unlisted)} without listing it under vars:"
+                        if unlisted
+                        else f"lists {', '.join(extra)} under vars: but never uses it"
+                    )
+                    raise TemplateError(f"{path}: {problem}")
+                if not self.render(template.name, lang, template.doc.examples()):
+                    raise TemplateError(f"{path}: renders to an empty text with its examples")
+
+    def _langs(self, name: str) -> tuple[str, ...]:
+        prefix = f"{FOLDER}/{name}."
+        langs = sorted(
+            path.removeprefix(prefix).removesuffix(SUFFIX)
+            for path in self._env.list_templates()
+            if path.startswith(prefix) and path.endswith(SUFFIX)
+        )
+        return tuple(sorted(langs, key=lambda lang: (lang != "en", lang)))
+
+    def _source(self, path: str) -> str:
+        assert self._env.loader is not None
+        try:
+            source, _, _ = self._env.loader.get_source(self._env, path)
+        except jinja2.TemplateNotFound:
+            raise TemplateError(f"{path}: template not found") from None
+        return source
+
+    def _doc(self, name: str, lang: str) -> TemplateDoc:
+        path = self._path(name, lang)
+        return parse_header(self._source(path), self._where(path))
+
+    def _used(self, path: str) -> frozenset[str]:
+        try:
+            parsed = self._env.parse(self._source(path))
+        except jinja2.TemplateSyntaxError as exc:
+            raise TemplateError(f"{self._where(path)}:{exc.lineno}: {exc.message}") from None
+        return frozenset(jinja2.meta.find_undeclared_variables(parsed))
+
+    def _where(self, path: str) -> str:
+        """The file's real path, for messages: the city's copy or the shipped one."""
+        assert isinstance(self._env.loader, jinja2.ChoiceLoader)
+        for loader in self._env.loader.loaders:
+            assert isinstance(loader, jinja2.FileSystemLoader)
+            for root in loader.searchpath:
+                if (Path(root) / path).is_file():
+                    return str(Path(root) / path)
+        return path
+
+    @staticmethod
+    def _path(name: str, lang: str) -> str:
+        return f"{FOLDER}/{name}.{lang}{SUFFIX}"
