@@ -7,15 +7,18 @@ setting, rather than in the middle of a storm.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine
 
+from socialbot import storm
+from socialbot.broadcast_templates import BroadcastTemplates
+from socialbot.broadcasting import Broadcaster
 from socialbot.catalog import Catalog, load_catalog
-from socialbot.config import SHIPPED_TEMPLATES, Settings
+from socialbot.config import INTAKE_ACCOUNT, SHIPPED_TEMPLATES, Settings
 from socialbot.errors import ConfigError
 from socialbot.intake import IntakeRules
 from socialbot.location import CityBounds, parse_city_bounds
@@ -26,7 +29,6 @@ from socialbot.replies import Replies
 from socialbot.staff import Staff
 from socialbot.store.db import make_engine, upgrade
 
-INTAKE_ACCOUNT = "intake"
 log = logging.getLogger(__name__)
 
 
@@ -41,8 +43,11 @@ class Service:
     catalog: Catalog
     replies: Replies
     bounds: CityBounds | None
-    platform: Platform
+    platform: Platform  # the intake account's
     clock: Callable[[], datetime] = utc_now
+    # The further accounts (e.g. "notify"), by name, each with its own outbox.
+    accounts: Mapping[str, Platform] = field(default_factory=dict)
+    broadcast_templates: BroadcastTemplates | None = None
 
     def close(self) -> None:
         """Return every database connection; call once the service is done."""
@@ -64,6 +69,27 @@ class Service:
     def outbox(self) -> Outbox:
         return Outbox(engine=self.engine, platform=self.platform, user_id=self.own_user_id)
 
+    @property
+    def outboxes(self) -> list[Outbox]:
+        """The intake account's outbox, then each further account's."""
+        return [self.outbox_for(name) for name in (INTAKE_ACCOUNT, *sorted(self.accounts))]
+
+    def outbox_for(self, account: str) -> Outbox:
+        if account == INTAKE_ACCOUNT:
+            return self.outbox
+        return account_outbox(self.settings, self.engine, account, self.accounts[account])
+
+    @property
+    def broadcaster(self) -> Broadcaster:
+        assert self.broadcast_templates is not None
+        return make_broadcaster(
+            self.settings,
+            self.engine,
+            self.broadcast_templates,
+            accounts=(INTAKE_ACCOUNT, *self.accounts),
+            clock=self.clock,
+        )
+
     def rules_for(self, own_user_id: str) -> IntakeRules:
         return IntakeRules(
             catalog=self.catalog,
@@ -72,6 +98,7 @@ class Service:
             max_place_diagonal_m=self.settings.max_place_diagonal_m,
             daily_case_limit=self.settings.daily_case_limit,
             ignored_handles=self.settings.ignored_handles,
+            storm=storm.current(self.engine),
         )
 
     def own_user_id(self) -> str:
@@ -79,6 +106,71 @@ class Service:
         row = ensure_account(self.engine, self.platform, INTAKE_ACCOUNT, self.settings.x_user_id)
         assert row.user_id is not None
         return row.user_id
+
+
+def account_outbox(settings: Settings, engine: Engine, account: str, platform: Platform) -> Outbox:
+    """The outbox of `account`, posting through `platform`."""
+    configured = settings.x_user_id if account == INTAKE_ACCOUNT else None
+    if account in settings.accounts:
+        configured = settings.accounts[account].x_user_id
+
+    def user_id() -> str:
+        row = ensure_account(engine, platform, account, configured)
+        assert row.user_id is not None
+        return row.user_id
+
+    return Outbox(engine=engine, platform=platform, user_id=user_id, account=account)
+
+
+def build_broadcaster(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Broadcaster:
+    """What the broadcast commands need: the database, the templates, the configured accounts.
+    No network: posting builds the one account's platform (see `account_outbox`)."""
+    templates = load_broadcast_templates(settings)
+    return make_broadcaster(
+        settings,
+        open_database(settings),
+        templates,
+        accounts=configured_accounts(settings),
+        clock=clock,
+    )
+
+
+def make_broadcaster(
+    settings: Settings,
+    engine: Engine,
+    templates: BroadcastTemplates,
+    *,
+    accounts: tuple[str, ...],
+    clock: Callable[[], datetime] = utc_now,
+) -> Broadcaster:
+    return Broadcaster(
+        engine=engine,
+        templates=templates,
+        platform="x",
+        accounts=accounts,
+        zone=settings.zone,
+        grace=timedelta(minutes=settings.broadcast_grace_minutes),
+        clock=clock,
+    )
+
+
+def load_broadcast_templates(settings: Settings) -> BroadcastTemplates:
+    """The broadcast templates, every one checked (header against text, examples render)."""
+    templates = BroadcastTemplates.for_dirs(settings.templates, SHIPPED_TEMPLATES)
+    templates.check_all()
+    return templates
+
+
+def configured_accounts(settings: Settings) -> tuple[str, ...]:
+    """The accounts whose credentials are complete: the ones socialbot can post from."""
+    names = []
+    for name in settings.account_names:
+        try:
+            settings.credentials(name)
+        except ConfigError:
+            continue
+        names.append(name)
+    return tuple(names)
 
 
 def load_content(settings: Settings) -> tuple[Catalog, Replies, CityBounds | None]:
@@ -101,33 +193,17 @@ def open_database(settings: Settings, *, migrate: bool = True) -> Engine:
     return engine
 
 
-def x_platform(settings: Settings) -> Platform:
-    """The real X adapter; credentials are required for anything that talks to X."""
+def x_platform(settings: Settings, account: str = INTAKE_ACCOUNT) -> Platform:
+    """The real X adapter acting as `account`; credentials are required to talk to X."""
     from socialbot.platforms.x import XCredentials, XPlatform
 
-    if not settings.has_x_credentials:
-        missing = [
-            name
-            for name, value in (
-                ("SOCIALBOT_X_CONSUMER_KEY", settings.x_consumer_key),
-                ("SOCIALBOT_X_CONSUMER_SECRET", settings.x_consumer_secret),
-                ("SOCIALBOT_X_ACCESS_TOKEN", settings.x_access_token),
-                ("SOCIALBOT_X_ACCESS_TOKEN_SECRET", settings.x_access_token_secret),
-            )
-            if value is None
-        ]
-        raise ConfigError(
-            f"{', '.join(missing)}: not set; X credentials are needed to poll and post "
-            "(try `socialbot demo` to see it work without them)"
-        )
-    assert settings.x_consumer_key and settings.x_consumer_secret
-    assert settings.x_access_token and settings.x_access_token_secret
+    credentials = settings.credentials(account)
     return XPlatform(
         XCredentials(
-            consumer_key=settings.x_consumer_key.get_secret_value(),
-            consumer_secret=settings.x_consumer_secret.get_secret_value(),
-            access_token=settings.x_access_token.get_secret_value(),
-            access_token_secret=settings.x_access_token_secret.get_secret_value(),
+            consumer_key=credentials.consumer_key,
+            consumer_secret=credentials.consumer_secret,
+            access_token=credentials.access_token,
+            access_token_secret=credentials.access_token_secret,
         )
     )
 
@@ -147,10 +223,15 @@ def build_service(
     settings: Settings,
     platform: Platform | None = None,
     clock: Callable[[], datetime] = utc_now,
+    accounts: Mapping[str, Platform] | None = None,
 ) -> Service:
+    """The service; `platform` (intake) and `accounts` (the others) default to the real X."""
     if platform is None:
         platform = x_platform(settings)  # missing credentials fail before anything else happens
+    if accounts is None:
+        accounts = {name: x_platform(settings, name) for name in sorted(settings.accounts)}
     catalog, replies, bounds = load_content(settings)
+    broadcast_templates = load_broadcast_templates(settings)
     engine = open_database(settings)
     log.info(
         "event=configured database=%s catalog=%s categories=%d templates=%s bounds=%s",
@@ -168,4 +249,6 @@ def build_service(
         bounds=bounds,
         platform=platform,
         clock=clock,
+        accounts=dict(accounts),
+        broadcast_templates=broadcast_templates,
     )

@@ -136,6 +136,10 @@ class Catalog:
         """The category with this key; KeyError if there is none."""
         return self._by_key[key]
 
+    def find(self, key: str) -> Category | None:
+        """The category with this key; None if the catalog no longer has it."""
+        return self._by_key.get(key)
+
     def match(self, hashtags: Iterable[str]) -> CategoryMatch | None:
         """The first hashtag, in the order given, that names a category; None if none does.
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 import difflib
 import os
 import tomllib
+import zoneinfo
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import platformdirs
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -26,6 +28,10 @@ from socialbot.domain import CaseStatus
 from socialbot.errors import ConfigError
 
 ENV_PREFIX = "SOCIALBOT_"
+# SOCIALBOT_ACCOUNTS__NOTIFY__X_ACCESS_TOKEN: a named account's field, through the environment.
+NESTED = "__"
+# The account whose credentials are the top-level SOCIALBOT_X_* settings: it reads mentions.
+INTAKE_ACCOUNT = "intake"
 # Shipped defaults live at the top of the source tree (see README: "Install").
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_HASHTAGS = PROJECT_ROOT / "hashtags.yaml"
@@ -44,9 +50,35 @@ def default_database_url() -> str:
     return f"sqlite:///{base / 'socialbot.db'}"
 
 
+class XAccount(BaseModel):
+    """A further X account (e.g. `notify` for broadcasts). Unset app keys are the intake's: one X
+    app usually acts for several city accounts, each with its own access token."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    x_access_token: SecretStr
+    x_access_token_secret: SecretStr
+    x_consumer_key: SecretStr | None = None
+    x_consumer_secret: SecretStr | None = None
+    x_user_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountCredentials:
+    """What the X adapter needs to act as one account."""
+
+    name: str
+    consumer_key: str = field(repr=False)
+    consumer_secret: str = field(repr=False)
+    access_token: str = field(repr=False)
+    access_token_secret: str = field(repr=False)
+    user_id: str | None
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
+        env_nested_delimiter=NESTED,
         extra="forbid",
         frozen=True,
         validate_default=True,
@@ -129,6 +161,31 @@ class Settings(BaseSettings):
         "comma-separated: any of acknowledged, in_progress, resolved, closed.",
     )
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR.")
+    accounts: dict[str, XAccount] = Field(
+        default_factory=dict,
+        description="Further X accounts by name, each with its own access token: in TOML "
+        "`[accounts.notify]` with `x_access_token`, `x_access_token_secret` (and optionally "
+        "`x_consumer_key`, `x_consumer_secret`, `x_user_id`); in the environment "
+        "`SOCIALBOT_ACCOUNTS__NOTIFY__X_ACCESS_TOKEN` and so on. The top-level `SOCIALBOT_X_*` "
+        "credentials are the account named `intake`.",
+    )
+    broadcast_account: str = Field(
+        default="notify",
+        description="The account `broadcast send` posts from unless `--account` says otherwise. "
+        "A town with one X account sets it to `intake`.",
+    )
+    timezone: str = Field(
+        default="UTC",
+        description="The city's IANA time zone, e.g. `America/New_York`: `broadcast send --at` "
+        "and `--cron` times are read in it, and shown in it.",
+    )
+    broadcast_grace_minutes: float = Field(
+        default=15.0,
+        ge=0,
+        description="A scheduled broadcast that could not go out at its time (service down, X "
+        "unavailable) is still posted up to this many minutes late; after that it is marked "
+        "missed (or failed) and never posted.",
+    )
 
     @field_validator("case_url")
     @classmethod
@@ -145,6 +202,72 @@ class Settings(BaseSettings):
         if unknown:
             raise ValueError(f"unknown status {unknown[0]!r}; use any of {', '.join(NOTIFIABLE)}")
         return ",".join(names)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError("not an IANA time zone name such as America/New_York") from None
+        return value
+
+    @field_validator("accounts")
+    @classmethod
+    def _names(cls, value: dict[str, XAccount]) -> dict[str, XAccount]:
+        for name in value:
+            if name == INTAKE_ACCOUNT:
+                raise ValueError(
+                    "`intake` is the account of the top-level SOCIALBOT_X_* credentials; "
+                    "give further accounts other names"
+                )
+            if not name.isidentifier() or name != name.lower():
+                raise ValueError(f"account name {name!r}: use lower-case letters, digits and _")
+        return value
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+    @property
+    def account_names(self) -> tuple[str, ...]:
+        """Every account socialbot may act as: `intake`, then the named ones."""
+        return (INTAKE_ACCOUNT, *sorted(self.accounts))
+
+    def credentials(self, account: str) -> AccountCredentials:
+        """The credentials to act as `account`; a ConfigError naming what is missing."""
+        if account != INTAKE_ACCOUNT and account not in self.accounts:
+            known = ", ".join(self.account_names)
+            raise ConfigError(
+                f"account {account!r} is not configured (accounts: {known}); add "
+                f"SOCIALBOT_ACCOUNTS{NESTED}{account.upper()}{NESTED}X_ACCESS_TOKEN and "
+                f"..._X_ACCESS_TOKEN_SECRET, or `[accounts.{account}]` in the config file"
+            )
+        extra = self.accounts.get(account)
+        values = {
+            "SOCIALBOT_X_CONSUMER_KEY": (extra and extra.x_consumer_key) or self.x_consumer_key,
+            "SOCIALBOT_X_CONSUMER_SECRET": (extra and extra.x_consumer_secret)
+            or self.x_consumer_secret,
+            "SOCIALBOT_X_ACCESS_TOKEN": extra.x_access_token if extra else self.x_access_token,
+            "SOCIALBOT_X_ACCESS_TOKEN_SECRET": extra.x_access_token_secret
+            if extra
+            else self.x_access_token_secret,
+        }
+        missing = [name for name, value in values.items() if value is None]
+        if missing:
+            raise ConfigError(
+                f"{', '.join(missing)}: not set; X credentials are needed to poll and post "
+                "(try `socialbot demo` to see it work without them)"
+            )
+        secret = {name: value.get_secret_value() for name, value in values.items() if value}
+        return AccountCredentials(
+            name=account,
+            consumer_key=secret["SOCIALBOT_X_CONSUMER_KEY"],
+            consumer_secret=secret["SOCIALBOT_X_CONSUMER_SECRET"],
+            access_token=secret["SOCIALBOT_X_ACCESS_TOKEN"],
+            access_token_secret=secret["SOCIALBOT_X_ACCESS_TOKEN_SECRET"],
+            user_id=extra.x_user_id if extra else self.x_user_id,
+        )
 
     @property
     def ignored_handles(self) -> frozenset[str]:
@@ -219,8 +342,13 @@ _NOT_SETTINGS_PREFIXES = ("TEST_",)
 def _check_env_names() -> None:
     """A misspelt variable would otherwise be ignored silently and its default used."""
     known = {env_name(name) for name in Settings.model_fields}
+    nested = {env_name(name) + NESTED for name in Settings.model_fields}
+    account_fields = {f.upper() for f in XAccount.model_fields}
     for name in sorted(os.environ):
         if not name.startswith(ENV_PREFIX) or name in known:
+            continue
+        if name.startswith(tuple(nested)):
+            _check_account_env_name(name, account_fields)
             continue
         rest = name.removeprefix(ENV_PREFIX)
         if rest in _NOT_SETTINGS or rest.startswith(_NOT_SETTINGS_PREFIXES):
@@ -228,6 +356,22 @@ def _check_env_names() -> None:
         close = difflib.get_close_matches(name, known, n=1)
         hint = f"; did you mean {close[0]}?" if close else "; see README 'Settings' for the list"
         raise ConfigError(f"{name}: unknown setting{hint}")
+
+
+def _check_account_env_name(name: str, fields: set[str]) -> None:
+    parts = name.split(NESTED)
+    if parts[0] != env_name("accounts") or len(parts) != 3 or not parts[1]:
+        raise ConfigError(
+            f"{name}: unknown setting; a named account's setting reads "
+            f"SOCIALBOT_ACCOUNTS{NESTED}<NAME>{NESTED}<FIELD>, e.g. "
+            f"SOCIALBOT_ACCOUNTS{NESTED}NOTIFY{NESTED}X_ACCESS_TOKEN"
+        )
+    if parts[2] not in fields:
+        close = difflib.get_close_matches(parts[2], fields, n=1)
+        hint = (
+            f"; did you mean {close[0]}?" if close else f"; use one of {', '.join(sorted(fields))}"
+        )
+        raise ConfigError(f"{name}: unknown account field{hint}")
 
 
 def _check_toml(path: Path) -> None:
@@ -244,8 +388,11 @@ def _check_toml(path: Path) -> None:
 def _describe(exc: ValidationError, config_file: Path | None) -> str:
     """The first problem, as one line naming the variable (and the file when one was read)."""
     error = exc.errors()[0]
-    field = str(error["loc"][0]) if error["loc"] else "?"
-    where = f"{env_name(field)} (or `{field}` in {config_file})" if config_file else env_name(field)
+    loc = [str(part) for part in error["loc"]]
+    field = loc[0] if loc else "?"
+    env = NESTED.join([env_name(field), *(part.upper() for part in loc[1:])])
+    dotted = ".".join(loc)
+    where = f"{env} (or `{dotted}` in {config_file})" if config_file else env
     if error["type"] == "extra_forbidden":
         origin = f"{config_file}" if config_file else "the settings"
         return f"{origin}: unknown setting `{field}`; see README 'Settings' for the list"
@@ -257,5 +404,7 @@ def _describe(exc: ValidationError, config_file: Path | None) -> str:
 
 
 def _is_secret(field: str) -> bool:
+    if field == "accounts":  # holds tokens
+        return True
     annotation = Settings.model_fields[field].annotation if field in Settings.model_fields else None
     return annotation is not None and "SecretStr" in str(annotation)

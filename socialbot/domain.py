@@ -164,3 +164,11 @@ class Mention:
     def sort_key(self) -> tuple[int, str]:
         """Chronological order: numeric ids sort by value, others by text."""
         return (int(self.post_id), "") if self.post_id.isdigit() else (0, self.post_id)
+
+
+@dataclass(frozen=True, slots=True)
+class StormMode:
+    """A storm campaign that is on: its name, and its hashtag (without '#') every alert carries."""
+
+    name: str
+    hashtag: str

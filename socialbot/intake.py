@@ -26,7 +26,7 @@ from datetime import datetime
 import regex
 
 from socialbot.catalog import Catalog, Category, normalize_tag
-from socialbot.domain import CaseStatus, Location, Mention, MentionOutcome, Reply
+from socialbot.domain import CaseStatus, Location, Mention, MentionOutcome, Reply, StormMode
 from socialbot.hashtags import extract_hashtags
 from socialbot.location import CityBounds, best_location
 
@@ -47,6 +47,7 @@ class IntakeRules:
     not_before: datetime | None = None  # set on an account's first poll (the backfill window)
     daily_case_limit: int = 10
     ignored_handles: frozenset[str] = frozenset()  # lower case, without '@'
+    storm: StormMode | None = None  # on: filed replies of emergency categories say so
 
 
 @dataclass(frozen=True, slots=True)

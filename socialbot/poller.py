@@ -224,6 +224,11 @@ def _handle(
             else None,
         )
         reply_text = intake.replies.render(decision.reply, decision.lang, context)
+        if rules.storm is not None and case is not None:
+            category = rules.catalog.find(case.category)
+            priority = category.priority if category else None
+            if intake.replies.gets_storm_line(decision.reply, priority):
+                reply_text = intake.replies.with_storm_line(reply_text, decision.lang, rules.storm)
         session.add(
             OutboxMessage(
                 platform=mention.platform,

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import jinja2
 
-from socialbot.catalog import Catalog
-from socialbot.domain import CaseStatus, Reply
+from socialbot.catalog import Catalog, Priority
+from socialbot.domain import CaseStatus, Reply, StormMode
 from socialbot.errors import TemplateError
 from socialbot.text import weighted_length
 
@@ -24,6 +24,10 @@ LANGS = ("en", "es")
 MAX_WEIGHTED_LENGTH = 280
 # The largest case number the length check assumes (ten million cases).
 LONGEST_CASE_NUMBER = 9_999_999
+# During storm mode the filed reply of an emergency category gets this message as a last line.
+STORM_LINE = "storm_line"
+# The longest storm name and hashtag `storm start` accepts (see socialbot.storm).
+LONGEST_STORM = StormMode(name="S" * 30, hashtag="H" * 30)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +99,31 @@ class Replies:
             )
         return text
 
+    def storm_line(self, lang: str, storm: StormMode) -> str:
+        name = f"replies/{STORM_LINE}.{lang}.j2"
+        try:
+            text = self._env.get_template(name).render(storm=storm.name, hashtag=storm.hashtag)
+        except jinja2.TemplateNotFound:
+            raise TemplateError(f"{name}: template not found in {self._dirs()}") from None
+        except jinja2.TemplateSyntaxError as exc:
+            raise TemplateError(f"{exc.filename or name}:{exc.lineno}: {exc.message}") from None
+        except jinja2.UndefinedError as exc:
+            raise TemplateError(f"{name}: {exc.message} (variables: storm, hashtag)") from None
+        return text.strip()
+
+    def with_storm_line(self, text: str, lang: str, storm: StormMode) -> str:
+        """The filed reply with the storm line added as its last paragraph."""
+        joined = f"{text}\n\n{self.storm_line(lang, storm)}"
+        length = weighted_length(joined)
+        if length > MAX_WEIGHTED_LENGTH:
+            # check_all rules this out for the longest values; a reply is never lost over it.
+            return text
+        return joined
+
+    @staticmethod
+    def gets_storm_line(message: Reply, priority: Priority | None) -> bool:
+        return message is Reply.FILED and priority is Priority.EMERGENCY
+
     def check_all(self, catalog: Catalog, case_url: str | None) -> None:
         """Render every message and language with the longest values; raise on the first problem."""
         for lang in LANGS:
@@ -112,10 +141,21 @@ class Replies:
                             message, lang, dataclasses.replace(context, status=status.value)
                         )
                     continue
-                self.render(message, lang, context)
+                text = self.render(message, lang, context)
+                if message is Reply.FILED:
+                    self._check_storm_line(text, lang)
                 for category in catalog.categories:  # the per-category texts a city added
                     if self._has(f"replies/{message.value}/{category.key}.{lang}.j2"):
                         self.render(message, lang, context, category_key=category.key)
+
+    def _check_storm_line(self, filed: str, lang: str) -> None:
+        length = weighted_length(f"{filed}\n\n{self.storm_line(lang, LONGEST_STORM)}")
+        if length > MAX_WEIGHTED_LENGTH:
+            raise TemplateError(
+                f"replies/{STORM_LINE}.{lang}.j2: the filed reply with this line renders to "
+                f"{length} weighted characters with a 30-character storm name and hashtag, over "
+                f"X's {MAX_WEIGHTED_LENGTH}; shorten one of them"
+            )
 
     def _has(self, name: str) -> bool:
         return name in self._env.list_templates(extensions=["j2"])

@@ -1,4 +1,5 @@
-"""`socialbot run`: APScheduler calling the poll and send jobs, and a clean stop on SIGINT/SIGTERM.
+"""`socialbot run`: APScheduler calling the poll, send and broadcast jobs, and a clean stop on
+SIGINT/SIGTERM.
 
 The jobs are plain functions of the service and a clock; the scheduler only decides when. Each job
 runs at most one instance at a time (a slow poll is never overlapped by the next), missed runs are
@@ -20,7 +21,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from socialbot.app import Service
 from socialbot.errors import AuthFailed, PlatformError, RateLimited
-from socialbot.outbox import send_once
+from socialbot.outbox import Outbox, send_once
 from socialbot.poller import poll_once
 
 log = logging.getLogger(__name__)
@@ -54,16 +55,28 @@ class Jobs:
             log.warning("event=poll_failed error=%r", str(exc))
 
     def send(self) -> None:
-        report = send_once(self.service.outbox, self.service.clock)
+        """Post what each account has queued: replies, and the posts of broadcasts."""
+        for outbox in self.service.outboxes:
+            self._send(outbox)
+
+    def _send(self, outbox: Outbox) -> None:
+        report = send_once(outbox, self.service.clock)
         if report.sent or report.failed or report.stopped_by:
             log.info(
-                "event=send sent=%d failed=%d retrying=%d recovered=%d stopped_by=%s",
+                "event=send account=%s sent=%d failed=%d retrying=%d recovered=%d stopped_by=%s",
+                outbox.account,
                 report.sent,
                 report.failed,
                 report.retrying,
                 report.recovered,
                 report.stopped_by,
             )
+
+    def broadcasts(self) -> None:
+        """Queue the scheduled broadcasts now due, and post them at once."""
+        report = self.service.broadcaster.fire_due()
+        for account in sorted(report.accounts):
+            self._send(self.service.outbox_for(account))
 
 
 def _on_error(event: JobExecutionEvent) -> None:
@@ -75,17 +88,22 @@ def _on_error(event: JobExecutionEvent) -> None:
     )
 
 
+# How often due broadcasts are looked for: an alert set for 07:00 goes out by 07:00:15.
+BROADCAST_SECONDS = 15
+
+
 def build_scheduler(
     service: Service, *, poll: bool = True, send: bool = True
 ) -> BackgroundScheduler:
     jobs = Jobs(service)
-    # One worker per job: the poll and the sender never wait for each other, nor run twice.
-    scheduler = BackgroundScheduler(executors={"default": ThreadPoolExecutor(2)}, timezone="UTC")
+    # One worker per job: the poll, the sender and the broadcasts never wait for each other.
+    scheduler = BackgroundScheduler(executors={"default": ThreadPoolExecutor(3)}, timezone="UTC")
     settings = service.settings
     first = service.clock()
     wanted = [
         (poll, jobs.poll, "poll", settings.poll_seconds),
         (send, jobs.send, "send", settings.send_seconds),
+        (send, jobs.broadcasts, "broadcasts", BROADCAST_SECONDS),
     ]
     for enabled, job, name, seconds in wanted:
         if enabled:

@@ -13,6 +13,7 @@ import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from socialbot.app import build_service
+from socialbot.broadcasting import BroadcastRequest
 from socialbot.config import Settings
 from socialbot.demo import DEMO_SETTINGS, DEMO_USER_ID, SAMPLE
 from socialbot.errors import RateLimited, Unavailable
@@ -118,3 +119,28 @@ def test_run_polls_and_sends_from_worker_threads_until_sigterm(settings: Setting
     assert len(list_cases(service.engine)) == 9
     assert {r.state.value for r in outbox_rows(service.engine)} == {"sent"}
     service.close()
+
+
+def test_the_broadcast_job_posts_a_scheduled_alert_from_its_account_once(
+    settings: Settings, clock: Clock
+) -> None:
+    intake, notify = ReplayPlatform(xapi.CITY_ID), ReplayPlatform("1583000000000000002")
+    service = build_service(settings, platform=intake, clock=clock, accounts={"notify": notify})
+    due = clock() + timedelta(hours=1)
+    service.broadcaster.schedule(
+        BroadcastRequest(account="notify", texts=("Parking ban from 6 pm.",)),
+        "comms",
+        at=due,
+        cron=None,
+    )
+    jobs = Jobs(service)
+
+    jobs.broadcasts()
+    clock.now = due + timedelta(seconds=15)
+    jobs.broadcasts()
+    jobs.broadcasts()
+    jobs.send()
+    service.close()
+
+    assert [p.text for p in notify.posted] == ["Parking ban from 6 pm."]
+    assert intake.posted == []

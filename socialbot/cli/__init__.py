@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from socialbot.cli import cases, db, demo, jobs, moderation
+from socialbot.cli import broadcast, cases, db, demo, jobs, moderation, status
 from socialbot.cli.common import State
 
 app = typer.Typer(
@@ -38,6 +38,9 @@ def main(
 
 app.add_typer(cases.app, name="cases")
 app.add_typer(db.app, name="db")
+app.add_typer(broadcast.app, name="broadcast")
+app.add_typer(broadcast.storm_app, name="storm")
+status.register(app)
 jobs.register(app)
 moderation.register(app)
 demo.register(app)

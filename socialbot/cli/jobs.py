@@ -81,9 +81,10 @@ def _send(service: Service, *, once: bool, dry_run: bool) -> None:
             replies_table(due, title=f"{len(due)} pending repl(ies) — dry run, nothing posted")
         )
         return
-    report = send_once(service.outbox, service.clock)
-    console.print(
-        f"sent {report.sent}, failed {report.failed}, retrying later {report.retrying}, "
-        f"recovered {report.recovered}"
-        + (f"; paused: {report.stopped_by}" if report.stopped_by else "")
-    )
+    for outbox in service.outboxes:  # the intake account's replies, then each other account's
+        report = send_once(outbox, service.clock)
+        console.print(
+            f"{outbox.account}: sent {report.sent}, failed {report.failed}, retrying later "
+            f"{report.retrying}, recovered {report.recovered}"
+            + (f"; paused: {report.stopped_by}" if report.stopped_by else "")
+        )

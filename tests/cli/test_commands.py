@@ -140,7 +140,7 @@ def test_poll_dry_run_then_poll_then_send(credentials: None) -> None:
     assert [c.request.method for c in responses.calls].count("POST") == 0
 
     code, out = invoke("send", "--once")
-    assert code == 0 and out.startswith("sent 1,")
+    assert code == 0 and out.startswith("intake: sent 1,")
     assert "SECRET" not in out
 
 

@@ -1,0 +1,610 @@
+"""Broadcasts for comms staff: prepare (render, split, preview), send now, schedule, fire when due.
+
+Every post of a broadcast is an outbox row of its account, so posting has the reply queue's
+guarantees: claimed before the network call, at most once, recovered after a crash; a thread's
+rows are chained (`after_id`) so each post threads under the one before. Each row carries the
+broadcast's deadline (`expires_at` = due time + grace window): an alert that could not go out in
+time is failed and reported, never posted hours late.
+
+A broadcast is a `broadcasts` row (what, which account, when); each time it goes out (or should
+have) is a `broadcast_runs` row, the unit of the audit log.
+"""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from socialbot.broadcast import Thread, compose, values_for
+from socialbot.broadcast_templates import BroadcastTemplates
+from socialbot.domain import StormMode
+from socialbot.errors import BroadcastError, SocialbotError
+from socialbot.schedules import Recurrence
+from socialbot.store.db import transaction
+from socialbot.store.models import (
+    Broadcast,
+    BroadcastRun,
+    BroadcastState,
+    OutboxMessage,
+    OutboxState,
+    RunState,
+)
+from socialbot.storm import active
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+
+# X's limits for an attached image and its description.
+MAX_IMAGE_BYTES = 5 * 1024 * 1024
+MAX_ALT_LENGTH = 1000
+IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
+# A recurring broadcast that was down for long records at most this many missed occurrences.
+MAX_MISSED_RECORDED = 20
+
+
+@dataclass(frozen=True, slots=True)
+class BroadcastRequest:
+    """What comms staff asked for, as given on the command line."""
+
+    account: str
+    langs: tuple[str, ...] = ("en",)
+    template: str | None = None
+    variables: dict[str, str] = field(default_factory=dict)  # from `--var`, see parse_var_args
+    texts: tuple[str, ...] = ()  # `--text`, one a language, in the order of `langs`
+    media: Path | None = None
+    alt: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    """Exactly what would be posted, and from where."""
+
+    account: str
+    threads: tuple[Thread, ...]
+    storm: StormMode | None
+    media: Path | None
+    alt: str | None
+
+    @property
+    def post_count(self) -> int:
+        return sum(len(t.posts) for t in self.threads)
+
+
+@dataclass(frozen=True, slots=True)
+class RunPost:
+    outbox_id: int
+    lang: str
+    part: int
+    parts: int
+    text: str
+    state: OutboxState
+    posted_id: str | None
+    error: str | None
+    expires_at: datetime | None  # not posted by then: dropped
+
+
+@dataclass(frozen=True, slots=True)
+class RunView:
+    """One run of a broadcast, as the log and `broadcast show` present it."""
+
+    run: BroadcastRun
+    broadcast: Broadcast
+    posts: tuple[RunPost, ...]
+
+    @property
+    def outcome(self) -> str:
+        """sent, sending, partly sent, failed or missed."""
+        if self.run.state is RunState.MISSED:
+            return "missed"
+        if self.run.state is RunState.FAILED:
+            return "failed"
+        states = {p.state for p in self.posts}
+        if states <= {OutboxState.SENT}:
+            return "sent"
+        if OutboxState.FAILED in states:
+            return "partly sent" if OutboxState.SENT in states else "failed"
+        return "sending"
+
+
+@dataclass(frozen=True, slots=True)
+class FireReport:
+    fired: list[int] = field(default_factory=list)  # run ids queued
+    missed: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    accounts: set[str] = field(default_factory=set)  # whose outbox has new posts
+
+
+@dataclass(frozen=True, slots=True)
+class Broadcaster:
+    engine: Engine
+    templates: BroadcastTemplates
+    platform: str  # the network's short name, e.g. "x"
+    accounts: tuple[str, ...]  # the accounts configured with credentials
+    zone: ZoneInfo
+    grace: timedelta
+    clock: Clock
+
+    # --- preparing ---------------------------------------------------------------------------
+
+    def check(self, request: BroadcastRequest, *, dry_run: bool = False) -> None:
+        """Everything about a request that does not need rendering; BroadcastError if wrong.
+        A dry run may name an account without credentials: it only shows the posts."""
+        if request.account not in self.accounts and not dry_run:
+            raise BroadcastError(
+                f"--account {request.account}: not configured (accounts with credentials: "
+                f"{', '.join(self.accounts) or 'none'}); see README 'Broadcasts' to add its "
+                "credentials"
+            )
+        if len(set(request.langs)) != len(request.langs) or not request.langs:
+            raise BroadcastError(f"--lang {','.join(request.langs)}: name each language once")
+        if (request.template is None) == (not request.texts):
+            raise BroadcastError("give a TEMPLATE name or --text, not both and not neither")
+        if request.texts and len(request.texts) != len(request.langs):
+            raise BroadcastError(
+                f"--text is given {len(request.texts)} time(s) for {len(request.langs)} "
+                f"language(s) ({','.join(request.langs)}): give one --text a language, in order"
+            )
+        if request.texts and request.variables:
+            raise BroadcastError("--var goes with a TEMPLATE; --text is posted as written")
+        if request.media is None:
+            if request.alt is not None:
+                raise BroadcastError("--alt describes a --media image; give the image too")
+            return
+        _check_image(request.media, request.alt)
+
+    def prepare(self, request: BroadcastRequest, *, dry_run: bool = False) -> Preview:
+        """Render and split as it would be posted now (storm mode included), posting nothing."""
+        self.check(request, dry_run=dry_run)
+        with transaction(self.engine) as session:
+            storm = _storm(session)
+        return Preview(
+            account=request.account,
+            threads=self._threads(
+                request.template, request.variables, request.texts, request.langs, storm
+            ),
+            storm=storm,
+            media=request.media.resolve() if request.media else None,
+            alt=request.alt,
+        )
+
+    def _threads(
+        self,
+        template: str | None,
+        variables: dict[str, str],
+        texts: Sequence[str],
+        langs: Sequence[str],
+        storm: StormMode | None,
+    ) -> tuple[Thread, ...]:
+        if template is not None:
+            info = self.templates.get(template)
+            absent = [lang for lang in langs if lang not in info.langs]
+            if absent:
+                raise BroadcastError(
+                    f"{template}: no {absent[0]} version (it has {', '.join(info.langs)})"
+                )
+            values = values_for(info.doc, variables, langs, template)
+            pairs = [(lang, self.templates.render(template, lang, values[lang])) for lang in langs]
+        else:
+            pairs = list(zip(langs, texts, strict=True))
+        return compose(pairs, storm.hashtag if storm else None, where=template or "--text")
+
+    # --- sending and scheduling -------------------------------------------------------------
+
+    def send_now(self, request: BroadcastRequest, actor: str) -> RunView:
+        """Record the broadcast and queue its posts, due now; the caller then sends the account's
+        outbox (`socialbot run` would within seconds anyway)."""
+        self.check(request)
+        now = self.clock()
+        with transaction(self.engine) as session:
+            broadcast = self._record(session, request, actor, now, at=None, cron=None)
+            broadcast.state, broadcast.next_due_at = BroadcastState.DONE, None
+            run_id = self._fire(session, broadcast, now, now)
+        return self.run_view(run_id)
+
+    def schedule(
+        self, request: BroadcastRequest, actor: str, *, at: datetime | None, cron: str | None
+    ) -> Broadcast:
+        """Record a broadcast for later: once `at` (UTC) or on every `cron` occurrence."""
+        self.check(request)
+        if (at is None) == (cron is None):
+            raise BroadcastError("give --at or --cron, not both")
+        self.prepare(request)  # a broken template or missing --var fails now, not at 7 am
+        now = self.clock()
+        due = at if at is not None else self.recurrence(cron or "").next_after(now)
+        if due is None:
+            raise BroadcastError(f"--cron {cron!r} never happens after now")
+        with transaction(self.engine) as session:
+            broadcast = self._record(session, request, actor, now, at=at, cron=cron)
+            broadcast.next_due_at = due
+        log.info(
+            "event=broadcast_scheduled broadcast_id=%s due=%s cron=%r by=%s",
+            broadcast.id,
+            due.isoformat(),
+            cron,
+            actor,
+        )
+        return broadcast
+
+    def recurrence(self, cron: str) -> Recurrence:
+        return Recurrence.parse(cron, self.zone)
+
+    def cancel(self, broadcast_id: int, actor: str) -> Broadcast:
+        """Stop a scheduled broadcast; what already went out stays in the log."""
+        with transaction(self.engine) as session:
+            broadcast = session.get(Broadcast, broadcast_id, with_for_update=True)
+            if broadcast is None:
+                raise BroadcastError(f"no broadcast #{broadcast_id}")
+            if broadcast.state is not BroadcastState.SCHEDULED:
+                raise BroadcastError(
+                    f"broadcast #{broadcast_id} is {broadcast.state.value}, not scheduled; "
+                    "only a scheduled broadcast can be cancelled"
+                )
+            broadcast.state = BroadcastState.CANCELLED
+            broadcast.cancelled_at, broadcast.cancelled_by = self.clock(), actor
+            broadcast.next_due_at = None
+        log.info("event=broadcast_cancelled broadcast_id=%s by=%s", broadcast_id, actor)
+        return broadcast
+
+    def fire_due(self) -> FireReport:
+        """Queue every scheduled broadcast whose time has come; one missed by more than the grace
+        window is recorded as missed and never posted. Safe to run in two processes at once."""
+        report = FireReport()
+        now = self.clock()
+        with transaction(self.engine) as session:
+            due = session.exec(
+                select(Broadcast)
+                .where(
+                    Broadcast.state == BroadcastState.SCHEDULED,
+                    col(Broadcast.next_due_at) <= now,
+                )
+                .order_by(col(Broadcast.next_due_at))
+                .with_for_update(skip_locked=True)
+            ).all()
+            for broadcast in due:
+                self._fire_broadcast(session, broadcast, now, report)
+        return report
+
+    def _fire_broadcast(
+        self, session: Session, broadcast: Broadcast, now: datetime, report: FireReport
+    ) -> None:
+        recurrence = self.recurrence(broadcast.cron) if broadcast.cron else None
+        occurrence = broadcast.next_due_at
+        missed_recorded = 0
+        while occurrence is not None and occurrence <= now:
+            following = recurrence.next_after(occurrence) if recurrence else None
+            superseded = following is not None and following <= now
+            if now - occurrence > self.grace or superseded:
+                if missed_recorded < MAX_MISSED_RECORDED:
+                    report.missed.append(self._missed(session, broadcast, occurrence, now))
+                missed_recorded += 1
+            else:
+                try:
+                    with session.begin_nested():
+                        report.fired.append(self._fire(session, broadcast, occurrence, now))
+                        report.accounts.add(broadcast.account)
+                except SocialbotError as exc:
+                    report.failed.append(self._failed(session, broadcast, occurrence, now, exc))
+            occurrence = following
+        broadcast.next_due_at = occurrence
+        if occurrence is None:
+            broadcast.state = BroadcastState.DONE
+
+    def _record(
+        self,
+        session: Session,
+        request: BroadcastRequest,
+        actor: str,
+        now: datetime,
+        *,
+        at: datetime | None,
+        cron: str | None,
+    ) -> Broadcast:
+        broadcast = Broadcast(
+            platform=self.platform,
+            account=request.account,
+            template=request.template,
+            texts=dict(zip(request.langs, request.texts, strict=False)),
+            variables=dict(request.variables),
+            langs=",".join(request.langs),
+            media_path=str(request.media.resolve()) if request.media else None,
+            media_alt=request.alt,
+            at=at,
+            cron=cron,
+            timezone=self.zone.key,
+            state=BroadcastState.SCHEDULED,
+            created_at=now,
+            created_by=actor,
+        )
+        session.add(broadcast)
+        session.flush()
+        return broadcast
+
+    def _fire(self, session: Session, broadcast: Broadcast, due: datetime, now: datetime) -> int:
+        """Render `broadcast` as of now and queue its posts; returns the run's id."""
+        storm = _storm(session)
+        langs = tuple(broadcast.langs.split(","))
+        threads = self._threads(
+            broadcast.template,
+            broadcast.variables,
+            [broadcast.texts[lang] for lang in langs] if broadcast.texts else [],
+            langs,
+            storm,
+        )
+        run = BroadcastRun(
+            broadcast_id=_id(broadcast),
+            due_at=due,
+            fired_at=now,
+            state=RunState.QUEUED,
+            campaign=storm.hashtag if storm else None,
+        )
+        session.add(run)
+        session.flush()
+        for thread in threads:
+            before: OutboxMessage | None = None
+            for part, text in enumerate(thread.posts, start=1):
+                row = OutboxMessage(
+                    platform=broadcast.platform,
+                    account=broadcast.account,
+                    dedupe_key=f"broadcast:{run.id}:{thread.lang}:{part}",
+                    template=broadcast.template or "text",
+                    lang=thread.lang,
+                    text=text,
+                    next_attempt_at=now,
+                    created_at=now,
+                    broadcast_run_id=run.id,
+                    after_id=before.id if before else None,
+                    expires_at=due + self.grace,
+                    media_path=broadcast.media_path if part == 1 else None,
+                    media_alt=broadcast.media_alt if part == 1 else None,
+                )
+                session.add(row)
+                session.flush()
+                before = row
+        log.info(
+            "event=broadcast_queued broadcast_id=%s run_id=%s account=%s posts=%d campaign=%s",
+            broadcast.id,
+            run.id,
+            broadcast.account,
+            sum(len(t.posts) for t in threads),
+            run.campaign,
+        )
+        return _id(run)
+
+    def _missed(self, session: Session, broadcast: Broadcast, due: datetime, now: datetime) -> int:
+        late = now - due
+        run = BroadcastRun(
+            broadcast_id=_id(broadcast),
+            due_at=due,
+            fired_at=now,
+            state=RunState.MISSED,
+            error=(
+                f"due {due.astimezone(self.zone):%Y-%m-%d %H:%M} {self.zone.key}, not posted: "
+                f"{_minutes(late)} late, past the {_minutes(self.grace)} grace window "
+                "(the service was down or busy)"
+            ),
+        )
+        session.add(run)
+        session.flush()
+        log.warning(
+            "event=broadcast_missed broadcast_id=%s run_id=%s due=%s late=%s",
+            broadcast.id,
+            run.id,
+            due.isoformat(),
+            late,
+        )
+        return _id(run)
+
+    def _failed(
+        self,
+        session: Session,
+        broadcast: Broadcast,
+        due: datetime,
+        now: datetime,
+        exc: SocialbotError,
+    ) -> int:
+        run = BroadcastRun(
+            broadcast_id=_id(broadcast),
+            due_at=due,
+            fired_at=now,
+            state=RunState.FAILED,
+            error=f"could not be prepared: {exc}",
+        )
+        session.add(run)
+        session.flush()
+        log.error("event=broadcast_failed broadcast_id=%s error=%r", broadcast.id, str(exc))
+        return _id(run)
+
+    # --- reading -----------------------------------------------------------------------------
+
+    def run_view(self, run_id: int) -> RunView:
+        with transaction(self.engine) as session:
+            run = session.get(BroadcastRun, run_id)
+            if run is None:
+                raise BroadcastError(f"no broadcast run #{run_id}")
+            return _views(session, [run])[0]
+
+    def get(self, broadcast_id: int) -> tuple[Broadcast, list[RunView]]:
+        with transaction(self.engine) as session:
+            broadcast = session.get(Broadcast, broadcast_id)
+            if broadcast is None:
+                raise BroadcastError(f"no broadcast #{broadcast_id}")
+            runs = session.exec(
+                select(BroadcastRun)
+                .where(BroadcastRun.broadcast_id == broadcast_id)
+                .order_by(col(BroadcastRun.due_at))
+            ).all()
+            return broadcast, _views(session, list(runs))
+
+    def scheduled(self) -> list[Broadcast]:
+        with transaction(self.engine) as session:
+            return list(
+                session.exec(
+                    select(Broadcast)
+                    .where(Broadcast.state == BroadcastState.SCHEDULED)
+                    .order_by(col(Broadcast.next_due_at))
+                ).all()
+            )
+
+    def log(self, since: datetime | None) -> list[LogEntry]:
+        """Every broadcast event since `since`, oldest first: runs (sent, failed, missed), and
+        broadcasts scheduled or cancelled."""
+        runs_query = select(BroadcastRun).order_by(col(BroadcastRun.fired_at), col(BroadcastRun.id))
+        broadcasts_query = select(Broadcast)
+        if since is not None:
+            runs_query = runs_query.where(col(BroadcastRun.fired_at) >= since)
+            broadcasts_query = broadcasts_query.where(
+                (col(Broadcast.created_at) >= since) | (col(Broadcast.cancelled_at) >= since)
+            )
+        with transaction(self.engine) as session:
+            runs = session.exec(runs_query).all()
+            entries = [LogEntry.of_run(view) for view in _views(session, list(runs))]
+            broadcasts = session.exec(broadcasts_query).all()
+            for b in broadcasts:
+                scheduled = b.at is not None or b.cron is not None
+                if scheduled and (since is None or b.created_at >= since):
+                    entries.append(LogEntry.of_broadcast(b, "scheduled", b.created_at))
+                if b.cancelled_at is not None and (since is None or b.cancelled_at >= since):
+                    entries.append(LogEntry.of_broadcast(b, "cancelled", b.cancelled_at))
+        return sorted(entries, key=lambda e: (e.at, e.broadcast_id, e.run_id or 0))
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    """One line of `broadcast log`: who, when, what exactly, from which account, and the ids."""
+
+    at: datetime
+    event: str  # scheduled, cancelled, sent, sending, partly sent, failed, missed
+    broadcast_id: int
+    run_id: int | None
+    account: str
+    by: str
+    template: str | None
+    due_at: datetime | None
+    campaign: str | None
+    texts: tuple[str, ...]
+    posted_ids: tuple[str, ...]
+    error: str | None
+
+    @classmethod
+    def of_run(cls, view: RunView) -> LogEntry:
+        errors = [p.error for p in view.posts if p.error and p.state is OutboxState.FAILED]
+        return cls(
+            at=view.run.fired_at,
+            event=view.outcome,
+            broadcast_id=view.broadcast.id or 0,
+            run_id=view.run.id,
+            account=view.broadcast.account,
+            by=view.broadcast.created_by,
+            template=view.broadcast.template,
+            due_at=view.run.due_at,
+            campaign=view.run.campaign,
+            texts=tuple(p.text for p in view.posts),
+            posted_ids=tuple(p.posted_id for p in view.posts if p.posted_id),
+            error=view.run.error or (errors[0] if errors else None),
+        )
+
+    @classmethod
+    def of_broadcast(cls, broadcast: Broadcast, event: str, at: datetime) -> LogEntry:
+        return cls(
+            at=at,
+            event=event,
+            broadcast_id=broadcast.id or 0,
+            run_id=None,
+            account=broadcast.account,
+            by=(broadcast.cancelled_by or "") if event == "cancelled" else broadcast.created_by,
+            template=broadcast.template,
+            due_at=broadcast.next_due_at or broadcast.at,
+            campaign=None,
+            texts=tuple(broadcast.texts[lang] for lang in broadcast.texts),
+            posted_ids=(),
+            error=None,
+        )
+
+
+def _views(session: Session, runs: list[BroadcastRun]) -> list[RunView]:
+    if not runs:
+        return []
+    rows = session.exec(
+        select(OutboxMessage)
+        .where(col(OutboxMessage.broadcast_run_id).in_([r.id for r in runs]))
+        .order_by(col(OutboxMessage.id))
+    ).all()
+    by_run: dict[int, list[OutboxMessage]] = {}
+    for row in rows:
+        by_run.setdefault(row.broadcast_run_id or 0, []).append(row)
+    broadcasts = {
+        b.id: b
+        for b in session.exec(
+            select(Broadcast).where(col(Broadcast.id).in_({r.broadcast_id for r in runs}))
+        ).all()
+    }
+    views = []
+    for run in runs:
+        posts = by_run.get(_id(run), [])
+        parts: dict[str, int] = {}
+        for row in posts:
+            parts[row.lang] = parts.get(row.lang, 0) + 1
+        seen: dict[str, int] = {}
+        run_posts = []
+        for row in posts:
+            seen[row.lang] = seen.get(row.lang, 0) + 1
+            run_posts.append(
+                RunPost(
+                    outbox_id=_id(row),
+                    lang=row.lang,
+                    part=seen[row.lang],
+                    parts=parts[row.lang],
+                    text=row.text,
+                    state=row.state,
+                    posted_id=row.posted_id,
+                    error=row.last_error,
+                    expires_at=row.expires_at,
+                )
+            )
+        views.append(
+            RunView(run=run, broadcast=broadcasts[run.broadcast_id], posts=tuple(run_posts))
+        )
+    return views
+
+
+def _storm(session: Session) -> StormMode | None:
+    row = active(session)
+    return StormMode(name=row.name, hashtag=row.hashtag) if row else None
+
+
+def _check_image(path: Path, alt: str | None) -> None:
+    if not path.is_file():
+        raise BroadcastError(f"--media {path}: no such file")
+    kind, _ = mimetypes.guess_type(path.name)
+    if kind not in IMAGE_TYPES:
+        raise BroadcastError(f"--media {path}: not a JPEG, PNG, GIF or WebP image")
+    size = path.stat().st_size
+    if size > MAX_IMAGE_BYTES:
+        raise BroadcastError(
+            f"--media {path}: {size / 1024 / 1024:.1f} MB, over X's 5 MB for an image"
+        )
+    if alt is None or not alt.strip():
+        raise BroadcastError(
+            f"--media {path}: give --alt with a description of the image for residents who "
+            "use screen readers"
+        )
+    if len(alt) > MAX_ALT_LENGTH:
+        raise BroadcastError(f"--alt: {len(alt)} characters, over X's {MAX_ALT_LENGTH}")
+
+
+def _minutes(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    return f"{minutes} min" if minutes < 120 else f"{minutes // 60} h {minutes % 60} min"
+
+
+def _id(row: Broadcast | BroadcastRun | OutboxMessage) -> int:
+    assert row.id is not None
+    return row.id

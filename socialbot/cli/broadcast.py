@@ -1,0 +1,402 @@
+"""`socialbot broadcast …` and `socialbot storm …`: alerts from the notify account.
+
+`broadcast send` always shows exactly what will be posted, with each post's weighted length, and
+asks before posting (unless `--yes`); `--dry-run` stops after the preview and needs no
+credentials.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.table import Table
+
+from socialbot import storm
+from socialbot.app import account_outbox, build_broadcaster, utc_now, x_platform
+from socialbot.broadcast import parse_var_args
+from socialbot.broadcasting import Broadcaster, BroadcastRequest, LogEntry, Preview, RunView
+from socialbot.cli.common import console, friendly_errors, state
+from socialbot.config import Settings
+from socialbot.errors import BroadcastError
+from socialbot.outbox import send_once
+from socialbot.schedules import parse_at
+from socialbot.store.models import Broadcast
+from socialbot.text import weighted_length
+from socialbot.threads import MAX_WEIGHTED_LENGTH
+from socialbot.timespan import parse_since
+
+app = typer.Typer(
+    help="Alerts to residents: send now, schedule, and the log.", no_args_is_help=True
+)
+storm_app = typer.Typer(help="Storm mode: a campaign hashtag on every alert.", no_args_is_help=True)
+
+Actor = Annotated[
+    str | None, typer.Option("--as", help="Who sends, for the log. Default: your login name.")
+]
+BroadcastId = Annotated[int, typer.Argument(metavar="ID", help="The broadcast's number.")]
+
+
+def _actor(name: str | None) -> str:
+    return name or getpass.getuser()
+
+
+@app.command("send")
+@friendly_errors
+def send_command(
+    ctx: typer.Context,
+    template: Annotated[
+        str | None,
+        typer.Argument(help="Template name (see `socialbot broadcast templates`)."),
+    ] = None,
+    var: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--var",
+            metavar="NAME=VALUE",
+            help="A template variable; NAME.es=VALUE for one language only. Repeat as needed.",
+        ),
+    ] = None,
+    text: Annotated[
+        list[str] | None,
+        typer.Option("--text", help="Post this text instead of a template; once per --lang."),
+    ] = None,
+    lang: Annotated[
+        str, typer.Option("--lang", help="Languages to post, in order: en, es or en,es.")
+    ] = "en",
+    media: Annotated[
+        Path | None,
+        typer.Option(
+            "--media", help="An image (JPEG, PNG, GIF, WebP) for the first post.", dir_okay=False
+        ),
+    ] = None,
+    alt: Annotated[
+        str | None, typer.Option("--alt", help="The image's description, for screen readers.")
+    ] = None,
+    account: Annotated[
+        str | None,
+        typer.Option(
+            "--account", help="Account to post from. Default: SOCIALBOT_BROADCAST_ACCOUNT."
+        ),
+    ] = None,
+    at: Annotated[
+        str | None,
+        typer.Option("--at", help="Post once at this local time: 'YYYY-MM-DD HH:MM'."),
+    ] = None,
+    cron: Annotated[
+        str | None,
+        typer.Option("--cron", help='Post on this crontab schedule, local time: "0 7 * * TUE".'),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show the posts; post and record nothing.")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before posting.")] = False,
+    actor: Actor = None,
+) -> None:
+    """Preview, confirm and post (or schedule) an alert from a template or a text."""
+    settings = state(ctx).settings()
+    broadcaster = build_broadcaster(settings)
+    try:
+        request = BroadcastRequest(
+            account=account or settings.broadcast_account,
+            langs=tuple(part.strip() for part in lang.split(",") if part.strip()),
+            template=template,
+            variables=parse_var_args(var or []),
+            texts=tuple(text or ()),
+            media=media,
+            alt=alt,
+        )
+        if at is not None and cron is not None:
+            raise BroadcastError("give --at or --cron, not both")
+        when = parse_at(at, broadcaster.zone, utc_now()) if at is not None else None
+        if cron is not None:
+            broadcaster.recurrence(cron)  # a bad expression fails before the preview
+        preview = broadcaster.prepare(request, dry_run=dry_run)
+        console.print(preview_table(preview))
+        schedule = _schedule_text(broadcaster, when, cron)
+        console.print(f"From account {preview.account!r}, {schedule}.", markup=False)
+        if dry_run:
+            console.print("Dry run: nothing posted, nothing scheduled.")
+            return
+        question = (
+            f"Post {preview.post_count} post(s) now?" if schedule == "now" else "Schedule it?"
+        )
+        if not yes and not typer.confirm(question, default=False):
+            console.print("Nothing posted.")
+            raise typer.Exit(1)
+        if when is not None or cron is not None:
+            row = broadcaster.schedule(request, _actor(actor), at=when, cron=cron)
+            next_at = _local(row.next_due_at, broadcaster.zone)
+            console.print(
+                f"Scheduled broadcast #{row.id}; next at {next_at}. `socialbot run` posts it; "
+                f"`socialbot broadcast cancel {row.id}` stops it.",
+                markup=False,
+            )
+            return
+        _send_now(settings, broadcaster, request, _actor(actor))
+    finally:
+        broadcaster.engine.dispose()
+
+
+def _send_now(
+    settings: Settings, broadcaster: Broadcaster, request: BroadcastRequest, actor: str
+) -> None:
+    view = broadcaster.send_now(request, actor)
+    outbox = account_outbox(
+        settings, broadcaster.engine, request.account, x_platform(settings, request.account)
+    )
+    report = send_once(outbox, broadcaster.clock)
+    view = broadcaster.run_view(view.run.id or 0)
+    console.print(run_table(view, title=f"Broadcast #{view.broadcast.id}: {view.outcome}"))
+    if view.outcome == "sent":
+        return
+    if view.outcome == "sending":
+        deadline = min((p.expires_at for p in view.posts if p.expires_at), default=None)
+        console.print(
+            f"Not all posted yet ({report.stopped_by or 'waiting'}); `socialbot run` keeps trying "
+            f"until {_local(deadline, broadcaster.zone)}, then gives up. "
+            f"See `socialbot broadcast show {view.broadcast.id}`.",
+            markup=False,
+        )
+    raise typer.Exit(1)
+
+
+def _schedule_text(broadcaster: Broadcaster, when: datetime | None, cron: str | None) -> str:
+    if when is not None:
+        return f"once at {_local(when, broadcaster.zone)}"
+    if cron is not None:
+        first = broadcaster.recurrence(cron).next_after(utc_now())
+        return f"on cron {cron!r}, first at {_local(first, broadcaster.zone)}"
+    return "now"
+
+
+def _local(moment: datetime | None, zone: ZoneInfo) -> str:
+    if moment is None:
+        return "-"
+    return f"{moment.astimezone(zone):%Y-%m-%d %H:%M} {zone.key}"
+
+
+def preview_table(preview: Preview) -> Table:
+    table = Table(title="Preview: exactly what will be posted", show_lines=True)
+    table.add_column("post")
+    table.add_column("text", overflow="fold")
+    table.add_column("length", justify="right")
+    for thread in preview.threads:
+        for part, post in enumerate(thread.posts, start=1):
+            label = f"{thread.lang} {part}/{len(thread.posts)}"
+            if part == 1 and preview.media is not None:
+                label += f"\n+ image {preview.media.name}"
+            table.add_row(label, post, f"{weighted_length(post)}/{MAX_WEIGHTED_LENGTH}")
+    if preview.storm is not None:
+        table.caption = f"storm mode: {preview.storm.name} #{preview.storm.hashtag}"
+    return table
+
+
+def run_table(view: RunView, title: str) -> Table:
+    table = Table(title=title, show_lines=True)
+    for column in ("post", "state", "posted id", "text"):
+        table.add_column(column, overflow="fold")
+    for post in view.posts:
+        table.add_row(
+            f"{post.lang} {post.part}/{post.parts}",
+            post.state.value + (f"\n{post.error}" if post.error else ""),
+            post.posted_id or "-",
+            post.text,
+        )
+    return table
+
+
+@app.command("templates")
+@friendly_errors
+def templates_command(ctx: typer.Context) -> None:
+    """List the broadcast templates, their languages and variables."""
+    broadcaster = build_broadcaster(state(ctx).settings())
+    broadcaster.engine.dispose()
+    table = Table(show_lines=True)
+    for column in ("template", "languages", "use it for", "variables (example)"):
+        table.add_column(column, overflow="fold")
+    for template in broadcaster.templates.all():
+        variables = "\n".join(
+            f"{v.name}{' (optional)' if v.optional else ''}: {v.description} ({v.example})"
+            for v in template.doc.variables
+        )
+        table.add_row(template.name, ",".join(template.langs), template.doc.description, variables)
+    console.print(table)
+
+
+@app.command("list")
+@friendly_errors
+def list_command(ctx: typer.Context) -> None:
+    """The scheduled broadcasts, next due first."""
+    broadcaster = build_broadcaster(state(ctx).settings())
+    try:
+        rows = broadcaster.scheduled()
+    finally:
+        broadcaster.engine.dispose()
+    table = Table(title=f"{len(rows)} scheduled broadcast(s)")
+    for column in ("id", "next", "repeats", "what", "langs", "account", "by"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(
+            str(row.id),
+            _local(row.next_due_at, broadcaster.zone),
+            row.cron or "once",
+            _what(row),
+            row.langs,
+            row.account,
+            row.created_by,
+        )
+    console.print(table)
+
+
+def _what(row: Broadcast) -> str:
+    if row.template is None:
+        first = next(iter(row.texts.values()), "")
+        return f"text: {first[:60]}{'…' if len(first) > 60 else ''}"
+    values = ", ".join(f"{k}={v}" for k, v in row.variables.items())
+    return f"{row.template} ({values})" if values else row.template
+
+
+@app.command("show")
+@friendly_errors
+def show_command(ctx: typer.Context, broadcast_id: BroadcastId) -> None:
+    """One broadcast: what, when, who, and each time it went out with its posted ids."""
+    broadcaster = build_broadcaster(state(ctx).settings())
+    try:
+        row, runs = broadcaster.get(broadcast_id)
+    finally:
+        broadcaster.engine.dispose()
+    zone = broadcaster.zone
+    lines = [
+        f"Broadcast #{row.id}: {row.state.value}",
+        f"what: {_what(row)}; languages {row.langs}; account {row.account}",
+        f"by {row.created_by} at {_local(row.created_at, zone)}",
+    ]
+    if row.cron or row.at:
+        lines.append(f"schedule: {row.cron or 'once'}; next {_local(row.next_due_at, zone)}")
+    if row.media_path:
+        lines.append(f"image: {row.media_path} (alt: {row.media_alt})")
+    if row.cancelled_at:
+        lines.append(f"cancelled by {row.cancelled_by} at {_local(row.cancelled_at, zone)}")
+    for line in lines:
+        console.print(line, markup=False)
+    for view in runs:
+        title = f"due {_local(view.run.due_at, zone)}: {view.outcome}"
+        if view.run.error:
+            title += f" — {view.run.error}"
+        console.print(run_table(view, title=title))
+
+
+@app.command("cancel")
+@friendly_errors
+def cancel_command(ctx: typer.Context, broadcast_id: BroadcastId, actor: Actor = None) -> None:
+    """Stop a scheduled broadcast (what already went out stays in the log)."""
+    broadcaster = build_broadcaster(state(ctx).settings())
+    try:
+        broadcaster.cancel(broadcast_id, _actor(actor))
+    finally:
+        broadcaster.engine.dispose()
+    console.print(f"Cancelled broadcast #{broadcast_id}.")
+
+
+@app.command("log")
+@friendly_errors
+def log_command(
+    ctx: typer.Context,
+    since: Annotated[
+        str | None, typer.Option("--since", help="How far back: 30m, 24h, 7d, 2w or a date.")
+    ] = "7d",
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON array, for scripts.")] = False,
+) -> None:
+    """Every broadcast sent, scheduled, cancelled, missed or failed: who, when, the exact text,
+    the account and the posted ids."""
+    try:
+        start = parse_since(since, utc_now()) if since else None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--since") from None
+    broadcaster = build_broadcaster(state(ctx).settings())
+    try:
+        entries = broadcaster.log(start)
+    finally:
+        broadcaster.engine.dispose()
+    if as_json:
+        console.print_json(json.dumps([_entry_json(e) for e in entries]))
+        return
+    table = Table(title=f"{len(entries)} broadcast event(s) since {since}", show_lines=True)
+    for column in ("when", "event", "id", "account", "by", "text", "posted ids"):
+        table.add_column(column, overflow="fold")
+    for entry in entries:
+        event = entry.event + (f"\n{entry.error}" if entry.error else "")
+        table.add_row(
+            _local(entry.at, broadcaster.zone),
+            event,
+            f"#{entry.broadcast_id}",
+            entry.account,
+            entry.by,
+            _summary(entry),
+            "\n".join(entry.posted_ids) or "-",
+        )
+    console.print(table)
+
+
+def _summary(entry: LogEntry) -> str:
+    """The first line of the first post, and how many posts: the full texts are in `--json`."""
+    if not entry.texts:
+        return entry.template or ""
+    first = entry.texts[0].splitlines()[0]
+    short = first if len(first) <= 60 else first[:59] + "…"
+    return short + (f" ({len(entry.texts)} posts)" if len(entry.texts) > 1 else "")
+
+
+def _entry_json(entry: LogEntry) -> dict[str, Any]:
+    return {
+        "at": entry.at.isoformat(),
+        "event": entry.event,
+        "broadcast_id": entry.broadcast_id,
+        "run_id": entry.run_id,
+        "account": entry.account,
+        "by": entry.by,
+        "template": entry.template,
+        "due_at": entry.due_at.isoformat() if entry.due_at else None,
+        "campaign": entry.campaign,
+        "texts": list(entry.texts),
+        "posted_ids": list(entry.posted_ids),
+        "error": entry.error,
+    }
+
+
+@storm_app.command("start")
+@friendly_errors
+def storm_start_command(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Option("--name", help="The storm's name, e.g. Sandy.")],
+    hashtag: Annotated[str, typer.Option("--hashtag", help="The campaign hashtag, e.g. BoSandy.")],
+    actor: Actor = None,
+) -> None:
+    """Turn storm mode on: every alert carries the hashtag; emergency reports get a storm line."""
+    broadcaster = build_broadcaster(state(ctx).settings())
+    try:
+        row = storm.start(broadcaster.engine, name, hashtag, _actor(actor), utc_now)
+    finally:
+        broadcaster.engine.dispose()
+    console.print(
+        f"Storm mode on: {row.name} #{row.hashtag}. Every broadcast now carries #{row.hashtag}.",
+        markup=False,
+    )
+
+
+@storm_app.command("stop")
+@friendly_errors
+def storm_stop_command(ctx: typer.Context, actor: Actor = None) -> None:
+    """Turn storm mode off."""
+    broadcaster = build_broadcaster(state(ctx).settings())
+    try:
+        row = storm.stop(broadcaster.engine, _actor(actor), utc_now)
+    finally:
+        broadcaster.engine.dispose()
+    console.print(f"Storm mode off (was {row.name} #{row.hashtag}).", markup=False)

@@ -1,0 +1,126 @@
+"""`socialbot status`: what an operator or comms lead needs to see at a glance, read from the
+database alone (no network call, so it works while X is down)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, func
+from sqlmodel import col, select
+
+from socialbot.store.db import transaction
+from socialbot.store.models import (
+    Account,
+    Broadcast,
+    BroadcastRun,
+    BroadcastState,
+    OutboxMessage,
+    OutboxState,
+    RunState,
+)
+from socialbot.storm import active
+
+UPCOMING_SHOWN = 5
+
+
+@dataclass(frozen=True, slots=True)
+class StormStatus:
+    name: str
+    hashtag: str
+    since: datetime
+    by: str
+
+
+@dataclass(frozen=True, slots=True)
+class QueueStatus:
+    """One account's outbox."""
+
+    account: str
+    pending: int
+    oldest_pending: datetime | None
+    failed_last_hour: int
+    last_sent: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class UpcomingBroadcast:
+    broadcast_id: int
+    due_at: datetime
+    what: str
+    cron: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    at: datetime
+    database: str
+    storm: StormStatus | None
+    last_poll: datetime | None
+    queues: tuple[QueueStatus, ...]
+    upcoming: tuple[UpcomingBroadcast, ...]
+    broadcasts_missed_24h: int
+    broadcasts_failed_24h: int
+
+
+def read_status(engine: Engine, now: datetime) -> Status:
+    hour_ago, day_ago = now - timedelta(hours=1), now - timedelta(days=1)
+    with transaction(engine) as session:
+        campaign = active(session)
+        last_poll = session.exec(
+            select(func.max(Account.polled_at)).where(Account.name == "intake")
+        ).one()
+        accounts = sorted(set(session.exec(select(OutboxMessage.account).distinct()).all()))
+        queues = []
+        for account in accounts:
+            mine = OutboxMessage.account == account
+            pending, oldest = session.exec(
+                select(func.count(), func.min(OutboxMessage.created_at)).where(
+                    mine, col(OutboxMessage.state).in_([OutboxState.PENDING, OutboxState.SENDING])
+                )
+            ).one()
+            failed = session.exec(
+                select(func.count()).where(
+                    mine,
+                    OutboxMessage.state == OutboxState.FAILED,
+                    col(OutboxMessage.created_at) >= hour_ago,
+                )
+            ).one()
+            last_sent = session.exec(select(func.max(OutboxMessage.sent_at)).where(mine)).one()
+            queues.append(QueueStatus(account, pending, oldest, failed, last_sent))
+        upcoming = session.exec(
+            select(Broadcast)
+            .where(Broadcast.state == BroadcastState.SCHEDULED)
+            .order_by(col(Broadcast.next_due_at))
+            .limit(UPCOMING_SHOWN)
+        ).all()
+        problems = dict(
+            session.exec(
+                select(BroadcastRun.state, func.count())
+                .where(col(BroadcastRun.fired_at) >= day_ago)
+                .group_by(BroadcastRun.state)
+            ).all()
+        )
+        failed_posts = session.exec(
+            select(func.count(func.distinct(OutboxMessage.broadcast_run_id))).where(
+                col(OutboxMessage.broadcast_run_id).is_not(None),
+                OutboxMessage.state == OutboxState.FAILED,
+                col(OutboxMessage.created_at) >= day_ago,
+            )
+        ).one()
+    return Status(
+        at=now,
+        database=engine.url.render_as_string(hide_password=True),
+        storm=StormStatus(campaign.name, campaign.hashtag, campaign.started_at, campaign.started_by)
+        if campaign
+        else None,
+        last_poll=last_poll,
+        queues=tuple(queues),
+        upcoming=tuple(
+            UpcomingBroadcast(b.id or 0, b.next_due_at or now, b.template or "text", b.cron)
+            for b in upcoming
+        ),
+        broadcasts_missed_24h=problems.get(RunState.MISSED, 0),
+        # Failed to render at their time, or with a post X refused or that missed its deadline.
+        broadcasts_failed_24h=problems.get(RunState.FAILED, 0) + failed_posts,
+    )
