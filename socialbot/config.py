@@ -11,6 +11,7 @@ import difflib
 import os
 import tomllib
 import zoneinfo
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NestedSecretsSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -32,6 +34,9 @@ ENV_PREFIX = "SOCIALBOT_"
 NESTED = "__"
 # The account whose credentials are the top-level SOCIALBOT_X_* settings: it reads mentions.
 INTAKE_ACCOUNT = "intake"
+# systemd's LoadCredential= puts each credential in a file here: `socialbot_x_access_token` is
+# SOCIALBOT_X_ACCESS_TOKEN, `socialbot_accounts__notify__x_access_token` a named account's token.
+CREDENTIALS_DIRECTORY = "CREDENTIALS_DIRECTORY"
 # Shipped defaults live at the top of the source tree (see README: "Install").
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_HASHTAGS = PROJECT_ROOT / "hashtags.yaml"
@@ -296,7 +301,17 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        credentials = os.environ.get(CREDENTIALS_DIRECTORY)
+        if credentials:
+            # Same names as the environment, lower case, one file each; the environment wins.
+            sources.append(
+                NestedSecretsSettingsSource(
+                    file_secret_settings, secrets_dir=credentials, secrets_dir_missing="error"
+                )
+            )
+        sources.append(TomlConfigSettingsSource(settings_cls))
+        return tuple(sources)
 
     @property
     def has_x_credentials(self) -> bool:
@@ -320,6 +335,7 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
     if config_file is None and os.environ.get(ENV_PREFIX + "CONFIG"):
         config_file = Path(os.environ[ENV_PREFIX + "CONFIG"])
     _check_env_names()
+    _check_credential_names()
     settings_cls: type[Settings] = Settings
     if config_file is not None:
         _check_toml(config_file)
@@ -339,12 +355,33 @@ _NOT_SETTINGS = {"CONFIG"}
 _NOT_SETTINGS_PREFIXES = ("TEST_",)
 
 
-def _check_env_names() -> None:
+def _check_credential_names() -> None:
+    """A misspelt credential file would otherwise be ignored silently, like a variable."""
+    directory = os.environ.get(CREDENTIALS_DIRECTORY)
+    if not directory:
+        return
+    try:
+        names = sorted(p.name for p in Path(directory).iterdir() if not p.name.startswith("."))
+    except OSError as exc:
+        raise ConfigError(f"${CREDENTIALS_DIRECTORY} {directory}: {exc.strerror}") from None
+    for name in names:
+        if not name.upper().startswith(ENV_PREFIX):
+            raise ConfigError(
+                f"credential {name!r} in {directory}: not a setting; a credential is named like "
+                f"its variable, in lower case, e.g. {ENV_PREFIX.lower()}x_access_token"
+            )
+        try:
+            _check_env_names([name.upper()])
+        except ConfigError as exc:
+            raise ConfigError(f"credential {name!r} in {directory}: {exc}") from None
+
+
+def _check_env_names(names: Iterable[str] | None = None) -> None:
     """A misspelt variable would otherwise be ignored silently and its default used."""
     known = {env_name(name) for name in Settings.model_fields}
     nested = {env_name(name) + NESTED for name in Settings.model_fields}
     account_fields = {f.upper() for f in XAccount.model_fields}
-    for name in sorted(os.environ):
+    for name in sorted(os.environ if names is None else names):
         if not name.startswith(ENV_PREFIX) or name in known:
             continue
         if name.startswith(tuple(nested)):

@@ -19,6 +19,7 @@ from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from socialbot import sdnotify
 from socialbot.app import Service
 from socialbot.errors import AuthFailed, PlatformError, RateLimited
 from socialbot.outbox import Outbox, send_once
@@ -136,12 +137,15 @@ def run_forever(scheduler: BackgroundScheduler) -> None:
         stopping.set()
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    watchdog = sdnotify.Watchdog(scheduler)  # before start(): it counts the jobs' runs
     try:
         scheduler.start()
         log.info("event=started jobs=%s", ",".join(job.id for job in scheduler.get_jobs()))
+        sdnotify.notify("READY=1")  # systemd (Type=notify): started; a no-op elsewhere
         while not stopping.wait(WAKE_SECONDS):
-            pass
+            watchdog.tick()  # pings systemd's watchdog while the jobs are alive
     finally:
+        sdnotify.notify("STOPPING=1")
         if scheduler.running:
             scheduler.shutdown(wait=True)  # the job in hand finishes; none starts after
         for sig, handler in previous.items():
