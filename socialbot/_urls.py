@@ -164,11 +164,23 @@ _TCO_URL = regex.compile(
 )
 # Without a scheme, "foo_bar.com" or "a/b.com" is part of a larger token, not a URL.
 _NOT_BEFORE_BARE_DOMAIN = frozenset("-_./")
+# Every host the regex accepts ends in "." and a TLD (or "xn--"), so a text without a dot followed
+# by the first letter of one has no URL: most posts and replies, spared the big regex.
+_TLD_STARTS = {tld[0] for tld in (*_GENERIC_TLDS, *_COUNTRY_TLDS, "xn--")}
+_MAY_HOLD_URL = regex.compile(
+    r"\.["
+    + "".join(
+        regex.escape(variant)
+        for start in sorted(_TLD_STARTS)
+        for variant in sorted({start.lower(), start.upper()} if start.isascii() else {start})
+    )
+    + "]"
+)
 
 
 def find_urls(text: str) -> list[UrlSpan]:
     """Every URL twitter-text would link in ``text``, in order."""
-    if "." not in text:  # no URL without a dot; saves running the big regex on most posts
+    if _MAY_HOLD_URL.search(text) is None:
         return []
     spans = []
     for match in _VALID_URL.finditer(text):

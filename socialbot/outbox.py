@@ -3,7 +3,9 @@
 A row is claimed (state `sending`, committed) before the network call and marked `sent` after it.
 A crash between the two leaves it `sending`; such a row is never simply re-sent: `recover` first
 looks for our own reply to the same post on the network, and re-queues the row only if there is
-none. The error type decides the retry (see `RetryPolicy`).
+none. The error type decides the retry (see `RetryPolicy`). X says with every post how much of
+its quota is left (`Platform.post_budget`); after the last post it allows, the queue waits for
+the reset as after a 429, without spending a request on the 429.
 
 A reply may carry a photo (`media_path`, from `cases resolve --photo`). It is uploaded just before
 the post, and its media id kept on the row, so a retry after a failed post does not upload it
@@ -31,7 +33,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine, update
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from socialbot._urls import find_urls
 from socialbot.errors import AuthFailed, PlatformError, RateLimited, Rejected, Unavailable
@@ -46,6 +48,8 @@ AUTH_RETRY = timedelta(minutes=5)
 # uploaded after the row was created, so its media id is surely alive while the row is younger
 # than this; a reply still unsent after that uploads its photo afresh at each attempt.
 MEDIA_ID_FRESH = timedelta(hours=23)
+# `SendReport.stopped_by` when X said, with a post, that it was the last its quota allowed.
+QUOTA_USED = "QuotaUsed"
 Clock = Callable[[], datetime]
 
 
@@ -80,7 +84,7 @@ class SendReport:
     recovered: int = 0
     requeued: int = 0
     unverified: int = 0  # failed in a way that may have posted: left for `recover` to check
-    stopped_by: str | None = None  # why the batch ended early: rate limit, auth
+    stopped_by: str | None = None  # why the batch ended early: rate limit, quota used, auth
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +156,14 @@ def send_once(outbox: Outbox, now: Clock, *, dry_run: bool = False) -> SendRepor
             posted_id,
             row.in_reply_to_post_id,
         )
+        budget = outbox.platform.post_budget()
+        if budget is not None and budget.remaining <= 0 and budget.reset_at > now():
+            # That was the quota's last post: wait for the reset rather than knock and get a 429.
+            with transaction(outbox.engine) as session:
+                _hold_queue(session, outbox, budget.reset_at)
+            report.stopped_by = QUOTA_USED
+            log.info("event=quota_used until=%s", budget.reset_at.isoformat())
+            break
     return report
 
 
@@ -266,6 +278,21 @@ def _settle_unpostable(outbox: Outbox, at: datetime, report: SendReport) -> None
             log.error("event=send_dropped outbox_id=%s error=%r", row.id, row.last_error)
 
 
+def _hold_queue(session: Session, outbox: Outbox, until: datetime) -> None:
+    """No row of the account's queue is tried before `until`. A limit is the account's, not a
+    row's: its whole queue waits, in the database, so a restart does not knock on the closed door
+    either."""
+    session.execute(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.account) == outbox.account,
+            col(OutboxMessage.state) == OutboxState.PENDING,
+            col(OutboxMessage.next_attempt_at) < until,
+        )
+        .values(next_attempt_at=until)
+    )
+
+
 class _PhotoMissing(Exception):
     """The row's photo cannot be read at send time."""
 
@@ -360,17 +387,7 @@ def _failed(
             else:
                 until = at + AUTH_RETRY
                 log.error("event=auth_failed outbox_id=%s error=%r", row.id, row.last_error)
-            # The limit is the account's, not this row's: its whole queue waits, in the database,
-            # so a restart does not knock on the closed door either.
-            session.execute(
-                update(OutboxMessage)
-                .where(
-                    col(OutboxMessage.account) == outbox.account,
-                    col(OutboxMessage.state) == OutboxState.PENDING,
-                    col(OutboxMessage.next_attempt_at) < until,
-                )
-                .values(next_attempt_at=until)
-            )
+            _hold_queue(session, outbox, until)
             row.next_attempt_at = until
             return True
         # X is having a bad moment: back off this row and leave the rest of the batch for later.

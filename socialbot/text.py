@@ -107,6 +107,23 @@ def parse(text: str, config: TextConfig = V3) -> ParsedText:
         if config.emoji_parsing_enabled
         else {}
     )
+    first = config.ranges[0] if config.ranges else None
+    if (
+        not url_ends
+        and not emoji_ends
+        and first is not None
+        and first.start == 0
+        and ord(max(normalized)) <= first.end
+        and max(normalized) < min(_INVALID_CHARACTERS)
+    ):
+        # Every character is in the first range (a reply in Latin script, say): no need to weigh
+        # them one by one.
+        length = len(normalized) * first.weight // config.scale
+        return ParsedText(
+            weighted_length=length,
+            valid=length <= config.max_weighted_length,
+            permillage=length * 1000 // config.max_weighted_length,
+        )
     url_weight = config.transformed_url_length * config.scale
     weight = 0
     has_invalid = False

@@ -11,7 +11,7 @@ import responses
 import urllib3
 from sqlalchemy import Engine
 
-from socialbot.outbox import Outbox, RetryPolicy, send_once
+from socialbot.outbox import QUOTA_USED, Outbox, RetryPolicy, send_once
 from socialbot.platforms.x import XCredentials, XPlatform
 from socialbot.store.db import transaction
 from socialbot.store.models import OutboxMessage, OutboxState
@@ -172,6 +172,56 @@ def test_rate_limit_holds_the_whole_queue_until_reset(
 
     clock.advance(minutes=5)
     assert send_once(outbox, clock).sent == 0 and len(responses.calls) == 1
+
+
+@responses.activate
+def test_the_last_post_of_the_quota_holds_the_queue_until_reset_without_a_429(
+    engine: Engine, outbox: Outbox, clock: Clock
+) -> None:
+    queue(engine, clock, 1, 2, 3, 4)
+    reset = clock() + timedelta(minutes=12)
+
+    def window(remaining: int) -> dict[str, str]:
+        return {
+            "x-rate-limit-limit": "100",
+            "x-rate-limit-remaining": str(remaining),
+            "x-rate-limit-reset": str(int(reset.timestamp())),
+        }
+
+    responses.post(xapi.TWEETS_URL, json=xapi.posted("801", "a"), status=201, headers=window(1))
+    responses.post(xapi.TWEETS_URL, json=xapi.posted("802", "b"), status=201, headers=window(0))
+
+    report = send_once(outbox, clock)
+
+    assert (report.sent, report.stopped_by) == (2, QUOTA_USED)
+    assert len(responses.calls) == 2  # no third request only to be told 429
+    rows = outbox_rows(engine)
+    assert [r.state for r in rows] == [OutboxState.SENT] * 2 + [OutboxState.PENDING] * 2
+    assert {r.next_attempt_at for r in rows[2:]} == {reset}
+    assert rows[2].attempts == 0
+
+    clock.advance(minutes=11)
+    assert send_once(outbox, clock).sent == 0 and len(responses.calls) == 2
+
+    clock.advance(minutes=1)
+    responses.replace(responses.POST, xapi.TWEETS_URL, json=xapi.posted("803", "c"), status=201)
+    assert send_once(outbox, clock).sent == 2
+    assert [r.state for r in outbox_rows(engine)] == [OutboxState.SENT] * 4
+
+
+@responses.activate
+def test_a_quota_whose_reset_has_passed_does_not_hold_the_queue(
+    engine: Engine, outbox: Outbox, clock: Clock
+) -> None:
+    queue(engine, clock, 1, 2)
+    stale = {
+        "x-rate-limit-limit": "100",
+        "x-rate-limit-remaining": "0",
+        "x-rate-limit-reset": str(int((clock() - timedelta(seconds=5)).timestamp())),
+    }
+    responses.post(xapi.TWEETS_URL, json=xapi.posted("801", "a"), status=201, headers=stale)
+
+    assert send_once(outbox, clock).sent == 2
 
 
 @responses.activate

@@ -49,6 +49,16 @@ class OwnPost:
     text: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class RateBudget:
+    """What the network said is left of a quota: `remaining` calls until `reset_at`, when it is
+    `limit` again."""
+
+    remaining: int
+    reset_at: datetime
+    limit: int | None = None
+
+
 class Platform(Protocol):
     """What socialbot needs from a network, and nothing more."""
 
@@ -68,6 +78,11 @@ class Platform(Protocol):
     def post(self, text: str, in_reply_to: str | None, media_ids: Sequence[str] = ()) -> str:
         """Publish `text`, threaded under `in_reply_to` when given, with the media of `media_ids`
         (from `upload_media`) attached; returns the new post's id."""
+        ...
+
+    def post_budget(self) -> RateBudget | None:
+        """What is left of the posting quota after the last successful `post`, as the network
+        said with it; None when it said nothing. The outbox stops at zero, before a 429."""
         ...
 
     def upload_media(self, path: Path, alt_text: str) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 
 from socialbot.errors import DataError
 from socialbot.platforms import x_wire
-from socialbot.platforms.base import MentionPage, OwnPost
+from socialbot.platforms.base import MentionPage, OwnPost, RateBudget
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +90,10 @@ class ReplayPlatform:
             RecordedPost(post_id, text, in_reply_to, datetime.now(UTC), tuple(media_ids))
         )
         return post_id
+
+    def post_budget(self) -> RateBudget | None:
+        """No quota here."""
+        return None
 
     def upload_media(self, path: Path, alt_text: str) -> str:
         """Like X: the file must be readable (OSError otherwise); nothing is kept but the record."""

@@ -44,7 +44,7 @@ from socialbot.errors import (
     Unavailable,
 )
 from socialbot.platforms import x_wire
-from socialbot.platforms.base import MentionPage, OwnPost
+from socialbot.platforms.base import MentionPage, OwnPost, RateBudget
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +116,7 @@ class XPlatform:
     def __init__(self, credentials: XCredentials, timeouts: Timeouts | None = None) -> None:
         tweepy = _tweepy()
         self._tweepy = tweepy
+        self._post_budget: RateBudget | None = None
         self._client = tweepy.Client(
             consumer_key=credentials.consumer_key,
             consumer_secret=credentials.consumer_secret,
@@ -179,19 +180,24 @@ class XPlatform:
         return pages
 
     def post(self, text: str, in_reply_to: str | None, media_ids: Sequence[str] = ()) -> str:
-        payload = self._call(
-            lambda: self._client.create_tweet(
+        self._post_budget = None
+        with self._translated(read=False):
+            response = self._client.create_tweet(
                 text=text,
                 in_reply_to_tweet_id=in_reply_to,
                 media_ids=list(media_ids) or None,
                 user_auth=True,
-            ),
-            read=False,
-        )
+            )
+            payload = response.json()
+        self._post_budget = x_wire.parse_rate_budget(response.headers)
         try:
             return x_wire.parse_posted_id(payload)
         except DataError as exc:  # a 2xx without an id: the post probably exists
             raise Unavailable(f"X answered without a post id: {exc}", maybe_done=True) from exc
+
+    def post_budget(self) -> RateBudget | None:
+        """The tightest of X's posting quotas after the last post (`x_wire.parse_rate_budget`)."""
+        return self._post_budget
 
     def upload_media(self, path: Path, alt_text: str) -> str:
         """Upload a photo (`media_category=tweet_image`), then set its alt text (at most

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from socialbot.domain import (
@@ -22,7 +22,7 @@ from socialbot.domain import (
     ReferenceType,
 )
 from socialbot.errors import DataError
-from socialbot.platforms.base import Malformed, MentionPage, OwnPost
+from socialbot.platforms.base import Malformed, MentionPage, OwnPost, RateBudget
 
 PLATFORM = "x"
 
@@ -67,6 +67,26 @@ def parse_mentions_page(payload: JSONObject) -> MentionPage:
         malformed=tuple(malformed),
         next_token=next_token if isinstance(next_token, str) else None,
     )
+
+
+# The quotas X reports on a response: the endpoint's 15-minute window, and the daily ones of the
+# user and of the app (each as -limit, -remaining and -reset, the reset in epoch seconds).
+RATE_LIMIT_HEADERS = ("x-rate-limit", "x-user-limit-24hour", "x-app-limit-24hour")
+
+
+def parse_rate_budget(headers: Mapping[str, str]) -> RateBudget | None:
+    """The tightest quota a response's headers report: the fewest calls left (of equals, the one
+    that resets last). None when they report none that can be read."""
+    budgets: list[RateBudget] = []
+    for prefix in RATE_LIMIT_HEADERS:
+        try:
+            remaining = int(headers[f"{prefix}-remaining"])
+            reset_at = datetime.fromtimestamp(int(headers[f"{prefix}-reset"]), UTC)
+        except (KeyError, ValueError, OverflowError, OSError):
+            continue
+        limit = headers.get(f"{prefix}-limit", "")
+        budgets.append(RateBudget(remaining, reset_at, int(limit) if limit.isdigit() else None))
+    return min(budgets, key=lambda b: (b.remaining, -b.reset_at.timestamp()), default=None)
 
 
 def parse_posted_id(payload: JSONObject) -> str:

@@ -11,6 +11,7 @@ import requests
 import responses
 
 from socialbot.errors import AuthFailed, RateLimited, Rejected, Unavailable
+from socialbot.platforms.base import RateBudget
 from socialbot.platforms.x import XCredentials, XPlatform
 from tests import xapi
 
@@ -84,6 +85,74 @@ def test_post_replies_in_the_thread(x: XPlatform) -> None:
 
     body = json.loads(responses.calls[0].request.body)
     assert body == {"text": "Thanks!", "reply": {"in_reply_to_tweet_id": xapi.post_id(1)}}
+
+
+def quota(prefix: str, limit: int, remaining: int, reset: int) -> dict[str, str]:
+    return {
+        f"{prefix}-limit": str(limit),
+        f"{prefix}-remaining": str(remaining),
+        f"{prefix}-reset": str(reset),
+    }
+
+
+@responses.activate
+def test_a_post_tells_what_is_left_of_the_posting_quota(x: XPlatform) -> None:
+    responses.post(
+        xapi.TWEETS_URL,
+        json=xapi.posted("1859999", "Thanks!"),
+        status=201,
+        headers=quota("x-rate-limit", 100, 37, 1795435200),
+    )
+    assert x.post_budget() is None  # nothing posted yet
+
+    x.post("Thanks!", in_reply_to=xapi.post_id(1))
+
+    assert x.post_budget() == RateBudget(37, datetime.fromtimestamp(1795435200, UTC), 100)
+
+
+@responses.activate
+def test_the_tightest_quota_counts_the_daily_one_included(x: XPlatform) -> None:
+    headers = quota("x-rate-limit", 100, 99, 1795435200)
+    headers |= quota("x-user-limit-24hour", 100, 0, 1795500000)
+    headers |= quota("x-app-limit-24hour", 10_000, 5_000, 1795400000)
+    responses.post(xapi.TWEETS_URL, json=xapi.posted("1", "a"), status=201, headers=headers)
+
+    x.post("a", in_reply_to=None)
+
+    assert x.post_budget() == RateBudget(0, datetime.fromtimestamp(1795500000, UTC), 100)
+
+
+@responses.activate
+def test_no_quota_headers_no_budget_and_odd_ones_are_ignored(x: XPlatform) -> None:
+    responses.post(xapi.TWEETS_URL, json=xapi.posted("1", "a"), status=201)
+    responses.post(
+        xapi.TWEETS_URL,
+        json=xapi.posted("2", "b"),
+        status=201,
+        headers={"x-rate-limit-remaining": "soon", "x-rate-limit-reset": "1795435200"},
+    )
+    responses.post(
+        xapi.TWEETS_URL,
+        json=xapi.posted("3", "c"),
+        status=201,
+        headers=quota("x-rate-limit", 100, 5, 1795435200),
+    )
+    responses.post(
+        xapi.TWEETS_URL,
+        status=429,
+        json={"title": "Too Many Requests", "status": 429},
+        headers=quota("x-rate-limit", 100, 0, 1795435200),
+    )
+
+    x.post("a", in_reply_to=None)
+    assert x.post_budget() is None
+    x.post("b", in_reply_to=None)
+    assert x.post_budget() is None
+    x.post("c", in_reply_to=None)
+    assert x.post_budget() is not None
+    with pytest.raises(RateLimited):
+        x.post("d", in_reply_to=None)
+    assert x.post_budget() is None  # a failed post says nothing about the last one
 
 
 @responses.activate
