@@ -19,6 +19,7 @@ from socialbot.broadcast_templates import BroadcastTemplates
 from socialbot.broadcasting import Broadcaster
 from socialbot.catalog import Catalog, load_catalog
 from socialbot.config import INTAKE_ACCOUNT, SHIPPED_TEMPLATES, Settings
+from socialbot.districts import Districts, load_districts
 from socialbot.errors import ConfigError
 from socialbot.intake import IntakeRules
 from socialbot.location import CityBounds, parse_city_bounds
@@ -26,6 +27,7 @@ from socialbot.outbox import Outbox
 from socialbot.platforms.base import Platform
 from socialbot.poller import Intake, ensure_account
 from socialbot.replies import Replies
+from socialbot.sla import BusinessCalendar
 from socialbot.staff import Staff
 from socialbot.store.db import make_engine, upgrade
 
@@ -48,6 +50,8 @@ class Service:
     # The further accounts (e.g. "notify"), by name, each with its own outbox.
     accounts: Mapping[str, Platform] = field(default_factory=dict)
     broadcast_templates: BroadcastTemplates | None = None
+    districts: Districts | None = None
+    calendar: BusinessCalendar | None = None
 
     def close(self) -> None:
         """Return every database connection; call once the service is done."""
@@ -99,6 +103,10 @@ class Service:
             daily_case_limit=self.settings.daily_case_limit,
             ignored_handles=self.settings.ignored_handles,
             storm=storm.current(self.engine),
+            districts=self.districts,
+            calendar=self.calendar,
+            duplicate_radius_m=self.settings.duplicate_radius_m,
+            duplicate_window=timedelta(days=self.settings.duplicate_days),
         )
 
     def own_user_id(self) -> str:
@@ -173,6 +181,21 @@ def configured_accounts(settings: Settings) -> tuple[str, ...]:
     return tuple(names)
 
 
+def load_routing(settings: Settings, catalog: Catalog) -> tuple[Districts | None, BusinessCalendar]:
+    """The districts file (checked against the catalog's keys) and the business-day calendar."""
+    districts = (
+        load_districts(settings.districts, known_categories=[c.key for c in catalog.categories])
+        if settings.districts is not None
+        else None
+    )
+    calendar = BusinessCalendar(
+        zone=settings.zone,
+        country=settings.holidays_country,
+        subdivision=settings.holidays_subdivision,
+    )
+    return districts, calendar
+
+
 def load_content(settings: Settings) -> tuple[Catalog, Replies, CityBounds | None]:
     """Catalog, templates (length-checked with the catalog's longest names) and city bounds."""
     catalog = load_catalog(settings.hashtags)
@@ -231,6 +254,7 @@ def build_service(
     if accounts is None:
         accounts = {name: x_platform(settings, name) for name in sorted(settings.accounts)}
     catalog, replies, bounds = load_content(settings)
+    districts, calendar = load_routing(settings, catalog)
     broadcast_templates = load_broadcast_templates(settings)
     engine = open_database(settings)
     log.info(
@@ -251,4 +275,6 @@ def build_service(
         clock=clock,
         accounts=dict(accounts),
         broadcast_templates=broadcast_templates,
+        districts=districts,
+        calendar=calendar,
     )

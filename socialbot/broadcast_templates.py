@@ -18,6 +18,7 @@ import jinja2.meta
 
 from socialbot.broadcast import TemplateDoc, parse_header
 from socialbot.errors import BroadcastError, TemplateError
+from socialbot.replies import template_dirs, template_environment
 
 FOLDER = "broadcast"
 SUFFIX = ".j2"
@@ -32,22 +33,11 @@ class BroadcastTemplate:
 
 class BroadcastTemplates:
     def __init__(self, template_dirs: list[Path]) -> None:
-        missing = [d for d in template_dirs if not d.is_dir()]
-        if missing:
-            raise TemplateError(f"{missing[0]}: template directory not found (SOCIALBOT_TEMPLATES)")
-        self._env = jinja2.Environment(
-            loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(d) for d in template_dirs]),
-            undefined=jinja2.StrictUndefined,
-            autoescape=False,  # plain text for X, not HTML
-            trim_blocks=True,
-            lstrip_blocks=True,
-            keep_trailing_newline=False,
-        )
+        self._env = template_environment(template_dirs)
 
     @classmethod
     def for_dirs(cls, city_dir: Path, shipped_dir: Path) -> BroadcastTemplates:
-        same = city_dir.resolve() == shipped_dir.resolve()
-        return cls([city_dir] if same else [city_dir, shipped_dir])
+        return cls(template_dirs(city_dir, shipped_dir))
 
     def names(self) -> list[str]:
         found = {

@@ -22,6 +22,7 @@ from pathlib import Path
 import yaml
 
 from socialbot.errors import CatalogError
+from socialbot.sla import Target, parse_target
 
 SUPPORTED_VERSION = 1
 LANGS = ("en", "es")
@@ -29,10 +30,22 @@ DEFAULT_LANG = "en"
 
 _KEY_SLUG = re.compile(r"[a-z0-9_]+")
 _TOP_FIELDS = ("version", "categories")
-_CATEGORY_FIELDS = ("key", "names", "aliases", "department", "priority", "featured")
+_CATEGORY_FIELDS = (
+    "key",
+    "names",
+    "aliases",
+    "department",
+    "priority",
+    "featured",
+    "sla",
+    "duplicate_radius_m",
+)
+# Reports further apart than this are never one problem, and the grid lookup stays small.
+MAX_DUPLICATE_RADIUS_M = 1000.0
 _REQUIRED_CATEGORY_FIELDS = ("key", "names", "aliases", "department", "priority")
 # Resolver tags of plain scalars: the only way, short of constructing, to tell `1` from `"1"`.
 _INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
 _BOOL_TAG = "tag:yaml.org,2002:bool"
 _NULL_TAG = "tag:yaml.org,2002:null"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
@@ -86,6 +99,8 @@ class Category:
     department: str
     priority: Priority = Priority.NORMAL
     featured: bool = False
+    sla: Target | None = None  # None: no target, the case is never overdue
+    duplicate_radius_m: float | None = None  # None: the SOCIALBOT_DUPLICATE_RADIUS_M default
 
     def name(self, lang: str) -> str:
         """The display name in `lang`; English for any language the catalog does not carry."""
@@ -383,6 +398,8 @@ class _Parser:
             department=self.text(fields["department"].value, f"department of {label}"),
             priority=priority,
             featured=self.featured(fields.get("featured"), label),
+            sla=self.sla(fields.get("sla"), label),
+            duplicate_radius_m=self.radius(fields.get("duplicate_radius_m"), label),
         )
 
     def category_key(self, node: yaml.Node, index: int) -> str:
@@ -511,6 +528,32 @@ class _Parser:
                 node, f"alias {tag!r} in {label} has no letter; X does not treat it as a hashtag"
             )
         return tag
+
+    def sla(self, sla: _Field | None, label: str) -> Target | None:
+        if sla is None:
+            return None
+        text = self.text(sla.value, f"sla of {label}")
+        try:
+            return parse_target(text)
+        except ValueError as exc:
+            raise self.error(sla.value, f"sla of {label}: {exc}") from None
+
+    def radius(self, radius: _Field | None, label: str) -> float | None:
+        if radius is None:
+            return None
+        node = radius.value
+        text = self.text(node, f"duplicate_radius_m of {label}")
+        try:
+            value = float(text)
+        except ValueError:
+            value = -1.0
+        if not 0 <= value <= MAX_DUPLICATE_RADIUS_M or node.tag not in (_INT_TAG, _FLOAT_TAG):
+            raise self.error(
+                node,
+                f"duplicate_radius_m of {label} must be a number of metres from 0 to "
+                f"{MAX_DUPLICATE_RADIUS_M:.0f} (0: never merge), not {_kind(node)}",
+            )
+        return value
 
     def featured(self, featured: _Field | None, label: str) -> bool:
         if featured is None:

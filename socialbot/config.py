@@ -166,6 +166,33 @@ class Settings(BaseSettings):
         "comma-separated: any of acknowledged, in_progress, resolved, closed.",
     )
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR.")
+    districts: Path | None = Field(
+        default=None,
+        description="GeoJSON file of the city's districts or neighborhoods (Polygon or "
+        "MultiPolygon features with a `name` property, optionally `department_overrides`): each "
+        "located case is stored with its district and routed by it. Unset: no districts.",
+    )
+    duplicate_radius_m: float = Field(
+        default=50.0,
+        ge=0,
+        le=1000,
+        description="A new report of the same category this close to an open case is linked to "
+        "it instead of opening a new one (a category's `duplicate_radius_m` in the catalog wins; "
+        "0 never merges).",
+    )
+    duplicate_days: int = Field(
+        default=30,
+        ge=1,
+        description="Only open cases opened in the last this many days take duplicates.",
+    )
+    holidays_country: str = Field(
+        default="US",
+        description="ISO country code whose public holidays business-day SLAs skip.",
+    )
+    holidays_subdivision: str | None = Field(
+        default=None,
+        description="State or province code for its own holidays too, e.g. `MA` (Patriots' Day).",
+    )
     accounts: dict[str, XAccount] = Field(
         default_factory=dict,
         description="Further X accounts by name, each with its own access token: in TOML "

@@ -88,6 +88,7 @@ class MentionOutcome(enum.StrEnum):
     IGNORED = "ignored"  # our own post, a retweet: nothing at all
     FOLLOW_UP = "follow_up"  # a reply in a case's thread: updates that case, never opens one
     LIMITED = "limited"  # the author reached the daily case limit: one polite reply, then silence
+    DUPLICATE = "duplicate"  # the same problem as an open case nearby: linked to it, no new case
     MALFORMED = "malformed"  # the payload could not be understood: recorded, skipped
 
 
@@ -117,6 +118,7 @@ class Reply(enum.StrEnum):
     CLOSED_NOT_CITY_PROPERTY = "closed_not_city_property"
     STATUS = "status"  # a resident asked, in the case's thread, how it is going
     LIMIT_REACHED = "limit_reached"  # the first report over the daily limit (later ones: silence)
+    ALREADY_REPORTED = "already_reported"  # a duplicate, linked: names the existing case
 
 
 class ReferenceType(enum.StrEnum):

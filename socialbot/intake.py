@@ -19,16 +19,28 @@ The rules, in order:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import regex
 
 from socialbot.catalog import Catalog, Category, normalize_tag
-from socialbot.domain import CaseStatus, Location, Mention, MentionOutcome, Reply, StormMode
+from socialbot.districts import Districts
+from socialbot.domain import (
+    CaseStatus,
+    GeoPoint,
+    Location,
+    Mention,
+    MentionOutcome,
+    Reply,
+    StormMode,
+)
+from socialbot.geocell import cell_of
 from socialbot.hashtags import extract_hashtags
-from socialbot.location import CityBounds, best_location
+from socialbot.location import CityBounds, best_location, haversine_m
+from socialbot.sla import BusinessCalendar
 
 # X's v2 `text` is 280 weighted characters plus a reply's leading @handles (long-post text is not
 # requested). Scanning is capped anyway: URL detection is superlinear on pathological input, and
@@ -48,6 +60,10 @@ class IntakeRules:
     daily_case_limit: int = 10
     ignored_handles: frozenset[str] = frozenset()  # lower case, without '@'
     storm: StormMode | None = None  # on: filed replies of emergency categories say so
+    districts: Districts | None = None  # SOCIALBOT_DISTRICTS: routing by where the problem is
+    calendar: BusinessCalendar | None = None  # for due times in business days
+    duplicate_radius_m: float = 50.0  # a category's own radius in the catalog wins
+    duplicate_window: timedelta = timedelta(days=30)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +97,7 @@ class Decision:
     photo_urls: tuple[str, ...] = ()
     detail: str = ""  # why, for the audit trail: the hashtag matched, the reason ignored
     follow_up_case: int | None = None  # a reply in this case's thread: update it, open nothing
+    duplicate_of: int | None = None  # the same problem as this open case: linked to it
 
     @property
     def opens_case(self) -> bool:
@@ -226,6 +243,81 @@ def _follow_up(
         detail=f"case #{thread.case_id}: " + ", ".join(notes),
         follow_up_case=thread.case_id,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class NearbyCase:
+    """An open case of the same category near a new report, as the store found it (coarsely, by
+    grid cell): `link_duplicate` measures the real distance."""
+
+    case_id: int
+    point: GeoPoint
+    created_at: datetime
+
+
+def duplicate_radius(category: Category, rules: IntakeRules) -> float:
+    """How close two reports of `category` must be to be one problem (0: never merged)."""
+    if category.duplicate_radius_m is not None:
+        return category.duplicate_radius_m
+    return rules.duplicate_radius_m
+
+
+def link_duplicate(
+    decision: Decision, nearby: Sequence[NearbyCase], rules: IntakeRules
+) -> Decision:
+    """A located new report within the category's radius of an open case is that case's problem:
+    linked to the nearest one (the oldest, between equals), no new case, a reply naming it."""
+    if decision.outcome is not MentionOutcome.CASE_OPENED or decision.category is None:
+        return decision
+    if decision.location is None:
+        return decision  # a report without a location is never merged
+    radius = duplicate_radius(decision.category, rules)
+    point = decision.location.point
+    within = sorted(
+        (haversine_m(point, case.point), case.created_at, case.case_id)
+        for case in nearby
+        if haversine_m(point, case.point) <= radius
+    )
+    if not within:
+        return decision
+    distance, _, case_id = within[0]
+    return dataclasses.replace(
+        decision,
+        outcome=MentionOutcome.DUPLICATE,
+        reply=Reply.ALREADY_REPORTED,
+        duplicate_of=case_id,
+        detail=f"{decision.detail}; same problem as case #{case_id}, {distance:.0f} m away",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Routing:
+    """Where a located case goes: its department (a district may override the catalog's), its
+    district, and its grid cell for the duplicate lookup."""
+
+    department: str
+    district: str | None = None
+    cell: str | None = None
+
+
+def route(category: Category, point: GeoPoint | None, rules: IntakeRules) -> Routing:
+    if point is None:
+        return Routing(department=category.department)
+    district = rules.districts.locate(point) if rules.districts is not None else None
+    return Routing(
+        department=district.department_for(category.key, category.department)
+        if district
+        else category.department,
+        district=district.name if district else None,
+        cell=cell_of(point),
+    )
+
+
+def due_at(category: Category, opened_at: datetime, rules: IntakeRules) -> datetime | None:
+    """When a case of `category` opened at `opened_at` is due, by the catalog's SLA."""
+    if category.sla is None or rules.calendar is None:
+        return None
+    return rules.calendar.due_at(opened_at, category.sla)
 
 
 def _category(catalog: Catalog, key: str) -> Category | None:

@@ -10,15 +10,31 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Engine, and_, func, or_
+from sqlalchemy import Engine, Result, Table, and_, func, insert, or_
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from socialbot.domain import CaseStatus, Mention, MentionOutcome, ReferenceType
-from socialbot.intake import Decision, IntakeRules, Standing, ThreadCase, decide
+from socialbot.domain import CaseStatus, GeoPoint, Mention, MentionOutcome, ReferenceType
+from socialbot.geocell import cells_near
+from socialbot.intake import (
+    Decision,
+    IntakeRules,
+    NearbyCase,
+    Standing,
+    ThreadCase,
+    decide,
+    due_at,
+    duplicate_radius,
+    link_duplicate,
+    route,
+)
+from socialbot.location import haversine_m
 from socialbot.platforms.base import Malformed, MentionPage, Platform
 from socialbot.replies import Replies, ReplyContext
 from socialbot.store.db import transaction
@@ -29,6 +45,7 @@ from socialbot.store.models import (
     CaseEvent,
     MentionRecord,
     OutboxMessage,
+    OutboxState,
 )
 
 log = logging.getLogger(__name__)
@@ -154,23 +171,28 @@ def _handle_page(
             continue
         _record_malformed(session, intake, bad, now)
         report.malformed += 1
+    fresh: list[Mention] = []
     for mention in sorted(page.mentions, key=lambda m: m.sort_key):
         if mention.post_id in seen:
             report.already_seen += 1
             continue
         seen.add(mention.post_id)
-        try:
-            with session.begin_nested():  # a savepoint: one bad mention never sinks its page
-                handled = _handle(session, intake, rules, mention, now)
-        except Exception as exc:
-            log.exception("event=mention_failed post_id=%s", mention.post_id)
-            problem = f"could not be handled: {type(exc).__name__}: {exc}"
-            bad = Malformed(post_id=mention.post_id, problem=problem[:1000], raw=mention.raw)
-            with session.begin_nested():
-                _record_malformed(session, intake, bad, now)
-            report.malformed += 1
-            continue
-        report.handled.append(handled)
+        fresh.append(mention)
+    authors = _Authors.load(session, fresh, now)
+    threads = _Threads.load(session, fresh)
+    nearby = _Nearby.load(session, rules, fresh, now)
+    try:
+        # The whole page in one savepoint, its rows written a statement per table.
+        with session.begin_nested():
+            writer = _PageWriter(session, intake, rules, authors, threads, nearby, now)
+            for mention in fresh:
+                writer.stage(mention)
+            writer.write()
+        report.handled.extend(writer.handled)
+    except Exception:
+        # Something in the page failed, and left no trace: again, one mention at a time.
+        log.info("event=page_retry mentions=%d", len(fresh))
+        _handle_one_by_one(session, intake, rules, authors, threads, nearby, fresh, now, report)
     newest = page.newest_id
     if newest is not None:
         account = session.exec(
@@ -181,35 +203,542 @@ def _handle_page(
         account.polled_at = now
 
 
-def _handle(
-    session: Session, intake: Intake, rules: IntakeRules, mention: Mention, now: datetime
-) -> Handled:
-    decision = decide(
-        mention, rules, _thread_case(session, mention), _standing(session, mention, now)
+def _handle_one_by_one(
+    session: Session,
+    intake: Intake,
+    rules: IntakeRules,
+    authors: _Authors,
+    threads: _Threads,
+    nearby: _Nearby,
+    mentions: Sequence[Mention],
+    now: datetime,
+    report: PollReport,
+) -> None:
+    """Each mention in a savepoint of its own: one that fails is recorded as malformed, and the
+    rest of the page goes on."""
+    writer = _PageWriter(session, intake, rules, authors, threads, nearby, now)
+    for mention in mentions:
+        done = len(writer.handled)
+        try:
+            with session.begin_nested():  # a savepoint: one bad mention never sinks its page
+                writer.stage(mention)
+                writer.write()
+        except Exception as exc:
+            writer.discard(done)
+            log.exception("event=mention_failed post_id=%s", mention.post_id)
+            problem = f"could not be handled: {type(exc).__name__}: {exc}"
+            bad = Malformed(post_id=mention.post_id, problem=problem[:1000], raw=mention.raw)
+            with session.begin_nested():
+                _record_malformed(session, intake, bad, now)
+            report.malformed += 1
+            continue
+        report.handled.extend(writer.handled[done:])
+
+
+@dataclass(slots=True)
+class _CaseView:
+    """A case as the reply about one mention tells it: as it stood right after that mention."""
+
+    id: int | None  # None until a new case is written
+    category: str
+    status: CaseStatus
+
+
+@dataclass(slots=True)
+class _Staged:
+    """A handled mention whose rows wait for `_PageWriter.write`."""
+
+    mention: Mention
+    decision: Decision
+    record: dict[str, Any]  # its `mentions` row, less the case id
+    case: _CaseView | None  # the case it opens or follows up
+    new_case: dict[str, Any] | None  # the `cases` row of the case it opens
+    event: dict[str, Any] | None  # the `case_events` row, less a new case's id
+
+
+@dataclass(frozen=True, slots=True)
+class _Authors:
+    """What the store knew about a page's authors before the page: blocks, and the cases and
+    limit replies of the last 24 hours. Read once a page, three queries instead of three a
+    mention; `_PageWriter` adds what the page itself does."""
+
+    blocks: list[BlockedAuthor]
+    cases_today: Counter[tuple[str, str]]  # (platform, author id) → cases in the last 24 h
+    told: set[tuple[str, str]]  # (platform, author id) sent the limit reply in the last 24 h
+
+    @classmethod
+    def load(cls, session: Session, mentions: Sequence[Mention], now: datetime) -> _Authors:
+        if not mentions:
+            return cls([], Counter(), set())
+        day_ago = now - timedelta(hours=24)
+        platforms = {m.platform for m in mentions}
+        author_ids = {m.author_id for m in mentions}
+        handles = {(m.author_username or "").lower() for m in mentions}
+        blocks = session.exec(
+            select(BlockedAuthor)
+            .where(
+                col(BlockedAuthor.platform).in_(platforms),
+                or_(
+                    col(BlockedAuthor.user_id).in_(author_ids),
+                    and_(
+                        col(BlockedAuthor.user_id).is_(None),
+                        col(BlockedAuthor.username).in_(handles),
+                    ),
+                ),
+            )
+            .order_by(col(BlockedAuthor.id))
+        ).all()
+        counts = session.exec(
+            select(Case.platform, Case.author_id, func.count())
+            .where(
+                col(Case.platform).in_(platforms),
+                col(Case.author_id).in_(author_ids),
+                Case.created_at >= day_ago,
+            )
+            .group_by(Case.platform, Case.author_id)
+        ).all()
+        told = session.exec(
+            select(MentionRecord.platform, MentionRecord.author_id)
+            .where(
+                col(MentionRecord.platform).in_(platforms),
+                col(MentionRecord.author_id).in_(author_ids),
+                MentionRecord.received_at >= day_ago,
+                MentionRecord.outcome == MentionOutcome.LIMITED,
+            )
+            .distinct()
+        ).all()
+        return cls(
+            list(blocks),
+            Counter({(platform, author): n for platform, author, n in counts}),
+            {(platform, author) for platform, author in told},
+        )
+
+    def block(self, session: Session, mention: Mention) -> BlockedAuthor | None:
+        """The block on `mention`'s author, if any. A block follows the account id once known
+        (handles change, and freed ones are taken by others); until then the handle, and the
+        first post seen fills the id in."""
+        handle = (mention.author_username or "").lower()
+        block = next(
+            (
+                b
+                for b in self.blocks
+                if b.platform == mention.platform
+                and (b.user_id == mention.author_id or (b.user_id is None and b.username == handle))
+            ),
+            None,
+        )
+        if block is not None and block.user_id is None:
+            block.user_id = mention.author_id
+            session.add(block)
+        return block
+
+
+_REPORTS = (MentionOutcome.CASE_OPENED, MentionOutcome.NEEDS_LOCATION, MentionOutcome.DUPLICATE)
+# The open, located statuses: a duplicate of a finished case is a new problem (it came back).
+_TAKES_DUPLICATES = (CaseStatus.NEW, CaseStatus.ACKNOWLEDGED, CaseStatus.IN_PROGRESS)
+
+
+def _replied_to(mention: Mention) -> list[str]:
+    return [r.post_id for r in mention.references if r.type is ReferenceType.REPLIED_TO]
+
+
+@dataclass(frozen=True, slots=True)
+class _Threads:
+    """The cases the page's replies belong to as the store had them before the page, found as
+    `_thread_case` finds them but with four queries a page instead of up to four a reply. The
+    cases come locked. A reply that could belong to a case the page itself opened (or to a report
+    in its conversation) is looked up by `_thread_case` instead."""
+
+    found: dict[str, int | None]  # a reply's post id → its case's id
+    cases: dict[int, Case]
+
+    @classmethod
+    def load(cls, session: Session, mentions: Sequence[Mention]) -> _Threads:
+        replies = [m for m in mentions if _replied_to(m)]
+        if not replies:
+            return cls({}, {})
+        replied_to = {post for m in replies for post in _replied_to(m)}
+        ours = {
+            posted: case_id
+            for posted, case_id in session.exec(
+                select(OutboxMessage.posted_id, OutboxMessage.case_id).where(
+                    col(OutboxMessage.posted_id).in_(replied_to),
+                    col(OutboxMessage.case_id).is_not(None),
+                )
+            ).all()
+        }
+        reports = {
+            (platform, post): case_id
+            for platform, post, case_id in session.exec(
+                select(Case.platform, Case.mention_post_id, Case.id).where(
+                    col(Case.platform).in_({m.platform for m in replies}),
+                    col(Case.mention_post_id).in_(replied_to),
+                )
+            ).all()
+        }
+        conversations = {(m.platform, m.conversation_id) for m in replies if m.conversation_id}
+        newest: dict[tuple[str, str | None], int | None] = {}
+        if conversations:
+            for platform, conversation, case_id in session.exec(
+                select(MentionRecord.platform, MentionRecord.conversation_id, MentionRecord.case_id)
+                .where(
+                    col(MentionRecord.platform).in_({p for p, _ in conversations}),
+                    col(MentionRecord.conversation_id).in_({c for _, c in conversations}),
+                    col(MentionRecord.outcome).in_(_REPORTS),
+                )
+                .order_by(col(MentionRecord.id))  # the newest report of each comes last, and wins
+            ).all():
+                newest[(platform, conversation)] = case_id
+        found: dict[str, int | None] = {}
+        for m in replies:
+            posts = _replied_to(m)
+            case_id = next((ours[p] for p in posts if p in ours), None)
+            if case_id is None:
+                case_id = next(
+                    (reports[(m.platform, p)] for p in posts if (m.platform, p) in reports), None
+                )
+            if case_id is None and m.conversation_id:
+                case_id = newest.get((m.platform, m.conversation_id))
+            found[m.post_id] = case_id
+        wanted = {case_id for case_id in found.values() if case_id is not None}
+        cases = (
+            session.exec(select(Case).where(col(Case.id).in_(wanted)).with_for_update()).all()
+            if wanted
+            else []
+        )
+        return cls(found, {case.id: case for case in cases if case.id is not None})
+
+    def case_for(self, mention: Mention) -> Case | None:
+        case_id = self.found.get(mention.post_id)
+        return self.cases.get(case_id) if case_id is not None else None
+
+
+_NearbyRow = tuple[int | None, float | None, float | None, datetime]  # id, lat, lon, opened
+
+
+@dataclass(frozen=True, slots=True)
+class _Nearby:
+    """The open cases near the page's located reports, as the store had them before the page: one
+    query a page instead of one a report. Which cells to read is known only once a report is
+    decided, so each mention is first decided as if it started a thread of its own and its author
+    had no history; the cells a real decision needs and this did not cover are looked up then."""
+
+    since: datetime | None
+    covered: set[tuple[str, str]]  # (category, cell) read
+    rows: dict[tuple[str, str], list[_NearbyRow]]
+    cells: dict[tuple[GeoPoint, float], tuple[str, ...]]  # `cells_near`, as worked out here
+
+    def cells_near(self, point: GeoPoint, radius: float) -> tuple[str, ...]:
+        known = self.cells.get((point, radius))
+        return known if known is not None else cells_near(point, radius)
+
+    @classmethod
+    def load(
+        cls, session: Session, rules: IntakeRules, mentions: Sequence[Mention], now: datetime
+    ) -> _Nearby:
+        covered: set[tuple[str, str]] = set()
+        cells: dict[tuple[GeoPoint, float], tuple[str, ...]] = {}
+        for mention in mentions:
+            try:
+                guess = decide(mention, rules)
+                category, location = guess.category, guess.location
+                if guess.outcome is not MentionOutcome.CASE_OPENED or not category or not location:
+                    continue
+                radius = duplicate_radius(category, rules)
+                if radius > 0:
+                    near = cells[(location.point, radius)] = cells_near(location.point, radius)
+                    covered.update((category.key, c) for c in near)
+            except Exception:  # a guess only: this mention's real decision will tell
+                continue
+        if not covered:
+            return cls(None, set(), {}, cells)
+        since = now - rules.duplicate_window
+        rows: dict[tuple[str, str], list[_NearbyRow]] = {}
+        found = sa_select(
+            col(Case.id),
+            col(Case.lat),
+            col(Case.lon),
+            col(Case.created_at),
+            col(Case.category),
+            col(Case.cell),
+        )
+        for case_id, lat, lon, created_at, category, cell in session.execute(
+            found.where(
+                col(Case.category).in_({category for category, _ in covered}),
+                col(Case.cell).in_({cell for _, cell in covered}),
+                col(Case.created_at) >= since,
+                col(Case.status).in_(_TAKES_DUPLICATES),
+            )
+        ).all():
+            if cell is not None and (category, cell) in covered:
+                rows.setdefault((category, cell), []).append((case_id, lat, lon, created_at))
+        return cls(since, covered, rows, cells)
+
+
+class _PageWriter:
+    """A page's new rows, written a statement per table instead of one per row.
+
+    `stage` decides a mention and keeps its rows; `write` inserts what is staged (cases first, for
+    the case numbers the replies carry; then mentions, case events and replies) and adds each
+    mention's `Handled` to `handled`, in order. Whatever a mention's decision reads (its author's
+    standing, its thread) takes the mentions staged before it into account, as if each had been
+    written at once: a thread look-up that could find a staged row writes first.
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        intake: Intake,
+        rules: IntakeRules,
+        authors: _Authors,
+        threads: _Threads,
+        nearby: _Nearby,
+        now: datetime,
+    ) -> None:
+        self.session, self.intake, self.rules, self.now = session, intake, rules, now
+        self.authors, self.threads, self.nearby = authors, threads, nearby
+        # The cases this writer wrote that the duplicate look-up could find, by (category, cell);
+        # and the (category, cell) a case followed up may have moved into.
+        self._opened_nearby: dict[tuple[str, str], list[_NearbyRow]] = {}
+        self._moved: set[tuple[str, str]] = set()
+        # (platform, post id) of the mentions staged that open a case, and (platform,
+        # conversation id) of those that are reports: what `_thread_case` could find of the page.
+        self._opened: set[tuple[str, str]] = set()
+        self._reported: set[tuple[str, str | None]] = set()
+        self.pending: list[_Staged] = []
+        self.handled: list[Handled] = []
+        # What this writer wrote, on top of `authors`: (platform, author id) → new cases; and
+        # the authors it sent the limit reply to.
+        self._cases_today: Counter[tuple[str, str]] = Counter()
+        self._told: set[tuple[str, str]] = set()
+
+    def stage(self, mention: Mention) -> None:
+        if self._page_may_hold_thread(mention):
+            self.write()  # the look-up must see the rows of the mentions before it
+            thread = _thread_case(self.session, mention)
+        else:
+            thread = self.threads.case_for(mention)
+        decision = decide(
+            mention, self.rules, _as_thread(thread) if thread else None, self._standing(mention)
+        )
+        decision = self._linked(decision)
+        record = {
+            "platform": mention.platform,
+            "account": self.intake.account,
+            "post_id": mention.post_id,
+            "author_id": mention.author_id,
+            "author_username": mention.author_username,
+            "text": mention.text,
+            "lang": mention.lang,
+            "conversation_id": mention.conversation_id,
+            "created_at": mention.created_at,
+            "received_at": self.now,
+            "outcome": decision.outcome,
+            "detail": decision.detail,
+            "raw": mention.raw,
+        }
+        case: _CaseView | None = None
+        new_case = event = None
+        if decision.follow_up_case is not None:
+            assert thread is not None and thread.id == decision.follow_up_case
+            event = _apply_follow_up(mention, decision, thread, self.rules, self.now)
+            case = _CaseView(thread.id, thread.category, thread.status)
+            if thread.cell is not None:  # it may have just come to a cell: look there in the store
+                self._moved.add((thread.category, thread.cell))
+        elif decision.duplicate_of is not None:
+            target = self.session.get(Case, decision.duplicate_of, with_for_update=True)
+            assert target is not None and target.id is not None
+            event = _link_to(mention, decision, target, self.now)
+            case = _CaseView(target.id, target.category, target.status)
+        elif decision.opens_case:
+            new_case, event = _open_case(mention, decision, self.rules, self.now)
+            case = _CaseView(None, new_case["category"], new_case["status"])
+            self._opened.add((mention.platform, mention.post_id))
+        if decision.outcome in _REPORTS:
+            self._reported.add((mention.platform, mention.conversation_id))
+        self.pending.append(_Staged(mention, decision, record, case, new_case, event))
+
+    def write(self) -> None:
+        """Insert the staged rows, a statement per table, and record their mentions' fate."""
+        staged, self.pending = self.pending, []
+        if not staged:
+            return
+        self.session.flush()  # the cases followed up and the blocks, changed in place
+        opened = [s for s in staged if s.new_case is not None]
+        if opened:
+            numbers = _returned(
+                self.session.execute(
+                    insert(_CASES).returning(_CASES.c.mention_post_id, _CASES.c.id),
+                    [s.new_case for s in opened if s.new_case is not None],
+                )
+            )
+            for s in opened:
+                assert s.case is not None and s.new_case is not None
+                s.case.id = numbers[s.mention.post_id]
+                row = s.new_case
+                if row.get("cell") is not None and row["status"] in _TAKES_DUPLICATES:
+                    self._opened_nearby.setdefault((row["category"], row["cell"]), []).append(
+                        (s.case.id, row["lat"], row["lon"], row["created_at"])
+                    )
+        mention_ids = _returned(
+            self.session.execute(
+                insert(_MENTIONS).returning(_MENTIONS.c.post_id, _MENTIONS.c.id),
+                [{**s.record, "case_id": s.case.id if s.case else None} for s in staged],
+            )
+        )
+        events = [
+            {**s.event, "case_id": s.case.id} for s in staged if s.event is not None and s.case
+        ]
+        if events:
+            self.session.execute(insert(_CASE_EVENTS), events)
+        replies: list[dict[str, Any]] = []
+        handled: list[Handled] = []
+        for s in staged:
+            mention, decision, case = s.mention, s.decision, s.case
+            reply_text = _reply_text(self.intake, self.rules, decision, case)
+            if decision.reply is not None:
+                replies.append(
+                    {
+                        "platform": mention.platform,
+                        "account": self.intake.account,
+                        "dedupe_key": reply_key(mention.platform, mention.post_id),
+                        "in_reply_to_post_id": mention.post_id,
+                        "mention_id": mention_ids[mention.post_id],
+                        "case_id": case.id if case else None,
+                        "template": decision.reply.value,
+                        "lang": decision.lang,
+                        "text": reply_text,
+                        "state": OutboxState.PENDING,
+                        "attempts": 0,
+                        "next_attempt_at": self.now,
+                        "created_at": self.now,
+                    }
+                )
+            handled.append(
+                Handled(
+                    mention.post_id,
+                    mention.author_username,
+                    decision,
+                    case.id if case else None,
+                    reply_text,
+                )
+            )
+        if replies:
+            self.session.execute(insert(_OUTBOX), replies)
+        for s in staged:
+            author = (s.mention.platform, s.mention.author_id)
+            if s.new_case is not None:
+                self._cases_today[author] += 1
+            if s.decision.outcome is MentionOutcome.LIMITED:
+                self._told.add(author)
+        self.handled += handled
+
+    def discard(self, keep: int) -> None:
+        """Forget what was staged, and the fate of all but the first `keep` mentions written:
+        their savepoint was rolled back."""
+        self.pending = []
+        del self.handled[keep:]
+
+    def _standing(self, mention: Mention) -> Standing:
+        """Whether staff blocked the author, and how many cases they opened in the last 24 hours."""
+        author = (mention.platform, mention.author_id)
+        staged = [s for s in self.pending if (s.mention.platform, s.mention.author_id) == author]
+        return Standing(
+            blocked=self.authors.block(self.session, mention) is not None,
+            cases_today=self.authors.cases_today[author]
+            + self._cases_today[author]
+            + sum(1 for s in staged if s.new_case is not None),
+            told_limit_today=author in self.authors.told
+            or author in self._told
+            or any(s.decision.outcome is MentionOutcome.LIMITED for s in staged),
+        )
+
+    def _linked(self, decision: Decision) -> Decision:
+        """A located new report of the same problem as an open case nearby is linked to that case
+        (see `intake.link_duplicate`); the cases looked at are found by grid cell, indexed."""
+        category, location = decision.category, decision.location
+        if decision.outcome is not MentionOutcome.CASE_OPENED or category is None or not location:
+            return decision
+        radius = duplicate_radius(category, self.rules)
+        if radius <= 0:
+            return decision
+        cells = set(self.nearby.cells_near(location.point, radius))
+        if any(
+            s.new_case is not None
+            and s.new_case["category"] == category.key
+            and s.new_case["cell"] in cells
+            # one farther than the radius could not be the one linked: no need to write it now
+            and haversine_m(location.point, GeoPoint(s.new_case["lat"], s.new_case["lon"]))
+            <= radius
+            for s in self.pending
+        ):
+            self.write()  # a case this page opened nearby must be found too
+        since = self.now - self.rules.duplicate_window
+        nearby = [
+            NearbyCase(case_id, GeoPoint(lat, lon), created_at)
+            for case_id, lat, lon, created_at in self._nearby_rows(category.key, cells, since)
+            if case_id is not None and lat is not None and lon is not None
+        ]
+        return link_duplicate(decision, nearby, self.rules)
+
+    def _nearby_rows(self, category: str, cells: set[str], since: datetime) -> list[_NearbyRow]:
+        """What `nearby_cases` would find now: from the page's `_Nearby` and the cases the page
+        opened, when they cover these cells (and nothing the page did moved a case into one of
+        them); else from the store."""
+        wanted = {(category, cell) for cell in cells}
+        known = self.nearby
+        if since == known.since and wanted <= known.covered and not wanted & self._moved:
+            return [
+                row
+                for key in wanted
+                for row in (*known.rows.get(key, ()), *self._opened_nearby.get(key, ()))
+            ]
+        return list(self.session.exec(nearby_cases(category, cells, since)).all())
+
+    def _page_may_hold_thread(self, mention: Mention) -> bool:
+        """Whether the case `mention` replies in could be one the page opened (or the thread a
+        report of the page's): then `_thread_case` must look, after the page's rows are written."""
+        return any((mention.platform, p) in self._opened for p in _replied_to(mention)) or (
+            mention.conversation_id is not None
+            and (mention.platform, mention.conversation_id) in self._reported
+            and bool(_replied_to(mention))
+        )
+
+
+def nearby_cases(
+    category: str, cells: Iterable[str], since: datetime
+) -> Any:  # a Select of (id, lat, lon, created_at); SQLModel spells its type per column
+    """Open cases of `category` in `cells` opened since `since`: the duplicate look-up, which the
+    index on (category, cell, created_at) answers without reading other cases."""
+    return select(Case.id, Case.lat, Case.lon, Case.created_at).where(
+        Case.category == category,
+        col(Case.cell).in_(sorted(cells)),
+        col(Case.created_at) >= since,
+        col(Case.status).in_(_TAKES_DUPLICATES),
     )
-    record = MentionRecord(
-        platform=mention.platform,
-        account=intake.account,
-        post_id=mention.post_id,
-        author_id=mention.author_id,
-        author_username=mention.author_username,
-        text=mention.text,
-        lang=mention.lang,
-        conversation_id=mention.conversation_id,
-        created_at=mention.created_at,
-        received_at=now,
-        outcome=decision.outcome,
-        detail=decision.detail,
-        raw=mention.raw,
-    )
-    case: Case | None
-    if decision.follow_up_case is not None:
-        case = _apply_follow_up(session, mention, decision, decision.follow_up_case, now)
-    else:
-        case = _open_case(session, mention, decision, now) if decision.opens_case else None
-    record.case_id = case.id if case else None
-    session.add(record)
-    session.flush()
+
+
+def _returned(result: Result[str, int]) -> dict[str, int]:
+    """Post id → new row id, from an INSERT … RETURNING (post id, id) of many rows."""
+    return {post_id: row_id for post_id, row_id in result.all()}
+
+
+def _table(model: type[Any]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+_CASES = _table(Case)
+_MENTIONS = _table(MentionRecord)
+_CASE_EVENTS = _table(CaseEvent)
+_OUTBOX = _table(OutboxMessage)
+
+
+def _reply_text(
+    intake: Intake, rules: IntakeRules, decision: Decision, case: _CaseView | None
+) -> str | None:
+    """The reply `decision` asks for, about `case` as it stood right after the mention."""
     reply_text = None
     if decision.reply is not None:
         context = ReplyContext(
@@ -229,30 +758,14 @@ def _handle(
             priority = category.priority if category else None
             if intake.replies.gets_storm_line(decision.reply, priority):
                 reply_text = intake.replies.with_storm_line(reply_text, decision.lang, rules.storm)
-        session.add(
-            OutboxMessage(
-                platform=mention.platform,
-                account=intake.account,
-                dedupe_key=reply_key(mention.platform, mention.post_id),
-                in_reply_to_post_id=mention.post_id,
-                mention_id=record.id,
-                case_id=case.id if case else None,
-                template=decision.reply.value,
-                lang=decision.lang,
-                text=reply_text,
-                next_attempt_at=now,
-                created_at=now,
-            )
-        )
-    return Handled(
-        mention.post_id, mention.author_username, decision, case.id if case else None, reply_text
-    )
+    return reply_text
 
 
-def _thread_case(session: Session, mention: Mention) -> ThreadCase | None:
+def _thread_case(session: Session, mention: Mention) -> Case | None:
     """The case whose thread `mention` replies in: a reply to one of our replies, to the post that
-    opened the case, or anywhere in that post's conversation. None for a post starting a thread."""
-    replied_to = [r.post_id for r in mention.references if r.type is ReferenceType.REPLIED_TO]
+    opened the case, or anywhere in that post's conversation. None for a post starting a thread.
+    The case comes locked: staff must not change it before the follow-up is applied."""
+    replied_to = _replied_to(mention)
     if not replied_to:
         return None
     case_id = session.exec(
@@ -272,9 +785,7 @@ def _thread_case(session: Session, mention: Mention) -> ThreadCase | None:
             .where(
                 MentionRecord.platform == mention.platform,
                 MentionRecord.conversation_id == mention.conversation_id,
-                col(MentionRecord.outcome).in_(
-                    [MentionOutcome.CASE_OPENED, MentionOutcome.NEEDS_LOCATION]
-                ),
+                col(MentionRecord.outcome).in_(_REPORTS),
             )
             .order_by(col(MentionRecord.id).desc())
         ).first()
@@ -282,78 +793,64 @@ def _thread_case(session: Session, mention: Mention) -> ThreadCase | None:
     case = session.get(Case, case_id, with_for_update=True) if case_id is not None else None
     if case is None or case.id is None:
         return None
+    return case
+
+
+def _as_thread(case: Case) -> ThreadCase:
+    assert case.id is not None
     return ThreadCase(
         case.id, case.status, case.author_id, case.category, case.lang, located=case.lat is not None
     )
 
 
-def _standing(session: Session, mention: Mention, now: datetime) -> Standing:
-    """Whether staff blocked the author, and how many cases they opened in the last 24 hours."""
-    handle = (mention.author_username or "").lower()
-    # A block follows the account id once known (handles change, and freed ones are taken by
-    # others); until then the handle, and the first post seen fills the id in.
-    block = session.exec(
-        select(BlockedAuthor).where(
-            BlockedAuthor.platform == mention.platform,
-            or_(
-                col(BlockedAuthor.user_id) == mention.author_id,
-                and_(col(BlockedAuthor.user_id).is_(None), col(BlockedAuthor.username) == handle),
-            ),
-        )
-    ).first()
-    if block is not None and block.user_id is None:
-        block.user_id = mention.author_id
-        session.add(block)
-    day_ago = now - timedelta(hours=24)
-    cases_today = session.exec(
-        select(func.count())
-        .select_from(Case)
-        .where(
-            Case.platform == mention.platform,
-            Case.author_id == mention.author_id,
-            Case.created_at >= day_ago,
-        )
-    ).one()
-    told = session.exec(
-        select(MentionRecord.id).where(
-            MentionRecord.platform == mention.platform,
-            MentionRecord.author_id == mention.author_id,
-            MentionRecord.received_at >= day_ago,
-            MentionRecord.outcome == MentionOutcome.LIMITED,
-        )
-    ).first()
-    return Standing(
-        blocked=block is not None, cases_today=cases_today, told_limit_today=told is not None
-    )
+def _link_to(mention: Mention, decision: Decision, case: Case, now: datetime) -> dict[str, Any]:
+    """Count one more reporter on the (locked) case `mention` duplicates, add its photos; returns
+    the row of the event saying so."""
+    case.reporter_count += 1
+    if decision.photo_urls:
+        case.photo_urls = [*case.photo_urls, *decision.photo_urls]  # a new list: JSON columns
+    case.updated_at = now
+    who = f"@{mention.author_username}" if mention.author_username else mention.author_id
+    return {
+        "at": now,
+        "actor": INTAKE_ACTOR,
+        "from_status": case.status,
+        "to_status": case.status,
+        # "also reported by @li, 17 m away (3 reporters): <their post>"
+        "note": f"also reported by {who}, {decision.detail.rsplit(', ', 1)[-1]} "
+        f"({case.reporter_count} reporters): {mention.text}",
+    }
 
 
 def _apply_follow_up(
-    session: Session, mention: Mention, decision: Decision, case_id: int, now: datetime
-) -> Case:
-    case = session.get(Case, case_id, with_for_update=True)
-    assert case is not None and case.id is not None
+    mention: Mention, decision: Decision, case: Case, rules: IntakeRules, now: datetime
+) -> dict[str, Any]:
+    """Update the (locked) case `mention` follows up; returns the row of the event saying so."""
     before = case.status
     location = decision.location
     if location is not None and case.lat is None:
         case.lat, case.lon = location.point.lat, location.point.lon
         case.location_source = location.source.value
+        category = rules.catalog.find(case.category)
+        if category is not None:
+            routing = route(category, location.point, rules)
+            if case.department == category.department:  # staff's own assignment stays
+                case.department = routing.department
+            case.district, case.cell = routing.district, routing.cell
         if case.status is CaseStatus.NEEDS_LOCATION:
             case.status = CaseStatus.NEW  # else staff already moved it on; keep their status
     if decision.photo_urls:
         case.photo_urls = [*case.photo_urls, *decision.photo_urls]  # a new list: JSON columns
     case.updated_at = now
     who = f"@{mention.author_username}" if mention.author_username else mention.author_id
-    session.add(
-        CaseEvent(
-            case_id=case.id,
-            at=now,
-            actor=who,
-            from_status=before,
-            to_status=case.status,
-            note=f"{decision.detail.split(': ', 1)[-1]}: {mention.text}",
-        )
-    )
-    return case
+    event = {
+        "at": now,
+        "actor": who,
+        "from_status": before,
+        "to_status": case.status,
+        "note": f"{decision.detail.split(': ', 1)[-1]}: {mention.text}",
+    }
+    return event
 
 
 def reply_key(platform: str, post_id: str) -> str:
@@ -361,43 +858,45 @@ def reply_key(platform: str, post_id: str) -> str:
     return f"reply:{platform}:{post_id}"
 
 
-def _open_case(session: Session, mention: Mention, decision: Decision, now: datetime) -> Case:
+def _open_case(
+    mention: Mention, decision: Decision, rules: IntakeRules, now: datetime
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The row of the case `mention` opens, and of its first event (less the case's number)."""
     assert decision.category is not None
     location = decision.location
     status = CaseStatus.NEW if location is not None else CaseStatus.NEEDS_LOCATION
-    case = Case(
-        category=decision.category.key,
-        department=decision.category.department,
-        priority=decision.category.priority.value,
-        status=status,
-        lat=location.point.lat if location else None,
-        lon=location.point.lon if location else None,
-        location_source=location.source.value if location else "none",
-        place_name=mention.place.full_name if mention.place else None,
-        photo_urls=list(decision.photo_urls),
-        lang=decision.lang,
-        platform=mention.platform,
-        mention_post_id=mention.post_id,
-        author_id=mention.author_id,
-        author_username=mention.author_username,
-        description=mention.text,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(case)
-    session.flush()  # the case number goes into the reply
-    assert case.id is not None
-    session.add(
-        CaseEvent(
-            case_id=case.id,
-            at=now,
-            actor=INTAKE_ACTOR,
-            from_status=None,
-            to_status=status,
-            note=decision.detail,
-        )
-    )
-    return case
+    routing = route(decision.category, location.point if location else None, rules)
+    case = {
+        "category": decision.category.key,
+        "department": routing.department,
+        "district": routing.district,
+        "cell": routing.cell,
+        "due_at": due_at(decision.category, now, rules),
+        "reporter_count": 1,
+        "priority": decision.category.priority.value,
+        "status": status,
+        "lat": location.point.lat if location else None,
+        "lon": location.point.lon if location else None,
+        "location_source": location.source.value if location else "none",
+        "place_name": mention.place.full_name if mention.place else None,
+        "photo_urls": list(decision.photo_urls),
+        "lang": decision.lang,
+        "platform": mention.platform,
+        "mention_post_id": mention.post_id,
+        "author_id": mention.author_id,
+        "author_username": mention.author_username,
+        "description": mention.text,
+        "created_at": now,
+        "updated_at": now,
+    }
+    event = {
+        "at": now,
+        "actor": INTAKE_ACTOR,
+        "from_status": None,
+        "to_status": status,
+        "note": decision.detail,
+    }
+    return case, event
 
 
 def _record_malformed(session: Session, intake: Intake, bad: Malformed, now: datetime) -> None:

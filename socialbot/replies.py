@@ -42,26 +42,34 @@ class ReplyContext:
     status: str | None = None  # the case's status, for the status reply
 
 
+def template_environment(template_dirs: list[Path]) -> jinja2.Environment:
+    """The one way templates are read: the city's directory first, the shipped one second;
+    plain text (no HTML escaping); an undefined variable is an error, not a blank."""
+    missing = [d for d in template_dirs if not d.is_dir()]
+    if missing:
+        raise TemplateError(f"{missing[0]}: template directory not found (SOCIALBOT_TEMPLATES)")
+    return jinja2.Environment(
+        loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(d) for d in template_dirs]),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,  # plain text for X, not HTML
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+
+
+def template_dirs(city_dir: Path, shipped_dir: Path) -> list[Path]:
+    """The city's directory, then the shipped one (once, when they are the same)."""
+    return [city_dir] if city_dir.resolve() == shipped_dir.resolve() else [city_dir, shipped_dir]
+
+
 class Replies:
     def __init__(self, template_dirs: list[Path]) -> None:
-        missing = [d for d in template_dirs if not d.is_dir()]
-        if missing:
-            raise TemplateError(f"{missing[0]}: template directory not found (SOCIALBOT_TEMPLATES)")
-        self._env = jinja2.Environment(
-            loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(d) for d in template_dirs]),
-            undefined=jinja2.StrictUndefined,
-            autoescape=False,  # plain text for X, not HTML
-            trim_blocks=True,
-            lstrip_blocks=True,
-            keep_trailing_newline=False,
-        )
+        self._env = template_environment(template_dirs)
 
     @classmethod
     def for_dirs(cls, city_dir: Path, shipped_dir: Path) -> Replies:
-        dirs = (
-            [city_dir] if city_dir.resolve() == shipped_dir.resolve() else [city_dir, shipped_dir]
-        )
-        return cls(dirs)
+        return cls(template_dirs(city_dir, shipped_dir))
 
     def render(
         self, message: Reply, lang: str, context: ReplyContext, *, category_key: str | None = None

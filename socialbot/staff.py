@@ -6,6 +6,11 @@ notifies (`SOCIALBOT_NOTIFY_ON`), the resident's reply queued in their thread. I
 never posted, with one exception: the note of a `resolve --photo` is the photo's alt text.
 Nothing is ever deleted.
 
+Duplicates: closing N as a duplicate of M (`cases merge N --into M`, or `close --reason duplicate
+--of M`) adds N's reporters to M's count; reopening N (`cases unmerge N`) takes them back. When M
+is resolved or closed, everyone who reported it hears so in their own thread: the opener, each
+report linked to M as a duplicate at intake, and the reporters of cases merged into M.
+
 A resolve may carry an after-photo: it is checked here (exists, a photo, at most 5 MB) before
 anything changes, and its absolute path goes into the outbox row, so the file must stay where it is
 until the reply is sent (`socialbot send` fails that reply, naming the file, if it is gone).
@@ -23,15 +28,15 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, update
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from socialbot.catalog import Catalog
-from socialbot.domain import CaseStatus, Reply
+from socialbot.domain import CaseStatus, MentionOutcome, Reply
 from socialbot.errors import SocialbotError, TransitionRefused
 from socialbot.lifecycle import Action, CloseReason, next_status
 from socialbot.replies import Replies, ReplyContext
 from socialbot.store.db import transaction
-from socialbot.store.models import Case, CaseEvent, OutboxMessage, OutboxState
+from socialbot.store.models import Case, CaseEvent, MentionRecord, OutboxMessage, OutboxState
 
 CLOSED_REPLY = {
     CloseReason.DUPLICATE: Reply.CLOSED_DUPLICATE,
@@ -99,6 +104,7 @@ class Staff:
             after = next_status(case.id, before, request.action)
             _check_details(session, case.id, request)
             photo = _check_photo(case.id, request, self.notify)
+            _move_reporters(session, case, request)
             event_note = self._apply(case, request, after, now)
             session.add(case)
             event = CaseEvent(
@@ -116,6 +122,8 @@ class Staff:
                 _supersede_unsent_status_replies(session, case.id, after)
                 if after in self.notify:
                     reply, alt = self._queue_reply(session, case, request, event, now, photo)
+                    if after in TOLD_TO_LINKED:
+                        self._tell_linked(session, case, request, event, now, photo)
             return Done(case.id, request.action, before, after, reply, photo, alt)
 
     def act_all(
@@ -145,9 +153,24 @@ class Staff:
             case.duplicate_of = request.duplicate_of
         if request.action is Action.REOPEN:
             case.close_reason, case.duplicate_of = None, None
+        case.resolved_at = now if after is CaseStatus.RESOLVED else None
+        case.closed_at = now if after is CaseStatus.CLOSED else None
         case.status = after
         case.updated_at = now
         return note
+
+    def _tell_linked(
+        self,
+        session: Session,
+        case: Case,
+        request: Request,
+        event: CaseEvent,
+        now: datetime,
+        photo: Path | None,
+    ) -> None:
+        """The same news for everyone else who reported this problem, each in their thread."""
+        for post_id, lang in linked_reporters(session, case):
+            self._queue_reply(session, case, request, event, now, photo, to=(post_id, lang))
 
     def _queue_reply(
         self,
@@ -157,8 +180,11 @@ class Staff:
         event: CaseEvent,
         now: datetime,
         photo: Path | None,
+        to: tuple[str, str] | None = None,
     ) -> tuple[str | None, str | None]:
-        """The reply's text and, with a photo, the photo's alt text."""
+        """The reply's text and, with a photo, the photo's alt text; to the case's opener, or to
+        `to` (a linked report's post and language)."""
+        post_id, lang = to if to is not None else (case.mention_post_id, case.lang)
         message: Reply | None
         if case.status is CaseStatus.CLOSED:
             assert request.reason is not None
@@ -168,12 +194,12 @@ class Staff:
         if message is None:
             return None, None
         try:
-            category_name = self.catalog.get(case.category).name(case.lang)
+            category_name = self.catalog.get(case.category).name(lang)
         except KeyError:  # the city removed the category since the case was filed
             category_name = case.category
         text = self.replies.render(
             message,
-            case.lang,
+            lang,
             ReplyContext(
                 case=case.id,
                 category=category_name,
@@ -183,17 +209,18 @@ class Staff:
         )
         alt = None
         if photo is not None:
-            template = PHOTO_ALT.get(case.lang, PHOTO_ALT["en"])
+            template = PHOTO_ALT.get(lang, PHOTO_ALT["en"])
             alt = request.note.strip() or template.format(case=case.id, category=category_name)
         session.add(
             OutboxMessage(
                 platform=case.platform,
                 account="intake",
-                dedupe_key=f"status:{case.platform}:{case.id}:{event.id}",
-                in_reply_to_post_id=case.mention_post_id,
+                dedupe_key=f"status:{case.platform}:{case.id}:{event.id}"
+                + (f":{post_id}" if to is not None else ""),
+                in_reply_to_post_id=post_id,
                 case_id=case.id,
                 template=message.value,
-                lang=case.lang,
+                lang=lang,
                 text=text,
                 next_attempt_at=now,
                 created_at=now,
@@ -202,6 +229,48 @@ class Staff:
             )
         )
         return text, alt
+
+
+# The news a linked reporter hears too: how it ended, not each step on the way.
+TOLD_TO_LINKED = frozenset({CaseStatus.RESOLVED, CaseStatus.CLOSED})
+
+
+def linked_reporters(session: Session, case: Case) -> list[tuple[str, str]]:
+    """(post id, language) of every other report of `case`'s problem: reports linked to it at
+    intake, the cases merged into it, and the reports linked to those."""
+    merged = session.exec(
+        select(Case).where(
+            Case.duplicate_of == case.id, Case.close_reason == CloseReason.DUPLICATE.value
+        )
+    ).all()
+    owners = [case.id, *(m.id for m in merged)]
+    linked = session.exec(
+        select(MentionRecord.post_id, OutboxMessage.lang)
+        .join(OutboxMessage, col(OutboxMessage.mention_id) == col(MentionRecord.id))
+        .where(
+            col(MentionRecord.case_id).in_(owners),
+            MentionRecord.outcome == MentionOutcome.DUPLICATE,
+        )
+        .order_by(col(MentionRecord.id))
+    ).all()
+    return [(m.mention_post_id, m.lang) for m in merged] + [(p, lang) for p, lang in linked]
+
+
+def _move_reporters(session: Session, case: Case, request: Request) -> None:
+    """Merging adds the case's reporters to the one it duplicates; unmerging takes them back."""
+    target_id: int | None = None
+    sign = 0
+    if request.action is Action.CLOSE and request.reason is CloseReason.DUPLICATE:
+        target_id, sign = request.duplicate_of, 1
+    elif request.action is Action.REOPEN and case.close_reason == CloseReason.DUPLICATE.value:
+        target_id, sign = case.duplicate_of, -1
+    if target_id is None:
+        return
+    target = session.get(Case, target_id, with_for_update=True)
+    if target is None:
+        return
+    target.reporter_count = max(1, target.reporter_count + sign * case.reporter_count)
+    session.add(target)
 
 
 def _supersede_unsent_status_replies(
@@ -239,8 +308,14 @@ def _check_details(session: Session, case_id: int, request: Request) -> None:
             )
         if request.duplicate_of == case_id:
             raise TransitionRefused(f"case #{case_id} cannot be a duplicate of itself")
-        if session.get(Case, request.duplicate_of) is None:
+        target = session.get(Case, request.duplicate_of)
+        if target is None:
             raise SocialbotError(f"case #{case_id}: --of {request.duplicate_of}: no such case")
+        if target.status is CaseStatus.CLOSED:
+            raise TransitionRefused(
+                f"case #{case_id}: case #{target.id} is closed; merge into an open case "
+                "(or reopen it first)"
+            )
     elif request.duplicate_of is not None:
         raise SocialbotError(f"case #{case_id}: --of goes with --reason duplicate only")
 

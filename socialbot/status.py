@@ -15,10 +15,12 @@ from socialbot.store.models import (
     Broadcast,
     BroadcastRun,
     BroadcastState,
+    Case,
     OutboxMessage,
     OutboxState,
     RunState,
 )
+from socialbot.store.queries import OPEN_STATUSES
 from socialbot.storm import active
 
 UPCOMING_SHOWN = 5
@@ -61,6 +63,7 @@ class Status:
     upcoming: tuple[UpcomingBroadcast, ...]
     broadcasts_missed_24h: int
     broadcasts_failed_24h: int
+    overdue_cases: int  # open cases past their SLA due time
 
 
 def read_status(engine: Engine, now: datetime) -> Status:
@@ -101,6 +104,11 @@ def read_status(engine: Engine, now: datetime) -> Status:
                 .group_by(BroadcastRun.state)
             ).all()
         )
+        overdue = session.exec(
+            select(func.count()).where(
+                col(Case.due_at) < now, col(Case.status).in_(list(OPEN_STATUSES))
+            )
+        ).one()
         failed_posts = session.exec(
             select(func.count(func.distinct(OutboxMessage.broadcast_run_id))).where(
                 col(OutboxMessage.broadcast_run_id).is_not(None),
@@ -123,4 +131,5 @@ def read_status(engine: Engine, now: datetime) -> Status:
         broadcasts_missed_24h=problems.get(RunState.MISSED, 0),
         # Failed to render at their time, or with a post X refused or that missed its deadline.
         broadcasts_failed_24h=problems.get(RunState.FAILED, 0) + failed_posts,
+        overdue_cases=overdue,
     )

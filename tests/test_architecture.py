@@ -19,6 +19,11 @@ CORE = [
     "timespan",
     "threads",
     "broadcast",
+    "sla",
+    "districts",
+    "geocell",
+    "reports",
+    "exports",
 ]
 FORBIDDEN_IN_CORE = (
     "tweepy",

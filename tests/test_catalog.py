@@ -288,7 +288,8 @@ def test_a_missing_required_field(tmp_path: Path, remove: str, line: int, proble
 def test_an_unknown_field_in_a_category(tmp_path: Path) -> None:
     assert error(tmp_path, GOOD.replace("department: Public", "departmnet: Public")) == (
         "DIR/hashtags.yaml:8: unknown field 'departmnet' in category 'pothole' "
-        "(expected one of: key, names, aliases, department, priority, featured)"
+        "(expected one of: key, names, aliases, department, priority, featured, sla, "
+        "duplicate_radius_m)"
     )
 
 
@@ -438,3 +439,47 @@ def test_aliases_that_are_not_a_mapping(tmp_path: Path) -> None:
         "DIR/hashtags.yaml:13: aliases of category 'graffiti' must map languages to hashtag lists, "
         "like {en: [pothole], es: [bache]}, not a list"
     )
+
+
+def test_a_category_may_set_its_sla_and_duplicate_radius(tmp_path: Path) -> None:
+    catalog = load_text(
+        tmp_path,
+        GOOD.replace(
+            "    priority: normal\n",
+            "    priority: normal\n    sla: 3 business days\n    duplicate_radius_m: 75\n",
+        ),
+    )
+    pothole, graffiti = catalog.categories
+    assert (str(pothole.sla), pothole.duplicate_radius_m) == ("3 business days", 75.0)
+    assert (graffiti.sla, graffiti.duplicate_radius_m) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        (
+            "    sla: 3 days",
+            "DIR/hashtags.yaml:10: sla of category 'pothole': '3 days' is ambiguous: write "
+            "'3 business days', or a number of hours for a round-the-clock target",
+        ),
+        (
+            "    duplicate_radius_m: far",
+            "DIR/hashtags.yaml:10: duplicate_radius_m of category 'pothole' must be a number of "
+            "metres from 0 to 1000 (0: never merge), not 'far'",
+        ),
+        (
+            "    duplicate_radius_m: 5000",
+            "DIR/hashtags.yaml:10: duplicate_radius_m of category 'pothole' must be a number of "
+            "metres from 0 to 1000 (0: never merge), not '5000'",
+        ),
+    ],
+)
+def test_a_bad_sla_or_radius_names_the_line(tmp_path: Path, line: str, message: str) -> None:
+    assert (
+        error(tmp_path, GOOD.replace("    priority: normal\n", f"    priority: normal\n{line}\n"))
+        == message
+    )
+
+
+def test_every_shipped_category_has_a_target(shipped: Catalog) -> None:
+    assert all(category.sla is not None for category in shipped.categories)

@@ -39,9 +39,10 @@ def city(settings: Settings, clock: Clock) -> Iterator[tuple[Service, ReplayPlat
 def report(
     platform: ReplayPlatform, n: int, author: str = SPAMMER, username: str = "spam_sam"
 ) -> None:
+    where = (AT[0] + n * 0.001, AT[1])  # a block apart: each its own pothole, not a duplicate
     platform.deliver(
         xapi.page(
-            [xapi.tweet(n, f"@DemoCity311 #pothole number {n}", author=author, coordinates=AT)],
+            [xapi.tweet(n, f"@DemoCity311 #pothole number {n}", author=author, coordinates=where)],
             users=[xapi.user(author, username)],
         )
     )

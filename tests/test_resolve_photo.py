@@ -33,6 +33,7 @@ from tests.conftest import Clock
 from tests.platforms.test_x_media import METADATA_URL, UPLOAD_URL, tiny_png, uploaded
 
 AT = (42.35, -71.06)
+ELSEWHERE = (42.353, -71.06)  # another pothole, three blocks away
 RESOLVED_POTHOLE = (
     "Good news: the crew has filled the pothole from case #1. Thank you for reporting it!"
 )
@@ -60,7 +61,7 @@ def city(settings: Settings, clock: Clock) -> Iterator[tuple[Service, FlakyPosts
             xapi.page(
                 [
                     xapi.tweet(1, "@DemoCity311 #pothole", coordinates=AT),
-                    xapi.tweet(2, "@DemoCity311 un #bache", lang="es", coordinates=AT),
+                    xapi.tweet(2, "@DemoCity311 un #bache", lang="es", coordinates=ELSEWHERE),
                     xapi.tweet(3, "@DemoCity311 #graffiti", coordinates=AT),
                     xapi.tweet(4, "@DemoCity311 #streetlight", coordinates=AT),
                 ]

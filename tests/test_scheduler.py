@@ -108,14 +108,16 @@ def test_run_polls_and_sends_from_worker_threads_until_sigterm(settings: Setting
 
     def stop_when_all_replies_are_out() -> None:
         deadline = time.monotonic() + 20
-        while len(platform.posted) < 11 and time.monotonic() < deadline:
+        while len(platform.posted) < 13 and time.monotonic() < deadline:
             time.sleep(0.05)
         os.kill(os.getpid(), signal.SIGTERM)
 
     threading.Thread(target=stop_when_all_replies_are_out, daemon=True).start()
     run_forever(scheduler)
 
-    assert len(platform.posted) == 11
+    assert (
+        len(platform.posted) == 13
+    )  # 11 for the cases and the help, 2 for neighbours linked to case #1
     assert len(list_cases(service.engine)) == 9
     assert {r.state.value for r in outbox_rows(service.engine)} == {"sent"}
     service.close()

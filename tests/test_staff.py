@@ -22,6 +22,7 @@ from tests.city import filed
 from tests.conftest import Clock
 
 AT = (42.35, -71.06)
+ELSEWHERE = (42.353, -71.06)
 
 
 @pytest.fixture
@@ -33,7 +34,8 @@ def city(settings: Settings, clock: Clock) -> Iterator[tuple[Service, ReplayPlat
             xapi.page(
                 [
                     xapi.tweet(1, "@DemoCity311 #pothole", coordinates=AT),
-                    xapi.tweet(2, "@DemoCity311 un #bache", lang="es", coordinates=AT),
+                    # Another pothole, three blocks away: a case of its own.
+                    xapi.tweet(2, "@DemoCity311 un #bache", lang="es", coordinates=ELSEWHERE),
                     xapi.tweet(3, "@DemoCity311 #graffiti", coordinates=AT),
                 ]
             )

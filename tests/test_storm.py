@@ -21,7 +21,15 @@ HERE = (42.3551, -71.0602)
 def filed_replies(settings: Settings, clock: Clock, *texts: str) -> list[str]:
     platform = ReplayPlatform(
         xapi.CITY_ID,
-        [xapi.page([xapi.tweet(n, text, coordinates=HERE) for n, text in enumerate(texts, 1)])],
+        [
+            xapi.page(
+                # Blocks apart: separate problems, not duplicates of one another.
+                [
+                    xapi.tweet(n, text, coordinates=(HERE[0] + n * 0.003, HERE[1]))
+                    for n, text in enumerate(texts, 1)
+                ]
+            )
+        ],
     )
     service = build_service(
         settings.model_copy(update={"x_user_id": xapi.CITY_ID}), platform, clock

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from socialbot.cli import broadcast, cases, db, demo, jobs, moderation, status
+from socialbot.cli import broadcast, cases, db, demo, jobs, moderation, report, status
 from socialbot.cli.common import State
 
 app = typer.Typer(
@@ -40,6 +40,8 @@ app.add_typer(cases.app, name="cases")
 app.add_typer(db.app, name="db")
 app.add_typer(broadcast.app, name="broadcast")
 app.add_typer(broadcast.storm_app, name="storm")
+app.add_typer(report.app, name="report")
+app.add_typer(report.export_app, name="export")
 status.register(app)
 jobs.register(app)
 moderation.register(app)

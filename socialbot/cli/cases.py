@@ -104,6 +104,12 @@ def list_command(
             help="With --near: 500m (default), 1km, 1.5km or 250 (metres).",
         ),
     ] = None,
+    district: Annotated[
+        str | None, typer.Option(help="Only this district (SOCIALBOT_DISTRICTS), in any case.")
+    ] = None,
+    overdue: Annotated[
+        bool, typer.Option("--overdue", help="Only open cases past their SLA due time.")
+    ] = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="One JSON array instead of a table.")
     ] = False,
@@ -126,6 +132,8 @@ def list_command(
         author=author,
         near=near,
         radius_m=(DEFAULT_RADIUS_M if radius is None else radius) if near is not None else None,
+        district=district,
+        overdue_at=utc_now() if overdue else None,
     )
     engine.dispose()
     if as_json:
@@ -302,6 +310,53 @@ def resolve_command(
         requests += requests_from_csv(from_csv, Action.RESOLVE, who)
     if not requests:
         raise typer.BadParameter("name case numbers or --from-csv FILE", param_hint="N...")
+    _run(ctx, requests)
+
+
+@app.command("merge")
+@friendly_errors
+def merge_command(
+    ctx: typer.Context,
+    case_ids: CaseIds,
+    into: Annotated[int, typer.Option("--into", help="The case they are the same problem as.")],
+    note: Note = "",
+    actor: Actor = None,
+) -> None:
+    """Merge cases into another (the same problem): each is closed as its duplicate, its reporters
+    join the other's count and hear when that one is resolved."""
+    _run(
+        ctx,
+        [
+            Request(
+                n,
+                Action.CLOSE,
+                _actor(actor),
+                note=note,
+                reason=CloseReason.DUPLICATE,
+                duplicate_of=into,
+            )
+            for n in case_ids
+        ],
+    )
+
+
+@app.command("unmerge")
+@friendly_errors
+def unmerge_command(
+    ctx: typer.Context, case_ids: CaseIds, note: Note = "", actor: Actor = None
+) -> None:
+    """Undo a merge: the case is reopened on its own and its reporters leave the other's count."""
+    requests: list[Request | SocialbotError] = []
+    engine = open_database(state(ctx).settings())
+    try:
+        for n in case_ids:
+            detail = get_case(engine, n)
+            if detail is None or detail.case.close_reason != CloseReason.DUPLICATE.value:
+                requests.append(SocialbotError(f"case #{n} was not merged into another case"))
+            else:
+                requests.append(Request(n, Action.REOPEN, _actor(actor), note=note))
+    finally:
+        engine.dispose()
     _run(ctx, requests)
 
 

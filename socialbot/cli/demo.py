@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
+from socialbot import reports
+from socialbot.app import utc_now
 from socialbot.cli.common import console, friendly_errors, state
 from socialbot.cli.render import cases_table, handled_table, replies_table
-from socialbot.demo import DEMO_SETTINGS, run_demo
-from socialbot.store.queries import list_cases, outbox_rows
+from socialbot.cli.report import summary_table
+from socialbot.config import Settings
+from socialbot.demo import DEMO_SETTINGS, DemoRun, run_demo
+from socialbot.store.queries import case_facts, list_cases, outbox_rows
 
 
 def register(app: typer.Typer) -> None:
@@ -25,6 +31,13 @@ def demo_command(
         Path | None,
         typer.Option(help="SQLite file to create (must not exist). Default: a new temporary file."),
     ] = None,
+    no_week: Annotated[
+        bool,
+        typer.Option(
+            "--no-week",
+            help="Stop after intake, every case as filed: to try the staff commands yourself.",
+        ),
+    ] = False,
 ) -> None:
     """Run the real pipeline over shipped sample mentions, without credentials."""
     if db is None:
@@ -36,7 +49,7 @@ def demo_command(
     url = f"sqlite:///{db.resolve()}"
     # The tables below tell the story; per-event log lines would bury them.
     settings = state(ctx).settings(database_url=url, log_level="WARNING", **DEMO_SETTINGS)
-    run = run_demo(settings)
+    run = run_demo(settings, staff_week=not no_week)
     console.print(
         handled_table(
             run.first.handled,
@@ -46,16 +59,62 @@ def demo_command(
     console.print()
     console.print(cases_table(list_cases(run.service.engine), title="Cases opened"))
     console.print()
-    console.print(
-        replies_table(outbox_rows(run.service.engine), title=f"Replies posted ({run.sent.sent})")
-    )
+    intake_replies = [r for r in outbox_rows(run.service.engine) if r.mention_id is not None]
+    console.print(replies_table(intake_replies, title=f"Replies posted ({run.sent.sent})"))
     console.print()
     console.print(
         f"Polled again: {len(run.second.handled)} new mention(s), "
-        f"{len(run.platform.posted)} replies in all — nothing is filed or answered twice."
+        f"{run.sent.sent} replies in all — nothing is filed or answered twice."
+    )
+    if no_week:
+        run.service.close()
+        console.print(f"The demo database is {db}; work its cases with, for example:")
+        console.print(
+            f"  SOCIALBOT_DATABASE_URL={url} socialbot cases ack 1", markup=False, soft_wrap=True
+        )
+        return
+    console.print()
+    console.print(week_table(run, settings))
+    console.print()
+    status_replies = [r for r in outbox_rows(run.service.engine) if r.mention_id is None]
+    console.print(
+        replies_table(
+            status_replies,
+            title=f"Residents told in their threads ({run.status_sent.sent}); case #1's three "
+            "reporters each hear it is fixed",
+        )
+    )
+    console.print()
+    now = utc_now()
+    week = reports.summary(
+        case_facts(run.service.engine),
+        since=now - timedelta(days=7),
+        until=now,
+        now=now,
+        by=reports.GroupBy.CATEGORY,
+        zone=settings.zone,
+    )
+    console.print(
+        summary_table([*week.rows, week.total], week.by, "The week in figures (socialbot report)")
     )
     run.service.close()
     console.print(f"The demo database is {db}; look around with:")
-    console.print(
-        f"  SOCIALBOT_DATABASE_URL={url} socialbot cases show 1", markup=False, soft_wrap=True
-    )
+    for command in ("cases show 1", "report --by district", "report hotspots"):
+        console.print(
+            f"  SOCIALBOT_DATABASE_URL={url} socialbot {command}", markup=False, soft_wrap=True
+        )
+
+
+def week_table(run: DemoRun, settings: Settings) -> Table:
+    table = Table(title="A week of staff work (simulated, through `socialbot cases …`)")
+    for column in ("when", "case", "action", "status", "resident told"):
+        table.add_column(column)
+    for at, done in run.week:
+        table.add_row(
+            f"{at.astimezone(settings.zone):%a %H:%M}",
+            f"#{done.case_id}",
+            done.action.value,
+            f"{done.from_status.value} → {done.to_status.value}",
+            "yes" if done.reply_text else "—",
+        )
+    return table

@@ -32,6 +32,11 @@ CASE_FIELDS = (
     "lang",
     "created_at",
     "updated_at",
+    "district",
+    "due_at",
+    "resolved_at",
+    "reporter_count",
+    "duplicate_of",
 )
 
 
@@ -54,6 +59,11 @@ def case_json(case: Case) -> dict[str, Any]:
         "lang": case.lang,
         "created_at": case.created_at.isoformat(),
         "updated_at": case.updated_at.isoformat(),
+        "district": case.district,
+        "due_at": case.due_at.isoformat() if case.due_at else None,
+        "resolved_at": case.resolved_at.isoformat() if case.resolved_at else None,
+        "reporter_count": case.reporter_count,
+        "duplicate_of": case.duplicate_of,
     }
 
 

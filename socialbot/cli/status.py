@@ -46,6 +46,8 @@ def status_command(
         f"database:     {status.database}",
         f"storm mode:   {storm}",
         f"last poll:    {_ago(status.last_poll, status.at)}",
+        f"overdue:      {status.overdue_cases} open case(s) past their SLA "
+        "(`socialbot cases list --overdue`)",
         f"broadcasts:   {status.broadcasts_missed_24h} missed, "
         f"{status.broadcasts_failed_24h} failed in the last 24 h",
     ):
@@ -119,4 +121,5 @@ def status_json(status: Status) -> dict[str, Any]:
         ],
         "broadcasts_missed_24h": status.broadcasts_missed_24h,
         "broadcasts_failed_24h": status.broadcasts_failed_24h,
+        "overdue_cases": status.overdue_cases,
     }

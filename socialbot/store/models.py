@@ -47,6 +47,11 @@ class Case(SQLModel, table=True):
         Index("ix_cases_category", "category"),
         Index("ix_cases_created_at", "created_at"),
         Index("ix_cases_author", "platform", "author_id", "created_at"),  # the daily case limit
+        Index("ix_cases_mention_post", "platform", "mention_post_id"),  # a reply's thread
+        # The duplicate lookup: same category, in the grid cells around a point (see geocell).
+        Index("ix_cases_nearby", "category", "cell", "created_at"),
+        Index("ix_cases_due_at", "due_at"),
+        Index("ix_cases_district", "district"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -69,6 +74,14 @@ class Case(SQLModel, table=True):
     duplicate_of: int | None = Field(default=None, foreign_key="cases.id")
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
+    district: str | None = Field(default=None, max_length=128)  # from SOCIALBOT_DISTRICTS
+    cell: str | None = Field(default=None, max_length=12)  # geohash of the location
+    due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # the category's SLA
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # People who reported this problem: the opener, plus each report linked as a duplicate and
+    # each case staff merged into it.
+    reporter_count: int = Field(default=1)
 
 
 class CaseEvent(SQLModel, table=True):
@@ -88,6 +101,7 @@ class MentionRecord(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("platform", "post_id"),
         Index("ix_mentions_author", "platform", "author_id", "received_at"),
+        Index("ix_mentions_conversation", "platform", "conversation_id"),  # a reply's thread
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -109,7 +123,10 @@ class MentionRecord(SQLModel, table=True):
 
 class OutboxMessage(SQLModel, table=True):
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_state_due", "state", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_state_due", "state", "next_attempt_at"),
+        Index("ix_outbox_posted_id", "posted_id"),  # a reply to our reply; recovering a send
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     platform: str = Field(max_length=32)

@@ -9,10 +9,16 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, Engine, and_, func, or_
 from sqlmodel import col, select
 
-from socialbot.domain import CaseStatus, GeoPoint
+from socialbot.domain import CaseStatus, GeoPoint, MentionOutcome
 from socialbot.location import EARTH_RADIUS_M, haversine_m
+from socialbot.reports import CaseFacts, ReportFacts
 from socialbot.store.db import transaction
 from socialbot.store.models import Case, CaseEvent, MentionRecord, OutboxMessage
+
+# The statuses a crew still owes work on: what "open", "backlog" and "overdue" count.
+OPEN_STATUSES = frozenset(
+    {CaseStatus.NEW, CaseStatus.NEEDS_LOCATION, CaseStatus.ACKNOWLEDGED, CaseStatus.IN_PROGRESS}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,12 +40,15 @@ def list_cases(
     near: GeoPoint | None = None,
     radius_m: float | None = None,
     limit: int | None = None,
+    district: str | None = None,
+    overdue_at: datetime | None = None,
 ) -> list[Case]:
     """Cases matching every filter given, by case number.
 
     `department` and `author` (with or without '@') ignore case; `since` keeps cases opened at
     or after it; `near` keeps cases within `radius_m` metres of it (cases without a location
-    never match): a bounding box in SQL, then the exact great-circle distance here.
+    never match): a bounding box in SQL, then the exact great-circle distance here. `district`
+    ignores case; `overdue_at` keeps open cases whose due time is before it.
     """
     query = select(Case).order_by(col(Case.id))
     if status is not None:
@@ -51,6 +60,12 @@ def list_cases(
         query = query.where(func.lower(col(Case.department)) == func.lower(department))
     if since is not None:
         query = query.where(col(Case.created_at) >= since)
+    if district is not None:
+        query = query.where(func.lower(col(Case.district)) == func.lower(district))
+    if overdue_at is not None:
+        query = query.where(
+            col(Case.due_at) < overdue_at, col(Case.status).in_(list(OPEN_STATUSES))
+        )
     if author is not None:
         query = query.where(
             func.lower(col(Case.author_username)) == func.lower(author.removeprefix("@"))
@@ -157,3 +172,66 @@ def get_case(engine: Engine, case_id: int) -> CaseDetail | None:
 def outbox_rows(engine: Engine) -> list[OutboxMessage]:
     with transaction(engine) as session:
         return list(session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id))).all())
+
+
+def case_facts(engine: Engine, *, until: datetime | None = None) -> list[CaseFacts]:
+    """Every case as the reports read it (opened before `until`, when given)."""
+    query = select(Case).order_by(col(Case.id))
+    if until is not None:
+        query = query.where(col(Case.created_at) < until)
+    with transaction(engine) as session:
+        return [_facts(case) for case in session.exec(query)]
+
+
+def _facts(case: Case) -> CaseFacts:
+    assert case.id is not None
+    return CaseFacts(
+        id=case.id,
+        category=case.category,
+        department=case.department,
+        district=case.district,
+        status=case.status,
+        created_at=case.created_at,
+        resolved_at=case.resolved_at,
+        due_at=case.due_at,
+        author_id=case.author_id,
+        author_username=case.author_username,
+        lat=case.lat,
+        lon=case.lon,
+        cell=case.cell,
+        reporter_count=case.reporter_count,
+        duplicate_of=case.duplicate_of if case.close_reason == "duplicate" else None,
+        closed_at=case.closed_at,
+    )
+
+
+def report_facts(engine: Engine, *, until: datetime | None = None) -> list[ReportFacts]:
+    """Every resident's report: the post that opened each case, and each report linked to a case
+    as a duplicate (so "two people, twenty times each" shows)."""
+    query = (
+        select(MentionRecord, Case.category)
+        .join(Case, col(MentionRecord.case_id) == col(Case.id))
+        .where(
+            col(MentionRecord.outcome).in_(
+                [
+                    MentionOutcome.CASE_OPENED,
+                    MentionOutcome.NEEDS_LOCATION,
+                    MentionOutcome.DUPLICATE,
+                ]
+            )
+        )
+        .order_by(col(MentionRecord.id))
+    )
+    if until is not None:
+        query = query.where(col(MentionRecord.received_at) < until)
+    with transaction(engine) as session:
+        return [
+            ReportFacts(
+                case_id=record.case_id or 0,
+                category=category,
+                author_id=record.author_id,
+                author_username=record.author_username,
+                created_at=record.received_at,
+            )
+            for record, category in session.exec(query)
+        ]

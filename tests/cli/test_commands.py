@@ -16,7 +16,7 @@ from tests.cli.run import invoke, runner
 @pytest.fixture
 def demo_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     db = tmp_path / "demo.db"
-    code, _ = invoke("demo", "--db", str(db))
+    code, _ = invoke("demo", "--db", str(db), "--no-week")
     assert code == 0
     monkeypatch.setenv("SOCIALBOT_DATABASE_URL", f"sqlite:///{db}")
     return db
@@ -35,11 +35,30 @@ def test_demo_runs_the_pipeline_without_credentials(tmp_path: Path) -> None:
     code, out = invoke("demo", "--db", str(tmp_path / "demo.db"))
 
     assert code == 0
-    assert "Polled 14 mentions in 2 pages" in out
-    for outcome in ("case_opened", "needs_location", "unclassified", "outside_city", "ignored"):
+    assert "Polled 16 mentions in 2 pages" in out
+    outcomes = ("case_opened", "needs_location", "unclassified", "outside_city", "ignored")
+    for outcome in (*outcomes, "duplicate"):
         assert outcome in out
+    assert "This was already reported as case #1 (Pothole)" in out  # a neighbour's, merged
     assert "Polled again: 0 new mention(s)" in out
     assert "nothing is filed or answered twice" in out
+    assert "case #1's three reporters each hear it is fixed" in out
+    assert "The week in figures (socialbot report)" in out
+
+
+def test_the_demo_week_reports_figures_by_district(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "week.db"
+    assert invoke("demo", "--db", str(db))[0] == 0
+    monkeypatch.setenv("SOCIALBOT_DATABASE_URL", f"sqlite:///{db}")
+    code, out = invoke("report", "--since", "8d", "--by", "district", "--format", "json")
+    assert code == 0
+    rows = {row["key"]: row for row in json.loads(out)["rows"]}
+    assert rows["total"]["opened"] == 9 and rows["total"]["reports"] == 11
+    assert rows["total"]["resolved"] == 4 and rows["total"]["within_sla"] == 1.0
+    assert None in rows  # the two reports still without a location have no district yet
+    assert sum(r["opened"] for key, r in rows.items() if key != "total") == 9
 
 
 def test_demo_refuses_to_reuse_a_database(demo_db: Path) -> None:
@@ -184,7 +203,12 @@ def test_staff_work_cases_from_the_command_line(demo_db: Path) -> None:
     assert code == 0 and out.startswith("case #1: acknowledged → resolved; reply queued: Good news")
     history = json.loads(invoke("cases", "show", "1", "--json")[1])["history"]
     assert history[1]["note"] == "comment: @DemoCity311 thank you, that was fast!"  # in the thread
-    assert [(h["actor"], h["to"], h["note"]) for h in history[2:]] == [
+    # Two neighbours reported the same pothole: linked to case #1, not cases of their own.
+    assert [h["note"][:45] for h in history[2:4]] == [
+        "also reported by @li_backbay, 17 m away (2 re",
+        "also reported by @carlos_fenway, 21 m away (3",
+    ]
+    assert [(h["actor"], h["to"], h["note"]) for h in history[4:]] == [
         ("J. Rivera", "acknowledged", ""),
         ("J. Rivera", "acknowledged", "crew 4 on Tuesday"),
         ("J. Rivera", "resolved", ""),

@@ -1,0 +1,327 @@
+"""`socialbot report …` and `socialbot export cases`: the figures a 311 director takes to council.
+
+Thin: read the cases (`store.queries.case_facts`), compute (`socialbot.reports`), print as a table,
+CSV or JSON, or draw the chart (`socialbot.exports`).
+"""
+
+from __future__ import annotations
+
+import csv
+import enum
+import io
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from socialbot import exports, reports
+from socialbot.app import load_content, open_database, utc_now
+from socialbot.cli.common import console, friendly_errors, state
+from socialbot.config import Settings
+from socialbot.store.queries import case_facts, report_facts
+from socialbot.timespan import SINCE_FORMS, parse_since
+
+app = typer.Typer(
+    help="Figures for a council report: volume, time to resolve, SLA, backlog, hot spots.",
+    invoke_without_command=True,
+)
+export_app = typer.Typer(help="Export data for GIS and spreadsheets.", no_args_is_help=True)
+
+
+class Format(enum.StrEnum):
+    TABLE = "table"
+    CSV = "csv"
+    JSON = "json"
+
+
+class ExportFormat(enum.StrEnum):
+    CSV = "csv"
+    GEOJSON = "geojson"
+
+
+Since = Annotated[str, typer.Option("--since", help=f"Start of the window: {SINCE_FORMS}.")]
+Until = Annotated[
+    str | None,
+    typer.Option("--until", help="End of the window (a date, or e.g. 7d ago). Default: now."),
+]
+FormatOption = Annotated[Format, typer.Option("--format", help="table, csv or json.")]
+
+
+def _moment(text: str, option: str) -> datetime:
+    try:
+        return parse_since(text, utc_now())
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint=option) from None
+
+
+def _window(since: str, until: str | None) -> tuple[datetime, datetime]:
+    start = _moment(since, "--since")
+    end = _moment(until, "--until") if until else utc_now()
+    if end <= start:
+        raise typer.BadParameter("must be after --since", param_hint="--until")
+    return start, end
+
+
+@app.callback()
+@friendly_errors
+def report_command(
+    ctx: typer.Context,
+    since: Since = "30d",
+    until: Until = None,
+    by: Annotated[
+        reports.GroupBy | None,
+        typer.Option("--by", help="One row per category, district, department or week."),
+    ] = None,
+    fmt: FormatOption = Format.TABLE,
+    chart: Annotated[
+        Path | None,
+        typer.Option(
+            "--chart", help="Also draw weekly volume and SLA share to this PNG.", dir_okay=False
+        ),
+    ] = None,
+) -> None:
+    """Opened, resolved and open cases, time to resolve (median, 90th percentile), share resolved
+    within SLA and backlog age, in total and per group."""
+    if ctx.invoked_subcommand is not None:
+        return
+    settings = state(ctx).settings()
+    start, end = _window(since, until)
+    now = utc_now()
+    cases = _cases(settings, end)
+    result = reports.summary(cases, since=start, until=end, now=now, by=by, zone=settings.zone)
+    rows = [*result.rows, result.total]
+    records = [row.to_record() for row in rows]
+    if fmt is Format.JSON:
+        console.print_json(
+            json.dumps(
+                {"since": start.isoformat(), "until": result.until.isoformat(), "rows": records}
+            )
+        )
+    elif fmt is Format.CSV:
+        _print_csv(records)
+    else:
+        console.print(summary_table(rows, by, _title(start, result.until, settings)))
+    if chart is not None:
+        catalog, _, _ = load_content(settings)
+        labels = {c.key: c.name_en for c in catalog.categories}
+        exports.weekly_chart(
+            cases, chart, since=start, until=end, now=now, zone=settings.zone, labels=labels
+        )
+        console.print(f"chart written to {chart}", markup=False)
+
+
+@app.command("hotspots")
+@friendly_errors
+def hotspots_command(
+    ctx: typer.Context,
+    since: Since = "30d",
+    until: Until = None,
+    by: Annotated[
+        reports.HotspotBy,
+        typer.Option("--by", help="cell (about 150 m by 110 m) or district."),
+    ] = reports.HotspotBy.CELL,
+    top: Annotated[int, typer.Option("--top", min=1, help="How many places.")] = 10,
+    fmt: FormatOption = Format.TABLE,
+) -> None:
+    """The places with the most reports in the window, with their top categories."""
+    settings = state(ctx).settings()
+    start, end = _window(since, until)
+    result = reports.hotspots(
+        _cases(settings, end), since=start, until=end, now=utc_now(), by=by, top=top
+    )
+    records = [row.to_record() for row in result.rows]
+    if fmt is Format.JSON:
+        console.print_json(json.dumps(records))
+        return
+    if fmt is Format.CSV:
+        _print_csv(records)
+        return
+    table = Table(title=f"Hot spots by {by.value}, {_title(start, end, settings)}")
+    for column in ("place", "reports", "cases", "top categories", "map"):
+        table.add_column(column, overflow="fold")
+    for row in result.rows:
+        table.add_row(
+            row.key,
+            str(row.reports),
+            str(row.cases),
+            ", ".join(f"{c.category} {c.reports}" for c in row.top_categories),
+            f"{row.centre.lat:.5f},{row.centre.lon:.5f}" if row.centre else "-",
+        )
+    console.print(table)
+    if result.unlocated_reports:
+        console.print(f"{result.unlocated_reports} report(s) without a {by.value} are not counted.")
+
+
+@app.command("reporters")
+@friendly_errors
+def reporters_command(
+    ctx: typer.Context,
+    since: Since = "30d",
+    until: Until = None,
+    min_reports: Annotated[
+        int, typer.Option("--min", min=1, help="List people with at least this many reports.")
+    ] = 5,
+    fmt: FormatOption = Format.TABLE,
+) -> None:
+    """Repeat reporters: who filed many reports, and of how many problems."""
+    settings = state(ctx).settings()
+    start, end = _window(since, until)
+    engine = open_database(settings)
+    try:
+        facts = report_facts(engine, until=end)
+    finally:
+        engine.dispose()
+    rows = reports.reporters(facts, since=start, until=end, now=utc_now(), min_reports=min_reports)
+    records = [row.to_record() for row in rows]
+    if fmt is Format.JSON:
+        console.print_json(json.dumps(records, default=str))
+        return
+    if fmt is Format.CSV:
+        _print_csv(records)
+        return
+    table = Table(
+        title=f"{len(rows)} people with {min_reports}+ reports, {_title(start, end, settings)}"
+    )
+    for column in ("account", "reports", "cases", "categories", "first", "last"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(
+            f"@{row.author_username}" if row.author_username else row.author_id,
+            str(row.reports),
+            str(row.cases),
+            ", ".join(f"{c.category} {c.reports}" for c in row.categories),
+            _local(row.first_at, settings),
+            _local(row.last_at, settings),
+        )
+    console.print(table)
+
+
+@export_app.command("cases")
+@friendly_errors
+def export_cases_command(
+    ctx: typer.Context,
+    fmt: Annotated[
+        ExportFormat, typer.Option("--format", help="csv or geojson.")
+    ] = ExportFormat.CSV,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Write here instead of to standard output.", dir_okay=False
+        ),
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help=f"Only cases opened since: {SINCE_FORMS}.")
+    ] = None,
+) -> None:
+    """Every case, for a spreadsheet (CSV) or a GIS (GeoJSON points; cases without a location
+    are left out and counted)."""
+    settings = state(ctx).settings()
+    cases = _cases(settings, None)
+    if since is not None:
+        start = _moment(since, "--since")
+        cases = [c for c in cases if c.created_at >= start]
+    note = ""
+    if fmt is ExportFormat.CSV:
+        text = exports.cases_csv(cases)
+    else:
+        result = exports.cases_geojson(cases)
+        text = json.dumps(result.collection, ensure_ascii=False, indent=1) + "\n"
+        if result.omitted:
+            note = f"{result.omitted} case(s) without a location left out"
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        typer.echo(f"{len(cases)} case(s) written to {output}", err=True)
+    if note:
+        typer.echo(note, err=True)
+
+
+def _cases(settings: Settings, until: datetime | None) -> list[reports.CaseFacts]:
+    engine = open_database(settings)
+    try:
+        return case_facts(engine, until=until)
+    finally:
+        engine.dispose()
+
+
+def _print_csv(records: Sequence[Mapping[str, object]]) -> None:
+    if not records:
+        return
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(records[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(records)
+    typer.echo(buffer.getvalue(), nl=False)
+
+
+def _title(start: datetime, end: datetime, settings: Settings) -> str:
+    return f"{_local(start, settings)} to {_local(end, settings)} ({settings.timezone})"
+
+
+def _local(moment: datetime, settings: Settings) -> str:
+    return f"{moment.astimezone(settings.zone):%Y-%m-%d %H:%M}"
+
+
+def _duration(span: timedelta | None) -> str:
+    if span is None:
+        return "-"
+    hours = span.total_seconds() / 3600
+    if hours < 10:
+        return f"{hours:.1f} h"
+    return f"{hours:.0f} h" if hours < 48 else f"{hours / 24:.1f} d"
+
+
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0%}"
+
+
+def summary_table(
+    rows: Sequence[reports.SummaryRow], by: reports.GroupBy | None, title: str
+) -> Table:
+    table = Table(
+        title=title,
+        box=None,
+        pad_edge=False,
+        padding=(0, 1),
+        collapse_padding=True,
+        header_style="bold underline",
+    )
+    # Short headers: a council slide is often a terminal 100 columns wide. The README and
+    # `--format json` spell them out (median/p90: time to resolve; backlog: age of open cases).
+    columns = (
+        "opened",
+        "reports",
+        "resolved",
+        "closed",
+        "open",
+        "overdue",
+        "median",
+        "p90",
+        "in SLA",
+        "backlog",
+        "oldest",
+    )
+    table.add_column(by.value if by else "", no_wrap=True)
+    for column in columns:
+        table.add_column(column, justify="right", no_wrap=True)
+    for row in rows:
+        table.add_row(
+            "total" if row.key == reports.TOTAL_KEY else (row.key or "(none)"),
+            str(row.opened),
+            str(row.reports),
+            str(row.resolved),
+            str(row.closed),
+            str(row.open),
+            str(row.overdue),
+            _duration(row.median_to_resolve),
+            _duration(row.p90_to_resolve),
+            _share(row.within_sla),
+            _duration(row.backlog_median_age),
+            _duration(row.backlog_oldest_age),
+        )
+    return table
