@@ -19,7 +19,6 @@ when it has one), since GeoJSON carries no reliable line numbers.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +32,7 @@ from shapely.strtree import STRtree
 
 from socialbot.domain import GeoPoint
 from socialbot.errors import ConfigError
+from socialbot.location import read_geojson
 
 DISTRICTS_SETTING = "SOCIALBOT_DISTRICTS"
 DEMO_DISTRICTS = Path(__file__).resolve().parent / "data" / "districts-demo.geojson"
@@ -112,20 +112,7 @@ def load_districts(path: Path, *, known_categories: Collection[str] | None = Non
     not have is refused: a typo there would silently route nothing.
     """
     where = f"{DISTRICTS_SETTING}: {path}"
-    try:
-        # utf-8-sig: Windows GIS tools often write a byte-order mark, which JSON does not allow.
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ConfigError(f"{where}: no such file; expected a GeoJSON FeatureCollection") from None
-    except OSError as exc:
-        raise ConfigError(f"{where}: cannot read the file ({exc.strerror})") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{where}: not UTF-8 text; expected a GeoJSON file") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        problem = f"not valid JSON ({exc.msg} at column {exc.colno})"
-        raise ConfigError(f"{DISTRICTS_SETTING}: {path}:{exc.lineno}: {problem}") from None
+    data = read_geojson(path, DISTRICTS_SETTING, missing="expected a GeoJSON FeatureCollection")
     try:
         districts = _districts_from_geojson(data, known_categories)
     except _FileError as exc:

@@ -387,6 +387,26 @@ _PATH_LIKE = re.compile(r"[/\\]|\.(?:geo)?json$", re.IGNORECASE)
 _BBOX_PARTS = ("west", "south", "east", "north")
 
 
+def read_geojson(path: Path, setting: str, *, missing: str) -> object:
+    """The JSON in a GeoJSON file named by `setting`; a one-line ConfigError naming the setting,
+    the file (and the line, for bad JSON) otherwise. `missing` says what the file should be."""
+    where = f"{setting}: {path}"
+    try:
+        # utf-8-sig: Windows GIS tools often write a byte-order mark, which JSON does not allow.
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ConfigError(f"{where}: no such file; {missing}") from None
+    except OSError as exc:
+        raise ConfigError(f"{where}: cannot read the file ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{where}: not UTF-8 text; expected a GeoJSON file") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        problem = f"not valid JSON ({exc.msg} at column {exc.colno})"
+        raise ConfigError(f"{setting}: {path}:{exc.lineno}: {problem}") from None
+
+
 def parse_city_bounds(value: str, *, base_dir: Path | None = None) -> CityBounds:
     """The ``SOCIALBOT_CITY_BOUNDS`` setting: ``west,south,east,north``, or a GeoJSON file.
 
@@ -451,20 +471,7 @@ def load_city_bounds(path: Path) -> CityBounds:
     rather than refused: for a point-in-area test the repaired shape is what the city meant.
     """
     where = f"{BOUNDS_SETTING}: {path}"
-    try:
-        # utf-8-sig: Windows GIS tools often write a byte-order mark, which JSON does not allow.
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ConfigError(f"{where}: no such file; {_FORMS}") from None
-    except OSError as exc:
-        raise ConfigError(f"{where}: cannot read the file ({exc.strerror})") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{where}: not UTF-8 text; expected a GeoJSON file") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        problem = f"not valid JSON ({exc.msg} at column {exc.colno})"
-        raise ConfigError(f"{BOUNDS_SETTING}: {path}:{exc.lineno}: {problem}") from None
+    data = read_geojson(path, BOUNDS_SETTING, missing=_FORMS)
     try:
         area = _area_from_geojson(data)
     except _BoundsFileError as exc:
