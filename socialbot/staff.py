@@ -31,6 +31,7 @@ from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
 from socialbot.catalog import Catalog
+from socialbot.config import INTAKE_ACCOUNT
 from socialbot.domain import CaseStatus, MentionOutcome, Reply
 from socialbot.errors import SocialbotError, TransitionRefused
 from socialbot.lifecycle import Action, CloseReason, next_status
@@ -214,7 +215,7 @@ class Staff:
         session.add(
             OutboxMessage(
                 platform=case.platform,
-                account="intake",
+                account=INTAKE_ACCOUNT,
                 dedupe_key=f"status:{case.platform}:{case.id}:{event.id}"
                 + (f":{post_id}" if to is not None else ""),
                 in_reply_to_post_id=post_id,

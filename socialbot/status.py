@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, func
 from sqlmodel import col, select
 
+from socialbot.config import INTAKE_ACCOUNT
 from socialbot.store.db import transaction
 from socialbot.store.models import (
     Account,
@@ -71,7 +72,7 @@ def read_status(engine: Engine, now: datetime) -> Status:
     with transaction(engine) as session:
         campaign = active(session)
         last_poll = session.exec(
-            select(func.max(Account.polled_at)).where(Account.name == "intake")
+            select(func.max(Account.polled_at)).where(Account.name == INTAKE_ACCOUNT)
         ).one()
         accounts = sorted(set(session.exec(select(OutboxMessage.account).distinct()).all()))
         queues = []

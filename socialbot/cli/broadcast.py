@@ -12,7 +12,6 @@ import json
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.table import Table
@@ -21,7 +20,7 @@ from socialbot import storm
 from socialbot.app import account_outbox, build_broadcaster, utc_now, x_platform
 from socialbot.broadcast import parse_var_args
 from socialbot.broadcasting import Broadcaster, BroadcastRequest, LogEntry, Preview, RunView
-from socialbot.cli.common import console, friendly_errors, state
+from socialbot.cli.common import console, friendly_errors, local_time, state
 from socialbot.config import Settings
 from socialbot.errors import BroadcastError
 from socialbot.outbox import send_once
@@ -131,7 +130,7 @@ def send_command(
             raise typer.Exit(1)
         if when is not None or cron is not None:
             row = broadcaster.schedule(request, _actor(actor), at=when, cron=cron)
-            next_at = _local(row.next_due_at, broadcaster.zone)
+            next_at = local_time(row.next_due_at, broadcaster.zone)
             console.print(
                 f"Scheduled broadcast #{row.id}; next at {next_at}. `socialbot run` posts it; "
                 f"`socialbot broadcast cancel {row.id}` stops it.",
@@ -159,7 +158,7 @@ def _send_now(
         deadline = min((p.expires_at for p in view.posts if p.expires_at), default=None)
         console.print(
             f"Not all posted yet ({report.stopped_by or 'waiting'}); `socialbot run` keeps trying "
-            f"until {_local(deadline, broadcaster.zone)}, then gives up. "
+            f"until {local_time(deadline, broadcaster.zone)}, then gives up. "
             f"See `socialbot broadcast show {view.broadcast.id}`.",
             markup=False,
         )
@@ -168,17 +167,11 @@ def _send_now(
 
 def _schedule_text(broadcaster: Broadcaster, when: datetime | None, cron: str | None) -> str:
     if when is not None:
-        return f"once at {_local(when, broadcaster.zone)}"
+        return f"once at {local_time(when, broadcaster.zone)}"
     if cron is not None:
         first = broadcaster.recurrence(cron).next_after(utc_now())
-        return f"on cron {cron!r}, first at {_local(first, broadcaster.zone)}"
+        return f"on cron {cron!r}, first at {local_time(first, broadcaster.zone)}"
     return "now"
-
-
-def _local(moment: datetime | None, zone: ZoneInfo) -> str:
-    if moment is None:
-        return "-"
-    return f"{moment.astimezone(zone):%Y-%m-%d %H:%M} {zone.key}"
 
 
 def preview_table(preview: Preview) -> Table:
@@ -244,7 +237,7 @@ def list_command(ctx: typer.Context) -> None:
     for row in rows:
         table.add_row(
             str(row.id),
-            _local(row.next_due_at, broadcaster.zone),
+            local_time(row.next_due_at, broadcaster.zone),
             row.cron or "once",
             _what(row),
             row.langs,
@@ -275,18 +268,18 @@ def show_command(ctx: typer.Context, broadcast_id: BroadcastId) -> None:
     lines = [
         f"Broadcast #{row.id}: {row.state.value}",
         f"what: {_what(row)}; languages {row.langs}; account {row.account}",
-        f"by {row.created_by} at {_local(row.created_at, zone)}",
+        f"by {row.created_by} at {local_time(row.created_at, zone)}",
     ]
     if row.cron or row.at:
-        lines.append(f"schedule: {row.cron or 'once'}; next {_local(row.next_due_at, zone)}")
+        lines.append(f"schedule: {row.cron or 'once'}; next {local_time(row.next_due_at, zone)}")
     if row.media_path:
         lines.append(f"image: {row.media_path} (alt: {row.media_alt})")
     if row.cancelled_at:
-        lines.append(f"cancelled by {row.cancelled_by} at {_local(row.cancelled_at, zone)}")
+        lines.append(f"cancelled by {row.cancelled_by} at {local_time(row.cancelled_at, zone)}")
     for line in lines:
         console.print(line, markup=False)
     for view in runs:
-        title = f"due {_local(view.run.due_at, zone)}: {view.outcome}"
+        title = f"due {local_time(view.run.due_at, zone)}: {view.outcome}"
         if view.run.error:
             title += f" — {view.run.error}"
         console.print(run_table(view, title=title))
@@ -333,7 +326,7 @@ def log_command(
     for entry in entries:
         event = entry.event + (f"\n{entry.error}" if entry.error else "")
         table.add_row(
-            _local(entry.at, broadcaster.zone),
+            local_time(entry.at, broadcaster.zone),
             event,
             f"#{entry.broadcast_id}",
             entry.account,

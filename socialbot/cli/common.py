@@ -7,8 +7,10 @@ import logging
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -52,6 +54,14 @@ def setup_logging(level: str) -> None:
     # Their DEBUG lines print request headers and bodies; ours say what matters.
     for noisy in ("tweepy", "urllib3", "requests_oauthlib", "oauthlib", "apscheduler", "alembic"):
         logging.getLogger(noisy).setLevel(max(logging.getLevelName(level), logging.WARNING))
+
+
+def local_time(moment: datetime | None, zone: ZoneInfo, *, with_zone: bool = True) -> str:
+    """`2026-11-24 07:00 America/New_York`: a moment as the city reads it; "-" for none."""
+    if moment is None:
+        return "-"
+    shown = f"{moment.astimezone(zone):%Y-%m-%d %H:%M}"
+    return f"{shown} {zone.key}" if with_zone else shown
 
 
 def state(ctx: typer.Context) -> State:

@@ -20,7 +20,7 @@ from rich.table import Table
 
 from socialbot import exports, reports
 from socialbot.app import load_content, open_database, utc_now
-from socialbot.cli.common import console, friendly_errors, state
+from socialbot.cli.common import console, friendly_errors, local_time, state
 from socialbot.config import Settings
 from socialbot.store.queries import case_facts, report_facts
 from socialbot.timespan import SINCE_FORMS, parse_since
@@ -133,12 +133,7 @@ def hotspots_command(
     result = reports.hotspots(
         _cases(settings, end), since=start, until=end, now=utc_now(), by=by, top=top
     )
-    records = [row.to_record() for row in result.rows]
-    if fmt is Format.JSON:
-        console.print_json(json.dumps(records))
-        return
-    if fmt is Format.CSV:
-        _print_csv(records)
+    if _printed([row.to_record() for row in result.rows], fmt):
         return
     table = Table(title=f"Hot spots by {by.value}, {_title(start, end, settings)}")
     for column in ("place", "reports", "cases", "top categories", "map"):
@@ -176,12 +171,7 @@ def reporters_command(
     finally:
         engine.dispose()
     rows = reports.reporters(facts, since=start, until=end, now=utc_now(), min_reports=min_reports)
-    records = [row.to_record() for row in rows]
-    if fmt is Format.JSON:
-        console.print_json(json.dumps(records, default=str))
-        return
-    if fmt is Format.CSV:
-        _print_csv(records)
+    if _printed([row.to_record() for row in rows], fmt):
         return
     table = Table(
         title=f"{len(rows)} people with {min_reports}+ reports, {_title(start, end, settings)}"
@@ -249,6 +239,17 @@ def _cases(settings: Settings, until: datetime | None) -> list[reports.CaseFacts
         engine.dispose()
 
 
+def _printed(records: Sequence[Mapping[str, object]], fmt: Format) -> bool:
+    """Print `records` as JSON or CSV when `fmt` asks for it; False means: draw the table."""
+    if fmt is Format.JSON:
+        console.print_json(json.dumps(records, default=str))
+        return True
+    if fmt is Format.CSV:
+        _print_csv(records)
+        return True
+    return False
+
+
 def _print_csv(records: Sequence[Mapping[str, object]]) -> None:
     if not records:
         return
@@ -264,7 +265,7 @@ def _title(start: datetime, end: datetime, settings: Settings) -> str:
 
 
 def _local(moment: datetime, settings: Settings) -> str:
-    return f"{moment.astimezone(settings.zone):%Y-%m-%d %H:%M}"
+    return local_time(moment, settings.zone, with_zone=False)
 
 
 def _duration(span: timedelta | None) -> str:

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from socialbot.app import open_database, utc_now
-from socialbot.cli.common import console, friendly_errors, state
+from socialbot.cli.common import console, friendly_errors, local_time, state
 from socialbot.status import Status, read_status
 
 
@@ -38,7 +38,7 @@ def status_command(
     zone = settings.zone
     storm = (
         f"ON: {status.storm.name} #{status.storm.hashtag} since "
-        f"{_local(status.storm.since, zone)} (by {status.storm.by})"
+        f"{local_time(status.storm.since, zone)} (by {status.storm.by})"
         if status.storm
         else "off"
     )
@@ -69,13 +69,9 @@ def status_command(
         upcoming.add_column(column)
     for item in status.upcoming:
         upcoming.add_row(
-            f"#{item.broadcast_id}", _local(item.due_at, zone), item.what, item.cron or "once"
+            f"#{item.broadcast_id}", local_time(item.due_at, zone), item.what, item.cron or "once"
         )
     console.print(upcoming)
-
-
-def _local(moment: datetime, zone: Any) -> str:
-    return f"{moment.astimezone(zone):%Y-%m-%d %H:%M} {zone.key}"
 
 
 def _ago(moment: datetime | None, now: datetime) -> str:
