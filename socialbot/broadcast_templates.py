@@ -9,7 +9,7 @@ due, not while the storm is on.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +17,7 @@ import jinja2
 import jinja2.meta
 
 from socialbot.broadcast import TemplateDoc, parse_header
-from socialbot.errors import BroadcastError, TemplateError
+from socialbot.errors import BroadcastError, SocialbotError, TemplateError
 from socialbot.replies import template_dirs, template_environment
 
 FOLDER = "broadcast"
@@ -81,21 +81,44 @@ class BroadcastTemplates:
 
     def check_all(self) -> None:
         """Every template: header agrees with the text in every language, renders its examples."""
-        for template in self.all():
+        for _, problem in self.check_each():
+            if problem is not None:
+                raise problem
+
+    def check_each(self) -> Iterator[tuple[str, SocialbotError | None]]:
+        """`check_all`, one `(template file, problem or None)` a template and language, lazily:
+        `check_all` stops at the first problem, `socialbot doctor` lists them all. Every header
+        is read before any text is checked."""
+        templates: list[BroadcastTemplate] = []
+        for name in self.names():
+            try:
+                templates.append(self.get(name))
+            except (TemplateError, BroadcastError) as exc:  # a header, in any language
+                yield f"{FOLDER}/{name}", exc
+        for template in templates:
             for lang in template.langs:
                 path = self._path(template.name, lang)
-                used = self._used(path)
-                declared = template.doc.names()
-                if used != declared:
-                    extra, unlisted = sorted(declared - used), sorted(used - declared)
-                    problem = (
-                        f"uses {', '.join(unlisted)} without listing it under vars:"
-                        if unlisted
-                        else f"lists {', '.join(extra)} under vars: but never uses it"
-                    )
-                    raise TemplateError(f"{path}: {problem}")
-                if not self.render(template.name, lang, template.doc.examples()):
-                    raise TemplateError(f"{path}: renders to an empty text with its examples")
+                try:
+                    self._check(template, lang)
+                except (TemplateError, BroadcastError) as exc:
+                    yield path, exc
+                else:
+                    yield path, None
+
+    def _check(self, template: BroadcastTemplate, lang: str) -> None:
+        path = self._path(template.name, lang)
+        used = self._used(path)
+        declared = template.doc.names()
+        if used != declared:
+            extra, unlisted = sorted(declared - used), sorted(used - declared)
+            problem = (
+                f"uses {', '.join(unlisted)} without listing it under vars:"
+                if unlisted
+                else f"lists {', '.join(extra)} under vars: but never uses it"
+            )
+            raise TemplateError(f"{path}: {problem}")
+        if not self.render(template.name, lang, template.doc.examples()):
+            raise TemplateError(f"{path}: renders to an empty text with its examples")
 
     def _langs(self, name: str) -> tuple[str, ...]:
         prefix = f"{FOLDER}/{name}."

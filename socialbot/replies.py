@@ -10,6 +10,8 @@ the longest values the catalog can produce, so a too-long template fails at star
 from __future__ import annotations
 
 import dataclasses
+import functools
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -134,6 +136,16 @@ class Replies:
 
     def check_all(self, catalog: Catalog, case_url: str | None) -> None:
         """Render every message and language with the longest values; raise on the first problem."""
+        for _, problem in self.check_each(catalog, case_url):
+            if problem is not None:
+                raise problem
+
+    def check_each(
+        self, catalog: Catalog, case_url: str | None
+    ) -> Iterator[tuple[str, TemplateError | None]]:
+        """Render every message and language with the longest values the catalog can produce, one
+        `(template, problem or None)` a render, lazily: `check_all` stops at the first problem,
+        `socialbot doctor` lists them all."""
         for lang in LANGS:
             context = ReplyContext(
                 case=LONGEST_CASE_NUMBER,
@@ -143,18 +155,31 @@ class Replies:
                 duplicate_of=LONGEST_CASE_NUMBER,
             )
             for message in Reply:
+                name = f"replies/{message.value}.{lang}.j2"
                 if message is Reply.STATUS:  # rendered once for every status it may state
                     for status in CaseStatus:
-                        self.render(
-                            message, lang, dataclasses.replace(context, status=status.value)
-                        )
+                        with_status = dataclasses.replace(context, status=status.value)
+                        render = functools.partial(self.render, message, lang, with_status)
+                        yield name, _problem(render)
                     continue
-                text = self.render(message, lang, context)
-                if message is Reply.FILED:
-                    self._check_storm_line(text, lang)
+                try:
+                    text = self.render(message, lang, context)
+                except TemplateError as exc:
+                    yield name, exc
+                else:
+                    yield name, None
+                    if message is Reply.FILED:
+                        yield (
+                            f"replies/{STORM_LINE}.{lang}.j2",
+                            _problem(functools.partial(self._check_storm_line, text, lang)),
+                        )
                 for category in catalog.categories:  # the per-category texts a city added
-                    if self._has(f"replies/{message.value}/{category.key}.{lang}.j2"):
-                        self.render(message, lang, context, category_key=category.key)
+                    own = f"replies/{message.value}/{category.key}.{lang}.j2"
+                    if self._has(own):
+                        render = functools.partial(
+                            self.render, message, lang, context, category_key=category.key
+                        )
+                        yield own, _problem(render)
 
     def _check_storm_line(self, filed: str, lang: str) -> None:
         length = weighted_length(f"{filed}\n\n{self.storm_line(lang, LONGEST_STORM)}")
@@ -177,3 +202,12 @@ class Replies:
             if isinstance(sub, jinja2.FileSystemLoader)
             for p in sub.searchpath
         )
+
+
+def _problem(check: Callable[[], object]) -> TemplateError | None:
+    """The TemplateError `check` raises, or None when it passes."""
+    try:
+        check()
+    except TemplateError as exc:
+        return exc
+    return None

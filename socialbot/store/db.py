@@ -17,6 +17,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.script.revision import RevisionError
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
@@ -110,6 +111,24 @@ def upgrade(engine: Engine) -> None:
         raise ConfigError(
             f"database {engine.url.render_as_string(hide_password=True)}: cannot migrate ({reason})"
         ) from None
+
+
+def pending_migrations(engine: Engine) -> list[str]:
+    """The revisions `upgrade` would apply, oldest first; [] when the schema is current. Reads
+    only: a ConfigError when the database is at a revision this version does not know (a newer
+    socialbot migrated it)."""
+    script = ScriptDirectory.from_config(alembic_config(engine))
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    try:
+        newest_first = [r.revision for r in script.iterate_revisions("heads", current)]
+    except RevisionError:
+        raise ConfigError(
+            f"database {engine.url.render_as_string(hide_password=True)}: at schema revision "
+            f"{current}, which this version of socialbot does not know (was it migrated by a "
+            "newer one?)"
+        ) from None
+    return newest_first[::-1]
 
 
 def schema_is_current(engine: Engine) -> bool:

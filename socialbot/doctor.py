@@ -1,0 +1,501 @@
+"""`socialbot doctor`: everything the service needs, checked one by one, changing nothing.
+
+Each check is a plain function returning `Check` lines: the settings, the catalog, every reply and
+broadcast template, the city bounds and districts files, the database and its migrations, and
+each X account's credentials (one `GET /2/users/me` each, unless offline). `run_checks` runs them
+all: a check that fails does not stop the others, and one whose prerequisite failed (the
+templates when the catalog did not load) says so instead of running.
+
+Nothing here writes: the database is read, never migrated (a SQLite file that does not exist is
+reported, not created), and no message carries a token or secret (`run_checks` masks any
+configured secret value in every line as a last guard).
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from pydantic import SecretStr
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlmodel import Session, select
+
+from socialbot.app import x_platform
+from socialbot.broadcast_templates import BroadcastTemplates
+from socialbot.catalog import Catalog, load_catalog
+from socialbot.config import ENV_PREFIX, INTAKE_ACCOUNT, NESTED, SHIPPED_TEMPLATES, Settings
+from socialbot.districts import load_districts
+from socialbot.errors import (
+    AuthFailed,
+    CatalogError,
+    ConfigError,
+    PlatformError,
+    RateLimited,
+    SocialbotError,
+)
+from socialbot.location import parse_city_bounds
+from socialbot.platforms import x_wire
+from socialbot.platforms.base import Platform
+from socialbot.replies import LANGS, MAX_WEIGHTED_LENGTH, Replies
+from socialbot.store.db import make_engine, pending_migrations
+from socialbot.store.models import Account
+
+UPGRADE_FIX = "run `socialbot db upgrade`"
+MIN_MASKED_SECRET = 6
+
+# Builds the adapter acting as an account: the real X unless a test says otherwise.
+PlatformFor = Callable[[Settings, str], Platform]
+
+
+class Outcome(enum.StrEnum):
+    OK = "ok"
+    FAIL = "fail"
+    SKIP = "skip"  # not checked: --offline, not configured, or a prerequisite failed
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One line of the report: what was checked, how it went, and what to do when it failed."""
+
+    area: str
+    outcome: Outcome
+    detail: str
+    fix: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.outcome is Outcome.FAIL
+
+
+def ok(area: str, detail: str) -> Check:
+    return Check(area, Outcome.OK, detail)
+
+
+def fail(area: str, detail: str, fix: str | None = None) -> Check:
+    return Check(area, Outcome.FAIL, detail, fix)
+
+
+def skip(area: str, detail: str) -> Check:
+    return Check(area, Outcome.SKIP, detail)
+
+
+@runtime_checkable
+class _KnowsUsername(Protocol):
+    """An adapter that can say the account's @username with its id (XPlatform does)."""
+
+    def own_user(self) -> tuple[str, str | None]: ...
+
+
+# --- the checks -------------------------------------------------------------------------------
+
+
+def check_config(
+    load: Callable[[], Settings], config_file: Path | None = None
+) -> tuple[Check, Settings | None]:
+    """The settings load and validate; the Settings, or None when they do not."""
+    try:
+        settings = load()
+    except ConfigError as exc:
+        return fail("config", str(exc)), None
+    if config_file is None and os.environ.get(ENV_PREFIX + "CONFIG"):
+        config_file = Path(os.environ[ENV_PREFIX + "CONFIG"])
+    source = f"{config_file} and the environment" if config_file else "the environment and defaults"
+    return ok("config", f"settings are valid (from {source})"), settings
+
+
+def check_catalog(settings: Settings) -> tuple[Check, Catalog | None]:
+    """The hashtag catalog loads; the Catalog, or None when it does not."""
+    try:
+        catalog = load_catalog(settings.hashtags)
+    except CatalogError as exc:
+        return fail("catalog", str(exc)), None
+    return ok("catalog", f"{settings.hashtags}: {len(catalog.categories)} categories"), catalog
+
+
+def check_replies(settings: Settings, catalog: Catalog | None) -> list[Check]:
+    """Every reply template renders with the longest values the catalog can produce, within
+    X's 280 weighted characters, in every language: one line a broken template."""
+    if catalog is None:
+        return [skip("replies", "not checked: they need the catalog, which did not load")]
+    try:
+        replies = Replies.for_dirs(settings.templates, SHIPPED_TEMPLATES)
+    except SocialbotError as exc:
+        return [fail("replies", str(exc))]
+    checked, problems = _first_problems(replies.check_each(catalog, settings.case_url))
+    if problems:
+        return [fail("replies", str(problem)) for problem in problems]
+    return [
+        ok(
+            "replies",
+            f"{checked} templates ({', '.join(LANGS)}) fit {MAX_WEIGHTED_LENGTH} weighted "
+            "characters with the longest category name and case number",
+        )
+    ]
+
+
+def check_broadcast_templates(settings: Settings) -> list[Check]:
+    """Every broadcast template's header lists the variables its text uses, in every language,
+    and the text renders with the header's examples: one line a broken template."""
+    try:
+        templates = BroadcastTemplates.for_dirs(settings.templates, SHIPPED_TEMPLATES)
+    except SocialbotError as exc:
+        return [fail("broadcasts", str(exc))]
+    checked, problems = _first_problems(templates.check_each())
+    if problems:
+        return [fail("broadcasts", str(problem)) for problem in problems]
+    return [
+        ok(
+            "broadcasts",
+            f"{len(templates.names())} templates ({checked} files): headers match the texts, "
+            "examples render",
+        )
+    ]
+
+
+def check_city_bounds(settings: Settings) -> Check:
+    """The city bounds setting (a box or a GeoJSON file) reads, when there is one."""
+    if not settings.city_bounds:
+        return skip("city bounds", "not set: reports from anywhere are filed")
+    try:
+        bounds = parse_city_bounds(settings.city_bounds, base_dir=Path.cwd())
+    except ConfigError as exc:
+        return fail("city bounds", str(exc))
+    return ok("city bounds", bounds.description)
+
+
+def check_districts(settings: Settings, catalog: Catalog | None) -> Check:
+    """The districts file reads, and its overrides name categories of the catalog (when the
+    catalog loaded)."""
+    if settings.districts is None:
+        return skip("districts", "not set: cases are routed by category alone")
+    known = [c.key for c in catalog.categories] if catalog is not None else None
+    try:
+        districts = load_districts(settings.districts, known_categories=known)
+    except ConfigError as exc:
+        return fail("districts", str(exc))
+    unchecked = "" if catalog is not None else " (categories not checked: no catalog)"
+    return ok("districts", f"{settings.districts}: {len(districts.districts)} districts{unchecked}")
+
+
+def check_database(settings: Settings) -> Check:
+    """The database answers and its schema is at the newest migration. Reads only: a missing
+    SQLite file is reported, not created, and nothing is migrated."""
+    try:
+        shown = make_url(settings.database_url).render_as_string(hide_password=True)
+    except ArgumentError:
+        shown = "SOCIALBOT_DATABASE_URL"
+    missing = _missing_sqlite_file(settings.database_url)
+    if missing is not None:
+        return fail(
+            "database",
+            f"{shown}: no database yet (the file does not exist)",
+            f"{UPGRADE_FIX} to create it (`socialbot run` does too)",
+        )
+    try:
+        engine = make_engine(settings.database_url)
+    except ConfigError as exc:
+        return fail("database", str(exc))
+    try:
+        pending = pending_migrations(engine)
+    except ConfigError as exc:
+        return fail("database", str(exc), "upgrade socialbot to the version that migrated it")
+    except SQLAlchemyError as exc:
+        return fail(
+            "database",
+            f"{shown}: cannot connect ({_reason(exc, engine)})",
+            "check SOCIALBOT_DATABASE_URL and that the database server is running",
+        )
+    finally:
+        engine.dispose()
+    if pending:
+        return fail(
+            "database",
+            f"{shown}: schema is {len(pending)} migration(s) behind (pending: "
+            f"{', '.join(pending)})",
+            UPGRADE_FIX,
+        )
+    return ok("database", f"{shown}: schema is current")
+
+
+def check_account(
+    settings: Settings,
+    account: str,
+    *,
+    platform_for: PlatformFor = x_platform,
+    remembered: str | None = None,
+) -> Check:
+    """One authenticated call as `account` (`GET /2/users/me`): the credentials work, and they
+    are the account's whose id is configured (or remembered in the database, `remembered`)."""
+    try:
+        credentials = settings.credentials(account)
+    except ConfigError as exc:
+        return fail("credentials", f"{account}: {exc}", _set_credentials_fix())
+    try:
+        platform = platform_for(settings, account)
+        if isinstance(platform, _KnowsUsername):
+            user_id, username = platform.own_user()
+        else:
+            user_id, username = platform.own_user_id(), None
+    except AuthFailed as exc:
+        return fail("credentials", f"{account}: {exc}", _auth_fix(account))
+    except RateLimited as exc:
+        when = f" after {exc.reset_at:%Y-%m-%d %H:%M} UTC" if exc.reset_at else " in a few minutes"
+        return fail(
+            "credentials", f"{account}: X could not be checked: {exc}", f"run it again{when}"
+        )
+    except PlatformError as exc:
+        return fail(
+            "credentials",
+            f"{account}: X could not be reached: {exc}",
+            "run it again in a few minutes",
+        )
+    except ConfigError as exc:
+        return fail("credentials", f"{account}: {exc}")
+    who = f"@{username} (user id {user_id})" if username else f"user id {user_id}"
+    if credentials.user_id is not None and credentials.user_id != user_id:
+        return fail(
+            "credentials",
+            f"{account}: the access token is {who}, but {_setting(account, 'x_user_id')} is "
+            f"{credentials.user_id}: replies would go out from the wrong account",
+            f"use the access token of user {credentials.user_id}, or set "
+            f"{_setting(account, 'x_user_id')}={user_id}",
+        )
+    if credentials.user_id is None and remembered is not None and remembered != user_id:
+        return fail(
+            "credentials",
+            f"{account}: the access token is {who}, but the database knows this account as user "
+            f"id {remembered}: mentions would be read for one account and answered from another",
+            f"use the access token of user {remembered}, or, if the city account really "
+            f"changed, set {_setting(account, 'x_user_id')}={user_id}",
+        )
+    return ok("credentials", f"{account}: {who}")
+
+
+def check_credentials(
+    settings: Settings,
+    *,
+    offline: bool = False,
+    platform_for: PlatformFor = x_platform,
+    remembered: Mapping[str, str] | None = None,
+) -> list[Check]:
+    """`check_account` for the intake account and every configured one; offline, none is
+    called, and missing credentials are only noted."""
+    checks: list[Check] = []
+    for account in settings.account_names:
+        if offline:
+            try:
+                settings.credentials(account)
+                state = "credentials set"
+            except ConfigError:
+                state = "credentials not set yet"
+            checks.append(
+                skip("credentials", f"{account}: {state}; not checked with X (--offline)")
+            )
+            continue
+        checks.append(
+            check_account(
+                settings,
+                account,
+                platform_for=platform_for,
+                remembered=(remembered or {}).get(account),
+            )
+        )
+    return checks
+
+
+def remembered_user_ids(settings: Settings) -> dict[str, str]:
+    """The user id the database remembers for each account (the first poll looked it up), read
+    only; {} when the database cannot tell."""
+    if _missing_sqlite_file(settings.database_url) is not None:
+        return {}
+    try:
+        engine = make_engine(settings.database_url)
+    except ConfigError:
+        return {}
+    try:
+        with Session(engine) as session:
+            rows = session.exec(
+                select(Account.name, Account.user_id).where(Account.platform == x_wire.PLATFORM)
+            ).all()
+    except SQLAlchemyError:
+        return {}
+    finally:
+        engine.dispose()
+    return {name: user_id for name, user_id in rows if user_id}
+
+
+# --- all of them ------------------------------------------------------------------------------
+
+
+def run_checks(
+    load: Callable[[], Settings],
+    *,
+    config_file: Path | None = None,
+    offline: bool = False,
+    platform_for: PlatformFor = x_platform,
+) -> list[Check]:
+    """Every check, in order; each runs whatever the others found."""
+    config, settings = check_config(load, config_file)
+    if settings is None:
+        not_checked = "not checked: the settings did not load (see config)"
+        return [
+            config,
+            *(
+                skip(area, not_checked)
+                for area in (
+                    "catalog",
+                    "replies",
+                    "broadcasts",
+                    "city bounds",
+                    "districts",
+                    "database",
+                    "credentials",
+                )
+            ),
+        ]
+    checks = [config]
+    catalog: Catalog | None = None
+    try:
+        catalog_check, catalog = check_catalog(settings)
+    except Exception as exc:  # a bug must not hide the other checks
+        catalog_check = _unexpected("catalog", exc)
+    checks.append(catalog_check)
+    checks += _guarded_list("replies", lambda: check_replies(settings, catalog))
+    checks += _guarded_list("broadcasts", lambda: check_broadcast_templates(settings))
+    checks += _guarded_list("city bounds", lambda: [check_city_bounds(settings)])
+    checks += _guarded_list("districts", lambda: [check_districts(settings, catalog)])
+    database = _guarded_list("database", lambda: [check_database(settings)])
+    checks += database
+    remembered = (
+        remembered_user_ids(settings)
+        if not offline and all(c.outcome is Outcome.OK for c in database)
+        else {}
+    )
+    checks += _guarded_list(
+        "credentials",
+        lambda: check_credentials(
+            settings, offline=offline, platform_for=platform_for, remembered=remembered
+        ),
+    )
+    return list(_masked(checks, _secrets(settings)))
+
+
+def failed(checks: Iterable[Check]) -> list[Check]:
+    return [c for c in checks if c.failed]
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _first_problems(
+    results: Iterable[tuple[str, SocialbotError | None]],
+) -> tuple[int, list[SocialbotError]]:
+    """How many templates were checked, and the first problem of each broken one."""
+    seen: set[str] = set()
+    broken: dict[str, SocialbotError] = {}
+    for name, problem in results:
+        seen.add(name)
+        if problem is not None:
+            broken.setdefault(name, problem)
+    return len(seen), list(broken.values())
+
+
+def _guarded_list(area: str, check: Callable[[], list[Check]]) -> list[Check]:
+    try:
+        return check()
+    except Exception as exc:  # a bug must not hide the other checks
+        return [_unexpected(area, exc)]
+
+
+def _unexpected(area: str, exc: Exception) -> Check:
+    return fail(
+        area, f"the check itself failed: {type(exc).__name__}: {exc}", "please report this bug"
+    )
+
+
+def _missing_sqlite_file(url: str) -> Path | None:
+    """The SQLite file `url` names when it does not exist (connecting would create it)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    if parsed.database == ":memory:" or parsed.database.startswith("file:"):
+        return None
+    path = Path(parsed.database).expanduser()
+    return None if path.exists() else path
+
+
+def _reason(exc: SQLAlchemyError, engine: Engine) -> str:
+    """The driver's message on one line, without the password should it quote the URL."""
+    orig = getattr(exc, "orig", None)
+    reason = " ".join(str(orig if orig is not None else exc).split())
+    password = engine.url.password
+    return reason.replace(str(password), "***") if password else reason
+
+
+def _setting(account: str, field: str) -> str:
+    """The environment variable of an account's field: SOCIALBOT_X_USER_ID for the intake one."""
+    if account == INTAKE_ACCOUNT:
+        return f"{ENV_PREFIX}{field.upper()}"
+    return f"{ENV_PREFIX}ACCOUNTS{NESTED}{account.upper()}{NESTED}{field.upper()}"
+
+
+def _set_credentials_fix() -> str:
+    return (
+        "set them in the environment, or one file each in /etc/socialbot/credentials/ (README "
+        "'Configure'); or run `socialbot doctor --offline` until you have them"
+    )
+
+
+def _auth_fix(account: str) -> str:
+    return (
+        f"check {_setting(account, 'x_access_token')} and "
+        f"{_setting(account, 'x_access_token_secret')}, and the app's SOCIALBOT_X_CONSUMER_KEY "
+        "and SOCIALBOT_X_CONSUMER_SECRET, against the X developer portal (regenerate them if "
+        "they were revoked; the app needs Read and write permission)"
+    )
+
+
+def _secrets(settings: Settings) -> list[str]:
+    """Every secret value configured: none may appear in a line."""
+    values: list[SecretStr | None] = [
+        settings.x_consumer_key,
+        settings.x_consumer_secret,
+        settings.x_access_token,
+        settings.x_access_token_secret,
+    ]
+    for extra in settings.accounts.values():
+        values += [
+            extra.x_consumer_key,
+            extra.x_consumer_secret,
+            extra.x_access_token,
+            extra.x_access_token_secret,
+        ]
+    # Shorter values are no real X secret, and masking them would garble the lines.
+    return [
+        v.get_secret_value()
+        for v in values
+        if v is not None and len(v.get_secret_value()) >= MIN_MASKED_SECRET
+    ]
+
+
+def _masked(checks: Iterable[Check], secrets: list[str]) -> Iterator[Check]:
+    def mask(text: str) -> str:
+        for secret in secrets:
+            text = text.replace(secret, "****")
+        return text
+
+    for check in checks:
+        yield replace(
+            check,
+            detail=mask(check.detail),
+            fix=mask(check.fix) if check.fix is not None else None,
+        )
