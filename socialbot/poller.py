@@ -3,7 +3,9 @@
 X serves the newest page first; we process the oldest page first, and the cursor (`since_id`)
 moves in the same transaction as the mentions it covers. So a crash at any point either leaves a
 page wholly committed (cursor past it) or wholly absent (it is fetched again next time), and the
-unique (platform, post_id) index turns any re-fetch into a no-op.
+unique (platform, post_id) index turns any re-fetch into a no-op. On an account's first poll the
+cursor moves with the newest page only: a first poll cut short is a first poll again, backfill
+window included, rather than a poll that would answer the older pages it had not reached.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from sqlalchemy import Engine, Result, Table, and_, func, insert, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from socialbot import failpoints
 from socialbot.domain import CaseStatus, GeoPoint, Mention, MentionOutcome, ReferenceType
 from socialbot.geocell import cells_near
 from socialbot.intake import (
@@ -124,16 +127,27 @@ def poll_once(
     account = ensure_account(intake.engine, intake.platform, intake.account, user_id)
     assert account.user_id is not None
     rules = intake.rules_for(account.user_id)
-    if account.since_id is None:
+    first_poll = account.since_id is None
+    if first_poll:
         # The account's first poll: X returns up to 800 past mentions. Older than the backfill
         # window they are recorded, not filed or answered: no reply to a post from last month.
         rules = dataclasses.replace(rules, not_before=now() - intake.backfill)
     pages = intake.platform.fetch_mentions(account.user_id, account.since_id)
+    failpoints.hit("poll.after_fetch")
     report = PollReport(pages=len(pages))
     for page in reversed(pages):  # oldest page first
         report.fetched += len(page.mentions)
         with transaction(intake.engine, commit=not dry_run) as session:
-            _handle_page(session, intake, rules, page, now(), report)
+            move_cursor = not first_poll or page is pages[0]  # see the module's docstring
+            _handle_page(session, intake, rules, page, now(), report, move_cursor=move_cursor)
+        failpoints.hit("poll.after_commit")
+    if not dry_run and all(page.newest_id is None for page in pages):
+        # Nothing new: still a successful poll, as `status` shows it (a quiet night is not an
+        # outage). A page with mentions records it with its cursor.
+        with transaction(intake.engine) as session:
+            quiet = session.get(Account, account.id)
+            assert quiet is not None
+            quiet.polled_at = now()
     log.info(
         "event=poll pages=%d fetched=%d new=%d seen=%d malformed=%d cases=%d replies=%d dry_run=%s",
         report.pages,
@@ -155,6 +169,8 @@ def _handle_page(
     page: MentionPage,
     now: datetime,
     report: PollReport,
+    *,
+    move_cursor: bool = True,
 ) -> None:
     platform = intake.platform.name
     ids = [m.post_id for m in page.mentions] + [b.post_id for b in page.malformed if b.post_id]
@@ -193,12 +209,13 @@ def _handle_page(
         # Something in the page failed, and left no trace: again, one mention at a time.
         log.info("event=page_retry mentions=%d", len(fresh))
         _handle_one_by_one(session, intake, rules, authors, threads, nearby, fresh, now, report)
+    failpoints.hit("poll.mid_page")  # the page's rows written, its cursor not moved, no commit
     newest = page.newest_id
     if newest is not None:
         account = session.exec(
             select(Account).where(Account.platform == platform, Account.name == intake.account)
         ).one()
-        if account.since_id is None or int(newest) > int(account.since_id):
+        if move_cursor and (account.since_id is None or int(newest) > int(account.since_id)):
             account.since_id = newest
         account.polled_at = now
 
