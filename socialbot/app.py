@@ -23,13 +23,15 @@ from socialbot.districts import Districts, load_districts
 from socialbot.errors import ConfigError
 from socialbot.intake import IntakeRules
 from socialbot.location import CityBounds, parse_city_bounds
-from socialbot.outbox import Outbox
+from socialbot.metering import DatabaseMeter, budget_state
+from socialbot.outbox import Outbox, RetryPolicy
 from socialbot.platforms.base import Platform
 from socialbot.poller import Intake, ensure_account
 from socialbot.replies import Replies
 from socialbot.sla import BusinessCalendar
 from socialbot.staff import Staff
 from socialbot.store.db import make_engine, upgrade
+from socialbot.usage import BudgetState, Meter, month_of
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +73,14 @@ class Service:
 
     @property
     def outbox(self) -> Outbox:
-        return Outbox(engine=self.engine, platform=self.platform, user_id=self.own_user_id)
+        return Outbox(
+            engine=self.engine,
+            platform=self.platform,
+            user_id=self.own_user_id,
+            policy=retry_policy(self.settings),
+            # No budget, no need to sum the month's spend every few seconds.
+            budget=self.budget if self.settings.monthly_budget is not None else None,
+        )
 
     @property
     def outboxes(self) -> list[Outbox]:
@@ -82,6 +91,16 @@ class Service:
         if account == INTAKE_ACCOUNT:
             return self.outbox
         return account_outbox(self.settings, self.engine, account, self.accounts[account])
+
+    def budget(self) -> BudgetState:
+        """This month's estimated X spend against `SOCIALBOT_MONTHLY_BUDGET`."""
+        return budget_state(
+            self.engine,
+            month_of(self.clock()),
+            self.settings.prices,
+            self.settings.monthly_budget,
+            self.settings.budget_reserve_percent,
+        )
 
     @property
     def broadcaster(self) -> Broadcaster:
@@ -127,7 +146,18 @@ def account_outbox(settings: Settings, engine: Engine, account: str, platform: P
         assert row.user_id is not None
         return row.user_id
 
-    return Outbox(engine=engine, platform=platform, user_id=user_id, account=account)
+    return Outbox(
+        engine=engine,
+        platform=platform,
+        user_id=user_id,
+        policy=retry_policy(settings),
+        account=account,
+    )
+
+
+def retry_policy(settings: Settings) -> RetryPolicy:
+    """The outbox's retry policy; `recover_after_seconds` is the one part that is a setting."""
+    return RetryPolicy(recover_after=timedelta(seconds=settings.recover_after_seconds))
 
 
 def build_broadcaster(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Broadcaster:
@@ -216,8 +246,15 @@ def open_database(settings: Settings, *, migrate: bool = True) -> Engine:
     return engine
 
 
-def x_platform(settings: Settings, account: str = INTAKE_ACCOUNT) -> Platform:
-    """The real X adapter acting as `account`; credentials are required to talk to X."""
+def x_platform(
+    settings: Settings,
+    account: str = INTAKE_ACCOUNT,
+    *,
+    meter: Meter | None = None,
+    clock: Callable[[], datetime] = utc_now,
+) -> Platform:
+    """The real X adapter acting as `account`, each call counted by `meter`; credentials are
+    required to talk to X."""
     from socialbot.platforms.x import XCredentials, XPlatform
 
     credentials = settings.credentials(account)
@@ -227,7 +264,10 @@ def x_platform(settings: Settings, account: str = INTAKE_ACCOUNT) -> Platform:
             consumer_secret=credentials.consumer_secret,
             access_token=credentials.access_token,
             access_token_secret=credentials.access_token_secret,
-        )
+        ),
+        account=account,
+        meter=meter,
+        clock=clock,
     )
 
 
@@ -248,15 +288,25 @@ def build_service(
     clock: Callable[[], datetime] = utc_now,
     accounts: Mapping[str, Platform] | None = None,
 ) -> Service:
-    """The service; `platform` (intake) and `accounts` (the others) default to the real X."""
+    """The service; `platform` (intake) and `accounts` (the others) default to the real X, each
+    call counted in the database (`socialbot usage`)."""
+    # Missing credentials fail before anything else happens.
     if platform is None:
-        platform = x_platform(settings)  # missing credentials fail before anything else happens
-    if accounts is None:
-        accounts = {name: x_platform(settings, name) for name in sorted(settings.accounts)}
+        settings.credentials(INTAKE_ACCOUNT)
+    for name in sorted(settings.accounts) if accounts is None else ():
+        settings.credentials(name)
     catalog, replies, bounds = load_content(settings)
     districts, calendar = load_routing(settings, catalog)
     broadcast_templates = load_broadcast_templates(settings)
     engine = open_database(settings)
+    meter = DatabaseMeter(engine)
+    if platform is None:
+        platform = x_platform(settings, meter=meter, clock=clock)
+    if accounts is None:
+        accounts = {
+            name: x_platform(settings, name, meter=meter, clock=clock)
+            for name in sorted(settings.accounts)
+        }
     log.info(
         "event=configured database=%s catalog=%s categories=%d templates=%s bounds=%s",
         engine.url.render_as_string(hide_password=True),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import sys
 import tomllib
 import zoneinfo
 from collections.abc import Iterable
@@ -28,6 +29,7 @@ from pydantic_settings import (
 
 from socialbot.domain import CaseStatus
 from socialbot.errors import ConfigError
+from socialbot.usage import Prices
 
 ENV_PREFIX = "SOCIALBOT_"
 # SOCIALBOT_ACCOUNTS__NOTIFY__X_ACCESS_TOKEN: a named account's field, through the environment.
@@ -37,14 +39,25 @@ INTAKE_ACCOUNT = "intake"
 # systemd's LoadCredential= puts each credential in a file here: `socialbot_x_access_token` is
 # SOCIALBOT_X_ACCESS_TOKEN, `socialbot_accounts__notify__x_access_token` a named account's token.
 CREDENTIALS_DIRECTORY = "CREDENTIALS_DIRECTORY"
-# Shipped defaults live at the top of the source tree (see README: "Install").
+# Shipped defaults live at the top of the source tree (see README: "Install"); an installed wheel
+# carries them to <prefix>/share/socialbot/ (pyproject's data-files).
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SHIPPED_HASHTAGS = PROJECT_ROOT / "hashtags.yaml"
-SHIPPED_TEMPLATES = PROJECT_ROOT / "templates"
+
+
+def _shipped(name: str) -> Path:
+    checkout = PROJECT_ROOT / name
+    if checkout.exists():
+        return checkout
+    return Path(sys.prefix) / "share" / "socialbot" / name
+
+
+SHIPPED_HASHTAGS = _shipped("hashtags.yaml")
+SHIPPED_TEMPLATES = _shipped("templates")
 
 
 # The statuses staff can move a case to whose change may be told to the resident.
 NOTIFIABLE = ("acknowledged", "in_progress", "resolved", "closed")
+LOG_FORMATS = ("text", "json")
 
 
 def default_database_url() -> str:
@@ -124,6 +137,14 @@ class Settings(BaseSettings):
     )
     send_seconds: int = Field(
         default=10, ge=1, description="How often `socialbot run` posts queued replies."
+    )
+    recover_after_seconds: int = Field(
+        default=120,
+        ge=1,
+        description="A reply a crash left half-sent (claimed, maybe posted) is checked against "
+        "the account's recent posts, then marked sent or queued again, once it has been waiting "
+        "this long; a younger one may still be in flight in another process. Keep it well above "
+        "X's 30-second read timeout; the crash tests set it low to recover at once.",
     )
     city_bounds: str | None = Field(
         default=None,
@@ -219,6 +240,44 @@ class Settings(BaseSettings):
         "missed (or failed) and never posted.",
     )
 
+    log_format: str = Field(
+        default="text",
+        description="`text`: one line per event, `key=value` fields (journald adds the time). "
+        "`json`: one JSON object per line, the same fields as keys. `--log-format` overrides it.",
+    )
+    monthly_budget: float | None = Field(
+        default=None,
+        gt=0,
+        description="US dollars a month the X API may cost (estimated with the `PRICE_*` "
+        "settings, `socialbot usage`). Unset: no cap. Near it, help, status and other replies "
+        "not about a filed case are held; case replies and broadcasts go on.",
+    )
+    budget_reserve_percent: float = Field(
+        default=10.0,
+        ge=0,
+        lt=100,
+        description="Share of `MONTHLY_BUDGET` kept for case replies and broadcasts: "
+        "non-essential replies are held once the month's spend reaches the rest.",
+    )
+    price_post_read: float = Field(
+        default=0.005, ge=0, description="US dollars X bills per post read (mentions, timeline)."
+    )
+    price_user_read: float = Field(
+        default=0.010, ge=0, description="US dollars X bills per user read (`users/me`)."
+    )
+    price_post_create: float = Field(
+        default=0.015, ge=0, description="US dollars X bills per post created."
+    )
+    price_post_create_url: float = Field(
+        default=0.200,
+        ge=0,
+        description="US dollars X bills per post created with a link in its text (a reply with "
+        "`CASE_URL`, a broadcast with a link).",
+    )
+    price_media_upload: float = Field(
+        default=0.0, ge=0, description="US dollars X bills per photo uploaded."
+    )
+
     @field_validator("case_url")
     @classmethod
     def _case_url_has_placeholder(cls, value: str | None) -> str | None:
@@ -234,6 +293,13 @@ class Settings(BaseSettings):
         if unknown:
             raise ValueError(f"unknown status {unknown[0]!r}; use any of {', '.join(NOTIFIABLE)}")
         return ",".join(names)
+
+    @field_validator("log_format")
+    @classmethod
+    def _known_format(cls, value: str) -> str:
+        if value not in LOG_FORMATS:
+            raise ValueError(f"must be one of {', '.join(LOG_FORMATS)}")
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -260,6 +326,16 @@ class Settings(BaseSettings):
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.timezone)
+
+    @property
+    def prices(self) -> Prices:
+        return Prices(
+            post_read=self.price_post_read,
+            user_read=self.price_user_read,
+            post_create=self.price_post_create,
+            post_create_url=self.price_post_create_url,
+            media_upload=self.price_media_upload,
+        )
 
     @property
     def account_names(self) -> tuple[str, ...]:
@@ -377,8 +453,9 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         raise ConfigError(_describe(exc, config_file)) from None
 
 
-# Variables with our prefix that are not settings: the config file's path and test knobs.
-_NOT_SETTINGS = {"CONFIG"}
+# Variables with our prefix that are not settings: the config file's path and test knobs
+# (FAILPOINTS: socialbot/failpoints.py, for the crash suite).
+_NOT_SETTINGS = {"CONFIG", "FAILPOINTS"}
 _NOT_SETTINGS_PREFIXES = ("TEST_",)
 
 

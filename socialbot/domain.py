@@ -174,3 +174,13 @@ class StormMode:
 
     name: str
     hashtag: str
+
+
+@dataclass(frozen=True, slots=True)
+class RateBudget:
+    """What the network said is left of a quota: `remaining` calls until `reset_at`, when it is
+    `limit` again."""
+
+    remaining: int
+    reset_at: datetime
+    limit: int | None = None

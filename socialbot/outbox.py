@@ -35,11 +35,13 @@ from pathlib import Path
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
+from socialbot import failpoints
 from socialbot._urls import find_urls
 from socialbot.errors import AuthFailed, PlatformError, RateLimited, Rejected, Unavailable
 from socialbot.platforms.base import Platform
 from socialbot.store.db import transaction
 from socialbot.store.models import OutboxMessage, OutboxState
+from socialbot.usage import NON_ESSENTIAL, BudgetState
 
 log = logging.getLogger(__name__)
 # After a 401/403 the credentials need a human; look again now and then, not in a tight loop.
@@ -48,6 +50,8 @@ AUTH_RETRY = timedelta(minutes=5)
 # uploaded after the row was created, so its media id is surely alive while the row is younger
 # than this; a reply still unsent after that uploads its photo afresh at each attempt.
 MEDIA_ID_FRESH = timedelta(hours=23)
+# A non-essential reply held back by the monthly budget this long is dropped, not posted late.
+HELD_AT_MOST = timedelta(days=1)
 # `SendReport.stopped_by` when X said, with a post, that it was the last its quota allowed.
 QUOTA_USED = "QuotaUsed"
 Clock = Callable[[], datetime]
@@ -95,25 +99,31 @@ class Outbox:
     policy: RetryPolicy = RetryPolicy()
     batch: int = 50
     account: str = "intake"
+    # This month's X spend against the budget (`usage`); None: no budget to keep.
+    budget: Callable[[], BudgetState] | None = None
 
 
 def send_once(outbox: Outbox, now: Clock, *, dry_run: bool = False) -> SendReport:
-    """Post every due reply (up to `batch`). With `dry_run`, list them and change nothing."""
+    """Post every due reply (up to `batch`). With `dry_run`, list them and change nothing.
+
+    Near the monthly budget, the non-essential replies (`usage.NON_ESSENTIAL`) wait; one that
+    waited `HELD_AT_MOST` is dropped, since a day-old answer to "hello?" helps no one."""
     report = SendReport()
+    holding = outbox.budget is not None and outbox.budget().holding_non_essential
     if not dry_run:
         recover(outbox, now, report)
         _settle_unpostable(outbox, now(), report)
+        if holding:
+            _drop_held(outbox, now(), report)
+    query = select(OutboxMessage).where(
+        OutboxMessage.account == outbox.account,
+        OutboxMessage.state == OutboxState.PENDING,
+        OutboxMessage.next_attempt_at <= now(),
+    )
+    if holding:
+        query = query.where(col(OutboxMessage.template).not_in(sorted(NON_ESSENTIAL)))
     with transaction(outbox.engine) as session:
-        due = session.exec(
-            select(OutboxMessage)
-            .where(
-                OutboxMessage.account == outbox.account,
-                OutboxMessage.state == OutboxState.PENDING,
-                OutboxMessage.next_attempt_at <= now(),
-            )
-            .order_by(col(OutboxMessage.id))
-            .limit(outbox.batch)
-        ).all()
+        due = session.exec(query.order_by(col(OutboxMessage.id)).limit(outbox.batch)).all()
     if dry_run:
         for waiting in due:
             log.info(
@@ -128,6 +138,7 @@ def send_once(outbox: Outbox, now: Clock, *, dry_run: bool = False) -> SendRepor
         row = _claim(outbox, due_row.id, now())
         if row is None:
             continue  # another sender took it
+        failpoints.hit("send.after_claim")
         try:
             media_ids = _media(outbox, row, now())
             posted_id = outbox.platform.post(row.text, row.in_reply_to_post_id, media_ids)
@@ -148,6 +159,7 @@ def send_once(outbox: Outbox, now: Clock, *, dry_run: bool = False) -> SendRepor
                 break
             continue
         rejected_in_a_row = 0
+        failpoints.hit("send.after_post")
         _mark_sent(outbox, row.id, posted_id, now())
         report.sent += 1
         log.info(
@@ -234,10 +246,22 @@ def same_text(text: str) -> str:
 
 
 def _claim(outbox: Outbox, row_id: int | None, at: datetime) -> OutboxMessage | None:
-    """The row, now ours (`sending`), as it stands; None when another sender has it."""
+    """The row, now ours (`sending`), as it stands; None when another sender has it.
+
+    On PostgreSQL a row another sender is claiming right now is skipped (`SKIP LOCKED`), not
+    waited for; one it has claimed is no longer pending. SQLite renders no `FOR UPDATE`: there
+    `BEGIN IMMEDIATE` lets one writer at a time in, which serializes claims the same way."""
     with transaction(outbox.engine) as session:
-        row = session.get(OutboxMessage, row_id, with_for_update=True)
-        if row is None or row.state is not OutboxState.PENDING:
+        row = session.exec(
+            select(OutboxMessage)
+            .where(
+                col(OutboxMessage.id) == row_id,
+                OutboxMessage.state == OutboxState.PENDING,
+                OutboxMessage.next_attempt_at <= at,  # not put off by a limit since we looked
+            )
+            .with_for_update(skip_locked=True)
+        ).first()
+        if row is None:
             return None
         if row.after_id is not None:
             before = session.get(OutboxMessage, row.after_id)
@@ -252,12 +276,16 @@ def _settle_unpostable(outbox: Outbox, at: datetime, report: SendReport) -> None
     """Fail the rows that must never be posted now: past their deadline, or threading under a
     post that failed (and so, one link at a time, the rest of that thread)."""
     with transaction(outbox.engine) as session:
+        # Locked, so a row another sender claims meanwhile is not failed under it; one it is
+        # claiming right now is left for the next round.
         waiting = session.exec(
-            select(OutboxMessage).where(
+            select(OutboxMessage)
+            .where(
                 OutboxMessage.account == outbox.account,
                 OutboxMessage.state == OutboxState.PENDING,
                 (col(OutboxMessage.expires_at) <= at) | col(OutboxMessage.after_id).is_not(None),
             )
+            .with_for_update(skip_locked=True)
         ).all()
         for row in sorted(waiting, key=lambda r: r.id or 0):
             before = session.get(OutboxMessage, row.after_id) if row.after_id else None
@@ -276,6 +304,29 @@ def _settle_unpostable(outbox: Outbox, at: datetime, report: SendReport) -> None
             session.flush()  # the next link of the chain sees this one failed
             report.failed += 1
             log.error("event=send_dropped outbox_id=%s error=%r", row.id, row.last_error)
+
+
+def _drop_held(outbox: Outbox, at: datetime, report: SendReport) -> None:
+    """Fail the non-essential replies the budget has held for `HELD_AT_MOST`."""
+    with transaction(outbox.engine) as session:
+        stale = session.exec(
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.account == outbox.account,
+                OutboxMessage.state == OutboxState.PENDING,
+                col(OutboxMessage.template).in_(sorted(NON_ESSENTIAL)),
+                col(OutboxMessage.created_at) <= at - HELD_AT_MOST,
+            )
+            .with_for_update(skip_locked=True)
+        ).all()
+        for row in stale:
+            row.state = OutboxState.FAILED
+            row.last_error = (
+                f"not posted: held for {HELD_AT_MOST} while the month's X spend was near "
+                "SOCIALBOT_MONTHLY_BUDGET, and too old to be of use now"
+            )
+            report.failed += 1
+            log.warning("event=send_dropped outbox_id=%s reason=monthly_budget", row.id)
 
 
 def _hold_queue(session: Session, outbox: Outbox, until: datetime) -> None:

@@ -4,7 +4,8 @@ SIGINT/SIGTERM.
 The jobs are plain functions of the service and a clock; the scheduler only decides when. Each job
 runs at most one instance at a time (a slow poll is never overlapped by the next), missed runs are
 coalesced into one, and every exception is logged here in one line so one bad cycle never kills
-the service.
+the service. However many processes run on one database, only the holder of the account's poll
+lock polls (`store/poll_lock.py`); the others send, and take the poll over when it stops.
 """
 
 from __future__ import annotations
@@ -15,17 +16,20 @@ import threading
 from datetime import datetime, timedelta
 from types import FrameType
 
-from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_SCHEDULER_SHUTDOWN, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from socialbot import sdnotify
 from socialbot.app import Service
 from socialbot.errors import AuthFailed, PlatformError, RateLimited
-from socialbot.outbox import Outbox, send_once
+from socialbot.outbox import AUTH_RETRY, Outbox, RetryPolicy, send_once
 from socialbot.poller import poll_once
+from socialbot.store.poll_lock import PollLock
 
 log = logging.getLogger(__name__)
+# The longest the poll waits after failures in a row: X back within 15 minutes is heard from.
+POLL_BACKOFF_CAP = timedelta(minutes=15)
 
 
 class Jobs:
@@ -34,26 +38,51 @@ class Jobs:
     def __init__(self, service: Service) -> None:
         self.service = service
         self.poll_not_before: datetime | None = None
+        self.poll_failures = 0  # in a row, for the backoff
+        self.poll_backoff = RetryPolicy(
+            first_delay=timedelta(seconds=service.settings.poll_seconds),
+            factor=2.0,
+            max_delay=POLL_BACKOFF_CAP,
+        )
+        self.poll_lock = intake_poll_lock(service)
 
     def poll(self) -> None:
+        if not self.poll_lock.acquire_or_check():
+            return  # another instance polls (the lock logs each change of role, not each skip)
         now = self.service.clock()
         if self.poll_not_before is not None and now < self.poll_not_before:
             log.info(
-                "event=poll_skipped reason=rate_limited until=%s", self.poll_not_before.isoformat()
+                "event=poll_skipped reason=%s until=%s",
+                "backing_off" if self.poll_failures else "rate_limited",
+                self.poll_not_before.isoformat(),
             )
             return
         try:
             poll_once(
                 self.service.intake, self.service.clock, user_id=self.service.settings.x_user_id
             )
-            self.poll_not_before = None
+            self.poll_not_before, self.poll_failures = None, 0
         except RateLimited as exc:
             self.poll_not_before = exc.reset_at or now + timedelta(minutes=1)
             log.warning("event=poll_rate_limited until=%s", self.poll_not_before.isoformat())
         except AuthFailed as exc:
-            log.error("event=poll_auth_failed error=%r", str(exc))
+            # A human must fix the credentials: say so loudly, and knock again now and then.
+            self.poll_not_before = now + AUTH_RETRY
+            log.error(
+                "event=poll_auth_failed until=%s error=%r",
+                self.poll_not_before.isoformat(),
+                str(exc),
+            )
         except PlatformError as exc:
-            log.warning("event=poll_failed error=%r", str(exc))
+            # 5xx, timeout, connection error: back off, doubling, jittered, capped.
+            self.poll_failures += 1
+            self.poll_not_before = now + self.poll_backoff.delay(self.poll_failures)
+            log.warning(
+                "event=poll_failed failures=%d until=%s error=%r",
+                self.poll_failures,
+                self.poll_not_before.isoformat(),
+                str(exc),
+            )
 
     def send(self) -> None:
         """Post what each account has queued: replies, and the posts of broadcasts."""
@@ -78,6 +107,12 @@ class Jobs:
         report = self.service.broadcaster.fire_due()
         for account in sorted(report.accounts):
             self._send(self.service.outbox_for(account))
+
+
+def intake_poll_lock(service: Service) -> PollLock:
+    """The lock that lets one process at a time poll the intake account."""
+    intake = service.intake
+    return PollLock(service.engine, platform=intake.platform.name, account=intake.account)
 
 
 def _on_error(event: JobExecutionEvent) -> None:
@@ -119,6 +154,8 @@ def build_scheduler(
                 misfire_grace_time=seconds,
             )
     scheduler.add_listener(_on_error, EVENT_JOB_ERROR)
+    # After the last job has finished: another instance may poll from its next tick.
+    scheduler.add_listener(lambda _event: jobs.poll_lock.release(), EVENT_SCHEDULER_SHUTDOWN)
     return scheduler
 
 

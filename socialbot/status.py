@@ -1,5 +1,7 @@
 """`socialbot status`: what an operator or comms lead needs to see at a glance, read from the
-database alone (no network call, so it works while X is down)."""
+database alone (no network call, so it works while X is down). What X last said of each endpoint
+(its failures, its rate limit) and the month's spend are what the adapter recorded as it called
+(`socialbot.metering`)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from sqlalchemy import Engine, func
 from sqlmodel import col, select
 
 from socialbot.config import INTAKE_ACCOUNT
+from socialbot.metering import EndpointStatus, budget_state, read_endpoints
 from socialbot.store.db import transaction
 from socialbot.store.models import (
     Account,
@@ -23,6 +26,7 @@ from socialbot.store.models import (
 )
 from socialbot.store.queries import OPEN_STATUSES
 from socialbot.storm import active
+from socialbot.usage import NON_ESSENTIAL, BudgetState, Prices, month_of
 
 UPCOMING_SHOWN = 5
 
@@ -65,10 +69,32 @@ class Status:
     broadcasts_missed_24h: int
     broadcasts_failed_24h: int
     overdue_cases: int  # open cases past their SLA due time
+    endpoints: tuple[EndpointStatus, ...] = ()
+    budget: BudgetState | None = None  # this month's estimated X spend
+    held_replies: int = 0  # non-essential replies waiting while the budget holds them
+
+    @property
+    def last_send(self) -> datetime | None:
+        sent = [q.last_sent for q in self.queues if q.last_sent is not None]
+        return max(sent, default=None)
+
+    @property
+    def failures_last_hour(self) -> int:
+        return sum(e.failures_last_hour for e in self.endpoints)
 
 
-def read_status(engine: Engine, now: datetime) -> Status:
+def read_status(
+    engine: Engine,
+    now: datetime,
+    *,
+    prices: Prices | None = None,
+    monthly_budget: float | None = None,
+    reserve_percent: float = 10.0,
+) -> Status:
     hour_ago, day_ago = now - timedelta(hours=1), now - timedelta(days=1)
+    budget = budget_state(
+        engine, month_of(now), prices or Prices(), monthly_budget, reserve_percent
+    )
     with transaction(engine) as session:
         campaign = active(session)
         last_poll = session.exec(
@@ -117,6 +143,16 @@ def read_status(engine: Engine, now: datetime) -> Status:
                 col(OutboxMessage.created_at) >= day_ago,
             )
         ).one()
+        held = (
+            session.exec(
+                select(func.count()).where(
+                    OutboxMessage.state == OutboxState.PENDING,
+                    col(OutboxMessage.template).in_(sorted(NON_ESSENTIAL)),
+                )
+            ).one()
+            if budget.holding_non_essential
+            else 0
+        )
     return Status(
         at=now,
         database=engine.url.render_as_string(hide_password=True),
@@ -133,4 +169,7 @@ def read_status(engine: Engine, now: datetime) -> Status:
         # Failed to render at their time, or with a post X refused or that missed its deadline.
         broadcasts_failed_24h=problems.get(RunState.FAILED, 0) + failed_posts,
         overdue_cases=overdue,
+        endpoints=tuple(read_endpoints(engine, now)),
+        budget=budget,
+        held_replies=held,
     )

@@ -24,6 +24,7 @@ CORE = [
     "geocell",
     "reports",
     "exports",
+    "usage",
 ]
 FORBIDDEN_IN_CORE = (
     "tweepy",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import signal
@@ -16,7 +17,7 @@ from socialbot.app import build_service
 from socialbot.broadcasting import BroadcastRequest
 from socialbot.config import Settings
 from socialbot.demo import DEMO_SETTINGS, DEMO_USER_ID, SAMPLE
-from socialbot.errors import RateLimited, Unavailable
+from socialbot.errors import AuthFailed, RateLimited, Unavailable
 from socialbot.platforms.base import MentionPage
 from socialbot.platforms.replay import ReplayPlatform
 from socialbot.scheduler import Jobs, build_scheduler, run_forever
@@ -93,11 +94,61 @@ def test_a_failing_poll_is_logged_and_the_next_one_runs(
     service = build_service(settings, platform=Flaky(xapi.CITY_ID), clock=clock)
     jobs = Jobs(service)
     jobs.poll()
+    clock.advance(seconds=settings.poll_seconds * 1.2)  # the first backoff, jitter included
     jobs.poll()
     service.close()
 
-    assert "event=poll_failed error='X server error (503)'" in caplog.text
+    assert "event=poll_failed failures=1" in caplog.text
+    assert "error='X server error (503)'" in caplog.text
     assert "event=poll pages=0" in caplog.text
+
+
+def test_x_failing_again_and_again_is_polled_less_and_less_often_up_to_a_cap(
+    settings: Settings, clock: Clock
+) -> None:
+    calls: list[datetime] = []
+
+    class Down(ReplayPlatform):
+        def fetch_mentions(self, user_id: str, since_id: str | None) -> list[MentionPage]:
+            calls.append(clock())
+            raise Unavailable("X unreachable: ConnectTimeout")
+
+    service = build_service(settings, platform=Down(xapi.CITY_ID), clock=clock)
+    jobs = Jobs(service)
+    for _ in range(12 * 60 * 6):  # the scheduler's ticks over six hours of outage
+        jobs.poll()
+        clock.advance(seconds=10)
+    service.close()
+
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(calls)]
+    first = settings.poll_seconds
+    # Doubling from one poll interval, ±20 % jitter, never more than 15 minutes (+ a tick).
+    for n, gap in enumerate(gaps[:4]):
+        assert first * 2**n * 0.8 <= gap <= first * 2**n * 1.2 + 10
+    assert max(gaps) <= 15 * 60 * 1.2 + 10
+    assert all(gap >= 15 * 60 * 0.8 for gap in gaps[-5:])  # at the cap, not hammering
+
+
+def test_a_poll_with_rejected_credentials_waits_for_a_human_and_tries_again_later(
+    settings: Settings, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    calls: list[datetime] = []
+
+    class Revoked(ReplayPlatform):
+        def fetch_mentions(self, user_id: str, since_id: str | None) -> list[MentionPage]:
+            calls.append(clock())
+            raise AuthFailed("X rejected the credentials (401): Unauthorized")
+
+    service = build_service(settings, platform=Revoked(xapi.CITY_ID), clock=clock)
+    jobs = Jobs(service)
+    for _ in range(60):  # ten minutes of ticks
+        jobs.poll()
+        clock.advance(seconds=10)
+    service.close()
+
+    assert [c - calls[0] for c in calls] == [timedelta(0), timedelta(minutes=5)]
+    assert "event=poll_auth_failed" in caplog.text
+    assert "X rejected the credentials (401)" in caplog.text
 
 
 def test_run_polls_and_sends_from_worker_threads_until_sigterm(settings: Settings) -> None:

@@ -6,13 +6,31 @@ never a traceback.
 
 from __future__ import annotations
 
+import enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from socialbot.cli import broadcast, cases, db, demo, jobs, moderation, report, status
+from socialbot.cli import (
+    broadcast,
+    cases,
+    db,
+    demo,
+    doctor,
+    jobs,
+    moderation,
+    report,
+    status,
+    usage,
+)
 from socialbot.cli.common import State
+
+
+class LogFormat(enum.StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
 
 app = typer.Typer(
     name="socialbot",
@@ -32,8 +50,16 @@ def main(
             "--config", help="TOML settings file (default: $SOCIALBOT_CONFIG).", dir_okay=False
         ),
     ] = None,
+    log_format: Annotated[
+        LogFormat | None,
+        typer.Option(
+            "--log-format",
+            help="Log lines as `text` (key=value fields) or `json` "
+            "(default: $SOCIALBOT_LOG_FORMAT, else text).",
+        ),
+    ] = None,
 ) -> None:
-    ctx.obj = State(config_file=config)
+    ctx.obj = State(config_file=config, log_format=log_format.value if log_format else None)
 
 
 app.add_typer(cases.app, name="cases")
@@ -43,6 +69,8 @@ app.add_typer(broadcast.storm_app, name="storm")
 app.add_typer(report.app, name="report")
 app.add_typer(report.export_app, name="export")
 status.register(app)
+usage.register(app)
+doctor.register(app)
 jobs.register(app)
 moderation.register(app)
 demo.register(app)

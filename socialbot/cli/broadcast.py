@@ -23,6 +23,7 @@ from socialbot.broadcasting import Broadcaster, BroadcastRequest, LogEntry, Prev
 from socialbot.cli.common import console, friendly_errors, local_time, state
 from socialbot.config import Settings
 from socialbot.errors import BroadcastError
+from socialbot.metering import DatabaseMeter
 from socialbot.outbox import send_once
 from socialbot.schedules import parse_at
 from socialbot.store.models import Broadcast
@@ -146,9 +147,10 @@ def _send_now(
     settings: Settings, broadcaster: Broadcaster, request: BroadcastRequest, actor: str
 ) -> None:
     view = broadcaster.send_now(request, actor)
-    outbox = account_outbox(
-        settings, broadcaster.engine, request.account, x_platform(settings, request.account)
+    platform = x_platform(
+        settings, request.account, meter=DatabaseMeter(broadcaster.engine), clock=broadcaster.clock
     )
+    outbox = account_outbox(settings, broadcaster.engine, request.account, platform)
     report = send_once(outbox, broadcaster.clock)
     view = broadcaster.run_view(view.run.id or 0)
     console.print(run_table(view, title=f"Broadcast #{view.broadcast.id}: {view.outcome}"))

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import functools
-import logging
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
 
 import typer
@@ -17,6 +15,7 @@ from rich.console import Console
 
 from socialbot.config import Settings, load_settings
 from socialbot.errors import SocialbotError
+from socialbot.logs import redact, secrets_of, setup_logging
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -28,32 +27,14 @@ err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 @dataclass(frozen=True, slots=True)
 class State:
     config_file: Path | None
+    log_format: str | None = None  # `--log-format`; else the setting
 
     def settings(self, **overrides: object) -> Settings:
         settings = load_settings(self.config_file, **overrides)
-        setup_logging(settings.log_level)
+        setup_logging(
+            settings.log_level, self.log_format or settings.log_format, secrets_of(settings)
+        )
         return settings
-
-
-class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """Writes to whatever sys.stderr is when a line is logged, not when the handler was made."""
-
-    @property
-    def stream(self) -> Any:
-        return sys.stderr
-
-    @stream.setter
-    def stream(self, _value: Any) -> None:
-        pass
-
-
-def setup_logging(level: str) -> None:
-    handler = _StderrHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-    logging.basicConfig(level=level, handlers=[handler], force=True)
-    # Their DEBUG lines print request headers and bodies; ours say what matters.
-    for noisy in ("tweepy", "urllib3", "requests_oauthlib", "oauthlib", "apscheduler", "alembic"):
-        logging.getLogger(noisy).setLevel(max(logging.getLevelName(level), logging.WARNING))
 
 
 def local_time(moment: datetime | None, zone: ZoneInfo, *, with_zone: bool = True) -> str:
@@ -77,7 +58,7 @@ def friendly_errors(fn: Callable[P, R]) -> Callable[P, R]:
         try:
             return fn(*args, **kwargs)
         except SocialbotError as exc:
-            err_console.print(f"socialbot: {exc}", markup=False)
+            err_console.print(f"socialbot: {redact(str(exc))}", markup=False)
             raise typer.Exit(1) from None
 
     return wrapper

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from socialbot.app import open_database, utc_now
 from socialbot.cli.common import console, friendly_errors, local_time, state
+from socialbot.metering import EndpointStatus
 from socialbot.status import Status, read_status
 
 
@@ -25,11 +26,18 @@ def status_command(
         bool, typer.Option("--json", help="One JSON object, for monitoring.")
     ] = False,
 ) -> None:
-    """Last poll, reply queues, storm mode and the next scheduled broadcasts."""
+    """Last poll and send, reply queues, X endpoints (failures, rate limits), the month's X spend,
+    storm mode and the next scheduled broadcasts."""
     settings = state(ctx).settings()
     engine = open_database(settings)
     try:
-        status = read_status(engine, utc_now())
+        status = read_status(
+            engine,
+            utc_now(),
+            prices=settings.prices,
+            monthly_budget=settings.monthly_budget,
+            reserve_percent=settings.budget_reserve_percent,
+        )
     finally:
         engine.dispose()
     if as_json:
@@ -46,6 +54,9 @@ def status_command(
         f"database:     {status.database}",
         f"storm mode:   {storm}",
         f"last poll:    {_ago(status.last_poll, status.at)}",
+        f"last send:    {_ago(status.last_send, status.at)}",
+        f"X failures:   {status.failures_last_hour} in the last hour",
+        f"X spend:      {_spend(status)}",
         f"overdue:      {status.overdue_cases} open case(s) past their SLA "
         "(`socialbot cases list --overdue`)",
         f"broadcasts:   {status.broadcasts_missed_24h} missed, "
@@ -64,6 +75,22 @@ def status_command(
             _ago(queue.last_sent, status.at),
         )
     console.print(queues)
+    endpoints = Table(title="X endpoints")
+    for column in ("account", "endpoint", "last worked", "failures last hour", "rate limit left"):
+        endpoints.add_column(column)
+    endpoints.add_column("last error", overflow="fold")
+    for point in status.endpoints:
+        endpoints.add_row(
+            point.account,
+            point.endpoint,
+            _ago(point.last_ok_at, status.at),
+            str(point.failures_last_hour),
+            _rate(point, status.at),
+            f"{_ago(point.last_error_at, status.at)}: {point.last_error}"
+            if point.last_error
+            else "-",
+        )
+    console.print(endpoints)
     upcoming = Table(title="Next scheduled broadcasts")
     for column in ("id", "due", "what", "repeats"):
         upcoming.add_column(column)
@@ -72,6 +99,31 @@ def status_command(
             f"#{item.broadcast_id}", local_time(item.due_at, zone), item.what, item.cron or "once"
         )
     console.print(upcoming)
+
+
+def _spend(status: Status) -> str:
+    budget = status.budget
+    if budget is None:
+        return "-"
+    spent = f"${budget.spent:,.2f} this month (estimate, `socialbot usage`)"
+    if budget.budget is None:
+        return spent + "; no monthly budget set"
+    spent += f" of ${budget.budget:,.2f} budget"
+    if budget.holding_non_essential:
+        return (
+            spent + f"; HOLDING non-essential replies ({status.held_replies} waiting): help, "
+            "status answers and notices wait, case replies and broadcasts go on"
+        )
+    assert budget.hold_at is not None
+    return spent + f"; non-essential replies held from ${budget.hold_at:,.2f}"
+
+
+def _rate(point: EndpointStatus, now: datetime) -> str:
+    if point.rate_remaining is None or point.rate_reset_at is None:
+        return "-"
+    limit = f"/{point.rate_limit}" if point.rate_limit is not None else ""
+    minutes = max(int((point.rate_reset_at - now) / timedelta(minutes=1)), 0)
+    return f"{point.rate_remaining}{limit}, resets in {minutes} min"
 
 
 def _ago(moment: datetime | None, now: datetime) -> str:
@@ -101,6 +153,30 @@ def status_json(status: Status) -> dict[str, Any]:
         if status.storm
         else None,
         "last_poll": iso(status.last_poll),
+        "last_send": iso(status.last_send),
+        "failures_last_hour": status.failures_last_hour,
+        "endpoints": [
+            {
+                "account": e.account,
+                "endpoint": e.endpoint,
+                "last_ok_at": iso(e.last_ok_at),
+                "failures_last_hour": e.failures_last_hour,
+                "last_error": e.last_error,
+                "last_error_at": iso(e.last_error_at),
+                "rate_limit": e.rate_limit,
+                "rate_remaining": e.rate_remaining,
+                "rate_reset_at": iso(e.rate_reset_at),
+            }
+            for e in status.endpoints
+        ],
+        "spend": {
+            "month_usd": round(status.budget.spent, 4),
+            "budget_usd": status.budget.budget,
+            "holding_non_essential": status.budget.holding_non_essential,
+            "held_replies": status.held_replies,
+        }
+        if status.budget
+        else None,
         "outbox": [
             {
                 "account": q.account,

@@ -12,7 +12,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
-from socialbot.domain import Mention
+from socialbot.domain import Mention, RateBudget
+
+__all__ = ["Malformed", "MentionPage", "OwnPost", "Platform", "RateBudget"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,16 +49,6 @@ class OwnPost:
     post_id: str
     in_reply_to: str | None
     text: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class RateBudget:
-    """What the network said is left of a quota: `remaining` calls until `reset_at`, when it is
-    `limit` again."""
-
-    remaining: int
-    reset_at: datetime
-    limit: int | None = None
 
 
 class Platform(Protocol):

@@ -34,6 +34,8 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NewConnectionError
 
+from socialbot import usage
+from socialbot._urls import find_urls
 from socialbot.errors import (
     AuthFailed,
     ConfigError,
@@ -45,6 +47,7 @@ from socialbot.errors import (
 )
 from socialbot.platforms import x_wire
 from socialbot.platforms.base import MentionPage, OwnPost, RateBudget
+from socialbot.usage import ApiCall, Charge, Meter
 
 log = logging.getLogger(__name__)
 
@@ -108,15 +111,43 @@ def _tweepy() -> Any:
     return tweepy
 
 
+@dataclass(slots=True)
+class _Answer:
+    """What a call site knows of a successful answer, for the meter."""
+
+    status: int | None = None
+    charge: Charge | None = None
+    units: int = 0
+    budget: RateBudget | None = None
+
+    def of(self, response: requests.Response, charge: Charge | None, units: int = 1) -> None:
+        self.status, self.charge, self.units = response.status_code, charge, units
+        self.budget = x_wire.parse_rate_budget(response.headers)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 class XPlatform:
-    """The `Platform` for X, acting as one account."""
+    """The `Platform` for X, acting as one account. Every call is reported to `meter` (what was
+    asked, answered and billed), under `account`'s name."""
 
     name = x_wire.PLATFORM
 
-    def __init__(self, credentials: XCredentials, timeouts: Timeouts | None = None) -> None:
+    def __init__(
+        self,
+        credentials: XCredentials,
+        timeouts: Timeouts | None = None,
+        *,
+        account: str = "intake",
+        meter: Meter | None = None,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
         tweepy = _tweepy()
         self._tweepy = tweepy
         self._post_budget: RateBudget | None = None
+        self._account, self._meter, self._clock = account, meter, clock
         self._client = tweepy.Client(
             consumer_key=credentials.consumer_key,
             consumer_secret=credentials.consumer_secret,
@@ -147,8 +178,12 @@ class XPlatform:
         self._api.session.mount("http://", adapter)
 
     def own_user_id(self) -> str:
-        payload = self._call(lambda: self._client.get_me(user_auth=True), read=True)
-        return x_wire.parse_user_id(payload)[0]
+        return self.own_user()[0]
+
+    def own_user(self) -> tuple[str, str | None]:
+        """(id, username) of the account we act as: one GET /2/users/me."""
+        payload = self._read(usage.USERS_ME, lambda: self._client.get_me(user_auth=True))
+        return x_wire.parse_user_id(payload)
 
     def fetch_mentions(self, user_id: str, since_id: str | None) -> list[MentionPage]:
         pages: list[MentionPage] = []
@@ -167,8 +202,9 @@ class XPlatform:
                 params["since_id"] = since_id
             if token is not None:
                 params["pagination_token"] = token
-            payload = self._call(
-                functools.partial(self._client.get_users_mentions, user_id, **params), read=True
+            payload = self._read(
+                usage.MENTIONS,
+                functools.partial(self._client.get_users_mentions, user_id, **params),
             )
             page = x_wire.parse_mentions_page(payload)
             pages.append(page)
@@ -181,15 +217,18 @@ class XPlatform:
 
     def post(self, text: str, in_reply_to: str | None, media_ids: Sequence[str] = ()) -> str:
         self._post_budget = None
-        with self._translated(read=False):
+        # X bills a post with a link in it at a higher rate (`usage.Charge`).
+        charge = Charge.POST_CREATE_URL if find_urls(text) else Charge.POST_CREATE
+        with self._metered(usage.CREATE_POST, read=False) as answer:
             response = self._client.create_tweet(
                 text=text,
                 in_reply_to_tweet_id=in_reply_to,
                 media_ids=list(media_ids) or None,
                 user_auth=True,
             )
+            answer.of(response, charge)
             payload = response.json()
-        self._post_budget = x_wire.parse_rate_budget(response.headers)
+        self._post_budget = answer.budget
         try:
             return x_wire.parse_posted_id(payload)
         except DataError as exc:  # a 2xx without an id: the post probably exists
@@ -204,12 +243,16 @@ class XPlatform:
         `MAX_ALT_TEXT` characters; longer is cut). The id is X's `media_id_string`; X lets it be
         attached for a day (`expires_after_secs`). OSError when the file cannot be read."""
         # A missing file (OSError) is ours to report, not X's: it is opened before translating.
-        with path.open("rb") as handle, self._translated(read=False, posting=False):
+        with (
+            path.open("rb") as handle,
+            self._metered(usage.MEDIA_UPLOAD, read=False, posting=False) as answer,
+        ):
             body = self._api.simple_upload(path.name, file=handle, media_category="tweet_image")
             media_id = _media_id(json.loads(body))
+            answer.charge, answer.units = Charge.MEDIA_UPLOAD, 1
         if len(alt_text) > MAX_ALT_TEXT:
             alt_text = alt_text[: MAX_ALT_TEXT - 1] + "…"
-        with self._translated(read=False, posting=False):
+        with self._metered(usage.MEDIA_METADATA, read=False, posting=False):
             self._api.create_media_metadata(media_id, alt_text)  # 200, empty body
         log.info("event=media_uploaded media_id=%s file=%s", media_id, path.name)
         return media_id
@@ -227,8 +270,8 @@ class XPlatform:
             }
             if token is not None:
                 params["pagination_token"] = token
-            payload = self._call(
-                functools.partial(self._client.get_users_tweets, user_id, **params), read=True
+            payload = self._read(
+                usage.OWN_POSTS, functools.partial(self._client.get_users_tweets, user_id, **params)
             )
             replies.extend(x_wire.parse_own_posts(payload))
             token = payload.get("meta", {}).get("next_token")
@@ -236,10 +279,68 @@ class XPlatform:
                 break
         return replies
 
-    def _call(self, fn: Callable[[], requests.Response], *, read: bool) -> Any:
-        """The JSON body of a successful call; every failure as one of our PlatformErrors."""
-        with self._translated(read=read):
-            return fn().json()
+    def _read(self, endpoint: str, fn: Callable[[], requests.Response]) -> Any:
+        """The JSON body of a successful read, billed per resource in its `data`; every failure
+        as one of our PlatformErrors."""
+        with self._metered(endpoint, read=True) as answer:
+            response = fn()
+            payload = response.json()
+            data = payload.get("data") if isinstance(payload, dict) else None
+            units = len(data) if isinstance(data, list) else int(data is not None)
+            charge = Charge.USER_READ if endpoint == usage.USERS_ME else Charge.POST_READ
+            answer.of(response, charge, units)
+        return payload
+
+    @contextmanager
+    def _metered(self, endpoint: str, *, read: bool, posting: bool = True) -> Iterator[_Answer]:
+        """`_translated`, and the call reported to the meter, answered or not."""
+        answer = _Answer()
+        try:
+            with self._translated(read=read, posting=posting):
+                yield answer
+        except PlatformError as exc:
+            response = getattr(exc.__cause__, "response", None)
+            status = getattr(response, "status_code", None)
+            headers = getattr(response, "headers", None)
+            self._report(
+                endpoint,
+                status=status if isinstance(status, int) else answer.status,
+                budget=x_wire.parse_rate_budget(headers) if headers is not None else None,
+                error=str(exc),
+            )
+            raise
+        self._report(
+            endpoint,
+            status=answer.status,
+            charge=answer.charge,
+            units=answer.units,
+            budget=answer.budget,
+        )
+
+    def _report(
+        self,
+        endpoint: str,
+        *,
+        status: int | None,
+        charge: Charge | None = None,
+        units: int = 0,
+        budget: RateBudget | None = None,
+        error: str | None = None,
+    ) -> None:
+        if self._meter is None:
+            return
+        self._meter.record(
+            ApiCall(
+                account=self._account,
+                endpoint=endpoint,
+                at=self._clock(),
+                status=status,
+                charge=charge,
+                units=units,
+                budget=budget,
+                error=error,
+            )
+        )
 
     @contextmanager
     def _translated(self, *, read: bool, posting: bool = True) -> Iterator[None]:

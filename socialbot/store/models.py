@@ -6,12 +6,14 @@ mentions ─┼─▶ cases ◀── case_events
                       database guarantee, not just a code path)
 broadcasts ─▶ broadcast_runs ─▶ outbox (one row per post of the alert's thread(s))
 storm_campaigns (at most one without `stopped_at`: storm mode is on)
+api_usage, api_endpoints, api_failures (what X was asked, answered and billed: `socialbot usage`,
+                                       `status`; failures older than 30 days are let go)
 """
 
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -242,3 +244,50 @@ class StormCampaign(SQLModel, table=True):
     started_by: str = Field(max_length=128)
     stopped_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     stopped_by: str | None = Field(default=None, max_length=128)
+
+
+class ApiUsage(SQLModel, table=True):
+    """Calls to one endpoint on one UTC day, by what they were billed as (`usage.Charge`, or ""
+    for calls billed nothing: failures and free calls)."""
+
+    __tablename__ = "api_usage"
+    __table_args__ = (UniqueConstraint("day", "account", "endpoint", "charge"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    day: date
+    account: str = Field(max_length=64)
+    endpoint: str = Field(max_length=64)
+    charge: str = Field(default="", max_length=32)
+    calls: int = 0
+    errors: int = 0
+    units: int = 0
+
+
+class ApiEndpoint(SQLModel, table=True):
+    """The last word of one endpoint for one account: when it last worked, its last failure, and
+    the rate limit its last answer reported."""
+
+    __tablename__ = "api_endpoints"
+
+    account: str = Field(primary_key=True, max_length=64)
+    endpoint: str = Field(primary_key=True, max_length=64)
+    last_ok_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_status: int | None = None
+    last_error: str | None = Field(default=None, sa_type=Text)
+    last_error_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    rate_limit: int | None = None
+    rate_remaining: int | None = None
+    rate_reset_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ApiFailure(SQLModel, table=True):
+    """One failed call, for `status`'s "failures in the last hour"."""
+
+    __tablename__ = "api_failures"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=UTCDateTime, index=True)
+    account: str = Field(max_length=64)
+    endpoint: str = Field(max_length=64)
+    status: int | None = None
+    error: str = Field(sa_type=Text)

@@ -1,0 +1,103 @@
+"""`socialbot usage`: a month's X API calls by endpoint, and what they are estimated to cost."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from socialbot.app import open_database, utc_now
+from socialbot.cli.common import console, friendly_errors, state
+from socialbot.errors import ConfigError
+from socialbot.metering import budget_state, read_usage
+from socialbot.usage import Charge, month_of
+
+
+def register(app: typer.Typer) -> None:
+    app.command("usage")(usage_command)
+
+
+@friendly_errors
+def usage_command(
+    ctx: typer.Context,
+    month: Annotated[
+        str | None,
+        typer.Option("--month", help="YYYY-MM (UTC), e.g. 2026-11. Default: this month."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+) -> None:
+    """Calls to X this month by account and endpoint, with the estimated spend (the
+    SOCIALBOT_PRICE_* settings) against SOCIALBOT_MONTHLY_BUDGET."""
+    settings = state(ctx).settings()
+    wanted = month or month_of(utc_now())
+    engine = open_database(settings)
+    try:
+        try:
+            lines = read_usage(engine, wanted, settings.prices)
+        except ValueError as exc:
+            raise ConfigError(f"--month: {exc}") from None
+        budget = budget_state(
+            engine,
+            wanted,
+            settings.prices,
+            settings.monthly_budget,
+            settings.budget_reserve_percent,
+        )
+    finally:
+        engine.dispose()
+    if as_json:
+        console.print_json(
+            json.dumps(
+                {
+                    "month": wanted,
+                    "endpoints": [
+                        {
+                            "account": u.account,
+                            "endpoint": u.endpoint,
+                            "calls": u.calls,
+                            "errors": u.errors,
+                            "billed": {c.value: n for c, n in sorted(u.units.items())},
+                            "spend_usd": round(u.spend, 4),
+                        }
+                        for u in lines
+                    ],
+                    "spend_usd": round(budget.spent, 4),
+                    "budget_usd": budget.budget,
+                    "holding_non_essential": budget.holding_non_essential,
+                }
+            )
+        )
+        return
+    table = Table(title=f"X API usage, {wanted} (UTC)")
+    for column in ("account", "endpoint", "calls", "failed", "billed", "est. spend"):
+        table.add_column(column, justify="right" if column in ("calls", "failed") else "left")
+    for line in lines:
+        table.add_row(
+            line.account,
+            line.endpoint,
+            f"{line.calls:,}",
+            f"{line.errors:,}",
+            ", ".join(f"{n:,} {_UNITS[c]}" for c, n in sorted(line.units.items())) or "-",
+            f"${line.spend:,.2f}",
+        )
+    console.print(table)
+    total = f"total: ${budget.spent:,.2f} (estimate)"
+    if budget.budget is not None:
+        assert budget.hold_at is not None
+        total += (
+            f" of ${budget.budget:,.2f} budget; non-essential replies "
+            + ("are HELD" if budget.holding_non_essential else "are held")
+            + f" from ${budget.hold_at:,.2f}"
+        )
+    console.print(total, markup=False)
+
+
+_UNITS = {
+    Charge.POST_READ: "post(s) read",
+    Charge.USER_READ: "user(s) read",
+    Charge.POST_CREATE: "post(s)",
+    Charge.POST_CREATE_URL: "post(s) with a link",
+    Charge.MEDIA_UPLOAD: "photo(s)",
+}

@@ -1,0 +1,185 @@
+"""The database side of `socialbot.usage`: each call counted as it happens, and read back for
+`socialbot usage`, `socialbot status` and the outbox's budget check.
+
+A call is written when it is answered, in its own short transaction, so a crash loses at most the
+count of the call in flight. The counts are per UTC day and endpoint (a year is a few thousand
+rows); the failures behind `status`'s "failures in the last hour" are kept for 30 days.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, delete, func
+from sqlalchemy import select as sql_select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from socialbot.store.db import transaction
+from socialbot.store.models import ApiEndpoint, ApiFailure, ApiUsage
+from socialbot.usage import ApiCall, BudgetState, Charge, Prices, Usage, month_days, price_usage
+
+log = logging.getLogger(__name__)
+
+FAILURES_KEPT = timedelta(days=30)
+
+
+class DatabaseMeter:
+    """A `usage.Meter` writing to the database. A write that fails is logged and dropped: the
+    count is an estimate, the post it counts is not."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def record(self, call: ApiCall) -> None:
+        try:
+            with transaction(self.engine) as session:
+                _count(session, call)
+                _remember(session, call)
+                if not call.ok:
+                    session.add(
+                        ApiFailure(
+                            at=call.at,
+                            account=call.account,
+                            endpoint=call.endpoint,
+                            status=call.status,
+                            error=call.error or "",
+                        )
+                    )
+                    session.execute(
+                        delete(ApiFailure).where(col(ApiFailure.at) < call.at - FAILURES_KEPT)
+                    )
+        except Exception as exc:  # counting must never fail the call it counts
+            log.warning(
+                "event=meter_failed endpoint=%r error=%r", call.endpoint, f"{type(exc).__name__}"
+            )
+
+
+def _upsert(session: Session, model: type[Any]) -> Any:
+    """INSERT … ON CONFLICT for this database (both SQLite and PostgreSQL speak it)."""
+    dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
+    return dialect.insert(model)
+
+
+def _count(session: Session, call: ApiCall) -> None:
+    table = ApiUsage.__table__  # type: ignore[attr-defined]
+    statement = _upsert(session, ApiUsage).values(
+        day=call.at.astimezone(UTC).date(),
+        account=call.account,
+        endpoint=call.endpoint,
+        charge=call.charge.value if call.charge and call.ok else "",
+        calls=1,
+        errors=0 if call.ok else 1,
+        units=call.units if call.ok else 0,
+    )
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["day", "account", "endpoint", "charge"],
+            set_={
+                "calls": table.c.calls + statement.excluded.calls,
+                "errors": table.c.errors + statement.excluded.errors,
+                "units": table.c.units + statement.excluded.units,
+            },
+        )
+    )
+
+
+def _remember(session: Session, call: ApiCall) -> None:
+    values: dict[str, Any] = {"last_status": call.status}
+    if call.ok:
+        values["last_ok_at"] = call.at
+    else:
+        values["last_error"], values["last_error_at"] = call.error, call.at
+    if call.budget is not None:
+        values["rate_limit"] = call.budget.limit
+        values["rate_remaining"] = call.budget.remaining
+        values["rate_reset_at"] = call.budget.reset_at
+    statement = _upsert(session, ApiEndpoint).values(
+        account=call.account, endpoint=call.endpoint, **values
+    )
+    session.execute(
+        statement.on_conflict_do_update(index_elements=["account", "endpoint"], set_=values)
+    )
+
+
+def read_usage(engine: Engine, month: str, prices: Prices) -> list[Usage]:
+    """Every endpoint's calls in `month` (`YYYY-MM`, UTC), priced."""
+    first, following = month_days(month)
+    with transaction(engine) as session:
+        # Six columns: more than sqlmodel's `select` types, so SQLAlchemy's own.
+        rows = session.execute(
+            sql_select(
+                col(ApiUsage.account),
+                col(ApiUsage.endpoint),
+                col(ApiUsage.charge),
+                func.sum(ApiUsage.calls),
+                func.sum(ApiUsage.errors),
+                func.sum(ApiUsage.units),
+            )
+            .where(col(ApiUsage.day) >= first, col(ApiUsage.day) < following)
+            .group_by(col(ApiUsage.account), col(ApiUsage.endpoint), col(ApiUsage.charge))
+        ).all()
+    return price_usage(
+        (
+            (account, endpoint, Charge(charge) if charge else None, calls, errors, units)
+            for account, endpoint, charge, calls, errors, units in rows
+        ),
+        prices,
+    )
+
+
+def budget_state(
+    engine: Engine, month: str, prices: Prices, budget: float | None, reserve_percent: float
+) -> BudgetState:
+    spent = sum(u.spend for u in read_usage(engine, month, prices))
+    return BudgetState(spent=spent, budget=budget, reserve_percent=reserve_percent)
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointStatus:
+    """One endpoint of one account, as `status` shows it."""
+
+    account: str
+    endpoint: str
+    last_ok_at: datetime | None
+    last_error: str | None
+    last_error_at: datetime | None
+    failures_last_hour: int
+    rate_limit: int | None
+    rate_remaining: int | None  # None: not reported, or its window has reset since
+    rate_reset_at: datetime | None
+
+
+def read_endpoints(engine: Engine, now: datetime) -> list[EndpointStatus]:
+    with transaction(engine) as session:
+        endpoints = session.exec(
+            select(ApiEndpoint).order_by(col(ApiEndpoint.account), col(ApiEndpoint.endpoint))
+        ).all()
+        failures = {
+            (account, endpoint): count
+            for account, endpoint, count in session.exec(
+                select(ApiFailure.account, ApiFailure.endpoint, func.count())
+                .where(col(ApiFailure.at) >= now - timedelta(hours=1))
+                .group_by(col(ApiFailure.account), col(ApiFailure.endpoint))
+            ).all()
+        }
+    shown = []
+    for row in endpoints:
+        window_open = row.rate_reset_at is not None and row.rate_reset_at > now
+        shown.append(
+            EndpointStatus(
+                account=row.account,
+                endpoint=row.endpoint,
+                last_ok_at=row.last_ok_at,
+                last_error=row.last_error,
+                last_error_at=row.last_error_at,
+                failures_last_hour=failures.get((row.account, row.endpoint), 0),
+                rate_limit=row.rate_limit,
+                rate_remaining=row.rate_remaining if window_open else None,
+                rate_reset_at=row.rate_reset_at if window_open else None,
+            )
+        )
+    return shown

@@ -1,0 +1,137 @@
+"""No token or secret ever appears in a log line or an error: not from our code, and not from a
+library's DEBUG line or a traceback either (`socialbot.logs` masks them)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+import requests
+import responses
+from typer.testing import CliRunner
+
+from socialbot.cli import app
+from socialbot.logs import MASK, fields, setup_logging
+from tests import xapi
+
+SECRETS = {
+    "SOCIALBOT_X_CONSUMER_KEY": "ck-7f3a9c1e55",
+    "SOCIALBOT_X_CONSUMER_SECRET": "cs-0b8d2f6a91",
+    "SOCIALBOT_X_ACCESS_TOKEN": "1583000000000000001-at4e7c2b",
+    "SOCIALBOT_X_ACCESS_TOKEN_SECRET": "ats-9c5e1d3f77",
+    "SOCIALBOT_ACCOUNTS__NOTIFY__X_ACCESS_TOKEN": "1583000000000000002-nt8a1f",
+    "SOCIALBOT_ACCOUNTS__NOTIFY__X_ACCESS_TOKEN_SECRET": "nts-2d6b4e8c05",
+}
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def city(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("SOCIALBOT_DATABASE_URL", f"sqlite:///{tmp_path / 'city.db'}")
+    monkeypatch.setenv("SOCIALBOT_X_USER_ID", xapi.CITY_ID)
+    monkeypatch.setenv("SOCIALBOT_ACCOUNTS__NOTIFY__X_USER_ID", "1583000000000000002")
+    monkeypatch.setenv("SOCIALBOT_LOG_LEVEL", "DEBUG")
+    monkeypatch.setenv("SOCIALBOT_BACKFILL_HOURS", "1000000")
+    for name, value in SECRETS.items():
+        monkeypatch.setenv(name, value)
+
+
+def run(*args: str) -> str:
+    """Everything a command wrote, standard output and error (the log) together."""
+    result = runner.invoke(app, list(args), catch_exceptions=False)
+    return result.stdout + result.stderr
+
+
+def assert_no_secret(text: str) -> None:
+    leaked = [name for name, value in SECRETS.items() if value in text]
+    assert leaked == []
+
+
+@responses.activate
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_a_bad_day_at_x_logs_no_secret(log_format: str) -> None:
+    # X echoing the request back in its error body is the worst case a log line can quote.
+    echo = {"title": "Unauthorized", "detail": f"token {SECRETS['SOCIALBOT_X_ACCESS_TOKEN']}"}
+    responses.get(xapi.MENTIONS_URL, json=echo, status=401)
+    responses.get(xapi.MENTIONS_URL, json={"title": "Forbidden"}, status=403)
+    responses.get(xapi.MENTIONS_URL, json={"title": "Too Many Requests"}, status=429)
+    responses.get(xapi.MENTIONS_URL, json={"title": "Internal Error"}, status=500)
+    responses.get(xapi.MENTIONS_URL, body=requests.ConnectionError("refused"))
+    responses.get(
+        xapi.MENTIONS_URL,
+        json=xapi.page([xapi.tweet(1, "@DemoCity311 #pothole", coordinates=(42.36, -71.06))]),
+    )
+    responses.post(xapi.TWEETS_URL, json=echo, status=401)
+    responses.post(xapi.TWEETS_URL, body=requests.ReadTimeout("read timed out"))
+    responses.get(xapi.OWN_TWEETS_URL, json=echo, status=401)
+
+    out = ""
+    for _ in range(6):
+        out += run("--log-format", log_format, "poll", "--once")
+    out += run("--log-format", log_format, "send", "--once")
+    out += run("--log-format", log_format, "send", "--once")
+    out += run("--log-format", log_format, "status")
+    out += run("--log-format", log_format, "usage", "--json")
+
+    assert "X rejected the credentials (401)" in out  # the failures were there to be logged
+    assert MASK in out  # and the echoed token was masked
+    assert_no_secret(out)
+
+
+def test_a_setting_error_never_shows_the_value_of_a_secret(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SOCIALBOT_ACCOUNTS__NOTIFY__X_CONSUMER_KEYY", "ck-7f3a9c1e55")
+    out = run("status")
+    assert "did you mean" in out
+    assert_no_secret(out)
+
+    monkeypatch.delenv("SOCIALBOT_ACCOUNTS__NOTIFY__X_CONSUMER_KEYY")
+    monkeypatch.delenv("SOCIALBOT_ACCOUNTS__NOTIFY__X_ACCESS_TOKEN_SECRET")
+    out = run("broadcast", "send", "--text", "Snow emergency tonight.", "--yes")
+    assert_no_secret(out)
+
+
+def test_a_database_password_is_never_shown(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(
+        "SOCIALBOT_DATABASE_URL", "postgresql+psycopg://socialbot:pw-4c2e9a7f1b@127.0.0.1:1/city"
+    )
+    out = run("status")
+    assert "cannot" in out.lower() or "error" in out.lower()
+    assert "pw-4c2e9a7f1b" not in out
+
+
+def test_library_lines_and_tracebacks_are_masked_too(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    token = SECRETS["SOCIALBOT_X_ACCESS_TOKEN"]
+    for log_format in ("text", "json"):
+        setup_logging("DEBUG", log_format, SECRETS.values())
+        logging.getLogger("requests_oauthlib").warning(
+            'Authorization: OAuth oauth_token="%s"', token
+        )
+        try:
+            raise RuntimeError(f"request failed: {token}")
+        except RuntimeError:
+            logging.getLogger("socialbot.scheduler").exception("event=job_error job=poll")
+    err = capsys.readouterr().err
+    assert err.count(MASK) >= 4  # each line, each traceback
+    assert token not in err
+
+
+def test_json_lines_carry_the_events_fields_as_keys(capsys: pytest.CaptureFixture[str]) -> None:
+    setup_logging("INFO", "json")
+    logging.getLogger("socialbot.poller").info(
+        "event=poll pages=%d error=%r note=%r", 1, "X said 'no'", "días"
+    )
+    line = json.loads(capsys.readouterr().err)
+    assert line["level"] == "INFO" and line["logger"] == "socialbot.poller"
+    assert (line["event"], line["pages"], line["error"], line["note"]) == (
+        "poll",
+        "1",
+        "X said 'no'",
+        "días",
+    )
+    assert fields("event=started jobs=poll,send") == {"event": "started", "jobs": "poll,send"}
