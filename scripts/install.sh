@@ -182,13 +182,8 @@ if ((WITH_VENV)); then
         "$work/src"
     say "installed  socialbot $("$venv/bin/python" -c \
         'import importlib.metadata as m; print(m.version("socialbot"))') into $OPT/venv"
-    # The package looks for the shipped hashtags.yaml and templates/ beside itself (the top of a
-    # checkout); a wheel has neither. Put them there, so a template a newer version adds and the
-    # city's copy lacks falls back to the shipped one instead of stopping the service.
-    site=$("$venv/bin/python" -c 'import socialbot.config as c; print(c.PROJECT_ROOT)')
-    rm -rf -- "$site/templates" "$site/hashtags.yaml"
-    cp -R -- "$SRC/templates" "$site/templates"
-    cp -- "$SRC/hashtags.yaml" "$site/hashtags.yaml"
+    # The wheel carries the shipped hashtags.yaml and templates/ to $OPT/venv/share/socialbot/:
+    # a template a newer version adds and the city's copy lacks falls back to the shipped one.
 else
     step "Program: skipped (--no-venv)"
 fi
