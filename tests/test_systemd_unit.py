@@ -224,3 +224,24 @@ def test_the_installed_command_wrapper_is_shellcheck_clean(tmp_path: Path) -> No
         timeout=60,
     )
     assert result.returncode == 0, result.stdout
+
+
+def test_the_wheel_carries_every_shipped_template_and_the_catalog() -> None:
+    """A template added in a new folder must not be left out of a non-editable install."""
+    import tomllib
+
+    data_files = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"][
+        "setuptools"
+    ]["data-files"]
+    carried = {
+        (Path(target) / Path(found).name).relative_to("share/socialbot").as_posix()
+        for target, patterns in data_files.items()
+        for pattern in patterns
+        for found in (str(p.relative_to(ROOT)) for p in ROOT.glob(pattern))
+    }
+    shipped = {
+        p.relative_to(ROOT).as_posix()
+        for p in [ROOT / "hashtags.yaml", *(ROOT / "templates").rglob("*")]
+        if p.is_file()
+    }
+    assert carried == shipped

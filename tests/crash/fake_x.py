@@ -7,6 +7,7 @@ a SIGKILL of any process at any point (a post exists once X answered, as on the 
 several processes can use it at once. Every request is recorded with the pid that made it.
 
     FakeX.create(path, page_size=3)     the test: the file, and how many mentions a page serves
+                                        (and `post_seconds`: how long X takes to answer a post)
     fake_x.add_mention(tweet)           the test: a mention X will serve
     with fake_x.mock(): …               the child (`fake_x_run`): X answers from the file
     fake_x.posts(), fake_x.requests()   the test: what the bots posted and asked
@@ -102,12 +103,15 @@ class FakeX:
     path: Path
 
     @classmethod
-    def create(cls, path: Path, *, page_size: int = 100) -> FakeX:
+    def create(cls, path: Path, *, page_size: int = 100, post_seconds: float = 0.0) -> FakeX:
         fake = cls(path)
         with fake._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(_SCHEMA)
             db.execute("INSERT OR REPLACE INTO config VALUES ('page_size', ?)", (str(page_size),))
+            db.execute(
+                "INSERT OR REPLACE INTO config VALUES ('post_seconds', ?)", (str(post_seconds),)
+            )
         return fake
 
     # The test's side.
@@ -219,6 +223,10 @@ class FakeX:
         text = body["text"]
         in_reply_to = body.get("reply", {}).get("in_reply_to_tweet_id")
         media_ids = body.get("media", {}).get("media_ids", [])
+        with self._connect() as db:
+            latency = db.execute("SELECT value FROM config WHERE key = 'post_seconds'").fetchone()
+        if latency is not None and float(latency[0]) > 0:
+            time.sleep(float(latency[0]))  # X at work on the post; nothing exists yet
         # The post and the record of the request, committed together before X answers: once a
         # bot has the answer, the post exists whatever happens to the bot next.
         with self._write() as db:
