@@ -20,7 +20,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from pydantic import SecretStr
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
@@ -40,6 +39,7 @@ from socialbot.errors import (
     SocialbotError,
 )
 from socialbot.location import parse_city_bounds
+from socialbot.logs import mask, masking, secrets_of
 from socialbot.platforms import x_wire
 from socialbot.platforms.base import Platform
 from socialbot.replies import LANGS, MAX_WEIGHTED_LENGTH, Replies
@@ -47,7 +47,6 @@ from socialbot.store.db import make_engine, pending_migrations
 from socialbot.store.models import Account
 
 UPGRADE_FIX = "run `socialbot db upgrade`"
-MIN_MASKED_SECRET = 6
 
 # Builds the adapter acting as an account: the real X unless a test says otherwise.
 PlatformFor = Callable[[Settings, str], Platform]
@@ -383,7 +382,7 @@ def run_checks(
             settings, offline=offline, platform_for=platform_for, remembered=remembered
         ),
     )
-    return list(_masked(checks, _secrets(settings)))
+    return list(_masked(checks, masking(secrets_of(settings))))
 
 
 def failed(checks: Iterable[Check]) -> list[Check]:
@@ -464,38 +463,10 @@ def _auth_fix(account: str) -> str:
     )
 
 
-def _secrets(settings: Settings) -> list[str]:
-    """Every secret value configured: none may appear in a line."""
-    values: list[SecretStr | None] = [
-        settings.x_consumer_key,
-        settings.x_consumer_secret,
-        settings.x_access_token,
-        settings.x_access_token_secret,
-    ]
-    for extra in settings.accounts.values():
-        values += [
-            extra.x_consumer_key,
-            extra.x_consumer_secret,
-            extra.x_access_token,
-            extra.x_access_token_secret,
-        ]
-    # Shorter values are no real X secret, and masking them would garble the lines.
-    return [
-        v.get_secret_value()
-        for v in values
-        if v is not None and len(v.get_secret_value()) >= MIN_MASKED_SECRET
-    ]
-
-
-def _masked(checks: Iterable[Check], secrets: list[str]) -> Iterator[Check]:
-    def mask(text: str) -> str:
-        for secret in secrets:
-            text = text.replace(secret, "****")
-        return text
-
+def _masked(checks: Iterable[Check], secrets: tuple[str, ...]) -> Iterator[Check]:
     for check in checks:
         yield replace(
             check,
-            detail=mask(check.detail),
-            fix=mask(check.fix) if check.fix is not None else None,
+            detail=mask(check.detail, secrets),
+            fix=mask(check.fix, secrets) if check.fix is not None else None,
         )

@@ -62,19 +62,27 @@ def _database_password(url: str) -> str | None:
         return None
 
 
-def redact(text: str) -> str:
-    """`text` with every known secret masked, longest first (one may contain another)."""
-    for secret in _secrets:
+def masking(values: Iterable[str]) -> tuple[str, ...]:
+    """The values worth masking, longest first (one may contain another)."""
+    return tuple(sorted({v for v in values if len(v) >= MIN_SECRET_LENGTH}, key=len, reverse=True))
+
+
+def mask(text: str, secrets: Iterable[str]) -> str:
+    """`text` with each of `secrets` (as from `masking`) replaced by `MASK`."""
+    for secret in secrets:
         if secret in text:
             text = text.replace(secret, MASK)
     return text
 
 
+def redact(text: str) -> str:
+    """`text` with every secret `setup_logging` was given masked."""
+    return mask(text, _secrets)
+
+
 def remember_secrets(values: Iterable[str]) -> None:
     global _secrets
-    _secrets = tuple(
-        sorted({v for v in values if len(v) >= MIN_SECRET_LENGTH}, key=len, reverse=True)
-    )
+    _secrets = masking(values)
 
 
 def fields(message: str) -> dict[str, str]:
