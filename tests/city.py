@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from socialbot.app import Service, build_service
 from socialbot.config import Settings
 from socialbot.outbox import send_once
 from socialbot.platforms.replay import ReplayPlatform
 from socialbot.poller import poll_once
+from socialbot.store.models import OutboxMessage
 from tests import xapi
 from tests.conftest import Clock
 
@@ -20,3 +23,20 @@ def filed(settings: Settings, clock: Clock, platform: ReplayPlatform) -> Service
     send_once(service.outbox, clock)
     platform.posted.clear()
     return service
+
+
+def queued_reply(n: int, at: datetime, template: str = "filed") -> OutboxMessage:
+    """The intake account's reply to post `n`, queued at `at`, as intake queues it."""
+    return OutboxMessage(
+        platform="x",
+        account="intake",
+        dedupe_key=f"reply:x:{xapi.post_id(n)}",
+        in_reply_to_post_id=xapi.post_id(n),
+        template=template,
+        lang="en",
+        text=f"Thanks! Your report is filed as case #{n}."
+        if template == "filed"
+        else f"A {template} reply to post {n}.",
+        next_attempt_at=at,
+        created_at=at,
+    )

@@ -16,10 +16,10 @@ from socialbot.platforms.x import XCredentials, XPlatform
 from socialbot.poller import poll_once
 from socialbot.status import read_status
 from socialbot.store.db import transaction
-from socialbot.store.models import OutboxMessage
 from socialbot.store.queries import outbox_rows
 from socialbot.usage import CREATE_POST, ApiCall, BudgetState, Charge
 from tests import xapi
+from tests.city import queued_reply
 from tests.conftest import Clock
 
 NEAR = BudgetState(spent=46.0, budget=50.0, reserve_percent=10)  # held from $45
@@ -29,19 +29,7 @@ CLEAR = BudgetState(spent=12.0, budget=50.0, reserve_percent=10)
 def queue(engine: Engine, clock: Clock, *replies: tuple[int, str]) -> None:
     with transaction(engine) as session:
         for n, template in replies:
-            session.add(
-                OutboxMessage(
-                    platform="x",
-                    account="intake",
-                    dedupe_key=f"reply:x:{xapi.post_id(n)}",
-                    in_reply_to_post_id=xapi.post_id(n),
-                    template=template,
-                    lang="en",
-                    text=f"A {template} reply to post {n}.",
-                    next_attempt_at=clock(),
-                    created_at=clock(),
-                )
-            )
+            session.add(queued_reply(n, clock(), template))
 
 
 def outbox(engine: Engine, budget: list[BudgetState]) -> Outbox:

@@ -17,25 +17,14 @@ from socialbot.store.db import transaction
 from socialbot.store.models import OutboxMessage, OutboxState
 from socialbot.store.queries import outbox_rows
 from tests import xapi
+from tests.city import queued_reply
 from tests.conftest import Clock
 
 
 def queue(engine: Engine, clock: Clock, *posts: int) -> None:
     with transaction(engine) as session:
         for n in posts:
-            session.add(
-                OutboxMessage(
-                    platform="x",
-                    account="intake",
-                    dedupe_key=f"reply:x:{xapi.post_id(n)}",
-                    in_reply_to_post_id=xapi.post_id(n),
-                    template="filed",
-                    lang="en",
-                    text=f"Thanks! Your report is filed as case #{n}.",
-                    next_attempt_at=clock(),
-                    created_at=clock(),
-                )
-            )
+            session.add(queued_reply(n, clock()))
 
 
 @pytest.fixture

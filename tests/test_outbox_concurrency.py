@@ -22,6 +22,7 @@ from socialbot.store.db import make_engine, transaction
 from socialbot.store.models import OutboxMessage, OutboxState
 from socialbot.store.queries import outbox_rows
 from tests import xapi
+from tests.city import queued_reply
 from tests.conftest import Clock
 
 
@@ -31,17 +32,7 @@ def queue(engine: Engine, clock: Clock, count: int, *, thread: int = 0) -> list[
     ids: list[int] = []
     with transaction(engine) as session:
         for n in range(1, count + 1):
-            row = OutboxMessage(
-                platform="x",
-                account="intake",
-                dedupe_key=f"reply:x:{xapi.post_id(n)}",
-                in_reply_to_post_id=xapi.post_id(n),
-                template="filed",
-                lang="en",
-                text=f"Thanks! Your report is filed as case #{n}.",
-                next_attempt_at=clock(),
-                created_at=clock(),
-            )
+            row = queued_reply(n, clock())
             session.add(row)
             session.flush()
             assert row.id is not None
