@@ -31,6 +31,7 @@ from socialbot.replies import Replies
 from socialbot.sla import BusinessCalendar
 from socialbot.staff import Staff
 from socialbot.store.db import make_engine, upgrade
+from socialbot.store.poll_lock import PollLock
 from socialbot.usage import BudgetState, Meter, month_of
 
 log = logging.getLogger(__name__)
@@ -91,6 +92,10 @@ class Service:
         if account == INTAKE_ACCOUNT:
             return self.outbox
         return account_outbox(self.settings, self.engine, account, self.accounts[account])
+
+    def poll_lock(self) -> PollLock:
+        """The lock that lets one process at a time poll the intake account."""
+        return PollLock(self.engine, platform=self.platform.name, account=INTAKE_ACCOUNT)
 
     def budget(self) -> BudgetState:
         """This month's estimated X spend against `SOCIALBOT_MONTHLY_BUDGET`."""

@@ -28,7 +28,14 @@ from sqlmodel import Session, select
 from socialbot.app import x_platform
 from socialbot.broadcast_templates import BroadcastTemplates
 from socialbot.catalog import Catalog, load_catalog
-from socialbot.config import ENV_PREFIX, INTAKE_ACCOUNT, NESTED, SHIPPED_TEMPLATES, Settings
+from socialbot.config import (
+    ENV_PREFIX,
+    INTAKE_ACCOUNT,
+    NESTED,
+    SHIPPED_TEMPLATES,
+    Settings,
+    env_name,
+)
 from socialbot.districts import load_districts
 from socialbot.errors import (
     AuthFailed,
@@ -443,8 +450,8 @@ def _reason(exc: SQLAlchemyError, engine: Engine) -> str:
 def _setting(account: str, field: str) -> str:
     """The environment variable of an account's field: SOCIALBOT_X_USER_ID for the intake one."""
     if account == INTAKE_ACCOUNT:
-        return f"{ENV_PREFIX}{field.upper()}"
-    return f"{ENV_PREFIX}ACCOUNTS{NESTED}{account.upper()}{NESTED}{field.upper()}"
+        return env_name(field)
+    return NESTED.join((env_name("accounts"), account.upper(), field.upper()))
 
 
 def _set_credentials_fix() -> str:

@@ -25,7 +25,6 @@ from socialbot.app import Service
 from socialbot.errors import AuthFailed, PlatformError, RateLimited
 from socialbot.outbox import AUTH_RETRY, Outbox, RetryPolicy, send_once
 from socialbot.poller import poll_once
-from socialbot.store.poll_lock import PollLock
 
 log = logging.getLogger(__name__)
 # The longest the poll waits after failures in a row: X back within 15 minutes is heard from.
@@ -44,7 +43,7 @@ class Jobs:
             factor=2.0,
             max_delay=POLL_BACKOFF_CAP,
         )
-        self.poll_lock = intake_poll_lock(service)
+        self.poll_lock = service.poll_lock()
 
     def poll(self) -> None:
         if not self.poll_lock.acquire_or_check():
@@ -107,12 +106,6 @@ class Jobs:
         report = self.service.broadcaster.fire_due()
         for account in sorted(report.accounts):
             self._send(self.service.outbox_for(account))
-
-
-def intake_poll_lock(service: Service) -> PollLock:
-    """The lock that lets one process at a time poll the intake account."""
-    intake = service.intake
-    return PollLock(service.engine, platform=intake.platform.name, account=intake.account)
 
 
 def _on_error(event: JobExecutionEvent) -> None:

@@ -11,7 +11,7 @@ from socialbot.cli.common import console, friendly_errors, state
 from socialbot.cli.render import handled_table, replies_table
 from socialbot.outbox import send_once
 from socialbot.poller import poll_once
-from socialbot.scheduler import build_scheduler, intake_poll_lock, run_forever
+from socialbot.scheduler import build_scheduler, run_forever
 from socialbot.store.models import OutboxState
 from socialbot.store.queries import outbox_rows
 
@@ -50,7 +50,7 @@ def _poll(service: Service, *, once: bool, dry_run: bool) -> None:
         run_forever(build_scheduler(service, send=False))
         return
     # A dry run writes nothing, so it may run beside the service; a real poll must not.
-    lock = None if dry_run else intake_poll_lock(service)
+    lock = None if dry_run else service.poll_lock()
     try:
         if lock is not None and not lock.acquire_or_check():
             console.print("Another socialbot instance is polling this account; nothing done.")

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from socialbot.app import open_database, utc_now
 from socialbot.cli.common import console, friendly_errors, local_time, state
+from socialbot.cli.usage import against_budget
 from socialbot.metering import EndpointStatus
 from socialbot.status import Status, read_status
 
@@ -106,16 +107,13 @@ def _spend(status: Status) -> str:
     if budget is None:
         return "-"
     spent = f"${budget.spent:,.2f} this month (estimate, `socialbot usage`)"
-    if budget.budget is None:
-        return spent + "; no monthly budget set"
-    spent += f" of ${budget.budget:,.2f} budget"
+    spent += against_budget(budget)
     if budget.holding_non_essential:
-        return (
-            spent + f"; HOLDING non-essential replies ({status.held_replies} waiting): help, "
-            "status answers and notices wait, case replies and broadcasts go on"
+        spent += (
+            f" ({status.held_replies} waiting): help, status answers and notices wait, case "
+            "replies and broadcasts go on"
         )
-    assert budget.hold_at is not None
-    return spent + f"; non-essential replies held from ${budget.hold_at:,.2f}"
+    return spent
 
 
 def _rate(point: EndpointStatus, now: datetime) -> str:

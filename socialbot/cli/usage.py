@@ -12,7 +12,7 @@ from socialbot.app import open_database, utc_now
 from socialbot.cli.common import console, friendly_errors, state
 from socialbot.errors import ConfigError
 from socialbot.metering import budget_state, read_usage
-from socialbot.usage import Charge, month_of
+from socialbot.usage import BudgetState, Charge, month_of
 
 
 def register(app: typer.Typer) -> None:
@@ -83,15 +83,19 @@ def usage_command(
             f"${line.spend:,.2f}",
         )
     console.print(table)
-    total = f"total: ${budget.spent:,.2f} (estimate)"
-    if budget.budget is not None:
-        assert budget.hold_at is not None
-        total += (
-            f" of ${budget.budget:,.2f} budget; non-essential replies "
-            + ("are HELD" if budget.holding_non_essential else "are held")
-            + f" from ${budget.hold_at:,.2f}"
-        )
-    console.print(total, markup=False)
+    console.print(f"total: ${budget.spent:,.2f} (estimate){against_budget(budget)}", markup=False)
+
+
+def against_budget(budget: BudgetState) -> str:
+    """`` of $50.00 budget; non-essential replies held from $45.00``, as usage and status say it."""
+    if budget.budget is None or budget.hold_at is None:
+        return "; no monthly budget set"
+    held = (
+        "HOLDING non-essential replies"
+        if budget.holding_non_essential
+        else "non-essential replies held"
+    )
+    return f" of ${budget.budget:,.2f} budget; {held} from ${budget.hold_at:,.2f}"
 
 
 _UNITS = {
