@@ -98,6 +98,7 @@ class Decision:
     detail: str = ""  # why, for the audit trail: the hashtag matched, the reason ignored
     follow_up_case: int | None = None  # a reply in this case's thread: update it, open nothing
     duplicate_of: int | None = None  # the same problem as this open case: linked to it
+    duplicate_distance_m: float | None = None  # how far from that case's location
 
     @property
     def opens_case(self) -> bool:
@@ -237,7 +238,7 @@ def _follow_up(
         MentionOutcome.FOLLOW_UP,
         thread.lang,
         reply=reply,
-        category=_category(rules.catalog, thread.category_key),
+        category=rules.catalog.find(thread.category_key),
         location=location,
         photo_urls=photos,
         detail=f"case #{thread.case_id}: " + ", ".join(notes),
@@ -262,17 +263,37 @@ def duplicate_radius(category: Category, rules: IntakeRules) -> float:
     return rules.duplicate_radius_m
 
 
+def duplicate_search(decision: Decision, rules: IntakeRules) -> DuplicateSearch | None:
+    """Where to look for the open case `decision` may duplicate; None when it is never merged: not
+    a new report, no location, or a radius of 0."""
+    if decision.outcome is not MentionOutcome.CASE_OPENED or decision.category is None:
+        return None
+    if decision.location is None:
+        return None  # a report without a location is never merged
+    radius = duplicate_radius(decision.category, rules)
+    if radius <= 0:
+        return None
+    return DuplicateSearch(decision.category, decision.location.point, radius)
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateSearch:
+    """A new report's category, point and duplicate radius: what the look-up needs."""
+
+    category: Category
+    point: GeoPoint
+    radius: float
+
+
 def link_duplicate(
     decision: Decision, nearby: Sequence[NearbyCase], rules: IntakeRules
 ) -> Decision:
     """A located new report within the category's radius of an open case is that case's problem:
     linked to the nearest one (the oldest, between equals), no new case, a reply naming it."""
-    if decision.outcome is not MentionOutcome.CASE_OPENED or decision.category is None:
+    search = duplicate_search(decision, rules)
+    if search is None:
         return decision
-    if decision.location is None:
-        return decision  # a report without a location is never merged
-    radius = duplicate_radius(decision.category, rules)
-    point = decision.location.point
+    radius, point = search.radius, search.point
     within = sorted(
         (haversine_m(point, case.point), case.created_at, case.case_id)
         for case in nearby
@@ -286,6 +307,7 @@ def link_duplicate(
         outcome=MentionOutcome.DUPLICATE,
         reply=Reply.ALREADY_REPORTED,
         duplicate_of=case_id,
+        duplicate_distance_m=distance,
         detail=f"{decision.detail}; same problem as case #{case_id}, {distance:.0f} m away",
     )
 
@@ -318,10 +340,3 @@ def due_at(category: Category, opened_at: datetime, rules: IntakeRules) -> datet
     if category.sla is None or rules.calendar is None:
         return None
     return rules.calendar.due_at(opened_at, category.sla)
-
-
-def _category(catalog: Catalog, key: str) -> Category | None:
-    try:
-        return catalog.get(key)
-    except KeyError:  # the city removed the category since the case was filed
-        return None

@@ -33,7 +33,7 @@ from socialbot.intake import (
     ThreadCase,
     decide,
     due_at,
-    duplicate_radius,
+    duplicate_search,
     link_duplicate,
     route,
 )
@@ -361,10 +361,11 @@ def _replied_to(mention: Mention) -> list[str]:
 
 @dataclass(frozen=True, slots=True)
 class _Threads:
-    """The cases the page's replies belong to as the store had them before the page, found as
-    `_thread_case` finds them but with four queries a page instead of up to four a reply. The
-    cases come locked. A reply that could belong to a case the page itself opened (or to a report
-    in its conversation) is looked up by `_thread_case` instead."""
+    """The cases replies belong to, as the store has them: a reply to one of our replies, to the
+    post that opened the case, or anywhere in that post's conversation (its newest report), with
+    four queries a page, not a reply. The cases come locked (now, not when the follow-up is
+    applied: staff must not change a case in between). A reply that could belong to a case the
+    page itself opened is looked up by `_thread_case`, after the page's rows are written."""
 
     found: dict[str, int | None]  # a reply's post id → its case's id
     cases: dict[int, Case]
@@ -457,14 +458,12 @@ class _Nearby:
         cells: dict[tuple[GeoPoint, float], tuple[str, ...]] = {}
         for mention in mentions:
             try:
-                guess = decide(mention, rules)
-                category, location = guess.category, guess.location
-                if guess.outcome is not MentionOutcome.CASE_OPENED or not category or not location:
+                search = duplicate_search(decide(mention, rules), rules)
+                if search is None:
                     continue
-                radius = duplicate_radius(category, rules)
-                if radius > 0:
-                    near = cells[(location.point, radius)] = cells_near(location.point, radius)
-                    covered.update((category.key, c) for c in near)
+                near = cells_near(search.point, search.radius)
+                cells[(search.point, search.radius)] = near
+                covered.update((search.category.key, c) for c in near)
             except Exception:  # a guess only: this mention's real decision will tell
                 continue
         if not covered:
@@ -673,20 +672,17 @@ class _PageWriter:
     def _linked(self, decision: Decision) -> Decision:
         """A located new report of the same problem as an open case nearby is linked to that case
         (see `intake.link_duplicate`); the cases looked at are found by grid cell, indexed."""
-        category, location = decision.category, decision.location
-        if decision.outcome is not MentionOutcome.CASE_OPENED or category is None or not location:
+        search = duplicate_search(decision, self.rules)
+        if search is None:
             return decision
-        radius = duplicate_radius(category, self.rules)
-        if radius <= 0:
-            return decision
-        cells = set(self.nearby.cells_near(location.point, radius))
+        category, radius = search.category, search.radius
+        cells = set(self.nearby.cells_near(search.point, radius))
         if any(
             s.new_case is not None
             and s.new_case["category"] == category.key
             and s.new_case["cell"] in cells
             # one farther than the radius could not be the one linked: no need to write it now
-            and haversine_m(location.point, GeoPoint(s.new_case["lat"], s.new_case["lon"]))
-            <= radius
+            and haversine_m(search.point, GeoPoint(s.new_case["lat"], s.new_case["lon"])) <= radius
             for s in self.pending
         ):
             self.write()  # a case this page opened nearby must be found too
@@ -782,35 +778,7 @@ def _thread_case(session: Session, mention: Mention) -> Case | None:
     """The case whose thread `mention` replies in: a reply to one of our replies, to the post that
     opened the case, or anywhere in that post's conversation. None for a post starting a thread.
     The case comes locked: staff must not change it before the follow-up is applied."""
-    replied_to = _replied_to(mention)
-    if not replied_to:
-        return None
-    case_id = session.exec(
-        select(OutboxMessage.case_id).where(
-            col(OutboxMessage.posted_id).in_(replied_to), col(OutboxMessage.case_id).is_not(None)
-        )
-    ).first()
-    if case_id is None:
-        case_id = session.exec(
-            select(Case.id).where(
-                Case.platform == mention.platform, col(Case.mention_post_id).in_(replied_to)
-            )
-        ).first()
-    if case_id is None and mention.conversation_id:
-        case_id = session.exec(
-            select(MentionRecord.case_id)
-            .where(
-                MentionRecord.platform == mention.platform,
-                MentionRecord.conversation_id == mention.conversation_id,
-                col(MentionRecord.outcome).in_(_REPORTS),
-            )
-            .order_by(col(MentionRecord.id).desc())
-        ).first()
-    # Locked now, not when the follow-up is applied: staff must not change the case in between.
-    case = session.get(Case, case_id, with_for_update=True) if case_id is not None else None
-    if case is None or case.id is None:
-        return None
-    return case
+    return _Threads.load(session, [mention]).case_for(mention)
 
 
 def _as_thread(case: Case) -> ThreadCase:
@@ -834,7 +802,7 @@ def _link_to(mention: Mention, decision: Decision, case: Case, now: datetime) ->
         "from_status": case.status,
         "to_status": case.status,
         # "also reported by @li, 17 m away (3 reporters): <their post>"
-        "note": f"also reported by {who}, {decision.detail.rsplit(', ', 1)[-1]} "
+        "note": f"also reported by {who}, {decision.duplicate_distance_m or 0:.0f} m away "
         f"({case.reporter_count} reporters): {mention.text}",
     }
 
