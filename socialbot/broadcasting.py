@@ -13,7 +13,6 @@ have) is a `broadcast_runs` row, the unit of the audit log.
 from __future__ import annotations
 
 import logging
-import mimetypes
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -27,6 +26,7 @@ from socialbot.broadcast import Thread, compose, values_for
 from socialbot.broadcast_templates import BroadcastTemplates
 from socialbot.domain import StormMode
 from socialbot.errors import BroadcastError, SocialbotError
+from socialbot.platforms.base import MAX_ALT_TEXT, MAX_PHOTO_BYTES, PHOTO_SUFFIXES
 from socialbot.schedules import Recurrence
 from socialbot.store.db import transaction
 from socialbot.store.models import (
@@ -37,15 +37,11 @@ from socialbot.store.models import (
     OutboxState,
     RunState,
 )
-from socialbot.storm import active
+from socialbot.storm import mode
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 
-# X's limits for an attached image and its description.
-MAX_IMAGE_BYTES = 5 * 1024 * 1024
-MAX_ALT_LENGTH = 1000
-IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
 # A recurring broadcast that was down for long records at most this many missed occurrences.
 MAX_MISSED_RECORDED = 20
 
@@ -164,7 +160,7 @@ class Broadcaster:
         """Render and split as it would be posted now (storm mode included), posting nothing."""
         self.check(request, dry_run=dry_run)
         with transaction(self.engine) as session:
-            storm = _storm(session)
+            storm = mode(session)
         return Preview(
             account=request.account,
             threads=self._threads(
@@ -329,7 +325,7 @@ class Broadcaster:
 
     def _fire(self, session: Session, broadcast: Broadcast, due: datetime, now: datetime) -> int:
         """Render `broadcast` as of now and queue its posts; returns the run's id."""
-        storm = _storm(session)
+        storm = mode(session)
         langs = tuple(broadcast.langs.split(","))
         threads = self._threads(
             broadcast.template,
@@ -575,19 +571,13 @@ def _views(session: Session, runs: list[BroadcastRun]) -> list[RunView]:
     return views
 
 
-def _storm(session: Session) -> StormMode | None:
-    row = active(session)
-    return StormMode(name=row.name, hashtag=row.hashtag) if row else None
-
-
 def _check_image(path: Path, alt: str | None) -> None:
     if not path.is_file():
         raise BroadcastError(f"--media {path}: no such file")
-    kind, _ = mimetypes.guess_type(path.name)
-    if kind not in IMAGE_TYPES:
+    if path.suffix.lower() not in PHOTO_SUFFIXES:
         raise BroadcastError(f"--media {path}: not a JPEG, PNG, GIF or WebP image")
     size = path.stat().st_size
-    if size > MAX_IMAGE_BYTES:
+    if size > MAX_PHOTO_BYTES:
         raise BroadcastError(
             f"--media {path}: {size / 1024 / 1024:.1f} MB, over X's 5 MB for an image"
         )
@@ -596,8 +586,8 @@ def _check_image(path: Path, alt: str | None) -> None:
             f"--media {path}: give --alt with a description of the image for residents who "
             "use screen readers"
         )
-    if len(alt) > MAX_ALT_LENGTH:
-        raise BroadcastError(f"--alt: {len(alt)} characters, over X's {MAX_ALT_LENGTH}")
+    if len(alt) > MAX_ALT_TEXT:
+        raise BroadcastError(f"--alt: {len(alt)} characters, over X's {MAX_ALT_TEXT}")
 
 
 def _minutes(delta: timedelta) -> str:

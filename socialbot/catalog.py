@@ -22,6 +22,7 @@ from pathlib import Path
 import yaml
 
 from socialbot.errors import CatalogError
+from socialbot.geocell import MAX_RADIUS_M
 from socialbot.sla import Target, parse_target
 
 SUPPORTED_VERSION = 1
@@ -41,7 +42,7 @@ _CATEGORY_FIELDS = (
     "duplicate_radius_m",
 )
 # Reports further apart than this are never one problem, and the grid lookup stays small.
-MAX_DUPLICATE_RADIUS_M = 1000.0
+MAX_DUPLICATE_RADIUS_M = MAX_RADIUS_M  # what the duplicate look-up's grid covers
 _REQUIRED_CATEGORY_FIELDS = ("key", "names", "aliases", "department", "priority")
 # Resolver tags of plain scalars: the only way, short of constructing, to tell `1` from `"1"`.
 _INT_TAG = "tag:yaml.org,2002:int"

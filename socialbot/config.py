@@ -8,6 +8,7 @@ is checked against this declaration by the tests, so the two cannot drift apart.
 from __future__ import annotations
 
 import difflib
+import enum
 import os
 import sys
 import tomllib
@@ -29,6 +30,7 @@ from pydantic_settings import (
 
 from socialbot.domain import CaseStatus
 from socialbot.errors import ConfigError
+from socialbot.geocell import MAX_RADIUS_M
 from socialbot.usage import Prices
 
 ENV_PREFIX = "SOCIALBOT_"
@@ -57,7 +59,13 @@ SHIPPED_TEMPLATES = _shipped("templates")
 
 # The statuses staff can move a case to whose change may be told to the resident.
 NOTIFIABLE = ("acknowledged", "in_progress", "resolved", "closed")
-LOG_FORMATS = ("text", "json")
+
+
+class LogFormat(enum.StrEnum):
+    """How log lines are written (`SOCIALBOT_LOG_FORMAT`, `--log-format`)."""
+
+    TEXT = "text"
+    JSON = "json"
 
 
 def default_database_url() -> str:
@@ -196,7 +204,7 @@ class Settings(BaseSettings):
     duplicate_radius_m: float = Field(
         default=50.0,
         ge=0,
-        le=1000,
+        le=MAX_RADIUS_M,
         description="A new report of the same category this close to an open case is linked to "
         "it instead of opening a new one (a category's `duplicate_radius_m` in the catalog wins; "
         "0 never merges).",
@@ -240,8 +248,8 @@ class Settings(BaseSettings):
         "missed (or failed) and never posted.",
     )
 
-    log_format: str = Field(
-        default="text",
+    log_format: LogFormat = Field(
+        default=LogFormat.TEXT,
         description="`text`: one line per event, `key=value` fields (journald adds the time). "
         "`json`: one JSON object per line, the same fields as keys. `--log-format` overrides it.",
     )
@@ -293,13 +301,6 @@ class Settings(BaseSettings):
         if unknown:
             raise ValueError(f"unknown status {unknown[0]!r}; use any of {', '.join(NOTIFIABLE)}")
         return ",".join(names)
-
-    @field_validator("log_format")
-    @classmethod
-    def _known_format(cls, value: str) -> str:
-        if value not in LOG_FORMATS:
-            raise ValueError(f"must be one of {', '.join(LOG_FORMATS)}")
-        return value
 
     @field_validator("timezone")
     @classmethod

@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import ClassVar
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +176,10 @@ class StormMode:
     name: str
     hashtag: str
 
+    # The longest `storm start` takes: the filed reply's storm line is length-checked with them.
+    MAX_NAME: ClassVar[int] = 30
+    MAX_HASHTAG: ClassVar[int] = 30
+
 
 @dataclass(frozen=True, slots=True)
 class RateBudget:
@@ -184,3 +189,12 @@ class RateBudget:
     remaining: int
     reset_at: datetime
     limit: int | None = None
+
+
+# The outcomes of a resident's report (not a follow-up, not ignored): what a thread's newest report
+# and the reports figures count.
+REPORT_OUTCOMES = (
+    MentionOutcome.CASE_OPENED,
+    MentionOutcome.NEEDS_LOCATION,
+    MentionOutcome.DUPLICATE,
+)

@@ -19,7 +19,7 @@ from typing import Any
 
 import regex
 
-from socialbot.config import Settings
+from socialbot.config import LogFormat, Settings
 
 MASK = "****"
 # Too short to be a credential, and would mask half the log: "1", "ab".
@@ -146,11 +146,13 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
         pass
 
 
-def setup_logging(level: str, log_format: str = "text", secrets: Iterable[str] = ()) -> None:
+def setup_logging(
+    level: str, log_format: str = LogFormat.TEXT, secrets: Iterable[str] = ()
+) -> None:
     """Log to standard error (journald under systemd) in `log_format`, masking `secrets`."""
     remember_secrets(secrets)
     handler = _StderrHandler()
-    handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
+    handler.setFormatter(JsonFormatter() if log_format == LogFormat.JSON else TextFormatter())
     logging.basicConfig(level=level, handlers=[handler], force=True)
     for noisy in NOISY:
         logging.getLogger(noisy).setLevel(max(logging.getLevelName(level), logging.WARNING))

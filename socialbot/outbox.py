@@ -37,6 +37,7 @@ from sqlmodel import Session, col, select
 
 from socialbot import failpoints
 from socialbot._urls import find_urls
+from socialbot.config import INTAKE_ACCOUNT
 from socialbot.errors import AuthFailed, PlatformError, RateLimited, Rejected, Unavailable
 from socialbot.platforms.base import Platform
 from socialbot.store.db import transaction
@@ -98,7 +99,7 @@ class Outbox:
     user_id: Callable[[], str]  # our own account id, needed only to recover interrupted sends
     policy: RetryPolicy = RetryPolicy()
     batch: int = 50
-    account: str = "intake"
+    account: str = INTAKE_ACCOUNT
     # This month's X spend against the budget (`usage`); None: no budget to keep.
     budget: Callable[[], BudgetState] | None = None
 

@@ -23,7 +23,14 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from socialbot import failpoints
-from socialbot.domain import CaseStatus, GeoPoint, Mention, MentionOutcome, ReferenceType
+from socialbot.domain import (
+    REPORT_OUTCOMES,
+    CaseStatus,
+    GeoPoint,
+    Mention,
+    MentionOutcome,
+    ReferenceType,
+)
 from socialbot.geocell import cells_near
 from socialbot.intake import (
     Decision,
@@ -350,7 +357,6 @@ class _Authors:
         return block
 
 
-_REPORTS = (MentionOutcome.CASE_OPENED, MentionOutcome.NEEDS_LOCATION, MentionOutcome.DUPLICATE)
 # The open, located statuses: a duplicate of a finished case is a new problem (it came back).
 _TAKES_DUPLICATES = (CaseStatus.NEW, CaseStatus.ACKNOWLEDGED, CaseStatus.IN_PROGRESS)
 
@@ -402,7 +408,7 @@ class _Threads:
                 .where(
                     col(MentionRecord.platform).in_({p for p, _ in conversations}),
                     col(MentionRecord.conversation_id).in_({c for _, c in conversations}),
-                    col(MentionRecord.outcome).in_(_REPORTS),
+                    col(MentionRecord.outcome).in_(REPORT_OUTCOMES),
                 )
                 .order_by(col(MentionRecord.id))  # the newest report of each comes last, and wins
             ).all():
@@ -570,7 +576,7 @@ class _PageWriter:
             new_case, event = _open_case(mention, decision, self.rules, self.now)
             case = _CaseView(None, new_case["category"], new_case["status"])
             self._opened.add((mention.platform, mention.post_id))
-        if decision.outcome in _REPORTS:
+        if decision.outcome in REPORT_OUTCOMES:
             self._reported.add((mention.platform, mention.conversation_id))
         self.pending.append(_Staged(mention, decision, record, case, new_case, event))
 

@@ -20,16 +20,16 @@ import jinja2
 from socialbot.catalog import Catalog, Priority
 from socialbot.domain import CaseStatus, Reply, StormMode
 from socialbot.errors import TemplateError
-from socialbot.text import weighted_length
+from socialbot.text import V3, weighted_length
 
 LANGS = ("en", "es")
-MAX_WEIGHTED_LENGTH = 280
+MAX_WEIGHTED_LENGTH = V3.max_weighted_length  # 280
 # The largest case number the length check assumes (ten million cases).
 LONGEST_CASE_NUMBER = 9_999_999
 # During storm mode the filed reply of an emergency category gets this message as a last line.
 STORM_LINE = "storm_line"
 # The longest storm name and hashtag `storm start` accepts (see socialbot.storm).
-LONGEST_STORM = StormMode(name="S" * 30, hashtag="H" * 30)
+LONGEST_STORM = StormMode(name="S" * StormMode.MAX_NAME, hashtag="H" * StormMode.MAX_HASHTAG)
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,8 +186,8 @@ class Replies:
         if length > MAX_WEIGHTED_LENGTH:
             raise TemplateError(
                 f"replies/{STORM_LINE}.{lang}.j2: the filed reply with this line renders to "
-                f"{length} weighted characters with a 30-character storm name and hashtag, over "
-                f"X's {MAX_WEIGHTED_LENGTH}; shorten one of them"
+                f"{length} weighted characters with a {StormMode.MAX_NAME}-character storm name "
+                f"and hashtag, over X's {MAX_WEIGHTED_LENGTH}; shorten one of them"
             )
 
     def _has(self, name: str) -> bool:

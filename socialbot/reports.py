@@ -43,8 +43,9 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from socialbot.domain import CaseStatus, GeoPoint
 from socialbot.geocell import cell_centre, cell_of
+from socialbot.lifecycle import FINISHED
 
-_FINISHED = frozenset({CaseStatus.RESOLVED, CaseStatus.CLOSED})
+_FINISHED = FINISHED
 
 
 @dataclass(frozen=True, slots=True)

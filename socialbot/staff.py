@@ -34,7 +34,8 @@ from socialbot.catalog import Catalog
 from socialbot.config import INTAKE_ACCOUNT
 from socialbot.domain import CaseStatus, MentionOutcome, Reply
 from socialbot.errors import SocialbotError, TransitionRefused
-from socialbot.lifecycle import Action, CloseReason, next_status
+from socialbot.lifecycle import FINISHED, Action, CloseReason, next_status
+from socialbot.platforms.base import MAX_PHOTO_BYTES, PHOTO_SUFFIXES
 from socialbot.replies import Replies, ReplyContext
 from socialbot.store.db import transaction
 from socialbot.store.models import Case, CaseEvent, MentionRecord, OutboxMessage, OutboxState
@@ -50,9 +51,6 @@ STATUS_REPLY = {
     CaseStatus.IN_PROGRESS: Reply.IN_PROGRESS,
     CaseStatus.RESOLVED: Reply.RESOLVED,
 }
-# What X takes as a photo in a post (media_category=tweet_image).
-PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp")
-MAX_PHOTO_BYTES = 5 * 1024 * 1024
 # The photo's alt text when the resolve has no note, in the case's language.
 PHOTO_ALT = {
     "en": "After photo of case #{case} ({category})",
@@ -233,7 +231,7 @@ class Staff:
 
 
 # The news a linked reporter hears too: how it ended, not each step on the way.
-TOLD_TO_LINKED = frozenset({CaseStatus.RESOLVED, CaseStatus.CLOSED})
+TOLD_TO_LINKED = FINISHED
 
 
 def linked_reporters(session: Session, case: Case) -> list[tuple[str, str]]:

@@ -18,9 +18,7 @@ from socialbot.hashtags import extract_hashtags
 from socialbot.store.db import transaction
 from socialbot.store.models import StormCampaign
 
-# Longest storm name and hashtag: the filed reply's storm line is length-checked with these.
-MAX_NAME = 30
-MAX_HASHTAG = 30
+MAX_NAME, MAX_HASHTAG = StormMode.MAX_NAME, StormMode.MAX_HASHTAG
 
 
 def active(session: Session) -> StormCampaign | None:
@@ -31,11 +29,16 @@ def active(session: Session) -> StormCampaign | None:
     ).first()
 
 
+def mode(session: Session) -> StormMode | None:
+    """Storm mode as `session` sees it, or None when it is off."""
+    row = active(session)
+    return StormMode(name=row.name, hashtag=row.hashtag) if row else None
+
+
 def current(engine: Engine) -> StormMode | None:
     """Storm mode as it is now, or None when it is off."""
     with transaction(engine) as session:
-        row = active(session)
-        return StormMode(name=row.name, hashtag=row.hashtag) if row else None
+        return mode(session)
 
 
 def start(

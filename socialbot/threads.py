@@ -34,13 +34,16 @@ _LINE_BREAK = 2
 _PARAGRAPH_BREAK = 3
 
 _GRAPHEME = regex.compile(r"\X")
+# Where a sentence ends; only a hint for where to cut a run of text with no spaces (Chinese,
+# Japanese): after these.
+_SENTENCE_PUNCTUATION = frozenset(".!?…。\uff01\uff1f‼⁇⁈⁉")
 # Closing quotes and brackets may follow the full stop: «Cerrado.» or (see below.)
-_ENDS_SENTENCE = regex.compile(r"[.!?…。\uff01\uff1f‼⁇⁈⁉][\"'\u201d\u2019»)\]]*$")
+_ENDS_SENTENCE = regex.compile(
+    f"[{regex.escape(''.join(sorted(_SENTENCE_PUNCTUATION)))}][\"'\u201d\u2019»)\\]]*$"
+)
 # Spanish opens questions and exclamations: "... hoy. ¿Dónde?" A ¿ or ¡ begins a new clause
 # even after a comma, so breaking before one keeps the question whole.
 _OPENS_SENTENCE = ("¿", "¡")
-# Only a hint for where to cut a run of text with no spaces (Chinese, Japanese): after these.
-_SENTENCE_PUNCTUATION = frozenset(".!?…。\uff01\uff1f‼⁇⁈⁉")
 # twitter-text's mention and cashtag rules, loosened: over-detecting only means refusing to
 # cut a long word, which is the safe mistake.
 _MENTION = regex.compile(r"(?<![a-zA-Z0-9_!#$%&*@\uff20])[@\uff20][a-zA-Z0-9_]{1,20}")

@@ -6,7 +6,6 @@ never a traceback.
 
 from __future__ import annotations
 
-import enum
 from pathlib import Path
 from typing import Annotated
 
@@ -25,12 +24,7 @@ from socialbot.cli import (
     usage,
 )
 from socialbot.cli.common import State
-
-
-class LogFormat(enum.StrEnum):
-    TEXT = "text"
-    JSON = "json"
-
+from socialbot.config import LogFormat
 
 app = typer.Typer(
     name="socialbot",
@@ -59,7 +53,7 @@ def main(
         ),
     ] = None,
 ) -> None:
-    ctx.obj = State(config_file=config, log_format=log_format.value if log_format else None)
+    ctx.obj = State(config_file=config, log_format=log_format)
 
 
 app.add_typer(cases.app, name="cases")

@@ -18,7 +18,7 @@ from rich.table import Table
 
 from socialbot import storm
 from socialbot.app import account_outbox, build_broadcaster, utc_now, x_platform
-from socialbot.broadcast import parse_var_args
+from socialbot.broadcast import OPTIONAL_MARK, parse_var_args
 from socialbot.broadcasting import Broadcaster, BroadcastRequest, LogEntry, Preview, RunView
 from socialbot.cli.common import console, friendly_errors, local_time, state
 from socialbot.config import Settings
@@ -217,7 +217,7 @@ def templates_command(ctx: typer.Context) -> None:
         table.add_column(column, overflow="fold")
     for template in broadcaster.templates.all():
         variables = "\n".join(
-            f"{v.name}{' (optional)' if v.optional else ''}: {v.description} ({v.example})"
+            f"{v.name}{OPTIONAL_MARK if v.optional else ''}: {v.description} ({v.example})"
             for v in template.doc.variables
         )
         table.add_row(template.name, ",".join(template.langs), template.doc.description, variables)

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.console import Console
 
-from socialbot.config import Settings, load_settings
+from socialbot.config import LogFormat, Settings, load_settings
 from socialbot.errors import SocialbotError
 from socialbot.logs import redact, secrets_of, setup_logging
 
@@ -27,7 +27,7 @@ err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 @dataclass(frozen=True, slots=True)
 class State:
     config_file: Path | None
-    log_format: str | None = None  # `--log-format`; else the setting
+    log_format: LogFormat | None = None  # `--log-format`; else the setting
 
     def settings(self, **overrides: object) -> Settings:
         settings = load_settings(self.config_file, **overrides)

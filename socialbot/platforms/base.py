@@ -17,6 +17,12 @@ from socialbot.domain import Mention, RateBudget
 __all__ = ["Malformed", "MentionPage", "OwnPost", "Platform", "RateBudget"]
 
 
+# What X takes as a photo in a post (media_category=tweet_image), and its alt text's limit.
+PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp")
+MAX_PHOTO_BYTES = 5 * 1024 * 1024
+MAX_ALT_TEXT = 1000
+
+
 @dataclass(frozen=True, slots=True)
 class Malformed:
     """An item of a page we could not understand: recorded and skipped, the page goes on."""

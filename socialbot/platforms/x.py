@@ -46,7 +46,7 @@ from socialbot.errors import (
     Unavailable,
 )
 from socialbot.platforms import x_wire
-from socialbot.platforms.base import MentionPage, OwnPost, RateBudget
+from socialbot.platforms.base import MAX_ALT_TEXT, MentionPage, OwnPost, RateBudget
 from socialbot.usage import ApiCall, Charge, Meter
 
 log = logging.getLogger(__name__)
@@ -54,8 +54,6 @@ log = logging.getLogger(__name__)
 # X keeps at most the newest 800 mentions reachable; 8 pages of 100 cover them, the cap guards
 # against a pagination loop.
 MAX_PAGES = 20
-# X's limit on a photo's alt text (media/metadata/create), in characters.
-MAX_ALT_TEXT = 1000
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,16 +9,15 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, Engine, and_, func, or_
 from sqlmodel import col, select
 
-from socialbot.domain import CaseStatus, GeoPoint, MentionOutcome
+from socialbot.domain import REPORT_OUTCOMES, CaseStatus, GeoPoint
+from socialbot.lifecycle import OPEN, CloseReason
 from socialbot.location import EARTH_RADIUS_M, haversine_m
 from socialbot.reports import CaseFacts, ReportFacts
 from socialbot.store.db import transaction
 from socialbot.store.models import Case, CaseEvent, MentionRecord, OutboxMessage
 
 # The statuses a crew still owes work on: what "open", "backlog" and "overdue" count.
-OPEN_STATUSES = frozenset(
-    {CaseStatus.NEW, CaseStatus.NEEDS_LOCATION, CaseStatus.ACKNOWLEDGED, CaseStatus.IN_PROGRESS}
-)
+OPEN_STATUSES = OPEN
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,7 +199,7 @@ def _facts(case: Case) -> CaseFacts:
         lon=case.lon,
         cell=case.cell,
         reporter_count=case.reporter_count,
-        duplicate_of=case.duplicate_of if case.close_reason == "duplicate" else None,
+        duplicate_of=case.duplicate_of if case.close_reason == CloseReason.DUPLICATE else None,
         closed_at=case.closed_at,
     )
 
@@ -211,15 +210,7 @@ def report_facts(engine: Engine, *, until: datetime | None = None) -> list[Repor
     query = (
         select(MentionRecord, Case.category)
         .join(Case, col(MentionRecord.case_id) == col(Case.id))
-        .where(
-            col(MentionRecord.outcome).in_(
-                [
-                    MentionOutcome.CASE_OPENED,
-                    MentionOutcome.NEEDS_LOCATION,
-                    MentionOutcome.DUPLICATE,
-                ]
-            )
-        )
+        .where(col(MentionRecord.outcome).in_(REPORT_OUTCOMES))
         .order_by(col(MentionRecord.id))
     )
     if until is not None:
