@@ -24,7 +24,7 @@ from socialbot.errors import ConfigError
 from socialbot.intake import IntakeRules
 from socialbot.location import CityBounds, parse_city_bounds
 from socialbot.metering import DatabaseMeter, budget_state
-from socialbot.outbox import Outbox, RetryPolicy
+from socialbot.outbox import Outbox, RetryPolicy, SendReport, send_once
 from socialbot.platforms.base import Platform
 from socialbot.poller import Intake, ensure_account
 from socialbot.replies import Replies
@@ -158,6 +158,16 @@ def account_outbox(settings: Settings, engine: Engine, account: str, platform: P
         policy=retry_policy(settings),
         account=account,
     )
+
+
+def post_queued(settings: Settings, broadcaster: Broadcaster, account: str) -> SendReport:
+    """Post what `account` has queued (a broadcast just sent) through the real X, metered, now
+    rather than at `socialbot run`'s next send."""
+    platform = x_platform(
+        settings, account, meter=DatabaseMeter(broadcaster.engine), clock=broadcaster.clock
+    )
+    outbox = account_outbox(settings, broadcaster.engine, account, platform)
+    return send_once(outbox, broadcaster.clock)
 
 
 def retry_policy(settings: Settings) -> RetryPolicy:

@@ -27,7 +27,7 @@ from socialbot.broadcast_templates import BroadcastTemplates
 from socialbot.domain import StormMode
 from socialbot.errors import BroadcastError, SocialbotError
 from socialbot.platforms.base import MAX_ALT_TEXT, MAX_PHOTO_BYTES, PHOTO_SUFFIXES
-from socialbot.schedules import Recurrence
+from socialbot.schedules import Recurrence, parse_at
 from socialbot.store.db import transaction
 from socialbot.store.models import (
     Broadcast,
@@ -231,6 +231,15 @@ class Broadcaster:
 
     def recurrence(self, cron: str) -> Recurrence:
         return Recurrence.parse(cron, self.zone)
+
+    def when(self, at: str | None, cron: str | None) -> datetime | None:
+        """`--at` as a UTC moment (None without it), both options checked: a bad time or cron
+        expression fails before anything is shown or recorded."""
+        if at is not None and cron is not None:
+            raise BroadcastError("give --at or --cron, not both")
+        if cron is not None:
+            self.recurrence(cron)
+        return parse_at(at, self.zone, self.clock()) if at is not None else None
 
     def cancel(self, broadcast_id: int, actor: str) -> Broadcast:
         """Stop a scheduled broadcast; what already went out stays in the log."""

@@ -7,7 +7,6 @@ credentials.
 
 from __future__ import annotations
 
-import getpass
 import json
 from datetime import datetime
 from pathlib import Path
@@ -17,19 +16,20 @@ import typer
 from rich.table import Table
 
 from socialbot import storm
-from socialbot.app import account_outbox, build_broadcaster, utc_now, x_platform
+from socialbot.app import (
+    build_broadcaster,
+    load_broadcast_templates,
+    open_database,
+    post_queued,
+    utc_now,
+)
 from socialbot.broadcast import OPTIONAL_MARK, parse_var_args
 from socialbot.broadcasting import Broadcaster, BroadcastRequest, LogEntry, Preview, RunView
-from socialbot.cli.common import console, friendly_errors, local_time, state
+from socialbot.cli.common import console, friendly_errors, local_time, moment, recorded_as, state
 from socialbot.config import Settings
-from socialbot.errors import BroadcastError
-from socialbot.metering import DatabaseMeter
-from socialbot.outbox import send_once
-from socialbot.schedules import parse_at
 from socialbot.store.models import Broadcast
 from socialbot.text import weighted_length
 from socialbot.threads import MAX_WEIGHTED_LENGTH
-from socialbot.timespan import parse_since
 
 app = typer.Typer(
     help="Alerts to residents: send now, schedule, and the log.", no_args_is_help=True
@@ -40,10 +40,6 @@ Actor = Annotated[
     str | None, typer.Option("--as", help="Who sends, for the log. Default: your login name.")
 ]
 BroadcastId = Annotated[int, typer.Argument(metavar="ID", help="The broadcast's number.")]
-
-
-def _actor(name: str | None) -> str:
-    return name or getpass.getuser()
 
 
 @app.command("send")
@@ -111,11 +107,7 @@ def send_command(
             media=media,
             alt=alt,
         )
-        if at is not None and cron is not None:
-            raise BroadcastError("give --at or --cron, not both")
-        when = parse_at(at, broadcaster.zone, utc_now()) if at is not None else None
-        if cron is not None:
-            broadcaster.recurrence(cron)  # a bad expression fails before the preview
+        when = broadcaster.when(at, cron)
         preview = broadcaster.prepare(request, dry_run=dry_run)
         console.print(preview_table(preview))
         schedule = _schedule_text(broadcaster, when, cron)
@@ -130,7 +122,7 @@ def send_command(
             console.print("Nothing posted.")
             raise typer.Exit(1)
         if when is not None or cron is not None:
-            row = broadcaster.schedule(request, _actor(actor), at=when, cron=cron)
+            row = broadcaster.schedule(request, recorded_as(actor), at=when, cron=cron)
             next_at = local_time(row.next_due_at, broadcaster.zone)
             console.print(
                 f"Scheduled broadcast #{row.id}; next at {next_at}. `socialbot run` posts it; "
@@ -138,7 +130,7 @@ def send_command(
                 markup=False,
             )
             return
-        _send_now(settings, broadcaster, request, _actor(actor))
+        _send_now(settings, broadcaster, request, recorded_as(actor))
     finally:
         broadcaster.engine.dispose()
 
@@ -147,11 +139,7 @@ def _send_now(
     settings: Settings, broadcaster: Broadcaster, request: BroadcastRequest, actor: str
 ) -> None:
     view = broadcaster.send_now(request, actor)
-    platform = x_platform(
-        settings, request.account, meter=DatabaseMeter(broadcaster.engine), clock=broadcaster.clock
-    )
-    outbox = account_outbox(settings, broadcaster.engine, request.account, platform)
-    report = send_once(outbox, broadcaster.clock)
+    report = post_queued(settings, broadcaster, request.account)
     view = broadcaster.run_view(view.run.id or 0)
     console.print(run_table(view, title=f"Broadcast #{view.broadcast.id}: {view.outcome}"))
     if view.outcome == "sent":
@@ -171,7 +159,7 @@ def _schedule_text(broadcaster: Broadcaster, when: datetime | None, cron: str | 
     if when is not None:
         return f"once at {local_time(when, broadcaster.zone)}"
     if cron is not None:
-        first = broadcaster.recurrence(cron).next_after(utc_now())
+        first = broadcaster.recurrence(cron).next_after(broadcaster.clock())
         return f"on cron {cron!r}, first at {local_time(first, broadcaster.zone)}"
     return "now"
 
@@ -210,12 +198,11 @@ def run_table(view: RunView, title: str) -> Table:
 @friendly_errors
 def templates_command(ctx: typer.Context) -> None:
     """List the broadcast templates, their languages and variables."""
-    broadcaster = build_broadcaster(state(ctx).settings())
-    broadcaster.engine.dispose()
+    templates = load_broadcast_templates(state(ctx).settings())
     table = Table(show_lines=True)
     for column in ("template", "languages", "use it for", "variables (example)"):
         table.add_column(column, overflow="fold")
-    for template in broadcaster.templates.all():
+    for template in templates.all():
         variables = "\n".join(
             f"{v.name}{OPTIONAL_MARK if v.optional else ''}: {v.description} ({v.example})"
             for v in template.doc.variables
@@ -293,7 +280,7 @@ def cancel_command(ctx: typer.Context, broadcast_id: BroadcastId, actor: Actor =
     """Stop a scheduled broadcast (what already went out stays in the log)."""
     broadcaster = build_broadcaster(state(ctx).settings())
     try:
-        broadcaster.cancel(broadcast_id, _actor(actor))
+        broadcaster.cancel(broadcast_id, recorded_as(actor))
     finally:
         broadcaster.engine.dispose()
     console.print(f"Cancelled broadcast #{broadcast_id}.")
@@ -310,10 +297,7 @@ def log_command(
 ) -> None:
     """Every broadcast sent, scheduled, cancelled, missed or failed: who, when, the exact text,
     the account and the posted ids."""
-    try:
-        start = parse_since(since, utc_now()) if since else None
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--since") from None
+    start = moment(since, "--since") if since else None
     broadcaster = build_broadcaster(state(ctx).settings())
     try:
         entries = broadcaster.log(start)
@@ -374,11 +358,12 @@ def storm_start_command(
     actor: Actor = None,
 ) -> None:
     """Turn storm mode on: every alert carries the hashtag; emergency reports get a storm line."""
-    broadcaster = build_broadcaster(state(ctx).settings())
+    # Only the database: a broken template must not keep storm mode from being switched.
+    engine = open_database(state(ctx).settings())
     try:
-        row = storm.start(broadcaster.engine, name, hashtag, _actor(actor), utc_now)
+        row = storm.start(engine, name, hashtag, recorded_as(actor), utc_now)
     finally:
-        broadcaster.engine.dispose()
+        engine.dispose()
     console.print(
         f"Storm mode on: {row.name} #{row.hashtag}. Every broadcast now carries #{row.hashtag}.",
         markup=False,
@@ -389,9 +374,9 @@ def storm_start_command(
 @friendly_errors
 def storm_stop_command(ctx: typer.Context, actor: Actor = None) -> None:
     """Turn storm mode off."""
-    broadcaster = build_broadcaster(state(ctx).settings())
+    engine = open_database(state(ctx).settings())
     try:
-        row = storm.stop(broadcaster.engine, _actor(actor), utc_now)
+        row = storm.stop(engine, recorded_as(actor), utc_now)
     finally:
-        broadcaster.engine.dispose()
+        engine.dispose()
     console.print(f"Storm mode off (was {row.name} #{row.hashtag}).", markup=False)

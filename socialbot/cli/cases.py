@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import json
 import re
 from datetime import datetime
@@ -13,7 +12,14 @@ import typer
 from rich.progress import Progress
 
 from socialbot.app import build_staff, open_database, utc_now
-from socialbot.cli.common import console, err_console, friendly_errors, state
+from socialbot.cli.common import (
+    console,
+    err_console,
+    friendly_errors,
+    moment,
+    recorded_as,
+    state,
+)
 from socialbot.cli.render import (
     case_detail_json,
     case_detail_table,
@@ -26,16 +32,8 @@ from socialbot.errors import SocialbotError
 from socialbot.lifecycle import Action, CloseReason
 from socialbot.staff import Request, requests_from_csv
 from socialbot.store.queries import get_case, list_cases
-from socialbot.timespan import parse_since
 
 app = typer.Typer(help="Read and work the cases the bot has opened.", no_args_is_help=True)
-
-
-def _since(text: str) -> datetime:
-    try:
-        return parse_since(text, utc_now())
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
 
 
 _RADIUS = re.compile(r"(\d+(?:\.\d+)?)\s*(m|km)?", re.IGNORECASE)
@@ -82,7 +80,7 @@ def list_command(
         datetime | None,
         typer.Option(
             metavar="WHEN",
-            parser=_since,
+            parser=moment,
             help="Only cases opened since then: 30m, 24h, 7d, 2w ago, or a date (UTC) 2026-11-01.",
         ),
     ] = None,
@@ -171,10 +169,6 @@ Note = Annotated[str, typer.Option("--note", help="Internal note for the history
 CaseIds = Annotated[list[int], typer.Argument(metavar="N...", help="Case numbers.")]
 
 
-def _actor(name: str | None) -> str:
-    return name or getpass.getuser()
-
-
 def _run(ctx: typer.Context, requests: list[Request | SocialbotError]) -> None:
     """Apply each request in its own transaction; print one line each and a summary."""
     staff = build_staff(state(ctx).settings())
@@ -212,7 +206,7 @@ def _simple(action: Action, doc: str) -> None:
     def command(
         ctx: typer.Context, case_ids: CaseIds, note: Note = "", actor: Actor = None
     ) -> None:
-        _run(ctx, [Request(n, action, _actor(actor), note=note) for n in case_ids])
+        _run(ctx, [Request(n, action, recorded_as(actor), note=note) for n in case_ids])
 
     command.__doc__ = doc
     app.command(action.value)(command)
@@ -234,7 +228,8 @@ def assign_command(
 ) -> None:
     """Hand cases to another department."""
     _run(
-        ctx, [Request(n, Action.ASSIGN, _actor(actor), note=note, department=to) for n in case_ids]
+        ctx,
+        [Request(n, Action.ASSIGN, recorded_as(actor), note=note, department=to) for n in case_ids],
     )
 
 
@@ -247,7 +242,7 @@ def note_command(
     actor: Actor = None,
 ) -> None:
     """Add an internal note to a case's history."""
-    _run(ctx, [Request(case_id, Action.NOTE, _actor(actor), note=text)])
+    _run(ctx, [Request(case_id, Action.NOTE, recorded_as(actor), note=text)])
 
 
 @app.command("resolve")
@@ -276,7 +271,7 @@ def resolve_command(
     actor: Actor = None,
 ) -> None:
     """Resolve cases; residents are told in their thread (see SOCIALBOT_NOTIFY_ON)."""
-    who = _actor(actor)
+    who = recorded_as(actor)
     if photo is not None:
         if not case_ids or len(case_ids) != 1 or from_csv is not None:
             raise typer.BadParameter(
@@ -330,7 +325,7 @@ def merge_command(
             Request(
                 n,
                 Action.CLOSE,
-                _actor(actor),
+                recorded_as(actor),
                 note=note,
                 reason=CloseReason.DUPLICATE,
                 duplicate_of=into,
@@ -354,7 +349,7 @@ def unmerge_command(
             if detail is None or detail.case.close_reason != CloseReason.DUPLICATE.value:
                 requests.append(SocialbotError(f"case #{n} was not merged into another case"))
             else:
-                requests.append(Request(n, Action.REOPEN, _actor(actor), note=note))
+                requests.append(Request(n, Action.REOPEN, recorded_as(actor), note=note))
     finally:
         engine.dispose()
     _run(ctx, requests)
@@ -376,7 +371,7 @@ def close_command(
     _run(
         ctx,
         [
-            Request(n, Action.CLOSE, _actor(actor), note=note, reason=reason, duplicate_of=of)
+            Request(n, Action.CLOSE, recorded_as(actor), note=note, reason=reason, duplicate_of=of)
             for n in case_ids
         ],
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import getpass
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,9 +14,11 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.console import Console
 
+from socialbot.app import utc_now
 from socialbot.config import LogFormat, Settings, load_settings
 from socialbot.errors import SocialbotError
 from socialbot.logs import redact, secrets_of, setup_logging
+from socialbot.timespan import parse_since
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -43,6 +46,19 @@ def local_time(moment: datetime | None, zone: ZoneInfo, *, with_zone: bool = Tru
         return "-"
     shown = f"{moment.astimezone(zone):%Y-%m-%d %H:%M}"
     return f"{shown} {zone.key}" if with_zone else shown
+
+
+def moment(text: str, option: str | None = None) -> datetime:
+    """`--since 7d` (or a date) as a UTC moment; a bad one is a usage error naming `option`."""
+    try:
+        return parse_since(text, utc_now())
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint=option) from None
+
+
+def recorded_as(name: str | None) -> str:
+    """Who a staff or comms action is recorded as: `--as`, else the login name."""
+    return name or getpass.getuser()
 
 
 def state(ctx: typer.Context) -> State:

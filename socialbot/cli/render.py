@@ -12,6 +12,7 @@ from rich.table import Table
 from socialbot.poller import Handled
 from socialbot.store.models import Case, MentionRecord, OutboxMessage
 from socialbot.store.queries import CaseDetail
+from socialbot.usage import BudgetState
 
 # The keys of `case_json`, in order: the CSV's columns.
 CASE_FIELDS = (
@@ -236,3 +237,15 @@ def replies_table(rows: list[OutboxMessage], title: str | None = None) -> Table:
     headers = ("in reply to", "lang", "state", "text")
     cells = [((r.in_reply_to_post_id or "—")[-6:], r.lang, r.state.value, r.text) for r in rows]
     return _table(title, headers, cells, flexible="text")
+
+
+def against_budget(budget: BudgetState) -> str:
+    """`` of $50.00 budget; non-essential replies held from $45.00``, as usage and status say it."""
+    if budget.budget is None or budget.hold_at is None:
+        return "; no monthly budget set"
+    held = (
+        "HOLDING non-essential replies"
+        if budget.holding_non_essential
+        else "non-essential replies held"
+    )
+    return f" of ${budget.budget:,.2f} budget; {held} from ${budget.hold_at:,.2f}"

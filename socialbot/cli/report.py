@@ -19,11 +19,12 @@ import typer
 from rich.table import Table
 
 from socialbot import exports, reports
-from socialbot.app import load_content, open_database, utc_now
-from socialbot.cli.common import console, friendly_errors, local_time, state
+from socialbot.app import open_database, utc_now
+from socialbot.catalog import load_catalog
+from socialbot.cli.common import console, friendly_errors, local_time, moment, state
 from socialbot.config import Settings
 from socialbot.store.queries import case_facts, report_facts
-from socialbot.timespan import SINCE_FORMS, parse_since
+from socialbot.timespan import SINCE_FORMS
 
 app = typer.Typer(
     help="Figures for a council report: volume, time to resolve, SLA, backlog, hot spots.",
@@ -51,16 +52,9 @@ Until = Annotated[
 FormatOption = Annotated[Format, typer.Option("--format", help="table, csv or json.")]
 
 
-def _moment(text: str, option: str) -> datetime:
-    try:
-        return parse_since(text, utc_now())
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint=option) from None
-
-
 def _window(since: str, until: str | None) -> tuple[datetime, datetime]:
-    start = _moment(since, "--since")
-    end = _moment(until, "--until") if until else utc_now()
+    start = moment(since, "--since")
+    end = moment(until, "--until") if until else utc_now()
     if end <= start:
         raise typer.BadParameter("must be after --since", param_hint="--until")
     return start, end
@@ -106,7 +100,7 @@ def report_command(
     else:
         console.print(summary_table(rows, by, _title(start, result.until, settings)))
     if chart is not None:
-        catalog, _, _ = load_content(settings)
+        catalog = load_catalog(settings.hashtags)
         labels = {c.key: c.name_en for c in catalog.categories}
         exports.weekly_chart(
             cases, chart, since=start, until=end, now=now, zone=settings.zone, labels=labels
@@ -212,7 +206,7 @@ def export_cases_command(
     settings = state(ctx).settings()
     cases = _cases(settings, None)
     if since is not None:
-        start = _moment(since, "--since")
+        start = moment(since, "--since")
         cases = [c for c in cases if c.created_at >= start]
     note = ""
     if fmt is ExportFormat.CSV:

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from socialbot.app import open_database, utc_now
 from socialbot.cli.common import console, friendly_errors, local_time, state
-from socialbot.cli.usage import against_budget
+from socialbot.cli.render import against_budget
 from socialbot.metering import EndpointStatus
 from socialbot.status import Status, read_status
 

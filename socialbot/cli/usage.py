@@ -10,9 +10,10 @@ from rich.table import Table
 
 from socialbot.app import open_database, utc_now
 from socialbot.cli.common import console, friendly_errors, state
+from socialbot.cli.render import against_budget
 from socialbot.errors import ConfigError
 from socialbot.metering import budget_state, read_usage
-from socialbot.usage import BudgetState, Charge, month_of
+from socialbot.usage import Charge, month_of
 
 
 def register(app: typer.Typer) -> None:
@@ -84,18 +85,6 @@ def usage_command(
         )
     console.print(table)
     console.print(f"total: ${budget.spent:,.2f} (estimate){against_budget(budget)}", markup=False)
-
-
-def against_budget(budget: BudgetState) -> str:
-    """`` of $50.00 budget; non-essential replies held from $45.00``, as usage and status say it."""
-    if budget.budget is None or budget.hold_at is None:
-        return "; no monthly budget set"
-    held = (
-        "HOLDING non-essential replies"
-        if budget.holding_non_essential
-        else "non-essential replies held"
-    )
-    return f" of ${budget.budget:,.2f} budget; {held} from ${budget.hold_at:,.2f}"
 
 
 _UNITS = {
