@@ -63,7 +63,6 @@ from sqlalchemy import BigInteger, Engine, String, cast, update
 
 from socialbot.app import build_service
 from socialbot.config import load_settings
-from socialbot.platforms.x import XCredentials, XPlatform
 from socialbot.poller import poll_once
 from socialbot.store.models import OutboxMessage, OutboxState
 
@@ -133,8 +132,16 @@ def run_pipeline(
 ) -> PipelineRun:
     """N mentions through poll → case → outbox → posted, on a fresh database at `database_url`
     (with `history` past cases seeded first). Timed after a warm-up of WARM_UP mentions."""
-    settings = load_settings(database_url=database_url, city_bounds=BOSTON)
-    service = build_service(settings, platform=XPlatform(XCredentials("ck", "cs", "at", "ats")))
+    settings = load_settings(
+        database_url=database_url,
+        city_bounds=BOSTON,
+        x_consumer_key="ck",
+        x_consumer_secret="cs",
+        x_access_token="at",
+        x_access_token_secret="ats",
+    )
+    # The real X adapter as `socialbot run` builds it: every call metered into the database.
+    service = build_service(settings)
     storm = Storm.for_size(n, history)
     if history:
         say(f"seeding {history:,} past cases")

@@ -42,6 +42,7 @@ from _bench_common import (
 )
 from sqlalchemy import Engine, insert
 
+from socialbot.metering import DatabaseMeter
 from socialbot.outbox import Outbox, send_once
 from socialbot.platforms.base import RateBudget
 from socialbot.platforms.x import XCredentials, XPlatform
@@ -183,7 +184,6 @@ def run_queue(
     clock = SimClock()
     endpoint = QuotaEndpoint(clock, limit, window)
     credentials = XCredentials("ck", "cs", "at", "ats")
-    platform = XPlatform(credentials) if paced else Unpaced(credentials)
     started = time.perf_counter()
     runs = 0
     with sqlite_url() as url, responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
@@ -191,6 +191,9 @@ def run_queue(
         upgrade(engine)
         queue_replies(engine, replies, clock())
         mock.add_callback(responses.POST, TWEETS_URL, callback=endpoint)
+        # Every post metered into the database, as `socialbot run` does.
+        adapter = XPlatform if paced else Unpaced
+        platform = adapter(credentials, meter=DatabaseMeter(engine), clock=clock)
         outbox = Outbox(engine=engine, platform=platform, user_id=lambda: CITY_ID)
         # Twice what the quota needs, at most: a queue that stalls ends the run, not the machine.
         give_up = clock() + window * (2 * replies / limit + 2)

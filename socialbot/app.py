@@ -23,7 +23,7 @@ from socialbot.districts import Districts, load_districts
 from socialbot.errors import ConfigError
 from socialbot.intake import IntakeRules
 from socialbot.location import CityBounds, parse_city_bounds
-from socialbot.metering import DatabaseMeter, budget_state
+from socialbot.metering import DatabaseMeter, monthly_budget
 from socialbot.outbox import Outbox, RetryPolicy, SendReport, send_once
 from socialbot.platforms.base import Platform
 from socialbot.poller import Intake, ensure_account
@@ -99,13 +99,7 @@ class Service:
 
     def budget(self) -> BudgetState:
         """This month's estimated X spend against `SOCIALBOT_MONTHLY_BUDGET`."""
-        return budget_state(
-            self.engine,
-            month_of(self.clock()),
-            self.settings.prices,
-            self.settings.monthly_budget,
-            self.settings.budget_reserve_percent,
-        )
+        return monthly_budget(self.engine, self.settings, month_of(self.clock()))
 
     @property
     def broadcaster(self) -> Broadcaster:

@@ -18,6 +18,7 @@ from sqlalchemy import select as sql_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
+from socialbot.config import Settings
 from socialbot.store.db import transaction
 from socialbot.store.models import ApiEndpoint, ApiFailure, ApiUsage
 from socialbot.usage import ApiCall, BudgetState, Charge, Prices, Usage, month_days, price_usage
@@ -136,6 +137,13 @@ def budget_state(
 ) -> BudgetState:
     spent = sum(u.spend for u in read_usage(engine, month, prices))
     return BudgetState(spent=spent, budget=budget, reserve_percent=reserve_percent)
+
+
+def monthly_budget(engine: Engine, settings: Settings, month: str) -> BudgetState:
+    """`month`'s spend, priced and weighed as the settings say."""
+    return budget_state(
+        engine, month, settings.prices, settings.monthly_budget, settings.budget_reserve_percent
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, func
 from sqlmodel import col, select
 
 from socialbot.config import INTAKE_ACCOUNT
-from socialbot.metering import EndpointStatus, budget_state, read_endpoints
+from socialbot.metering import EndpointStatus, read_endpoints
 from socialbot.store.db import transaction
 from socialbot.store.models import (
     Account,
@@ -26,7 +26,7 @@ from socialbot.store.models import (
 )
 from socialbot.store.queries import OPEN_STATUSES
 from socialbot.storm import active
-from socialbot.usage import NON_ESSENTIAL, BudgetState, Prices, month_of
+from socialbot.usage import NON_ESSENTIAL, BudgetState
 
 UPCOMING_SHOWN = 5
 
@@ -87,14 +87,10 @@ def read_status(
     engine: Engine,
     now: datetime,
     *,
-    prices: Prices | None = None,
-    monthly_budget: float | None = None,
-    reserve_percent: float = 10.0,
+    budget: BudgetState | None = None,
 ) -> Status:
+    """Everything `socialbot status` shows; `budget` is this month's (`metering.monthly_budget`)."""
     hour_ago, day_ago = now - timedelta(hours=1), now - timedelta(days=1)
-    budget = budget_state(
-        engine, month_of(now), prices or Prices(), monthly_budget, reserve_percent
-    )
     with transaction(engine) as session:
         campaign = active(session)
         last_poll = session.exec(
@@ -150,7 +146,7 @@ def read_status(
                     col(OutboxMessage.template).in_(sorted(NON_ESSENTIAL)),
                 )
             ).one()
-            if budget.holding_non_essential
+            if budget is not None and budget.holding_non_essential
             else 0
         )
     return Status(

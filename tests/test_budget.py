@@ -120,9 +120,7 @@ def test_the_service_weighs_the_months_spend_as_x_was_billed(
 
     poll_once(service.intake, clock, user_id=xapi.CITY_ID)
     [report] = [send_once(o, clock) for o in service.outboxes]
-    status = read_status(
-        service.engine, clock(), prices=settings.prices, monthly_budget=settings.monthly_budget
-    )
+    status = read_status(service.engine, clock(), budget=service.budget())
     sent = [r.template for r in outbox_rows(service.engine) if r.state.value == "sent"]
     service.close()
 

@@ -12,8 +12,9 @@ from rich.table import Table
 from socialbot.app import open_database, utc_now
 from socialbot.cli.common import console, friendly_errors, local_time, state
 from socialbot.cli.render import against_budget
-from socialbot.metering import EndpointStatus
+from socialbot.metering import EndpointStatus, monthly_budget
 from socialbot.status import Status, read_status
+from socialbot.usage import month_of
 
 
 def register(app: typer.Typer) -> None:
@@ -32,13 +33,8 @@ def status_command(
     settings = state(ctx).settings()
     engine = open_database(settings)
     try:
-        status = read_status(
-            engine,
-            utc_now(),
-            prices=settings.prices,
-            monthly_budget=settings.monthly_budget,
-            reserve_percent=settings.budget_reserve_percent,
-        )
+        now = utc_now()
+        status = read_status(engine, now, budget=monthly_budget(engine, settings, month_of(now)))
     finally:
         engine.dispose()
     if as_json:

@@ -12,7 +12,7 @@ from socialbot.app import open_database, utc_now
 from socialbot.cli.common import console, friendly_errors, state
 from socialbot.cli.render import against_budget
 from socialbot.errors import ConfigError
-from socialbot.metering import budget_state, read_usage
+from socialbot.metering import monthly_budget, read_usage
 from socialbot.usage import Charge, month_of
 
 
@@ -39,13 +39,7 @@ def usage_command(
             lines = read_usage(engine, wanted, settings.prices)
         except ValueError as exc:
             raise ConfigError(f"--month: {exc}") from None
-        budget = budget_state(
-            engine,
-            wanted,
-            settings.prices,
-            settings.monthly_budget,
-            settings.budget_reserve_percent,
-        )
+        budget = monthly_budget(engine, settings, wanted)
     finally:
         engine.dispose()
     if as_json:
