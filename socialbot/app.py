@@ -227,11 +227,16 @@ def load_routing(settings: Settings, catalog: Catalog) -> tuple[Districts | None
         if settings.districts is not None
         else None
     )
-    calendar = BusinessCalendar(
-        zone=settings.zone,
-        country=settings.holidays_country,
-        subdivision=settings.holidays_subdivision,
-    )
+    try:
+        calendar = BusinessCalendar(
+            zone=settings.zone,
+            country=settings.holidays_country,
+            subdivision=settings.holidays_subdivision,
+        )
+    except ConfigError as exc:  # "holidays: …": say which settings
+        raise ConfigError(
+            f"SOCIALBOT_HOLIDAYS_COUNTRY / SOCIALBOT_HOLIDAYS_SUBDIVISION: {exc}"
+        ) from None
     return districts, calendar
 
 

@@ -18,7 +18,7 @@ import jinja2.meta
 
 from socialbot.broadcast import TemplateDoc, parse_header
 from socialbot.errors import BroadcastError, SocialbotError, TemplateError
-from socialbot.replies import template_dirs, template_environment
+from socialbot.replies import searched_dirs, template_dirs, template_environment
 
 FOLDER = "broadcast"
 SUFFIX = ".j2"
@@ -134,7 +134,8 @@ class BroadcastTemplates:
         try:
             source, _, _ = self._env.loader.get_source(self._env, path)
         except jinja2.TemplateNotFound:
-            raise TemplateError(f"{path}: template not found") from None
+            dirs = ", ".join(str(d) for d in searched_dirs(self._env))
+            raise TemplateError(f"{path}: template not found in {dirs}") from None
         return source
 
     def _doc(self, name: str, lang: str) -> TemplateDoc:
@@ -150,12 +151,9 @@ class BroadcastTemplates:
 
     def _where(self, path: str) -> str:
         """The file's real path, for messages: the city's copy or the shipped one."""
-        assert isinstance(self._env.loader, jinja2.ChoiceLoader)
-        for loader in self._env.loader.loaders:
-            assert isinstance(loader, jinja2.FileSystemLoader)
-            for root in loader.searchpath:
-                if (Path(root) / path).is_file():
-                    return str(Path(root) / path)
+        for root in searched_dirs(self._env):
+            if (root / path).is_file():
+                return str(root / path)
         return path
 
     @staticmethod

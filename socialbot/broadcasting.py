@@ -246,7 +246,7 @@ class Broadcaster:
         with transaction(self.engine) as session:
             broadcast = session.get(Broadcast, broadcast_id, with_for_update=True)
             if broadcast is None:
-                raise BroadcastError(f"no broadcast #{broadcast_id}")
+                raise _no_broadcast(broadcast_id)
             if broadcast.state is not BroadcastState.SCHEDULED:
                 raise BroadcastError(
                     f"broadcast #{broadcast_id} is {broadcast.state.value}, not scheduled; "
@@ -440,7 +440,7 @@ class Broadcaster:
         with transaction(self.engine) as session:
             broadcast = session.get(Broadcast, broadcast_id)
             if broadcast is None:
-                raise BroadcastError(f"no broadcast #{broadcast_id}")
+                raise _no_broadcast(broadcast_id)
             runs = session.exec(
                 select(BroadcastRun)
                 .where(BroadcastRun.broadcast_id == broadcast_id)
@@ -607,3 +607,10 @@ def _minutes(delta: timedelta) -> str:
 def _id(row: Broadcast | BroadcastRun | OutboxMessage) -> int:
     assert row.id is not None
     return row.id
+
+
+def _no_broadcast(broadcast_id: int) -> BroadcastError:
+    return BroadcastError(
+        f"no broadcast #{broadcast_id}; `socialbot broadcast list` shows the scheduled ones, "
+        "`socialbot broadcast log` every one"
+    )

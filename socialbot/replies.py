@@ -44,6 +44,18 @@ class ReplyContext:
     status: str | None = None  # the case's status, for the status reply
 
 
+def searched_dirs(env: jinja2.Environment) -> list[Path]:
+    """The directories `env` reads templates from, in order (`template_environment`)."""
+    loader = env.loader
+    assert isinstance(loader, jinja2.ChoiceLoader)
+    return [
+        Path(p)
+        for sub in loader.loaders
+        if isinstance(sub, jinja2.FileSystemLoader)
+        for p in sub.searchpath
+    ]
+
+
 def template_environment(template_dirs: list[Path]) -> jinja2.Environment:
     """The one way templates are read: the city's directory first, the shipped one second;
     plain text (no HTML escaping); an undefined variable is an error, not a blank."""
@@ -194,14 +206,7 @@ class Replies:
         return name in self._env.list_templates(extensions=["j2"])
 
     def _dirs(self) -> str:
-        loader = self._env.loader
-        assert isinstance(loader, jinja2.ChoiceLoader)
-        return ", ".join(
-            str(p)
-            for sub in loader.loaders
-            if isinstance(sub, jinja2.FileSystemLoader)
-            for p in sub.searchpath
-        )
+        return ", ".join(str(d) for d in searched_dirs(self._env))
 
 
 def _problem(check: Callable[[], object]) -> TemplateError | None:

@@ -347,7 +347,12 @@ def unmerge_command(
         for n in case_ids:
             detail = get_case(engine, n)
             if detail is None or detail.case.close_reason != CloseReason.DUPLICATE.value:
-                requests.append(SocialbotError(f"case #{n} was not merged into another case"))
+                requests.append(
+                    SocialbotError(
+                        f"case #{n} was not merged into another case; nothing to unmerge "
+                        f"(`socialbot cases show {n}` shows its history)"
+                    )
+                )
             else:
                 requests.append(Request(n, Action.REOPEN, recorded_as(actor), note=note))
     finally:

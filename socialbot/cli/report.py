@@ -23,6 +23,7 @@ from socialbot.app import open_database, utc_now
 from socialbot.catalog import load_catalog
 from socialbot.cli.common import console, friendly_errors, local_time, moment, state
 from socialbot.config import Settings
+from socialbot.errors import ConfigError
 from socialbot.store.queries import case_facts, report_facts
 from socialbot.timespan import SINCE_FORMS
 
@@ -102,9 +103,12 @@ def report_command(
     if chart is not None:
         catalog = load_catalog(settings.hashtags)
         labels = {c.key: c.name_en for c in catalog.categories}
-        exports.weekly_chart(
-            cases, chart, since=start, until=end, now=now, zone=settings.zone, labels=labels
-        )
+        try:
+            exports.weekly_chart(
+                cases, chart, since=start, until=end, now=now, zone=settings.zone, labels=labels
+            )
+        except ConfigError as exc:
+            raise ConfigError(f"--chart: {exc}; give a path in a folder you can write to") from None
         console.print(f"chart written to {chart}", markup=False)
 
 
