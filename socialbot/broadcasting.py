@@ -38,6 +38,7 @@ from socialbot.store.models import (
     RunState,
 )
 from socialbot.storm import mode
+from socialbot.timespan import local_time
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -391,7 +392,7 @@ class Broadcaster:
             fired_at=now,
             state=RunState.MISSED,
             error=(
-                f"due {due.astimezone(self.zone):%Y-%m-%d %H:%M} {self.zone.key}, not posted: "
+                f"due {local_time(due, self.zone)}, not posted: "
                 f"{_minutes(late)} late, past the {_minutes(self.grace)} grace window "
                 "(the service was down or busy)"
             ),

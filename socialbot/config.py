@@ -349,7 +349,7 @@ class Settings(BaseSettings):
             known = ", ".join(self.account_names)
             raise ConfigError(
                 f"account {account!r} is not configured (accounts: {known}); add "
-                f"SOCIALBOT_ACCOUNTS{NESTED}{account.upper()}{NESTED}X_ACCESS_TOKEN and "
+                f"{account_env_name(account, 'x_access_token')} and "
                 f"..._X_ACCESS_TOKEN_SECRET, or `[accounts.{account}]` in the config file"
             )
         extra = self.accounts.get(account)
@@ -432,6 +432,14 @@ class Settings(BaseSettings):
 
 def env_name(field: str) -> str:
     return ENV_PREFIX + field.upper()
+
+
+def account_env_name(account: str, field: str) -> str:
+    """The variable of `account`'s `field`: SOCIALBOT_X_USER_ID for the intake account,
+    SOCIALBOT_ACCOUNTS__NOTIFY__X_USER_ID for the one named notify."""
+    if account == INTAKE_ACCOUNT:
+        return env_name(field)
+    return NESTED.join((env_name("accounts"), account.upper(), field.upper()))
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:

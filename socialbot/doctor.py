@@ -30,11 +30,9 @@ from socialbot.broadcast_templates import BroadcastTemplates
 from socialbot.catalog import Catalog, load_catalog
 from socialbot.config import (
     ENV_PREFIX,
-    INTAKE_ACCOUNT,
-    NESTED,
     SHIPPED_TEMPLATES,
     Settings,
-    env_name,
+    account_env_name,
 )
 from socialbot.districts import load_districts
 from socialbot.errors import (
@@ -267,10 +265,11 @@ def check_account(
     if credentials.user_id is not None and credentials.user_id != user_id:
         return fail(
             "credentials",
-            f"{account}: the access token is {who}, but {_setting(account, 'x_user_id')} is "
-            f"{credentials.user_id}: replies would go out from the wrong account",
+            f"{account}: the access token is {who}, but "
+            f"{account_env_name(account, 'x_user_id')} is {credentials.user_id}: replies would "
+            "go out from the wrong account",
             f"use the access token of user {credentials.user_id}, or set "
-            f"{_setting(account, 'x_user_id')}={user_id}",
+            f"{account_env_name(account, 'x_user_id')}={user_id}",
         )
     if credentials.user_id is None and remembered is not None and remembered != user_id:
         return fail(
@@ -278,7 +277,7 @@ def check_account(
             f"{account}: the access token is {who}, but the database knows this account as user "
             f"id {remembered}: mentions would be read for one account and answered from another",
             f"use the access token of user {remembered}, or, if the city account really "
-            f"changed, set {_setting(account, 'x_user_id')}={user_id}",
+            f"changed, set {account_env_name(account, 'x_user_id')}={user_id}",
         )
     return ok("credentials", f"{account}: {who}")
 
@@ -447,13 +446,6 @@ def _reason(exc: SQLAlchemyError, engine: Engine) -> str:
     return reason.replace(str(password), "***") if password else reason
 
 
-def _setting(account: str, field: str) -> str:
-    """The environment variable of an account's field: SOCIALBOT_X_USER_ID for the intake one."""
-    if account == INTAKE_ACCOUNT:
-        return env_name(field)
-    return NESTED.join((env_name("accounts"), account.upper(), field.upper()))
-
-
 def _set_credentials_fix() -> str:
     return (
         "set them in the environment, or one file each in /etc/socialbot/credentials/ (README "
@@ -463,10 +455,10 @@ def _set_credentials_fix() -> str:
 
 def _auth_fix(account: str) -> str:
     return (
-        f"check {_setting(account, 'x_access_token')} and "
-        f"{_setting(account, 'x_access_token_secret')}, and the app's SOCIALBOT_X_CONSUMER_KEY "
-        "and SOCIALBOT_X_CONSUMER_SECRET, against the X developer portal (regenerate them if "
-        "they were revoked; the app needs Read and write permission)"
+        f"check {account_env_name(account, 'x_access_token')} and "
+        f"{account_env_name(account, 'x_access_token_secret')}, and the app's "
+        "SOCIALBOT_X_CONSUMER_KEY and SOCIALBOT_X_CONSUMER_SECRET, against the X developer "
+        "portal (regenerate them if they were revoked; the app needs Read and write permission)"
     )
 
 

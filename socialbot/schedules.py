@@ -15,6 +15,7 @@ import regex
 from apscheduler.triggers.cron import CronTrigger
 
 from socialbot.errors import BroadcastError
+from socialbot.timespan import local_time
 
 _DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _AT_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S")
@@ -42,8 +43,7 @@ def parse_at(text: str, zone: ZoneInfo, now: datetime) -> datetime:
         )
     utc = when.astimezone(UTC)
     if utc <= now:
-        shown = now.astimezone(zone).strftime("%Y-%m-%d %H:%M")
-        raise BroadcastError(f"--at {text!r} is in the past (it is now {shown} {zone.key})")
+        raise BroadcastError(f"--at {text!r} is in the past (it is now {local_time(now, zone)})")
     return utc
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 SINCE_FORMS = "30m, 24h, 7d, 2w or a date like 2026-11-01"
 
@@ -29,3 +30,11 @@ def parse_since(text: str, now: datetime) -> datetime:
             raise ValueError(f"{text!r} is not a day of the calendar") from None
         return datetime(day.year, day.month, day.day, tzinfo=UTC)
     raise ValueError(f"expected {SINCE_FORMS}, got {text!r}")
+
+
+def local_time(moment: datetime | None, zone: ZoneInfo, *, with_zone: bool = True) -> str:
+    """`2026-11-24 07:00 America/New_York`: a moment as the city reads it; "-" for none."""
+    if moment is None:
+        return "-"
+    shown = f"{moment.astimezone(zone):%Y-%m-%d %H:%M}"
+    return f"{shown} {zone.key}" if with_zone else shown

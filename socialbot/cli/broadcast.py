@@ -25,11 +25,12 @@ from socialbot.app import (
 )
 from socialbot.broadcast import OPTIONAL_MARK, parse_var_args
 from socialbot.broadcasting import Broadcaster, BroadcastRequest, LogEntry, Preview, RunView
-from socialbot.cli.common import console, friendly_errors, local_time, moment, recorded_as, state
+from socialbot.cli.common import console, friendly_errors, moment, recorded_as, state
 from socialbot.config import Settings
 from socialbot.store.models import Broadcast
 from socialbot.text import weighted_length
 from socialbot.threads import MAX_WEIGHTED_LENGTH
+from socialbot.timespan import local_time
 
 app = typer.Typer(
     help="Alerts to residents: send now, schedule, and the log.", no_args_is_help=True

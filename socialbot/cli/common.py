@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import ParamSpec, TypeVar
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -38,14 +37,6 @@ class State:
             settings.log_level, self.log_format or settings.log_format, secrets_of(settings)
         )
         return settings
-
-
-def local_time(moment: datetime | None, zone: ZoneInfo, *, with_zone: bool = True) -> str:
-    """`2026-11-24 07:00 America/New_York`: a moment as the city reads it; "-" for none."""
-    if moment is None:
-        return "-"
-    shown = f"{moment.astimezone(zone):%Y-%m-%d %H:%M}"
-    return f"{shown} {zone.key}" if with_zone else shown
 
 
 def moment(text: str, option: str | None = None) -> datetime:

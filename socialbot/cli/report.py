@@ -21,11 +21,11 @@ from rich.table import Table
 from socialbot import exports, reports
 from socialbot.app import open_database, utc_now
 from socialbot.catalog import load_catalog
-from socialbot.cli.common import console, friendly_errors, local_time, moment, state
+from socialbot.cli.common import console, friendly_errors, moment, state
 from socialbot.config import Settings
 from socialbot.errors import ConfigError
 from socialbot.store.queries import case_facts, report_facts
-from socialbot.timespan import SINCE_FORMS
+from socialbot.timespan import SINCE_FORMS, local_time
 
 app = typer.Typer(
     help="Figures for a council report: volume, time to resolve, SLA, backlog, hot spots.",

@@ -10,10 +10,11 @@ import typer
 from rich.table import Table
 
 from socialbot.app import open_database, utc_now
-from socialbot.cli.common import console, friendly_errors, local_time, state
+from socialbot.cli.common import console, friendly_errors, state
 from socialbot.cli.render import against_budget
 from socialbot.metering import EndpointStatus, monthly_budget
 from socialbot.status import Status, read_status
+from socialbot.timespan import local_time
 from socialbot.usage import month_of
 
 
