@@ -29,8 +29,10 @@ from sqlalchemy.sql.schema import ScalarElementColumnDefault
 from sqlmodel import SQLModel
 
 import socialbot.store.models  # noqa: F401  (the tables, for their defaults)
+from socialbot.demo import DEMO_CITY_BOUNDS
 from socialbot.domain import GeoPoint
 from socialbot.geocell import cell_of
+from socialbot.poller import reply_key
 
 API = "https://api.twitter.com"
 CITY_ID = "1583000000000000001"
@@ -38,7 +40,7 @@ CITY = "DemoCity311"
 MENTIONS_URL = f"{API}/2/users/{CITY_ID}/mentions"
 TWEETS_URL = f"{API}/2/tweets"
 # west,south,east,north: Boston, as in the tests.
-BOSTON = "-71.191155,42.227926,-70.986078,42.399974"
+BOSTON = DEMO_CITY_BOUNDS
 PAGE_SIZE = 100  # what the X adapter asks for (max_results)
 
 # Post ids: the storm's are above STORM_BASE (larger = newer); the seeded history's below it.
@@ -412,8 +414,6 @@ def seed_history(engine: Engine, storm: Storm, batch: int = 50_000) -> None:
     look-ups search among them. Post ids are below the storm's; dates spread over two years."""
     cases = storm.history
     now = datetime.now(UTC)
-    # The grid cell the duplicate look-up searches by, where the schema has it.
-    with_cells = "cell" in SQLModel.metadata.tables["cases"].columns
     dialect = engine.dialect.name
 
     def when(k: int) -> datetime:
@@ -456,7 +456,7 @@ def seed_history(engine: Engine, storm: Storm, batch: int = 50_000) -> None:
                     "@DemoCity311 #pothole on Boylston St",
                     stored,
                     stored,
-                    *([cell_of(GeoPoint(lat, lon))] if with_cells else []),
+                    cell_of(GeoPoint(lat, lon)),  # the grid cell the duplicate look-up reads
                 )
             )
             mention_rows.append(
@@ -484,7 +484,7 @@ def seed_history(engine: Engine, storm: Storm, batch: int = 50_000) -> None:
                     cid,
                     "x",
                     "intake",
-                    f"reply:x:{post}",
+                    reply_key("x", post),
                     post,
                     cid,
                     cid,
@@ -505,7 +505,7 @@ def seed_history(engine: Engine, storm: Storm, batch: int = 50_000) -> None:
             "cases",
             "id, category, department, priority, status, lat, lon, location_source, place_name, "
             "photo_urls, lang, platform, mention_post_id, author_id, author_username, "
-            "description, created_at, updated_at" + (", cell" if with_cells else ""),
+            "description, created_at, updated_at, cell",
             case_rows,
         )
         _insert(

@@ -46,6 +46,7 @@ from socialbot.metering import DatabaseMeter
 from socialbot.outbox import Outbox, send_once
 from socialbot.platforms.base import RateBudget
 from socialbot.platforms.x import XCredentials, XPlatform
+from socialbot.poller import reply_key
 from socialbot.store.db import make_engine, transaction, upgrade
 from socialbot.store.models import OutboxMessage, OutboxState
 
@@ -155,7 +156,7 @@ def queue_replies(engine: Engine, replies: int, at: datetime) -> None:
         {
             "platform": "x",
             "account": "intake",
-            "dedupe_key": f"reply:x:{STORM_BASE + n}",
+            "dedupe_key": reply_key("x", str(STORM_BASE + n)),
             "in_reply_to_post_id": str(STORM_BASE + n),
             "template": "filed",
             "lang": "en",

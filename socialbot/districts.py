@@ -69,7 +69,6 @@ class Districts:
     """
 
     districts: tuple[District, ...]
-    source: str = ""  # the file, for logs and messages
     _tree: STRtree = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -117,7 +116,7 @@ def load_districts(path: Path, *, known_categories: Collection[str] | None = Non
         districts = _districts_from_geojson(data, known_categories)
     except _FileError as exc:
         raise ConfigError(f"{where}: {exc}") from None
-    return Districts(districts, str(path))
+    return Districts(districts)
 
 
 def _districts_from_geojson(

@@ -316,8 +316,7 @@ def _weeks(
         end = _local_midnight(monday + timedelta(days=7), zone)
         if start >= until:
             return
-        year, week, _ = monday.isocalendar()
-        yield f"{year}-W{week:02d}", max(start, since), min(end, until)
+        yield week_key(start, zone), max(start, since), min(end, until)
         monday += timedelta(days=7)
 
 
