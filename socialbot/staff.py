@@ -70,6 +70,7 @@ class Request:
     reason: CloseReason | None = None  # close
     duplicate_of: int | None = None  # close --reason duplicate
     photo: Path | None = None  # resolve --photo: attached to the resident's reply
+    unmerge: bool = False  # reopen: only a case merged into another (closed as a duplicate)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +100,11 @@ class Staff:
             if case is None:
                 raise SocialbotError(f"case #{request.case_id} does not exist")
             assert case.id is not None
+            if request.unmerge and case.close_reason != CloseReason.DUPLICATE:
+                raise SocialbotError(
+                    f"case #{case.id} was not merged into another case; nothing to unmerge "
+                    f"(`socialbot cases show {case.id}` shows its history)"
+                )
             before = case.status
             after = next_status(case.id, before, request.action)
             _check_details(session, case.id, request)

@@ -98,6 +98,21 @@ def test_unmerge_gives_the_case_back_its_own_life(
     assert detail.case.closed_at is None
 
 
+def test_only_a_merged_case_can_be_unmerged(
+    city: tuple[Service, ReplayPlatform], staff: Staff, clock: Clock
+) -> None:
+    staff.act(Request(2, Action.CLOSE, "ana", reason=CloseReason.INVALID), clock())
+    with pytest.raises(SocialbotError, match=r"^case #2 was not merged into another case"):
+        staff.act(Request(2, Action.REOPEN, "ana", unmerge=True), clock())
+    detail = get_case(staff.engine, 2)
+    assert detail is not None and detail.case.status is CaseStatus.CLOSED  # left as it was
+
+    staff.act(Request(2, Action.REOPEN, "ana"), clock())
+    merge(staff, clock, 2, into=1)
+    staff.act(Request(2, Action.REOPEN, "ana", unmerge=True), clock())
+    assert count(staff, 1) == 1
+
+
 def test_a_case_cannot_be_merged_into_a_closed_one(
     city: tuple[Service, ReplayPlatform], staff: Staff, clock: Clock
 ) -> None:

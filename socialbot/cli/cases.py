@@ -341,23 +341,8 @@ def unmerge_command(
     ctx: typer.Context, case_ids: CaseIds, note: Note = "", actor: Actor = None
 ) -> None:
     """Undo a merge: the case is reopened on its own and its reporters leave the other's count."""
-    requests: list[Request | SocialbotError] = []
-    engine = open_database(state(ctx).settings())
-    try:
-        for n in case_ids:
-            detail = get_case(engine, n)
-            if detail is None or detail.case.close_reason != CloseReason.DUPLICATE.value:
-                requests.append(
-                    SocialbotError(
-                        f"case #{n} was not merged into another case; nothing to unmerge "
-                        f"(`socialbot cases show {n}` shows its history)"
-                    )
-                )
-            else:
-                requests.append(Request(n, Action.REOPEN, recorded_as(actor), note=note))
-    finally:
-        engine.dispose()
-    _run(ctx, requests)
+    who = recorded_as(actor)
+    _run(ctx, [Request(n, Action.REOPEN, who, note=note, unmerge=True) for n in case_ids])
 
 
 @app.command("close")
