@@ -26,18 +26,16 @@ from types import MappingProxyType
 
 import shapely
 from shapely.errors import ShapelyError
-from shapely.geometry import MultiPolygon, Polygon, shape
+from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 from shapely.strtree import STRtree
 
 from socialbot.domain import GeoPoint
 from socialbot.errors import ConfigError
-from socialbot.location import read_geojson
+from socialbot.location import AREA_TYPES, degrees_problem, read_geojson, repaired
 
 DISTRICTS_SETTING = "SOCIALBOT_DISTRICTS"
 DEMO_DISTRICTS = Path(__file__).resolve().parent / "data" / "districts-demo.geojson"
-
-_AREA_TYPES = ("Polygon", "MultiPolygon")
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +187,7 @@ def _overrides(
 
 def _area(geometry: object, label: str) -> BaseGeometry:
     kind = geometry.get("type") if isinstance(geometry, dict) else None
-    if not isinstance(geometry, dict) or kind not in _AREA_TYPES:
+    if not isinstance(geometry, dict) or kind not in AREA_TYPES:
         found = f"a {kind}" if isinstance(kind, str) else "not a geometry"
         raise _FileError(f"{label}: {found} is not an area; expected a Polygon or MultiPolygon")
     try:
@@ -197,16 +195,10 @@ def _area(geometry: object, label: str) -> BaseGeometry:
     except (ShapelyError, ValueError, TypeError, IndexError, KeyError, AttributeError) as exc:
         raise _FileError(f"{label}: malformed {kind} coordinates ({exc})") from None
     if not area.is_valid:
-        # A self-touching ring, as GIS exports sometimes have: the repaired shape is what the
-        # city meant (the same rule as the city bounds in socialbot.location).
-        parts = shapely.get_parts(shapely.make_valid(area))
-        area = shapely.union_all([p for p in parts if isinstance(p, Polygon | MultiPolygon)])
+        area = repaired(area)
     if area.is_empty:
         raise _FileError(f"{label}: the {kind} is empty")
-    west, south, east, north = area.bounds
-    if west < -180.0 or east > 180.0 or south < -90.0 or north > 90.0:
-        raise _FileError(
-            f"{label}: coordinates are not longitude,latitude degrees (bounds {west:.10g},"
-            f"{south:.10g},{east:.10g},{north:.10g}); export the file in WGS 84 (EPSG:4326)"
-        )
+    problem = degrees_problem(area)
+    if problem is not None:
+        raise _FileError(f"{label}: {problem}")
     return area

@@ -479,7 +479,7 @@ def load_city_bounds(path: Path) -> CityBounds:
     return CityBounds(area, str(path))
 
 
-_AREA_TYPES = ("Polygon", "MultiPolygon")
+AREA_TYPES = ("Polygon", "MultiPolygon")
 _WANTED = "expected a Polygon or MultiPolygon, bare or in a Feature or FeatureCollection"
 
 
@@ -505,7 +505,9 @@ def _area_from_geojson(data: object) -> BaseGeometry:
         area = _polygonal(data, "")
     if area.is_empty:
         raise _BoundsFileError(f"the polygons are empty; {_WANTED}")
-    _check_degrees(area)
+    problem = degrees_problem(area)
+    if problem is not None:
+        raise _BoundsFileError(problem)
     return area
 
 
@@ -520,27 +522,30 @@ def _feature_geometry(feature: object, index: int | None) -> BaseGeometry | None
 
 def _polygonal(geometry: object, label: str) -> BaseGeometry:
     kind = geometry.get("type") if isinstance(geometry, dict) else None
-    if not isinstance(geometry, dict) or kind not in _AREA_TYPES:
+    if not isinstance(geometry, dict) or kind not in AREA_TYPES:
         found = f"a {kind}" if isinstance(kind, str) else "not a geometry"
         raise _BoundsFileError(f"{label}{found} is not an area; {_WANTED}")
     try:
         area = shape(geometry)
     except (ShapelyError, ValueError, TypeError, IndexError, KeyError, AttributeError) as exc:
         raise _BoundsFileError(f"{label}malformed {kind} coordinates ({exc})") from None
-    return area if area.is_valid else _repaired(area)
+    return area if area.is_valid else repaired(area)
 
 
-def _repaired(area: BaseGeometry) -> BaseGeometry:
-    """make_valid may leave lines or points where a ring collapsed: keep only the areas."""
+def repaired(area: BaseGeometry) -> BaseGeometry:
+    """An invalid area (a self-touching ring, as GIS exports sometimes have) as the city meant
+    it: make_valid may leave lines or points where a ring collapsed, so only the areas are kept."""
     parts = shapely.get_parts(shapely.make_valid(area))
     return shapely.union_all([p for p in parts if isinstance(p, Polygon | MultiPolygon)])
 
 
-def _check_degrees(area: BaseGeometry) -> None:
-    """City GIS exports are often in a projected CRS (feet or metres): catch that here."""
+def degrees_problem(area: BaseGeometry) -> str | None:
+    """What is wrong when `area` is not in longitude,latitude degrees: city GIS exports are often
+    in a projected CRS (feet or metres). None when it is."""
     west, south, east, north = area.bounds
     if west < -180.0 or east > 180.0 or south < -90.0 or north > 90.0:
-        raise _BoundsFileError(
+        return (
             f"coordinates are not longitude,latitude degrees (bounds {west:.10g},{south:.10g},"
             f"{east:.10g},{north:.10g}); export the file in WGS 84 (EPSG:4326)"
         )
+    return None
