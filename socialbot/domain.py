@@ -166,7 +166,13 @@ class Mention:
     @property
     def sort_key(self) -> tuple[int, str]:
         """Chronological order: numeric ids sort by value, others by text."""
-        return (int(self.post_id), "") if self.post_id.isdigit() else (0, self.post_id)
+        return (int(self.post_id), "") if is_post_id(self.post_id) else (0, self.post_id)
+
+
+def is_post_id(value: object) -> bool:
+    """Whether `value` is a numeric id as X writes them: ASCII decimal digits, bounded. Not
+    `str.isdigit`, which takes "²" and Arabic-Indic digits that `int` then refuses or reads."""
+    return isinstance(value, str) and 0 < len(value) <= 19 and value.isascii() and value.isdigit()
 
 
 @dataclass(frozen=True, slots=True)

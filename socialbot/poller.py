@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Engine, Result, Table, and_, func, insert, or_
 from sqlalchemy import select as sa_select
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlmodel import Session, col, select
 
 from socialbot import failpoints
@@ -45,8 +46,9 @@ from socialbot.intake import (
     route,
 )
 from socialbot.location import haversine_m
-from socialbot.platforms.base import Malformed, MentionPage, Platform
+from socialbot.platforms.base import MAX_PROBLEM, Malformed, MentionPage, Platform
 from socialbot.replies import Replies, ReplyContext
+from socialbot.storable import clean_text
 from socialbot.store.db import transaction
 from socialbot.store.models import (
     Account,
@@ -180,7 +182,7 @@ def _handle_page(
     move_cursor: bool = True,
 ) -> None:
     platform = intake.platform.name
-    ids = [m.post_id for m in page.mentions] + [b.post_id for b in page.malformed if b.post_id]
+    ids = [m.post_id for m in page.mentions] + [b.key for b in page.malformed]
     seen = set(
         session.exec(
             select(MentionRecord.post_id).where(
@@ -190,8 +192,9 @@ def _handle_page(
         ).all()
     )
     for bad in page.malformed:
-        if bad.post_id in seen:
+        if bad.key in seen:
             continue
+        seen.add(bad.key)
         _record_malformed(session, intake, bad, now)
         report.malformed += 1
     fresh: list[Mention] = []
@@ -201,21 +204,20 @@ def _handle_page(
             continue
         seen.add(mention.post_id)
         fresh.append(mention)
-    authors = _Authors.load(session, fresh, now)
-    threads = _Threads.load(session, fresh)
-    nearby = _Nearby.load(session, rules, fresh, now)
     try:
-        # The whole page in one savepoint, its rows written a statement per table.
+        # The whole page in one savepoint: its look-ups, then its rows a statement per table.
         with session.begin_nested():
-            writer = _PageWriter(session, intake, rules, authors, threads, nearby, now)
+            writer = _PageWriter.load(session, intake, rules, fresh, now)
             for mention in fresh:
                 writer.stage(mention)
             writer.write()
         report.handled.extend(writer.handled)
-    except Exception:
+    except Exception as exc:
+        if is_database_fault(exc):
+            raise  # not the page's fault: nothing is saved, and the next poll fetches it again
         # Something in the page failed, and left no trace: again, one mention at a time.
-        log.info("event=page_retry mentions=%d", len(fresh))
-        _handle_one_by_one(session, intake, rules, authors, threads, nearby, fresh, now, report)
+        log.info("event=page_retry mentions=%d error=%s", len(fresh), type(exc).__name__)
+        _handle_one_by_one(session, intake, rules, fresh, now, report)
     failpoints.hit("poll.mid_page")  # the page's rows written, its cursor not moved, no commit
     newest = page.newest_id
     if newest is not None:
@@ -227,36 +229,40 @@ def _handle_page(
         account.polled_at = now
 
 
+def is_database_fault(exc: BaseException) -> bool:
+    """Whether `exc` is the database failing (disk full, connection lost, locked) rather than
+    something in the data: then no mention is to blame, and none is recorded as malformed."""
+    return isinstance(exc, OperationalError | InterfaceError) or bool(
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    )
+
+
 def _handle_one_by_one(
     session: Session,
     intake: Intake,
     rules: IntakeRules,
-    authors: _Authors,
-    threads: _Threads,
-    nearby: _Nearby,
     mentions: Sequence[Mention],
     now: datetime,
     report: PollReport,
 ) -> None:
-    """Each mention in a savepoint of its own: one that fails is recorded as malformed, and the
-    rest of the page goes on."""
-    writer = _PageWriter(session, intake, rules, authors, threads, nearby, now)
+    """Each mention in a savepoint of its own, its look-ups included: one that fails is recorded
+    as malformed, and the rest of the page goes on."""
     for mention in mentions:
-        done = len(writer.handled)
         try:
             with session.begin_nested():  # a savepoint: one bad mention never sinks its page
+                writer = _PageWriter.load(session, intake, rules, [mention], now)
                 writer.stage(mention)
                 writer.write()
         except Exception as exc:
-            writer.discard(done)
+            if is_database_fault(exc):
+                raise
             log.exception("event=mention_failed post_id=%s", mention.post_id)
             problem = f"could not be handled: {type(exc).__name__}: {exc}"
-            bad = Malformed(post_id=mention.post_id, problem=problem[:1000], raw=mention.raw)
-            with session.begin_nested():
-                _record_malformed(session, intake, bad, now)
+            bad = Malformed(post_id=mention.post_id, problem=problem, raw=mention.raw)
+            _record_malformed(session, intake, bad, now)
             report.malformed += 1
             continue
-        report.handled.extend(writer.handled[done:])
+        report.handled.extend(writer.handled)
 
 
 @dataclass(slots=True)
@@ -534,6 +540,22 @@ class _PageWriter:
         self._cases_today: Counter[tuple[str, str]] = Counter()
         self._told: set[tuple[str, str]] = set()
 
+    @classmethod
+    def load(
+        cls,
+        session: Session,
+        intake: Intake,
+        rules: IntakeRules,
+        mentions: Sequence[Mention],
+        now: datetime,
+    ) -> _PageWriter:
+        """A writer for `mentions`, with what the store knows of their authors, threads and
+        nearby cases read first."""
+        authors = _Authors.load(session, mentions, now)
+        threads = _Threads.load(session, mentions)
+        nearby = _Nearby.load(session, rules, mentions, now)
+        return cls(session, intake, rules, authors, threads, nearby, now)
+
     def stage(self, mention: Mention) -> None:
         if self._page_may_hold_thread(mention):
             self.write()  # the look-up must see the rows of the mentions before it
@@ -654,12 +676,6 @@ class _PageWriter:
             if s.decision.outcome is MentionOutcome.LIMITED:
                 self._told.add(author)
         self.handled += handled
-
-    def discard(self, keep: int) -> None:
-        """Forget what was staged, and the fate of all but the first `keep` mentions written:
-        their savepoint was rolled back."""
-        self.pending = []
-        del self.handled[keep:]
 
     def _standing(self, mention: Mention) -> Standing:
         """Whether staff blocked the author, and how many cases they opened in the last 24 hours."""
@@ -891,20 +907,21 @@ def _open_case(
 
 
 def _record_malformed(session: Session, intake: Intake, bad: Malformed, now: datetime) -> None:
-    log.warning("event=malformed_mention post_id=%s problem=%r", bad.post_id, bad.problem)
-    if bad.post_id is None:
-        return  # nothing to key it on; the warning is the record
-    session.add(
-        MentionRecord(
-            platform=intake.platform.name,
-            account=intake.account,
-            post_id=bad.post_id,
-            author_id="",
-            text="",
-            created_at=now,
-            received_at=now,
-            outcome=MentionOutcome.MALFORMED,
-            detail=bad.problem,
-            raw=bad.raw,
+    """Record `bad` under its key, in a savepoint of its own. Everything in the row is ours or
+    already made storable (`Malformed`), so only the database failing can make this fail."""
+    log.warning("event=malformed_mention post_id=%s problem=%r", bad.key, bad.problem[:200])
+    with session.begin_nested():
+        session.add(
+            MentionRecord(
+                platform=intake.platform.name,
+                account=intake.account,
+                post_id=bad.key,
+                author_id="",
+                text="",
+                created_at=now,
+                received_at=now,
+                outcome=MentionOutcome.MALFORMED,
+                detail=clean_text(bad.problem)[:MAX_PROBLEM],
+                raw=bad.raw,
+            )
         )
-    )

@@ -6,13 +6,14 @@ an adapter translates its SDK's errors into `socialbot.errors.PlatformError` sub
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
-from socialbot.domain import Mention, RateBudget
+from socialbot.domain import Mention, RateBudget, is_post_id
 
 __all__ = ["Malformed", "MentionPage", "OwnPost", "Platform", "RateBudget"]
 
@@ -21,15 +22,25 @@ __all__ = ["Malformed", "MentionPage", "OwnPost", "Platform", "RateBudget"]
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp")
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
 MAX_ALT_TEXT = 1000
+MAX_PROBLEM = 1000  # a malformed item's reason, as stored
 
 
 @dataclass(frozen=True, slots=True)
 class Malformed:
-    """An item of a page we could not understand: recorded and skipped, the page goes on."""
+    """An item of a page we could not understand: recorded and skipped, the page goes on.
+    `post_id` is None when the item has no id that is one; `raw` is storable JSON text."""
 
     post_id: str | None
     problem: str
     raw: str
+
+    @property
+    def key(self) -> str:
+        """What it is recorded under: its post id, else a digest of its JSON, so that the same
+        broken item served again is recognised, not recorded twice."""
+        if self.post_id is not None:
+            return self.post_id
+        return "malformed:" + hashlib.sha256(self.raw.encode("utf-8")).hexdigest()[:40]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +55,7 @@ class MentionPage:
         ids = [m.post_id for m in self.mentions] + [
             b.post_id for b in self.malformed if b.post_id is not None
         ]
-        numeric = [i for i in ids if i.isdigit()]
+        numeric = [i for i in ids if is_post_id(i)]
         return max(numeric, key=int) if numeric else None
 
 

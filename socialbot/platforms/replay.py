@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from socialbot.errors import DataError
+from socialbot.errors import DataError, Unavailable
 from socialbot.platforms import x_wire
 from socialbot.platforms.base import MentionPage, OwnPost, RateBudget
 
@@ -70,14 +70,13 @@ class ReplayPlatform:
         """Like X: only posts newer than `since_id`, newest page first."""
         pages: list[MentionPage] = []
         for payload in self._pages:
-            page = x_wire.parse_mentions_page(payload)
-            newer = tuple(
-                m for m in page.mentions if since_id is None or int(m.post_id) > int(since_id)
-            )
+            try:
+                page = x_wire.parse_mentions_page(payload)
+            except DataError as exc:  # as the X adapter says it: X served nonsense, try later
+                raise Unavailable(f"X served a mentions page that cannot be read: {exc}") from exc
+            newer = tuple(m for m in page.mentions if _newer(m.post_id, since_id))
             broken = tuple(
-                b
-                for b in page.malformed
-                if since_id is None or b.post_id is None or int(b.post_id) > int(since_id)
+                b for b in page.malformed if b.post_id is None or _newer(b.post_id, since_id)
             )
             if newer or broken:
                 pages.append(MentionPage(mentions=newer, malformed=broken))
@@ -109,3 +108,8 @@ class ReplayPlatform:
             for p in self.posted
             if p.at >= since
         ]
+
+
+def _newer(post_id: str, since_id: str | None) -> bool:
+    """Whether X would serve `post_id` after `since_id` (ids the parser kept are numeric)."""
+    return since_id is None or int(post_id) > int(since_id)

@@ -204,7 +204,10 @@ class XPlatform:
                 usage.MENTIONS,
                 functools.partial(self._client.get_users_mentions, user_id, **params),
             )
-            page = x_wire.parse_mentions_page(payload)
+            try:
+                page = x_wire.parse_mentions_page(payload)
+            except DataError as exc:  # not one item can be told apart: X failed, try later
+                raise Unavailable(f"X served a mentions page that cannot be read: {exc}") from exc
             pages.append(page)
             token = page.next_token
             if token is None:

@@ -1,12 +1,15 @@
 """X API v2 JSON → our dataclasses. No tweepy here: the demo's replay platform parses the same way.
 
 A page is ``{"data": [...], "includes": {"media", "places", "users"}, "meta": {...}}``.
-Each tweet is parsed on its own, so one malformed item is reported and the rest of the page goes on.
+Everything in it is untrusted, type-wise too: each tweet is parsed on its own, so one malformed
+item is reported and the rest of the page goes on, and what comes out is storable as it is (ids
+that are ids, no NUL, no lone surrogate, text that fits its column).
 """
 
 from __future__ import annotations
 
-import json
+import math
+import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -20,9 +23,11 @@ from socialbot.domain import (
     Place,
     Reference,
     ReferenceType,
+    is_post_id,
 )
 from socialbot.errors import DataError
-from socialbot.platforms.base import Malformed, MentionPage, OwnPost, RateBudget
+from socialbot.platforms.base import MAX_PROBLEM, Malformed, MentionPage, OwnPost, RateBudget
+from socialbot.storable import clean_text, storable_json
 
 PLATFORM = "x"
 
@@ -36,37 +41,74 @@ PAGE_SIZE = 100
 
 JSONObject = Mapping[str, Any]
 
+# X's usernames are letters, digits and underscores (15 at most; some older ones are longer).
+_USERNAME = re.compile(r"[A-Za-z0-9_]{1,64}")
+# A language tag as X writes it ("en", "es", "zh-cn", "und") and as its column holds it.
+_LANG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,4})?")
+# Short strings kept with a case or shown to staff: the `cases.place_name` column, and as long
+# as a place name, a place type or a media key could reasonably be.
+MAX_SHORT_TEXT = 256
 
-def parse_mentions_page(payload: JSONObject) -> MentionPage:
-    """One page of the mentions timeline. Raises DataError only if the page itself is unusable."""
+
+def parse_mentions_page(payload: Any) -> MentionPage:
+    """One page of the mentions timeline. Raises DataError only if the page itself is unusable
+    (not a JSON object, or `data` not a list): then none of its items can be told apart.
+
+    Every item ends up once, as a `Mention` or as a `Malformed`, whatever it holds: a field of
+    the wrong type, or an id that is not one, makes the item malformed; a location, place or
+    medium that cannot be used is left out and the post kept. Of one id served twice, the first
+    well-formed item is kept."""
+    if not isinstance(payload, Mapping):
+        raise DataError(f"mentions page: expected a JSON object, got {_kind(payload)}")
     data = payload.get("data", [])
     if not isinstance(data, list):
-        raise DataError("mentions page: `data` is not a list")
-    includes = _mapping(payload.get("includes", {}), "includes")
-    media = {m.get("media_key"): m for m in _objects(includes.get("media", []))}
-    places = {p.get("id"): p for p in _objects(includes.get("places", []))}
-    users = {u.get("id"): u for u in _objects(includes.get("users", []))}
-    mentions: list[Mention] = []
-    malformed: list[Malformed] = []
+        raise DataError(f"mentions page: `data` is {_kind(data)}, not a list")
+    includes = _object_or_empty(payload.get("includes"))
+    media = _index(includes.get("media"), "media_key")
+    places = _index(includes.get("places"), "id")
+    users = _index(includes.get("users"), "id")
+    parsed: list[Mention | Malformed] = []
     for item in data:
         try:
-            mentions.append(_mention(item, media, places, users))
-        except (DataError, TypeError, ValueError, AttributeError) as exc:
+            parsed.append(_mention(item, media, places, users))
+        except (DataError, TypeError, ValueError, AttributeError, KeyError) as exc:
             post_id = item.get("id") if isinstance(item, Mapping) else None
-            malformed.append(
+            parsed.append(
                 Malformed(
-                    post_id=post_id if isinstance(post_id, str) else None,
-                    problem=str(exc),
-                    raw=json.dumps(item, ensure_ascii=False, default=str),
+                    post_id=post_id if is_post_id(post_id) else None,
+                    problem=clean_text(str(exc))[:MAX_PROBLEM],
+                    raw=storable_json(item),
                 )
             )
-    meta = _mapping(payload.get("meta", {}), "meta")
+    mentions, malformed = _one_per_id(parsed)
+    meta = _object_or_empty(payload.get("meta"))
     next_token = meta.get("next_token")
     return MentionPage(
         mentions=tuple(mentions),
         malformed=tuple(malformed),
-        next_token=next_token if isinstance(next_token, str) else None,
+        next_token=next_token if _is_token(next_token) else None,
     )
+
+
+def _one_per_id(parsed: Sequence[Mention | Malformed]) -> tuple[list[Mention], list[Malformed]]:
+    """The page's items, one per post id: the first well-formed one, else the first malformed."""
+    good: dict[str, Mention] = {}
+    for item in parsed:
+        if isinstance(item, Mention):
+            good.setdefault(item.post_id, item)
+    mentions: list[Mention] = []
+    malformed: list[Malformed] = []
+    seen: set[str] = set()
+    for item in parsed:
+        if isinstance(item, Mention):
+            if good[item.post_id] is item:
+                mentions.append(item)
+        elif item.post_id is None:
+            malformed.append(item)
+        elif item.post_id not in good and item.post_id not in seen:
+            seen.add(item.post_id)
+            malformed.append(item)
+    return mentions, malformed
 
 
 # The quotas X reports on a response: the endpoint's 15-minute window, and the daily ones of the
@@ -89,41 +131,39 @@ def parse_rate_budget(headers: Mapping[str, str]) -> RateBudget | None:
     return min(budgets, key=lambda b: (b.remaining, -b.reset_at.timestamp()), default=None)
 
 
-def parse_posted_id(payload: JSONObject) -> str:
+def parse_posted_id(payload: Any) -> str:
     """The id of a post we just created (POST /2/tweets → {"data": {"id": ..., "text": ...}})."""
-    data = _mapping(payload.get("data"), "data")
-    return _str(data, "id")
+    data = _mapping(_mapping(payload, "response").get("data"), "data")
+    return _id(data, "id")
 
 
-def parse_user_id(payload: JSONObject) -> tuple[str, str | None]:
+def parse_user_id(payload: Any) -> tuple[str, str | None]:
     """(id, username) from GET /2/users/me."""
-    data = _mapping(payload.get("data"), "data")
+    data = _mapping(_mapping(payload, "response").get("data"), "data")
     username = data.get("username")
-    return _str(data, "id"), username if isinstance(username, str) else None
+    return _id(data, "id"), username if _is_username(username) else None
 
 
-def parse_own_posts(payload: JSONObject) -> list[OwnPost]:
+def parse_own_posts(payload: Any) -> list[OwnPost]:
     """Our posts in a page of GET /2/users/:id/tweets (with tweet.fields=referenced_tweets):
-    replies with the post they answer, others (broadcasts) with `in_reply_to` None."""
+    replies with the post they answer, others (broadcasts) with `in_reply_to` None. An item that
+    is not a post of ours as X describes one is passed over."""
     posts: list[OwnPost] = []
-    for tweet in _objects(payload.get("data", [])):
+    for tweet in _objects(_object_or_empty(payload).get("data")):
+        refs = _objects(tweet.get("referenced_tweets"))
         replied_to = [
             ref["id"]
-            for ref in _objects(tweet.get("referenced_tweets", []))
-            if ref.get("type") == "replied_to" and isinstance(ref.get("id"), str)
+            for ref in refs
+            if ref.get("type") == "replied_to" and is_post_id(ref.get("id"))
         ]
-        if (
-            any(
-                ref.get("type") in ("retweeted", "quoted")
-                for ref in _objects(tweet.get("referenced_tweets", []))
-            )
-            and not replied_to
-        ):
+        if any(ref.get("type") in ("retweeted", "quoted") for ref in refs) and not replied_to:
             continue  # a repost or quote is not a post of ours to match
+        if not is_post_id(tweet.get("id")):
+            continue
         text = tweet.get("text")
         posts.append(
             OwnPost(
-                post_id=_str(tweet, "id"),
+                post_id=tweet["id"],
                 in_reply_to=replied_to[0] if replied_to else None,
                 text=text if isinstance(text, str) else "",
             )
@@ -133,114 +173,160 @@ def parse_own_posts(payload: JSONObject) -> list[OwnPost]:
 
 def _mention(
     tweet: Any,
-    media: Mapping[Any, JSONObject],
-    places: Mapping[Any, JSONObject],
-    users: Mapping[Any, JSONObject],
+    media: Mapping[str, JSONObject],
+    places: Mapping[str, JSONObject],
+    users: Mapping[str, JSONObject],
 ) -> Mention:
     tweet = _mapping(tweet, "data[]")
-    post_id = _str(tweet, "id")
-    author_id = _str(tweet, "author_id")
+    post_id = _id(tweet, "id")
+    author_id = _id(tweet, "author_id")
     author = users.get(author_id, {})
+    username = author.get("username")
+    if username is not None and not _is_username(username):
+        raise DataError(f"includes.users[].username: not an X username: {_short(username)}")
     entities = _mapping(tweet.get("entities", {}), "entities")
-    geo = _mapping(tweet.get("geo", {}), "geo")
+    geo = _object_or_empty(tweet.get("geo"))
     place_id = geo.get("place_id")
-    media_keys = _mapping(tweet.get("attachments", {}), "attachments").get("media_keys", [])
-    own_media = [media[k] for k in media_keys if k in media]
+    place = places.get(place_id) if isinstance(place_id, str) else None
+    media_keys = _object_or_empty(tweet.get("attachments")).get("media_keys")
+    own_media = [media[k] for k in _strings(media_keys) if k in media]
     included = {
         "media": own_media,
-        "places": [places[place_id]] if place_id in places else [],
+        "places": [place] if place is not None else [],
         "users": [author] if author else [],
     }
-    raw = json.dumps({"data": tweet, "includes": included}, ensure_ascii=False)
+    lang = tweet.get("lang")
+    if lang is not None and not isinstance(lang, str):
+        raise DataError(f"`lang` is {_kind(lang)}, not a string")
     return Mention(
         platform=PLATFORM,
         post_id=post_id,
         author_id=author_id,
-        author_username=author.get("username"),
-        # PostgreSQL cannot store NUL in text; no resident meant one.
-        text=_str(tweet, "text").replace("\x00", ""),
+        author_username=username,
+        text=clean_text(_str(tweet, "text")),
         created_at=_time(_str(tweet, "created_at")),
-        lang=tweet.get("lang"),
-        conversation_id=tweet.get("conversation_id"),
-        in_reply_to_user_id=tweet.get("in_reply_to_user_id"),
-        references=tuple(_reference(r) for r in _objects(tweet.get("referenced_tweets", []))),
+        lang=lang if lang and _LANG.fullmatch(lang) else None,
+        conversation_id=_optional_id(tweet, "conversation_id"),
+        in_reply_to_user_id=_optional_id(tweet, "in_reply_to_user_id"),
+        references=_references(tweet.get("referenced_tweets", [])),
         # X omits `entities` when a post has none at all; then the core extracts them itself.
         hashtags=_hashtags(entities) if "entities" in tweet else None,
         expanded_urls=tuple(
-            u["expanded_url"]
-            for u in _objects(entities.get("urls", []))
+            clean_text(u["expanded_url"])
+            for u in _objects(entities.get("urls"))
             if isinstance(u.get("expanded_url"), str)
         ),
         coordinates=_coordinates(geo),
-        place=_place(places[place_id]) if place_id in places else None,
-        media=tuple(_media(m) for m in own_media),
-        raw=raw,
+        place=_place(place) if place is not None else None,
+        media=tuple(m for m in (_media(item) for item in own_media) if m is not None),
+        raw=storable_json({"data": tweet, "includes": included}),
     )
 
 
 def _hashtags(entities: JSONObject) -> tuple[str, ...]:
-    tags = [(t.get("start", 0), t.get("tag")) for t in _objects(entities.get("hashtags", []))]
-    return tuple(tag for _, tag in sorted(tags, key=lambda t: t[0]) if isinstance(tag, str))
+    tags = [
+        (start if isinstance(start, int) and not isinstance(start, bool) else 0, clean_text(tag))
+        for t in _objects(entities.get("hashtags"))
+        for start, tag in [(t.get("start", 0), t.get("tag"))]
+        if isinstance(tag, str) and tag
+    ]
+    return tuple(tag for _, tag in sorted(tags, key=lambda t: t[0]))
 
 
 def _coordinates(geo: JSONObject) -> GeoPoint | None:
+    """The post's exact position, if it has one that is a position on Earth (else none: the
+    report goes on without it, as if the resident had not shared one)."""
     coords = geo.get("coordinates")
-    if not coords:
+    if not isinstance(coords, Mapping) or coords.get("type") != "Point":
         return None
-    coords = _mapping(coords, "geo.coordinates")
     pair = coords.get("coordinates")
-    if coords.get("type") != "Point" or not isinstance(pair, list) or len(pair) != 2:
-        raise DataError("geo.coordinates: expected a GeoJSON Point [lon, lat]")
-    lon, lat = float(pair[0]), float(pair[1])  # GeoJSON order
+    if not isinstance(pair, list) or len(pair) != 2:
+        return None
+    lon, lat = (_degrees(v) for v in pair)  # GeoJSON order
+    if lon is None or lat is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return None
     return GeoPoint(lat=lat, lon=lon)
 
 
-def _place(place: JSONObject) -> Place:
-    geo = _mapping(place.get("geo", {}), "places[].geo")
-    bbox = geo.get("bbox")
+def _place(place: JSONObject) -> Place | None:
+    place_id = place.get("id")
+    if not isinstance(place_id, str) or not place_id.isalnum() or len(place_id) > 64:
+        return None
+    bbox = _object_or_empty(place.get("geo")).get("bbox")
     box = None
     if isinstance(bbox, list) and len(bbox) == 4:
-        west, south, east, north = (float(v) for v in bbox)
-        box = BBox(west=west, south=south, east=east, north=north)
+        west, south, east, north = (_degrees(v) for v in bbox)
+        if (
+            west is not None
+            and south is not None
+            and east is not None
+            and north is not None
+            and -180 <= west <= 180
+            and -180 <= east <= 180
+            and -90 <= south <= north <= 90
+        ):
+            box = BBox(west=west, south=south, east=east, north=north)
     return Place(
-        id=_str(place, "id"),
-        full_name=str(place.get("full_name", "")),
-        place_type=str(place.get("place_type", "")),
+        id=place_id,
+        full_name=_short_text(place.get("full_name")),
+        place_type=_short_text(place.get("place_type")),
         bbox=box,
     )
 
 
-def _media(item: JSONObject) -> Media:
-    kind = _str(item, "type")
+def _media(item: JSONObject) -> Media | None:
+    """A photo, video or GIF of the post; None for a type we do not know (X may add some), which
+    drops that item only."""
     try:
-        media_type = MediaType(kind)
+        media_type = MediaType(str(item.get("type")))
     except ValueError:
-        raise DataError(f"includes.media[].type: unknown media type {kind!r}") from None
+        return None
     return Media(
-        key=_str(item, "media_key"),
+        key=_short_text(item.get("media_key")),
         type=media_type,
-        url=item.get("url"),
-        preview_image_url=item.get("preview_image_url"),
-        alt_text=item.get("alt_text"),
+        url=_web_url(item.get("url")),
+        preview_image_url=_web_url(item.get("preview_image_url")),
+        alt_text=clean_text(alt) if isinstance(alt := item.get("alt_text"), str) else None,
     )
 
 
-def _reference(ref: JSONObject) -> Reference:
-    try:
-        kind = ReferenceType(_str(ref, "type"))
-    except ValueError:
-        raise DataError(f"referenced_tweets[].type: unknown type {ref.get('type')!r}") from None
-    return Reference(type=kind, post_id=_str(ref, "id"))
+def _references(value: Any) -> tuple[Reference, ...]:
+    if not isinstance(value, list):
+        raise DataError(f"`referenced_tweets` is {_kind(value)}, not a list")
+    references: list[Reference] = []
+    for ref in value:
+        ref = _mapping(ref, "referenced_tweets[]")
+        try:
+            kind = ReferenceType(str(ref.get("type")))
+        except ValueError:
+            continue  # a kind of reference we do not act on
+        references.append(Reference(type=kind, post_id=_id(ref, "id")))
+    return tuple(references)
 
 
 def _time(value: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise DataError(f"created_at: not an ISO 8601 time: {value!r}") from None
+        raise DataError(f"created_at: not an ISO 8601 time: {_short(value)}") from None
     if parsed.tzinfo is None:
-        raise DataError(f"created_at: no time zone in {value!r}")
-    return parsed
+        raise DataError(f"created_at: no time zone in {_short(value)}")
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        raise DataError(f"created_at: out of range: {_short(value)}") from None
+
+
+def _id(obj: JSONObject, key: str) -> str:
+    value = obj.get(key)
+    if not is_post_id(value):
+        raise DataError(f"`{key}` is not an X id (ASCII digits): {_short(value)}")
+    assert isinstance(value, str)
+    return value
+
+
+def _optional_id(obj: JSONObject, key: str) -> str | None:
+    return None if obj.get(key) is None else _id(obj, key)
 
 
 def _str(obj: JSONObject, key: str) -> str:
@@ -250,11 +336,67 @@ def _str(obj: JSONObject, key: str) -> str:
     return value
 
 
+def _is_username(value: Any) -> bool:
+    return isinstance(value, str) and _USERNAME.fullmatch(value) is not None
+
+
+def _is_token(value: Any) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= 512 and value.isascii() and value.isalnum()
+
+
+def _degrees(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _web_url(value: Any) -> str | None:
+    """A link staff may open: http(s) only, never `javascript:` or a local file."""
+    if isinstance(value, str) and value.startswith(("https://", "http://")):
+        return clean_text(value)
+    return None
+
+
+def _short_text(value: Any) -> str:
+    return clean_text(value)[:MAX_SHORT_TEXT] if isinstance(value, str) else ""
+
+
+def _short(value: Any) -> str:
+    """A value for an error message: its repr, cut short (it came from outside)."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:79] + "…"
+
+
+def _kind(value: Any) -> str:
+    names: dict[type, str] = {dict: "an object", list: "a list", str: "a string"}
+    return names.get(type(value), type(value).__name__)
+
+
 def _mapping(value: Any, where: str) -> JSONObject:
     if not isinstance(value, Mapping):
         raise DataError(f"`{where}` is not an object")
     return value
 
 
+def _object_or_empty(value: Any) -> JSONObject:
+    return value if isinstance(value, Mapping) else {}
+
+
 def _objects(value: Any) -> Sequence[JSONObject]:
     return [v for v in value if isinstance(v, Mapping)] if isinstance(value, list) else []
+
+
+def _strings(value: Any) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _index(value: Any, key: str) -> dict[str, JSONObject]:
+    """`includes.<kind>` by their `key`, first of each; items without a usable key are left out
+    (nothing could point to them)."""
+    found: dict[str, JSONObject] = {}
+    for item in _objects(value):
+        name = item.get(key)
+        if isinstance(name, str):
+            found.setdefault(name, item)
+    return found

@@ -95,7 +95,7 @@ def test_retweets_and_replies_are_recognised() -> None:
 def test_a_malformed_item_is_reported_and_the_rest_of_the_page_goes_on() -> None:
     good = xapi.tweet(2, "@DemoCity311 #pothole")
     bad = xapi.tweet(1, "@DemoCity311 #pothole")
-    bad["geo"] = {"coordinates": {"type": "Point", "coordinates": ["north"]}}
+    bad["author_id"] = "²"  # a digit to str.isdigit, not to int()
     no_author = xapi.tweet(3, "@DemoCity311 #graffiti")
     del no_author["author_id"]
 
@@ -103,12 +103,33 @@ def test_a_malformed_item_is_reported_and_the_rest_of_the_page_goes_on() -> None
 
     assert [m.post_id for m in page.mentions] == [xapi.post_id(2)]
     assert {(b.post_id, b.problem) for b in page.malformed} == {
-        (xapi.post_id(1), "geo.coordinates: expected a GeoJSON Point [lon, lat]"),
-        (xapi.post_id(3), "`author_id` missing or not a string"),
+        (xapi.post_id(1), "`author_id` is not an X id (ASCII digits): '²'"),
+        (xapi.post_id(3), "`author_id` is not an X id (ASCII digits): None"),
     }
-    assert page.newest_id == xapi.post_id(
-        3
-    )  # the cursor may pass malformed items: they are recorded
+    # the cursor may pass malformed items: they are recorded
+    assert page.newest_id == xapi.post_id(3)
+
+
+def test_a_position_that_is_not_one_is_left_out_and_the_report_kept() -> None:
+    """A report is worth more than its broken geotag: without it the resident is asked where."""
+    shapes: list[object] = [
+        ["north"],
+        [float("nan"), 42.3],
+        [-71.0, 91.0],
+        [True, False],
+        "42.3,-71.0",
+        [1e400, 0],
+    ]
+    tweets = []
+    for n, pair in enumerate(shapes, start=1):
+        tweet = xapi.tweet(n, "@DemoCity311 #pothole")
+        tweet["geo"] = {"coordinates": {"type": "Point", "coordinates": pair}}
+        tweets.append(tweet)
+
+    page = parse_mentions_page(xapi.page(tweets))
+
+    assert not page.malformed
+    assert [m.coordinates for m in page.mentions] == [None] * len(shapes)
 
 
 def test_the_raw_json_of_each_post_is_kept_with_its_own_includes() -> None:
