@@ -156,6 +156,15 @@ class Mention:
     coordinates: GeoPoint | None = None
     place: Place | None = None
     media: tuple[Media, ...] = ()
+    # The ids of the earlier versions of an edited post (the network serves an edit as a new
+    # post): an edit of a post already handled belongs to it, and is never answered again.
+    edit_of: tuple[str, ...] = ()
+    # Why the network says this is no resident's post to answer (withheld, a placeholder for an
+    # account or post it no longer shows); None for an ordinary post.
+    withheld: str | None = None
+    # What the network's answer referred to but did not include (a photo it left out): kept
+    # with the record, so that staff know something is missing.
+    missing: tuple[str, ...] = ()
     # The post's own JSON as received, for audit; never parsed again.
     raw: str = field(default="{}", repr=False, compare=False)
 

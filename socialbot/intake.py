@@ -29,6 +29,7 @@ import regex
 from socialbot.catalog import Catalog, Category, normalize_tag
 from socialbot.districts import Districts
 from socialbot.domain import (
+    REPORT_OUTCOMES,
     CaseStatus,
     GeoPoint,
     Location,
@@ -110,12 +111,32 @@ def decide(
     rules: IntakeRules,
     thread: ThreadCase | None = None,
     author: Standing | None = None,
+    *,
+    edit: bool = False,
 ) -> Decision:
-    """What socialbot does with `mention` (a reply in `thread`'s case, when given)."""
-    author = author or Standing()
+    """What socialbot does with `mention` (a reply in `thread`'s case, when given).
+
+    `edit`: `mention` is an edit of a post already handled (`thread` is that post's case, if it
+    has one). It belongs to that post: it completes its case as a follow-up would (or, if the
+    post opened none, may open the one it now describes), and is never answered again."""
+    decision = _decide(mention, rules, thread, author or Standing(), edit)
+    if not edit:
+        return decision
+    if decision.outcome in (*REPORT_OUTCOMES, MentionOutcome.FOLLOW_UP):
+        return dataclasses.replace(decision, reply=None, detail=f"edit: {decision.detail}")
+    return Decision(
+        MentionOutcome.IGNORED, decision.lang, detail="an edit of a post already handled"
+    )
+
+
+def _decide(
+    mention: Mention, rules: IntakeRules, thread: ThreadCase | None, author: Standing, edit: bool
+) -> Decision:
     lang = "es" if (mention.lang or "").lower().startswith("es") else "en"
     if mention.author_id == rules.own_user_id:
         return Decision(MentionOutcome.IGNORED, lang, detail="our own post")
+    if mention.withheld is not None:
+        return Decision(MentionOutcome.IGNORED, lang, detail=mention.withheld)
     if mention.is_retweet:
         return Decision(MentionOutcome.IGNORED, lang, detail="retweet")
     if author.blocked:
@@ -128,7 +149,9 @@ def decide(
     text = mention.text[:MAX_SCANNED_CHARS]
     hashtags = mention.hashtags if mention.hashtags is not None else extract_hashtags(text)
     match = rules.catalog.match(hashtags)
-    if thread is not None and not _starts_its_own_report(mention, thread, match is not None):
+    if thread is not None and (
+        edit or not _starts_its_own_report(mention, thread, match is not None)
+    ):
         return _follow_up(mention, rules, thread, text, hashtags)
     if match is None:
         in_our_thread = mention.in_reply_to_user_id == rules.own_user_id

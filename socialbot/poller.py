@@ -82,6 +82,7 @@ class PollReport:
     fetched: int = 0
     already_seen: int = 0
     malformed: int = 0
+    partial_errors: int = 0  # what X said it could not include (`MentionPage.errors`)
     handled: list[Handled] = field(default_factory=list)
 
     @property
@@ -146,6 +147,9 @@ def poll_once(
     report = PollReport(pages=len(pages))
     for page in reversed(pages):  # oldest page first
         report.fetched += len(page.mentions)
+        report.partial_errors += len(page.errors)
+        for error in page.errors[:3]:
+            log.warning("event=partial_error platform=%s error=%r", intake.platform.name, error)
         with transaction(intake.engine, commit=not dry_run) as session:
             move_cursor = not first_poll or page is pages[0]  # see the module's docstring
             _handle_page(session, intake, rules, page, now(), report, move_cursor=move_cursor)
@@ -158,12 +162,14 @@ def poll_once(
             assert quiet is not None
             quiet.polled_at = now()
     log.info(
-        "event=poll pages=%d fetched=%d new=%d seen=%d malformed=%d cases=%d replies=%d dry_run=%s",
+        "event=poll pages=%d fetched=%d new=%d seen=%d malformed=%d partial_errors=%d cases=%d "
+        "replies=%d dry_run=%s",
         report.pages,
         report.fetched,
         len(report.handled),
         report.already_seen,
         report.malformed,
+        report.partial_errors,
         report.cases_opened,
         report.replies_queued,
         dry_run,
@@ -443,6 +449,62 @@ class _Threads:
         return self.cases.get(case_id) if case_id is not None else None
 
 
+@dataclass(frozen=True, slots=True)
+class _Edits:
+    """The earlier versions of the page's edited posts that the store has recorded: an edit of a
+    post already handled belongs to it (X serves an edit as a new post). For each such edit, the
+    case of its newest recorded version, if any, locked as `_Threads` locks its cases."""
+
+    originals: dict[str, Case | None]  # an edit's post id → its post's case (None: no case)
+
+    @classmethod
+    def load(cls, session: Session, mentions: Sequence[Mention]) -> _Edits:
+        edits = [m for m in mentions if m.edit_of]
+        if not edits:
+            return cls({})
+        recorded = {
+            (platform, post): (case_id, outcome)
+            for platform, post, case_id, outcome in session.exec(
+                select(
+                    MentionRecord.platform,
+                    MentionRecord.post_id,
+                    MentionRecord.case_id,
+                    MentionRecord.outcome,
+                ).where(
+                    col(MentionRecord.platform).in_({m.platform for m in edits}),
+                    col(MentionRecord.post_id).in_({p for m in edits for p in m.edit_of}),
+                )
+            ).all()
+        }
+        found: dict[str, int | None] = {}
+        for m in edits:
+            # A version recorded as malformed was never handled: the edit is then the post.
+            versions = [
+                recorded[(m.platform, p)]
+                for p in sorted(m.edit_of, key=int)
+                if (m.platform, p) in recorded
+                and recorded[(m.platform, p)][1] is not MentionOutcome.MALFORMED
+            ]
+            if versions:
+                found[m.post_id] = next(
+                    (case_id for case_id, _ in reversed(versions) if case_id is not None), None
+                )
+        wanted = {case_id for case_id in found.values() if case_id is not None}
+        cases = (
+            {
+                case.id: case
+                for case in session.exec(
+                    select(Case).where(col(Case.id).in_(wanted)).with_for_update()
+                ).all()
+            }
+            if wanted
+            else {}
+        )
+        return cls(
+            {post: cases.get(case_id) if case_id else None for post, case_id in found.items()}
+        )
+
+
 _NearbyRow = tuple[int | None, float | None, float | None, datetime]  # id, lat, lon, opened
 
 
@@ -520,11 +582,12 @@ class _PageWriter:
         rules: IntakeRules,
         authors: _Authors,
         threads: _Threads,
+        edits: _Edits,
         nearby: _Nearby,
         now: datetime,
     ) -> None:
         self.session, self.intake, self.rules, self.now = session, intake, rules, now
-        self.authors, self.threads, self.nearby = authors, threads, nearby
+        self.authors, self.threads, self.edits, self.nearby = authors, threads, edits, nearby
         # The cases this writer wrote that the duplicate look-up could find, by (category, cell);
         # and the (category, cell) a case followed up may have moved into.
         self._opened_nearby: dict[tuple[str, str], list[_NearbyRow]] = {}
@@ -533,6 +596,7 @@ class _PageWriter:
         # conversation id) of those that are reports: what `_thread_case` could find of the page.
         self._opened: set[tuple[str, str]] = set()
         self._reported: set[tuple[str, str | None]] = set()
+        self._staged: set[tuple[str, str]] = set()  # (platform, post id) of every mention staged
         self.pending: list[_Staged] = []
         self.handled: list[Handled] = []
         # What this writer wrote, on top of `authors`: (platform, author id) → new cases; and
@@ -553,17 +617,23 @@ class _PageWriter:
         nearby cases read first."""
         authors = _Authors.load(session, mentions, now)
         threads = _Threads.load(session, mentions)
+        edits = _Edits.load(session, mentions)
         nearby = _Nearby.load(session, rules, mentions, now)
-        return cls(session, intake, rules, authors, threads, nearby, now)
+        return cls(session, intake, rules, authors, threads, edits, nearby, now)
 
     def stage(self, mention: Mention) -> None:
-        if self._page_may_hold_thread(mention):
+        edit, thread = self._edited(mention)
+        if not edit and self._page_may_hold_thread(mention):
             self.write()  # the look-up must see the rows of the mentions before it
             thread = _thread_case(self.session, mention)
-        else:
+        elif not edit:
             thread = self.threads.case_for(mention)
         decision = decide(
-            mention, self.rules, _as_thread(thread) if thread else None, self._standing(mention)
+            mention,
+            self.rules,
+            _as_thread(thread) if thread else None,
+            self._standing(mention),
+            edit=edit,
         )
         decision = self._linked(decision)
         record = {
@@ -578,7 +648,7 @@ class _PageWriter:
             "created_at": mention.created_at,
             "received_at": self.now,
             "outcome": decision.outcome,
-            "detail": decision.detail,
+            "detail": "; ".join(d for d in (decision.detail, *mention.missing) if d),
             "raw": mention.raw,
         }
         case: _CaseView | None = None
@@ -600,6 +670,7 @@ class _PageWriter:
             self._opened.add((mention.platform, mention.post_id))
         if decision.outcome in REPORT_OUTCOMES:
             self._reported.add((mention.platform, mention.conversation_id))
+        self._staged.add((mention.platform, mention.post_id))
         self.pending.append(_Staged(mention, decision, record, case, new_case, event))
 
     def write(self) -> None:
@@ -730,6 +801,18 @@ class _PageWriter:
             ]
         return list(self.session.exec(nearby_cases(category, cells, since)).all())
 
+    def _edited(self, mention: Mention) -> tuple[bool, Case | None]:
+        """Whether `mention` edits a post already handled, and that post's case (None: none).
+        An earlier version staged on this page is looked up once the page's rows are written."""
+        if any((mention.platform, p) in self._staged for p in mention.edit_of):
+            self.write()
+            self.edits = _Edits(
+                {**self.edits.originals, **_Edits.load(self.session, [mention]).originals}
+            )
+        if mention.post_id not in self.edits.originals:
+            return False, None
+        return True, self.edits.originals[mention.post_id]
+
     def _page_may_hold_thread(self, mention: Mention) -> bool:
         """Whether the case `mention` replies in could be one the page opened (or the thread a
         report of the page's): then `_thread_case` must look, after the page's rows are written."""
@@ -815,7 +898,7 @@ def _link_to(mention: Mention, decision: Decision, case: Case, now: datetime) ->
     the row of the event saying so."""
     case.reporter_count += 1
     if decision.photo_urls:
-        case.photo_urls = [*case.photo_urls, *decision.photo_urls]  # a new list: JSON columns
+        case.photo_urls = _with_photos(case.photo_urls, decision.photo_urls)
     case.updated_at = now
     who = f"@{mention.author_username}" if mention.author_username else mention.author_id
     return {
@@ -847,7 +930,7 @@ def _apply_follow_up(
         if case.status is CaseStatus.NEEDS_LOCATION:
             case.status = CaseStatus.NEW  # else staff already moved it on; keep their status
     if decision.photo_urls:
-        case.photo_urls = [*case.photo_urls, *decision.photo_urls]  # a new list: JSON columns
+        case.photo_urls = _with_photos(case.photo_urls, decision.photo_urls)
     case.updated_at = now
     who = f"@{mention.author_username}" if mention.author_username else mention.author_id
     event = {
@@ -858,6 +941,12 @@ def _apply_follow_up(
         "note": f"{decision.detail.split(': ', 1)[-1]}: {mention.text}",
     }
     return event
+
+
+def _with_photos(photos: Sequence[str], added: Sequence[str]) -> list[str]:
+    """`photos` and the `added` ones it lacks (an edit brings its post's photos again), as a new
+    list: JSON columns see a change only as a new value."""
+    return [*photos, *(url for url in dict.fromkeys(added) if url not in photos)]
 
 
 def reply_key(platform: str, post_id: str) -> str:

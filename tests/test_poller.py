@@ -305,10 +305,10 @@ def test_a_mention_that_cannot_be_handled_is_recorded_and_the_page_goes_on(
     )
     real_decide = poller.decide
 
-    def decide_or_break(mention, *args):  # type: ignore[no-untyped-def]
+    def decide_or_break(mention, *args, **kwargs):  # type: ignore[no-untyped-def]
         if mention.post_id == xapi.post_id(1):
             raise ValueError("something nobody foresaw")
-        return real_decide(mention, *args)
+        return real_decide(mention, *args, **kwargs)
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(poller, "decide", decide_or_break)

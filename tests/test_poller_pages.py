@@ -102,10 +102,10 @@ def test_a_page_that_fails_is_done_again_one_mention_at_a_time(
 ) -> None:
     real_decide = poller.decide
 
-    def decide_or_break(mention, *args):  # type: ignore[no-untyped-def]
+    def decide_or_break(mention, *args, **kwargs):  # type: ignore[no-untyped-def]
         if mention.post_id == xapi.post_id(3):
             raise ValueError("something nobody foresaw")
-        return real_decide(mention, *args)
+        return real_decide(mention, *args, **kwargs)
 
     monkeypatch.setattr(poller, "decide", decide_or_break)
     report = poll_once(one_page.intake, clock)

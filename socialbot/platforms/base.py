@@ -48,6 +48,9 @@ class MentionPage:
     mentions: tuple[Mention, ...]
     malformed: tuple[Malformed, ...] = ()
     next_token: str | None = None
+    # The network's partial errors beside the page's data (a post it referred to but could not
+    # find): logged and counted; the page's own posts go on.
+    errors: tuple[str, ...] = ()
 
     @property
     def newest_id(self) -> str | None:

@@ -35,7 +35,10 @@ PLATFORM = "x"
 MENTION_EXPANSIONS = "author_id,attachments.media_keys,geo.place_id,referenced_tweets.id"
 MEDIA_FIELDS = "url,preview_image_url,type,alt_text"
 PLACE_FIELDS = "full_name,geo,place_type"
-TWEET_FIELDS = "created_at,geo,entities,conversation_id,in_reply_to_user_id,lang,referenced_tweets"
+TWEET_FIELDS = (
+    "created_at,geo,entities,conversation_id,in_reply_to_user_id,lang,referenced_tweets,"
+    "note_tweet,edit_history_tweet_ids,withheld"
+)
 USER_FIELDS = "username"
 PAGE_SIZE = 100
 
@@ -48,6 +51,28 @@ _LANG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,4})?")
 # Short strings kept with a case or shown to staff: the `cases.place_name` column, and as long
 # as a place name, a place type or a media key could reasonably be.
 MAX_SHORT_TEXT = 256
+
+# X's production spec (2.167) renames the post fields that the older spec and every recording
+# call `tweet`; whichever a response uses, it is read (the first name is the older one).
+_REFERENCES = ("referenced_tweets", "referenced_posts")
+_EDIT_HISTORY = ("edit_history_tweet_ids", "edit_history_post_ids")
+_NOTE = ("note_tweet", "note_post")
+
+# What X puts in place of a post or account it no longer shows: a sentence of its own and a link
+# to its help pages ("… account is temporarily unavailable because it violates the Twitter Media
+# Policy. Learn more."). No resident wrote it; nobody is to be answered.
+_PLACEHOLDER = re.compile(
+    r"(account is temporarily unavailable because it violates"
+    r"|account has been withheld in"
+    r"|(this )?(tweet|post) (is|has been) (unavailable|withheld)"
+    r"|is from a suspended account)",
+    re.IGNORECASE,
+)
+_HELP_PAGES = (
+    "https://support.twitter.com/",
+    "https://help.twitter.com/",
+    "https://help.x.com/",
+)
 
 
 def parse_mentions_page(payload: Any) -> MentionPage:
@@ -87,7 +112,16 @@ def parse_mentions_page(payload: Any) -> MentionPage:
         mentions=tuple(mentions),
         malformed=tuple(malformed),
         next_token=next_token if _is_token(next_token) else None,
+        errors=tuple(_partial_error(e) for e in _objects(payload.get("errors"))),
     )
+
+
+def _partial_error(error: JSONObject) -> str:
+    """One of X's partial errors beside `data` ("Not Found Error: Could not find tweet with
+    referenced_tweets.id: [1]."), as a line for the log."""
+    title, detail = error.get("title"), error.get("detail")
+    parts = [p for p in (title, detail) if isinstance(p, str) and p]
+    return clean_text(": ".join(parts) or "an error without a title")[:MAX_SHORT_TEXT]
 
 
 def _one_per_id(parsed: Sequence[Mention | Malformed]) -> tuple[list[Mention], list[Malformed]]:
@@ -150,7 +184,7 @@ def parse_own_posts(payload: Any) -> list[OwnPost]:
     is not a post of ours as X describes one is passed over."""
     posts: list[OwnPost] = []
     for tweet in _objects(_object_or_empty(payload).get("data")):
-        refs = _objects(tweet.get("referenced_tweets"))
+        refs = _objects(_either(tweet, _REFERENCES))
         replied_to = [
             ref["id"]
             for ref in refs
@@ -198,29 +232,74 @@ def _mention(
     lang = tweet.get("lang")
     if lang is not None and not isinstance(lang, str):
         raise DataError(f"`lang` is {_kind(lang)}, not a string")
+    text = clean_text(_str(tweet, "text"))
+    # A post over 280 characters has its whole text, and the entities of all of it, only in
+    # its note; `text` and `entities` hold the first 280.
+    note = _object_or_empty(_either(tweet, _NOTE))
+    if isinstance(note.get("text"), str) and note["text"]:
+        text = clean_text(note["text"])
+        entities = _mapping(note.get("entities", {}), "note_tweet.entities")
+    has_entities = "entities" in tweet or bool(note.get("text"))
+    missing = tuple(
+        f"photo or video {_short_text(k)} (not in X's answer)"
+        for k in _strings(media_keys)
+        if k not in media
+    )
     return Mention(
         platform=PLATFORM,
         post_id=post_id,
         author_id=author_id,
         author_username=username,
-        text=clean_text(_str(tweet, "text")),
+        text=text,
         created_at=_time(_str(tweet, "created_at")),
         lang=lang if lang and _LANG.fullmatch(lang) else None,
         conversation_id=_optional_id(tweet, "conversation_id"),
         in_reply_to_user_id=_optional_id(tweet, "in_reply_to_user_id"),
-        references=_references(tweet.get("referenced_tweets", [])),
+        references=_references(_either(tweet, _REFERENCES, [])),
         # X omits `entities` when a post has none at all; then the core extracts them itself.
-        hashtags=_hashtags(entities) if "entities" in tweet else None,
-        expanded_urls=tuple(
-            clean_text(u["expanded_url"])
-            for u in _objects(entities.get("urls"))
-            if isinstance(u.get("expanded_url"), str)
-        ),
+        hashtags=_hashtags(entities) if has_entities else None,
+        expanded_urls=_expanded_urls(entities),
         coordinates=_coordinates(geo),
         place=_place(place) if place is not None else None,
         media=tuple(m for m in (_media(item) for item in own_media) if m is not None),
+        edit_of=tuple(
+            i
+            for i in _strings(_either(tweet, _EDIT_HISTORY))
+            if is_post_id(i) and int(i) < int(post_id)
+        ),
+        withheld=_withheld(tweet, author, text, _expanded_urls(entities)),
+        missing=missing,
         raw=storable_json({"data": tweet, "includes": included}),
     )
+
+
+def _withheld(tweet: JSONObject, author: JSONObject, text: str, urls: Sequence[str]) -> str | None:
+    """Why X holds this post back, if it does: the post or its author withheld (X's `withheld`
+    object), or a placeholder X wrote in place of what it no longer shows."""
+    for who, obj in (("post", tweet), ("author", author)):
+        withheld = obj.get("withheld")
+        if isinstance(withheld, Mapping):
+            countries = [c for c in _strings(withheld.get("country_codes")) if c.isalpha()]
+            where = f" in {', '.join(countries[:10])}" if countries else ""
+            why = " (copyright)" if withheld.get("copyright") is True else ""
+            return f"{who} withheld by X{where}{why}"
+    if _PLACEHOLDER.search(text) and any(u.startswith(_HELP_PAGES) for u in urls):
+        return "a placeholder X shows in place of a post or account"
+    return None
+
+
+def _expanded_urls(entities: JSONObject) -> tuple[str, ...]:
+    return tuple(
+        clean_text(u["expanded_url"])
+        for u in _objects(entities.get("urls"))
+        if isinstance(u.get("expanded_url"), str)
+    )
+
+
+def _either(obj: JSONObject, names: tuple[str, str], default: Any = None) -> Any:
+    """The field under its older name, else under the one X's production spec gives it."""
+    old, new = names
+    return obj[old] if old in obj else obj.get(new, default)
 
 
 def _hashtags(entities: JSONObject) -> tuple[str, ...]:

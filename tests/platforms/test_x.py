@@ -41,8 +41,11 @@ def test_fetch_mentions_asks_for_everything_intake_needs(x: XPlatform) -> None:
         "expansions": "author_id,attachments.media_keys,geo.place_id,referenced_tweets.id",
         "media.fields": "url,preview_image_url,type,alt_text",
         "place.fields": "full_name,geo,place_type",
+        # note_tweet: a long post's whole text; the edit history: an edit's original; withheld:
+        # posts X holds back, never answered
         "tweet.fields": (
-            "created_at,geo,entities,conversation_id,in_reply_to_user_id,lang,referenced_tweets"
+            "created_at,geo,entities,conversation_id,in_reply_to_user_id,lang,referenced_tweets,"
+            "note_tweet,edit_history_tweet_ids,withheld"
         ),
         "user.fields": "username",
     }

@@ -149,3 +149,97 @@ def test_the_raw_json_of_each_post_is_kept_with_its_own_includes() -> None:
 def test_an_empty_page_has_no_mentions() -> None:
     page = parse_mentions_page({"meta": {"result_count": 0}})
     assert page.mentions == () and page.newest_id is None and page.next_token is None
+
+
+def test_a_long_post_is_read_from_its_note_with_the_note_s_entities() -> None:
+    """Over 280 characters, X's `text` stops at 280: the hashtag and the map link past the cut
+    are only in `note_tweet` (`note_post` in X's production spec)."""
+    head = "@DemoCity311 " + "the sidewalk by the school is broken " * 7
+    full = head + "#sidewalk https://t.co/map"
+    link = "https://maps.google.com/?q=42.35512,-71.06021"
+    for name in ("note_tweet", "note_post"):
+        tweet = xapi.tweet(1, head[:280])
+        tweet[name] = {
+            "text": full,
+            "entities": {
+                "hashtags": [{"start": len(head), "end": len(head) + 9, "tag": "sidewalk"}],
+                "urls": [{"url": "https://t.co/map", "expanded_url": link}],
+            },
+        }
+
+        (mention,) = parse_mentions_page(xapi.page([tweet])).mentions
+
+        assert mention.text == full
+        assert mention.hashtags == ("sidewalk",)
+        assert mention.expanded_urls == (link,)
+
+
+def test_an_edit_knows_the_posts_it_edits_under_either_name() -> None:
+    for name in ("edit_history_tweet_ids", "edit_history_post_ids"):
+        original, edit = xapi.tweet(1, "@DemoCity311 hi"), xapi.tweet(2, "@DemoCity311 #pothole")
+        del original["edit_history_tweet_ids"], edit["edit_history_tweet_ids"]
+        # X lists every version, oldest first, on each of them
+        original[name] = edit[name] = [xapi.post_id(1), xapi.post_id(2)]
+
+        newer, older = parse_mentions_page(xapi.page([original, edit])).mentions
+
+        assert older.edit_of == ()
+        assert newer.edit_of == (xapi.post_id(1),)
+
+
+def test_references_under_the_production_spec_s_name() -> None:
+    tweet = xapi.tweet(2, "@DemoCity311 thanks")
+    tweet["referenced_posts"] = [{"type": "replied_to", "id": xapi.post_id(1)}]
+
+    (mention,) = parse_mentions_page(xapi.page([tweet])).mentions
+
+    assert [(r.type, r.post_id) for r in mention.references] == [
+        (ReferenceType.REPLIED_TO, xapi.post_id(1))
+    ]
+
+
+def test_withheld_posts_authors_and_placeholders_say_why() -> None:
+    post = xapi.tweet(1, "@DemoCity311 #pothole")
+    post["withheld"] = {"copyright": True, "country_codes": ["DE"]}
+    by_withheld = xapi.tweet(2, "@DemoCity311 #pothole", author="2002")
+    placeholder = xapi.tweet(
+        3,
+        "@someone's account is temporarily unavailable because it violates the Twitter Media "
+        "Policy. Learn more.",
+        urls=[("Learn more", "https://support.twitter.com/articles/20169199")],
+    )
+    ordinary = xapi.tweet(4, "My account is temporarily unavailable because it violates nothing")
+    users = [
+        xapi.user("2001", "ana"),
+        {**xapi.user("2002", "held"), "withheld": {"country_codes": ["RU"], "scope": "user"}},
+    ]
+
+    found = {
+        m.post_id: m.withheld
+        for m in parse_mentions_page(
+            xapi.page([post, by_withheld, placeholder, ordinary], users=users)
+        ).mentions
+    }
+
+    assert found == {
+        xapi.post_id(1): "post withheld by X in DE (copyright)",
+        xapi.post_id(2): "author withheld by X in RU",
+        xapi.post_id(3): "a placeholder X shows in place of a post or account",
+        xapi.post_id(4): None,  # the sentence alone, without X's help link, is a resident's
+    }
+
+
+def test_partial_errors_and_missing_media_are_noted_and_the_post_kept() -> None:
+    tweet = xapi.tweet(1, "@DemoCity311 #pothole", media_keys=["3_1", "3_2", "16_3"])
+    payload = xapi.page([tweet], media=[xapi.photo("3_1"), {"media_key": "16_3", "type": "3d"}])
+    payload["errors"] = [
+        {"title": "Not Found Error", "detail": "Could not find media with id: [3_2]."},
+        "not an object",
+    ]
+
+    page = parse_mentions_page(payload)
+
+    (mention,) = page.mentions
+    assert [m.key for m in mention.media] == ["3_1"]  # the unknown type drops that item only
+    assert mention.missing == ("photo or video 3_2 (not in X's answer)",)
+    assert page.errors == ("Not Found Error: Could not find media with id: [3_2].",)
