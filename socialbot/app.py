@@ -245,12 +245,37 @@ def load_content(settings: Settings) -> tuple[Catalog, Replies, CityBounds | Non
     catalog = load_catalog(settings.hashtags)
     replies = Replies.for_dirs(settings.templates, SHIPPED_TEMPLATES)
     replies.check_all(catalog, settings.case_url)
-    bounds = (
+    return catalog, replies, load_bounds(settings)
+
+
+@dataclass(frozen=True, slots=True)
+class CaseContent:
+    """The files that decide what a case is (catalog), whether it is in the city (bounds) and
+    whose it is (districts, calendar): the content the service files cases with."""
+
+    catalog: Catalog
+    bounds: CityBounds | None
+    districts: Districts | None
+    calendar: BusinessCalendar
+
+
+def load_case_content(settings: Settings) -> CaseContent:
+    """Checked at the start of every command that reads or works cases (`cases …`, `report`,
+    `export`), as `run` checks it: a broken file is one line naming it at once, not a surprise at
+    the service's next restart."""
+    catalog = load_catalog(settings.hashtags)
+    districts, calendar = load_routing(settings, catalog)
+    return CaseContent(
+        catalog=catalog, bounds=load_bounds(settings), districts=districts, calendar=calendar
+    )
+
+
+def load_bounds(settings: Settings) -> CityBounds | None:
+    return (
         parse_city_bounds(settings.city_bounds, base_dir=Path.cwd())
         if settings.city_bounds
         else None
     )
-    return catalog, replies, bounds
 
 
 def open_database(settings: Settings, *, migrate: bool = False) -> Engine:
@@ -297,8 +322,10 @@ def x_platform(
 
 
 def build_staff(settings: Settings) -> Staff:
-    """What the staff commands need: no platform, no credentials."""
+    """What the staff commands need: no platform, no credentials. The catalog, bounds, districts
+    and reply templates are all checked before the database is touched, as for `cases list`."""
     catalog, replies, _ = load_content(settings)
+    load_routing(settings, catalog)
     return Staff(
         engine=open_database(settings),
         catalog=catalog,

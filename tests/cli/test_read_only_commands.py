@@ -1,5 +1,6 @@
 """Only `run`, `poll`, `demo` and `db upgrade` create or migrate the database; every other command
-stops with one line on a missing or out-of-date one."""
+stops with one line on a missing or out-of-date one, and checks the content it depends on (catalog,
+bounds, districts) before it prints or writes anything."""
 
 from __future__ import annotations
 
@@ -266,3 +267,94 @@ def test_demo_creates_its_database(tmp_path: Path) -> None:
     result = runner.invoke(app, ["demo", "--db", str(db), "--no-week"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert revision(f"sqlite:///{db}") == head()
+
+
+# --- the content a command depends on is checked at its start ---------------------------------
+
+
+@pytest.fixture
+def city_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A current database: what is left to fail is the content."""
+    url = f"sqlite:///{tmp_path / 'city.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    monkeypatch.setenv("SOCIALBOT_DATABASE_URL", url)
+    return url
+
+
+CASE_COMMANDS = [
+    ("cases", "list"),
+    ("cases", "show", "1"),
+    ("report",),
+    ("report", "hotspots"),
+    ("report", "reporters"),
+    ("export", "cases"),
+    ("cases", "ack", "1"),
+]
+
+
+@pytest.mark.usefixtures("city_db")
+@pytest.mark.parametrize("args", CASE_COMMANDS, ids=" ".join)
+def test_a_broken_bounds_file_stops_every_case_command_at_the_start(
+    args: tuple[str, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bounds = tmp_path / "bounds.geojson"
+    bounds.write_text('{"type": "Point", "coordinates": [-71.06, 42.35]}', encoding="utf-8")
+    monkeypatch.setenv("SOCIALBOT_CITY_BOUNDS", str(bounds))
+
+    result = runner.invoke(app, list(args), catch_exceptions=False)
+
+    assert result.exit_code == 1, result.output
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith(f"socialbot: SOCIALBOT_CITY_BOUNDS: {bounds}")
+
+
+@pytest.mark.usefixtures("city_db")
+@pytest.mark.parametrize("args", CASE_COMMANDS, ids=" ".join)
+def test_a_broken_districts_file_stops_every_case_command_at_the_start(
+    args: tuple[str, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    districts = tmp_path / "districts.geojson"
+    districts.write_text('{"type": "FeatureCollection", "features": []}', encoding="utf-8")
+    monkeypatch.setenv("SOCIALBOT_DISTRICTS", str(districts))
+
+    result = runner.invoke(app, list(args), catch_exceptions=False)
+
+    assert result.exit_code == 1, result.output
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith(f"socialbot: SOCIALBOT_DISTRICTS: {districts}: ")
+
+
+@pytest.mark.usefixtures("city_db")
+def test_a_broken_catalog_stops_a_report_before_its_figures(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`report --chart` read the catalog only after printing the table; now every report checks it
+    first."""
+    catalog = tmp_path / "hashtags.yaml"
+    catalog.write_text("categories: [", encoding="utf-8")
+    monkeypatch.setenv("SOCIALBOT_HASHTAGS", str(catalog))
+
+    for args in (["report"], ["report", "--chart", str(tmp_path / "chart.png")], ["cases", "list"]):
+        result = runner.invoke(app, args, catch_exceptions=False)
+        assert result.exit_code == 1, result.output
+        assert result.stdout == ""
+        assert result.stderr.count("\n") == 1 and str(catalog) in result.stderr
+
+
+@pytest.mark.usefixtures("city_db")
+def test_storm_mode_and_status_need_only_the_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In an emergency a broken file must not keep storm mode from being switched, nor hide the
+    service's state."""
+    bounds = tmp_path / "bounds.geojson"
+    bounds.write_text("not json", encoding="utf-8")
+    monkeypatch.setenv("SOCIALBOT_CITY_BOUNDS", str(bounds))
+
+    for args in (["storm", "start", "--name", "Sandy", "--hashtag", "BoSandy"], ["status"]):
+        result = runner.invoke(app, args, catch_exceptions=False)
+        assert result.exit_code == 0, result.output
