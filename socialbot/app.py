@@ -30,7 +30,7 @@ from socialbot.poller import Intake, ensure_account
 from socialbot.replies import Replies
 from socialbot.sla import BusinessCalendar
 from socialbot.staff import Staff
-from socialbot.store.db import make_engine, upgrade
+from socialbot.store.db import make_engine, require_current, upgrade
 from socialbot.store.poll_lock import PollLock
 from socialbot.usage import BudgetState, Meter, month_of
 
@@ -245,18 +245,54 @@ def load_content(settings: Settings) -> tuple[Catalog, Replies, CityBounds | Non
     catalog = load_catalog(settings.hashtags)
     replies = Replies.for_dirs(settings.templates, SHIPPED_TEMPLATES)
     replies.check_all(catalog, settings.case_url)
-    bounds = (
+    return catalog, replies, load_bounds(settings)
+
+
+@dataclass(frozen=True, slots=True)
+class CaseContent:
+    """The files that decide what a case is (catalog), whether it is in the city (bounds) and
+    whose it is (districts, calendar): the content the service files cases with."""
+
+    catalog: Catalog
+    bounds: CityBounds | None
+    districts: Districts | None
+    calendar: BusinessCalendar
+
+
+def load_case_content(settings: Settings) -> CaseContent:
+    """Checked at the start of every command that reads or works cases (`cases …`, `report`,
+    `export`), as `run` checks it: a broken file is one line naming it at once, not a surprise at
+    the service's next restart."""
+    catalog = load_catalog(settings.hashtags)
+    districts, calendar = load_routing(settings, catalog)
+    return CaseContent(
+        catalog=catalog, bounds=load_bounds(settings), districts=districts, calendar=calendar
+    )
+
+
+def load_bounds(settings: Settings) -> CityBounds | None:
+    return (
         parse_city_bounds(settings.city_bounds, base_dir=Path.cwd())
         if settings.city_bounds
         else None
     )
-    return catalog, replies, bounds
 
 
-def open_database(settings: Settings, *, migrate: bool = True) -> Engine:
-    engine = make_engine(settings.database_url)
-    if migrate:
-        upgrade(engine)
+def open_database(settings: Settings, *, migrate: bool = False) -> Engine:
+    """The database. Only `run`, `poll`, `demo` and `db upgrade` pass `migrate`: they create a
+    missing database and bring its schema up. Every other command reads or writes a database
+    that exists and is current, or stops with one line saying what to run: a mistyped path must
+    not become an empty database, and a migration run by hand while the service is stopped must
+    not be started by a staff member's `cases list`."""
+    engine = make_engine(settings.database_url, create=migrate)
+    try:
+        if migrate:
+            upgrade(engine)
+        else:
+            require_current(engine)
+    except BaseException:
+        engine.dispose()
+        raise
     return engine
 
 
@@ -286,8 +322,10 @@ def x_platform(
 
 
 def build_staff(settings: Settings) -> Staff:
-    """What the staff commands need: no platform, no credentials."""
+    """What the staff commands need: no platform, no credentials. The catalog, bounds, districts
+    and reply templates are all checked before the database is touched, as for `cases list`."""
     catalog, replies, _ = load_content(settings)
+    load_routing(settings, catalog)
     return Staff(
         engine=open_database(settings),
         catalog=catalog,
@@ -301,9 +339,12 @@ def build_service(
     platform: Platform | None = None,
     clock: Callable[[], datetime] = utc_now,
     accounts: Mapping[str, Platform] | None = None,
+    *,
+    migrate: bool = True,
 ) -> Service:
     """The service; `platform` (intake) and `accounts` (the others) default to the real X, each
-    call counted in the database (`socialbot usage`)."""
+    call counted in the database (`socialbot usage`). It migrates the database (`run`, `poll`,
+    `demo`) unless `migrate` is false (`send`: see `open_database`)."""
     # Missing credentials fail before anything else happens.
     if platform is None:
         settings.credentials(INTAKE_ACCOUNT)
@@ -312,7 +353,7 @@ def build_service(
     catalog, replies, bounds = load_content(settings)
     districts, calendar = load_routing(settings, catalog)
     broadcast_templates = load_broadcast_templates(settings)
-    engine = open_database(settings)
+    engine = open_database(settings, migrate=migrate)
     meter = DatabaseMeter(engine)
     if platform is None:
         platform = x_platform(settings, meter=meter, clock=clock)

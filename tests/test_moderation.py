@@ -131,6 +131,7 @@ def test_only_real_handles_can_be_blocked(
         moderation.block(service.engine, handle, by="x", reason="", now=clock())
 
 
+@pytest.mark.usefixtures("engine")  # the service's database, migrated: block does not migrate
 def test_block_commands(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SOCIALBOT_DATABASE_URL", settings.database_url)
     monkeypatch.setenv("COLUMNS", "200")

@@ -10,8 +10,9 @@ from typing import Annotated
 
 import typer
 from rich.progress import Progress
+from sqlalchemy import Engine
 
-from socialbot.app import build_staff, open_database, utc_now
+from socialbot.app import build_staff, load_case_content, open_database, utc_now
 from socialbot.cli.common import (
     console,
     err_console,
@@ -62,6 +63,15 @@ def parse_point(text: str) -> GeoPoint:
         raise typer.BadParameter(
             f"expected LAT,LON in degrees like 42.35,-71.07, got {text!r}"
         ) from None
+
+
+def _open(ctx: typer.Context) -> Engine:
+    """The database, once the content cases are filed with is checked (`load_case_content`):
+    staff reading cases hear of a broken bounds, districts or catalog file at once, as
+    `socialbot run` would at its next start."""
+    settings = state(ctx).settings()
+    load_case_content(settings)
+    return open_database(settings)
 
 
 @app.command("list")
@@ -120,7 +130,7 @@ def list_command(
         raise typer.BadParameter("choose one of --json and --csv", param_hint="--csv")
     if radius is not None and near is None:
         raise typer.BadParameter("needs --near LAT,LON", param_hint="--radius")
-    engine = open_database(state(ctx).settings())
+    engine = _open(ctx)
     cases = list_cases(
         engine,
         status=status,
@@ -150,7 +160,7 @@ def show_command(
     as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table.")] = False,
 ) -> None:
     """One case with its history, photos, a map link, its thread and our replies."""
-    engine = open_database(state(ctx).settings())
+    engine = _open(ctx)
     detail = get_case(engine, case_id)
     engine.dispose()
     if detail is None:

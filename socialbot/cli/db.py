@@ -27,7 +27,7 @@ def upgrade_command(ctx: typer.Context) -> None:
 @friendly_errors
 def check_command(ctx: typer.Context) -> None:
     """Exit 1 if migrations are pending."""
-    engine = make_engine(state(ctx).settings().database_url)
+    engine = make_engine(state(ctx).settings().database_url, create=False)
     current = schema_is_current(engine)
     engine.dispose()
     if not current:

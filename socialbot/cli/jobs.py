@@ -73,7 +73,7 @@ def _poll(service: Service, *, once: bool, dry_run: bool) -> None:
 @friendly_errors
 def send_command(ctx: typer.Context, once: Once = False, dry_run: DryRun = False) -> None:
     """Post the queued replies."""
-    service = build_service(state(ctx).settings())
+    service = build_service(state(ctx).settings(), migrate=False)
     try:
         _send(service, once=once, dry_run=dry_run)
     finally:

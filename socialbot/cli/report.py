@@ -19,8 +19,7 @@ import typer
 from rich.table import Table
 
 from socialbot import exports, reports
-from socialbot.app import open_database, utc_now
-from socialbot.catalog import load_catalog
+from socialbot.app import CaseContent, load_case_content, open_database, utc_now
 from socialbot.cli.common import console, friendly_errors, moment, state
 from socialbot.config import Settings
 from socialbot.errors import ConfigError
@@ -53,6 +52,13 @@ Until = Annotated[
 FormatOption = Annotated[Format, typer.Option("--format", help="table, csv or json.")]
 
 
+def _started(ctx: typer.Context) -> tuple[Settings, CaseContent]:
+    """The settings, and the content cases are filed with checked at once (`load_case_content`):
+    a broken file is one line before any figure, as for `socialbot run`."""
+    settings = state(ctx).settings()
+    return settings, load_case_content(settings)
+
+
 def _window(since: str, until: str | None) -> tuple[datetime, datetime]:
     start = moment(since, "--since")
     end = moment(until, "--until") if until else utc_now()
@@ -83,7 +89,7 @@ def report_command(
     within SLA and backlog age, in total and per group."""
     if ctx.invoked_subcommand is not None:
         return
-    settings = state(ctx).settings()
+    settings, content = _started(ctx)
     start, end = _window(since, until)
     now = utc_now()
     cases = _cases(settings, end)
@@ -101,8 +107,7 @@ def report_command(
     else:
         console.print(summary_table(rows, by, _title(start, result.until, settings)))
     if chart is not None:
-        catalog = load_catalog(settings.hashtags)
-        labels = {c.key: c.name_en for c in catalog.categories}
+        labels = {c.key: c.name_en for c in content.catalog.categories}
         try:
             exports.weekly_chart(
                 cases, chart, since=start, until=end, now=now, zone=settings.zone, labels=labels
@@ -126,7 +131,7 @@ def hotspots_command(
     fmt: FormatOption = Format.TABLE,
 ) -> None:
     """The places with the most reports in the window, with their top categories."""
-    settings = state(ctx).settings()
+    settings, _ = _started(ctx)
     start, end = _window(since, until)
     result = reports.hotspots(
         _cases(settings, end), since=start, until=end, now=utc_now(), by=by, top=top
@@ -161,7 +166,7 @@ def reporters_command(
     fmt: FormatOption = Format.TABLE,
 ) -> None:
     """Repeat reporters: who filed many reports, and of how many problems."""
-    settings = state(ctx).settings()
+    settings, _ = _started(ctx)
     start, end = _window(since, until)
     engine = open_database(settings)
     try:
@@ -207,7 +212,7 @@ def export_cases_command(
 ) -> None:
     """Every case, for a spreadsheet (CSV) or a GIS (GeoJSON points; cases without a location
     are left out and counted)."""
-    settings = state(ctx).settings()
+    settings, _ = _started(ctx)
     cases = _cases(settings, None)
     if since is not None:
         start = moment(since, "--since")

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from alembic import command
 from alembic.config import Config
@@ -20,7 +21,7 @@ from alembic.script import ScriptDirectory
 from alembic.script.revision import RevisionError
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 from sqlmodel import Session
 
 from socialbot.errors import ConfigError
@@ -29,8 +30,11 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for `url`; for SQLite files the parent directory is created."""
+def make_engine(url: str, *, create: bool = True) -> Engine:
+    """An engine for `url`. With `create` (the commands that may create the database: `run`,
+    `poll`, `demo`, `db upgrade`) a SQLite file's parent directory is made and the file appears on
+    the first connection; without it a missing SQLite file is a ConfigError and no connection,
+    however late, creates one."""
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -42,9 +46,19 @@ def make_engine(url: str) -> Engine:
     shown = parsed.render_as_string(hide_password=True)
     try:
         if parsed.get_backend_name() == "sqlite":
-            if parsed.database and parsed.database != ":memory:":
-                Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            path = _sqlite_file(parsed.database, parsed.query)
+            if path is not None and create:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            elif path is not None and not path.exists():
+                raise ConfigError(
+                    f"database {shown} does not exist: check SOCIALBOT_DATABASE_URL, or run "
+                    "`socialbot db upgrade` to create it"
+                )
             engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+            if path is not None and not create:
+                # Checking first is not enough: a file removed later would be created empty by
+                # the pool's next connection. mode=rw opens an existing file or fails.
+                event.listen(engine, "do_connect", _sqlite_open_existing(path))
             event.listen(engine, "connect", _sqlite_on_connect)
             event.listen(engine, "begin", _sqlite_on_begin)
             return engine
@@ -60,6 +74,24 @@ def make_engine(url: str) -> Engine:
         raise ConfigError(
             f"SOCIALBOT_DATABASE_URL: cannot create {shown}: {exc.strerror}"
         ) from None
+
+
+def _sqlite_file(database: str | None, query: Any) -> Path | None:
+    """The file a SQLite URL names; None for an in-memory database or a URI the URL spells out
+    itself (`file:…?uri=true`, whose mode is then its own)."""
+    if not database or database == ":memory:" or "uri" in query:
+        return None
+    return Path(database).expanduser()
+
+
+def _sqlite_open_existing(path: Path) -> Any:
+    uri = f"file:{quote(str(path.resolve()))}?mode=rw"
+
+    def do_connect(_dialect: Any, _record: Any, cargs: list[Any], cparams: dict[str, Any]) -> None:
+        cargs[:1] = [uri]
+        cparams["uri"] = True
+
+    return do_connect
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -129,6 +161,39 @@ def pending_migrations(engine: Engine) -> list[str]:
             "newer one?)"
         ) from None
     return newest_first[::-1]
+
+
+def require_current(engine: Engine) -> None:
+    """A ConfigError, one line naming the database and what to run, unless its schema is the
+    newest this version knows. Reads only: for every command that may not migrate."""
+    shown = engine.url.render_as_string(hide_password=True)
+    try:
+        with engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+        pending = pending_migrations(engine)
+    except SQLAlchemyError as exc:
+        raise ConfigError(
+            f"database {shown}: cannot connect ({driver_reason(exc, engine)}); check "
+            "SOCIALBOT_DATABASE_URL and that the database server is running"
+        ) from None
+    if current is None:
+        raise ConfigError(
+            f"database {shown} has no socialbot tables yet: check SOCIALBOT_DATABASE_URL, or run "
+            "`socialbot db upgrade` to create them"
+        )
+    if pending:
+        raise ConfigError(
+            f"database {shown}: schema is {len(pending)} migration(s) behind (pending: "
+            f"{', '.join(pending)}); run `socialbot db upgrade` (`socialbot run` does it too)"
+        )
+
+
+def driver_reason(exc: SQLAlchemyError, engine: Engine) -> str:
+    """The driver's message on one line, without the password should it quote the URL."""
+    orig = getattr(exc, "orig", None)
+    reason = " ".join(str(orig if orig is not None else exc).split())
+    password = engine.url.password
+    return reason.replace(str(password), "***") if password else reason
 
 
 def schema_is_current(engine: Engine) -> bool:

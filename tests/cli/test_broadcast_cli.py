@@ -9,6 +9,7 @@ import pytest
 import responses
 
 from socialbot.cli import app
+from socialbot.store.db import make_engine, upgrade
 from tests import xapi
 from tests.cli.run import invoke, runner
 from tests.platforms.test_x_media import METADATA_URL, UPLOAD_URL, tiny_png, uploaded
@@ -31,7 +32,13 @@ STORM = (
 
 @pytest.fixture(autouse=True)
 def city(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("SOCIALBOT_DATABASE_URL", f"sqlite:///{tmp_path / 'city.db'}")
+    """The service's database, created and migrated as `socialbot run` leaves it: the broadcast
+    commands neither create nor migrate one."""
+    url = f"sqlite:///{tmp_path / 'city.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    monkeypatch.setenv("SOCIALBOT_DATABASE_URL", url)
     monkeypatch.setenv("SOCIALBOT_TIMEZONE", "America/New_York")
 
 
