@@ -25,6 +25,7 @@ CORE = [
     "reports",
     "exports",
     "usage",
+    "storable",
 ]
 FORBIDDEN_IN_CORE = (
     "tweepy",
