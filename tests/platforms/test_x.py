@@ -42,9 +42,10 @@ def test_fetch_mentions_asks_for_everything_intake_needs(x: XPlatform) -> None:
         "media.fields": "url,preview_image_url,type,alt_text",
         "place.fields": "full_name,geo,place_type",
         "tweet.fields": (
-            "created_at,geo,entities,conversation_id,in_reply_to_user_id,lang,referenced_tweets"
+            "created_at,geo,entities,conversation_id,in_reply_to_user_id,lang,referenced_tweets,"
+            "edit_history_tweet_ids,note_tweet,withheld"
         ),
-        "user.fields": "username",
+        "user.fields": "username,withheld",
     }
     # OAuth 1.0a user context, signed: the city account's own mentions.
     assert responses.calls[0].request.headers["Authorization"].startswith("OAuth ")
