@@ -306,6 +306,7 @@ def x_platform(
     """The real X adapter acting as `account`, each call counted by `meter`; credentials are
     required to talk to X."""
     from socialbot.platforms.x import XCredentials, XPlatform
+    from socialbot.platforms.x_request import FieldNames
 
     credentials = settings.credentials(account)
     return XPlatform(
@@ -318,6 +319,7 @@ def x_platform(
         account=account,
         meter=meter,
         clock=clock,
+        field_names=FieldNames(settings.x_field_names),
     )
 
 

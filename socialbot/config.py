@@ -16,7 +16,7 @@ import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
@@ -130,6 +130,13 @@ class Settings(BaseSettings):
         default=None,
         description="Numeric user id of the city account. Unset: looked up once with "
         "`GET /2/users/me` and stored in the database.",
+    )
+    x_field_names: Literal["tweet", "post"] = Field(
+        default="tweet",
+        description="How the X requests spell their names: `tweet` (`tweet.fields`, "
+        "`referenced_tweets.id`: X's documented API and every recording) or `post` "
+        "(`post.fields`, `referenced_posts`: X's production spec 2.167). `socialbot doctor` "
+        "checks which one the account's API accepts.",
     )
     hashtags: Path = Field(
         default=SHIPPED_HASHTAGS,

@@ -2,9 +2,10 @@
 
 Each check is a plain function returning `Check` lines: the settings, the catalog, every reply and
 broadcast template, the city bounds and districts files, the database and its migrations, and
-each X account's credentials (one `GET /2/users/me` each, unless offline). `run_checks` runs them
-all: a check that fails does not stop the others, and one whose prerequisite failed (the
-templates when the catalog did not load) says so instead of running.
+each X account's credentials (one `GET /2/users/me` each, unless offline), and for the intake
+account one mentions request of five posts that proves X takes the field names it asks for.
+`run_checks` runs them all: a check that fails does not stop the others, and one whose
+prerequisite failed (the templates when the catalog did not load) says so instead of running.
 
 Nothing here writes: the database is read, never migrated (a SQLite file that does not exist is
 reported, not created), and no message carries a token or secret (`run_checks` masks any
@@ -30,6 +31,7 @@ from socialbot.broadcast_templates import BroadcastTemplates
 from socialbot.catalog import Catalog, load_catalog
 from socialbot.config import (
     ENV_PREFIX,
+    INTAKE_ACCOUNT,
     SHIPPED_TEMPLATES,
     Settings,
     account_env_name,
@@ -41,11 +43,12 @@ from socialbot.errors import (
     ConfigError,
     PlatformError,
     RateLimited,
+    Rejected,
     SocialbotError,
 )
 from socialbot.location import parse_city_bounds
 from socialbot.logs import mask, masking, secrets_of
-from socialbot.platforms import x_wire
+from socialbot.platforms import x_request, x_wire
 from socialbot.platforms.base import Platform
 from socialbot.replies import LANGS, MAX_WEIGHTED_LENGTH, Replies
 from socialbot.store.db import make_engine, pending_migrations
@@ -94,6 +97,13 @@ class _KnowsUsername(Protocol):
     """An adapter that can say the account's @username with its id (XPlatform does)."""
 
     def own_user(self) -> tuple[str, str | None]: ...
+
+
+@runtime_checkable
+class _ProbesMentions(Protocol):
+    """An adapter that can ask for one small mentions page with every name intake asks for."""
+
+    def probe_mentions(self, user_id: str) -> int: ...
 
 
 # --- the checks -------------------------------------------------------------------------------
@@ -236,10 +246,21 @@ def check_account(
 ) -> Check:
     """One authenticated call as `account` (`GET /2/users/me`): the credentials work, and they
     are the account's whose id is configured (or remembered in the database, `remembered`)."""
+    return _check_account(settings, account, platform_for=platform_for, remembered=remembered)[0]
+
+
+def _check_account(
+    settings: Settings,
+    account: str,
+    *,
+    platform_for: PlatformFor,
+    remembered: str | None,
+) -> tuple[Check, Platform | None, str | None]:
+    """`check_account`, and the adapter and user id when it passed (for `check_field_names`)."""
     try:
         credentials = settings.credentials(account)
     except ConfigError as exc:
-        return fail("credentials", f"{account}: {exc}", _set_credentials_fix())
+        return fail("credentials", f"{account}: {exc}", _set_credentials_fix()), None, None
     try:
         platform = platform_for(settings, account)
         if isinstance(platform, _KnowsUsername):
@@ -247,23 +268,29 @@ def check_account(
         else:
             user_id, username = platform.own_user_id(), None
     except AuthFailed as exc:
-        return fail("credentials", f"{account}: {exc}", _auth_fix(account))
+        return fail("credentials", f"{account}: {exc}", _auth_fix(account)), None, None
     except RateLimited as exc:
         when = f" after {exc.reset_at:%Y-%m-%d %H:%M} UTC" if exc.reset_at else " in a few minutes"
-        return fail(
-            "credentials", f"{account}: X could not be checked: {exc}", f"run it again{when}"
+        return (
+            fail("credentials", f"{account}: X could not be checked: {exc}", f"run it again{when}"),
+            None,
+            None,
         )
     except PlatformError as exc:
-        return fail(
-            "credentials",
-            f"{account}: X could not be reached: {exc}",
-            "run it again in a few minutes",
+        return (
+            fail(
+                "credentials",
+                f"{account}: X could not be reached: {exc}",
+                "run it again in a few minutes",
+            ),
+            None,
+            None,
         )
     except ConfigError as exc:
-        return fail("credentials", f"{account}: {exc}")
+        return fail("credentials", f"{account}: {exc}"), None, None
     who = f"@{username} (user id {user_id})" if username else f"user id {user_id}"
     if credentials.user_id is not None and credentials.user_id != user_id:
-        return fail(
+        mismatch = fail(
             "credentials",
             f"{account}: the access token is {who}, but "
             f"{account_env_name(account, 'x_user_id')} is {credentials.user_id}: replies would "
@@ -271,15 +298,53 @@ def check_account(
             f"use the access token of user {credentials.user_id}, or set "
             f"{account_env_name(account, 'x_user_id')}={user_id}",
         )
+        return mismatch, None, None
     if credentials.user_id is None and remembered is not None and remembered != user_id:
-        return fail(
+        forgotten = fail(
             "credentials",
             f"{account}: the access token is {who}, but the database knows this account as user "
             f"id {remembered}: mentions would be read for one account and answered from another",
             f"use the access token of user {remembered}, or, if the city account really "
             f"changed, set {account_env_name(account, 'x_user_id')}={user_id}",
         )
-    return ok("credentials", f"{account}: {who}")
+        return forgotten, None, None
+    return ok("credentials", f"{account}: {who}"), platform, user_id
+
+
+def check_field_names(settings: Settings, platform: Platform, user_id: str) -> Check | None:
+    """One mentions request of the fewest posts X allows, with every parameter, field and
+    expansion intake asks for: proves the names this account's API accepts (`x_request`).
+    None when the adapter cannot say (a test double)."""
+    if not isinstance(platform, _ProbesMentions):
+        return None
+    names = f"SOCIALBOT_X_FIELD_NAMES={settings.x_field_names}"
+    try:
+        posts = platform.probe_mentions(user_id)
+    except Rejected as exc:
+        return fail("field names", f"{names}: {exc}", _field_names_fix(settings, exc))
+    except RateLimited as exc:
+        return fail("field names", f"{names}: X could not be asked: {exc}", "run it again later")
+    except PlatformError as exc:
+        return fail(
+            "field names",
+            f"{names}: X could not be asked: {exc}",
+            "run it again in a few minutes",
+        )
+    return ok(
+        "field names",
+        f"{names}: X accepts every name the mentions request uses ({posts} of the newest "
+        f"{x_request.PROBE_PAGE_SIZE} mentions read)",
+    )
+
+
+def _field_names_fix(settings: Settings, exc: Rejected) -> str:
+    other = x_request.vocabulary(settings.x_field_names).other()
+    if exc.parameter is None:
+        return "see the message; report it if it names no parameter of ours"
+    return (
+        f"set SOCIALBOT_X_FIELD_NAMES={other.names.value} (uses `{other.fields_parameter}`) "
+        "and run `socialbot doctor` again"
+    )
 
 
 def check_credentials(
@@ -303,14 +368,18 @@ def check_credentials(
                 skip("credentials", f"{account}: {state}; not checked with X (--offline)")
             )
             continue
-        checks.append(
-            check_account(
-                settings,
-                account,
-                platform_for=platform_for,
-                remembered=(remembered or {}).get(account),
-            )
+        check, platform, user_id = _check_account(
+            settings,
+            account,
+            platform_for=platform_for,
+            remembered=(remembered or {}).get(account),
         )
+        checks.append(check)
+        # Only the intake account reads mentions: its API must take the names of that request.
+        if account == INTAKE_ACCOUNT and platform is not None and user_id is not None:
+            probe = check_field_names(settings, platform, user_id)
+            if probe is not None:
+                checks.append(probe)
     return checks
 
 

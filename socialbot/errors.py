@@ -86,4 +86,11 @@ class Unavailable(PlatformError):
 
 
 class Rejected(PlatformError):
-    """The network refused this particular request (e.g. the post replied to was deleted)."""
+    """The network refused this particular request (e.g. the post replied to was deleted).
+
+    `parameter` names the request parameter the network said it refused, when it said one (a
+    field name this API does not know, a media id that expired)."""
+
+    def __init__(self, message: str, *, parameter: str | None = None) -> None:
+        super().__init__(message)
+        self.parameter = parameter

@@ -141,8 +141,16 @@ def send_once(outbox: Outbox, now: Clock, *, dry_run: bool = False) -> SendRepor
             continue  # another sender took it
         failpoints.hit("send.after_claim")
         try:
-            media_ids = _media(outbox, row, now())
-            posted_id = outbox.platform.post(row.text, row.in_reply_to_post_id, media_ids)
+            media_ids, reused = _media(outbox, row, now())
+            try:
+                posted_id = outbox.platform.post(row.text, row.in_reply_to_post_id, media_ids)
+            except Rejected as exc:
+                if not (reused and _refuses_media(exc)):
+                    raise
+                # X let the stored media id expire sooner than we counted on: upload afresh.
+                log.warning("event=media_expired outbox_id=%s media_id=%s", row.id, media_ids[0])
+                media_ids, _ = _media(outbox, row, now(), fresh=True)
+                posted_id = outbox.platform.post(row.text, row.in_reply_to_post_id, media_ids)
         except _PhotoMissing as exc:
             # Our file, not X's refusal: fails this row only, and is no sign of a blocked account.
             _photo_missing(outbox, row.id, str(exc), report)
@@ -349,12 +357,15 @@ class _PhotoMissing(Exception):
     """The row's photo cannot be read at send time."""
 
 
-def _media(outbox: Outbox, row: OutboxMessage, at: datetime) -> tuple[str, ...]:
-    """The media ids to post `row` with: none, the one uploaded before, or a fresh upload."""
+def _media(
+    outbox: Outbox, row: OutboxMessage, at: datetime, *, fresh: bool = False
+) -> tuple[tuple[str, ...], bool]:
+    """The media ids to post `row` with: none, the one uploaded before, or a fresh upload; and
+    whether the id is the one uploaded before (it may have expired on X's side)."""
     if row.media_path is None:
-        return ()
-    if row.media_id is not None and at - row.created_at <= MEDIA_ID_FRESH:
-        return (row.media_id,)
+        return (), False
+    if not fresh and row.media_id is not None and at - row.created_at <= MEDIA_ID_FRESH:
+        return (row.media_id,), True
     path = Path(row.media_path)
     try:
         media_id = outbox.platform.upload_media(path, row.media_alt or "")
@@ -368,7 +379,12 @@ def _media(outbox: Outbox, row: OutboxMessage, at: datetime) -> tuple[str, ...]:
         assert stored is not None
         stored.media_id = media_id
     log.info("event=media_uploaded outbox_id=%s media_id=%s", row.id, media_id)
-    return (media_id,)
+    return (media_id,), False
+
+
+def _refuses_media(exc: Rejected) -> bool:
+    """X's 400 on a post names `media.media_ids` when a media id is unknown to it (expired)."""
+    return exc.parameter is not None and exc.parameter.startswith("media")
 
 
 def _photo_missing(outbox: Outbox, row_id: int | None, error: str, report: SendReport) -> None:

@@ -51,8 +51,8 @@ USERS_ME = "GET /2/users/me"
 MENTIONS = "GET /2/users/:id/mentions"
 OWN_POSTS = "GET /2/users/:id/tweets"
 CREATE_POST = "POST /2/tweets"
-MEDIA_UPLOAD = "POST /1.1/media/upload"
-MEDIA_METADATA = "POST /1.1/media/metadata/create"
+MEDIA_UPLOAD = "POST /2/media/upload"
+MEDIA_METADATA = "POST /2/media/metadata"
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,13 @@ from socialbot.store.models import Broadcast, BroadcastState, OutboxMessage, Out
 from socialbot.text import weighted_length
 from tests import xapi
 from tests.conftest import Clock
-from tests.platforms.test_x_media import METADATA_URL, UPLOAD_URL, tiny_png, uploaded
+from tests.platforms.test_x_media import (
+    METADATA_URL,
+    UPLOAD_URL,
+    metadata_created,
+    tiny_png,
+    uploaded,
+)
 
 BOSTON = ZoneInfo("America/New_York")
 NOTIFY_ID = "1583000000000000002"
@@ -178,7 +184,7 @@ def test_the_photo_goes_up_once_with_its_alt_text_on_the_first_post(
     photo = tmp_path / "radar.png"
     photo.write_bytes(tiny_png())
     responses.post(UPLOAD_URL, json=uploaded("1726000000000000009"))
-    metadata = responses.post(METADATA_URL, body="")
+    metadata = responses.post(METADATA_URL, json=metadata_created("1726000000000000009"))
     bodies = accept_posts()
 
     broadcaster.send_now(
@@ -188,7 +194,7 @@ def test_the_photo_goes_up_once_with_its_alt_text_on_the_first_post(
     send_once(notify_outbox(engine), clock)
 
     assert [b.get("media") for b in bodies] == [{"media_ids": ["1726000000000000009"]}, None]
-    assert json.loads(metadata.calls[0].request.body)["alt_text"] == {
+    assert json.loads(metadata.calls[0].request.body)["metadata"]["alt_text"] == {
         "text": "Radar map: the storm reaches us at 6 pm"
     }
 

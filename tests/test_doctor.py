@@ -77,6 +77,7 @@ def revision(engine: Engine) -> str | None:
 @responses.activate
 def test_a_healthy_install_is_ok_from_settings_to_credentials(engine: Engine) -> None:
     responses.get(xapi.ME_URL, json=xapi.me())
+    responses.get(xapi.MENTIONS_URL, json=xapi.page([]))
     settings = with_credentials(engine.url.render_as_string(hide_password=False))
 
     checks = doctor(settings)
@@ -91,16 +92,23 @@ def test_a_healthy_install_is_ok_from_settings_to_credentials(engine: Engine) ->
         (Outcome.SKIP, "districts"),  # not set
         (Outcome.OK, "database"),
         (Outcome.OK, "credentials"),
+        (Outcome.OK, "field names"),
     ]
     assert only(checks, "catalog").detail.endswith("hashtags.yaml: 26 categories")
     assert only(checks, "replies").detail.startswith("32 templates (en, es) fit 280 weighted")
     assert only(checks, "database").detail.endswith(": schema is current")
     assert only(checks, "credentials").detail == (f"intake: @{xapi.CITY} (user id {xapi.CITY_ID})")
-    assert len(responses.calls) == 1  # one cheap call an account
+    # One cheap call an account, and one mentions page of five for the names intake asks for.
+    assert [(c.request.url or "").split("?")[0] for c in responses.calls] == [
+        xapi.ME_URL,
+        xapi.MENTIONS_URL,
+    ]
+    assert "max_results=5" in (responses.calls[1].request.url or "")
 
 
 @responses.activate
 def test_every_configured_account_is_asked_who_it_is(engine: Engine) -> None:
+    responses.get(xapi.MENTIONS_URL, json=xapi.page([]))
     responses.get(xapi.ME_URL, json=xapi.me())
     responses.get(xapi.ME_URL, json={"data": {"id": "77", "name": "Alerts", "username": "Alerts"}})
     settings = with_credentials(
@@ -388,3 +396,65 @@ def test_offline_calls_nobody_and_fails_nothing_for_missing_credentials(engine: 
         "SKIP credentials: intake: credentials set; not checked with X (--offline)"
     ]
     assert len(responses.calls) == 0
+
+
+# --- field names ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("names", ["tweet", "post"])
+@responses.activate
+def test_the_mentions_probe_uses_the_configured_names(engine: Engine, names: str) -> None:
+    responses.get(xapi.ME_URL, json=xapi.me())
+    responses.get(xapi.MENTIONS_URL, json=xapi.page([]))
+    settings = with_credentials(
+        engine.url.render_as_string(hide_password=False), x_field_names=names
+    )
+
+    assert lines(doctor(settings), "field names") == [
+        f"OK field names: SOCIALBOT_X_FIELD_NAMES={names}: X accepts every name the mentions "
+        "request uses (0 of the newest 5 mentions read)"
+    ]
+    sent = responses.calls[1].request.url or ""
+    assert f"{names}.fields=" in sent and "max_results=5" in sent
+
+
+@responses.activate
+def test_names_the_api_refuses_fail_with_the_setting_to_change(engine: Engine) -> None:
+    responses.get(xapi.ME_URL, json=xapi.me())
+    responses.get(
+        xapi.MENTIONS_URL,
+        status=400,
+        json={
+            "errors": [
+                {
+                    "parameters": {"post.fields": ["created_at"]},
+                    "message": "The query parameter [post.fields] is not one of [id,max_results,"
+                    "tweet.fields,user.fields]",
+                }
+            ],
+            "title": "Invalid Request",
+            "detail": "One or more parameters to your request was invalid.",
+            "type": "https://api.twitter.com/2/problems/invalid-request",
+        },
+    )
+    settings = with_credentials(
+        engine.url.render_as_string(hide_password=False), x_field_names="post"
+    )
+
+    check = only(doctor(settings), "field names")
+
+    assert check.outcome is Outcome.FAIL
+    assert check.detail.startswith(
+        "SOCIALBOT_X_FIELD_NAMES=post: X refused the request parameter `post.fields` (400)"
+    )
+    assert check.fix == (
+        "set SOCIALBOT_X_FIELD_NAMES=tweet (uses `tweet.fields`) and run `socialbot doctor` again"
+    )
+
+
+@responses.activate
+def test_no_probe_when_the_credentials_fail(engine: Engine) -> None:
+    responses.get(xapi.ME_URL, status=401, json={"title": "Unauthorized", "type": "about:blank"})
+    settings = with_credentials(engine.url.render_as_string(hide_password=False))
+    assert [c for c in doctor(settings) if c.area == "field names"] == []
+    assert len(responses.calls) == 1

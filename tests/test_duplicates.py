@@ -120,6 +120,24 @@ def test_only_open_recent_cases_take_duplicates(city: City, clock: Clock) -> Non
     assert len(city.cases()) == 3
 
 
+@pytest.mark.parametrize(
+    "at",
+    [
+        (88.01785747, 42.77810097),  # the real geotag of geo_tweets.jsonl (lon/lat swapped)
+        (90.0, 0.0),
+        (-16.5, 179.99999),  # across the antimeridian from its duplicate
+    ],
+)
+def test_a_report_anywhere_on_earth_is_filed_and_its_duplicate_found(
+    city: City, at: tuple[float, float]
+) -> None:
+    # Near the pole the grid used to refuse the point: the report was recorded as malformed.
+    city.report("@DemoCity311 #pothole here", at)
+    lon = at[1] - 0.00002 if at[1] < 179.9 else -179.99999
+    city.report("@DemoCity311 #pothole same one", (at[0], lon))
+    assert city.outcomes() == [("case_opened", 1), ("duplicate", 1)]
+
+
 def test_a_report_without_a_location_is_never_merged(city: City) -> None:
     city.report("@DemoCity311 #pothole by the library", LIBRARY)
     city.report("@DemoCity311 #pothole somewhere", None)

@@ -30,7 +30,14 @@ from socialbot.store.queries import get_case, outbox_rows
 from tests import xapi
 from tests.city import filed
 from tests.conftest import Clock
-from tests.platforms.test_x_media import METADATA_URL, UPLOAD_URL, tiny_png, uploaded
+from tests.platforms.test_x_media import (
+    METADATA_URL,
+    UPLOAD_URL,
+    metadata_created,
+    problem,
+    tiny_png,
+    uploaded,
+)
 
 AT = (42.35, -71.06)
 ELSEWHERE = (42.353, -71.06)  # another pothole, three blocks away
@@ -315,7 +322,7 @@ def test_on_x_the_photo_is_uploaded_once_and_the_retry_posts_the_same_media_id(
     )
     resolve(staff, clock, 1, photo, note="filled")
     responses.post(UPLOAD_URL, json=uploaded("1726000000000000042"))
-    responses.post(METADATA_URL, body="")
+    responses.post(METADATA_URL, json=metadata_created("1726000000000000042"))
     responses.post(xapi.TWEETS_URL, body=requests.ConnectTimeout("connect timed out"))
     responses.post(xapi.TWEETS_URL, json=xapi.posted("1860000000000000001", RESOLVED_POTHOLE))
 
@@ -325,12 +332,122 @@ def test_on_x_the_photo_is_uploaded_once_and_the_retry_posts_the_same_media_id(
 
     urls = [c.request.url for c in responses.calls]
     assert urls == [UPLOAD_URL, METADATA_URL, xapi.TWEETS_URL, xapi.TWEETS_URL]
-    assert json.loads(responses.calls[1].request.body)["alt_text"] == {"text": "filled"}
+    assert json.loads(responses.calls[1].request.body)["metadata"]["alt_text"] == {"text": "filled"}
     assert json.loads(responses.calls[3].request.body) == {
         "text": RESOLVED_POTHOLE,
         "reply": {"in_reply_to_tweet_id": xapi.post_id(1)},
         "media": {"media_ids": ["1726000000000000042"]},
     }
+
+
+def x_outbox(service: Service) -> Outbox:
+    return Outbox(
+        engine=service.engine,
+        platform=XPlatform(XCredentials("ck", "cs", "at", "ats")),
+        user_id=lambda: xapi.CITY_ID,
+    )
+
+
+@responses.activate
+def test_on_x_a_refused_photo_fails_the_reply_for_good(
+    city: tuple[Service, FlakyPosts], staff: Staff, clock: Clock, photo: Path
+) -> None:
+    service, _ = city
+    outbox = x_outbox(service)
+    resolve(staff, clock, 1, photo, note="filled")
+    responses.post(
+        UPLOAD_URL,
+        status=400,
+        json=problem(
+            400,
+            "Invalid Request",
+            "media type unrecognized.",
+            "https://api.x.com/2/problems/invalid-request",
+        ),
+    )
+
+    assert send_once(outbox, clock).failed == 1
+    clock.advance(hours=1)
+    send_once(outbox, clock)
+
+    (row,) = photo_rows(service.engine)
+    assert row.state is OutboxState.FAILED
+    assert row.last_error is not None and "media type unrecognized" in row.last_error
+    assert [c.request.url for c in responses.calls] == [UPLOAD_URL]  # never tried again
+
+
+@responses.activate
+def test_on_x_an_upload_server_error_is_retried_later(
+    city: tuple[Service, FlakyPosts], staff: Staff, clock: Clock, photo: Path
+) -> None:
+    service, _ = city
+    outbox = x_outbox(service)
+    resolve(staff, clock, 1, photo, note="filled")
+    responses.post(UPLOAD_URL, status=503, body="upstream connect error")
+    responses.post(UPLOAD_URL, json=uploaded("1726000000000000043"))
+    responses.post(METADATA_URL, json=metadata_created("1726000000000000043"))
+    responses.post(xapi.TWEETS_URL, json=xapi.posted("1860000000000000001", RESOLVED_POTHOLE))
+
+    assert send_once(outbox, clock).retrying == 1
+    clock.advance(hours=1)
+    assert send_once(outbox, clock).sent == 1
+
+    assert [c.request.url for c in responses.calls] == [
+        UPLOAD_URL,
+        UPLOAD_URL,
+        METADATA_URL,
+        xapi.TWEETS_URL,
+    ]
+
+
+@responses.activate
+def test_on_x_a_media_id_x_no_longer_knows_is_uploaded_again(
+    city: tuple[Service, FlakyPosts], staff: Staff, clock: Clock, photo: Path
+) -> None:
+    service, _ = city
+    outbox = x_outbox(service)
+    resolve(staff, clock, 1, photo, note="filled")
+    responses.post(UPLOAD_URL, json=uploaded("1726000000000000044"))
+    responses.post(METADATA_URL, json=metadata_created("1726000000000000044"))
+    responses.post(xapi.TWEETS_URL, body=requests.ConnectTimeout("connect timed out"))
+    # An hour later the stored id is still young by our count, but X has let it expire.
+    responses.post(
+        xapi.TWEETS_URL,
+        status=400,
+        json={
+            "errors": [
+                {
+                    "parameters": {"media.media_ids": ["1726000000000000044"]},
+                    "message": "Your media IDs are invalid.",
+                }
+            ],
+            "title": "Invalid Request",
+            "detail": "One or more parameters to your request was invalid.",
+            "type": "https://api.twitter.com/2/problems/invalid-request",
+        },
+    )
+    responses.post(UPLOAD_URL, json=uploaded("1726000000000000045"))
+    responses.post(METADATA_URL, json=metadata_created("1726000000000000045"))
+    responses.post(xapi.TWEETS_URL, json=xapi.posted("1860000000000000001", RESOLVED_POTHOLE))
+
+    assert send_once(outbox, clock).retrying == 1
+    clock.advance(hours=1)
+    assert send_once(outbox, clock).sent == 1
+
+    assert [c.request.url for c in responses.calls] == [
+        UPLOAD_URL,
+        METADATA_URL,
+        xapi.TWEETS_URL,
+        xapi.TWEETS_URL,
+        UPLOAD_URL,
+        METADATA_URL,
+        xapi.TWEETS_URL,
+    ]
+    assert json.loads(responses.calls[-1].request.body)["media"] == {
+        "media_ids": ["1726000000000000045"]
+    }
+    (row,) = photo_rows(service.engine)
+    assert (row.state, row.media_id) == (OutboxState.SENT, "1726000000000000045")
 
 
 runner = CliRunner()

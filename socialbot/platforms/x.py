@@ -12,16 +12,23 @@ parse it once, in `x_wire`. Its exceptions are translated here, at the boundary:
     TwitterServerError, timeouts,
       connection errors               → Unavailable (retry with backoff)
 
-Photos go up through X API v1.1 (`upload.twitter.com/1.1/media/upload.json`, then
-`media/metadata/create.json` for the alt text): tweepy's v2 Client has no upload. The v1.1 session
-has the same credentials and the same timeouts. An upload is not a post: whatever fails, nothing
-a resident could see exists, so an upload's `Unavailable` is never `maybe_done`.
+A 400 that names the parameter it refused (X's `invalid-request` problem: `errors[].parameters`
+in spec 2.159, `parameter` in 2.167) is a `Rejected` whose message and `parameter` name it: a field
+name this account's API does not know is one (see `x_request`), never a silent empty page.
+
+Photos go up through X API v2 (`POST api.x.com/2/media/upload`, then `POST /2/media/metadata` for
+the alt text; X retired v1.1 media upload for self-serve apps in spring 2025). tweepy has no v2
+upload, so these two requests are signed here with requests-oauthlib's OAuth 1.0a (tweepy's own
+signer; no SDK for two calls), on the same session: the same credentials and timeouts, and each
+answer raises the same tweepy exception a tweepy call would, so one translation covers every call.
+An upload is not a post: whatever fails, nothing a resident could see exists, so an upload's
+`Unavailable` is never `maybe_done`.
+
+Every name and value sent is in `x_request`, one place, checked against X's specs by a test.
 """
 
 from __future__ import annotations
 
-import functools
-import json
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -32,6 +39,7 @@ from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
+from requests_oauthlib import OAuth1
 from urllib3.exceptions import NewConnectionError
 
 from socialbot import usage
@@ -45,7 +53,7 @@ from socialbot.errors import (
     Rejected,
     Unavailable,
 )
-from socialbot.platforms import x_wire
+from socialbot.platforms import x_request, x_wire
 from socialbot.platforms.base import MAX_ALT_TEXT, MentionPage, OwnPost, RateBudget
 from socialbot.usage import ApiCall, Charge, Meter
 
@@ -141,8 +149,10 @@ class XPlatform:
         account: str = "intake",
         meter: Meter | None = None,
         clock: Callable[[], datetime] = _utc_now,
+        field_names: x_request.FieldNames = x_request.FieldNames.TWEET,
     ) -> None:
         tweepy = _tweepy()
+        self.words = x_request.vocabulary(field_names)
         self._tweepy = tweepy
         self._post_budget: RateBudget | None = None
         self._account, self._meter, self._clock = account, meter, clock
@@ -158,52 +168,31 @@ class XPlatform:
         adapter = _TimeoutAdapter(timeouts)
         self._client.session.mount("https://", adapter)
         self._client.session.mount("http://", adapter)
-        # v1.1, for media only. tweepy.API passes its own `timeout` to every request, so it gets
-        # ours explicitly; the adapter is mounted too, so nothing ever goes out without one.
-        self._api = tweepy.API(
-            tweepy.OAuth1UserHandler(
-                credentials.consumer_key,
-                credentials.consumer_secret,
-                credentials.access_token,
-                credentials.access_token_secret,
-            ),
-            parser=tweepy.parsers.RawParser(),  # the body as sent; parsed below
-            timeout=(timeouts.connect, timeouts.read),
-            retry_count=0,
-            wait_on_rate_limit=False,
+        # The media requests: signed as tweepy signs (requests-oauthlib), sent on its session.
+        self._oauth = OAuth1(
+            credentials.consumer_key,
+            client_secret=credentials.consumer_secret,
+            resource_owner_key=credentials.access_token,
+            resource_owner_secret=credentials.access_token_secret,
+            decoding=None,  # as tweepy: headers stay text, not bytes
         )
-        self._api.session.mount("https://", adapter)
-        self._api.session.mount("http://", adapter)
 
     def own_user_id(self) -> str:
         return self.own_user()[0]
 
     def own_user(self) -> tuple[str, str | None]:
         """(id, username) of the account we act as: one GET /2/users/me."""
-        payload = self._read(usage.USERS_ME, lambda: self._client.get_me(user_auth=True))
+        payload = self._read(usage.USERS_ME, self._get("/2/users/me", {}))
         return x_wire.parse_user_id(payload)
 
     def fetch_mentions(self, user_id: str, since_id: str | None) -> list[MentionPage]:
         pages: list[MentionPage] = []
         token: str | None = None
         for _ in range(MAX_PAGES):
-            params: dict[str, Any] = {
-                "max_results": x_wire.PAGE_SIZE,
-                "expansions": x_wire.MENTION_EXPANSIONS,
-                "media_fields": x_wire.MEDIA_FIELDS,
-                "place_fields": x_wire.PLACE_FIELDS,
-                "tweet_fields": x_wire.TWEET_FIELDS,
-                "user_fields": x_wire.USER_FIELDS,
-                "user_auth": True,
-            }
-            if since_id is not None:
-                params["since_id"] = since_id
-            if token is not None:
-                params["pagination_token"] = token
-            payload = self._read(
-                usage.MENTIONS,
-                functools.partial(self._client.get_users_mentions, user_id, **params),
+            params = x_request.mentions_params(
+                self.words, since_id=since_id, pagination_token=token
             )
+            payload = self._read(usage.MENTIONS, self._get(f"/2/users/{user_id}/mentions", params))
             try:
                 page = x_wire.parse_mentions_page(payload)
             except DataError as exc:  # not one item can be told apart: X failed, try later
@@ -216,15 +205,28 @@ class XPlatform:
             log.warning("event=mentions_page_cap pages=%d", MAX_PAGES)
         return pages
 
+    def probe_mentions(self, user_id: str) -> int:
+        """One mentions page of the fewest posts X allows, asked for with every name intake asks
+        for: proves this account's API accepts them (`socialbot doctor`). The posts it holds;
+        a `Rejected` naming the parameter when X refuses one."""
+        params = x_request.mentions_params(self.words, max_results=x_request.PROBE_PAGE_SIZE)
+        payload = self._read(usage.MENTIONS, self._get(f"/2/users/{user_id}/mentions", params))
+        return len(x_wire.parse_mentions_page(payload).mentions)
+
+    def _get(self, route: str, params: dict[str, str]) -> Callable[[], requests.Response]:
+        """A signed GET of `route` with exactly `params` (tweepy's low-level request: the names
+        are ours, from `x_request`, not tweepy's keyword spelling)."""
+        return lambda: self._client.request("GET", route, params=params, user_auth=True)
+
     def post(self, text: str, in_reply_to: str | None, media_ids: Sequence[str] = ()) -> str:
         self._post_budget = None
         # X bills a post with a link in it at a higher rate (`usage.Charge`).
         charge = Charge.POST_CREATE_URL if find_urls(text) else Charge.POST_CREATE
         with self._metered(usage.CREATE_POST, read=False) as answer:
-            response = self._client.create_tweet(
-                text=text,
-                in_reply_to_tweet_id=in_reply_to,
-                media_ids=list(media_ids) or None,
+            response = self._client.request(
+                "POST",
+                "/2/tweets",
+                json=x_request.post_body(text, in_reply_to, tuple(media_ids)),
                 user_auth=True,
             )
             answer.of(response, charge)
@@ -240,40 +242,57 @@ class XPlatform:
         return self._post_budget
 
     def upload_media(self, path: Path, alt_text: str) -> str:
-        """Upload a photo (`media_category=tweet_image`), then set its alt text (at most
-        `MAX_ALT_TEXT` characters; longer is cut). The id is X's `media_id_string`; X lets it be
-        attached for a day (`expires_after_secs`). OSError when the file cannot be read."""
-        # A missing file (OSError) is ours to report, not X's: it is opened before translating.
-        with (
-            path.open("rb") as handle,
-            self._metered(usage.MEDIA_UPLOAD, read=False, posting=False) as answer,
-        ):
-            body = self._api.simple_upload(path.name, file=handle, media_category="tweet_image")
-            media_id = _media_id(json.loads(body))
-            answer.charge, answer.units = Charge.MEDIA_UPLOAD, 1
+        """Upload a photo (`POST /2/media/upload`, `media_category=tweet_image`), then set its alt
+        text (`POST /2/media/metadata`; at most `MAX_ALT_TEXT` characters, longer is cut). The
+        id is X's `data.id`; X lets it be attached for `expires_after_secs` (a day). OSError
+        when the file cannot be read."""
+        # A missing file (OSError) is ours to report, not X's: it is read before translating.
+        content = path.read_bytes()
+        with self._metered(usage.MEDIA_UPLOAD, read=False, posting=False) as answer:
+            response = self._send(
+                x_request.MEDIA_UPLOAD_URL,
+                data=x_request.upload_form(),
+                # Only the file's name leaves the machine, never the directory it sits in.
+                files={x_request.UPLOAD_FILE_FIELD: (path.name, content, _mime_type(path))},
+            )
+            uploaded = _uploaded(response.json())
+            answer.of(response, Charge.MEDIA_UPLOAD)
         if len(alt_text) > MAX_ALT_TEXT:
             alt_text = alt_text[: MAX_ALT_TEXT - 1] + "…"
-        with self._metered(usage.MEDIA_METADATA, read=False, posting=False):
-            self._api.create_media_metadata(media_id, alt_text)  # 200, empty body
-        log.info("event=media_uploaded media_id=%s file=%s", media_id, path.name)
-        return media_id
+        with self._metered(usage.MEDIA_METADATA, read=False, posting=False) as answer:
+            response = self._send(
+                x_request.MEDIA_METADATA_URL, json=x_request.metadata_body(uploaded, alt_text)
+            )
+            answer.of(response, None, units=0)
+        log.info("event=media_uploaded media_id=%s file=%s", uploaded, path.name)
+        return uploaded
+
+    def _send(self, url: str, **body: Any) -> requests.Response:
+        """A signed POST on the client's session (its timeouts); a failure raises the tweepy
+        exception tweepy would have raised, for `_translated`."""
+        tw = self._tweepy
+        response: requests.Response = self._client.session.post(
+            url, auth=self._oauth, headers={"User-Agent": self._client.user_agent}, **body
+        )
+        status = response.status_code
+        if status == 429:
+            reset = response.headers.get("x-rate-limit-reset", "")
+            raise tw.TooManyRequests(response, reset_time=int(reset) if reset.isdigit() else None)
+        failure = {400: tw.BadRequest, 401: tw.Unauthorized, 403: tw.Forbidden, 404: tw.NotFound}
+        if status in failure:
+            raise failure[status](response)
+        if status >= 500:
+            raise tw.TwitterServerError(response)
+        if not 200 <= status < 300:
+            raise tw.HTTPException(response)
+        return response
 
     def recent_posts(self, user_id: str, since: datetime) -> list[OwnPost]:
         replies: list[OwnPost] = []
         token: str | None = None
         for _ in range(MAX_PAGES):
-            params: dict[str, Any] = {
-                "max_results": 100,
-                "start_time": since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "tweet_fields": "created_at,referenced_tweets",
-                "exclude": "retweets",
-                "user_auth": True,
-            }
-            if token is not None:
-                params["pagination_token"] = token
-            payload = self._read(
-                usage.OWN_POSTS, functools.partial(self._client.get_users_tweets, user_id, **params)
-            )
+            params = x_request.own_posts_params(self.words, since, pagination_token=token)
+            payload = self._read(usage.OWN_POSTS, self._get(f"/2/users/{user_id}/tweets", params))
             replies.extend(x_wire.parse_own_posts(payload))
             token = payload.get("meta", {}).get("next_token")
             if token is None:
@@ -366,6 +385,14 @@ class XPlatform:
                 ) from exc
             raise Rejected(f"X refused the post (403): {_detail(exc)}") from exc
         except (tw.BadRequest, tw.NotFound) as exc:
+            refused = _refused_parameters(exc)
+            if refused:
+                names = ", ".join(f"`{name}`" for name in refused)
+                raise Rejected(
+                    f"X refused the request parameter {names} ({_status(exc)}): {_detail(exc)}"
+                    f"{_field_names_hint(refused, self.words)}",
+                    parameter=refused[0],
+                ) from exc
             raise Rejected(f"X refused the request ({_status(exc)}): {_detail(exc)}") from exc
         except tw.TwitterServerError as exc:
             raise Unavailable(
@@ -381,13 +408,6 @@ class XPlatform:
                 f"X answered {_status(exc)}: {_detail(exc)}", maybe_done=may_publish
             ) from exc
         except tw.TweepyException as exc:
-            # tweepy.API (v1.1) wraps the requests error: "Failed to send request: …".
-            cause = exc.__cause__ or exc.__context__
-            if isinstance(cause, requests.Timeout | requests.ConnectionError):
-                raise Unavailable(
-                    f"X unreachable: {type(cause).__name__}",
-                    maybe_done=may_publish and _may_have_arrived(cause),
-                ) from exc
             raise PlatformError(f"X call failed: {exc}") from exc
         except DataError as exc:  # a 2xx without what it should carry
             raise Unavailable(
@@ -401,17 +421,63 @@ class XPlatform:
 
 # 403 problem types that mean the app or account lacks a permission, not that this post is bad.
 _PERMISSION_PROBLEMS = ("oauth1-permissions", "client-forbidden", "unsupported-authentication")
-# The same in v1.1 (media upload) error codes: 220 credentials do not allow access, 261 the app
-# cannot write, 453 the app's access level lacks the endpoint.
+# The same as X's older error codes: 220 credentials do not allow access, 261 the app cannot
+# write, 453 the app's access level lacks the endpoint.
 _PERMISSION_CODES = (220, 261, 453)
+_MIME_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
+_MIME_TYPES |= {".gif": "image/gif", ".webp": "image/webp"}
 
 
-def _media_id(body: Any) -> str:
-    """`media_id_string` of a v1.1 media/upload answer (never the float-unsafe `media_id`)."""
-    media_id = body.get("media_id_string") if isinstance(body, dict) else None
+def _mime_type(path: Path) -> str:
+    return _MIME_TYPES.get(path.suffix.lower(), "application/octet-stream")
+
+
+def _uploaded(body: Any) -> str:
+    """`data.id` of a v2 media/upload answer. A photo is ready at once; a `processing_info` that
+    failed is X's refusal of this file, one still processing is a moment of X's (retry)."""
+    data = body.get("data") if isinstance(body, dict) else None
+    media_id = data.get("id") if isinstance(data, dict) else None
     if not isinstance(media_id, str) or not media_id.isdigit():
-        raise DataError("media/upload answered without media_id_string")
+        raise DataError("media/upload answered without data.id")
+    processing = data.get("processing_info") if isinstance(data, dict) else None
+    state = processing.get("state") if isinstance(processing, dict) else None
+    if state == "failed":
+        raise Rejected(f"X could not process the photo (media id {media_id}): processing failed")
+    if state in ("pending", "in_progress"):
+        raise DataError(f"media {media_id} is still being processed ({state})")
     return media_id
+
+
+def _refused_parameters(exc: Any) -> list[str]:
+    """The request parameters an `invalid-request` 400 names: `errors[].parameters` (spec
+    2.159 and every X answer recorded) or `parameter` (spec 2.167), at the top or per error."""
+    response = getattr(exc, "response", None)
+    try:
+        body = response.json() if response is not None else None
+    except ValueError:
+        return []
+    if not isinstance(body, dict):
+        return []
+    errors = [e for e in body.get("errors", []) if isinstance(e, dict)]
+    names: list[str] = []
+    for problem in (body, *errors):
+        parameters = problem.get("parameters")
+        if isinstance(parameters, dict):
+            names += [name for name in parameters if isinstance(name, str)]
+        if isinstance(problem.get("parameter"), str):
+            names.append(problem["parameter"])
+    return list(dict.fromkeys(names))
+
+
+def _field_names_hint(refused: Sequence[str], words: x_request.Vocabulary) -> str:
+    """What to do when X refuses a parameter whose names depend on the spelling in use."""
+    spelt = {words.fields_parameter, words.other().fields_parameter, "expansions"}
+    if not spelt.intersection(refused):
+        return ""
+    return (
+        f"; this API does not take the {words.names.value!r} names: set "
+        f"SOCIALBOT_X_FIELD_NAMES={words.other().names.value} (see `socialbot doctor`)"
+    )
 
 
 def _is_permission_problem(exc: Any) -> bool:

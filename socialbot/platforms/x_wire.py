@@ -31,17 +31,6 @@ from socialbot.storable import clean_text, storable_json
 
 PLATFORM = "x"
 
-# What the mentions call asks for (X API v2 GET /2/users/:id/mentions).
-MENTION_EXPANSIONS = "author_id,attachments.media_keys,geo.place_id,referenced_tweets.id"
-MEDIA_FIELDS = "url,preview_image_url,type,alt_text"
-PLACE_FIELDS = "full_name,geo,place_type"
-TWEET_FIELDS = (
-    "created_at,geo,entities,conversation_id,in_reply_to_user_id,lang,referenced_tweets,"
-    "note_tweet,edit_history_tweet_ids,withheld"
-)
-USER_FIELDS = "username"
-PAGE_SIZE = 100
-
 JSONObject = Mapping[str, Any]
 
 # X's usernames are letters, digits and underscores (15 at most; some older ones are longer).

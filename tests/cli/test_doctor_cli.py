@@ -42,6 +42,7 @@ def columns(out: str) -> list[tuple[str, str]]:
 @pytest.mark.usefixtures("city")
 def test_all_well_is_ok_line_by_line_and_exit_0() -> None:
     responses.get(xapi.ME_URL, json=xapi.me())
+    responses.get(xapi.MENTIONS_URL, json=xapi.page([xapi.tweet(1, "@DemoCity311 hi")]))
 
     code, out = invoke("doctor")
 
@@ -55,8 +56,13 @@ def test_all_well_is_ok_line_by_line_and_exit_0() -> None:
         ("SKIP", "districts"),
         ("OK", "database"),
         ("OK", "credentials"),
+        ("OK", "field names"),
     ]
     assert f"OK    credentials  intake: @{xapi.CITY} (user id {xapi.CITY_ID})\n" in out
+    assert (
+        "OK    field names  SOCIALBOT_X_FIELD_NAMES=tweet: X accepts every name the mentions "
+        "request uses (1 of the newest 5 mentions read)\n"
+    ) in out
     assert out.endswith("All good.\n")
 
 

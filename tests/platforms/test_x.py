@@ -45,9 +45,9 @@ def test_fetch_mentions_asks_for_everything_intake_needs(x: XPlatform) -> None:
         # posts X holds back, never answered
         "tweet.fields": (
             "created_at,geo,entities,conversation_id,in_reply_to_user_id,lang,referenced_tweets,"
-            "note_tweet,edit_history_tweet_ids,withheld"
+            "edit_history_tweet_ids,note_tweet,withheld"
         ),
-        "user.fields": "username",
+        "user.fields": "username,withheld",
     }
     # OAuth 1.0a user context, signed: the city account's own mentions.
     assert responses.calls[0].request.headers["Authorization"].startswith("OAuth ")

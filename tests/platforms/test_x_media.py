@@ -1,5 +1,5 @@
-"""Photos on X: v1.1 media/upload and metadata/create, then the v2 post that carries the media id,
-mocked at the HTTP level with `responses` in X's real shapes."""
+"""Photos on X: v2 `POST /2/media/upload` and `POST /2/media/metadata`, then the post that carries
+the media id, mocked at the HTTP level with `responses` in the shapes of X's OpenAPI spec."""
 
 from __future__ import annotations
 
@@ -15,10 +15,11 @@ import responses
 
 from socialbot.errors import AuthFailed, RateLimited, Rejected, Unavailable
 from socialbot.platforms.x import MAX_ALT_TEXT, XCredentials, XPlatform
+from socialbot.usage import ApiCall, Charge
 from tests import xapi
 
-UPLOAD_URL = "https://upload.twitter.com/1.1/media/upload.json"
-METADATA_URL = "https://upload.twitter.com/1.1/media/metadata/create.json"
+UPLOAD_URL = "https://api.x.com/2/media/upload"
+METADATA_URL = "https://api.x.com/2/media/metadata"
 MEDIA_ID = "1726000000000000001"
 SECRETS = XCredentials("ck-SECRET-1", "cs-SECRET-2", "at-SECRET-3", "ats-SECRET-4")
 
@@ -41,16 +42,25 @@ def tiny_png() -> bytes:
     )
 
 
-def uploaded(media_id: str = MEDIA_ID, size: int = 69) -> dict[str, object]:
-    """What v1.1 media/upload answers for an image."""
-    return {
-        "media_id": int(media_id),
-        "media_id_string": media_id,
+def uploaded(media_id: str = MEDIA_ID, size: int = 69, **more: object) -> dict[str, object]:
+    """What v2 media/upload answers for an image (MediaUploadResponse of specs 2.159 and 2.167)."""
+    data: dict[str, object] = {
+        "id": media_id,
         "media_key": f"3_{media_id}",
         "size": size,
         "expires_after_secs": 86400,
         "image": {"image_type": "image/png", "w": 1, "h": 1},
     }
+    return {"data": data | more}
+
+
+def metadata_created(media_id: str = MEDIA_ID) -> dict[str, object]:
+    return {"data": {"id": media_id, "associated_metadata": {"alt_text": {"text": "alt"}}}}
+
+
+def problem(status: int, title: str, detail: str, kind: str = "about:blank") -> dict[str, object]:
+    """An RFC 7807 problem, as X v2 answers a failure."""
+    return {"title": title, "detail": detail, "type": kind, "status": status}
 
 
 @pytest.fixture
@@ -67,7 +77,7 @@ def photo(tmp_path: Path) -> Path:
 
 def mock_upload_ok() -> None:
     responses.post(UPLOAD_URL, json=uploaded())
-    responses.post(METADATA_URL, body="", status=200)
+    responses.post(METADATA_URL, json=metadata_created())
 
 
 @responses.activate
@@ -82,13 +92,17 @@ def test_upload_sends_the_file_then_its_alt_text(x: XPlatform, photo: Path) -> N
     assert upload.request.headers["Content-Type"].startswith("multipart/form-data; boundary=")
     assert b'name="media_category"\r\n\r\ntweet_image\r\n' in body
     # Only the file's name leaves the machine, never the directory it sits in.
-    assert b'name="media"; filename="after.png"\r\n\r\n' + tiny_png() in body
+    assert (
+        b'name="media"; filename="after.png"\r\nContent-Type: image/png\r\n\r\n' + tiny_png()
+        in body
+    )
     assert str(photo.parent).encode() not in body
     assert upload.request.headers["Authorization"].startswith("OAuth ")
 
+    assert metadata.request.headers["Content-Type"] == "application/json"
     assert json.loads(metadata.request.body) == {
-        "media_id": MEDIA_ID,
-        "alt_text": {"text": "Pothole on Boylston St, filled"},
+        "id": MEDIA_ID,
+        "metadata": {"alt_text": {"text": "Pothole on Boylston St, filled"}},
     }
     assert metadata.request.headers["Authorization"].startswith("OAuth ")
 
@@ -97,7 +111,7 @@ def test_upload_sends_the_file_then_its_alt_text(x: XPlatform, photo: Path) -> N
 def test_alt_text_is_cut_to_what_x_takes(x: XPlatform, photo: Path) -> None:
     mock_upload_ok()
     x.upload_media(photo, "a" * 1500)
-    sent = json.loads(responses.calls[1].request.body)["alt_text"]["text"]
+    sent = json.loads(responses.calls[1].request.body)["metadata"]["alt_text"]["text"]
     assert len(sent) == MAX_ALT_TEXT == 1000
     assert sent == "a" * 999 + "…"
 
@@ -144,7 +158,12 @@ def test_a_refused_image_is_rejected(x: XPlatform, photo: Path) -> None:
     responses.post(
         UPLOAD_URL,
         status=400,
-        json={"request": "/1.1/media/upload.json", "error": "media type unrecognized."},
+        json=problem(
+            400,
+            "Invalid Request",
+            "media type unrecognized.",
+            "https://api.x.com/2/problems/invalid-request",
+        ),
     )
     with pytest.raises(Rejected, match="media type unrecognized"):
         x.upload_media(photo, "alt")
@@ -153,11 +172,7 @@ def test_a_refused_image_is_rejected(x: XPlatform, photo: Path) -> None:
 
 @responses.activate
 def test_upload_401_is_auth_failed(x: XPlatform, photo: Path) -> None:
-    responses.post(
-        UPLOAD_URL,
-        status=401,
-        json={"errors": [{"code": 32, "message": "Could not authenticate you."}]},
-    )
+    responses.post(UPLOAD_URL, status=401, json=problem(401, "Unauthorized", "Unauthorized"))
     with pytest.raises(AuthFailed, match="SOCIALBOT_X_"):
         x.upload_media(photo, "alt")
 
@@ -167,15 +182,13 @@ def test_upload_403_for_a_read_only_app_is_auth_failed(x: XPlatform, photo: Path
     responses.post(
         UPLOAD_URL,
         status=403,
-        json={
-            "errors": [
-                {
-                    "code": 261,
-                    "message": "Application cannot perform write actions. Contact Twitter "
-                    "Platform Operations through https://help.twitter.com/forms/platform.",
-                }
-            ]
-        },
+        json=problem(
+            403,
+            "Forbidden",
+            "Your client app is not configured with the appropriate oauth1 app permissions for "
+            "this endpoint.",
+            "https://api.twitter.com/2/problems/oauth1-permissions",
+        ),
     )
     with pytest.raises(AuthFailed, match="permissions"):
         x.upload_media(photo, "alt")
@@ -186,7 +199,7 @@ def test_upload_429_is_rate_limited_until_the_reset(x: XPlatform, photo: Path) -
     responses.post(
         UPLOAD_URL,
         status=429,
-        json={"errors": [{"code": 88, "message": "Rate limit exceeded"}]},
+        json=problem(429, "Too Many Requests", "Too Many Requests"),
         headers={"x-rate-limit-remaining": "0", "x-rate-limit-reset": "1795435200"},
     )
     with pytest.raises(RateLimited) as err:
@@ -210,6 +223,7 @@ def test_upload_server_errors_are_unavailable_and_never_maybe_done(
 def test_a_failed_alt_text_is_unavailable_and_never_maybe_done(x: XPlatform, photo: Path) -> None:
     responses.post(UPLOAD_URL, json=uploaded())
     responses.post(METADATA_URL, status=503, body="Service Unavailable")
+    # 5xx: X had a bad moment, the upload is tried again later (never a refusal for good).
     with pytest.raises(Unavailable) as err:
         x.upload_media(photo, "alt")
     assert not err.value.maybe_done
@@ -233,7 +247,10 @@ def test_upload_timeouts_are_unavailable_and_never_maybe_done(
     assert posting.value.maybe_done
 
 
-@pytest.mark.parametrize("body", ["<html>oops</html>", json.dumps({"size": 69})])
+@pytest.mark.parametrize(
+    "body",
+    ["<html>oops</html>", json.dumps({"data": {"size": 69}}), json.dumps(uploaded()["data"])],
+)
 @responses.activate
 def test_an_upload_answer_without_a_media_id_is_unavailable(
     x: XPlatform, photo: Path, body: str
@@ -247,11 +264,44 @@ def test_an_upload_answer_without_a_media_id_is_unavailable(
 
 @responses.activate
 def test_secrets_never_appear_in_upload_errors(x: XPlatform, photo: Path) -> None:
-    responses.post(
-        UPLOAD_URL,
-        status=401,
-        json={"errors": [{"code": 32, "message": "Could not authenticate you."}]},
-    )
+    responses.post(UPLOAD_URL, status=401, json=problem(401, "Unauthorized", "Unauthorized"))
     with pytest.raises(AuthFailed) as err:
         x.upload_media(photo, "alt")
     assert "SECRET" not in str(err.value) + repr(err.value)
+
+
+@responses.activate
+def test_a_photo_x_failed_to_process_is_rejected_and_one_in_progress_is_retried(
+    x: XPlatform, photo: Path
+) -> None:
+    responses.post(UPLOAD_URL, json=uploaded(processing_info={"state": "failed"}))
+    with pytest.raises(Rejected, match="processing failed"):
+        x.upload_media(photo, "alt")
+    responses.post(UPLOAD_URL, json=uploaded(processing_info={"state": "in_progress"}))
+    with pytest.raises(Unavailable, match="still being processed") as err:
+        x.upload_media(photo, "alt")
+    assert not err.value.maybe_done
+    assert len(responses.calls) == 2  # no alt text for a photo X does not have ready
+
+
+@responses.activate
+def test_uploads_are_metered_under_the_v2_endpoints(photo: Path) -> None:
+    seen: list[ApiCall] = []
+
+    class Recorder:
+        def record(self, call: ApiCall) -> None:
+            seen.append(call)
+
+    metered = XPlatform(SECRETS, meter=Recorder(), clock=lambda: datetime(2026, 11, 23, tzinfo=UTC))
+    mock_upload_ok()
+    metered.upload_media(photo, "alt")
+    responses.post(UPLOAD_URL, status=503, body="upstream connect error")
+    with pytest.raises(Unavailable):
+        metered.upload_media(photo, "alt")
+
+    assert [(c.endpoint, c.status, c.charge, c.units) for c in seen] == [
+        ("POST /2/media/upload", 200, Charge.MEDIA_UPLOAD, 1),
+        ("POST /2/media/metadata", 200, None, 0),
+        ("POST /2/media/upload", 503, None, 0),
+    ]
+    assert seen[-1].error is not None and "503" in seen[-1].error
