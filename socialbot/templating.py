@@ -27,9 +27,10 @@ import posixpath
 import re
 import string
 import sys
+import threading
 import time
 import types
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,8 @@ MAX_SOURCE_BYTES = 64 * 1024
 MAX_SIZE = 20_000
 MAX_INT_BITS = 4 * MAX_SIZE
 MAX_RANGE = 1_000
+# Templates one render may include or import (a template that includes itself stops here).
+MAX_LOADS = 100
 MAX_STEPS = 200_000
 RENDER_SECONDS = 5.0
 # Jinja2's default globals less `lipsum` (its argument sets how much text it makes).
@@ -241,6 +244,20 @@ class SandboxEnvironment(jinja2.sandbox.ImmutableSandboxedEnvironment):
     def _finalize(value: Any) -> Any:
         return checked(value, "an output")
 
+    def _load_template(
+        self, name: str, globals: MutableMapping[str, Any] | None
+    ) -> jinja2.Template:
+        # Every include, import and extends comes here, at render time as at start-up.
+        meter = getattr(_rendering, "meter", None)
+        if meter is not None:
+            meter.loads += 1
+            if meter.loads > MAX_LOADS:
+                raise Refused(
+                    f"includes or imports templates more than {MAX_LOADS} times in one render "
+                    "(does it include itself?)"
+                )
+        return super()._load_template(name, globals)
+
     def concat(self, pieces: Iterable[str]) -> str:
         # Block `set`s, macros and filter blocks join their output with this.
         return str(checked("".join(pieces), "a block's text"))
@@ -422,6 +439,7 @@ def render(
     pieces: list[str] = []
     size = 0
     try:
+        _rendering.meter = meter
         sys.settrace(meter.trace)
         try:
             for piece in template.generate(**values):
@@ -431,6 +449,7 @@ def render(
                 pieces.append(piece)
         finally:
             sys.settrace(previous)
+            _rendering.meter = None
     except TemplateError:
         raise
     except jinja2.TemplateSyntaxError as exc:  # in a template it includes
@@ -445,11 +464,16 @@ def render(
     return "".join(pieces).strip()
 
 
+# The render under way in this thread (the scheduler renders in worker threads).
+_rendering = threading.local()
+
+
 class _Meter:
-    """The trace function that bounds a render's steps and time."""
+    """The trace function that bounds a render's steps and time, and its count of loads."""
 
     def __init__(self) -> None:
         self.steps = 0
+        self.loads = 0
         self.deadline = time.monotonic() + RENDER_SECONDS
 
     def trace(self, frame: types.FrameType, event: str, arg: object) -> Callable[..., Any]:
