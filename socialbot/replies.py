@@ -1,10 +1,11 @@
 """Reply texts from Jinja2 templates: one file a message and language, `replies/<name>.<lang>.j2`,
 and optionally one a category, `replies/<name>/<category>.<lang>.j2`, which wins over the generic.
 
-One environment, built here: the city's directory first, the shipped `templates/` second, so a
-city overrides only the messages it wants to. Undefined variables are errors, not blanks. Every
-rendered reply is checked against X's weighted length, and `check_all` renders every message with
-the longest values the catalog can produce, so a too-long template fails at start-up, never mid-run.
+One environment (the sandbox of `socialbot.templating`): the city's directory first, the shipped
+`templates/` second, so a city overrides only the messages it wants to. Undefined variables are
+errors, not blanks. Every rendered reply is checked against X's weighted length, and `check_all`
+renders every message as each category makes it, so a too-long or broken template fails at
+start-up. One that still fails at run time gives way to `fallback_reply` (`render_or_fallback`).
 """
 
 from __future__ import annotations
