@@ -238,9 +238,24 @@ cat >"$wrapper" <<EOF
 # Run by root (sudo socialbot …) it also gets the service's secrets ($ETC/credentials/ and
 # $ETC/socialbot.env), which the commands that talk to X need: poll/send --once, broadcast send.
 # Staff actions are recorded under the login name of whoever ran sudo (or --as NAME).
+# Always the service's settings: --config, SOCIALBOT_CONFIG or any other SOCIALBOT_* setting from
+# the caller would let whoever may run this point the service user, holding the service's
+# secrets, at their own templates and catalog. To try other settings, run $OPT/venv/bin/socialbot
+# --config FILE as yourself (without the secrets).
 set -eu
 program=$OPT/venv/bin/socialbot
-SOCIALBOT_CONFIG=\${SOCIALBOT_CONFIG:-$ETC/socialbot.toml}
+for arg in "\$@"; do
+    case \$arg in
+    --config | --config=*)
+        echo "socialbot: --config is refused here: this command runs with the service's settings ($ETC/socialbot.toml); run $OPT/venv/bin/socialbot --config FILE as yourself instead" >&2
+        exit 2
+        ;;
+    esac
+done
+for name in \$(env | sed -n 's/^\(SOCIALBOT_[A-Za-z0-9_]*\)=.*/\1/p'); do
+    unset "\$name"
+done
+SOCIALBOT_CONFIG=$ETC/socialbot.toml
 export SOCIALBOT_CONFIG
 who=\${SUDO_USER:-\$(id -un)}
 case \$(id -un) in

@@ -16,9 +16,11 @@ from pathlib import Path
 import jinja2
 import jinja2.meta
 
+from socialbot import templating
 from socialbot.broadcast import TemplateDoc, parse_header
 from socialbot.errors import BroadcastError, SocialbotError, TemplateError
-from socialbot.replies import searched_dirs, template_dirs, template_environment
+from socialbot.replies import template_dirs
+from socialbot.templating import searched_dirs
 
 FOLDER = "broadcast"
 SUFFIX = ".j2"
@@ -33,7 +35,7 @@ class BroadcastTemplate:
 
 class BroadcastTemplates:
     def __init__(self, template_dirs: list[Path]) -> None:
-        self._env = template_environment(template_dirs)
+        self._env = templating.environment(template_dirs)
 
     @classmethod
     def for_dirs(cls, city_dir: Path, shipped_dir: Path) -> BroadcastTemplates:
@@ -60,7 +62,8 @@ class BroadcastTemplates:
         for lang, doc in docs.items():
             if doc.names() != first.names():
                 raise TemplateError(
-                    f"{self._path(name, lang)}: its variables ({', '.join(sorted(doc.names()))}) "
+                    f"{self._where(self._path(name, lang))}: its variables "
+                    f"({', '.join(sorted(doc.names()))}) "
                     f"differ from the {langs[0]} template's ({', '.join(sorted(first.names()))})"
                 )
         return BroadcastTemplate(name=name, langs=langs, doc=first)
@@ -69,15 +72,13 @@ class BroadcastTemplates:
         return [self.get(name) for name in self.names()]
 
     def render(self, name: str, lang: str, values: Mapping[str, str | None]) -> str:
+        """The text of template `name` in `lang`, in the sandbox (`socialbot.templating`); any
+        mistake in it a TemplateError naming the file and line."""
         path = self._path(name, lang)
-        try:
-            return self._env.get_template(path).render(**values).strip()
-        except jinja2.TemplateNotFound:
-            raise BroadcastError(f"{name}: no {lang} version ({path} not found)") from None
-        except jinja2.TemplateSyntaxError as exc:
-            raise TemplateError(f"{exc.filename or path}:{exc.lineno}: {exc.message}") from None
-        except jinja2.UndefinedError as exc:
-            raise TemplateError(f"{path}: {exc.message}") from None
+        if lang not in self._langs(name):
+            raise BroadcastError(f"{name}: no {lang} version ({path} not found)")
+        template = templating.load(self._env, [path])
+        return templating.render(self._env, template, values, hint="see the header's vars:")
 
     def check_all(self) -> None:
         """Every template: header agrees with the text in every language, renders its examples."""
@@ -116,9 +117,9 @@ class BroadcastTemplates:
                 if unlisted
                 else f"lists {', '.join(extra)} under vars: but never uses it"
             )
-            raise TemplateError(f"{path}: {problem}")
+            raise TemplateError(f"{self._where(path)}: {problem}")
         if not self.render(template.name, lang, template.doc.examples()):
-            raise TemplateError(f"{path}: renders to an empty text with its examples")
+            raise TemplateError(f"{self._where(path)}: renders to an empty text with its examples")
 
     def _langs(self, name: str) -> tuple[str, ...]:
         prefix = f"{FOLDER}/{name}."
@@ -147,14 +148,15 @@ class BroadcastTemplates:
             parsed = self._env.parse(self._source(path))
         except jinja2.TemplateSyntaxError as exc:
             raise TemplateError(f"{self._where(path)}:{exc.lineno}: {exc.message}") from None
+        except Exception as exc:  # the parser on a hostile source (nesting too deep, …)
+            problem = f"{type(exc).__name__}: {exc}"[:300]
+            where = self._where(path)
+            raise TemplateError(f"{where}: cannot be read as a template: {problem}") from None
         return frozenset(jinja2.meta.find_undeclared_variables(parsed))
 
     def _where(self, path: str) -> str:
         """The file's real path, for messages: the city's copy or the shipped one."""
-        for root in searched_dirs(self._env):
-            if (root / path).is_file():
-                return str(root / path)
-        return path
+        return templating.where(self._env, path)
 
     @staticmethod
     def _path(name: str, lang: str) -> str:

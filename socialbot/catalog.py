@@ -24,6 +24,7 @@ import yaml
 from socialbot.errors import CatalogError
 from socialbot.geocell import MAX_RADIUS_M
 from socialbot.sla import Target, parse_target
+from socialbot.text import weighted_length
 
 SUPPORTED_VERSION = 1
 LANGS = ("en", "es")
@@ -184,13 +185,11 @@ class Catalog:
         return tags
 
     def longest_name(self, lang: str) -> str:
-        """The longest category name in `lang`: reply templates are length-checked with it.
-
-        Measured in code points of the NFC form, which is what X counts for Latin-script text
-        (accented letters included); the first of equally long names wins.
-        """
+        """The category name in `lang` that weighs most as X counts (`weighted_length`: an emoji
+        or CJK character counts 2); the first of equally heavy names wins. (The reply templates
+        are checked with every name, not only this one: a template may branch on the name.)"""
         names = [category.name(lang) for category in self.categories]
-        return max(names, key=lambda name: len(unicodedata.normalize("NFC", name)), default="")
+        return max(names, key=weighted_length, default="")
 
 
 # --- loading ----------------------------------------------------------------------------------

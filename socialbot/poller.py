@@ -47,7 +47,7 @@ from socialbot.intake import (
 )
 from socialbot.location import haversine_m
 from socialbot.platforms.base import MAX_PROBLEM, Malformed, MentionPage, Platform
-from socialbot.replies import Replies, ReplyContext
+from socialbot.replies import Rendered, Replies, ReplyContext
 from socialbot.storable import clean_text
 from socialbot.store.db import transaction
 from socialbot.store.models import (
@@ -58,6 +58,7 @@ from socialbot.store.models import (
     MentionRecord,
     OutboxMessage,
     OutboxState,
+    TemplateFailure,
 )
 
 log = logging.getLogger(__name__)
@@ -708,9 +709,15 @@ class _PageWriter:
             self.session.execute(insert(_CASE_EVENTS), events)
         replies: list[dict[str, Any]] = []
         handled: list[Handled] = []
+        failures: list[dict[str, Any]] = []
         for s in staged:
             mention, decision, case = s.mention, s.decision, s.case
-            reply_text = _reply_text(self.intake, self.rules, decision, case)
+            rendered = _reply_text(self.intake, self.rules, decision, case)
+            reply_text = rendered.text if rendered is not None else None
+            if rendered is not None and rendered.problem is not None and decision.reply:
+                failures.append(
+                    _failure(decision.reply.value, decision.lang, case, rendered, self.now)
+                )
             if decision.reply is not None:
                 replies.append(
                     {
@@ -740,6 +747,8 @@ class _PageWriter:
             )
         if replies:
             self.session.execute(insert(_OUTBOX), replies)
+        if failures:
+            self.session.execute(insert(_table(TemplateFailure)), failures)
         for s in staged:
             author = (s.mention.platform, s.mention.author_id)
             if s.new_case is not None:
@@ -855,28 +864,48 @@ _OUTBOX = _table(OutboxMessage)
 
 def _reply_text(
     intake: Intake, rules: IntakeRules, decision: Decision, case: _CaseView | None
-) -> str | None:
-    """The reply `decision` asks for, about `case` as it stood right after the mention."""
-    reply_text = None
-    if decision.reply is not None:
-        context = ReplyContext(
-            case=case.id if case else None,
-            category=decision.category.name(decision.lang)
-            if decision.category
-            else (case.category if case else None),
-            status=case.status.value if case else None,
-            hashtags=tuple(rules.catalog.featured_hashtags(decision.lang)),
-            case_url=intake.case_url.replace("{case}", str(case.id))
-            if intake.case_url and case
-            else None,
-        )
-        reply_text = intake.replies.render(decision.reply, decision.lang, context)
-        if rules.storm is not None and case is not None:
-            category = rules.catalog.find(case.category)
-            priority = category.priority if category else None
-            if intake.replies.gets_storm_line(decision.reply, priority):
-                reply_text = intake.replies.with_storm_line(reply_text, decision.lang, rules.storm)
-    return reply_text
+) -> Rendered | None:
+    """The reply `decision` asks for, about `case` as it stood right after the mention; the
+    built-in fallback text when its template fails (the report goes on, `status` shows it)."""
+    if decision.reply is None:
+        return None
+    category = decision.category or (rules.catalog.find(case.category) if case else None)
+    context = ReplyContext(
+        case=case.id if case else None,
+        category=category.name(decision.lang) if category else (case.category if case else None),
+        status=case.status.value if case else None,
+        hashtags=tuple(rules.catalog.featured_hashtags(decision.lang)),
+        case_url=intake.case_url.replace("{case}", str(case.id))
+        if intake.case_url and case
+        else None,
+    )
+    storm = None
+    if rules.storm is not None and case is not None:
+        known = rules.catalog.find(case.category)
+        if intake.replies.gets_storm_line(decision.reply, known.priority if known else None):
+            storm = rules.storm
+    return intake.replies.render_or_fallback(
+        decision.reply,
+        decision.lang,
+        context,
+        category_key=category.key if category else None,
+        case_status=case.status if case else None,
+        storm=storm,
+    )
+
+
+def _failure(
+    template: str, lang: str, case: _CaseView | None, rendered: Rendered, now: datetime
+) -> dict[str, Any]:
+    """The `template_failures` row of a reply sent as the fallback text (or without its storm
+    line)."""
+    return {
+        "at": now,
+        "template": template,
+        "lang": lang,
+        "case_id": case.id if case else None,
+        "problem": (rendered.problem or "")[:1000],
+    }
 
 
 def _thread_case(session: Session, mention: Mention) -> Case | None:

@@ -1,26 +1,31 @@
 """Reply texts from Jinja2 templates: one file a message and language, `replies/<name>.<lang>.j2`,
 and optionally one a category, `replies/<name>/<category>.<lang>.j2`, which wins over the generic.
 
-One environment, built here: the city's directory first, the shipped `templates/` second, so a
-city overrides only the messages it wants to. Undefined variables are errors, not blanks. Every
-rendered reply is checked against X's weighted length, and `check_all` renders every message with
-the longest values the catalog can produce, so a too-long template fails at start-up, never mid-run.
+One environment (the sandbox of `socialbot.templating`): the city's directory first, the shipped
+`templates/` second, so a city overrides only the messages it wants to. Undefined variables are
+errors, not blanks. Every rendered reply is checked against X's weighted length, and `check_all`
+renders every message as each category makes it, so a too-long or broken template fails at
+start-up. One that still fails at run time gives way to `fallback_reply` (`render_or_fallback`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
 
-from socialbot.catalog import Catalog, Priority
+from socialbot import templating
+from socialbot.catalog import Catalog, Category, Priority
 from socialbot.domain import CaseStatus, Reply, StormMode
 from socialbot.errors import TemplateError
 from socialbot.text import V3, weighted_length
+
+log = logging.getLogger(__name__)
 
 LANGS = ("en", "es")
 MAX_WEIGHTED_LENGTH = V3.max_weighted_length  # 280
@@ -44,37 +49,63 @@ class ReplyContext:
     status: str | None = None  # the case's status, for the status reply
 
 
-def searched_dirs(env: jinja2.Environment) -> list[Path]:
-    """The directories `env` reads templates from, in order (`template_environment`)."""
-    loader = env.loader
-    assert isinstance(loader, jinja2.ChoiceLoader)
-    return [
-        Path(p)
-        for sub in loader.loaders
-        if isinstance(sub, jinja2.FileSystemLoader)
-        for p in sub.searchpath
-    ]
-
-
 def template_environment(template_dirs: list[Path]) -> jinja2.Environment:
-    """The one way templates are read: the city's directory first, the shipped one second;
-    plain text (no HTML escaping); an undefined variable is an error, not a blank."""
-    missing = [d for d in template_dirs if not d.is_dir()]
-    if missing:
-        raise TemplateError(f"{missing[0]}: template directory not found (SOCIALBOT_TEMPLATES)")
-    return jinja2.Environment(
-        loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(d) for d in template_dirs]),
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,  # plain text for X, not HTML
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=False,
-    )
+    """The one way templates are read: the sandbox of `socialbot.templating`, the city's
+    directory first, the shipped one second."""
+    return templating.environment(template_dirs)
 
 
 def template_dirs(city_dir: Path, shipped_dir: Path) -> list[Path]:
     """The city's directory, then the shipped one (once, when they are the same)."""
     return [city_dir] if city_dir.resolve() == shipped_dir.resolve() else [city_dir, shipped_dir]
+
+
+# What a reply says when its template fails at run time: constant texts (only our case number is
+# filled in), never the resident's words, far under X's limit. A report is never lost over a
+# template: the case is opened, this goes out, and `socialbot status` shows the failure.
+FALLBACK_NO_CASE = {
+    "en": "Thank you for your message. We have received it.",
+    "es": "Gracias por su mensaje. Lo hemos recibido.",
+}
+FALLBACK_CASE = {
+    "en": "Thank you! Case #{case} is {status}.",
+    "es": "¡Gracias! El caso #{case} está {status}.",
+}
+FALLBACK_STATUS = {
+    "en": {
+        CaseStatus.NEW: "filed; we will reply here with news",
+        CaseStatus.NEEDS_LOCATION: "filed; please reply here with a map link or pin",
+        CaseStatus.ACKNOWLEDGED: "with the crew",
+        CaseStatus.IN_PROGRESS: "being worked on",
+        CaseStatus.RESOLVED: "resolved",
+        CaseStatus.CLOSED: "closed",
+    },
+    "es": {
+        CaseStatus.NEW: "registrado; le responderemos aquí",
+        CaseStatus.NEEDS_LOCATION: "registrado; responda aquí con un enlace de mapa o un pin",
+        CaseStatus.ACKNOWLEDGED: "con el equipo",
+        CaseStatus.IN_PROGRESS: "en proceso",
+        CaseStatus.RESOLVED: "resuelto",
+        CaseStatus.CLOSED: "cerrado",
+    },
+}
+VARIABLES = "variables: case, category, hashtags, case_url, duplicate_of, status"
+
+
+def fallback_reply(lang: str, case: int | None, status: CaseStatus | None) -> str:
+    """The built-in reply used when a template fails at run time (see FALLBACK_CASE)."""
+    lang = lang if lang in FALLBACK_CASE else "en"
+    if case is None or status is None:
+        return FALLBACK_NO_CASE[lang]
+    return FALLBACK_CASE[lang].format(case=int(case), status=FALLBACK_STATUS[lang][status])
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A reply's text; `problem` says why it is the fallback text, or lacks the storm line."""
+
+    text: str
+    problem: str | None = None
 
 
 class Replies:
@@ -88,50 +119,74 @@ class Replies:
     def render(
         self, message: Reply, lang: str, context: ReplyContext, *, category_key: str | None = None
     ) -> str:
-        names = [f"replies/{message.value}.{lang}.j2"]
-        if category_key is not None:
-            names.insert(0, f"replies/{message.value}/{category_key}.{lang}.j2")
-        name = names[-1]
-        try:
-            template = self._env.select_template(names)
-            name = template.name or name
-            text = template.render(
-                case=context.case,
-                category=context.category,
-                hashtags=list(context.hashtags),
-                case_url=context.case_url,
-                duplicate_of=context.duplicate_of,
-                status=context.status,
-            ).strip()
-        except jinja2.TemplatesNotFound:
-            raise TemplateError(f"{name}: template not found in {self._dirs()}") from None
-        except jinja2.TemplateSyntaxError as exc:
-            raise TemplateError(f"{exc.filename or name}:{exc.lineno}: {exc.message}") from None
-        except jinja2.UndefinedError as exc:
-            raise TemplateError(
-                f"{name}: {exc.message} (variables: case, category, hashtags, case_url)"
-            ) from None
-        length = weighted_length(text)
+        """The reply's text; a TemplateError naming the file (and line) when it cannot be made,
+        is empty, or is longer than X allows."""
+        template = templating.load(self._env, [self._chosen(message, lang, category_key)])
+        path = template.filename or template.name or "replies"
+        text = templating.render(
+            self._env,
+            template,
+            {
+                "case": context.case,
+                "category": context.category,
+                "hashtags": list(context.hashtags),
+                "case_url": context.case_url,
+                "duplicate_of": context.duplicate_of,
+                "status": context.status,
+            },
+            hint=VARIABLES,
+        )
         if not text:
-            raise TemplateError(f"{name}: renders to an empty reply")
+            raise TemplateError(f"{path}: renders to an empty reply")
+        length = weighted_length(text)
         if length > MAX_WEIGHTED_LENGTH:
             raise TemplateError(
-                f"{name}: renders to {length} weighted characters, over X's {MAX_WEIGHTED_LENGTH}; "
+                f"{path}: renders to {length} weighted characters, over X's {MAX_WEIGHTED_LENGTH}; "
                 "shorten the template"
             )
         return text
 
-    def storm_line(self, lang: str, storm: StormMode) -> str:
-        name = f"replies/{STORM_LINE}.{lang}.j2"
+    def render_or_fallback(
+        self,
+        message: Reply,
+        lang: str,
+        context: ReplyContext,
+        *,
+        category_key: str | None = None,
+        case_status: CaseStatus | None = None,
+        storm: StormMode | None = None,
+    ) -> Rendered:
+        """`render`, and the storm line when `storm` is given; never raises over a template:
+        the fallback text (`fallback_reply`) instead, with the problem, logged."""
         try:
-            text = self._env.get_template(name).render(storm=storm.name, hashtag=storm.hashtag)
-        except jinja2.TemplateNotFound:
-            raise TemplateError(f"{name}: template not found in {self._dirs()}") from None
-        except jinja2.TemplateSyntaxError as exc:
-            raise TemplateError(f"{exc.filename or name}:{exc.lineno}: {exc.message}") from None
-        except jinja2.UndefinedError as exc:
-            raise TemplateError(f"{name}: {exc.message} (variables: storm, hashtag)") from None
-        return text.strip()
+            text = self.render(message, lang, context, category_key=category_key)
+        except TemplateError as exc:
+            log.error(
+                "event=template_fallback template=%s lang=%s case=%s problem=%r",
+                message.value,
+                lang,
+                context.case,
+                str(exc),
+            )
+            return Rendered(fallback_reply(lang, context.case, case_status), str(exc))
+        if storm is None:
+            return Rendered(text)
+        try:
+            return Rendered(self.with_storm_line(text, lang, storm))
+        except TemplateError as exc:
+            log.error(
+                "event=template_fallback template=%s lang=%s problem=%r", STORM_LINE, lang, str(exc)
+            )
+            return Rendered(text, str(exc))
+
+    def storm_line(self, lang: str, storm: StormMode) -> str:
+        template = templating.load(self._env, [f"replies/{STORM_LINE}.{lang}.j2"])
+        return templating.render(
+            self._env,
+            template,
+            {"storm": storm.name, "hashtag": storm.hashtag},
+            hint="variables: storm, hashtag",
+        )
 
     def with_storm_line(self, text: str, lang: str, storm: StormMode) -> str:
         """The filed reply with the storm line added as its last paragraph."""
@@ -147,7 +202,7 @@ class Replies:
         return message is Reply.FILED and priority is Priority.EMERGENCY
 
     def check_all(self, catalog: Catalog, case_url: str | None) -> None:
-        """Render every message and language with the longest values; raise on the first problem."""
+        """Render every message and language as `check_each` does; raise on the first problem."""
         for _, problem in self.check_each(catalog, case_url):
             if problem is not None:
                 raise problem
@@ -155,58 +210,82 @@ class Replies:
     def check_each(
         self, catalog: Catalog, case_url: str | None
     ) -> Iterator[tuple[str, TemplateError | None]]:
-        """Render every message and language with the longest values the catalog can produce, one
-        `(template, problem or None)` a render, lazily: `check_all` stops at the first problem,
-        `socialbot doctor` lists them all."""
+        """Render every message in every language as each category makes it: with that
+        category's name and its own text (`replies/<message>/<category>.<lang>.j2`) when it has
+        one, case number 9,999,999, the case URL, and every status for the status reply; the help
+        reply, which has no category, without one. One `(template, problem or None)` a render,
+        lazily: `check_all` stops at the first problem, `socialbot doctor` lists them all. So a
+        branch such as `{% if category == 'Pothole' %}` is measured too."""
         for lang in LANGS:
             context = ReplyContext(
                 case=LONGEST_CASE_NUMBER,
-                category=catalog.longest_name(lang),
                 hashtags=tuple(catalog.featured_hashtags(lang)),
                 case_url=case_url.replace("{case}", str(LONGEST_CASE_NUMBER)) if case_url else None,
                 duplicate_of=LONGEST_CASE_NUMBER,
             )
             for message in Reply:
-                name = f"replies/{message.value}.{lang}.j2"
-                if message is Reply.STATUS:  # rendered once for every status it may state
-                    for status in CaseStatus:
-                        with_status = dataclasses.replace(context, status=status.value)
-                        render = functools.partial(self.render, message, lang, with_status)
-                        yield name, _problem(render)
-                    continue
-                try:
-                    text = self.render(message, lang, context)
-                except TemplateError as exc:
-                    yield name, exc
-                else:
-                    yield name, None
-                    if message is Reply.FILED:
-                        yield (
-                            f"replies/{STORM_LINE}.{lang}.j2",
-                            _problem(functools.partial(self._check_storm_line, text, lang)),
+                categories: list[Category | None] = (
+                    [None] if message is Reply.HELP else list(catalog.categories)
+                )
+                statuses = list(CaseStatus) if message is Reply.STATUS else [None]
+                for category in categories:
+                    key = category.key if category is not None else None
+                    name = self._chosen(message, lang, key)
+                    for status in statuses:
+                        with_values = dataclasses.replace(
+                            context,
+                            category=category.name(lang) if category is not None else None,
+                            status=status.value if status is not None else None,
                         )
-                for category in catalog.categories:  # the per-category texts a city added
-                    own = f"replies/{message.value}/{category.key}.{lang}.j2"
-                    if self._has(own):
-                        render = functools.partial(
-                            self.render, message, lang, context, category_key=category.key
-                        )
-                        yield own, _problem(render)
+                        try:
+                            text = self.render(message, lang, with_values, category_key=key)
+                        except TemplateError as exc:
+                            yield name, _with_values(exc, category, lang, status)
+                            continue
+                        yield name, None
+                        if category is not None and self.gets_storm_line(
+                            message, category.priority
+                        ):
+                            yield (
+                                f"replies/{STORM_LINE}.{lang}.j2",
+                                _problem(functools.partial(self._check_storm_line, text, lang)),
+                            )
+
+    def _chosen(self, message: Reply, lang: str, category_key: str | None) -> str:
+        """The template `render` uses for this message, language and category."""
+        own = f"replies/{message.value}/{category_key}.{lang}.j2"
+        return (
+            own
+            if category_key is not None and self._has(own)
+            else (f"replies/{message.value}.{lang}.j2")
+        )
 
     def _check_storm_line(self, filed: str, lang: str) -> None:
         length = weighted_length(f"{filed}\n\n{self.storm_line(lang, LONGEST_STORM)}")
         if length > MAX_WEIGHTED_LENGTH:
             raise TemplateError(
-                f"replies/{STORM_LINE}.{lang}.j2: the filed reply with this line renders to "
-                f"{length} weighted characters with a {StormMode.MAX_NAME}-character storm name "
-                f"and hashtag, over X's {MAX_WEIGHTED_LENGTH}; shorten one of them"
+                f"{templating.where(self._env, f'replies/{STORM_LINE}.{lang}.j2')}: the filed "
+                f"reply with this line renders to {length} weighted characters with a "
+                f"{StormMode.MAX_NAME}-character storm name and hashtag, over X's "
+                f"{MAX_WEIGHTED_LENGTH}; shorten one of them"
             )
 
-    def _has(self, name: str) -> bool:
-        return name in self._env.list_templates(extensions=["j2"])
+    @functools.cached_property
+    def _names(self) -> frozenset[str]:
+        return frozenset(self._env.list_templates(extensions=["j2"]))
 
-    def _dirs(self) -> str:
-        return ", ".join(str(d) for d in searched_dirs(self._env))
+    def _has(self, name: str) -> bool:
+        return name in self._names
+
+
+def _with_values(
+    exc: TemplateError, category: Category | None, lang: str, status: CaseStatus | None
+) -> TemplateError:
+    """`exc`, saying which category (and status) it was rendered for."""
+    if category is None:
+        return exc
+    said = f"category {category.name(lang)!r}" + (f", status {status.value}" if status else "")
+    return TemplateError(f"{exc} (rendered for {said})")
 
 
 def _problem(check: Callable[[], object]) -> TemplateError | None:

@@ -38,7 +38,14 @@ from socialbot.lifecycle import FINISHED, Action, CloseReason, next_status
 from socialbot.platforms.base import MAX_PHOTO_BYTES, PHOTO_SUFFIXES
 from socialbot.replies import Replies, ReplyContext
 from socialbot.store.db import transaction
-from socialbot.store.models import Case, CaseEvent, MentionRecord, OutboxMessage, OutboxState
+from socialbot.store.models import (
+    Case,
+    CaseEvent,
+    MentionRecord,
+    OutboxMessage,
+    OutboxState,
+    TemplateFailure,
+)
 
 CLOSED_REPLY = {
     CloseReason.DUPLICATE: Reply.CLOSED_DUPLICATE,
@@ -202,7 +209,7 @@ class Staff:
             category_name = self.catalog.get(case.category).name(lang)
         except KeyError:  # the city removed the category since the case was filed
             category_name = case.category
-        text = self.replies.render(
+        rendered = self.replies.render_or_fallback(
             message,
             lang,
             ReplyContext(
@@ -211,7 +218,19 @@ class Staff:
                 duplicate_of=case.duplicate_of,
             ),
             category_key=case.category,
+            case_status=case.status,
         )
+        text = rendered.text
+        if rendered.problem is not None:  # the staff action stands; `status` shows the failure
+            session.add(
+                TemplateFailure(
+                    at=now,
+                    template=message.value,
+                    lang=lang,
+                    case_id=case.id,
+                    problem=rendered.problem[:1000],
+                )
+            )
         alt = None
         if photo is not None:
             template = PHOTO_ALT.get(lang, PHOTO_ALT["en"])

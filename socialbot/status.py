@@ -23,6 +23,7 @@ from socialbot.store.models import (
     OutboxMessage,
     OutboxState,
     RunState,
+    TemplateFailure,
 )
 from socialbot.store.queries import OPEN_STATUSES
 from socialbot.storm import active
@@ -59,6 +60,14 @@ class UpcomingBroadcast:
 
 
 @dataclass(frozen=True, slots=True)
+class TemplateFailureStatus:
+    at: datetime
+    template: str
+    lang: str
+    problem: str
+
+
+@dataclass(frozen=True, slots=True)
 class Status:
     at: datetime
     database: str
@@ -72,6 +81,9 @@ class Status:
     endpoints: tuple[EndpointStatus, ...] = ()
     budget: BudgetState | None = None  # this month's estimated X spend
     held_replies: int = 0  # non-essential replies waiting while the budget holds them
+    # Replies sent as the built-in fallback text because their template failed, and the last one.
+    template_fallbacks_24h: int = 0
+    last_template_failure: TemplateFailureStatus | None = None
 
     @property
     def last_send(self) -> datetime | None:
@@ -149,6 +161,19 @@ def read_status(
             if budget is not None and budget.holding_non_essential
             else 0
         )
+        fallbacks = session.exec(
+            select(func.count()).where(col(TemplateFailure.at) >= day_ago)
+        ).one()
+        last_failure = session.exec(
+            select(TemplateFailure).order_by(col(TemplateFailure.id).desc()).limit(1)
+        ).first()
+        last_template_failure = (
+            TemplateFailureStatus(
+                last_failure.at, last_failure.template, last_failure.lang, last_failure.problem
+            )
+            if last_failure is not None
+            else None
+        )
     return Status(
         at=now,
         database=engine.url.render_as_string(hide_password=True),
@@ -168,4 +193,6 @@ def read_status(
         endpoints=tuple(read_endpoints(engine, now)),
         budget=budget,
         held_replies=held,
+        template_fallbacks_24h=fallbacks,
+        last_template_failure=last_template_failure,
     )

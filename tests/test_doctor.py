@@ -199,8 +199,8 @@ def test_every_template_over_280_is_a_line_of_its_own(tmp_path: Path, engine: En
     replies = lines(doctor(settings, offline=True), "replies")
 
     assert len(replies) == 2
-    assert replies[0].startswith("FAIL replies: replies/help.en.j2: renders to ")
-    assert replies[1].startswith("FAIL replies: replies/filed.es.j2: renders to ")
+    assert replies[0].startswith(f"FAIL replies: {templates}/replies/help.en.j2: renders to ")
+    assert replies[1].startswith(f"FAIL replies: {templates}/replies/filed.es.j2: renders to ")
     assert all("weighted characters, over X's 280; shorten the template" in r for r in replies)
 
 
@@ -216,7 +216,8 @@ def test_a_broken_broadcast_template_is_named(tmp_path: Path, engine: Engine) ->
     broadcasts = lines(doctor(settings, offline=True), "broadcasts")
 
     assert broadcasts == [
-        "FAIL broadcasts: broadcast/water_main.en.j2: uses road without listing it under vars:"
+        f"FAIL broadcasts: {templates}/broadcast/water_main.en.j2: uses road without listing it "
+        "under vars:"
     ]
 
 

@@ -245,3 +245,44 @@ def test_the_wheel_carries_every_shipped_template_and_the_catalog() -> None:
         if p.is_file()
     }
     assert carried == shipped
+
+
+@pytest.mark.parametrize("option", [["--config", "/tmp/mine.toml"], ["--config=/tmp/mine.toml"]])
+def test_the_installed_command_refuses_another_config(tmp_path: Path, option: list[str]) -> None:
+    """`sudo socialbot --config mine.toml …` would run the service user, with the service's
+    secrets, on templates and a catalog of the caller's choosing."""
+    _install(tmp_path, "--root", str(tmp_path))
+    wrapper = tmp_path / "usr/local/bin/socialbot"
+    result = subprocess.run(
+        ["sh", str(wrapper), *option, "doctor"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+        env={"PATH": os.environ["PATH"], "SOCIALBOT_TEMPLATES": str(tmp_path)},
+    )
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("socialbot: --config is refused here: ")
+    assert result.stderr.count("\n") == 1
+
+
+def test_the_installed_command_drops_the_callers_settings(tmp_path: Path) -> None:
+    """Any SOCIALBOT_* setting from the caller is dropped before the service's are loaded."""
+    _install(tmp_path, "--root", str(tmp_path))
+    wrapper = (tmp_path / "usr/local/bin/socialbot").read_text(encoding="utf-8")
+    # Run the wrapper up to the point where it picks the user branch, printing its settings.
+    head = wrapper.split("who=", 1)[0] + 'env | grep "^SOCIALBOT_" | sort\n'
+    result = subprocess.run(
+        ["sh", "-c", head, "socialbot", "status"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+        env={
+            "PATH": os.environ["PATH"],
+            "SOCIALBOT_TEMPLATES": "/home/me/templates",
+            "SOCIALBOT_CONFIG": "/home/me/socialbot.toml",
+        },
+    )
+    assert result.stdout == "SOCIALBOT_CONFIG=/etc/socialbot/socialbot.toml\n"

@@ -59,6 +59,7 @@ def status_command(
         "(`socialbot cases list --overdue`)",
         f"broadcasts:   {status.broadcasts_missed_24h} missed, "
         f"{status.broadcasts_failed_24h} failed in the last 24 h",
+        f"templates:    {_templates(status)}",
     ):
         console.print(line, markup=False)
     queues = Table(title="Outbox")
@@ -97,6 +98,18 @@ def status_command(
             f"#{item.broadcast_id}", local_time(item.due_at, zone), item.what, item.cron or "once"
         )
     console.print(upcoming)
+
+
+def _templates(status: Status) -> str:
+    """How many replies went out as the built-in fallback text, and why the last one did."""
+    failed = status.last_template_failure
+    said = f"{status.template_fallbacks_24h} replies sent as the fallback text in the last 24 h"
+    if failed is None:
+        return said
+    return (
+        f"{said}; last {_ago(failed.at, status.at)}: {failed.template} ({failed.lang}): "
+        f"{failed.problem} (fix it, then `socialbot doctor`)"
+    )
 
 
 def _spend(status: Status) -> str:
@@ -189,4 +202,13 @@ def status_json(status: Status) -> dict[str, Any]:
         "broadcasts_missed_24h": status.broadcasts_missed_24h,
         "broadcasts_failed_24h": status.broadcasts_failed_24h,
         "overdue_cases": status.overdue_cases,
+        "template_fallbacks_24h": status.template_fallbacks_24h,
+        "last_template_failure": {
+            "at": iso(status.last_template_failure.at),
+            "template": status.last_template_failure.template,
+            "lang": status.last_template_failure.lang,
+            "problem": status.last_template_failure.problem,
+        }
+        if status.last_template_failure
+        else None,
     }

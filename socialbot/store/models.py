@@ -8,6 +8,7 @@ broadcasts ─▶ broadcast_runs ─▶ outbox (one row per post of the alert's 
 storm_campaigns (at most one without `stopped_at`: storm mode is on)
 api_usage, api_endpoints, api_failures (what X was asked, answered and billed: `socialbot usage`,
                                        `status`; failures older than 30 days are let go)
+template_failures (replies that went out as the built-in fallback text: `status`)
 """
 
 from __future__ import annotations
@@ -291,3 +292,17 @@ class ApiFailure(SQLModel, table=True):
     endpoint: str = Field(max_length=64)
     status: int | None = None
     error: str = Field(sa_type=Text)
+
+
+class TemplateFailure(SQLModel, table=True):
+    """A reply that could not be rendered at run time (an error, or over X's length), so a safe
+    built-in text went out instead: `status` shows the last day's count and the last one."""
+
+    __tablename__ = "template_failures"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=UTCDateTime, index=True)
+    template: str = Field(max_length=64)  # the message (`filed`, `resolved`, …)
+    lang: str = Field(max_length=8)
+    case_id: int | None = None
+    problem: str = Field(sa_type=Text)

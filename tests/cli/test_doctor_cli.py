@@ -95,8 +95,8 @@ def test_a_template_over_280_characters_fails(
 
     assert code == 1
     assert (
-        "FAIL  replies      replies/help.en.j2: renders to 294 weighted characters, over X's "
-        "280; shorten the template\n"
+        f"FAIL  replies      {tmp_path}/templates/replies/help.en.j2: renders to 294 weighted "
+        "characters, over X's 280; shorten the template\n"
     ) in out
 
 

@@ -1,0 +1,517 @@
+"""The one Jinja2 environment every city-editable template runs in (replies, broadcasts): a sandbox
+with bounded work, and every mistake a `TemplateError` of one line naming the file and line.
+
+Templates are edited by comms staff and may be pointed elsewhere by whoever controls the settings,
+so a template is untrusted code:
+
+- It runs in Jinja2's `ImmutableSandboxedEnvironment`: no attribute starting with `_`, no
+  method that changes a list or dict, so `cycler.__init__.__globals__…` is refused. `lipsum`, whose
+  argument sets how much text it makes, is not offered at all.
+- Its work is bounded. Every value it builds or hands on (an operator's result, a concatenation,
+  a literal, a filter's or call's input and result, an output) weighs at most `MAX_SIZE` (a
+  string's length, a container's elements counted through every level), checked before anything
+  large is made where a single operation could make it (`'x' * n`, `2 ** n`, a width of `n`);
+  `range` yields at most `MAX_RANGE` numbers; one render takes at most `MAX_STEPS` steps of
+  Python (counted by a trace function, so loops over anything and recursion stop) and
+  `RENDER_SECONDS` of wall-clock time; the output stops at `MAX_SIZE` characters; a file is at
+  most `MAX_SOURCE_BYTES` and must be UTF-8.
+- Anything a template does wrong, at load or at render, comes out as a `TemplateError`
+  `<full path>:<line>: <problem>`, never a traceback; the line is the template's own (Jinja2
+  rewrites its tracebacks to point at template lines).
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import re
+import string
+import sys
+import threading
+import time
+import types
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import jinja2.compiler
+import jinja2.nodes
+import jinja2.runtime
+import jinja2.sandbox
+from jinja2.loaders import split_template_path
+
+from socialbot.errors import TemplateError
+
+MAX_SOURCE_BYTES = 64 * 1024
+# The most any one value or the whole output may weigh. A reply is 280 weighted characters and a
+# long broadcast a thread of a few posts; nothing a city writes comes near this.
+MAX_SIZE = 20_000
+MAX_INT_BITS = 4 * MAX_SIZE
+MAX_RANGE = 1_000
+# Templates one render may include or import (a template that includes itself stops here).
+MAX_LOADS = 100
+MAX_STEPS = 200_000
+RENDER_SECONDS = 5.0
+# Jinja2's default globals less `lipsum` (its argument sets how much text it makes).
+GLOBALS = ("range", "dict", "cycler", "joiner", "namespace")
+
+
+class Refused(Exception):
+    """A template went over one of the bounds above (caught and reported as a TemplateError)."""
+
+
+def weight(value: object, limit: int = MAX_SIZE) -> int:
+    """How much `value` weighs: a string's length, an int's bits / 4, a container's elements
+    through every level (a list holding the same big string twice weighs twice). Stops counting
+    once over `limit`, so weighing is cheap whatever the value."""
+    total = 0
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str | bytes):
+            total += len(item)
+        elif isinstance(item, bool):
+            total += 1
+        elif isinstance(item, int):
+            total += item.bit_length() // 4 + 1
+        elif isinstance(item, Mapping):
+            total += 1
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple | set | frozenset):
+            total += 1
+            stack.extend(item)
+        else:
+            total += 1
+        if total > limit:
+            return total
+    return total
+
+
+def checked(value: Any, what: str = "a value") -> Any:
+    """`value`, unless it weighs more than MAX_SIZE."""
+    if weight(value) > MAX_SIZE:
+        raise Refused(f"{what} larger than {MAX_SIZE} characters; templates make short texts")
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > MAX_INT_BITS:
+        raise Refused(f"a number of more than {MAX_INT_BITS} bits")
+    return value
+
+
+def bounded_range(*args: int) -> range:
+    """`range`, at most MAX_RANGE numbers."""
+    numbers = range(*args)
+    if len(numbers) > MAX_RANGE:
+        raise Refused(f"range of {len(numbers)} numbers, over the {MAX_RANGE} a template may use")
+    return numbers
+
+
+# `%` and format() conversions whose width or precision could ask for a huge text.
+_PERCENT_WIDTH = re.compile(r"%[#0\- +]*(\*|\d+)?(?:\.(\*|\d+))?")
+_NUMBER = re.compile(r"\d+")
+_WIDTH_METHODS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs"})
+# Filters whose number arguments are widths or counts of things they make.
+_WIDTH_FILTERS = frozenset({"center", "indent", "slice", "batch", "wordwrap", "truncate"})
+
+
+def _check_percent(fmt: str) -> None:
+    for width, precision in _PERCENT_WIDTH.findall(fmt):
+        for number in (width, precision):
+            if number == "*" or (number and int(number) > MAX_SIZE):
+                raise Refused(f"a '%' format width over {MAX_SIZE}")
+
+
+def _check_format(fmt: str) -> None:
+    try:
+        fields = list(string.Formatter().parse(fmt))
+    except ValueError as exc:
+        raise Refused(f"bad format string: {exc}") from None
+    for _, _, spec, _ in fields:
+        if spec and ("{" in spec or any(int(n) > MAX_SIZE for n in _NUMBER.findall(spec))):
+            raise Refused(f"a format() width over {MAX_SIZE}")
+
+
+def _check_widths(args: Iterable[object]) -> None:
+    for arg in args:
+        if isinstance(arg, int) and not isinstance(arg, bool) and abs(arg) > MAX_SIZE:
+            raise Refused(f"a width or count of {arg}, over {MAX_SIZE}")
+
+
+def _check_replace(text: object, old: object, new: object) -> None:
+    if isinstance(text, str) and isinstance(old, str) and isinstance(new, str):
+        count = len(text) + 1 if not old else text.count(old)
+        if len(text) + count * len(new) > MAX_SIZE:
+            raise Refused(f"replace() would make a text over {MAX_SIZE} characters")
+
+
+def _check_join(separator: object, items: object) -> None:
+    if isinstance(items, list | tuple) and isinstance(separator, str):
+        checked(items, "the items joined")
+        if len(separator) * len(items) > MAX_SIZE:
+            raise Refused(f"join() would make a text over {MAX_SIZE} characters")
+
+
+def _bounded_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
+    """`func` (a Jinja2 filter or test), with its input, arguments and result weighed."""
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        values = [a for a in args if not isinstance(a, _PASSED)]
+        for arg in (*values, *kwargs.values()):
+            checked(arg, f"the input of {name!r}")
+        if name in _WIDTH_FILTERS:
+            _check_widths([*values[1:], *kwargs.values()])
+        if name == "format" and values and isinstance(values[0], str):
+            _check_percent(values[0])
+        if name == "replace" and len(values) >= 3:
+            _check_replace(values[0], values[1], values[2])
+        if name == "join" and values:
+            separator = values[1] if len(values) > 1 else kwargs.get("d", "")
+            items = values[0]
+            _check_join(separator, list(items) if isinstance(items, Iterator) else items)
+        return checked(func(*args, **kwargs), f"the result of {name!r}")
+
+    for attr in ("jinja_pass_arg",):  # pass_context / pass_eval_context / pass_environment
+        if hasattr(func, attr):
+            setattr(wrapper, attr, getattr(func, attr))
+    wrapper.__name__ = getattr(func, "__name__", name)
+    return wrapper
+
+
+# What Jinja2 passes a `pass_context` / `pass_eval_context` / `pass_environment` filter first.
+_PASSED = (jinja2.runtime.Context, jinja2.nodes.EvalContext, jinja2.Environment)
+
+
+class _BoundedCodeGenerator(jinja2.compiler.CodeGenerator):
+    """Jinja2's code generator, with what a template builds without an operator or a call
+    (concatenations with `~`, list, tuple and dict literals) weighed as it is built, and the
+    sides of a comparison weighed before they are compared (comparing two huge lists is slow)."""
+
+    def _wrapped(self, visit: Callable[[], None]) -> None:
+        self.write("environment.checked(")
+        visit()
+        self.write(")")
+
+    def visit_Concat(self, node: jinja2.nodes.Concat, frame: Any) -> None:
+        self._wrapped(lambda: super(_BoundedCodeGenerator, self).visit_Concat(node, frame))
+
+    def visit_List(self, node: jinja2.nodes.List, frame: Any) -> None:
+        self._wrapped(lambda: super(_BoundedCodeGenerator, self).visit_List(node, frame))
+
+    def visit_Dict(self, node: jinja2.nodes.Dict, frame: Any) -> None:
+        self._wrapped(lambda: super(_BoundedCodeGenerator, self).visit_Dict(node, frame))
+
+    def visit_Tuple(self, node: jinja2.nodes.Tuple, frame: Any) -> None:
+        if node.ctx != "load":  # an assignment target (`{% for a, b in … %}`), not a value
+            super().visit_Tuple(node, frame)
+            return
+        self._wrapped(lambda: super(_BoundedCodeGenerator, self).visit_Tuple(node, frame))
+
+    def visit_Compare(self, node: jinja2.nodes.Compare, frame: Any) -> None:
+        self.write("(environment.checked(")
+        self.visit(node.expr, frame)
+        self.write(")")
+        for op in node.ops:
+            self.visit(op, frame)
+        self.write(")")
+
+    def visit_Operand(self, node: jinja2.nodes.Operand, frame: Any) -> None:
+        self.write(f" {jinja2.compiler.operators[node.op]} environment.checked(")
+        self.visit(node.expr, frame)
+        self.write(")")
+
+
+class SandboxEnvironment(jinja2.sandbox.ImmutableSandboxedEnvironment):
+    """Jinja2's immutable sandbox with the bounds of this module's docstring."""
+
+    intercepted_binops = frozenset({"+", "*", "**", "%", "//", "/", "-"})
+    intercepted_unops = frozenset({"-", "+"})
+    code_generator_class = _BoundedCodeGenerator
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(finalize=self._finalize, **kwargs)
+        defaults = self.globals
+        self.globals = {name: defaults[name] for name in GLOBALS if name in defaults}
+        self.globals["range"] = bounded_range
+        self.filters = {name: _bounded_filter(name, f) for name, f in self.filters.items()}
+        tests: dict[str, Any] = dict(self.tests)
+        self.tests = {name: _bounded_filter(name, f) for name, f in tests.items()}
+
+    @staticmethod
+    def checked(value: Any) -> Any:
+        return checked(value)
+
+    @staticmethod
+    def _finalize(value: Any) -> Any:
+        return checked(value, "an output")
+
+    def _load_template(
+        self, name: str, globals: MutableMapping[str, Any] | None
+    ) -> jinja2.Template:
+        # Every include, import and extends comes here, at render time as at start-up.
+        meter = getattr(_rendering, "meter", None)
+        if meter is not None:
+            meter.loads += 1
+            if meter.loads > MAX_LOADS:
+                raise Refused(
+                    f"includes or imports templates more than {MAX_LOADS} times in one render "
+                    "(does it include itself?)"
+                )
+        return super()._load_template(name, globals)
+
+    def concat(self, pieces: Iterable[str]) -> str:
+        # Block `set`s, macros and filter blocks join their output with this.
+        return str(checked("".join(pieces), "a block's text"))
+
+    def call_binop(
+        self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any
+    ) -> Any:
+        checked(left), checked(right)
+        if (
+            operator == "**"
+            and isinstance(left, int)
+            and isinstance(right, int)
+            and right > 0
+            and abs(left) > 1
+            and abs(left).bit_length() * right > MAX_INT_BITS
+        ):
+            raise Refused(f"{left} ** {right} is a number of more than {MAX_INT_BITS} bits")
+        if operator == "*":
+            for seq, times in ((left, right), (right, left)):
+                if (
+                    isinstance(seq, str | list | tuple)
+                    and isinstance(times, int)
+                    and weight(seq) * times > MAX_SIZE
+                ):
+                    raise Refused(f"repeating a value {times} times makes more than {MAX_SIZE}")
+        if operator == "%" and isinstance(left, str):
+            _check_percent(left)
+        return checked(super().call_binop(context, operator, left, right), "a result")
+
+    def call_unop(self, context: jinja2.runtime.Context, operator: str, arg: Any) -> Any:
+        return checked(super().call_unop(context, operator, checked(arg)), "a result")
+
+    def call(
+        __self,  # Jinja2's signature: names that cannot clash with the call's keywords
+        __context: jinja2.runtime.Context,
+        __obj: Any,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
+        for arg in (*args, *kwargs.values()):
+            checked(arg, "an argument")
+        if isinstance(__obj, types.BuiltinMethodType | types.MethodType):
+            name, owner = __obj.__name__, getattr(__obj, "__self__", None)
+            if isinstance(owner, str):
+                checked(owner)
+                if name in _WIDTH_METHODS:
+                    _check_widths([*args, *kwargs.values()])
+                if name == "replace" and len(args) >= 2:
+                    _check_replace(owner, args[0], args[1])
+                if name == "join" and args:
+                    items = args[0]
+                    _check_join(owner, list(items) if isinstance(items, Iterator) else items)
+                if name in ("format", "format_map"):
+                    _check_format(owner)
+        return checked(
+            jinja2.sandbox.ImmutableSandboxedEnvironment.call(
+                __self, __context, __obj, *args, **kwargs
+            ),
+            "a call's result",
+        )
+
+    def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
+        wrapped = super().wrap_str_format(value)
+        if wrapped is None:
+            return None
+        fmt = value.__self__
+
+        def checked_format(*args: Any, **kwargs: Any) -> str:
+            _check_format(fmt)
+            return str(checked(wrapped(*args, **kwargs), "a format() result"))
+
+        return checked_format
+
+
+class CityLoader(jinja2.FileSystemLoader):
+    """A FileSystemLoader that refuses a file too big or not UTF-8, with its path and line."""
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        pieces = split_template_path(template)
+        for searchpath in self.searchpath:
+            filename = posixpath.join(searchpath, *pieces)
+            if os.path.isfile(filename):
+                break
+        else:
+            raise jinja2.TemplateNotFound(template)
+        filename = os.path.abspath(filename)  # messages name the full path
+        try:
+            size = os.path.getsize(filename)
+            if size > MAX_SOURCE_BYTES:
+                raise TemplateError(
+                    f"{filename}: {size} bytes, over the {MAX_SOURCE_BYTES} a template may have"
+                )
+            with open(filename, "rb") as file:
+                data = file.read(MAX_SOURCE_BYTES + 1)
+            mtime = os.path.getmtime(filename)
+        except OSError as exc:
+            raise TemplateError(f"{filename}: cannot be read: {exc.strerror}") from None
+        try:
+            source = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = data[: exc.start].count(b"\n") + 1
+            raise TemplateError(
+                f"{filename}:{line}: not UTF-8 (byte 0x{data[exc.start]:02x}); save the file as "
+                "UTF-8"
+            ) from None
+
+        def uptodate() -> bool:
+            try:
+                return os.path.getmtime(filename) == mtime
+            except OSError:
+                return False
+
+        return source, filename, uptodate
+
+
+def environment(template_dirs: list[Path]) -> SandboxEnvironment:
+    """The sandbox reading `template_dirs` in order (the city's first, the shipped second):
+    plain text (no HTML escaping); an undefined variable is an error, not a blank."""
+    missing = [d for d in template_dirs if not d.is_dir()]
+    if missing:
+        raise TemplateError(f"{missing[0]}: template directory not found (SOCIALBOT_TEMPLATES)")
+    return SandboxEnvironment(
+        loader=jinja2.ChoiceLoader([CityLoader(d) for d in template_dirs]),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,  # plain text for X, not HTML
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+        auto_reload=False,  # a template is read once: what start-up checked is what runs
+    )
+
+
+def searched_dirs(env: jinja2.Environment) -> list[Path]:
+    """The directories `env` reads templates from, in order."""
+    loader = env.loader
+    assert isinstance(loader, jinja2.ChoiceLoader)
+    return [
+        Path(p)
+        for sub in loader.loaders
+        if isinstance(sub, jinja2.FileSystemLoader)
+        for p in sub.searchpath
+    ]
+
+
+def where(env: jinja2.Environment, name: str) -> str:
+    """The full path of template `name` (the city's copy or the shipped one), for messages."""
+    for root in searched_dirs(env):
+        if (root / name).is_file():
+            return os.path.abspath(root / name)
+    return name
+
+
+def load(env: jinja2.Environment, names: list[str]) -> jinja2.Template:
+    """The first of `names` that exists, compiled; any problem a TemplateError naming the file."""
+    try:
+        return env.select_template(names)
+    except TemplateError:
+        raise
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(_syntax(env, exc)) from None
+    except jinja2.TemplatesNotFound:
+        dirs = ", ".join(str(d) for d in searched_dirs(env))
+        raise TemplateError(f"{names[-1]}: template not found in {dirs}") from None
+    except Exception as exc:  # the compiler on a hostile source (nesting too deep, …)
+        problem = _describe(exc)
+        raise TemplateError(f"{where(env, names[0])}: cannot be compiled: {problem}") from None
+
+
+def render(
+    env: jinja2.Environment, template: jinja2.Template, values: Mapping[str, object], hint: str = ""
+) -> str:
+    """`template` rendered with `values`, bounded (see the module), stripped; any problem a
+    TemplateError `<path>:<line>: <problem>`. `hint` follows an undefined-variable message."""
+    path = template.filename or template.name or "<template>"
+    meter = _Meter()
+    previous = sys.gettrace()
+    pieces: list[str] = []
+    size = 0
+    try:
+        _rendering.meter = meter
+        sys.settrace(meter.trace)
+        try:
+            for piece in template.generate(**values):
+                size += len(piece)
+                if size > MAX_SIZE:
+                    raise Refused(f"renders more than {MAX_SIZE} characters")
+                pieces.append(piece)
+        finally:
+            sys.settrace(previous)
+            _rendering.meter = None
+    except TemplateError:
+        raise
+    except jinja2.TemplateSyntaxError as exc:  # in a template it includes
+        raise TemplateError(_syntax(env, exc)) from None
+    except Exception as exc:
+        at = _template_line(exc, searched_dirs(env)) or (path, None)
+        where_ = f"{at[0]}:{at[1]}" if at[1] is not None else at[0]
+        problem = _describe(exc)
+        if isinstance(exc, jinja2.UndefinedError) and hint:
+            problem += f" ({hint})"
+        raise TemplateError(f"{where_}: {problem}") from None
+    return "".join(pieces).strip()
+
+
+# The render under way in this thread (the scheduler renders in worker threads).
+_rendering = threading.local()
+
+
+class _Meter:
+    """The trace function that bounds a render's steps and time, and its count of loads."""
+
+    def __init__(self) -> None:
+        self.steps = 0
+        self.loads = 0
+        self.deadline = time.monotonic() + RENDER_SECONDS
+
+    def trace(self, frame: types.FrameType, event: str, arg: object) -> Callable[..., Any]:
+        self.steps += 1
+        if self.steps > MAX_STEPS:
+            raise Refused(f"takes more than {MAX_STEPS} steps (a loop too long, or no end)")
+        if self.steps % 1024 == 0 and time.monotonic() > self.deadline:
+            raise Refused(f"takes longer than {RENDER_SECONDS:g} s to render")
+        return self.trace
+
+
+def _syntax(env: jinja2.Environment, exc: jinja2.TemplateSyntaxError) -> str:
+    path = exc.filename or (where(env, exc.name) if exc.name else "<template>")
+    return f"{path}:{exc.lineno}: {exc.message}"
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, RecursionError):
+        return "includes or calls itself without end"
+    if isinstance(exc, jinja2.TemplateNotFound):
+        return f"includes {exc.name!r}, which is not in the template directories"
+    if isinstance(exc, jinja2.exceptions.SecurityError):
+        return f"refused: {exc}"
+    if isinstance(exc, Refused | jinja2.UndefinedError):
+        return str(exc)
+    text = " ".join(str(exc).split()) or "no detail"
+    return f"{type(exc).__name__}: {text[:300]}"
+
+
+def _template_line(exc: BaseException, dirs: list[Path]) -> tuple[str, int] | None:
+    """The innermost template file and line in `exc`'s traceback (Jinja2 rewrites template
+    frames to carry the template's file name and line)."""
+    roots = tuple(os.path.abspath(d) + os.sep for d in dirs)
+    found = None
+    tb = exc.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.startswith(roots):
+            found = (filename, tb.tb_lineno)
+        tb = tb.tb_next
+    return found
