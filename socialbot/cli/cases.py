@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +16,8 @@ from socialbot.cli.common import (
     err_console,
     friendly_errors,
     moment,
+    print_data,
+    print_json,
     recorded_as,
     state,
 )
@@ -135,9 +136,9 @@ def list_command(
     )
     engine.dispose()
     if as_json:
-        console.print_json(json.dumps([case_json(c) for c in cases], ensure_ascii=False))
+        print_json([case_json(c) for c in cases])
     elif as_csv:
-        typer.echo(cases_csv(cases), nl=False)
+        print_data(cases_csv(cases))
     else:
         console.print(cases_table(cases, title=f"{len(cases)} case(s)"))
 
@@ -156,7 +157,7 @@ def show_command(
     if detail is None:
         raise SocialbotError(f"case #{case_id} does not exist")
     if as_json:
-        console.print_json(json.dumps(case_detail_json(detail), ensure_ascii=False))
+        print_json(case_detail_json(detail))
     else:
         console.print(case_detail_table(detail))
 
