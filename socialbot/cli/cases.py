@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.progress import Progress
 
+from socialbot import storable
 from socialbot.app import build_staff, open_database, utc_now
 from socialbot.cli.common import (
     console,
@@ -31,7 +32,7 @@ from socialbot.cli.render import (
 from socialbot.domain import CaseStatus, GeoPoint
 from socialbot.errors import SocialbotError
 from socialbot.lifecycle import Action, CloseReason
-from socialbot.staff import Request, requests_from_csv
+from socialbot.staff import DEPARTMENT_LENGTH, Request, requests_from_csv
 from socialbot.store.queries import get_case, list_cases
 
 app = typer.Typer(help="Read and work the cases the bot has opened.", no_args_is_help=True)
@@ -228,6 +229,7 @@ def assign_command(
     actor: Actor = None,
 ) -> None:
     """Hand cases to another department."""
+    storable.check(to, "--to", DEPARTMENT_LENGTH)
     _run(
         ctx,
         [Request(n, Action.ASSIGN, recorded_as(actor), note=note, department=to) for n in case_ids],
@@ -266,7 +268,8 @@ def resolve_command(
             "--photo",
             metavar="FILE",
             help="After-photo for the resident's reply (.jpg, .png, .gif, .webp, up to 5 MB; one "
-            "case). The --note becomes its alt text. Keep the file there until the reply is sent.",
+            "case). The --note becomes its alt text. It is copied to SOCIALBOT_MEDIA_DIR, where "
+            "the service reads it.",
         ),
     ] = None,
     actor: Actor = None,
@@ -294,8 +297,8 @@ def resolve_command(
             markup=False,
         )
         console.print(
-            f"with photo {done.photo} (alt text: {done.photo_alt}); keep the file there until "
-            "the reply is sent",
+            f"with photo {photo} (alt text: {done.photo_alt}); the service posts its copy "
+            f"{done.photo}",
             markup=False,
         )
         return

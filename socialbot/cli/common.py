@@ -116,8 +116,9 @@ def database_problem(exc: DBAPIError) -> str:
 
 
 def _check_texts(kwargs: dict[str, object]) -> None:
-    ctx = kwargs.get("ctx")
-    params = {p.name: p for p in ctx.command.params} if isinstance(ctx, typer.Context) else {}
+    # The command's parameters, to name the option as typed (typer passes click's own Context).
+    command = getattr(kwargs.get("ctx"), "command", None)
+    params = {p.name: p for p in getattr(command, "params", [])}
     for name, value in kwargs.items():
         for item in value if isinstance(value, list | tuple) else [value]:
             if isinstance(item, str):

@@ -33,7 +33,7 @@ def make_engine(url: str) -> Engine:
     """An engine for `url`; for SQLite files the parent directory is created."""
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         # Not echoed: a URL that fails to parse may still hold a password.
         raise ConfigError(
             "SOCIALBOT_DATABASE_URL: not a database URL; expected e.g. "
