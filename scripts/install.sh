@@ -256,7 +256,10 @@ for name in \$(env | sed -n 's/^\(SOCIALBOT_[A-Za-z0-9_]*\)=.*/\1/p'); do
     unset "\$name"
 done
 SOCIALBOT_CONFIG=$ETC/socialbot.toml
-export SOCIALBOT_CONFIG
+# The service's StateDirectory, as systemd gives it to the service: the same default database and
+# the same SOCIALBOT_MEDIA_DIR ($STATE/media, where resolve --photo copies the photo).
+STATE_DIRECTORY=$STATE
+export SOCIALBOT_CONFIG STATE_DIRECTORY
 who=\${SUDO_USER:-\$(id -un)}
 case \$(id -un) in
 $USER_NAME)

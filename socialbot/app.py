@@ -198,6 +198,7 @@ def make_broadcaster(
         zone=settings.zone,
         grace=timedelta(minutes=settings.broadcast_grace_minutes),
         clock=clock,
+        media_dir=settings.media_dir,
     )
 
 
@@ -333,6 +334,7 @@ def build_staff(settings: Settings) -> Staff:
         catalog=catalog,
         replies=replies,
         notify=settings.notify_statuses,
+        media_dir=settings.media_dir,
     )
 
 

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from socialbot import media, storable
 from socialbot.broadcast import Thread, compose, values_for
 from socialbot.broadcast_templates import BroadcastTemplates
 from socialbot.domain import StormMode
@@ -128,6 +129,7 @@ class Broadcaster:
     zone: ZoneInfo
     grace: timedelta
     clock: Clock
+    media_dir: Path  # where a --media image is copied for the service (SOCIALBOT_MEDIA_DIR)
 
     # --- preparing ---------------------------------------------------------------------------
 
@@ -142,6 +144,12 @@ class Broadcaster:
             )
         if len(set(request.langs)) != len(request.langs) or not request.langs:
             raise BroadcastError(f"--lang {','.join(request.langs)}: name each language once")
+        # Stored as typed: checked here so that SQLite and PostgreSQL refuse the same input.
+        for lang in request.langs:
+            _storable(lang, "--lang", _LANG_LENGTH)
+        _storable(",".join(request.langs), "--lang", _LANGS_LENGTH)
+        if request.template is not None:
+            _storable(request.template, "TEMPLATE", _TEMPLATE_LENGTH)
         if (request.template is None) == (not request.texts):
             raise BroadcastError("give a TEMPLATE name or --text, not both and not neither")
         if request.texts and len(request.texts) != len(request.langs):
@@ -239,6 +247,7 @@ class Broadcaster:
         if at is not None and cron is not None:
             raise BroadcastError("give --at or --cron, not both")
         if cron is not None:
+            _storable(cron, "--cron", _CRON_LENGTH)
             self.recurrence(cron)
         return parse_at(at, self.zone, self.clock()) if at is not None else None
 
@@ -303,6 +312,14 @@ class Broadcaster:
         if occurrence is None:
             broadcast.state = BroadcastState.DONE
 
+    def _keep_media(self, path: Path) -> Path:
+        """The service's own copy of the image (`socialbot.media`): a recurring alert posts it
+        for months, and the service may not see the folder staff took it from."""
+        try:
+            return media.keep_photo(path, self.media_dir, "broadcast")
+        except SocialbotError as exc:
+            raise BroadcastError(f"--media {path}: {exc}") from None
+
     def _record(
         self,
         session: Session,
@@ -320,7 +337,7 @@ class Broadcaster:
             texts=dict(zip(request.langs, request.texts, strict=False)),
             variables=dict(request.variables),
             langs=",".join(request.langs),
-            media_path=str(request.media.resolve()) if request.media else None,
+            media_path=str(self._keep_media(request.media)) if request.media else None,
             media_alt=request.alt,
             at=at,
             cron=cron,
@@ -579,6 +596,18 @@ def _views(session: Session, runs: list[BroadcastRun]) -> list[RunView]:
             RunView(run=run, broadcast=broadcasts[run.broadcast_id], posts=tuple(run_posts))
         )
     return views
+
+
+_LANG_LENGTH = storable.column_length(OutboxMessage.lang)
+_LANGS_LENGTH = storable.column_length(Broadcast.langs)
+_TEMPLATE_LENGTH = storable.column_length(Broadcast.template)
+_CRON_LENGTH = storable.column_length(Broadcast.cron)
+
+
+def _storable(value: str, what: str, max_length: int) -> None:
+    why = storable.problem(value, max_length)
+    if why is not None:
+        raise BroadcastError(f"{what} {value[:40]!r}: {why}")
 
 
 def _check_image(path: Path, alt: str | None) -> None:

@@ -68,12 +68,21 @@ class LogFormat(enum.StrEnum):
     JSON = "json"
 
 
-def default_database_url() -> str:
-    """SQLite under systemd's StateDirectory when run as a service, else the user's data dir."""
+def default_data_dir() -> Path:
+    """systemd's StateDirectory when run as a service, else the user's data dir."""
     state = os.environ.get("STATE_DIRECTORY")
     # systemd passes several directories colon-separated when the unit names several.
-    base = Path(state.split(":")[0]) if state else Path(platformdirs.user_data_dir("socialbot"))
-    return f"sqlite:///{base / 'socialbot.db'}"
+    return Path(state.split(":")[0]) if state else Path(platformdirs.user_data_dir("socialbot"))
+
+
+def default_database_url() -> str:
+    """SQLite in the data dir (`default_data_dir`)."""
+    return f"sqlite:///{default_data_dir() / 'socialbot.db'}"
+
+
+def default_media_dir() -> Path:
+    """`media/` in the data dir: the service can read it whoever copied a photo there."""
+    return default_data_dir() / "media"
 
 
 class XAccount(BaseModel):
@@ -146,6 +155,12 @@ class Settings(BaseSettings):
         default=SHIPPED_TEMPLATES,
         description="Directory of reply templates. A file here overrides the shipped one of the "
         "same name; messages it lacks fall back to the shipped `templates/`.",
+    )
+    media_dir: Path = Field(
+        default_factory=default_media_dir,
+        description="Where `cases resolve --photo` and `broadcast send --media` copy the photo "
+        "for the service to post: a folder the commands can write and the service can read. "
+        "Default: `media/` under `$STATE_DIRECTORY` (systemd) or the XDG data dir.",
     )
     poll_seconds: int = Field(
         default=60, ge=5, description="How often `socialbot run` polls for new mentions."
@@ -292,6 +307,25 @@ class Settings(BaseSettings):
     price_media_upload: float = Field(
         default=0.0, ge=0, description="US dollars X bills per photo uploaded."
     )
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_parses(cls, value: str) -> str:
+        # Every command parses it (to connect, to mask its password in logs): a URL that does not
+        # parse is this one line, not a ValueError from deep inside. Never echoed: it may hold a
+        # password.
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            make_url(value)
+        except (ArgumentError, ValueError):
+            raise ValueError(
+                "not a database URL (is the port a number?); expected e.g. "
+                "sqlite:////var/lib/socialbot/socialbot.db or "
+                "postgresql+psycopg://user@host:5432/db"
+            ) from None
+        return value
 
     @field_validator("case_url")
     @classmethod
@@ -561,7 +595,7 @@ def _describe(exc: ValidationError, config_file: Path | None) -> str:
 
 
 def _is_secret(field: str) -> bool:
-    if field == "accounts":  # holds tokens
+    if field in ("accounts", "database_url"):  # hold tokens, a password
         return True
     annotation = Settings.model_fields[field].annotation if field in Settings.model_fields else None
     return annotation is not None and "SecretStr" in str(annotation)

@@ -44,6 +44,21 @@ CSV_COLUMNS = (
 )
 _POINT_COLUMNS = ("lat", "lon")
 JsonValue = str | int | float | None
+# A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets
+# (OWASP "CSV injection"): `=HYPERLINK(…)` in a department typed by staff, or in a district name.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: str) -> str:
+    """`value`, but text a spreadsheet would run as a formula gets a leading `'`, which shows the
+    text as typed. Numbers (a negative longitude) are left alone: they are not formulas."""
+    if not value.startswith(_FORMULA_START):
+        return value
+    try:
+        float(value)
+    except ValueError:
+        return "'" + value
+    return value
 
 
 def case_record(case: CaseFacts) -> dict[str, JsonValue]:
@@ -69,7 +84,8 @@ def case_record(case: CaseFacts) -> dict[str, JsonValue]:
 
 
 def cases_csv(cases: Iterable[CaseFacts]) -> str:
-    """RFC 4180 CSV with a header row (:data:`CSV_COLUMNS`); an absent value is an empty field.
+    """RFC 4180 CSV with a header row (:data:`CSV_COLUMNS`); an absent value is an empty field,
+    and text a spreadsheet would run as a formula starts with `'` (:func:`spreadsheet_safe`).
 
     Coordinates are written with every digit Python keeps (``repr``), so reading the file back
     gives the same floats; times are ISO 8601 with ``+00:00``, which Excel, LibreOffice and QGIS
@@ -80,7 +96,9 @@ def cases_csv(cases: Iterable[CaseFacts]) -> str:
     writer.writerow(CSV_COLUMNS)
     for case in cases:
         record = case_record(case)
-        writer.writerow(["" if record[c] is None else str(record[c]) for c in CSV_COLUMNS])
+        writer.writerow(
+            ["" if record[c] is None else spreadsheet_safe(str(record[c])) for c in CSV_COLUMNS]
+        )
     return out.getvalue()
 
 

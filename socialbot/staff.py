@@ -12,15 +12,15 @@ is resolved or closed, everyone who reported it hears so in their own thread: th
 report linked to M as a duplicate at intake, and the reporters of cases merged into M.
 
 A resolve may carry an after-photo: it is checked here (exists, a photo, at most 5 MB) before
-anything changes, and its absolute path goes into the outbox row, so the file must stay where it is
-until the reply is sent (`socialbot send` fails that reply, naming the file, if it is gone).
+anything changes, then copied into SOCIALBOT_MEDIA_DIR (`socialbot.media`: the service may not see
+the folder staff took it from) and the copy's path goes into the outbox row; the file staff named
+is not needed after the command.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import math
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -30,12 +30,13 @@ from pathlib import Path
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
+from socialbot import media, storable
 from socialbot.catalog import Catalog
 from socialbot.config import INTAKE_ACCOUNT
 from socialbot.domain import CaseStatus, MentionOutcome, Reply
 from socialbot.errors import SocialbotError, TransitionRefused
 from socialbot.lifecycle import FINISHED, Action, CloseReason, next_status
-from socialbot.platforms.base import MAX_PHOTO_BYTES, PHOTO_SUFFIXES
+from socialbot.platforms.base import MAX_ALT_TEXT, MAX_PHOTO_BYTES, PHOTO_SUFFIXES
 from socialbot.replies import Replies, ReplyContext
 from socialbot.store.db import transaction
 from socialbot.store.models import (
@@ -87,7 +88,7 @@ class Done:
     from_status: CaseStatus
     to_status: CaseStatus
     reply_text: str | None  # the reply queued for the resident, if any
-    photo: Path | None = None  # the photo attached to that reply (absolute), if any
+    photo: Path | None = None  # the copy of the photo attached to that reply (media.keep_photo)
     photo_alt: str | None = None  # and its alt text
 
 
@@ -97,11 +98,21 @@ class Staff:
     catalog: Catalog
     replies: Replies
     notify: frozenset[CaseStatus]
+    media_dir: Path  # where a resolve's photo is copied for the service (SOCIALBOT_MEDIA_DIR)
 
     def act(self, request: Request, now: datetime) -> Done:
         """Apply `request`, or raise a SocialbotError saying why it was refused."""
         if not 0 < request.case_id <= MAX_CASE_NUMBER:
             raise SocialbotError(f"case #{request.case_id} does not exist")
+        kept: list[Path] = []
+        try:
+            return self._act(request, now, kept)
+        except BaseException:
+            for path in kept:  # the action did not happen: no copy of its photo stays behind
+                media.discard(path)
+            raise
+
+    def _act(self, request: Request, now: datetime, kept: list[Path]) -> Done:
         with transaction(self.engine) as session:
             case = session.get(Case, request.case_id, with_for_update=True)
             if case is None:
@@ -116,6 +127,9 @@ class Staff:
             after = next_status(case.id, before, request.action)
             _check_details(session, case.id, request)
             photo = _check_photo(case.id, request, self.notify)
+            if photo is not None:
+                photo = _keep_photo(case.id, request, photo, self.media_dir)
+                kept.append(photo)
             _move_reporters(session, case, request)
             event_note = self._apply(case, request, after, now)
             session.add(case)
@@ -316,9 +330,18 @@ def _supersede_unsent_status_replies(
     )
 
 
+# What staff type goes into these columns: checked here, so SQLite and PostgreSQL answer alike.
+ACTOR_LENGTH = storable.column_length(CaseEvent.actor)
+DEPARTMENT_LENGTH = storable.column_length(Case.department)
+
+
 def _check_details(session: Session, case_id: int, request: Request) -> None:
+    storable.check(request.actor, f"case #{case_id}: --as", ACTOR_LENGTH)
+    storable.check(request.note, f"case #{case_id}: the note")
     if request.action is Action.ASSIGN and not request.department:
         raise SocialbotError(f"case #{case_id}: `assign` needs --to DEPARTMENT")
+    if request.department is not None:
+        storable.check(request.department, f"case #{case_id}: --to", DEPARTMENT_LENGTH)
     if request.action is Action.NOTE and not request.note.strip():
         raise SocialbotError(f"case #{case_id}: a note needs some text")
     if request.action is not Action.CLOSE:
@@ -369,16 +392,28 @@ def _check_photo(case_id: int, request: Request, notify: frozenset[CaseStatus]) 
         )
     size = path.stat().st_size
     if size > MAX_PHOTO_BYTES:
-        megabytes = math.ceil(size * 10 / 1024 / 1024) / 10  # rounded up: 5.1, never "5.0 > 5"
         raise SocialbotError(
-            f"case #{case_id}: --photo {given}: {megabytes} MB; "
+            f"case #{case_id}: --photo {given}: {media.megabytes(size)}; "
             f"X takes photos up to {MAX_PHOTO_BYTES // 1024 // 1024} MB"
         )
     if size == 0:
         raise SocialbotError(f"case #{case_id}: --photo {given}: the file is empty")
+    if len(request.note.strip()) > MAX_ALT_TEXT:  # the note is the photo's alt text
+        raise SocialbotError(
+            f"case #{case_id}: --note: {len(request.note.strip()):,} characters; with --photo it "
+            f"is the photo's alt text, and X takes at most {MAX_ALT_TEXT}"
+        )
     if not os.access(path, os.R_OK):
         raise SocialbotError(f"case #{case_id}: --photo {given}: cannot be read (permission)")
     return path
+
+
+def _keep_photo(case_id: int, request: Request, path: Path, media_dir: Path) -> Path:
+    """The service's own copy of the checked photo (see `socialbot.media`)."""
+    try:
+        return media.keep_photo(path, media_dir, f"case-{case_id}")
+    except SocialbotError as exc:
+        raise SocialbotError(f"case #{case_id}: --photo {request.photo}: {exc}") from None
 
 
 def requests_from_csv(path: Path, action: Action, actor: str) -> list[Request | SocialbotError]:
@@ -397,8 +432,15 @@ def requests_from_csv(path: Path, action: Action, actor: str) -> list[Request | 
     if "id" not in columns:
         raise SocialbotError(f"{path}:1: needs a header row with an `id` column (and `note`)")
     results: list[Request | SocialbotError] = []
-    for row in reader:
-        cells = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # a cell over csv.field_size_limit(); the reader goes on after it
+            results.append(SocialbotError(f"{path}:{reader.line_num + 1}: {_csv_problem(exc)}"))
+            continue
+        cells = {(k or "").strip().lower(): _cell(v) for k, v in row.items()}
         raw_id = cells.get("id", "").lstrip("#")
         if not is_case_number(raw_id):
             results.append(
@@ -407,8 +449,29 @@ def requests_from_csv(path: Path, action: Action, actor: str) -> list[Request | 
                 )
             )
             continue
-        results.append(Request(int(raw_id), action, actor, note=cells.get("note", "")))
+        note = cells.get("note", "")
+        why = storable.problem(note)
+        if why is not None:
+            results.append(SocialbotError(f"{path}:{reader.line_num}: the note {why}"))
+            continue
+        results.append(Request(int(raw_id), action, actor, note=note))
     return results
+
+
+def _cell(value: str | list[str] | None) -> str:
+    # DictReader puts the cells of a row longer than the header in a list under the key None.
+    if isinstance(value, list):
+        return " ".join(value).strip()
+    return (value or "").strip()
+
+
+def _csv_problem(exc: csv.Error) -> str:
+    if "field limit" in str(exc):
+        return (
+            f"a cell is longer than {csv.field_size_limit():,} characters; "
+            "keep each note shorter (this row was skipped)"
+        )
+    return f"not CSV this program can read ({exc}); this row was skipped"
 
 
 # Case numbers are the database's integer keys: plain ASCII digits, within a 32-bit integer.

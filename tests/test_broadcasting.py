@@ -79,6 +79,7 @@ def make_broadcaster(engine: Engine, city_templates: Path, clock: Clock) -> Broa
         zone=BOSTON,
         grace=GRACE,
         clock=clock,
+        media_dir=city_templates.parent / "media",
     )
 
 
@@ -197,6 +198,46 @@ def test_the_photo_goes_up_once_with_its_alt_text_on_the_first_post(
     assert json.loads(metadata.calls[0].request.body)["metadata"]["alt_text"] == {
         "text": "Radar map: the storm reaches us at 6 pm"
     }
+
+
+@responses.activate
+def test_a_scheduled_alerts_image_is_the_services_own_copy(
+    engine: Engine, broadcaster: Broadcaster, clock: Clock, tmp_path: Path
+) -> None:
+    """The unit's PrivateTmp=yes and ProtectHome=yes hide the staff's /tmp and home from the
+    service: the image is copied into SOCIALBOT_MEDIA_DIR when the alert is scheduled, and the
+    file staff named may go at once."""
+    photo = tmp_path / "radar.png"
+    photo.write_bytes(tiny_png())
+    due = clock() + timedelta(hours=1)
+    row = broadcaster.schedule(
+        request(texts=("Storm.",), media=photo, alt="Radar map"), "comms", at=due, cron=None
+    )
+    photo.unlink()
+    assert row.media_path is not None
+    copy = Path(row.media_path)
+    assert copy.parent == broadcaster.media_dir and copy.read_bytes() == tiny_png()
+    assert copy.name.startswith("broadcast-") and copy.suffix == ".png"
+
+    clock.now = due + timedelta(seconds=10)
+    responses.post(UPLOAD_URL, json=uploaded("1726000000000000009"))
+    responses.post(METADATA_URL, body="")
+    bodies = accept_posts()
+    assert len(broadcaster.fire_due().fired) == 1
+    send_once(notify_outbox(engine), clock)
+    assert [b.get("media") for b in bodies] == [{"media_ids": ["1726000000000000009"]}]
+
+
+def test_an_image_is_checked_by_its_content_when_it_is_copied(
+    broadcaster: Broadcaster, tmp_path: Path
+) -> None:
+    fake = tmp_path / "radar.png"
+    fake.write_text("not an image")
+    with pytest.raises(
+        BroadcastError, match=r"^--media .*radar.png: not a JPEG, PNG, GIF or WebP image by its"
+    ):
+        broadcaster.send_now(request(texts=("Storm.",), media=fake, alt="Radar map"), "comms")
+    assert not broadcaster.media_dir.exists() or not any(broadcaster.media_dir.iterdir())
 
 
 def test_an_image_needs_alt_text_and_must_be_an_image(

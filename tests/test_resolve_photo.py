@@ -40,6 +40,7 @@ from tests.platforms.test_x_media import (
 )
 
 AT = (42.35, -71.06)
+JPEG_START = b"\xff\xd8\xff\xe0"
 ELSEWHERE = (42.353, -71.06)  # another pothole, three blocks away
 RESOLVED_POTHOLE = (
     "Good news: the crew has filled the pothole from case #1. Thank you for reporting it!"
@@ -102,6 +103,14 @@ def photo_rows(engine: Engine) -> list[OutboxMessage]:
     return [r for r in outbox_rows(engine) if r.template == "resolved"]
 
 
+def assert_copy(done: Done, photo: Path, settings: Settings) -> None:
+    """The reply names the service's own copy of the photo, in SOCIALBOT_MEDIA_DIR."""
+    assert done.photo is not None and done.photo != photo
+    assert done.photo.parent == settings.media_dir
+    assert done.photo.name.startswith(f"case-{done.case_id}-")
+    assert done.photo.read_bytes() == photo.read_bytes()
+
+
 def test_the_resolved_reply_carries_the_photo_with_the_note_as_alt_text(
     city: tuple[Service, FlakyPosts], staff: Staff, clock: Clock, photo: Path
 ) -> None:
@@ -109,10 +118,11 @@ def test_the_resolved_reply_carries_the_photo_with_the_note_as_alt_text(
     done = resolve(staff, clock, 1, photo, note="Filled with hot asphalt on Tuesday")
 
     assert done.to_status is CaseStatus.RESOLVED
-    assert (done.photo, done.photo_alt) == (photo, "Filled with hot asphalt on Tuesday")
+    assert done.photo_alt == "Filled with hot asphalt on Tuesday"
+    assert_copy(done, photo, service.settings)
     (row,) = photo_rows(service.engine)
     assert (row.media_path, row.media_alt, row.media_id) == (
-        str(photo),
+        str(done.photo),
         "Filled with hot asphalt on Tuesday",
         None,
     )
@@ -121,7 +131,9 @@ def test_the_resolved_reply_carries_the_photo_with_the_note_as_alt_text(
     send_once(service.outbox, clock)
 
     (upload,) = platform.uploaded
-    assert upload == RecordedUpload(upload.media_id, photo, "Filled with hot asphalt on Tuesday")
+    assert upload == RecordedUpload(
+        upload.media_id, done.photo, "Filled with hot asphalt on Tuesday"
+    )
     (post,) = platform.posted
     assert (post.in_reply_to, post.text, post.media_ids) == (
         xapi.post_id(1),
@@ -142,7 +154,7 @@ def test_without_a_note_the_alt_text_names_the_case_in_the_residents_language(
     )
 
 
-def test_a_relative_path_is_stored_absolute(
+def test_a_relative_path_is_read_where_the_command_runs(
     city: tuple[Service, FlakyPosts],
     staff: Staff,
     clock: Clock,
@@ -151,16 +163,50 @@ def test_a_relative_path_is_stored_absolute(
 ) -> None:
     monkeypatch.chdir(photo.parent)
     done = resolve(staff, clock, 1, Path("after.png"))
-    assert done.photo == photo
-    assert photo_rows(city[0].engine)[0].media_path == str(photo)
+    assert_copy(done, photo, city[0].settings)
+    assert photo_rows(city[0].engine)[0].media_path == str(done.photo)
 
 
-def test_a_symlink_is_kept_by_the_name_staff_typed(
+def test_a_symlink_is_copied_as_the_photo_it_points_to(
     city: tuple[Service, FlakyPosts], staff: Staff, clock: Clock, photo: Path
 ) -> None:
     link = photo.parent / "latest.jpg"
     link.symlink_to(photo.name)
-    assert resolve(staff, clock, 1, link).photo == link
+    done = resolve(staff, clock, 1, link)
+    assert_copy(done, photo, city[0].settings)
+    assert done.photo is not None and not done.photo.is_symlink()
+    assert done.photo.suffix == ".jpg"  # the name staff gave, as long as it is one X takes
+
+
+def test_the_photo_is_copied_where_the_service_can_read_it(
+    city: tuple[Service, FlakyPosts], staff: Staff, clock: Clock, photo: Path
+) -> None:
+    """The shipped unit has PrivateTmp=yes and ProtectHome=yes: a file in the staff's /tmp or home
+    folder is never seen by the service. So the command copies it into SOCIALBOT_MEDIA_DIR (under
+    the service's state directory) and the staff's file may go at once."""
+    service, platform = city
+    done = resolve(staff, clock, 1, photo, note="filled")
+    photo.unlink()  # as the service sees it: not there at all
+
+    assert send_once(service.outbox, clock).sent == 1
+    (upload,) = platform.uploaded
+    assert (upload.path, upload.path.read_bytes()) == (done.photo, tiny_png())
+    assert platform.posted[0].media_ids == (upload.media_id,)
+    assert (done.photo.stat().st_mode & 0o777) == 0o644
+
+
+def test_a_refused_action_leaves_no_copy_behind(
+    city: tuple[Service, FlakyPosts], staff: Staff, clock: Clock, photo: Path
+) -> None:
+    resolve(staff, clock, 1, photo)
+    media_dir = city[0].settings.media_dir
+    copies = sorted(media_dir.iterdir())
+    with pytest.raises(SocialbotError, match="is resolved"):
+        resolve(staff, clock, 1, photo)  # resolved already: refused before anything is copied
+    broken = Staff(staff.engine, staff.catalog, staff.replies, staff.notify, media_dir)
+    with pytest.raises(Exception):  # noqa: B017 (whatever the database says)
+        with_failing_commit(broken, clock, photo)
+    assert sorted(media_dir.iterdir()) == copies
 
 
 def test_a_retry_after_a_failed_post_does_not_upload_again(
@@ -204,11 +250,13 @@ def test_a_photo_gone_by_send_time_fails_its_reply_alone(
     service, platform = city
     photos = []
     for n in (1, 2, 3):  # three in a row: not taken for an account X keeps refusing
-        photos.append(tmp_path / f"after-{n}.png")
-        photos[-1].write_bytes(tiny_png())
-        resolve(staff, clock, n, photos[-1])
+        original = tmp_path / f"after-{n}.png"
+        original.write_bytes(tiny_png())
+        done = resolve(staff, clock, n, original)
+        assert done.photo is not None
+        photos.append(done.photo)
     staff.act(Request(4, Action.RESOLVE, "J. Rivera"), clock())
-    for path in photos:
+    for path in photos:  # someone cleaned the media folder
         path.unlink()
 
     report = send_once(service.outbox, clock)
@@ -231,10 +279,11 @@ def test_once_uploaded_the_file_is_no_longer_needed(
     city: tuple[Service, FlakyPosts], staff: Staff, clock: Clock, photo: Path
 ) -> None:
     service, platform = city
-    resolve(staff, clock, 1, photo)
+    done = resolve(staff, clock, 1, photo)
     platform.failures = 1
     send_once(service.outbox, clock)
-    photo.unlink()
+    assert done.photo is not None
+    done.photo.unlink()
     clock.advance(minutes=5)
 
     assert send_once(service.outbox, clock).sent == 1
@@ -283,8 +332,20 @@ def test_exactly_5_mb_and_any_case_of_suffix_are_fine(
     city: tuple[Service, FlakyPosts], staff: Staff, clock: Clock, tmp_path: Path
 ) -> None:
     photo = tmp_path / "AFTER.JPG"
-    photo.write_bytes(b"\xff" * MAX_PHOTO_BYTES)
-    assert resolve(staff, clock, 1, photo).photo == photo
+    photo.write_bytes(JPEG_START + b"\x00" * (MAX_PHOTO_BYTES - len(JPEG_START)))
+    assert_copy(resolve(staff, clock, 1, photo), photo, city[0].settings)
+
+
+def test_a_file_with_a_photos_name_but_not_its_content_is_refused(
+    city: tuple[Service, FlakyPosts], staff: Staff, clock: Clock, tmp_path: Path
+) -> None:
+    renamed = tmp_path / "IMG_2041.jpg"  # a HEIC (or a database) renamed: X would refuse it later
+    renamed.write_bytes(b"\x00\x00\x00\x18ftypheic" + b"\x00" * 100)
+    assert refusal(staff, clock, Request(1, Action.RESOLVE, "J. Rivera", photo=renamed)) == (
+        f"case #1: --photo {renamed}: not a JPEG, PNG, GIF or WebP image by its content, "
+        "whatever its name says"
+    )
+    assert not city[0].settings.media_dir.exists() or not any(city[0].settings.media_dir.iterdir())
 
 
 def test_a_photo_goes_with_resolve_only(
@@ -462,14 +523,17 @@ def cli_city(
 
 
 @pytest.mark.usefixtures("cli_city")
-def test_the_command_resolves_one_case_with_its_photo(photo: Path) -> None:
+def test_the_command_resolves_one_case_with_its_photo(
+    city: tuple[Service, FlakyPosts], photo: Path
+) -> None:
     result = runner.invoke(
         app, ["cases", "resolve", "1", "--photo", str(photo), "--note", "filled", "--as", "J. R"]
     )
     assert result.exit_code == 0, result.output
+    (row,) = photo_rows(city[0].engine)
     assert result.stdout.splitlines() == [
         f"case #1: new → resolved; reply queued: {RESOLVED_POTHOLE}",
-        f"with photo {photo} (alt text: filled); keep the file there until the reply is sent",
+        f"with photo {photo} (alt text: filled); the service posts its copy {row.media_path}",
     ]
 
 
@@ -490,3 +554,17 @@ def test_the_command_prints_a_refusal_and_exits_1(tmp_path: Path) -> None:
     result = runner.invoke(app, ["cases", "resolve", "1", "--photo", str(tmp_path / "x.png")])
     assert result.exit_code == 1
     assert result.stdout == f"refused: case #1: --photo {tmp_path}/x.png: no such file\n"
+
+
+def with_failing_commit(staff: Staff, clock: Clock, photo: Path) -> None:
+    """Resolve case #2 with a photo on an engine whose commit fails (the database went away)."""
+    from sqlalchemy import event
+
+    def fail(_conn: object) -> None:
+        raise RuntimeError("database went away at commit")
+
+    event.listen(staff.engine, "commit", fail)
+    try:
+        resolve(staff, clock, 2, photo)
+    finally:
+        event.remove(staff.engine, "commit", fail)

@@ -7,7 +7,6 @@ credentials.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -25,7 +24,7 @@ from socialbot.app import (
 )
 from socialbot.broadcast import OPTIONAL_MARK, parse_var_args
 from socialbot.broadcasting import Broadcaster, BroadcastRequest, LogEntry, Preview, RunView
-from socialbot.cli.common import console, friendly_errors, moment, recorded_as, state
+from socialbot.cli.common import console, friendly_errors, moment, print_json, recorded_as, state
 from socialbot.config import Settings
 from socialbot.store.models import Broadcast
 from socialbot.text import weighted_length
@@ -305,7 +304,7 @@ def log_command(
     finally:
         broadcaster.engine.dispose()
     if as_json:
-        console.print_json(json.dumps([_entry_json(e) for e in entries]))
+        print_json([_entry_json(e) for e in entries])
         return
     table = Table(title=f"{len(entries)} broadcast event(s) since {since}", show_lines=True)
     for column in ("when", "event", "id", "account", "by", "text", "posted ids"):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime
 from pathlib import Path
@@ -12,12 +11,15 @@ import typer
 from rich.progress import Progress
 from sqlalchemy import Engine
 
+from socialbot import storable
 from socialbot.app import build_staff, load_case_content, open_database, utc_now
 from socialbot.cli.common import (
     console,
     err_console,
     friendly_errors,
     moment,
+    print_data,
+    print_json,
     recorded_as,
     state,
 )
@@ -31,7 +33,7 @@ from socialbot.cli.render import (
 from socialbot.domain import CaseStatus, GeoPoint
 from socialbot.errors import SocialbotError
 from socialbot.lifecycle import Action, CloseReason
-from socialbot.staff import Request, requests_from_csv
+from socialbot.staff import DEPARTMENT_LENGTH, Request, requests_from_csv
 from socialbot.store.queries import get_case, list_cases
 
 app = typer.Typer(help="Read and work the cases the bot has opened.", no_args_is_help=True)
@@ -145,9 +147,9 @@ def list_command(
     )
     engine.dispose()
     if as_json:
-        console.print_json(json.dumps([case_json(c) for c in cases], ensure_ascii=False))
+        print_json([case_json(c) for c in cases])
     elif as_csv:
-        typer.echo(cases_csv(cases), nl=False)
+        print_data(cases_csv(cases))
     else:
         console.print(cases_table(cases, title=f"{len(cases)} case(s)"))
 
@@ -166,7 +168,7 @@ def show_command(
     if detail is None:
         raise SocialbotError(f"case #{case_id} does not exist")
     if as_json:
-        console.print_json(json.dumps(case_detail_json(detail), ensure_ascii=False))
+        print_json(case_detail_json(detail))
     else:
         console.print(case_detail_table(detail))
 
@@ -237,6 +239,7 @@ def assign_command(
     actor: Actor = None,
 ) -> None:
     """Hand cases to another department."""
+    storable.check(to, "--to", DEPARTMENT_LENGTH)
     _run(
         ctx,
         [Request(n, Action.ASSIGN, recorded_as(actor), note=note, department=to) for n in case_ids],
@@ -275,7 +278,8 @@ def resolve_command(
             "--photo",
             metavar="FILE",
             help="After-photo for the resident's reply (.jpg, .png, .gif, .webp, up to 5 MB; one "
-            "case). The --note becomes its alt text. Keep the file there until the reply is sent.",
+            "case). The --note becomes its alt text. It is copied to SOCIALBOT_MEDIA_DIR, where "
+            "the service reads it.",
         ),
     ] = None,
     actor: Actor = None,
@@ -303,8 +307,8 @@ def resolve_command(
             markup=False,
         )
         console.print(
-            f"with photo {done.photo} (alt text: {done.photo_alt}); keep the file there until "
-            "the reply is sent",
+            f"with photo {photo} (alt text: {done.photo_alt}); the service posts its copy "
+            f"{done.photo}",
             markup=False,
         )
         return

@@ -4,26 +4,33 @@ from __future__ import annotations
 
 import functools
 import getpass
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import typer
-from rich.console import Console
+from sqlalchemy.exc import DBAPIError
 
+from socialbot import storable
 from socialbot.app import utc_now
+from socialbot.cli.render import PlainConsole, json_text
 from socialbot.config import LogFormat, Settings, load_settings
 from socialbot.errors import SocialbotError
 from socialbot.logs import redact, secrets_of, setup_logging
+from socialbot.store.models import CaseEvent
 from socialbot.timespan import parse_since
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
-console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+# Every string printed through these is plain text with its control characters visible (render).
+console = PlainConsole(highlight=False, soft_wrap=True)
+err_console = PlainConsole(stderr=True, highlight=False, soft_wrap=True)
+# Who acted, as every table of staff actions records it (case events, broadcasts, storm, blocks).
+ACTOR_LENGTH = storable.column_length(CaseEvent.actor)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +46,17 @@ class State:
         return settings
 
 
+def print_json(data: object, *, default: Callable[[Any], Any] | None = None) -> None:
+    """`--json` output: the data exactly (see `render.json_text`), nothing a terminal would run."""
+    console.print(json_text(data, default=default), markup=False)
+
+
+def print_data(text: str) -> None:
+    """`--csv`, an export: the text exactly as written, for a program or a file. (Without
+    `color=True` click strips what looks like terminal styling, i.e. part of the data.)"""
+    typer.echo(text, nl=False, color=True)
+
+
 def moment(text: str, option: str | None = None) -> datetime:
     """`--since 7d` (or a date) as a UTC moment; a bad one is a usage error naming `option`."""
     try:
@@ -49,7 +67,9 @@ def moment(text: str, option: str | None = None) -> datetime:
 
 def recorded_as(name: str | None) -> str:
     """Who a staff or comms action is recorded as: `--as`, else the login name."""
-    return name or getpass.getuser()
+    if name is None:
+        return storable.check(getpass.getuser(), "your login name (give --as NAME)", ACTOR_LENGTH)
+    return storable.check(name, "--as", ACTOR_LENGTH)
 
 
 def state(ctx: typer.Context) -> State:
@@ -58,14 +78,52 @@ def state(ctx: typer.Context) -> State:
 
 
 def friendly_errors(fn: Callable[P, R]) -> Callable[P, R]:
-    """Turn a SocialbotError into `socialbot: <message>` on stderr and exit 1."""
+    """Turn a SocialbotError into `socialbot: <message>` on stderr and exit 1.
+
+    Before the command runs, every text argument is checked to be storable (`storable`): a lone
+    surrogate from a non-UTF-8 byte would otherwise fail on insert, differently on each database.
+    A database the command cannot reach or use is one line too, never a traceback."""
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
+            _check_texts(kwargs)
             return fn(*args, **kwargs)
         except SocialbotError as exc:
-            err_console.print(f"socialbot: {redact(str(exc))}", markup=False)
-            raise typer.Exit(1) from None
+            _fail(str(exc))
+        except DBAPIError as exc:
+            _fail(database_problem(exc))
 
     return wrapper
+
+
+def _fail(message: str) -> typing.NoReturn:
+    err_console.print(f"socialbot: {redact(message)}", markup=False)
+    raise typer.Exit(1) from None
+
+
+def database_problem(exc: DBAPIError) -> str:
+    """The driver's reason on one line, and what to check. The URL is not repeated: the driver's
+    message names host and port, and never the password."""
+    orig = exc.orig if exc.orig is not None else exc
+    reason = " ".join(str(orig).split())
+    # No statement: the connection itself failed (wrong password, no server, no such database).
+    kind = "cannot connect" if exc.statement is None else "failed"
+    return (
+        f"database {kind}: {reason}; check SOCIALBOT_DATABASE_URL and that the database is up "
+        "(`socialbot doctor` checks both)"
+    )
+
+
+def _check_texts(kwargs: dict[str, object]) -> None:
+    # The command's parameters, to name the option as typed (typer passes click's own Context).
+    command = getattr(kwargs.get("ctx"), "command", None)
+    params = {p.name: p for p in getattr(command, "params", [])}
+    for name, value in kwargs.items():
+        for item in value if isinstance(value, list | tuple) else [value]:
+            if isinstance(item, str):
+                param = params.get(name)
+                shown = name.upper() if param is None else param.opts[0]
+                if param is not None and param.param_type_name == "argument":
+                    shown = (param.metavar or name).upper()
+                storable.check(item, shown)

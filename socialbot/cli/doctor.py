@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
 from rich.text import Text
 
-from socialbot.cli.common import console, friendly_errors, state
+from socialbot.cli.common import console, friendly_errors, print_json, state
+from socialbot.cli.render import visible
 from socialbot.doctor import Check, Outcome, failed, run_checks
 
 LABELS = {
@@ -41,7 +41,7 @@ def doctor_command(
     root = state(ctx)
     checks = run_checks(root.settings, config_file=root.config_file, offline=offline)
     if as_json:
-        console.print_json(json.dumps([check_json(c) for c in checks]))
+        print_json([check_json(c) for c in checks])
     else:
         for check in checks:
             console.print(line(check))
@@ -59,11 +59,13 @@ def doctor_command(
 def line(check: Check) -> Text:
     """`OK    catalog      /etc/socialbot/hashtags.yaml: 24 categories`, the fix after `→`."""
     label, style = LABELS[check.outcome]
+    # Text built here is not a printed string: its outside parts (a YAML value, a path) are made
+    # visible here.
     text = Text.assemble(
-        (label.ljust(5), style), " ", check.area.ljust(AREA_WIDTH), " ", check.detail
+        (label.ljust(5), style), " ", check.area.ljust(AREA_WIDTH), " ", visible(check.detail)
     )
     if check.fix:
-        text.append(f" → {check.fix}")
+        text.append(f" → {visible(check.fix)}")
     return text
 
 

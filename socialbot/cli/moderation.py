@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 from typing import Annotated
 
 import typer
@@ -10,7 +9,7 @@ from rich.table import Table
 
 from socialbot import moderation
 from socialbot.app import open_database, utc_now
-from socialbot.cli.common import console, friendly_errors, state
+from socialbot.cli.common import console, friendly_errors, recorded_as, state
 
 Handle = Annotated[str, typer.Argument(metavar="@HANDLE", help="The X account, e.g. @someone.")]
 
@@ -33,9 +32,7 @@ def block_command(
     """Block an account: its posts are recorded but open nothing and get no reply."""
     engine = open_database(state(ctx).settings())
     try:
-        row = moderation.block(
-            engine, handle, by=actor or getpass.getuser(), reason=reason, now=utc_now()
-        )
+        row = moderation.block(engine, handle, by=recorded_as(actor), reason=reason, now=utc_now())
     finally:
         engine.dispose()
     console.print(f"blocked @{row.username}" + (f" (account {row.user_id})" if row.user_id else ""))

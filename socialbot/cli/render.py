@@ -1,18 +1,84 @@
-"""How cases and replies look on a terminal and in JSON. Presentation only."""
+"""How cases and replies look on a terminal and in JSON. Presentation only.
+
+Almost everything shown here came from outside: residents' posts and handles, staff notes, CSV
+cells, category names from YAML. On a terminal all of it is plain text: `PlainConsole` never reads
+rich markup (`[/]` cannot crash a command, `[link=…]` cannot become a link) and `visible` writes
+every control character as an escape (`\\x1b`, `\\u202e`), so no text can move the cursor, set
+a hyperlink (OSC 8), recolour the terminal or reverse the line. `json_text` keeps `--json` faithful
+(the same data after parsing) with the same characters as JSON escapes.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+import json
+import re
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from rich.console import Console, JustifyMethod, OverflowMethod
+from rich.highlighter import Highlighter
+from rich.style import Style
 from rich.table import Table
+from rich.text import Text
 
+from socialbot.exports import spreadsheet_safe
 from socialbot.poller import Handled
 from socialbot.store.models import Case, MentionRecord, OutboxMessage
 from socialbot.store.queries import CaseDetail
 from socialbot.usage import BudgetState
+
+# Shown as escapes: C0 controls but newline and tab (ESC starts every terminal sequence, CR
+# overwrites the line), DEL and C1 controls (0x9b is CSI, 0x9d OSC on some terminals), the bidi
+# controls that reorder what follows them (U+202E shows "gpj.exe" as "exe.jpg"), the Unicode line
+# and paragraph separators, and lone surrogates (not text at all: printing one raises).
+_UNSAFE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match[0])
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def visible(text: str) -> str:
+    """`text` with every character that could act on a terminal written as an escape."""
+    return _UNSAFE.sub(_escape, text)
+
+
+class PlainConsole(Console):
+    """A console on which every string is plain text (no markup, no emoji codes), its control
+    characters made visible. Tables, titles and prints all turn their strings into `Text` here,
+    so no command can forget it; `Text` we build ourselves goes through `visible` itself."""
+
+    def render_str(
+        self,
+        text: str,
+        *,
+        style: str | Style = "",
+        justify: JustifyMethod | None = None,
+        overflow: OverflowMethod | None = None,
+        emoji: bool | None = None,
+        markup: bool | None = None,
+        highlight: bool | None = None,
+        highlighter: Highlighter | Callable[[str | Text], Text] | None = None,
+    ) -> Text:
+        return Text(visible(text), style=style, justify=justify, overflow=overflow)
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match[0]):04x}"
+
+
+def json_text(data: object, *, default: Callable[[Any], Any] | None = None) -> str:
+    """`data` as indented JSON: non-ASCII letters as they are, every character `visible` escapes
+    as a JSON escape (parsing gives back exactly `data`). Lone surrogates stay escaped too."""
+    dumped = json.dumps(data, ensure_ascii=False, indent=2, default=default)
+    # json.dumps has already escaped C0 controls; what is left is C1, bidi, separators, surrogates.
+    return _UNSAFE.sub(_json_escape, dumped)
+
 
 # The keys of `case_json`, in order: the CSV's columns.
 CASE_FIELDS = (
@@ -97,16 +163,17 @@ def mention_json(row: MentionRecord) -> dict[str, Any]:
 
 
 def cases_csv(cases: Sequence[Case]) -> str:
-    """The fields of `case_json`, a header row first; photo URLs joined with a space."""
+    """The fields of `case_json`, a header row first; photo URLs joined with a space; text that a
+    spreadsheet would run as a formula starts with `'` (see `exports.spreadsheet_safe`)."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CASE_FIELDS, lineterminator="\n")
+    # CRLF (RFC 4180): Python quotes a field holding a line break only if it is in the terminator,
+    # and a lone CR in a post would otherwise split a row for every CSV reader.
+    writer = csv.DictWriter(out, fieldnames=CASE_FIELDS, lineterminator="\r\n")
     writer.writeheader()
     for case in cases:
+        row = {k: " ".join(v) if isinstance(v, list) else v for k, v in case_json(case).items()}
         writer.writerow(
-            {
-                key: " ".join(value) if isinstance(value, list) else value
-                for key, value in case_json(case).items()
-            }
+            {k: spreadsheet_safe(v) if isinstance(v, str) else v for k, v in row.items()}
         )
     return out.getvalue()
 

@@ -20,9 +20,10 @@ from rich.table import Table
 
 from socialbot import exports, reports
 from socialbot.app import CaseContent, load_case_content, open_database, utc_now
-from socialbot.cli.common import console, friendly_errors, moment, state
+from socialbot.cli.common import console, friendly_errors, moment, print_data, print_json, state
 from socialbot.config import Settings
 from socialbot.errors import ConfigError
+from socialbot.exports import spreadsheet_safe
 from socialbot.store.queries import case_facts, report_facts
 from socialbot.timespan import SINCE_FORMS, local_time
 
@@ -97,11 +98,7 @@ def report_command(
     rows = [*result.rows, result.total]
     records = [row.to_record() for row in rows]
     if fmt is Format.JSON:
-        console.print_json(
-            json.dumps(
-                {"since": start.isoformat(), "until": result.until.isoformat(), "rows": records}
-            )
-        )
+        print_json({"since": start.isoformat(), "until": result.until.isoformat(), "rows": records})
     elif fmt is Format.CSV:
         _print_csv(records)
     else:
@@ -226,7 +223,7 @@ def export_cases_command(
         if result.omitted:
             note = f"{result.omitted} case(s) without a location left out"
     if output is None:
-        typer.echo(text, nl=False)
+        print_data(text)
     else:
         output.write_text(text, encoding="utf-8")
         typer.echo(f"{len(cases)} case(s) written to {output}", err=True)
@@ -245,7 +242,7 @@ def _cases(settings: Settings, until: datetime | None) -> list[reports.CaseFacts
 def _printed(records: Sequence[Mapping[str, object]], fmt: Format) -> bool:
     """Print `records` as JSON or CSV when `fmt` asks for it; False means: draw the table."""
     if fmt is Format.JSON:
-        console.print_json(json.dumps(records, default=str))
+        print_json(records, default=str)
         return True
     if fmt is Format.CSV:
         _print_csv(records)
@@ -257,10 +254,13 @@ def _print_csv(records: Sequence[Mapping[str, object]]) -> None:
     if not records:
         return
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(records[0]), lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=list(records[0]), lineterminator="\r\n")
     writer.writeheader()
-    writer.writerows(records)
-    typer.echo(buffer.getvalue(), nl=False)
+    for record in records:  # names from the catalog and districts files: for spreadsheets too
+        writer.writerow(
+            {k: spreadsheet_safe(v) if isinstance(v, str) else v for k, v in record.items()}
+        )
+    print_data(buffer.getvalue())
 
 
 def _title(start: datetime, end: datetime, settings: Settings) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
@@ -10,7 +9,7 @@ import typer
 from rich.table import Table
 
 from socialbot.app import open_database, utc_now
-from socialbot.cli.common import console, friendly_errors, state
+from socialbot.cli.common import console, friendly_errors, print_json, state
 from socialbot.cli.render import against_budget
 from socialbot.metering import EndpointStatus, monthly_budget
 from socialbot.status import Status, read_status
@@ -39,7 +38,7 @@ def status_command(
     finally:
         engine.dispose()
     if as_json:
-        console.print_json(json.dumps(status_json(status)))
+        print_json(status_json(status))
         return
     zone = settings.zone
     storm = (

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from socialbot.app import open_database, utc_now
-from socialbot.cli.common import console, friendly_errors, state
+from socialbot.cli.common import console, friendly_errors, print_json, state
 from socialbot.cli.render import against_budget
 from socialbot.errors import ConfigError
 from socialbot.metering import monthly_budget, read_usage
@@ -43,26 +42,24 @@ def usage_command(
     finally:
         engine.dispose()
     if as_json:
-        console.print_json(
-            json.dumps(
-                {
-                    "month": wanted,
-                    "endpoints": [
-                        {
-                            "account": u.account,
-                            "endpoint": u.endpoint,
-                            "calls": u.calls,
-                            "errors": u.errors,
-                            "billed": {c.value: n for c, n in sorted(u.units.items())},
-                            "spend_usd": round(u.spend, 4),
-                        }
-                        for u in lines
-                    ],
-                    "spend_usd": round(budget.spent, 4),
-                    "budget_usd": budget.budget,
-                    "holding_non_essential": budget.holding_non_essential,
-                }
-            )
+        print_json(
+            {
+                "month": wanted,
+                "endpoints": [
+                    {
+                        "account": u.account,
+                        "endpoint": u.endpoint,
+                        "calls": u.calls,
+                        "errors": u.errors,
+                        "billed": {c.value: n for c, n in sorted(u.units.items())},
+                        "spend_usd": round(u.spend, 4),
+                    }
+                    for u in lines
+                ],
+                "spend_usd": round(budget.spent, 4),
+                "budget_usd": budget.budget,
+                "holding_non_essential": budget.holding_non_essential,
+            }
         )
         return
     table = Table(title=f"X API usage, {wanted} (UTC)")

@@ -80,6 +80,7 @@ def run_demo(
         catalog=service.catalog,
         replies=service.replies,
         notify=settings.notify_statuses,
+        media_dir=settings.media_dir,
     )
     week: list[tuple[datetime, Done]] = []
     for after, case, action, reason in STAFF_WEEK if staff_week else ():

@@ -37,7 +37,7 @@ def make_engine(url: str, *, create: bool = True) -> Engine:
     however late, creates one."""
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         # Not echoed: a URL that fails to parse may still hold a password.
         raise ConfigError(
             "SOCIALBOT_DATABASE_URL: not a database URL; expected e.g. "
