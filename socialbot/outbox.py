@@ -181,7 +181,8 @@ def send_once(outbox: Outbox, now: Clock, *, dry_run: bool = False) -> SendRepor
 
 
 def recover(outbox: Outbox, now: Clock, report: SendReport) -> None:
-    """Settle rows a crash left `sending`: sent if our post is on X, else queued again.
+    """Settle rows a crash (or an answer that may have posted) left `sending`: sent if our post
+    is on X, else queued again after the retry delay, or failed once past `give_up_after`.
 
     A reply is found by the post it answers; a post of its own (a broadcast's first) by its text,
     compared without links (X rewrites them to t.co and appends one for a photo)."""
@@ -231,10 +232,29 @@ def recover(outbox: Outbox, now: Clock, report: SendReport) -> None:
                 row.state, row.posted_id, row.sent_at = OutboxState.SENT, posted, now()
                 report.recovered += 1
                 log.info("event=recovered_sent outbox_id=%s posted_id=%s", row.id, posted)
+            elif now() - row.created_at > outbox.policy.give_up_after:
+                # Not on X, and too old to be of use: the same give-up as any other retry.
+                row.state = OutboxState.FAILED
+                row.last_error = (
+                    f"gave up after {row.attempts} attempt(s) over {now() - row.created_at}: "
+                    f"{row.last_error or 'not confirmed by X'}"
+                )[:1000]
+                report.failed += 1
+                log.error("event=send_gave_up outbox_id=%s error=%r", row.id, row.last_error)
             else:
-                row.state, row.next_attempt_at = OutboxState.PENDING, now()
+                # Not on X: the attempt failed, and waits as any failed attempt does, counted
+                # from when it was made (`attempts` counts the claims, this one included).
+                # Queued at once, a 5xx that keeps coming would be a POST every round.
+                row.state = OutboxState.PENDING
+                claimed = row.claimed_at or now()
+                row.next_attempt_at = max(now(), claimed + outbox.policy.delay(row.attempts))
                 report.requeued += 1
-                log.info("event=recovered_requeued outbox_id=%s", row.id)
+                log.info(
+                    "event=recovered_requeued outbox_id=%s attempts=%d next=%s",
+                    row.id,
+                    row.attempts,
+                    row.next_attempt_at.isoformat(),
+                )
 
 
 def same_text(text: str) -> str:
