@@ -35,14 +35,14 @@ from pathlib import Path
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
-from socialbot import failpoints
+from socialbot import failpoints, holds
 from socialbot._urls import find_urls
 from socialbot.config import INTAKE_ACCOUNT
 from socialbot.errors import AuthFailed, PlatformError, RateLimited, Rejected, Unavailable
 from socialbot.platforms.base import Platform
 from socialbot.store.db import transaction
 from socialbot.store.models import OutboxMessage, OutboxState
-from socialbot.usage import NON_ESSENTIAL, BudgetState
+from socialbot.usage import CREATE_POST, NON_ESSENTIAL, OWN_POSTS, BudgetState
 
 log = logging.getLogger(__name__)
 # After a 401/403 the credentials need a human; look again now and then, not in a tight loop.
@@ -90,6 +90,7 @@ class SendReport:
     requeued: int = 0
     unverified: int = 0  # failed in a way that may have posted: left for `recover` to check
     stopped_by: str | None = None  # why the batch ended early: rate limit, quota used, auth
+    held: holds.Hold | None = None  # posting was held by X's limit: nothing was tried
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +117,12 @@ def send_once(outbox: Outbox, now: Clock, *, dry_run: bool = False) -> SendRepor
         _settle_unpostable(outbox, now(), report)
         if holding:
             _drop_held(outbox, now(), report)
+        # X's wait, as whichever process heard it wrote it down (`holds`): not one POST before.
+        report.held = holds.current(outbox.engine, outbox.account, CREATE_POST, now())
+        if report.held is not None:
+            report.stopped_by = RateLimited.__name__
+            log.info("event=send_held account=%s until=%s", outbox.account, report.held.until)
+            return report
     query = select(OutboxMessage).where(
         OutboxMessage.account == outbox.account,
         OutboxMessage.state == OutboxState.PENDING,
@@ -149,6 +156,8 @@ def send_once(outbox: Outbox, now: Clock, *, dry_run: bool = False) -> SendRepor
             continue
         except PlatformError as exc:
             stop = _failed(outbox, row.id, exc, now(), report)
+            if isinstance(exc, RateLimited):
+                _hold_posting(outbox, exc, now())
             rejected_in_a_row = rejected_in_a_row + 1 if isinstance(exc, Rejected) else 0
             if rejected_in_a_row >= outbox.policy.max_rejections_in_a_row:
                 stop = True
@@ -174,6 +183,14 @@ def send_once(outbox: Outbox, now: Clock, *, dry_run: bool = False) -> SendRepor
             # That was the quota's last post: wait for the reset rather than knock and get a 429.
             with transaction(outbox.engine) as session:
                 _hold_queue(session, outbox, budget.reset_at)
+            holds.hold(
+                outbox.engine,
+                outbox.account,
+                CREATE_POST,
+                budget.reset_at,
+                now(),
+                "X said that post was the last its quota allowed",
+            )
             report.stopped_by = QUOTA_USED
             log.info("event=quota_used until=%s", budget.reset_at.isoformat())
             break
@@ -199,8 +216,18 @@ def recover(outbox: Outbox, now: Clock, report: SendReport) -> None:
         return
     since = min(r.claimed_at for r in stuck if r.claimed_at is not None) - timedelta(minutes=5)
     try:
+        holds.check(outbox.engine, outbox.account, OWN_POSTS, now())
         posts = outbox.platform.recent_posts(outbox.user_id(), since)
     except PlatformError as exc:
+        if isinstance(exc, RateLimited) and not isinstance(exc, holds.Held):
+            holds.hold(
+                outbox.engine,
+                outbox.account,
+                OWN_POSTS,
+                _limit_ends(exc, now()),
+                now(),
+                "X answered 429",
+            )
         log.warning("event=recover_deferred rows=%d error=%r", len(stuck), str(exc))
         return
     with transaction(outbox.engine) as session:
@@ -350,6 +377,18 @@ def _drop_held(outbox: Outbox, at: datetime, report: SendReport) -> None:
             log.warning("event=send_dropped outbox_id=%s reason=monthly_budget", row.id)
 
 
+def _limit_ends(exc: RateLimited, at: datetime) -> datetime:
+    """When X's limit is over: its reset time, else a minute from now."""
+    return exc.reset_at if exc.reset_at and exc.reset_at > at else at + timedelta(minutes=1)
+
+
+def _hold_posting(outbox: Outbox, exc: RateLimited, at: datetime) -> None:
+    """Write X's wait down for every process that posts from this account (`holds`)."""
+    holds.hold(
+        outbox.engine, outbox.account, CREATE_POST, _limit_ends(exc, at), at, "X answered 429"
+    )
+
+
 def _hold_queue(session: Session, outbox: Outbox, until: datetime) -> None:
     """No row of the account's queue is tried before `until`. A limit is the account's, not a
     row's: its whole queue waits, in the database, so a restart does not knock on the closed door
@@ -450,11 +489,7 @@ def _failed(
         if isinstance(exc, RateLimited | AuthFailed):
             row.attempts -= 1  # waiting our turn, or for new credentials, is not a failed attempt
             if isinstance(exc, RateLimited):
-                until = (
-                    exc.reset_at
-                    if exc.reset_at and exc.reset_at > at
-                    else at + timedelta(minutes=1)
-                )
+                until = _limit_ends(exc, at)
                 log.warning("event=rate_limited outbox_id=%s until=%s", row.id, until.isoformat())
             else:
                 until = at + AUTH_RETRY

@@ -225,7 +225,7 @@ class XPlatform:
                 user_auth=True,
             )
             answer.of(response, charge)
-            payload = response.json()
+            payload = _json_object(response)
         self._post_budget = answer.budget
         try:
             return x_wire.parse_posted_id(payload)
@@ -282,8 +282,8 @@ class XPlatform:
         as one of our PlatformErrors."""
         with self._metered(endpoint, read=True) as answer:
             response = fn()
-            payload = response.json()
-            data = payload.get("data") if isinstance(payload, dict) else None
+            payload = _json_object(response)
+            data = payload.get("data")
             units = len(data) if isinstance(data, list) else int(data is not None)
             charge = Charge.USER_READ if endpoint == usage.USERS_ME else Charge.POST_READ
             answer.of(response, charge, units)
@@ -401,6 +401,16 @@ _PERMISSION_PROBLEMS = ("oauth1-permissions", "client-forbidden", "unsupported-a
 # The same in v1.1 (media upload) error codes: 220 credentials do not allow access, 261 the app
 # cannot write, 453 the app's access level lacks the endpoint.
 _PERMISSION_CODES = (220, 261, 453)
+
+
+def _json_object(response: requests.Response) -> dict[str, Any]:
+    """The body of a 2xx, which X always sends as a JSON object. Anything else (an array, a bare
+    string, HTML) is a failed call, inside `_metered`: counted as X's failure, not as a success
+    that the parsing then chokes on. ValueError when it is not JSON at all."""
+    payload = response.json()
+    if not isinstance(payload, dict):
+        raise DataError(f"the body is a JSON {type(payload).__name__}, not an object")
+    return payload
 
 
 def _media_id(body: Any) -> str:
