@@ -89,11 +89,11 @@ def test_a_full_disk_is_counted_shown_by_status_and_x_is_not_polled_at_every_tic
     for _ in range(6 * 16):  # the disk has room again: the poll is back within the backoff cap
         clock.advance(seconds=10)
         jobs.poll()
+    status = read_status(service.engine, clock())
     service.close()
 
     assert x.fetches >= 3
     assert read_unsaved(fallback_path(settings.database_url)) == []  # all in the database now
-    status = read_status(service.engine, clock())
     poll = next(j for j in status.jobs if j.job == "poll")
     assert poll.failures_last_day >= 2 and DISK_FULL in (poll.last_error or "")
 
