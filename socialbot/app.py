@@ -21,6 +21,7 @@ from socialbot.catalog import Catalog, load_catalog
 from socialbot.config import INTAKE_ACCOUNT, SHIPPED_TEMPLATES, Settings
 from socialbot.districts import Districts, load_districts
 from socialbot.errors import ConfigError
+from socialbot.health import JobHealth
 from socialbot.intake import IntakeRules
 from socialbot.location import CityBounds, parse_city_bounds
 from socialbot.metering import DatabaseMeter, monthly_budget
@@ -55,6 +56,8 @@ class Service:
     broadcast_templates: BroadcastTemplates | None = None
     districts: Districts | None = None
     calendar: BusinessCalendar | None = None
+    # Failed job runs, as `status` shows them (see `health`); `build_service` makes one.
+    health: JobHealth | None = None
 
     def close(self) -> None:
         """Return every database connection; call once the service is done."""
@@ -358,7 +361,8 @@ def build_service(
     districts, calendar = load_routing(settings, catalog)
     broadcast_templates = load_broadcast_templates(settings)
     engine = open_database(settings, migrate=migrate)
-    meter = DatabaseMeter(engine)
+    health = JobHealth(engine, clock)  # `socialbot run` adds its file (`scheduler.Jobs`)
+    meter = DatabaseMeter(engine, health=health)
     if platform is None:
         platform = x_platform(settings, meter=meter, clock=clock)
     if accounts is None:
@@ -386,4 +390,5 @@ def build_service(
         broadcast_templates=broadcast_templates,
         districts=districts,
         calendar=calendar,
+        health=health,
     )

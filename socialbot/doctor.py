@@ -47,7 +47,7 @@ from socialbot.errors import (
     SocialbotError,
 )
 from socialbot.location import parse_city_bounds
-from socialbot.logs import mask, masking, secrets_of
+from socialbot.logs import MIN_SECRET_LENGTH, mask, masking, named_secrets, secrets_of
 from socialbot.platforms import x_request, x_wire
 from socialbot.platforms.base import Platform
 from socialbot.replies import LANGS, MAX_WEIGHTED_LENGTH, Replies
@@ -121,6 +121,22 @@ def check_config(
         config_file = Path(os.environ[ENV_PREFIX + "CONFIG"])
     source = f"{config_file} and the environment" if config_file else "the environment and defaults"
     return ok("config", f"settings are valid (from {source})"), settings
+
+
+def check_secrets(settings: Settings) -> list[Check]:
+    """No secret is too short to be a real credential. The logs mask it anyway, and with it
+    every innocent occurrence of those few characters: the lines of a short secret read wrong."""
+    short = [name for name, value in named_secrets(settings) if len(value) < MIN_SECRET_LENGTH]
+    return [
+        fail(
+            "secrets",
+            f"{name} is shorter than {MIN_SECRET_LENGTH} characters: no real credential is, and "
+            "the logs mask every occurrence of its characters",
+            "set the real value (copy it again from the X developer portal, or give the "
+            "database user a longer password)",
+        )
+        for name in short
+    ]
 
 
 def check_catalog(settings: Settings) -> tuple[Check, Catalog | None]:
@@ -433,7 +449,7 @@ def run_checks(
                 )
             ),
         ]
-    checks = [config]
+    checks = [config, *_guarded_list("secrets", lambda: check_secrets(settings))]
     catalog: Catalog | None = None
     try:
         catalog_check, catalog = check_catalog(settings)

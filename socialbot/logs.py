@@ -6,10 +6,17 @@ so a log shipper needs no parsing rules. Whatever a line says, and whatever libr
 traceback that quotes a request, a DEBUG line of an HTTP client), every configured secret is
 replaced by `****` before it is written: the credentials are not logged by our code, and this
 makes sure no one else's code logs them either.
+
+A secret is masked in every spelling a line can give it, whatever its length: as it is, as `%r`
+writes it (a `\\` or a quote comes out escaped), and as JSON escapes either. The message is
+masked once it is a string, before it is put into the line or the JSON object; the finished line
+is masked again, for the traceback and anything else the formatting added. A secret too short to
+be a real credential (`MIN_SECRET_LENGTH`) is still masked, and `socialbot doctor` fails on it.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import sys
@@ -22,7 +29,8 @@ import regex
 from socialbot.config import LogFormat, Settings
 
 MASK = "****"
-# Too short to be a credential, and would mask half the log: "1", "ab".
+# Shorter than this is no real credential (X's are 25 characters and more): `doctor` fails on it.
+# It is masked all the same, even if that masks some innocent text along with it.
 MIN_SECRET_LENGTH = 6
 # `key=value`, `key='quoted value'` (as %r writes it) or `key="quoted"`.
 _FIELD = regex.compile(r"""(?<![^\s])(\w+)=('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|\S*)""")
@@ -32,24 +40,31 @@ NOISY = ("tweepy", "urllib3", "requests_oauthlib", "oauthlib", "apscheduler", "a
 _secrets: tuple[str, ...] = ()
 
 
+_SECRET_FIELDS = ("x_consumer_key", "x_consumer_secret", "x_access_token", "x_access_token_secret")
+
+
+def named_secrets(settings: Settings) -> list[tuple[str, str]]:
+    """(setting, value) of every secret in the settings: X credentials of each account, the
+    database password."""
+    from socialbot.config import INTAKE_ACCOUNT, account_env_name
+
+    found: list[tuple[str, str]] = []
+    owners: list[tuple[str, object]] = [(INTAKE_ACCOUNT, settings)]
+    owners += sorted(settings.accounts.items())
+    for account, owner in owners:
+        for name in _SECRET_FIELDS:
+            value = getattr(owner, name, None)
+            if value is not None:
+                found.append((account_env_name(account, name), value.get_secret_value()))
+    password = _database_password(settings.database_url)
+    if password:
+        found.append(("the password in SOCIALBOT_DATABASE_URL", password))
+    return found
+
+
 def secrets_of(settings: Settings) -> list[str]:
     """Every secret value in the settings: X credentials of each account, the database password."""
-    values = [
-        settings.x_consumer_key,
-        settings.x_consumer_secret,
-        settings.x_access_token,
-        settings.x_access_token_secret,
-    ]
-    for account in settings.accounts.values():
-        values += [
-            account.x_consumer_key,
-            account.x_consumer_secret,
-            account.x_access_token,
-            account.x_access_token_secret,
-        ]
-    found = [v.get_secret_value() for v in values if v is not None]
-    password = _database_password(settings.database_url)
-    return found + ([password] if password else [])
+    return [value for _name, value in named_secrets(settings)]
 
 
 def _database_password(url: str) -> str | None:
@@ -63,8 +78,24 @@ def _database_password(url: str) -> str | None:
 
 
 def masking(values: Iterable[str]) -> tuple[str, ...]:
-    """The values worth masking, longest first (one may contain another)."""
-    return tuple(sorted({v for v in values if len(v) >= MIN_SECRET_LENGTH}, key=len, reverse=True))
+    """Every spelling of every secret (see `spellings`), longest first (one may contain another).
+    Every length: an empty value is the only one not masked (it is nowhere and everywhere)."""
+    forms = {form for value in values if value for form in spellings(value)}
+    return tuple(sorted(forms, key=len, reverse=True))
+
+
+def spellings(secret: str) -> set[str]:
+    """`secret` as a log line may spell it: as is; inside `%r` quotes of either kind (a backslash
+    doubled, a quote or a control character escaped); and each of those inside a JSON string."""
+    # repr() of a string holding both quotes uses '…' and escapes ': our two extra characters
+    # force that spelling; without the ' escape it is the "…" one.
+    single = repr(secret + "'\"")[1:-1][:-3]
+    double = single.replace("\\'", "'")
+    found = {secret, single, double, repr(secret)[1:-1]}
+    for form in list(found):
+        found.add(json.dumps(form, ensure_ascii=False)[1:-1])
+        found.add(json.dumps(form)[1:-1])
+    return found
 
 
 def mask(text: str, secrets: Iterable[str]) -> str:
@@ -105,6 +136,14 @@ def _unquote(value: str) -> str:
     return decoded
 
 
+def _masked_record(record: logging.LogRecord) -> logging.LogRecord:
+    """A copy of `record` whose message is already a string with every secret masked: the
+    formatting that follows (quoting, JSON) can no longer spell a secret some other way."""
+    masked = copy.copy(record)
+    masked.msg, masked.args = redact(record.getMessage()), None
+    return masked
+
+
 class TextFormatter(logging.Formatter):
     """`2026-11-23 07:00:01,123 INFO socialbot.poller event=poll …`, secrets masked."""
 
@@ -112,7 +151,7 @@ class TextFormatter(logging.Formatter):
         super().__init__("%(asctime)s %(levelname)s %(name)s %(message)s")
 
     def format(self, record: logging.LogRecord) -> str:
-        return redact(super().format(record))
+        return redact(super().format(_masked_record(record)))
 
 
 class JsonFormatter(logging.Formatter):
@@ -120,18 +159,21 @@ class JsonFormatter(logging.Formatter):
     message as `message` (a line that is not ours has no fields, only the message)."""
 
     def format(self, record: logging.LogRecord) -> str:
-        message = record.getMessage()
+        message = redact(record.getMessage())
         entry: dict[str, Any] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
         }
         for key, value in fields(message).items():
-            entry.setdefault(key, value)
+            # A field's value is unquoted here: masked again, in the spelling it now has.
+            entry.setdefault(key, redact(value))
         entry["message"] = message
         if record.exc_info:
-            entry["traceback"] = self.formatException(record.exc_info)
-        return redact(json.dumps(entry, ensure_ascii=False, default=str))
+            entry["traceback"] = redact(self.formatException(record.exc_info))
+        # Each value masked before encoding: masking the encoded line could match its syntax
+        # (a one-character secret such as `:`) and break the JSON.
+        return json.dumps(entry, ensure_ascii=False, default=lambda v: redact(str(v)))
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]

@@ -9,6 +9,8 @@ rows); the failures behind `status`'s "failures in the last hour" are kept for 3
 from __future__ import annotations
 
 import logging
+import threading
+from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,6 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from socialbot.config import Settings
+from socialbot.health import JobHealth, one_line
 from socialbot.store.db import transaction
 from socialbot.store.models import ApiEndpoint, ApiFailure, ApiUsage
 from socialbot.usage import ApiCall, BudgetState, Charge, Prices, Usage, month_days, price_usage
@@ -26,37 +29,71 @@ from socialbot.usage import ApiCall, BudgetState, Charge, Prices, Usage, month_d
 log = logging.getLogger(__name__)
 
 FAILURES_KEPT = timedelta(days=30)
+# Calls kept in memory while the database refuses them: a day of polling at its busiest.
+UNRECORDED_KEPT = 20_000
 
 
 class DatabaseMeter:
-    """A `usage.Meter` writing to the database. A write that fails is logged and dropped: the
-    count is an estimate, the post it counts is not."""
+    """A `usage.Meter` writing to the database. A write that fails never fails the call it
+    counts: the call is kept in memory (the newest `UNRECORDED_KEPT`) and written with the next
+    one the database takes, the failure logged and counted as a failed run of "meter" (`health`,
+    shown by `status`), so spend is recorded late rather than lost, and never silently."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, health: JobHealth | None = None) -> None:
         self.engine = engine
+        self.health = health
+        self.failures = 0  # writes that failed, since start
+        self._unrecorded: deque[ApiCall] = deque(maxlen=UNRECORDED_KEPT)
+        self._lock = threading.Lock()  # the poll and the send count from their own threads
+
+    @property
+    def unrecorded(self) -> int:
+        """Calls made but not yet in the database."""
+        with self._lock:
+            return len(self._unrecorded)
 
     def record(self, call: ApiCall) -> None:
-        try:
-            with transaction(self.engine) as session:
-                _count(session, call)
-                _remember(session, call)
-                if not call.ok:
-                    session.add(
-                        ApiFailure(
-                            at=call.at,
-                            account=call.account,
-                            endpoint=call.endpoint,
-                            status=call.status,
-                            error=call.error or "",
-                        )
-                    )
-                    session.execute(
-                        delete(ApiFailure).where(col(ApiFailure.at) < call.at - FAILURES_KEPT)
-                    )
-        except Exception as exc:  # counting must never fail the call it counts
-            log.warning(
-                "event=meter_failed endpoint=%r error=%r", call.endpoint, f"{type(exc).__name__}"
+        with self._lock:
+            self._unrecorded.append(call)
+            batch = list(self._unrecorded)
+            try:
+                with transaction(self.engine) as session:
+                    for each in batch:
+                        _record(session, each)
+            except Exception as exc:  # counting must never fail the call it counts
+                self.failures += 1
+                error = one_line(exc)
+                log.error(
+                    "event=meter_failed endpoint=%r unrecorded=%d failures=%d error=%r",
+                    call.endpoint,
+                    len(self._unrecorded),
+                    self.failures,
+                    error,
+                )
+                failed = exc
+            else:
+                if len(batch) > 1:
+                    log.info("event=meter_caught_up calls=%d", len(batch))
+                self._unrecorded.clear()
+                return
+        if self.health is not None:  # outside the lock: it writes to the database too
+            self.health.failed("meter", failed)
+
+
+def _record(session: Session, call: ApiCall) -> None:
+    _count(session, call)
+    _remember(session, call)
+    if not call.ok:
+        session.add(
+            ApiFailure(
+                at=call.at,
+                account=call.account,
+                endpoint=call.endpoint,
+                status=call.status,
+                error=call.error or "",
             )
+        )
+        session.execute(delete(ApiFailure).where(col(ApiFailure.at) < call.at - FAILURES_KEPT))
 
 
 def _upsert(session: Session, model: type[Any]) -> Any:

@@ -35,14 +35,14 @@ from pathlib import Path
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
-from socialbot import failpoints
+from socialbot import failpoints, holds
 from socialbot._urls import find_urls
 from socialbot.config import INTAKE_ACCOUNT
 from socialbot.errors import AuthFailed, PlatformError, RateLimited, Rejected, Unavailable
 from socialbot.platforms.base import Platform
 from socialbot.store.db import transaction
 from socialbot.store.models import OutboxMessage, OutboxState
-from socialbot.usage import NON_ESSENTIAL, BudgetState
+from socialbot.usage import CREATE_POST, NON_ESSENTIAL, OWN_POSTS, BudgetState
 
 log = logging.getLogger(__name__)
 # After a 401/403 the credentials need a human; look again now and then, not in a tight loop.
@@ -90,6 +90,7 @@ class SendReport:
     requeued: int = 0
     unverified: int = 0  # failed in a way that may have posted: left for `recover` to check
     stopped_by: str | None = None  # why the batch ended early: rate limit, quota used, auth
+    held: holds.Hold | None = None  # posting was held by X's limit: nothing was tried
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +117,12 @@ def send_once(outbox: Outbox, now: Clock, *, dry_run: bool = False) -> SendRepor
         _settle_unpostable(outbox, now(), report)
         if holding:
             _drop_held(outbox, now(), report)
+        # X's wait, as whichever process heard it wrote it down (`holds`): not one POST before.
+        report.held = holds.current(outbox.engine, outbox.account, CREATE_POST, now())
+        if report.held is not None:
+            report.stopped_by = RateLimited.__name__
+            log.info("event=send_held account=%s until=%s", outbox.account, report.held.until)
+            return report
     query = select(OutboxMessage).where(
         OutboxMessage.account == outbox.account,
         OutboxMessage.state == OutboxState.PENDING,
@@ -157,6 +164,8 @@ def send_once(outbox: Outbox, now: Clock, *, dry_run: bool = False) -> SendRepor
             continue
         except PlatformError as exc:
             stop = _failed(outbox, row.id, exc, now(), report)
+            if isinstance(exc, RateLimited):
+                _hold_posting(outbox, exc, now())
             rejected_in_a_row = rejected_in_a_row + 1 if isinstance(exc, Rejected) else 0
             if rejected_in_a_row >= outbox.policy.max_rejections_in_a_row:
                 stop = True
@@ -182,6 +191,14 @@ def send_once(outbox: Outbox, now: Clock, *, dry_run: bool = False) -> SendRepor
             # That was the quota's last post: wait for the reset rather than knock and get a 429.
             with transaction(outbox.engine) as session:
                 _hold_queue(session, outbox, budget.reset_at)
+            holds.hold(
+                outbox.engine,
+                outbox.account,
+                CREATE_POST,
+                budget.reset_at,
+                now(),
+                "X said that post was the last its quota allowed",
+            )
             report.stopped_by = QUOTA_USED
             log.info("event=quota_used until=%s", budget.reset_at.isoformat())
             break
@@ -189,7 +206,8 @@ def send_once(outbox: Outbox, now: Clock, *, dry_run: bool = False) -> SendRepor
 
 
 def recover(outbox: Outbox, now: Clock, report: SendReport) -> None:
-    """Settle rows a crash left `sending`: sent if our post is on X, else queued again.
+    """Settle rows a crash (or an answer that may have posted) left `sending`: sent if our post
+    is on X, else queued again after the retry delay, or failed once past `give_up_after`.
 
     A reply is found by the post it answers; a post of its own (a broadcast's first) by its text,
     compared without links (X rewrites them to t.co and appends one for a photo)."""
@@ -206,8 +224,18 @@ def recover(outbox: Outbox, now: Clock, report: SendReport) -> None:
         return
     since = min(r.claimed_at for r in stuck if r.claimed_at is not None) - timedelta(minutes=5)
     try:
+        holds.check(outbox.engine, outbox.account, OWN_POSTS, now())
         posts = outbox.platform.recent_posts(outbox.user_id(), since)
     except PlatformError as exc:
+        if isinstance(exc, RateLimited) and not isinstance(exc, holds.Held):
+            holds.hold(
+                outbox.engine,
+                outbox.account,
+                OWN_POSTS,
+                _limit_ends(exc, now()),
+                now(),
+                "X answered 429",
+            )
         log.warning("event=recover_deferred rows=%d error=%r", len(stuck), str(exc))
         return
     with transaction(outbox.engine) as session:
@@ -239,10 +267,29 @@ def recover(outbox: Outbox, now: Clock, report: SendReport) -> None:
                 row.state, row.posted_id, row.sent_at = OutboxState.SENT, posted, now()
                 report.recovered += 1
                 log.info("event=recovered_sent outbox_id=%s posted_id=%s", row.id, posted)
+            elif now() - row.created_at > outbox.policy.give_up_after:
+                # Not on X, and too old to be of use: the same give-up as any other retry.
+                row.state = OutboxState.FAILED
+                row.last_error = (
+                    f"gave up after {row.attempts} attempt(s) over {now() - row.created_at}: "
+                    f"{row.last_error or 'not confirmed by X'}"
+                )[:1000]
+                report.failed += 1
+                log.error("event=send_gave_up outbox_id=%s error=%r", row.id, row.last_error)
             else:
-                row.state, row.next_attempt_at = OutboxState.PENDING, now()
+                # Not on X: the attempt failed, and waits as any failed attempt does, counted
+                # from when it was made (`attempts` counts the claims, this one included).
+                # Queued at once, a 5xx that keeps coming would be a POST every round.
+                row.state = OutboxState.PENDING
+                claimed = row.claimed_at or now()
+                row.next_attempt_at = max(now(), claimed + outbox.policy.delay(row.attempts))
                 report.requeued += 1
-                log.info("event=recovered_requeued outbox_id=%s", row.id)
+                log.info(
+                    "event=recovered_requeued outbox_id=%s attempts=%d next=%s",
+                    row.id,
+                    row.attempts,
+                    row.next_attempt_at.isoformat(),
+                )
 
 
 def same_text(text: str) -> str:
@@ -336,6 +383,18 @@ def _drop_held(outbox: Outbox, at: datetime, report: SendReport) -> None:
             )
             report.failed += 1
             log.warning("event=send_dropped outbox_id=%s reason=monthly_budget", row.id)
+
+
+def _limit_ends(exc: RateLimited, at: datetime) -> datetime:
+    """When X's limit is over: its reset time, else a minute from now."""
+    return exc.reset_at if exc.reset_at and exc.reset_at > at else at + timedelta(minutes=1)
+
+
+def _hold_posting(outbox: Outbox, exc: RateLimited, at: datetime) -> None:
+    """Write X's wait down for every process that posts from this account (`holds`)."""
+    holds.hold(
+        outbox.engine, outbox.account, CREATE_POST, _limit_ends(exc, at), at, "X answered 429"
+    )
 
 
 def _hold_queue(session: Session, outbox: Outbox, until: datetime) -> None:
@@ -446,11 +505,7 @@ def _failed(
         if isinstance(exc, RateLimited | AuthFailed):
             row.attempts -= 1  # waiting our turn, or for new credentials, is not a failed attempt
             if isinstance(exc, RateLimited):
-                until = (
-                    exc.reset_at
-                    if exc.reset_at and exc.reset_at > at
-                    else at + timedelta(minutes=1)
-                )
+                until = _limit_ends(exc, at)
                 log.warning("event=rate_limited outbox_id=%s until=%s", row.id, until.isoformat())
             else:
                 until = at + AUTH_RETRY

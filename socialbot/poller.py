@@ -23,7 +23,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlmodel import Session, col, select
 
-from socialbot import failpoints
+from socialbot import failpoints, holds
 from socialbot.domain import (
     REPORT_OUTCOMES,
     CaseStatus,
@@ -32,6 +32,7 @@ from socialbot.domain import (
     MentionOutcome,
     ReferenceType,
 )
+from socialbot.errors import RateLimited
 from socialbot.geocell import cells_near
 from socialbot.intake import (
     Decision,
@@ -60,6 +61,7 @@ from socialbot.store.models import (
     OutboxState,
     TemplateFailure,
 )
+from socialbot.usage import MENTIONS
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -143,7 +145,7 @@ def poll_once(
         # The account's first poll: X returns up to 800 past mentions. Older than the backfill
         # window they are recorded, not filed or answered: no reply to a post from last month.
         rules = dataclasses.replace(rules, not_before=now() - intake.backfill)
-    pages = intake.platform.fetch_mentions(account.user_id, account.since_id)
+    pages = _fetch(intake, account, now)
     failpoints.hit("poll.after_fetch")
     report = PollReport(pages=len(pages))
     for page in reversed(pages):  # oldest page first
@@ -176,6 +178,20 @@ def poll_once(
         dry_run,
     )
     return report
+
+
+def _fetch(intake: Intake, account: Account, now: Clock) -> list[MentionPage]:
+    """The new pages, unless X's rate limit holds the endpoint (`holds.Held`, no call made); a
+    429 is written down, so that every process and command waits it out."""
+    holds.check(intake.engine, intake.account, MENTIONS, now())
+    assert account.user_id is not None
+    try:
+        return intake.platform.fetch_mentions(account.user_id, account.since_id)
+    except RateLimited as exc:
+        at = now()
+        until = exc.reset_at if exc.reset_at and exc.reset_at > at else at + timedelta(minutes=1)
+        holds.hold(intake.engine, intake.account, MENTIONS, until, at, "X answered 429")
+        raise
 
 
 def _handle_page(

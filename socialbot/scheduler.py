@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from types import FrameType
 
@@ -23,6 +24,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from socialbot import sdnotify
 from socialbot.app import Service
 from socialbot.errors import AuthFailed, PlatformError, RateLimited
+from socialbot.health import JobHealth, fallback_path, one_line
 from socialbot.outbox import AUTH_RETRY, Outbox, RetryPolicy, send_once
 from socialbot.poller import poll_once
 
@@ -32,22 +34,32 @@ POLL_BACKOFF_CAP = timedelta(minutes=15)
 
 
 class Jobs:
-    """The job functions, and the one thing that outlives a run: when X lets us poll again."""
+    """The job functions, and what outlives a run: when X lets us poll again, and how each job
+    has been failing.
+
+    Every run that fails, whatever the cause (X, a database error, a bug), is counted
+    (`health.JobHealth`: what `status` shows) and makes its job wait, doubling from one interval
+    up to `POLL_BACKOFF_CAP`, rather than run again at the next tick. And no job runs while the
+    database refuses writes: a poll whose page cannot be saved would fetch the same page again
+    and again, and pay for it each time.
+    """
 
     def __init__(self, service: Service) -> None:
         self.service = service
+        self.health = service.health or JobHealth(service.engine, service.clock)
+        # `status` runs apart: it reads what the database refused from this file.
+        self.health.keep_file(fallback_path(service.settings.database_url))
         self.poll_not_before: datetime | None = None
         self.poll_failures = 0  # in a row, for the backoff
-        self.poll_backoff = RetryPolicy(
-            first_delay=timedelta(seconds=service.settings.poll_seconds),
-            factor=2.0,
-            max_delay=POLL_BACKOFF_CAP,
-        )
+        self.poll_backoff = _backoff(service.settings.poll_seconds)
+        self._backoffs = {
+            "send": _backoff(service.settings.send_seconds),
+            "broadcasts": _backoff(BROADCAST_SECONDS),
+        }
+        self._not_before: dict[str, datetime] = {}
         self.poll_lock = service.poll_lock()
 
     def poll(self) -> None:
-        if not self.poll_lock.acquire_or_check():
-            return  # another instance polls (the lock logs each change of role, not each skip)
         now = self.service.clock()
         if self.poll_not_before is not None and now < self.poll_not_before:
             log.info(
@@ -57,40 +69,56 @@ class Jobs:
             )
             return
         try:
+            _database_takes_writes(self.health)
+            if not self.poll_lock.acquire_or_check():
+                return  # another instance polls (the lock logs each change of role, not each skip)
             poll_once(
                 self.service.intake, self.service.clock, user_id=self.service.settings.x_user_id
             )
-            self.poll_not_before, self.poll_failures = None, 0
         except RateLimited as exc:
             self.poll_not_before = exc.reset_at or now + timedelta(minutes=1)
             log.warning("event=poll_rate_limited until=%s", self.poll_not_before.isoformat())
+            return
         except AuthFailed as exc:
             # A human must fix the credentials: say so loudly, and knock again now and then.
+            self.health.failed("poll", exc)
             self.poll_not_before = now + AUTH_RETRY
             log.error(
                 "event=poll_auth_failed until=%s error=%r",
                 self.poll_not_before.isoformat(),
                 str(exc),
             )
-        except PlatformError as exc:
-            # 5xx, timeout, connection error: back off, doubling, jittered, capped.
+            return
+        except Exception as exc:
+            # 5xx, timeout, connection error; a database error, a bug: back off, doubling,
+            # jittered, capped. Never at every tick: each try may cost a call to X.
+            self.health.failed("poll", exc)
             self.poll_failures += 1
             self.poll_not_before = now + self.poll_backoff.delay(self.poll_failures)
-            log.warning(
+            log.log(
+                logging.WARNING if isinstance(exc, PlatformError) else logging.ERROR,
                 "event=poll_failed failures=%d until=%s error=%r",
                 self.poll_failures,
                 self.poll_not_before.isoformat(),
-                str(exc),
+                str(exc) if isinstance(exc, PlatformError) else one_line(exc),
+                exc_info=not isinstance(exc, PlatformError | NotWritable)
+                and self.poll_failures == 1,
             )
+            return
+        self.poll_not_before, self.poll_failures = None, 0
+        self.health.succeeded("poll")
 
     def send(self) -> None:
         """Post what each account has queued: replies, and the posts of broadcasts."""
+        self._guarded("send", self._send_all)
+
+    def _send_all(self) -> None:
         for outbox in self.service.outboxes:
             self._send(outbox)
 
     def _send(self, outbox: Outbox) -> None:
         report = send_once(outbox, self.service.clock)
-        if report.sent or report.failed or report.stopped_by:
+        if report.sent or report.failed or (report.stopped_by and report.held is None):
             log.info(
                 "event=send account=%s sent=%d failed=%d retrying=%d recovered=%d stopped_by=%s",
                 outbox.account,
@@ -103,9 +131,55 @@ class Jobs:
 
     def broadcasts(self) -> None:
         """Queue the scheduled broadcasts now due, and post them at once."""
+        self._guarded("broadcasts", self._broadcasts)
+
+    def _broadcasts(self) -> None:
         report = self.service.broadcaster.fire_due()
         for account in sorted(report.accounts):
             self._send(self.service.outbox_for(account))
+
+    def _guarded(self, job: str, run: Callable[[], None]) -> None:
+        """`run`, unless `job` is backing off; a failure counted, and backed off."""
+        now = self.service.clock()
+        waiting = self._not_before.get(job)
+        if waiting is not None and now < waiting:
+            return  # said when it failed; a line at every tick would drown the log
+        try:
+            _database_takes_writes(self.health)
+            run()
+        except Exception as exc:
+            failures = self.health.failed(job, exc)
+            self._not_before[job] = now + self._backoffs[job].delay(failures)
+            log.error(
+                "event=job_failed job=%s failures=%d until=%s error=%r",
+                job,
+                failures,
+                self._not_before[job].isoformat(),
+                one_line(exc),
+                exc_info=failures == 1 and not isinstance(exc, NotWritable),
+            )
+            return
+        self._not_before.pop(job, None)
+        self.health.succeeded(job)
+
+
+class NotWritable(Exception):
+    """The database still refuses writes: the job did not run."""
+
+
+def _database_takes_writes(health: JobHealth) -> None:
+    """After a failure the database refused to record, write it now: if it still refuses, the
+    job does not run (and calls no one)."""
+    if not health.flush():
+        raise NotWritable(
+            f"the database still refuses writes ({health.write_error}); the job did not run"
+        )
+
+
+def _backoff(first_seconds: float) -> RetryPolicy:
+    return RetryPolicy(
+        first_delay=timedelta(seconds=first_seconds), factor=2.0, max_delay=POLL_BACKOFF_CAP
+    )
 
 
 def _on_error(event: JobExecutionEvent) -> None:

@@ -5,13 +5,16 @@ database alone (no network call, so it works while X is down). What X last said 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, func
 from sqlmodel import col, select
 
+from socialbot import holds
 from socialbot.config import INTAKE_ACCOUNT
+from socialbot.health import Failure, JobStatus, read_jobs
 from socialbot.metering import EndpointStatus, read_endpoints
 from socialbot.store.db import transaction
 from socialbot.store.models import (
@@ -84,6 +87,12 @@ class Status:
     # Replies sent as the built-in fallback text because their template failed, and the last one.
     template_fallbacks_24h: int = 0
     last_template_failure: TemplateFailureStatus | None = None
+    jobs: tuple[JobStatus, ...] = ()  # the service's jobs that failed in the last day
+    holds: tuple[holds.Hold, ...] = ()  # X's rate limits in force: no call before their end
+
+    @property
+    def job_failures_last_hour(self) -> int:
+        return sum(j.failures_last_hour for j in self.jobs)
 
     @property
     def last_send(self) -> datetime | None:
@@ -100,8 +109,10 @@ def read_status(
     now: datetime,
     *,
     budget: BudgetState | None = None,
+    unsaved: Sequence[Failure] = (),
 ) -> Status:
-    """Everything `socialbot status` shows; `budget` is this month's (`metering.monthly_budget`)."""
+    """Everything `socialbot status` shows; `budget` is this month's (`metering.monthly_budget`),
+    `unsaved` the failed job runs the service could not write to the database (`health`)."""
     hour_ago, day_ago = now - timedelta(hours=1), now - timedelta(days=1)
     with transaction(engine) as session:
         campaign = active(session)
@@ -195,4 +206,6 @@ def read_status(
         held_replies=held,
         template_fallbacks_24h=fallbacks,
         last_template_failure=last_template_failure,
+        jobs=tuple(read_jobs(engine, now, unsaved)),
+        holds=tuple(holds.in_force(engine, now)),
     )

@@ -135,3 +135,43 @@ def test_json_lines_carry_the_events_fields_as_keys(capsys: pytest.CaptureFixtur
         "días",
     )
     assert fields("event=started jobs=poll,send") == {"event": "started", "jobs": "poll,send"}
+
+
+# A password may hold any character; a leaked short one is a leak all the same.
+AWKWARD = ['pw"4\\x9', "it's\\n\"q", "pw1"]
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_secrets_with_quotes_backslashes_or_few_characters_are_masked_in_every_spelling(
+    log_format: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    setup_logging("INFO", log_format, AWKWARD)
+    log = logging.getLogger("socialbot.outbox")
+    for secret in AWKWARD:
+        log.warning("event=send_failed error=%r raw=%s", f"X said: {secret}", secret)
+        log.warning("event=args args=%r", (secret, {"token": secret}))
+        try:
+            raise RuntimeError(secret)
+        except RuntimeError:
+            log.exception("event=job_error job=send")
+    err = capsys.readouterr().err
+    for secret in AWKWARD:
+        for spelling in (secret, repr(secret)[1:-1], json.dumps(secret)[1:-1]):
+            assert spelling not in err, (secret, spelling)
+    assert err.count(MASK) >= 3 * 4
+    if log_format == "json":
+        lines = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+        assert {line["event"] for line in lines} == {"send_failed", "args", "job_error"}
+        assert all(MASK in line["raw"] for line in lines if line["event"] == "send_failed")
+
+
+def test_doctor_fails_on_a_secret_too_short_to_be_a_credential(tmp_path: Path) -> None:
+    out = runner.invoke(
+        app,
+        ["doctor", "--offline"],
+        env={"SOCIALBOT_X_ACCESS_TOKEN_SECRET": "abc", "SOCIALBOT_LOG_LEVEL": "WARNING"},
+    )
+    text = out.stdout + out.stderr
+    assert out.exit_code == 1
+    assert "SOCIALBOT_X_ACCESS_TOKEN_SECRET is shorter than 6 characters" in text
+    assert "abc" not in text.replace("SOCIALBOT", "")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 import pytest
 import requests
@@ -11,7 +12,9 @@ import responses
 import urllib3
 from sqlalchemy import Engine
 
+from socialbot.errors import Unavailable
 from socialbot.outbox import QUOTA_USED, Outbox, RetryPolicy, send_once
+from socialbot.platforms.replay import ReplayPlatform
 from socialbot.platforms.x import XCredentials, XPlatform
 from socialbot.store.db import transaction
 from socialbot.store.models import OutboxMessage, OutboxState
@@ -445,3 +448,49 @@ def test_recovery_does_not_take_an_earlier_reply_to_the_same_post_for_this_one(
 
     assert (report.recovered, report.requeued, report.sent) == (0, 1, 1)
     assert states(engine) == [("sent", "801"), ("sent", "802")]
+
+
+class FiveHundreds(ReplayPlatform):
+    """X answering every post with a 5xx (which may have posted), and showing none of them."""
+
+    def __init__(self) -> None:
+        super().__init__(xapi.CITY_ID)
+        self.posts: list[datetime] = []
+        self.clock: Clock | None = None
+
+    def post(self, text: str, in_reply_to: str | None, media_ids: Sequence[str] = ()) -> str:
+        assert self.clock is not None
+        self.posts.append(self.clock())
+        raise Unavailable("X server error (503): Service Unavailable", maybe_done=True)
+
+
+def test_a_5xx_on_every_post_is_retried_with_backoff_and_given_up_after_two_days(
+    engine: Engine, clock: Clock
+) -> None:
+    x = FiveHundreds()
+    x.clock = clock
+    # Recovery as eager as a setting allows: the backoff, not the recovery delay, must bound it.
+    policy = RetryPolicy(recover_after=timedelta(seconds=1))
+    outbox = Outbox(engine=engine, platform=x, user_id=lambda: xapi.CITY_ID, policy=policy)
+    queue(engine, clock, 1, 2, 3)
+
+    for _ in range(6 * 60):  # an hour of the send job's 10 s rounds
+        send_once(outbox, clock)
+        clock.advance(seconds=10)
+
+    # 30 s, 45 s, 67 s … apart (±20 %): about ten attempts a reply in the first hour, not 360.
+    assert 3 * 5 <= len(x.posts) <= 3 * 14
+    assert all(r.state in (OutboxState.PENDING, OutboxState.SENDING) for r in outbox_rows(engine))
+
+    for _ in range(2 * 24 + 1):  # two days more, an hourly round (the delay is capped at 1 h)
+        clock.advance(hours=1)
+        send_once(outbox, clock)
+        clock.advance(seconds=10)
+        send_once(outbox, clock)
+    posts = len(x.posts)
+    clock.advance(hours=2)
+    send_once(outbox, clock)
+
+    assert [r.state for r in outbox_rows(engine)] == [OutboxState.FAILED] * 3
+    assert all("gave up after" in (r.last_error or "") for r in outbox_rows(engine))
+    assert len(x.posts) == posts  # nothing more once given up

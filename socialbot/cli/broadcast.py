@@ -144,6 +144,8 @@ def _send_now(
     console.print(run_table(view, title=f"Broadcast #{view.broadcast.id}: {view.outcome}"))
     if view.outcome == "sent":
         return
+    if report.held is not None:
+        console.print(f"{report.held.describe()}.", markup=False)
     if view.outcome == "sending":
         deadline = min((p.expires_at for p in view.posts if p.expires_at), default=None)
         console.print(

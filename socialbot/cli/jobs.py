@@ -9,6 +9,7 @@ import typer
 from socialbot.app import Service, build_service
 from socialbot.cli.common import console, friendly_errors, state
 from socialbot.cli.render import handled_table, replies_table
+from socialbot.holds import Held
 from socialbot.outbox import send_once
 from socialbot.poller import poll_once
 from socialbot.scheduler import build_scheduler, run_forever
@@ -58,6 +59,9 @@ def _poll(service: Service, *, once: bool, dry_run: bool) -> None:
         report = poll_once(
             service.intake, service.clock, user_id=service.settings.x_user_id, dry_run=dry_run
         )
+    except Held as held:  # X's 429, heard by this or another process: not one call before
+        console.print(f"{held}; nothing fetched.", markup=False)
+        return
     finally:
         if lock is not None:
             lock.release()
@@ -92,6 +96,9 @@ def _send(service: Service, *, once: bool, dry_run: bool) -> None:
         return
     for outbox in service.outboxes:  # the intake account's replies, then each other account's
         report = send_once(outbox, service.clock)
+        if report.held is not None:
+            console.print(f"{outbox.account}: {report.held.describe()}.", markup=False)
+            continue
         console.print(
             f"{outbox.account}: sent {report.sent}, failed {report.failed}, retrying later "
             f"{report.retrying}, recovered {report.recovered}"

@@ -7,10 +7,13 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from sqlalchemy.exc import DBAPIError
 
 from socialbot.app import open_database, utc_now
 from socialbot.cli.common import console, friendly_errors, print_json, state
 from socialbot.cli.render import against_budget
+from socialbot.errors import ConfigError
+from socialbot.health import fallback_path, read_unsaved
 from socialbot.metering import EndpointStatus, monthly_budget
 from socialbot.status import Status, read_status
 from socialbot.timespan import local_time
@@ -31,10 +34,21 @@ def status_command(
     """Last poll and send, reply queues, X endpoints (failures, rate limits), the month's X spend,
     storm mode and the next scheduled broadcasts."""
     settings = state(ctx).settings()
-    engine = open_database(settings)
+    engine = open_database(settings, migrate=False)  # it reads; `run` or `db upgrade` migrate
     try:
         now = utc_now()
-        status = read_status(engine, now, budget=monthly_budget(engine, settings, month_of(now)))
+        status = read_status(
+            engine,
+            now,
+            budget=monthly_budget(engine, settings, month_of(now)),
+            unsaved=read_unsaved(fallback_path(settings.database_url)),
+        )
+    except DBAPIError as exc:  # unreachable, or not migrated: one line, as `upgrade` would say
+        reason = " ".join(str(exc.orig).split())
+        raise ConfigError(
+            f"database {engine.url.render_as_string(hide_password=True)}: cannot read "
+            f"({reason}); is it up, and migrated (`socialbot db upgrade`)?"
+        ) from None
     finally:
         engine.dispose()
     if as_json:
@@ -53,14 +67,30 @@ def status_command(
         f"last poll:    {_ago(status.last_poll, status.at)}",
         f"last send:    {_ago(status.last_send, status.at)}",
         f"X failures:   {status.failures_last_hour} in the last hour",
+        f"job failures: {status.job_failures_last_hour} failed run(s) in the last hour"
+        + ("" if status.jobs else " (none in 24 h)"),
         f"X spend:      {_spend(status)}",
         f"overdue:      {status.overdue_cases} open case(s) past their SLA "
         "(`socialbot cases list --overdue`)",
         f"broadcasts:   {status.broadcasts_missed_24h} missed, "
         f"{status.broadcasts_failed_24h} failed in the last 24 h",
         f"templates:    {_templates(status)}",
+        *(f"held by X:    {hold.describe()}" for hold in status.holds),
     ):
         console.print(line, markup=False)
+    if status.jobs:
+        jobs = Table(title="Failed job runs")
+        for column in ("job", "last hour", "last 24 h"):
+            jobs.add_column(column)
+        jobs.add_column("last error", overflow="fold")
+        for job in status.jobs:
+            jobs.add_row(
+                job.job,
+                str(job.failures_last_hour),
+                str(job.failures_last_day),
+                f"{_ago(job.last_error_at, status.at)}: {job.last_error}",
+            )
+        console.print(jobs)
     queues = Table(title="Outbox")
     for column in ("account", "waiting", "oldest waiting", "failed last hour", "last sent"):
         queues.add_column(column)
@@ -162,6 +192,27 @@ def status_json(status: Status) -> dict[str, Any]:
         "last_poll": iso(status.last_poll),
         "last_send": iso(status.last_send),
         "failures_last_hour": status.failures_last_hour,
+        "job_failures_last_hour": status.job_failures_last_hour,
+        "jobs": [
+            {
+                "job": j.job,
+                "failures_last_hour": j.failures_last_hour,
+                "failures_last_day": j.failures_last_day,
+                "last_error": j.last_error,
+                "last_error_at": iso(j.last_error_at),
+            }
+            for j in status.jobs
+        ],
+        "holds": [
+            {
+                "account": h.account,
+                "endpoint": h.endpoint,
+                "until": iso(h.until),
+                "since": iso(h.set_at),
+                "reason": h.reason,
+            }
+            for h in status.holds
+        ],
         "endpoints": [
             {
                 "account": e.account,

@@ -230,7 +230,7 @@ class XPlatform:
                 user_auth=True,
             )
             answer.of(response, charge)
-            payload = response.json()
+            payload = _json_object(response)
         self._post_budget = answer.budget
         try:
             return x_wire.parse_posted_id(payload)
@@ -304,8 +304,8 @@ class XPlatform:
         as one of our PlatformErrors."""
         with self._metered(endpoint, read=True) as answer:
             response = fn()
-            payload = response.json()
-            data = payload.get("data") if isinstance(payload, dict) else None
+            payload = _json_object(response)
+            data = payload.get("data")
             units = len(data) if isinstance(data, list) else int(data is not None)
             charge = Charge.USER_READ if endpoint == usage.USERS_ME else Charge.POST_READ
             answer.of(response, charge, units)
@@ -426,6 +426,16 @@ _PERMISSION_PROBLEMS = ("oauth1-permissions", "client-forbidden", "unsupported-a
 _PERMISSION_CODES = (220, 261, 453)
 _MIME_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
 _MIME_TYPES |= {".gif": "image/gif", ".webp": "image/webp"}
+
+
+def _json_object(response: requests.Response) -> dict[str, Any]:
+    """The body of a 2xx, which X always sends as a JSON object. Anything else (an array, a bare
+    string, HTML) is a failed call, inside `_metered`: counted as X's failure, not as a success
+    that the parsing then chokes on. ValueError when it is not JSON at all."""
+    payload = response.json()
+    if not isinstance(payload, dict):
+        raise DataError(f"the body is a JSON {type(payload).__name__}, not an object")
+    return payload
 
 
 def _mime_type(path: Path) -> str:

@@ -9,6 +9,7 @@ storm_campaigns (at most one without `stopped_at`: storm mode is on)
 api_usage, api_endpoints, api_failures (what X was asked, answered and billed: `socialbot usage`,
                                        `status`; failures older than 30 days are let go)
 template_failures (replies that went out as the built-in fallback text: `status`)
+job_failures (failed runs of the service's jobs, for `status`), rate_holds (X said wait: until when)
 """
 
 from __future__ import annotations
@@ -306,3 +307,29 @@ class TemplateFailure(SQLModel, table=True):
     lang: str = Field(max_length=8)
     case_id: int | None = None
     problem: str = Field(sa_type=Text)
+
+
+class JobFailure(SQLModel, table=True):
+    """One failed run of a job of `socialbot run` (the poll, the send, the broadcasts; "meter"
+    for a call the usage meter could not record), for `status`. Written in a transaction of its
+    own, when the database takes it; kept 30 days."""
+
+    __tablename__ = "job_failures"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=UTCDateTime, index=True)
+    job: str = Field(max_length=32)
+    error: str = Field(sa_type=Text)
+
+
+class RateHold(SQLModel, table=True):
+    """X said wait (a 429, or a post that used the last of the quota): no call to `endpoint` for
+    `account` before `until`, from whichever process or command asks."""
+
+    __tablename__ = "rate_holds"
+
+    account: str = Field(primary_key=True, max_length=64)
+    endpoint: str = Field(primary_key=True, max_length=64)
+    until: datetime = Field(sa_type=UTCDateTime)
+    set_at: datetime = Field(sa_type=UTCDateTime)
+    reason: str = Field(default="", sa_type=Text)

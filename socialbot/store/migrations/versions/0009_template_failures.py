@@ -1,6 +1,6 @@
 """template_failures: replies sent as the built-in fallback because their template failed
 
-Revision ID: 0009_templates
+Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-01 10:00:00
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 import socialbot.store.types
 
-revision = "0009_templates"
+revision = "0009"
 down_revision = "0008"
 branch_labels = None
 depends_on = None

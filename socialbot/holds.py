@@ -1,0 +1,114 @@
+"""X's "wait until then", kept in the database so every process and command honours it.
+
+A 429 (or a post that used the last of the posting quota) means no call to that endpoint, for that
+account, before the reset. `socialbot run` used to remember it in memory only: `poll --once`,
+`send --once` and `broadcast send`, separate processes, called X again at once and got another
+429. Now whoever hears it writes it here (`hold`), and every caller asks first (`current`); one
+held raises `Held`, a `RateLimited` that made no call.
+
+The hold is per account and endpoint (`usage.MENTIONS`, `usage.CREATE_POST`, …): a limit on
+posting does not stop the poll. A hold that cannot be written is logged and the caller goes on:
+the in-memory wait of `run` still applies, and X would say 429 again.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import col, select
+
+from socialbot.errors import RateLimited
+from socialbot.store.db import transaction
+from socialbot.store.models import RateHold
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    account: str
+    endpoint: str
+    until: datetime
+    set_at: datetime
+    reason: str
+
+    def describe(self) -> str:
+        """One line: what is held, until when, and why."""
+        return (
+            f"X {self.endpoint} for account {self.account} is held until "
+            f"{self.until:%Y-%m-%d %H:%M:%S} UTC ({self.reason or 'rate limit'}, at "
+            f"{self.set_at:%H:%M:%S} UTC); no call is made before then"
+        )
+
+
+class Held(RateLimited):
+    """A call not made: X asked us to wait, and the wait is not over."""
+
+    def __init__(self, hold: Hold) -> None:
+        super().__init__(hold.describe(), hold.until)
+        self.hold = hold
+
+
+def hold(
+    engine: Engine, account: str, endpoint: str, until: datetime, now: datetime, reason: str
+) -> None:
+    """No call to `endpoint` for `account` before `until` (a later hold replaces an earlier)."""
+    try:
+        with transaction(engine) as session:
+            row = session.get(RateHold, (account, endpoint), with_for_update=True)
+            if row is None:
+                row = RateHold(account=account, endpoint=endpoint, until=until, set_at=now)
+            elif row.until > until and row.until > now:
+                return  # a longer wait already stands
+            row.until, row.set_at, row.reason = until, now, reason[:500]
+            session.add(row)
+    except SQLAlchemyError as exc:
+        log.warning(
+            "event=hold_not_saved account=%s endpoint=%s until=%s error=%r",
+            account,
+            endpoint,
+            until.isoformat(),
+            " ".join(str(getattr(exc, "orig", None) or exc).split())[:300],
+        )
+        return
+    log.info(
+        "event=hold account=%s endpoint=%s until=%s reason=%r",
+        account,
+        endpoint,
+        until.isoformat(),
+        reason,
+    )
+
+
+def current(engine: Engine, account: str, endpoint: str, now: datetime) -> Hold | None:
+    """The hold on `endpoint` for `account` still in force at `now`, if any."""
+    with transaction(engine, commit=False) as session:
+        row = session.get(RateHold, (account, endpoint))
+        found = _hold(row) if row is not None else None
+    return found if found is not None and found.until > now else None
+
+
+def check(engine: Engine, account: str, endpoint: str, now: datetime) -> None:
+    """Raise `Held` when `endpoint` is held for `account` at `now`."""
+    found = current(engine, account, endpoint, now)
+    if found is not None:
+        raise Held(found)
+
+
+def in_force(engine: Engine, now: datetime) -> list[Hold]:
+    """Every hold still in force, for `status`."""
+    with transaction(engine, commit=False) as session:
+        rows = session.exec(
+            select(RateHold)
+            .where(col(RateHold.until) > now)
+            .order_by(col(RateHold.account), col(RateHold.endpoint))
+        ).all()
+        return [_hold(row) for row in rows]
+
+
+def _hold(row: RateHold) -> Hold:
+    return Hold(row.account, row.endpoint, row.until, row.set_at, row.reason)

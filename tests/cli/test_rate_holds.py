@@ -1,0 +1,76 @@
+"""A 429 is honoured by every command, not only `socialbot run`: the wait is kept in the
+database (`socialbot.holds`), and `poll --once`, `send --once` and `status` read it."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+import responses
+
+from tests import xapi
+from tests.cli.run import invoke
+
+
+@pytest.fixture(autouse=True)
+def city(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ("CONSUMER_KEY", "CONSUMER_SECRET", "ACCESS_TOKEN", "ACCESS_TOKEN_SECRET"):
+        monkeypatch.setenv(f"SOCIALBOT_X_{name}", f"{name.lower()}-SECRET")
+    monkeypatch.setenv("SOCIALBOT_X_USER_ID", xapi.CITY_ID)
+    monkeypatch.setenv("SOCIALBOT_BACKFILL_HOURS", str(24 * 365 * 100))  # fixed-date sample posts
+    monkeypatch.setenv("SOCIALBOT_DATABASE_URL", f"sqlite:///{tmp_path / 'city.db'}")
+
+
+def too_many_requests() -> dict[str, object]:
+    """X's 429, its window resetting in an hour (as X says it: epoch seconds)."""
+    reset = int(time.time()) + 3600
+    return {
+        "status": 429,
+        "json": {"title": "Too Many Requests", "detail": "Too Many Requests", "status": 429},
+        "headers": {
+            "x-rate-limit-limit": "180",
+            "x-rate-limit-remaining": "0",
+            "x-rate-limit-reset": str(reset),
+        },
+    }
+
+
+@responses.activate
+def test_poll_once_during_a_429_hold_makes_no_call_and_says_until_when() -> None:
+    responses.get(xapi.MENTIONS_URL, **too_many_requests())  # type: ignore[arg-type]
+
+    code, _ = invoke("poll", "--once")  # X says 429: one line, exit 1, as before
+    assert code == 1 and len(responses.calls) == 1
+
+    code, out = invoke("poll", "--once")
+    assert code == 0
+    assert len(responses.calls) == 1  # not one more request
+    assert "GET /2/users/:id/mentions for account intake is held until" in out
+    assert "nothing fetched" in out and len(out.strip().splitlines()) == 1
+
+    code, out = invoke("status", "--json")
+    held = json.loads(out)["holds"]
+    assert [(h["account"], h["endpoint"]) for h in held] == [
+        ("intake", "GET /2/users/:id/mentions")
+    ]
+
+
+@responses.activate
+def test_send_once_during_a_429_hold_makes_no_post() -> None:
+    page = xapi.page([xapi.tweet(1, "@DemoCity311 #pothole on Main", coordinates=(42.35, -71.06))])
+    page2 = xapi.page([xapi.tweet(2, "@DemoCity311 #graffiti on Elm", coordinates=(42.35, -71.06))])
+    responses.get(xapi.MENTIONS_URL, json=page)
+    responses.get(xapi.MENTIONS_URL, json=page2)
+    responses.post(xapi.TWEETS_URL, **too_many_requests())  # type: ignore[arg-type]
+    assert invoke("poll", "--once")[0] == 0
+
+    code, out = invoke("send", "--once")
+    assert code == 0 and "paused: RateLimited" in out
+    assert invoke("poll", "--once")[0] == 0  # a new reply queued after the 429: held too
+
+    code, out = invoke("send", "--once")
+    posts = [c for c in responses.calls if c.request.method == "POST"]
+    assert len(posts) == 1
+    assert "intake: X POST /2/tweets for account intake is held until" in out
