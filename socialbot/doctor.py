@@ -49,7 +49,7 @@ from socialbot.errors import (
 from socialbot.location import parse_city_bounds
 from socialbot.logs import MIN_SECRET_LENGTH, mask, masking, named_secrets, secrets_of
 from socialbot.platforms import x_request, x_wire
-from socialbot.platforms.base import Platform
+from socialbot.platforms.base import MentionPage, Platform
 from socialbot.replies import LANGS, MAX_WEIGHTED_LENGTH, Replies
 from socialbot.store.db import make_engine, pending_migrations
 from socialbot.store.models import Account
@@ -103,7 +103,7 @@ class _KnowsUsername(Protocol):
 class _ProbesMentions(Protocol):
     """An adapter that can ask for one small mentions page with every name intake asks for."""
 
-    def probe_mentions(self, user_id: str) -> int: ...
+    def probe_mentions(self, user_id: str) -> MentionPage: ...
 
 
 # --- the checks -------------------------------------------------------------------------------
@@ -228,7 +228,7 @@ def check_database(settings: Settings) -> Check:
             f"{UPGRADE_FIX} to create it (`socialbot run` does too)",
         )
     try:
-        engine = make_engine(settings.database_url)
+        engine = make_engine(settings.database_url, create=False)  # doctor never creates one
     except ConfigError as exc:
         return fail("database", str(exc))
     try:
@@ -335,7 +335,7 @@ def check_field_names(settings: Settings, platform: Platform, user_id: str) -> C
         return None
     names = f"SOCIALBOT_X_FIELD_NAMES={settings.x_field_names}"
     try:
-        posts = platform.probe_mentions(user_id)
+        page = platform.probe_mentions(user_id)
     except Rejected as exc:
         return fail("field names", f"{names}: {exc}", _field_names_fix(settings, exc))
     except RateLimited as exc:
@@ -346,16 +346,26 @@ def check_field_names(settings: Settings, platform: Platform, user_id: str) -> C
             f"{names}: X could not be asked: {exc}",
             "run it again in a few minutes",
         )
+    if page.malformed:
+        # X took the names but its answer lacks what intake reads (a field one spelling asks
+        # for and the other's API leaves out): every mention would be malformed.
+        return fail(
+            "field names",
+            f"{names}: X accepts the names, but {len(page.malformed)} of the "
+            f"{len(page.malformed) + len(page.mentions)} mentions it sent cannot be read: "
+            f"{page.malformed[0].problem}",
+            _field_names_fix(settings, None),
+        )
     return ok(
         "field names",
-        f"{names}: X accepts every name the mentions request uses ({posts} of the newest "
-        f"{x_request.PROBE_PAGE_SIZE} mentions read)",
+        f"{names}: X accepts every name the mentions request uses, and its answer reads "
+        f"({len(page.mentions)} of the newest {x_request.PROBE_PAGE_SIZE} mentions)",
     )
 
 
-def _field_names_fix(settings: Settings, exc: Rejected) -> str:
+def _field_names_fix(settings: Settings, exc: Rejected | None) -> str:
     other = x_request.vocabulary(settings.x_field_names).other()
-    if exc.parameter is None:
+    if exc is not None and exc.parameter is None:
         return "see the message; report it if it names no parameter of ours"
     return (
         f"set SOCIALBOT_X_FIELD_NAMES={other.names.value} (uses `{other.fields_parameter}`) "
@@ -405,7 +415,7 @@ def remembered_user_ids(settings: Settings) -> dict[str, str]:
     if _missing_sqlite_file(settings.database_url) is not None:
         return {}
     try:
-        engine = make_engine(settings.database_url)
+        engine = make_engine(settings.database_url, create=False)  # doctor never creates one
     except ConfigError:
         return {}
     try:

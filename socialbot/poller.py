@@ -472,7 +472,10 @@ class _Edits:
     post already handled belongs to it (X serves an edit as a new post). For each such edit, the
     case of its newest recorded version, if any, locked as `_Threads` locks its cases."""
 
-    originals: dict[str, Case | None]  # an edit's post id → its post's case (None: no case)
+    # An edit's post id → its post's case (None: no case), and whether its post was linked to
+    # that case as a duplicate (the case is another resident's, the edit's author one of its
+    # reporters).
+    originals: dict[str, tuple[Case | None, bool]]
 
     @classmethod
     def load(cls, session: Session, mentions: Sequence[Mention]) -> _Edits:
@@ -493,7 +496,7 @@ class _Edits:
                 )
             ).all()
         }
-        found: dict[str, int | None] = {}
+        found: dict[str, tuple[int | None, bool]] = {}
         for m in edits:
             # A version recorded as malformed was never handled: the edit is then the post.
             versions = [
@@ -504,9 +507,14 @@ class _Edits:
             ]
             if versions:
                 found[m.post_id] = next(
-                    (case_id for case_id, _ in reversed(versions) if case_id is not None), None
+                    (
+                        (case_id, outcome is MentionOutcome.DUPLICATE)
+                        for case_id, outcome in reversed(versions)
+                        if case_id is not None
+                    ),
+                    (None, False),
                 )
-        wanted = {case_id for case_id in found.values() if case_id is not None}
+        wanted = {case_id for case_id, _ in found.values() if case_id is not None}
         cases = (
             {
                 case.id: case
@@ -518,7 +526,10 @@ class _Edits:
             else {}
         )
         return cls(
-            {post: cases.get(case_id) if case_id else None for post, case_id in found.items()}
+            {
+                post: (cases.get(case_id) if case_id else None, linked)
+                for post, (case_id, linked) in found.items()
+            }
         )
 
 
@@ -639,20 +650,25 @@ class _PageWriter:
         return cls(session, intake, rules, authors, threads, edits, nearby, now)
 
     def stage(self, mention: Mention) -> None:
-        edit, thread = self._edited(mention)
+        edit, thread, linked = self._edited(mention)
         if not edit and self._page_may_hold_thread(mention):
             self.write()  # the look-up must see the rows of the mentions before it
             thread = _thread_case(self.session, mention)
         elif not edit:
             thread = self.threads.case_for(mention)
+        # A duplicate's edit is its author's, in another resident's case: they are one of its
+        # reporters, and what their edit adds counts as a reporter's.
+        reporter = mention.author_id if linked else None
         decision = decide(
             mention,
             self.rules,
-            _as_thread(thread) if thread else None,
+            _as_thread(thread, reporter) if thread else None,
             self._standing(mention),
             edit=edit,
         )
         decision = self._linked(decision)
+        if edit and decision.reply is not None:  # linked as a duplicate: still never answered
+            decision = dataclasses.replace(decision, reply=None)
         record = {
             "platform": mention.platform,
             "account": self.intake.account,
@@ -826,17 +842,19 @@ class _PageWriter:
             ]
         return list(self.session.exec(nearby_cases(category, cells, since)).all())
 
-    def _edited(self, mention: Mention) -> tuple[bool, Case | None]:
-        """Whether `mention` edits a post already handled, and that post's case (None: none).
-        An earlier version staged on this page is looked up once the page's rows are written."""
+    def _edited(self, mention: Mention) -> tuple[bool, Case | None, bool]:
+        """Whether `mention` edits a post already handled, that post's case (None: none), and
+        whether the post was linked to that case as a duplicate. An earlier version staged on
+        this page is looked up once the page's rows are written."""
         if any((mention.platform, p) in self._staged for p in mention.edit_of):
             self.write()
             self.edits = _Edits(
                 {**self.edits.originals, **_Edits.load(self.session, [mention]).originals}
             )
         if mention.post_id not in self.edits.originals:
-            return False, None
-        return True, self.edits.originals[mention.post_id]
+            return False, None, False
+        case, linked = self.edits.originals[mention.post_id]
+        return True, case, linked
 
     def _page_may_hold_thread(self, mention: Mention) -> bool:
         """Whether the case `mention` replies in could be one the page opened (or the thread a
@@ -931,10 +949,17 @@ def _thread_case(session: Session, mention: Mention) -> Case | None:
     return _Threads.load(session, [mention]).case_for(mention)
 
 
-def _as_thread(case: Case) -> ThreadCase:
+def _as_thread(case: Case, reporter: str | None = None) -> ThreadCase:
+    """`case` as `intake.decide` reads a thread; `reporter`: whose follow-ups count as the
+    reporter's (the case's author, unless said otherwise)."""
     assert case.id is not None
     return ThreadCase(
-        case.id, case.status, case.author_id, case.category, case.lang, located=case.lat is not None
+        case.id,
+        case.status,
+        reporter or case.author_id,
+        case.category,
+        case.lang,
+        located=case.lat is not None,
     )
 
 

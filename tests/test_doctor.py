@@ -413,7 +413,7 @@ def test_the_mentions_probe_uses_the_configured_names(engine: Engine, names: str
 
     assert lines(doctor(settings), "field names") == [
         f"OK field names: SOCIALBOT_X_FIELD_NAMES={names}: X accepts every name the mentions "
-        "request uses (0 of the newest 5 mentions read)"
+        "request uses, and its answer reads (0 of the newest 5 mentions)"
     ]
     sent = responses.calls[1].request.url or ""
     assert f"{names}.fields=" in sent and "max_results=5" in sent
@@ -451,6 +451,28 @@ def test_names_the_api_refuses_fail_with_the_setting_to_change(engine: Engine) -
     assert check.fix == (
         "set SOCIALBOT_X_FIELD_NAMES=tweet (uses `tweet.fields`) and run `socialbot doctor` again"
     )
+
+
+@responses.activate
+def test_names_taken_but_answers_intake_cannot_read_fail(engine: Engine) -> None:
+    """X may take a spelling's names yet leave out what intake reads (here `author_id`): every
+    mention would be malformed, so the probe says so instead of OK."""
+    unreadable = xapi.tweet(1, "@DemoCity311 #pothole")
+    del unreadable["author_id"]
+    responses.get(xapi.ME_URL, json=xapi.me())
+    responses.get(xapi.MENTIONS_URL, json=xapi.page([unreadable, xapi.tweet(2, "@DemoCity311")]))
+    settings = with_credentials(
+        engine.url.render_as_string(hide_password=False), x_field_names="post"
+    )
+
+    check = only(doctor(settings), "field names")
+
+    assert check.outcome is Outcome.FAIL
+    assert check.detail == (
+        "SOCIALBOT_X_FIELD_NAMES=post: X accepts the names, but 1 of the 2 mentions it sent "
+        "cannot be read: `author_id` is not an X id (ASCII digits): None"
+    )
+    assert check.fix.startswith("set SOCIALBOT_X_FIELD_NAMES=tweet")
 
 
 @responses.activate

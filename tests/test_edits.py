@@ -107,3 +107,37 @@ def test_an_edit_of_a_post_never_seen_is_a_post_like_any_other(service: Service)
 
     assert fate == (MentionOutcome.CASE_OPENED, "#pothole")
     assert [r.template for r in outbox_rows(service.engine)] == ["filed"]
+
+
+def test_an_edit_linked_as_a_duplicate_is_still_not_answered(service: Service) -> None:
+    """The resident was sent the help reply; their edit adds the hashtag by a neighbour's open
+    case: it joins that case as a duplicate, and is not told "already reported"."""
+    poll(
+        service, xapi.tweet(1, "@DemoCity311 #pothole", author="2002", coordinates=(42.35, -71.06))
+    )
+    poll(service, xapi.tweet(2, "@DemoCity311 big hole", coordinates=(42.35, -71.06)))
+    (fate,) = poll(
+        service, edited(3, of=2, text="@DemoCity311 big hole #pothole", coordinates=(42.35, -71.06))
+    )
+
+    assert fate[0] is MentionOutcome.DUPLICATE
+    assert [r.template for r in outbox_rows(service.engine)] == ["filed", "help"]
+
+
+def test_an_edit_of_a_duplicate_adds_its_photo_to_the_case_it_joined(service: Service) -> None:
+    poll(
+        service, xapi.tweet(1, "@DemoCity311 #pothole", author="2002", coordinates=(42.35, -71.06))
+    )
+    poll(service, xapi.tweet(2, "@DemoCity311 #pothole", coordinates=(42.35, -71.06)))
+    (fate,) = poll(
+        service,
+        edited(
+            3, of=2, text="@DemoCity311 #pothole", coordinates=(42.35, -71.06), media_keys=["3_1"]
+        ),
+    )
+
+    assert fate == (MentionOutcome.FOLLOW_UP, "edit: case #1: 1 photo(s)")
+    (case,) = list_cases(service.engine)
+    assert case.photo_urls == ["https://pbs.twimg.com/media/3_1.jpg"]
+    assert case.reporter_count == 2
+    assert [r.template for r in outbox_rows(service.engine)] == ["filed", "already_reported"]

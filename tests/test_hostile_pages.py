@@ -29,7 +29,7 @@ from socialbot.config import Settings
 from socialbot.domain import MentionOutcome, is_post_id
 from socialbot.errors import Unavailable
 from socialbot.platforms.base import Malformed
-from socialbot.platforms.x import XCredentials, XPlatform
+from socialbot.platforms.x import XCredentials, XPlatform, read_json
 from socialbot.poller import poll_once
 from socialbot.storable import storable_json
 from socialbot.store.db import transaction
@@ -40,6 +40,8 @@ from tests.conftest import Clock
 
 EXAMPLES = int(os.environ.get("SOCIALBOT_FUZZ_EXAMPLES", "25"))
 BOSTON = "-71.191155,42.227926,-70.986078,42.399974"
+# What the X adapter says of an answer it cannot read as a page: an X failure, backed off from.
+UNREADABLE = "mentions page that cannot be read|incomplete answer|unreadable answer"
 # Every resident text carries it; no reply may.
 CANARY = "QZXVW"
 
@@ -71,6 +73,7 @@ json_scalar = st.one_of(
     st.none(),
     st.booleans(),
     st.integers(min_value=-(2**70), max_value=2**70),
+    st.integers(min_value=1, max_value=4000).map(lambda n: 10**n),  # past any float
     st.floats(allow_nan=True, allow_infinity=True),
     nasty_text,
 )
@@ -111,6 +114,8 @@ def hostile_tweets(draw: st.DrawFn) -> dict[str, Any]:
     lat = draw(st.one_of(st.floats(42.23, 42.39), st.floats(allow_nan=True)))
     lon = draw(st.one_of(st.floats(-71.19, -70.99), st.floats(allow_nan=True)))
     item = xapi.tweet(1, text, author="2001", coordinates=(lat, lon), media_keys=["3_1"])
+    if draw(st.integers(0, 4)) == 0:  # anything at all where the coordinates go
+        item["geo"]["coordinates"]["coordinates"] = draw(st.lists(json_value, max_size=3))
     item["id"] = draw(ids)
     for name, value in draw(
         st.dictionaries(
@@ -166,7 +171,11 @@ def hostile_pages(draw: st.DrawFn) -> Any:
                     "id": json_value,
                     "full_name": json_value,
                     "geo": st.fixed_dictionaries(
-                        {"bbox": st.lists(st.floats(allow_nan=True), min_size=4, max_size=4)}
+                        {
+                            "bbox": st.lists(
+                                st.one_of(st.floats(allow_nan=True), json_value), max_size=5
+                            )
+                        }
                     ),
                 }
             ),
@@ -226,11 +235,11 @@ def test_no_page_stops_intake(service: Service, page: Any) -> None:
         if readable:
             poll_once(service.intake, service.clock, user_id=xapi.CITY_ID)
         else:
-            with pytest.raises(Unavailable, match="cannot be read"):
+            with pytest.raises(Unavailable, match=UNREADABLE):
                 poll_once(service.intake, service.clock, user_id=xapi.CITY_ID)
             return
 
-    served = json.loads(json.dumps(page))["data"]  # as X's answer reads back
+    served = read_json(json.dumps(page).encode())["data"]  # as the adapter reads X's answer
     with transaction(service.engine) as session:
         recorded = session.exec(select(MentionRecord.post_id)).all()
         cursor = session.exec(select(Account.since_id).where(Account.name == "intake")).one()
@@ -262,7 +271,8 @@ def _cursor(service: Service) -> str | None:
 
 
 def _report(n: int, **fields: Any) -> dict[str, Any]:
-    item = xapi.tweet(n, "@DemoCity311 #pothole", coordinates=(42.35, -71.06))
+    # a kilometre apart: each its own case, none the duplicate of another
+    item = xapi.tweet(n, "@DemoCity311 #pothole", coordinates=(42.25 + n / 100, -71.06))
     item.update(fields)
     return item
 
@@ -279,6 +289,11 @@ ODD_POSTS = {
     "a list of lists as references": {"referenced_tweets": [["replied_to", "1"]]},
     "a list as media key": {"attachments": {"media_keys": [["3_1"]]}},
     "a list as place id": {"geo": {"place_id": ["p1"]}},
+    # float(10**400) raises OverflowError, which no ValueError handler catches
+    "a 401-digit coordinate": {
+        "geo": {"coordinates": {"type": "Point", "coordinates": [10**400, 0]}}
+    },
+    "a 401-digit conversation id": {"conversation_id": 10**400},
 }
 
 
@@ -355,6 +370,32 @@ def test_a_page_that_cannot_be_read_is_an_x_failure_and_moves_nothing(
 ) -> None:
     with responses.RequestsMock() as mock:
         mock.get(xapi.MENTIONS_URL, body=json.dumps(body))
-        with pytest.raises(Unavailable, match="mentions page that cannot be read"):
+        with pytest.raises(Unavailable, match=UNREADABLE):
             poll_once(service.intake, service.clock, user_id=xapi.CITY_ID)
     assert _cursor(service) is None
+
+
+def test_a_number_longer_than_python_reads_is_that_post_s_problem_alone(service: Service) -> None:
+    """Python refuses to read an integer of over 4,300 digits: such a number anywhere used to
+    make the whole page unreadable (and so every later page)."""
+    page = json.dumps(xapi.page([_report(1), _report(2), _report(3)]))
+    body = page.replace(
+        f'"conversation_id": "{xapi.post_id(2)}"', '"conversation_id": ' + "9" * 5000
+    )
+    assert body != page
+
+    with responses.RequestsMock() as mock:
+        mock.get(xapi.MENTIONS_URL, body=body)
+        poll_once(service.intake, service.clock, user_id=xapi.CITY_ID)
+
+    with transaction(service.engine) as session:
+        outcomes = dict(session.exec(select(MentionRecord.post_id, MentionRecord.outcome)).all())
+    assert outcomes[xapi.post_id(2)] is MentionOutcome.MALFORMED
+    assert outcomes[xapi.post_id(1)] is outcomes[xapi.post_id(3)] is MentionOutcome.CASE_OPENED
+
+
+def test_a_body_nested_too_deep_to_read_is_an_x_failure(service: Service) -> None:
+    with responses.RequestsMock() as mock:
+        mock.get(xapi.MENTIONS_URL, body='{"data": [' + "[" * 100_000 + "]" * 100_000 + "]}")
+        with pytest.raises(Unavailable, match="unreadable answer"):
+            poll_once(service.intake, service.clock, user_id=xapi.CITY_ID)

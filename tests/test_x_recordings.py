@@ -22,6 +22,7 @@ from socialbot.config import Settings
 from socialbot.domain import MentionOutcome
 from socialbot.errors import Unavailable
 from socialbot.platforms.x import XCredentials, XPlatform
+from socialbot.platforms.x_wire import parse_mentions_page
 from socialbot.poller import PollReport, poll_once
 from socialbot.store.db import transaction
 from socialbot.store.models import Account, Case, MentionRecord, OutboxMessage
@@ -159,6 +160,20 @@ def test_the_photo_and_the_place_of_a_recorded_post_are_kept(service: Service) -
         for inc in kept
     )  # a video, with the frame staff see
     assert any(inc["places"] for inc in kept)
+    # and read as intake reads them, not only stored
+    mentions = [
+        m
+        for name in ("media_tweet.jsonl", "geo_tweets.jsonl")
+        for line in x_lines(name)
+        for m in parse_mentions_page(as_page(line)).mentions
+    ]
+    assert [m.media[0].image_url for m in mentions if m.media] == [
+        "https://pbs.twimg.com/ext_tw_video_thumb/1558552952549277696/pu/img/7VaQu-AvReI8RHkv.jpg"
+    ]
+    assert [(m.place.full_name, m.place.bbox is not None) for m in mentions if m.place] == [
+        ("Berlin, Germany", True)
+    ]
+    assert [m.coordinates.lat for m in mentions if m.coordinates] == [88.01785747]
 
 
 def test_a_geotag_near_the_pole_is_a_report_like_any_other(service: Service) -> None:

@@ -29,6 +29,7 @@ Every name and value sent is in `x_request`, one place, checked against X's spec
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -205,13 +206,16 @@ class XPlatform:
             log.warning("event=mentions_page_cap pages=%d", MAX_PAGES)
         return pages
 
-    def probe_mentions(self, user_id: str) -> int:
+    def probe_mentions(self, user_id: str) -> MentionPage:
         """One mentions page of the fewest posts X allows, asked for with every name intake asks
-        for: proves this account's API accepts them (`socialbot doctor`). The posts it holds;
-        a `Rejected` naming the parameter when X refuses one."""
+        for: proves this account's API accepts them, and that its answers can be read
+        (`socialbot doctor`). A `Rejected` naming the parameter when X refuses one."""
         params = x_request.mentions_params(self.words, max_results=x_request.PROBE_PAGE_SIZE)
         payload = self._read(usage.MENTIONS, self._get(f"/2/users/{user_id}/mentions", params))
-        return len(x_wire.parse_mentions_page(payload).mentions)
+        try:
+            return x_wire.parse_mentions_page(payload)
+        except DataError as exc:
+            raise Unavailable(f"X served a mentions page that cannot be read: {exc}") from exc
 
     def _get(self, route: str, params: dict[str, str]) -> Callable[[], requests.Response]:
         """A signed GET of `route` with exactly `params` (tweepy's low-level request: the names
@@ -255,7 +259,7 @@ class XPlatform:
                 # Only the file's name leaves the machine, never the directory it sits in.
                 files={x_request.UPLOAD_FILE_FIELD: (path.name, content, _mime_type(path))},
             )
-            uploaded = _uploaded(response.json())
+            uploaded = _uploaded(read_json(response.content))
             answer.of(response, Charge.MEDIA_UPLOAD)
         if len(alt_text) > MAX_ALT_TEXT:
             alt_text = alt_text[: MAX_ALT_TEXT - 1] + "…"
@@ -277,7 +281,8 @@ class XPlatform:
         status = response.status_code
         if status == 429:
             reset = response.headers.get("x-rate-limit-reset", "")
-            raise tw.TooManyRequests(response, reset_time=int(reset) if reset.isdigit() else None)
+            known = reset.isascii() and reset.isdigit() and len(reset) <= 12
+            raise tw.TooManyRequests(response, reset_time=int(reset) if known else None)
         failure = {400: tw.BadRequest, 401: tw.Unauthorized, 403: tw.Forbidden, 404: tw.NotFound}
         if status in failure:
             raise failure[status](response)
@@ -294,7 +299,10 @@ class XPlatform:
             params = x_request.own_posts_params(self.words, since, pagination_token=token)
             payload = self._read(usage.OWN_POSTS, self._get(f"/2/users/{user_id}/tweets", params))
             replies.extend(x_wire.parse_own_posts(payload))
-            token = payload.get("meta", {}).get("next_token")
+            meta = payload.get("meta")
+            token = meta.get("next_token") if isinstance(meta, dict) else None
+            if not isinstance(token, str):
+                token = None
             if token is None:
                 break
         return replies
@@ -371,8 +379,7 @@ class XPlatform:
         try:
             yield
         except tw.TooManyRequests as exc:
-            reset = getattr(exc, "reset_time", None)
-            reset_at = datetime.fromtimestamp(reset, UTC) if reset else None
+            reset_at = _reset_time(getattr(exc, "reset_time", None))
             raise RateLimited(f"X rate limit reached; resets at {reset_at}", reset_at) from exc
         except tw.Unauthorized as exc:
             raise AuthFailed(
@@ -404,6 +411,9 @@ class XPlatform:
                 maybe_done=may_publish and _may_have_arrived(exc),
             ) from exc
         except tw.HTTPException as exc:
+            status = getattr(getattr(exc, "response", None), "status_code", 0)
+            if 400 <= status < 500:  # 409, 413, 415, 422, …: this request will never do
+                raise Rejected(f"X refused the request ({_status(exc)}): {_detail(exc)}") from exc
             raise Unavailable(
                 f"X answered {_status(exc)}: {_detail(exc)}", maybe_done=may_publish
             ) from exc
@@ -428,14 +438,40 @@ _MIME_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
 _MIME_TYPES |= {".gif": "image/gif", ".webp": "image/webp"}
 
 
+def _reset_time(reset: object) -> datetime | None:
+    """X's `x-rate-limit-reset` (epoch seconds) as a time, if it is one (a value no calendar
+    holds is none: the caller then waits as if X had said nothing)."""
+    if isinstance(reset, bool) or not isinstance(reset, int | float) or reset <= 0:
+        return None
+    try:
+        return datetime.fromtimestamp(reset, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
 def _json_object(response: requests.Response) -> dict[str, Any]:
     """The body of a 2xx, which X always sends as a JSON object. Anything else (an array, a bare
     string, HTML) is a failed call, inside `_metered`: counted as X's failure, not as a success
     that the parsing then chokes on. ValueError when it is not JSON at all."""
-    payload = response.json()
+    payload = read_json(response.content)
     if not isinstance(payload, dict):
         raise DataError(f"the body is a JSON {type(payload).__name__}, not an object")
     return payload
+
+
+def read_json(body: bytes) -> Any:
+    """JSON as X sent it, however odd: a number too long for an int (Python refuses past 4,300
+    digits, and no id or count of X's is that long) is kept as its text, for the wire parser to
+    find malformed where it stands, rather than making the whole page unreadable. ValueError
+    when it is not JSON at all (or nested too deep to read)."""
+    try:
+        return json.loads(body, parse_int=_bounded_int)
+    except RecursionError:
+        raise ValueError("nested too deep to read") from None
+
+
+def _bounded_int(text: str) -> int | str:
+    return int(text) if len(text) <= 40 else text
 
 
 def _mime_type(path: Path) -> str:
@@ -463,12 +499,13 @@ def _refused_parameters(exc: Any) -> list[str]:
     2.159 and every X answer recorded) or `parameter` (spec 2.167), at the top or per error."""
     response = getattr(exc, "response", None)
     try:
-        body = response.json() if response is not None else None
+        body = read_json(response.content) if response is not None else None
     except ValueError:
         return []
     if not isinstance(body, dict):
         return []
-    errors = [e for e in body.get("errors", []) if isinstance(e, dict)]
+    listed = body.get("errors")
+    errors = [e for e in listed if isinstance(e, dict)] if isinstance(listed, list) else []
     names: list[str] = []
     for problem in (body, *errors):
         parameters = problem.get("parameters")
@@ -495,7 +532,7 @@ def _is_permission_problem(exc: Any) -> bool:
         return True
     response = getattr(exc, "response", None)
     try:
-        body = response.json() if response is not None else {}
+        body = read_json(response.content) if response is not None else {}
     except ValueError:
         return False
     problem = f"{body.get('type', '')} {body.get('reason', '')}" if isinstance(body, dict) else ""

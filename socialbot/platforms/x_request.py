@@ -98,8 +98,6 @@ TWEET = Vocabulary(
 POST = Vocabulary(
     names=FieldNames.POST,
     fields_parameter="post.fields",
-    # No edit_history_post_ids here: it is no post.fields value in 2.167, and X returns a post's
-    # edit history by default ("id, text, edit_history" are every post's default fields).
     mention_fields=(
         "created_at",
         "geo",
@@ -115,6 +113,9 @@ POST = Vocabulary(
         "geo.place_id",
         "in_reply_to_user_id",
         "referenced_posts",
+        # 2.167 has the edit history as an expansion, not a field: asked for, so that an edit
+        # is known as one whatever X sends by default
+        "edit_history_post_ids",
     ),
     own_post_fields=("created_at",),
     own_post_expansions=("referenced_posts",),

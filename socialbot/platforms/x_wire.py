@@ -57,6 +57,9 @@ _PLACEHOLDER = re.compile(
     r"|is from a suspended account)",
     re.IGNORECASE,
 )
+# X leaves out of `includes.users` an author it shows nobody (withheld in full, suspended), though
+# it names the others of the page: no resident to answer.
+_WITHHELD_AUTHOR = "author not in X's answer (withheld or suspended)"
 _HELP_PAGES = (
     "https://support.twitter.com/",
     "https://help.twitter.com/",
@@ -85,7 +88,7 @@ def parse_mentions_page(payload: Any) -> MentionPage:
     for item in data:
         try:
             parsed.append(_mention(item, media, places, users))
-        except (DataError, TypeError, ValueError, AttributeError, KeyError) as exc:
+        except Exception as exc:  # whatever an item holds, it is that item's problem alone
             post_id = item.get("id") if isinstance(item, Mapping) else None
             parsed.append(
                 Malformed(
@@ -233,6 +236,11 @@ def _mention(
         f"photo or video {_short_text(k)} (not in X's answer)"
         for k in _strings(media_keys)
         if k not in media
+    ) + tuple(
+        f"medium {_short_text(item.get('media_key'))} of a type socialbot does not know "
+        f"({_short(item.get('type'))})"
+        for item in own_media
+        if _media(item) is None
     )
     return Mention(
         platform=PLATFORM,
@@ -256,7 +264,8 @@ def _mention(
             for i in _strings(_either(tweet, _EDIT_HISTORY))
             if is_post_id(i) and int(i) < int(post_id)
         ),
-        withheld=_withheld(tweet, author, text, _expanded_urls(entities)),
+        withheld=_withheld(tweet, author, text, _expanded_urls(entities))
+        or (_WITHHELD_AUTHOR if users and author_id not in users else None),
         missing=missing,
         raw=storable_json({"data": tweet, "includes": included}),
     )
@@ -414,6 +423,8 @@ def _is_token(value: Any) -> bool:
 
 def _degrees(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, int) and abs(value) > 360:  # and float() of 10**400 would raise
         return None
     number = float(value)
     return number if math.isfinite(number) else None

@@ -287,3 +287,32 @@ def test_secrets_never_appear_in_errors_or_reprs(x: XPlatform) -> None:
         x.fetch_mentions(xapi.CITY_ID, since_id=None)
     shown = str(err.value) + repr(err.value) + repr(SECRETS)
     assert "SECRET" not in shown
+
+
+@pytest.mark.parametrize("reset", ["99999999999999999999", "-5", "²", "soon"])
+@responses.activate
+def test_a_reset_time_no_calendar_holds_is_a_limit_without_a_known_end(
+    x: XPlatform, reset: str
+) -> None:
+    """A 429's reset that is no time (the year 3e12, "²") is a wait of unknown end, never a
+    crash or a hold until the year 5138. (Where tweepy's own int() of it fails first, it is an
+    unreadable answer, retried with backoff as well.)"""
+    headers = {"x-rate-limit-remaining": "0", "x-rate-limit-reset": reset}
+    too_many = {"title": "Too Many Requests", "status": 429}
+    responses.get(xapi.MENTIONS_URL, status=429, json=too_many, headers=headers)
+    responses.post(xapi.TWEETS_URL, status=429, json=too_many, headers=headers)
+    with pytest.raises((RateLimited, Unavailable)) as post:
+        x.post("Thanks!", in_reply_to="1")
+    assert getattr(post.value, "reset_at", None) is None
+    with pytest.raises((RateLimited, Unavailable)) as read:
+        x.fetch_mentions(xapi.CITY_ID, since_id=None)
+    assert getattr(read.value, "reset_at", None) is None
+
+
+@pytest.mark.parametrize("status", [409, 413, 415, 422])
+@responses.activate
+def test_other_client_errors_refuse_the_request_for_good(x: XPlatform, status: int) -> None:
+    """Only 429 and 5xx are worth asking again; any other 4xx will answer the same forever."""
+    responses.post(xapi.TWEETS_URL, status=status, json={"title": "Refused", "status": status})
+    with pytest.raises(Rejected, match=f"X refused the request \\({status}"):
+        x.post("Thanks!", in_reply_to="1")

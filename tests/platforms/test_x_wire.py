@@ -241,5 +241,32 @@ def test_partial_errors_and_missing_media_are_noted_and_the_post_kept() -> None:
 
     (mention,) = page.mentions
     assert [m.key for m in mention.media] == ["3_1"]  # the unknown type drops that item only
-    assert mention.missing == ("photo or video 3_2 (not in X's answer)",)
+    assert mention.missing == (
+        "photo or video 3_2 (not in X's answer)",
+        "medium 16_3 of a type socialbot does not know ('3d')",
+    )
     assert page.errors == ("Not Found Error: Could not find media with id: [3_2].",)
+
+
+def test_an_author_x_leaves_out_of_its_answer_is_not_answered() -> None:
+    """X names every other author of the page but not one it shows nobody (withheld in full,
+    suspended)."""
+    shown = xapi.tweet(1, "@DemoCity311 #pothole", author="2001")
+    hidden = xapi.tweet(2, "@DemoCity311 #pothole", author="2002")
+
+    page = parse_mentions_page(xapi.page([shown, hidden], users=[xapi.user("2001", "ana")]))
+
+    assert {m.post_id: m.withheld for m in page.mentions} == {
+        xapi.post_id(1): None,
+        xapi.post_id(2): "author not in X's answer (withheld or suspended)",
+    }
+
+
+def test_a_medium_of_a_type_x_added_later_is_noted_as_missing() -> None:
+    tweet = xapi.tweet(1, "@DemoCity311 #pothole", media_keys=["3_1", "16_2"])
+    media = [xapi.photo("3_1"), {"media_key": "16_2", "type": "hologram"}]
+
+    (mention,) = parse_mentions_page(xapi.page([tweet], media=media)).mentions
+
+    assert [m.key for m in mention.media] == ["3_1"]
+    assert mention.missing == ("medium 16_2 of a type socialbot does not know ('hologram')",)
