@@ -9,13 +9,18 @@ held raises `Held`, a `RateLimited` that made no call.
 The hold is per account and endpoint (`usage.MENTIONS`, `usage.CREATE_POST`, …): a limit on
 posting does not stop the poll. A hold that cannot be written is logged and the caller goes on:
 the in-memory wait of `run` still applies, and X would say 429 again.
+
+A hold is never longer than `MAX_HOLD`, X's longest window (its 24-hour posting quota): the end
+comes from a header of X's answer, and a wrong one (a reset in the year 5138) would otherwise stop
+intake for good, across restarts. A longer one is cut to 24 hours and logged; one already stored
+longer (before this bound) ends 24 hours after it was set.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -26,6 +31,9 @@ from socialbot.store.db import transaction
 from socialbot.store.models import RateHold
 
 log = logging.getLogger(__name__)
+
+# X's longest rate-limit window is its 24-hour quota: no true "wait until" is further away.
+MAX_HOLD = timedelta(hours=24)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,13 +64,24 @@ class Held(RateLimited):
 def hold(
     engine: Engine, account: str, endpoint: str, until: datetime, now: datetime, reason: str
 ) -> None:
-    """No call to `endpoint` for `account` before `until` (a later hold replaces an earlier)."""
+    """No call to `endpoint` for `account` before `until` (a later hold replaces an earlier),
+    nor for longer than `MAX_HOLD`."""
+    if until > now + MAX_HOLD:
+        log.warning(
+            "event=hold_clamped account=%s endpoint=%s asked_until=%s until=%s reason=%r",
+            account,
+            endpoint,
+            until.isoformat(),
+            (now + MAX_HOLD).isoformat(),
+            f"{reason}; X's longest window is 24 hours",
+        )
+        until = now + MAX_HOLD
     try:
         with transaction(engine) as session:
             row = session.get(RateHold, (account, endpoint), with_for_update=True)
             if row is None:
                 row = RateHold(account=account, endpoint=endpoint, until=until, set_at=now)
-            elif row.until > until and row.until > now:
+            elif (standing := _hold(row).until) > until and standing > now:
                 return  # a longer wait already stands
             row.until, row.set_at, row.reason = until, now, reason[:500]
             session.add(row)
@@ -107,8 +126,11 @@ def in_force(engine: Engine, now: datetime) -> list[Hold]:
             .where(col(RateHold.until) > now)
             .order_by(col(RateHold.account), col(RateHold.endpoint))
         ).all()
-        return [_hold(row) for row in rows]
+        found = [_hold(row) for row in rows]
+    return [one for one in found if one.until > now]
 
 
 def _hold(row: RateHold) -> Hold:
-    return Hold(row.account, row.endpoint, row.until, row.set_at, row.reason)
+    """The hold `row` stores, ending no later than `MAX_HOLD` after it was set."""
+    until = min(row.until, row.set_at + MAX_HOLD)
+    return Hold(row.account, row.endpoint, until, row.set_at, row.reason)

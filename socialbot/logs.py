@@ -7,11 +7,14 @@ traceback that quotes a request, a DEBUG line of an HTTP client), every configur
 replaced by `****` before it is written: the credentials are not logged by our code, and this
 makes sure no one else's code logs them either.
 
-A secret is masked in every spelling a line can give it, whatever its length: as it is, as `%r`
-writes it (a `\\` or a quote comes out escaped), and as JSON escapes either. The message is
-masked once it is a string, before it is put into the line or the JSON object; the finished line
-is masked again, for the traceback and anything else the formatting added. A secret too short to
-be a real credential (`MIN_SECRET_LENGTH`) is still masked, and `socialbot doctor` fails on it.
+A secret is masked before it can be spelled: in the message and in each argument of the log call
+(strings, bytes, and the tuples, lists, dicts and exceptions holding them) before `%` formats them,
+so `%r` of its bytes, `%a` or the repr of its repr never see it. The formatted message and the
+finished line (the traceback, anything else the formatting added) are masked again against its
+spellings: as it is, inside the quotes of `repr()`, `ascii()` or the repr of its bytes, each of
+those quoted once more, and each inside a JSON string. In JSON every key and value is masked.
+A secret too short to be a real credential (`MIN_SECRET_LENGTH`) is still masked, and
+`socialbot doctor` fails on it.
 """
 
 from __future__ import annotations
@@ -85,16 +88,31 @@ def masking(values: Iterable[str]) -> tuple[str, ...]:
 
 
 def spellings(secret: str) -> set[str]:
-    """`secret` as a log line may spell it: as is; inside `%r` quotes of either kind (a backslash
-    doubled, a quote or a control character escaped); and each of those inside a JSON string."""
-    # repr() of a string holding both quotes uses '…' and escapes ': our two extra characters
-    # force that spelling; without the ' escape it is the "…" one.
-    single = repr(secret + "'\"")[1:-1][:-3]
-    double = single.replace("\\'", "'")
-    found = {secret, single, double, repr(secret)[1:-1]}
+    """`secret` as a log line may spell it: as is; inside the quotes of `%r`, `ascii()` or the
+    repr of its UTF-8 bytes (either quote kind: a backslash doubled, a quote, a control or a
+    non-ASCII character escaped); each of those quoted once more (the repr of a repr); and each
+    of all these inside a JSON string."""
+    found = {secret} | _quoted(secret)
+    for form in list(found):
+        found |= _quoted(form)
     for form in list(found):
         found.add(json.dumps(form, ensure_ascii=False)[1:-1])
         found.add(json.dumps(form)[1:-1])
+    return found
+
+
+def _quoted(text: str) -> set[str]:
+    """The inside of `repr(text)`, `ascii(text)` and `repr(text.encode())`, in both quote kinds."""
+    found: set[str] = set()
+    # repr() of a string holding both quotes uses '…' and escapes ': our two extra characters
+    # force that spelling; without the ' escape it is the "…" one.
+    forced = text + "'\""
+    for single in (
+        repr(forced)[1:-1][:-3],
+        ascii(forced)[1:-1][:-3],
+        repr(forced.encode("utf-8", "surrogatepass"))[2:-1][:-3],
+    ):
+        found |= {single, single.replace("\\'", "'")}
     return found
 
 
@@ -138,10 +156,75 @@ def _unquote(value: str) -> str:
 
 def _masked_record(record: logging.LogRecord) -> logging.LogRecord:
     """A copy of `record` whose message is already a string with every secret masked: the
-    formatting that follows (quoting, JSON) can no longer spell a secret some other way."""
+    formatting that follows (quoting, JSON) can no longer spell a secret some other way.
+
+    The arguments are masked before `%` formats them, while each is still the value it is: once
+    `%r` has written a bytes value or `%a` a string, the secret is in a spelling we would have to
+    have foreseen. The formatted message is masked again for whatever they did not cover."""
     masked = copy.copy(record)
-    masked.msg, masked.args = redact(record.getMessage()), None
+    masked.msg = _masked_value(record.msg)
+    if isinstance(record.args, tuple):
+        masked.args = tuple(_masked_value(arg) for arg in record.args)
+    elif record.args is not None:
+        masked.args = _masked_value(record.args)  # type: ignore[assignment]
+    masked.msg, masked.args = redact(masked.getMessage()), None
     return masked
+
+
+# Deeper than this a value is masked as the text it formats to (it may even contain itself).
+_MAX_DEPTH = 8
+
+
+def _masked_value(value: object, depth: int = 0) -> object:
+    """`value` with every secret in it masked, as the same kind of value where `%s`, `%r` or `%a`
+    may write it differently: strings, bytes, and the tuples, lists, dicts and exceptions that
+    hold them; any other object as a stand-in that writes its masked str() and repr()."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, bytes | bytearray):
+        text = bytes(value).decode("utf-8", "surrogateescape")
+        return type(value)(redact(text).encode("utf-8", "surrogateescape"))
+    if depth >= _MAX_DEPTH:
+        return _Masked(value)
+    if type(value) in (tuple, list):
+        items = [_masked_value(item, depth + 1) for item in value]  # type: ignore[attr-defined]
+        return tuple(items) if type(value) is tuple else items
+    if type(value) is dict:
+        return {
+            _masked_value(key, depth + 1): _masked_value(item, depth + 1)
+            for key, item in value.items()
+        }
+    if isinstance(value, BaseException):
+        return _Masked(_masked_exception(value, depth))
+    return _Masked(value)
+
+
+def _masked_exception(error: BaseException, depth: int) -> BaseException:
+    """A copy of `error` with its args masked (its str() is made of them), or `error` itself if
+    it cannot be copied; either way `_Masked` masks what it writes."""
+    try:
+        clone = copy.copy(error)
+        clone.args = tuple(_masked_value(arg, depth + 1) for arg in error.args)
+    except Exception:
+        return error
+    return clone
+
+
+class _Masked:
+    """Stands in for an argument of a log call: writes its str() and repr() with secrets masked."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: object) -> None:
+        self._value = value
+
+    def __str__(self) -> str:
+        return redact(str(self._value))
+
+    def __repr__(self) -> str:
+        return redact(repr(self._value))
 
 
 class TextFormatter(logging.Formatter):
@@ -159,21 +242,22 @@ class JsonFormatter(logging.Formatter):
     message as `message` (a line that is not ours has no fields, only the message)."""
 
     def format(self, record: logging.LogRecord) -> str:
-        message = redact(record.getMessage())
+        message = _masked_record(record).getMessage()
         entry: dict[str, Any] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
         }
+        # A field's value is unquoted here: masked again (below), in the spelling it now has.
         for key, value in fields(message).items():
-            # A field's value is unquoted here: masked again, in the spelling it now has.
-            entry.setdefault(key, redact(value))
+            entry.setdefault(key, value)
         entry["message"] = message
         if record.exc_info:
-            entry["traceback"] = redact(self.formatException(record.exc_info))
-        # Each value masked before encoding: masking the encoded line could match its syntax
-        # (a one-character secret such as `:`) and break the JSON.
-        return json.dumps(entry, ensure_ascii=False, default=lambda v: redact(str(v)))
+            entry["traceback"] = self.formatException(record.exc_info)
+        # Every key and value masked the same way, and before encoding: masking the encoded line
+        # could match its syntax (a one-character secret such as `:`) and break the JSON.
+        entry = {redact(key): redact(str(value)) for key, value in entry.items()}
+        return json.dumps(entry, ensure_ascii=False)
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -186,6 +270,17 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
     @stream.setter
     def stream(self, _value: Any) -> None:
         pass
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        """A log call that cannot be formatted (`%d` given a string) says so in one masked line:
+        the library's own report prints the raw arguments, secrets and all."""
+        if not logging.raiseExceptions:
+            return
+        error = sys.exc_info()[1]
+        sys.stderr.write(
+            redact(f"logging error: {record.name} {record.msg!r} could not be formatted: {error!r}")
+            + "\n"
+        )
 
 
 def setup_logging(

@@ -8,6 +8,7 @@ import logging
 from pathlib import Path
 
 import pytest
+import regex
 import requests
 import responses
 from typer.testing import CliRunner
@@ -175,3 +176,79 @@ def test_doctor_fails_on_a_secret_too_short_to_be_a_credential(tmp_path: Path) -
     assert out.exit_code == 1
     assert "SOCIALBOT_X_ACCESS_TOKEN_SECRET is shorter than 6 characters" in text
     assert "abc" not in text.replace("SOCIALBOT", "")
+
+
+# A secret outside ASCII, and one with a backslash and both quotes: each has spellings (bytes
+# repr, ascii(), the repr of its repr) that a list of spellings of the formatted line misses.
+HOSTILE = ["tokénSECRET9", "ab\\CDxy'EFzw\"GHqq"]
+
+
+def _pieces(secret: str) -> list[str]:
+    """The runs of letters and digits of `secret`: every spelling of it holds each of them."""
+    return list(regex.findall(r"[A-Za-z0-9]{2,}", secret))
+
+
+def _hostile_log_calls(log: logging.Logger, secret: str) -> None:
+    log.info("event=bytes v=%r", secret.encode())
+    log.info("event=bytes_s v=%s", secret.encode())
+    log.info("event=ascii v=%s", ascii(secret))
+    log.info("event=a v=%a", secret)
+    log.info("event=reprrepr v=%r", repr(secret))
+    log.info("event=nested v=%r", ({"k": [secret.encode(), repr(secret)]},))
+    log.info("event=mapping v=%(v)r", {"v": ascii(secret)})
+    log.info("event=exc v=%r", ValueError(secret.encode(), repr(secret)))
+    log.info("event=exc_s v=%s", ValueError(secret.encode(), ascii(secret)))
+    log.info(ValueError(secret.encode()))
+    log.info(f"event=msg v={secret.encode()!r} w={secret!a}")
+
+
+@pytest.mark.parametrize("secret", HOSTILE)
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_secrets_are_masked_in_the_arguments_before_they_are_spelled(
+    log_format: str, secret: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    setup_logging("INFO", log_format, [secret])
+    _hostile_log_calls(logging.getLogger("socialbot.outbox"), secret)
+    err = capsys.readouterr().err
+    lines = err.splitlines()
+    assert len(lines) == 11
+    for line in lines:
+        assert MASK in line, line
+        for piece in _pieces(secret):
+            assert piece not in line, (piece, line)
+    if log_format == "json":
+        for entry in map(json.loads, lines):
+            # Every field, `message` included, went through the same masking.
+            for value in entry.values():
+                for piece in _pieces(secret):
+                    assert piece not in value, (piece, entry)
+
+
+@pytest.mark.parametrize("secret", HOSTILE)
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_a_traceback_is_masked_in_the_bytes_and_ascii_spellings_too(
+    log_format: str, secret: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The traceback is formatted by the logging library from the live exception: only the pass
+    # over the finished text, with its list of spellings, stands between it and the line.
+    setup_logging("INFO", log_format, [secret])
+    try:
+        raise ValueError(secret.encode(), ascii(secret), repr(secret))
+    except ValueError:
+        logging.getLogger("socialbot.scheduler").exception("event=job_error job=poll")
+    err = capsys.readouterr().err
+    assert err.count(MASK) >= 3
+    for piece in _pieces(secret):
+        assert piece not in err, (piece, err)
+
+
+def test_a_log_call_that_cannot_be_formatted_does_not_print_its_arguments(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    secret = HOSTILE[0]
+    setup_logging("INFO", "text", [secret])
+    logging.getLogger("socialbot.outbox").info("event=x a=%s b=%d", secret, "not a number")
+    err = capsys.readouterr().err
+    assert "could not be formatted" in err
+    for piece in _pieces(secret):
+        assert piece not in err, (piece, err)

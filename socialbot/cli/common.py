@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import getpass
+import sys
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from sqlalchemy.exc import DBAPIError
 
 from socialbot import storable
 from socialbot.app import utc_now
-from socialbot.cli.render import PlainConsole, json_text
+from socialbot.cli.render import PlainConsole, json_text, visible
 from socialbot.config import LogFormat, Settings, load_settings
 from socialbot.errors import SocialbotError
 from socialbot.logs import redact, secrets_of, setup_logging
@@ -51,10 +52,24 @@ def print_json(data: object, *, default: Callable[[Any], Any] | None = None) -> 
     console.print(json_text(data, default=default), markup=False)
 
 
-def print_data(text: str) -> None:
-    """`--csv`, an export: the text exactly as written, for a program or a file. (Without
-    `color=True` click strips what looks like terminal styling, i.e. part of the data.)"""
-    typer.echo(text, nl=False, color=True)
+def print_data(text: str, file: typing.TextIO | None = None) -> None:
+    """`--csv`, an export, to standard output (or `file`). To a file or a pipe: the text exactly
+    as written, for a program. (Without `color=True` click strips what looks like terminal
+    styling, i.e. part of the data.) To a terminal: a person reads it, and a cell from outside (a
+    place name from X, a post) could hold ESC or OSC 8 sequences the terminal would run, so
+    every control character is written visible, as everywhere else on a terminal; the rows keep
+    their CSV line ends."""
+    stream = file if file is not None else sys.stdout
+    if _is_terminal(stream):
+        text = "\r\n".join(visible(line) for line in text.split("\r\n"))
+    typer.echo(text, file=stream, nl=False, color=True)
+
+
+def _is_terminal(stream: typing.TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # no such method; a closed stream
+        return False
 
 
 def moment(text: str, option: str | None = None) -> datetime:

@@ -226,3 +226,27 @@ def test_any_text_renders_in_cases_show_and_list_with_nothing_raw(
     assert not RAW_CONTROL.search(out), repr(out)
     assert not re.search("[\ud800-\udfff]", out)
     out.encode("utf-8")  # printable on any UTF-8 terminal
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_csv_to_a_terminal_shows_control_characters_and_to_a_pipe_keeps_them_exact() -> None:
+    from socialbot.cli.common import print_data
+    from socialbot.cli.render import cases_csv
+
+    text = cases_csv([case_row(HOSTILE, "[/]\x1b[31m")])
+    terminal = FakeTerminal()
+    print_data(text, file=terminal)
+    shown = terminal.getvalue()
+    # Nothing the terminal would run; every row still ends where it did.
+    assert not RAW_CONTROL.search(shown.replace("\r\n", "\n")), repr(shown)
+    assert "\\x1b]8;;https://evil.example" in shown and "\\x0d" in shown
+    assert shown.count("\r\n") == text.count("\r\n") == 2
+    pipe = io.StringIO()
+    print_data(text, file=pipe)
+    assert pipe.getvalue() == text
+    (row,) = csv.DictReader(io.StringIO(pipe.getvalue()))
+    assert row["place_name"] == HOSTILE

@@ -4,12 +4,19 @@ database (`socialbot.holds`), and `poll --once`, `send --once` and `status` read
 from __future__ import annotations
 
 import json
+import logging
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import responses
+from sqlalchemy import Engine
 
+from socialbot import holds
+from socialbot.store.db import transaction
+from socialbot.store.models import RateHold
+from socialbot.usage import MENTIONS
 from tests import xapi
 from tests.cli.run import invoke
 
@@ -74,3 +81,37 @@ def test_send_once_during_a_429_hold_makes_no_post() -> None:
     posts = [c for c in responses.calls if c.request.method == "POST"]
     assert len(posts) == 1
     assert "intake: X POST /2/tweets for account intake is held until" in out
+
+
+T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+# As a bogus `x-rate-limit-reset: 99999999999` reads: a wait until the year 5138.
+FOREVER = datetime.fromtimestamp(99999999999, UTC)
+
+
+def test_a_hold_is_never_longer_than_x_s_longest_window(
+    engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="socialbot.holds"):
+        holds.hold(engine, "intake", MENTIONS, FOREVER, T0, "X answered 429")
+    assert "event=hold_clamped" in caplog.text and "5138" in caplog.text
+    found = holds.current(engine, "intake", MENTIONS, T0)
+    assert found is not None and found.until == T0 + holds.MAX_HOLD == T0 + timedelta(hours=24)
+    later = T0 + timedelta(hours=24, seconds=1)
+    assert holds.current(engine, "intake", MENTIONS, later) is None
+    assert holds.in_force(engine, later) == []
+
+
+def test_a_stored_hold_beyond_24_hours_ends_24_hours_after_it_was_set(engine: Engine) -> None:
+    with transaction(engine) as session:  # as a version without the bound stored it
+        session.add(RateHold(account="intake", endpoint=MENTIONS, until=FOREVER, set_at=T0))
+    found = holds.current(engine, "intake", MENTIONS, T0 + timedelta(hours=1))
+    assert found is not None and found.until == T0 + timedelta(hours=24)
+    assert [h.until for h in holds.in_force(engine, T0 + timedelta(hours=1))] == [found.until]
+    later = T0 + timedelta(hours=25)
+    assert holds.current(engine, "intake", MENTIONS, later) is None
+    assert holds.in_force(engine, later) == []
+    holds.check(engine, "intake", MENTIONS, later)  # intake goes on
+    # A new, real hold is not refused as shorter than the stale one.
+    holds.hold(engine, "intake", MENTIONS, later + timedelta(minutes=15), later, "X answered 429")
+    found = holds.current(engine, "intake", MENTIONS, later)
+    assert found is not None and found.until == later + timedelta(minutes=15)
