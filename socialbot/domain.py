@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import ClassVar
 
 
@@ -194,6 +194,16 @@ class StormMode:
     # The longest `storm start` takes: the filed reply's storm line is length-checked with them.
     MAX_NAME: ClassVar[int] = 30
     MAX_HASHTAG: ClassVar[int] = 30
+
+
+# The longest a network's rate limit can make us wait (X's longest window is its 24-hour quota):
+# a reset time further off is not believed, so one bogus header cannot stop a queue for years.
+MAX_RATE_WAIT = timedelta(hours=24)
+
+
+def believable_reset(reset_at: datetime, now: datetime) -> datetime:
+    """`reset_at` as a network announced it, but never later than `MAX_RATE_WAIT` from `now`."""
+    return min(reset_at, now + MAX_RATE_WAIT)
 
 
 @dataclass(frozen=True, slots=True)

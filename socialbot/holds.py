@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col, select
 
+from socialbot.domain import MAX_RATE_WAIT
 from socialbot.errors import RateLimited
 from socialbot.store.db import transaction
 from socialbot.store.models import RateHold
@@ -33,7 +34,7 @@ from socialbot.store.models import RateHold
 log = logging.getLogger(__name__)
 
 # X's longest rate-limit window is its 24-hour quota: no true "wait until" is further away.
-MAX_HOLD = timedelta(hours=24)
+MAX_HOLD = MAX_RATE_WAIT
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,6 +45,7 @@ from urllib3.exceptions import NewConnectionError
 
 from socialbot import usage
 from socialbot._urls import find_urls
+from socialbot.domain import believable_reset
 from socialbot.errors import (
     AuthFailed,
     ConfigError,
@@ -444,7 +445,7 @@ def _reset_time(reset: object) -> datetime | None:
     if isinstance(reset, bool) or not isinstance(reset, int | float) or reset <= 0:
         return None
     try:
-        return datetime.fromtimestamp(reset, UTC)
+        return believable_reset(datetime.fromtimestamp(reset, UTC), datetime.now(UTC))
     except (OverflowError, OSError, ValueError):
         return None
 

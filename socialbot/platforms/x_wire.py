@@ -23,6 +23,7 @@ from socialbot.domain import (
     Place,
     Reference,
     ReferenceType,
+    believable_reset,
     is_post_id,
 )
 from socialbot.errors import DataError
@@ -149,7 +150,9 @@ def parse_rate_budget(headers: Mapping[str, str]) -> RateBudget | None:
     for prefix in RATE_LIMIT_HEADERS:
         try:
             remaining = int(headers[f"{prefix}-remaining"])
-            reset_at = datetime.fromtimestamp(int(headers[f"{prefix}-reset"]), UTC)
+            reset_at = believable_reset(
+                datetime.fromtimestamp(int(headers[f"{prefix}-reset"]), UTC), datetime.now(UTC)
+            )
         except (KeyError, ValueError, OverflowError, OSError):
             continue
         limit = headers.get(f"{prefix}-limit", "")

@@ -61,7 +61,7 @@ def test_all_well_is_ok_line_by_line_and_exit_0() -> None:
     assert f"OK    credentials  intake: @{xapi.CITY} (user id {xapi.CITY_ID})\n" in out
     assert (
         "OK    field names  SOCIALBOT_X_FIELD_NAMES=tweet: X accepts every name the mentions "
-        "request uses (1 of the newest 5 mentions read)\n"
+        "request uses, and its answer reads (1 of the newest 5 mentions)\n"
     ) in out
     assert out.endswith("All good.\n")
 

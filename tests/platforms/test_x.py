@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -316,3 +316,25 @@ def test_other_client_errors_refuse_the_request_for_good(x: XPlatform, status: i
     responses.post(xapi.TWEETS_URL, status=status, json={"title": "Refused", "status": status})
     with pytest.raises(Rejected, match=f"X refused the request \\({status}"):
         x.post("Thanks!", in_reply_to="1")
+
+
+@responses.activate
+def test_a_reset_years_away_is_not_believed_past_a_day(x: XPlatform) -> None:
+    """X's longest window is a day: a reset in the year 5138 would hold the queue for ever, in
+    the database, across restarts."""
+    headers = {
+        "x-rate-limit-limit": "100",
+        "x-rate-limit-remaining": "0",
+        "x-rate-limit-reset": "99999999999",
+    }
+    responses.post(xapi.TWEETS_URL, status=429, json={"status": 429}, headers=headers)
+    responses.post(xapi.TWEETS_URL, json=xapi.posted("1", "Thanks!"), headers=headers)
+
+    with pytest.raises(RateLimited) as limited:
+        x.post("Thanks!", in_reply_to="1")
+    x.post("Thanks!", in_reply_to="1")
+
+    a_day = datetime.now(UTC) + timedelta(hours=24, seconds=5)
+    assert limited.value.reset_at is not None and limited.value.reset_at <= a_day
+    budget = x.post_budget()
+    assert budget is not None and budget.reset_at <= a_day
