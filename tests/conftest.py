@@ -5,6 +5,11 @@ No test reaches the network: a connection to anything but loopback fails loudly.
 from __future__ import annotations
 
 import os
+
+# Tables as on a wide terminal, decided before any console exists: a test process may have no
+# terminal at all (pytest-xdist's workers), and rich would then fold every table at 80 columns.
+# A test of narrow output sets COLUMNS itself.
+os.environ.setdefault("COLUMNS", "200")
 import socket
 import uuid
 from collections.abc import Iterator
