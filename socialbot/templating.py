@@ -167,7 +167,12 @@ def _bounded_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
         if name == "join" and values:
             separator = values[1] if len(values) > 1 else kwargs.get("d", "")
             items = values[0]
-            _check_join(separator, list(items) if isinstance(items, Iterator) else items)
+            if isinstance(items, Iterator):
+                # Read once, here, and the list joined: an iterator weighed is then empty.
+                items = list(items)
+                first = len(args) - len(values)  # what Jinja2 passes comes first
+                args = (*args[:first], items, *args[first + 1 :])
+            _check_join(separator, items)
         return checked(func(*args, **kwargs), f"the result of {name!r}")
 
     for attr in ("jinja_pass_arg",):  # pass_context / pass_eval_context / pass_environment
@@ -308,8 +313,9 @@ class SandboxEnvironment(jinja2.sandbox.ImmutableSandboxedEnvironment):
                 if name == "replace" and len(args) >= 2:
                     _check_replace(owner, args[0], args[1])
                 if name == "join" and args:
-                    items = args[0]
-                    _check_join(owner, list(items) if isinstance(items, Iterator) else items)
+                    if isinstance(args[0], Iterator):  # read once, and the list joined
+                        args = (list(args[0]), *args[1:])
+                    _check_join(owner, args[0])
                 if name in ("format", "format_map"):
                     _check_format(owner)
         return checked(

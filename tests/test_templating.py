@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import select
 
+from socialbot import templating
 from socialbot.app import Service, build_service
 from socialbot.broadcast_templates import BroadcastTemplates
 from socialbot.catalog import Alias, Catalog, Category, load_catalog
@@ -570,3 +571,29 @@ def test_any_template_source_gives_a_text_or_a_template_error(source: str | byte
             assert "\n" not in str(exc)
         else:
             assert text and weighted_length(text) <= MAX_WEIGHTED_LENGTH
+
+
+# --- the sandbox's own checks must not change what a template means -------------------------------
+
+
+def render_source(tmp_path: Path, source: str) -> str:
+    """`source` rendered in the sandbox, on its own (no catalog, no service)."""
+    root = tmp_path / "sandbox"
+    root.mkdir(exist_ok=True)
+    (root / "t.j2").write_text(source, encoding="utf-8")
+    env = templating.environment([root])
+    return templating.render(env, templating.load(env, ["t.j2"]), {})
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "[{{ ['a', 'b'] | map('upper') | join(' ') }}]",
+        "[{{ ['a', '', 'b'] | select | join(' ') }}]",
+        "[{{ ' '.join(['a', 'b'] | map('upper')) }}]",
+        "[{{ ['a', 'b'] | map('upper') | join(d=' ') }}]",
+    ],
+)
+def test_joining_a_filter_s_items_joins_them(tmp_path: Path, source: str) -> None:
+    # The join's size check reads the items; a generator read once is then empty for the join.
+    assert render_source(tmp_path, source).upper() == "[A B]"
