@@ -63,14 +63,16 @@ class Refused(Exception):
 
 def weight(value: object, limit: int = MAX_SIZE) -> int:
     """How much `value` weighs: a string's length, an int's bits / 4, a container's elements
-    through every level (a list holding the same big string twice weighs twice). Stops counting
-    once over `limit`, so weighing is cheap whatever the value."""
+    through every level (a list holding the same big string twice weighs twice). Every element
+    weighs at least 1, even an empty string, so the count stops once over `limit` after at most
+    that many elements, and weighing is cheap whatever the value (were `''` to weigh nothing,
+    a list of 2000 lists of 2000 `''` would weigh 2001 and take millions of steps to weigh)."""
     total = 0
     stack = [value]
     while stack:
         item = stack.pop()
         if isinstance(item, str | bytes):
-            total += len(item)
+            total += len(item) or 1
         elif isinstance(item, bool):
             total += 1
         elif isinstance(item, int):
@@ -100,6 +102,7 @@ def checked(value: Any, what: str = "a value") -> Any:
 
 def bounded_range(*args: int) -> range:
     """`range`, at most MAX_RANGE numbers."""
+    _check_meter()
     numbers = range(*args)
     if len(numbers) > MAX_RANGE:
         raise Refused(f"range of {len(numbers)} numbers, over the {MAX_RANGE} a template may use")
@@ -155,6 +158,7 @@ def _bounded_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
     """`func` (a Jinja2 filter or test), with its input, arguments and result weighed."""
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        _check_meter()
         values = [a for a in args if not isinstance(a, _PASSED)]
         for arg in (*values, *kwargs.values()):
             checked(arg, f"the input of {name!r}")
@@ -241,13 +245,25 @@ class SandboxEnvironment(jinja2.sandbox.ImmutableSandboxedEnvironment):
         tests: dict[str, Any] = dict(self.tests)
         self.tests = {name: _bounded_filter(name, f) for name, f in tests.items()}
 
+    # Each hook below also refuses once the render has reached a limit (see _Meter).
+
     @staticmethod
     def checked(value: Any) -> Any:
+        _check_meter()
         return checked(value)
 
     @staticmethod
     def _finalize(value: Any) -> Any:
+        _check_meter()
         return checked(value, "an output")
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        _check_meter()
+        return super().getattr(obj, attribute)
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        _check_meter()
+        return super().getitem(obj, argument)
 
     def _load_template(
         self, name: str, globals: MutableMapping[str, Any] | None
@@ -255,6 +271,7 @@ class SandboxEnvironment(jinja2.sandbox.ImmutableSandboxedEnvironment):
         # Every include, import and extends comes here, at render time as at start-up.
         meter = getattr(_rendering, "meter", None)
         if meter is not None:
+            meter.check()
             meter.loads += 1
             if meter.loads > MAX_LOADS:
                 raise Refused(
@@ -265,11 +282,13 @@ class SandboxEnvironment(jinja2.sandbox.ImmutableSandboxedEnvironment):
 
     def concat(self, pieces: Iterable[str]) -> str:
         # Block `set`s, macros and filter blocks join their output with this.
+        _check_meter()
         return str(checked("".join(pieces), "a block's text"))
 
     def call_binop(
         self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any
     ) -> Any:
+        _check_meter()
         checked(left), checked(right)
         if (
             operator == "**"
@@ -282,10 +301,12 @@ class SandboxEnvironment(jinja2.sandbox.ImmutableSandboxedEnvironment):
             raise Refused(f"{left} ** {right} is a number of more than {MAX_INT_BITS} bits")
         if operator == "*":
             for seq, times in ((left, right), (right, left)):
+                # A list's own weight of 1 is not repeated, its elements are.
+                own = 1 if isinstance(seq, list | tuple) else 0
                 if (
                     isinstance(seq, str | list | tuple)
                     and isinstance(times, int)
-                    and weight(seq) * times > MAX_SIZE
+                    and (weight(seq) - own) * times + own > MAX_SIZE
                 ):
                     raise Refused(f"repeating a value {times} times makes more than {MAX_SIZE}")
         if operator == "%" and isinstance(left, str):
@@ -293,6 +314,7 @@ class SandboxEnvironment(jinja2.sandbox.ImmutableSandboxedEnvironment):
         return checked(super().call_binop(context, operator, left, right), "a result")
 
     def call_unop(self, context: jinja2.runtime.Context, operator: str, arg: Any) -> Any:
+        _check_meter()
         return checked(super().call_unop(context, operator, checked(arg)), "a result")
 
     def call(
@@ -302,6 +324,7 @@ class SandboxEnvironment(jinja2.sandbox.ImmutableSandboxedEnvironment):
         *args: Any,
         **kwargs: Any,
     ) -> Any:
+        _check_meter()
         for arg in (*args, *kwargs.values()):
             checked(arg, "an argument")
         if isinstance(__obj, types.BuiltinMethodType | types.MethodType):
@@ -449,10 +472,13 @@ def render(
         sys.settrace(meter.trace)
         try:
             for piece in template.generate(**values):
+                meter.check()
                 size += len(piece)
                 if size > MAX_SIZE:
                     raise Refused(f"renders more than {MAX_SIZE} characters")
                 pieces.append(piece)
+            # A limit reached where its exception was swallowed: the output is not kept.
+            meter.check()
         finally:
             sys.settrace(previous)
             _rendering.meter = None
@@ -463,7 +489,8 @@ def render(
     except Exception as exc:
         at = _template_line(exc, searched_dirs(env)) or (path, None)
         where_ = f"{at[0]}:{at[1]}" if at[1] is not None else at[0]
-        problem = _describe(exc)
+        # Past a limit, whatever failed next failed because of it.
+        problem = meter.tripped or _describe(exc)
         if isinstance(exc, jinja2.UndefinedError) and hint:
             problem += f" ({hint})"
         raise TemplateError(f"{where_}: {problem}") from None
@@ -475,20 +502,56 @@ _rendering = threading.local()
 
 
 class _Meter:
-    """The trace function that bounds a render's steps and time, and its count of loads."""
+    """The trace function that bounds a render's steps and time, and its count of loads.
+
+    Over a limit, it raises only in a frame of the template's own compiled code. Raised in library
+    code, the Refused could be caught there (Jinja2's `is sequence` calls len() inside `try: …
+    except Exception`), and Python drops a trace function that raises: the render would go on
+    with no limit at all. So once `tripped`, it keeps tracing (returns itself) until the next
+    event in template code, which has no `except` that catches it; and the sandbox's hooks and
+    `render` itself refuse too once it has tripped, whatever became of that exception."""
 
     def __init__(self) -> None:
         self.steps = 0
         self.loads = 0
         self.deadline = time.monotonic() + RENDER_SECONDS
+        self.tripped: str | None = None  # which limit was reached, once one is
 
     def trace(self, frame: types.FrameType, event: str, arg: object) -> Callable[..., Any]:
-        self.steps += 1
-        if self.steps > MAX_STEPS:
-            raise Refused(f"takes more than {MAX_STEPS} steps (a loop too long, or no end)")
-        if self.steps % 1024 == 0 and time.monotonic() > self.deadline:
-            raise Refused(f"takes longer than {RENDER_SECONDS:g} s to render")
+        if self.tripped is None:
+            self.steps += 1
+            if self.steps > MAX_STEPS:
+                self.tripped = f"takes more than {MAX_STEPS} steps (a loop too long, or no end)"
+            elif self.steps % 1024 == 0 and time.monotonic() > self.deadline:
+                self.tripped = f"takes longer than {RENDER_SECONDS:g} s to render"
+            else:
+                return self.trace
+        if _is_template_code(frame):
+            raise Refused(self.tripped)
         return self.trace
+
+    def check(self) -> None:
+        """Refuse, if a limit was reached (wherever the trace function's exception went)."""
+        if self.tripped is not None:
+            raise Refused(self.tripped)
+
+
+def _is_template_code(frame: types.FrameType) -> bool:
+    # Jinja2 runs a template's compiled module in a namespace of its own holding `environment`
+    # and `__file__`, the template's file, which is also its code's file name (so a library
+    # function holding a name `environment` is not mistaken for one).
+    namespace = frame.f_globals
+    return (
+        isinstance(namespace.get("environment"), SandboxEnvironment)
+        and namespace.get("__file__") == frame.f_code.co_filename
+    )
+
+
+def _check_meter() -> None:
+    """Refuse, if the render under way in this thread has reached a limit."""
+    meter = getattr(_rendering, "meter", None)
+    if meter is not None:
+        meter.check()
 
 
 def _syntax(env: jinja2.Environment, exc: jinja2.TemplateSyntaxError) -> str:

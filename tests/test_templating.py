@@ -597,3 +597,28 @@ def render_source(tmp_path: Path, source: str) -> str:
 def test_joining_a_filter_s_items_joins_them(tmp_path: Path, source: str) -> None:
     # The join's size check reads the items; a generator read once is then empty for the join.
     assert render_source(tmp_path, source).upper() == "[A B]"
+
+
+@pytest.mark.parametrize("pad", range(41))
+def test_a_limit_reached_inside_library_code_still_stops_the_render(
+    tmp_path: Path, pad: int
+) -> None:
+    # `is sequence` calls len() inside `try: … except Exception`: a limit raised there was
+    # swallowed and, Python dropping a trace function that raises, the render went on unbounded.
+    # The padding moves the step the limit falls on through every point of the inner loop.
+    source = (
+        f"{{% for j in range({pad}) %}}{{% endfor %}}"
+        "{% for i in range(1000) %}{% for k in range(1000) %}"
+        "{% if nope is sequence %}{% endif %}{% endfor %}{% endfor %}done"
+    )
+    with pytest.raises(TemplateError, match=r"takes (more than \d+ steps|longer than)"):
+        render_source(tmp_path, source)
+
+
+def test_a_value_of_many_empty_texts_is_weighed_by_its_elements(tmp_path: Path) -> None:
+    # Weighing it must not take long: with the limit now waiting for template code to stop the
+    # render, a value costing millions of steps to weigh would run them all.
+    source = "{% set x = [''] * 1999 %}{% set y = [x] * 999 %}{{ y | length }}"
+    with pytest.raises(TemplateError, match="repeating a value 999 times"):
+        render_source(tmp_path, source)
+    assert render_source(tmp_path, "{{ ([''] * 15000) | length }}") == "15000"
