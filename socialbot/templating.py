@@ -10,9 +10,11 @@ so a template is untrusted code:
 - Its work is bounded. Every value it builds or hands on (an operator's result, a concatenation,
   a literal, a filter's or call's input and result, an output) weighs at most `MAX_SIZE` (a
   string's length, a container's elements counted through every level), checked before anything
-  large is made where a single operation could make it (`'x' * n`, `2 ** n`, a width of `n`);
+  large is made where a single operation could make it (`'x' * n`, `2 ** n`, a width of `n`, a
+  width or text that a call repeats per tab, line, link or format field);
   `range` yields at most `MAX_RANGE` numbers; one render takes at most `MAX_STEPS` steps of
-  Python (counted by a trace function, so loops over anything and recursion stop) and
+  Python (counted by a trace function, so loops over anything and recursion stop; past a limit
+  it stops the render from the template's own code, where no `except` can swallow it) and
   `RENDER_SECONDS` of wall-clock time; the output stops at `MAX_SIZE` characters; a file is at
   most `MAX_SOURCE_BYTES` and must be UTF-8.
 - Anything a template does wrong, at load or at render, comes out as a `TemplateError`
@@ -109,29 +111,142 @@ def bounded_range(*args: int) -> range:
     return numbers
 
 
-# `%` and format() conversions whose width or precision could ask for a huge text.
-_PERCENT_WIDTH = re.compile(r"%[#0\- +]*(\*|\d+)?(?:\.(\*|\d+))?")
+# What one call would make is computed before the call wherever an argument multiplies it: a
+# width is at most MAX_SIZE, but `expandtabs(w)` makes w per tab, `indent(w)` w per line, a
+# format string w (or its argument) per field. Each check refuses a result over MAX_SIZE.
 _NUMBER = re.compile(r"\d+")
+# After a `%` and its `(key)` and flags: width, precision, length modifier, conversion.
+_PERCENT_SPEC = re.compile(r"(\*|\d*)(?:\.(\*|\d*))?[hlL]?(.?)", re.DOTALL)
 _WIDTH_METHODS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs"})
 # Filters whose number arguments are widths or counts of things they make.
-_WIDTH_FILTERS = frozenset({"center", "indent", "slice", "batch", "wordwrap", "truncate"})
+_WIDTH_FILTERS = frozenset(
+    {"center", "indent", "slice", "batch", "wordwrap", "truncate", "tojson", "urlize"}
+)
 
 
-def _check_percent(fmt: str) -> None:
-    for width, precision in _PERCENT_WIDTH.findall(fmt):
-        for number in (width, precision):
-            if number == "*" or (number and int(number) > MAX_SIZE):
-                raise Refused(f"a '%' format width over {MAX_SIZE}")
+def _refuse_over(size: int, what: str) -> None:
+    if size > MAX_SIZE:
+        raise Refused(f"{what} would make a text over {MAX_SIZE} characters")
 
 
-def _check_format(fmt: str) -> None:
+def _number(digits: str, what: str) -> int:
+    # A width of 20000 digits is refused before int() is asked to read it.
+    if len(digits) > 6 or (digits and int(digits) > MAX_SIZE):
+        raise Refused(f"a {what} width over {MAX_SIZE}")
+    return int(digits) if digits else 0
+
+
+class _TextBounds:
+    """At most how long each value is as text, each value measured once (a format string may
+    name the same argument thousands of times)."""
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[int, bool], int] = {}
+        self._values: list[object] = []  # kept alive, so that an id() is not reused
+
+    def __call__(self, value: object, as_repr: bool = False) -> int:
+        key = (id(value), as_repr)
+        if key not in self._known:
+            self._values.append(value)
+            self._known[key] = _text_bound(value, as_repr)
+        return self._known[key]
+
+
+def _text_bound(value: object, as_repr: bool) -> int:
+    if isinstance(value, bool):
+        return 5
+    if isinstance(value, int):
+        return value.bit_length() + 3  # in binary, the longest way to write it
+    if isinstance(value, float):
+        return 330  # '%f' of 1e308 has 309 digits
+    if isinstance(value, str | bytes) and not as_repr:
+        return len(value)
+    try:
+        return len(ascii(value))  # repr() and str() of a container are never longer
+    except Exception:  # a value that cannot be shown cannot be formatted either
+        return weight(value)
+
+
+def _check_percent(fmt: str | bytes, values: object) -> None:
+    """`fmt % values` would stay within MAX_SIZE: each conversion costs its width, precision
+    and value (a `%(key)s` may name the same value any number of times)."""
+    text = fmt.decode("latin-1") if isinstance(fmt, bytes) else fmt
+    mapping = values if isinstance(values, Mapping) else None
+    positional = values if isinstance(values, tuple) else (values,)
+    bound = _TextBounds()
+    size, at, next_value = 0, 0, 0
+    while (percent := text.find("%", at)) >= 0:
+        size += percent - at
+        at = percent + 1
+        key = None
+        if text.startswith("(", at):  # a key, with its own parentheses balanced, as Python reads it
+            depth, start = 1, at + 1
+            at += 1
+            while at < len(text) and depth:
+                depth += {"(": 1, ")": -1}.get(text[at], 0)
+                at += 1
+            key = text[start : at - 1]
+        while at < len(text) and text[at] in "#0- +":
+            at += 1
+        spec = _PERCENT_SPEC.match(text, at)
+        assert spec is not None  # every part of it may be empty
+        width, precision, kind = spec.group(1), spec.group(2) or "", spec.group(3)
+        at = spec.end()
+        if "*" in (width, precision):
+            raise Refused("a '%' format width given by an argument ('*')")
+        size += _number(width, "'%' format") + _number(precision, "'%' format")
+        if kind == "%":
+            size += 1
+            continue
+        if key is not None and mapping is not None:
+            value = mapping.get(key.encode("latin-1") if isinstance(fmt, bytes) else key)
+        elif next_value < len(positional):
+            value = positional[next_value]
+            next_value += 1
+        else:
+            continue  # too few values: Python refuses the format itself
+        size += bound(value, kind in ("r", "a"))
+        _refuse_over(size, "'%' formatting")
+    _refuse_over(size + len(text) - at, "'%' formatting")
+
+
+def _check_format(
+    fmt: str, args: tuple[Any, ...] = (), kwargs: Mapping[str, Any] | None = None
+) -> None:
+    """`fmt.format(*args, **kwargs)` would stay within MAX_SIZE: each field costs its width and
+    precision and the value it names (`{0}{0}{0}…` names one value many times)."""
     try:
         fields = list(string.Formatter().parse(fmt))
     except ValueError as exc:
         raise Refused(f"bad format string: {exc}") from None
-    for _, _, spec, _ in fields:
-        if spec and ("{" in spec or any(int(n) > MAX_SIZE for n in _NUMBER.findall(spec))):
-            raise Refused(f"a format() width over {MAX_SIZE}")
+    named = kwargs or {}
+    bound = _TextBounds()
+    size, auto = 0, 0
+    for literal, field, spec, conversion in fields:
+        size += len(literal)
+        if field is None:
+            continue
+        spec = spec or ""
+        if "{" in spec:
+            raise Refused("a format() width given by another field")
+        numbers = sum(_number(n, "format()") for n in _NUMBER.findall(spec))
+        root = re.match(r"[^.\[]*", field)
+        assert root is not None  # it may match nothing
+        name = root.group()
+        value: object = None
+        if name == "":
+            value = args[auto] if auto < len(args) else None
+            auto += 1
+        elif name.isdigit():
+            index = _number(name, "format() field index")
+            value = args[index] if index < len(args) else None
+        else:
+            value = named.get(name)
+        # `{0.x}` or `{0[1]}`: a part of the value, never longer than the whole one shown.
+        text = bound(value, conversion in ("r", "a") or len(name) < len(field))
+        cost = numbers + text
+        size += 2 * cost if ("," in spec or "_" in spec) else cost  # digits grouped
+        _refuse_over(size, "format()")
 
 
 def _check_widths(args: Iterable[object]) -> None:
@@ -140,18 +255,100 @@ def _check_widths(args: Iterable[object]) -> None:
             raise Refused(f"a width or count of {arg}, over {MAX_SIZE}")
 
 
-def _check_replace(text: object, old: object, new: object) -> None:
-    if isinstance(text, str) and isinstance(old, str) and isinstance(new, str):
-        count = len(text) + 1 if not old else text.count(old)
-        if len(text) + count * len(new) > MAX_SIZE:
-            raise Refused(f"replace() would make a text over {MAX_SIZE} characters")
+def _check_replace(text: object, old: object, new: object, count: object = -1) -> None:
+    if isinstance(text, str | bytes) and type(old) is type(text) and type(new) is type(text):
+        assert isinstance(old, str | bytes) and isinstance(new, str | bytes)
+        times = len(text) + 1 if not old else text.count(old)  # type: ignore[arg-type]
+        if isinstance(count, int) and count >= 0:
+            times = min(times, count)
+        _refuse_over(len(text) + times * len(new), "replace()")
 
 
 def _check_join(separator: object, items: object) -> None:
-    if isinstance(items, list | tuple) and isinstance(separator, str):
+    if isinstance(items, list | tuple) and isinstance(separator, str | bytes):
         checked(items, "the items joined")
-        if len(separator) * len(items) > MAX_SIZE:
-            raise Refused(f"join() would make a text over {MAX_SIZE} characters")
+        _refuse_over(len(separator) * len(items), "join()")
+
+
+def _check_expandtabs(text: str | bytes, tabsize: object) -> None:
+    if isinstance(tabsize, int) and tabsize > 0:
+        tabs = text.count("\t" if isinstance(text, str) else b"\t")  # type: ignore[arg-type]
+        _refuse_over(len(text) + tabs * tabsize, "expandtabs()")
+
+
+def _check_translate(text: str, table: object) -> None:
+    # A table may map one character to a long text, which then comes once per that character.
+    if not hasattr(table, "__getitem__"):
+        return  # Python refuses the call itself
+    size = 0
+    for char in set(text):
+        try:
+            into = table[ord(char)]
+        except LookupError:
+            into = char
+        size += text.count(char) * (len(into) if isinstance(into, str) else 1)
+        _refuse_over(size, "translate()")
+
+
+class _Args:
+    """A filter's arguments after what Jinja2 passes first, read and replaced by position or
+    keyword, as the filter's signature has them."""
+
+    def __init__(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        first = next((i for i, a in enumerate(args) if not isinstance(a, _PASSED)), len(args))
+        self.passed, self.values = args[:first], list(args[first:])
+        self.kwargs = dict(kwargs)
+
+    def get(self, position: int, name: str, default: Any = None) -> Any:
+        if position < len(self.values):
+            return self.values[position]
+        return self.kwargs.get(name, default)
+
+    def call_with(self, func: Callable[..., Any], position: int, **replaced: Any) -> Any:
+        """`func` called with these arguments, the named ones (from `position` on) replaced."""
+        values, kwargs = list(self.values), dict(self.kwargs)
+        for offset, (name, value) in enumerate(replaced.items()):
+            if position + offset < len(values):
+                values[position + offset] = value
+            else:
+                kwargs[name] = value
+        return func(*self.passed, *values, **kwargs)
+
+
+def _check_filter_size(name: str, func: Callable[..., Any], given: _Args) -> None:
+    """The filters whose result an argument multiplies, checked before they make it (where the
+    size is easiest known from the filter itself, it is run first with that argument at its
+    smallest: once more on an input already within MAX_SIZE)."""
+    text = given.get(0, "")
+    if name == "indent" and isinstance(text, str):
+        width = given.get(1, "width", 4)
+        per_line = len(width) if isinstance(width, str) else max(width, 0)
+        lines = len((text + "\n").splitlines())
+        _refuse_over(len(text) + (lines + 1) * per_line, "indent()")
+    elif name == "wordwrap" and isinstance(text, str):
+        wrapstring = given.get(3, "wrapstring")
+        if isinstance(wrapstring, str) and len(wrapstring) > 1:
+            # Wrapped lines hold no newline of their own: each '\n' is one wrapstring.
+            once = given.call_with(func, 3, wrapstring="\n")
+            _refuse_over(len(once) + once.count("\n") * (len(wrapstring) - 1), "wordwrap()")
+    elif name == "urlize" and isinstance(text, str):
+        target, rel = given.get(3, "target"), given.get(4, "rel")
+        # Both are written, escaped (at most 6 characters each), into every link.
+        extra = 6 * sum(_text_bound(v, False) for v in (target, rel) if v is not None)
+        if extra:
+            once = str(given.call_with(func, 3, target=None, rel=None))
+            _refuse_over(len(once) + once.count("<a href=") * extra, "urlize()")
+    elif name == "tojson":
+        indent = given.get(1, "indent")
+        per_level = len(indent) if isinstance(indent, str) else indent
+        if isinstance(per_level, int) and per_level > 1:
+            flat = str(given.call_with(func, 1, indent=0))
+            levels = len(str(given.call_with(func, 1, indent=1))) - len(flat)
+            _refuse_over(len(flat) + levels * per_level, "tojson()")
+    elif name == "format" and isinstance(text, str):
+        _check_percent(text, given.kwargs or tuple(given.values[1:]))
+    elif name == "replace" and len(given.values) >= 3:
+        _check_replace(text, given.values[1], given.values[2], given.get(3, "count", -1))
 
 
 def _bounded_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
@@ -164,10 +361,7 @@ def _bounded_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
             checked(arg, f"the input of {name!r}")
         if name in _WIDTH_FILTERS:
             _check_widths([*values[1:], *kwargs.values()])
-        if name == "format" and values and isinstance(values[0], str):
-            _check_percent(values[0])
-        if name == "replace" and len(values) >= 3:
-            _check_replace(values[0], values[1], values[2])
+        _check_filter_size(name, func, _Args(args, kwargs))
         if name == "join" and values:
             separator = values[1] if len(values) > 1 else kwargs.get("d", "")
             items = values[0]
@@ -309,8 +503,8 @@ class SandboxEnvironment(jinja2.sandbox.ImmutableSandboxedEnvironment):
                     and (weight(seq) - own) * times + own > MAX_SIZE
                 ):
                     raise Refused(f"repeating a value {times} times makes more than {MAX_SIZE}")
-        if operator == "%" and isinstance(left, str):
-            _check_percent(left)
+        if operator == "%" and isinstance(left, str | bytes):
+            _check_percent(left, right)
         return checked(super().call_binop(context, operator, left, right), "a result")
 
     def call_unop(self, context: jinja2.runtime.Context, operator: str, arg: Any) -> Any:
@@ -329,18 +523,23 @@ class SandboxEnvironment(jinja2.sandbox.ImmutableSandboxedEnvironment):
             checked(arg, "an argument")
         if isinstance(__obj, types.BuiltinMethodType | types.MethodType):
             name, owner = __obj.__name__, getattr(__obj, "__self__", None)
-            if isinstance(owner, str):
+            if isinstance(owner, str | bytes):
                 checked(owner)
                 if name in _WIDTH_METHODS:
                     _check_widths([*args, *kwargs.values()])
+                if name == "expandtabs":
+                    _check_expandtabs(owner, args[0] if args else kwargs.get("tabsize", 8))
+                if name == "translate" and args and isinstance(owner, str):
+                    _check_translate(owner, args[0])
                 if name == "replace" and len(args) >= 2:
-                    _check_replace(owner, args[0], args[1])
+                    count = args[2] if len(args) > 2 else kwargs.get("count", -1)
+                    _check_replace(owner, args[0], args[1], count)
                 if name == "join" and args:
                     if isinstance(args[0], Iterator):  # read once, and the list joined
                         args = (list(args[0]), *args[1:])
                     _check_join(owner, args[0])
-                if name in ("format", "format_map"):
-                    _check_format(owner)
+                if name in ("format", "format_map") and isinstance(owner, str):
+                    _check_format(owner, args, kwargs)
         return checked(
             jinja2.sandbox.ImmutableSandboxedEnvironment.call(
                 __self, __context, __obj, *args, **kwargs
@@ -353,9 +552,13 @@ class SandboxEnvironment(jinja2.sandbox.ImmutableSandboxedEnvironment):
         if wrapped is None:
             return None
         fmt = value.__self__
+        is_format_map = value.__name__ == "format_map"
 
         def checked_format(*args: Any, **kwargs: Any) -> str:
-            _check_format(fmt)
+            if is_format_map:
+                _check_format(fmt, (), args[0] if args and isinstance(args[0], Mapping) else {})
+            else:
+                _check_format(fmt, args, kwargs)
             return str(checked(wrapped(*args, **kwargs), "a format() result"))
 
         return checked_format

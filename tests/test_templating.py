@@ -622,3 +622,59 @@ def test_a_value_of_many_empty_texts_is_weighed_by_its_elements(tmp_path: Path) 
     with pytest.raises(TemplateError, match="repeating a value 999 times"):
         render_source(tmp_path, source)
     assert render_source(tmp_path, "{{ ([''] * 15000) | length }}") == "15000"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # Each width is within the limit; what the call makes of it is not.
+        "{{ ('\\t' * 1000).expandtabs(1000) | length }}",
+        "{{ ('\\t' * 1000).encode().expandtabs(1000) | length }}",
+        "{{ ('a\\n' * 1000) | indent('x' * 1000) | length }}",
+        "{{ ('a\\n' * 1000) | indent(1000, blank=true) | length }}",
+        "{{ ('a ' * 1000) | wordwrap(1, wrapstring='x' * 1000) | length }}",
+        "{{ ('www.a.com ' * 1000) | urlize(target='x' * 1000) | length }}",
+        "{{ ([1] * 1000) | tojson(indent=1000) | length }}",
+        "{{ ([[1]] * 500) | tojson(indent='x' * 100) | length }}",
+        "{{ ('{0}' * 1000).format('x' * 1000) | length }}",
+        "{{ ('{0:1000}' * 1000).format(1) | length }}",
+        "{{ ('{0!r}' * 1000).format(['x'] * 1000) | length }}",
+        "{{ ('{a}' * 1000).format_map({'a': 'x' * 1000}) | length }}",
+        "{{ (('%(a)s' * 1000) % {'a': 'x' * 1000}) | length }}",
+        "{{ (('%(a)1000s' * 1000) % {'a': 1}) | length }}",
+        "{{ (('%(a)s' * 1000).encode() % {'a'.encode(): ('x' * 1000).encode()}) | length }}",
+        "{{ ('%(a)s' * 1000) | format(a='x' * 1000) | length }}",
+        "{{ ('a' * 1000).translate({97: 'x' * 1000}) | length }}",
+        "{{ ('a' * 1000).replace('a', 'x' * 1000, 1000) | length }}",
+        "{{ ('a' * 1000) | replace('a', 'x' * 1000, 1000) | length }}",
+    ],
+)
+def test_what_a_call_would_make_is_weighed_before_it_is_made(tmp_path: Path, source: str) -> None:
+    # "would make": refused before the call, not once its result (megabytes, or with the
+    # widths at their limit, gigabytes) has been made.
+    with pytest.raises(TemplateError, match=r"would make a text over 20000 characters"):
+        render_source(tmp_path, source)
+
+
+@pytest.mark.parametrize(
+    ("source", "text"),
+    [
+        ("{{ 'a\\tb'.expandtabs(4) }}", "a   b"),
+        ("{{ 'a\\nb' | indent(2) }}", "a\n  b"),
+        ("{{ 'a\\nb' | indent('> ', first=true) }}", "> a\n> b"),
+        ("{{ 'aa bb' | wordwrap(2, wrapstring=' / ') }}", "aa / bb"),
+        (
+            "{{ 'see www.a.com' | urlize(target='_blank') }}",
+            'see <a href="https://www.a.com" rel="noopener" target="_blank">www.a.com</a>',
+        ),
+        ("{{ [1, [2]] | tojson(indent='  ') }}", "[\n  1,\n  [\n    2\n  ]\n]"),
+        ("{{ '{0}-{0}-{x:>3}'.format('a', x=1) }}", "a-a-  1"),
+        ("{{ '{a}!'.format_map({'a': 'b'}) }}", "b!"),
+        ("{{ '%s-%(x)s' % {'x': 1} }}", "{'x': 1}-1"),
+        ("{{ '%s and %5d' | format('a', 2) }}", "a and     2"),
+        ("{{ 'ab'.translate({97: 'xy'}) }}", "xyb"),
+        ("{{ ('a' * 1000).replace('a', 'x' * 1000, 1) | length }}", "1999"),
+    ],
+)
+def test_calls_within_the_limit_still_work(tmp_path: Path, source: str, text: str) -> None:
+    assert render_source(tmp_path, source).startswith(text)
