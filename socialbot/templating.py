@@ -10,9 +10,11 @@ so a template is untrusted code:
 - Its work is bounded. Every value it builds or hands on (an operator's result, a concatenation,
   a literal, a filter's or call's input and result, an output) weighs at most `MAX_SIZE` (a
   string's length, a container's elements counted through every level), checked before anything
-  large is made where a single operation could make it (`'x' * n`, `2 ** n`, a width of `n`);
+  large is made where a single operation could make it (`'x' * n`, `2 ** n`, a width of `n`, a
+  width or text that a call repeats per tab, line, link or format field);
   `range` yields at most `MAX_RANGE` numbers; one render takes at most `MAX_STEPS` steps of
-  Python (counted by a trace function, so loops over anything and recursion stop) and
+  Python (counted by a trace function, so loops over anything and recursion stop; past a limit
+  it stops the render from the template's own code, where no `except` can swallow it) and
   `RENDER_SECONDS` of wall-clock time; the output stops at `MAX_SIZE` characters; a file is at
   most `MAX_SOURCE_BYTES` and must be UTF-8.
 - Anything a template does wrong, at load or at render, comes out as a `TemplateError`
@@ -63,14 +65,16 @@ class Refused(Exception):
 
 def weight(value: object, limit: int = MAX_SIZE) -> int:
     """How much `value` weighs: a string's length, an int's bits / 4, a container's elements
-    through every level (a list holding the same big string twice weighs twice). Stops counting
-    once over `limit`, so weighing is cheap whatever the value."""
+    through every level (a list holding the same big string twice weighs twice). Every element
+    weighs at least 1, even an empty string, so the count stops once over `limit` after at most
+    that many elements, and weighing is cheap whatever the value (were `''` to weigh nothing,
+    a list of 2000 lists of 2000 `''` would weigh 2001 and take millions of steps to weigh)."""
     total = 0
     stack = [value]
     while stack:
         item = stack.pop()
         if isinstance(item, str | bytes):
-            total += len(item)
+            total += len(item) or 1
         elif isinstance(item, bool):
             total += 1
         elif isinstance(item, int):
@@ -100,35 +104,149 @@ def checked(value: Any, what: str = "a value") -> Any:
 
 def bounded_range(*args: int) -> range:
     """`range`, at most MAX_RANGE numbers."""
+    _check_meter()
     numbers = range(*args)
     if len(numbers) > MAX_RANGE:
         raise Refused(f"range of {len(numbers)} numbers, over the {MAX_RANGE} a template may use")
     return numbers
 
 
-# `%` and format() conversions whose width or precision could ask for a huge text.
-_PERCENT_WIDTH = re.compile(r"%[#0\- +]*(\*|\d+)?(?:\.(\*|\d+))?")
+# What one call would make is computed before the call wherever an argument multiplies it: a
+# width is at most MAX_SIZE, but `expandtabs(w)` makes w per tab, `indent(w)` w per line, a
+# format string w (or its argument) per field. Each check refuses a result over MAX_SIZE.
 _NUMBER = re.compile(r"\d+")
+# After a `%` and its `(key)` and flags: width, precision, length modifier, conversion.
+_PERCENT_SPEC = re.compile(r"(\*|\d*)(?:\.(\*|\d*))?[hlL]?(.?)", re.DOTALL)
 _WIDTH_METHODS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs"})
 # Filters whose number arguments are widths or counts of things they make.
-_WIDTH_FILTERS = frozenset({"center", "indent", "slice", "batch", "wordwrap", "truncate"})
+_WIDTH_FILTERS = frozenset(
+    {"center", "indent", "slice", "batch", "wordwrap", "truncate", "tojson", "urlize"}
+)
 
 
-def _check_percent(fmt: str) -> None:
-    for width, precision in _PERCENT_WIDTH.findall(fmt):
-        for number in (width, precision):
-            if number == "*" or (number and int(number) > MAX_SIZE):
-                raise Refused(f"a '%' format width over {MAX_SIZE}")
+def _refuse_over(size: int, what: str) -> None:
+    if size > MAX_SIZE:
+        raise Refused(f"{what} would make a text over {MAX_SIZE} characters")
 
 
-def _check_format(fmt: str) -> None:
+def _number(digits: str, what: str) -> int:
+    # A width of 20000 digits is refused before int() is asked to read it.
+    if len(digits) > 6 or (digits and int(digits) > MAX_SIZE):
+        raise Refused(f"a {what} width over {MAX_SIZE}")
+    return int(digits) if digits else 0
+
+
+class _TextBounds:
+    """At most how long each value is as text, each value measured once (a format string may
+    name the same argument thousands of times)."""
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[int, bool], int] = {}
+        self._values: list[object] = []  # kept alive, so that an id() is not reused
+
+    def __call__(self, value: object, as_repr: bool = False) -> int:
+        key = (id(value), as_repr)
+        if key not in self._known:
+            self._values.append(value)
+            self._known[key] = _text_bound(value, as_repr)
+        return self._known[key]
+
+
+def _text_bound(value: object, as_repr: bool) -> int:
+    if isinstance(value, bool):
+        return 5
+    if isinstance(value, int):
+        return value.bit_length() + 3  # in binary, the longest way to write it
+    if isinstance(value, float):
+        return 330  # '%f' of 1e308 has 309 digits
+    if isinstance(value, str | bytes) and not as_repr:
+        return len(value)
+    try:
+        return len(ascii(value))  # repr() and str() of a container are never longer
+    except Exception:  # a value that cannot be shown cannot be formatted either
+        return weight(value)
+
+
+def _check_percent(fmt: str | bytes, values: object) -> None:
+    """`fmt % values` would stay within MAX_SIZE: each conversion costs its width, precision
+    and value (a `%(key)s` may name the same value any number of times)."""
+    text = fmt.decode("latin-1") if isinstance(fmt, bytes) else fmt
+    mapping = values if isinstance(values, Mapping) else None
+    positional = values if isinstance(values, tuple) else (values,)
+    bound = _TextBounds()
+    size, at, next_value = 0, 0, 0
+    while (percent := text.find("%", at)) >= 0:
+        size += percent - at
+        at = percent + 1
+        key = None
+        if text.startswith("(", at):  # a key, with its own parentheses balanced, as Python reads it
+            depth, start = 1, at + 1
+            at += 1
+            while at < len(text) and depth:
+                depth += {"(": 1, ")": -1}.get(text[at], 0)
+                at += 1
+            key = text[start : at - 1]
+        while at < len(text) and text[at] in "#0- +":
+            at += 1
+        spec = _PERCENT_SPEC.match(text, at)
+        assert spec is not None  # every part of it may be empty
+        width, precision, kind = spec.group(1), spec.group(2) or "", spec.group(3)
+        at = spec.end()
+        if "*" in (width, precision):
+            raise Refused("a '%' format width given by an argument ('*')")
+        size += _number(width, "'%' format") + _number(precision, "'%' format")
+        if kind == "%":
+            size += 1
+            continue
+        if key is not None and mapping is not None:
+            value = mapping.get(key.encode("latin-1") if isinstance(fmt, bytes) else key)
+        elif next_value < len(positional):
+            value = positional[next_value]
+            next_value += 1
+        else:
+            continue  # too few values: Python refuses the format itself
+        size += bound(value, kind in ("r", "a"))
+        _refuse_over(size, "'%' formatting")
+    _refuse_over(size + len(text) - at, "'%' formatting")
+
+
+def _check_format(
+    fmt: str, args: tuple[Any, ...] = (), kwargs: Mapping[str, Any] | None = None
+) -> None:
+    """`fmt.format(*args, **kwargs)` would stay within MAX_SIZE: each field costs its width and
+    precision and the value it names (`{0}{0}{0}…` names one value many times)."""
     try:
         fields = list(string.Formatter().parse(fmt))
     except ValueError as exc:
         raise Refused(f"bad format string: {exc}") from None
-    for _, _, spec, _ in fields:
-        if spec and ("{" in spec or any(int(n) > MAX_SIZE for n in _NUMBER.findall(spec))):
-            raise Refused(f"a format() width over {MAX_SIZE}")
+    named = kwargs or {}
+    bound = _TextBounds()
+    size, auto = 0, 0
+    for literal, field, spec, conversion in fields:
+        size += len(literal)
+        if field is None:
+            continue
+        spec = spec or ""
+        if "{" in spec:
+            raise Refused("a format() width given by another field")
+        numbers = sum(_number(n, "format()") for n in _NUMBER.findall(spec))
+        root = re.match(r"[^.\[]*", field)
+        assert root is not None  # it may match nothing
+        name = root.group()
+        value: object = None
+        if name == "":
+            value = args[auto] if auto < len(args) else None
+            auto += 1
+        elif name.isdigit():
+            index = _number(name, "format() field index")
+            value = args[index] if index < len(args) else None
+        else:
+            value = named.get(name)
+        # `{0.x}` or `{0[1]}`: a part of the value, never longer than the whole one shown.
+        text = bound(value, conversion in ("r", "a") or len(name) < len(field))
+        cost = numbers + text
+        size += 2 * cost if ("," in spec or "_" in spec) else cost  # digits grouped
+        _refuse_over(size, "format()")
 
 
 def _check_widths(args: Iterable[object]) -> None:
@@ -137,37 +255,122 @@ def _check_widths(args: Iterable[object]) -> None:
             raise Refused(f"a width or count of {arg}, over {MAX_SIZE}")
 
 
-def _check_replace(text: object, old: object, new: object) -> None:
-    if isinstance(text, str) and isinstance(old, str) and isinstance(new, str):
-        count = len(text) + 1 if not old else text.count(old)
-        if len(text) + count * len(new) > MAX_SIZE:
-            raise Refused(f"replace() would make a text over {MAX_SIZE} characters")
+def _check_replace(text: object, old: object, new: object, count: object = -1) -> None:
+    if isinstance(text, str | bytes) and type(old) is type(text) and type(new) is type(text):
+        assert isinstance(old, str | bytes) and isinstance(new, str | bytes)
+        times = len(text) + 1 if not old else text.count(old)  # type: ignore[arg-type]
+        if isinstance(count, int) and count >= 0:
+            times = min(times, count)
+        _refuse_over(len(text) + times * len(new), "replace()")
 
 
 def _check_join(separator: object, items: object) -> None:
-    if isinstance(items, list | tuple) and isinstance(separator, str):
+    if isinstance(items, list | tuple) and isinstance(separator, str | bytes):
         checked(items, "the items joined")
-        if len(separator) * len(items) > MAX_SIZE:
-            raise Refused(f"join() would make a text over {MAX_SIZE} characters")
+        _refuse_over(len(separator) * len(items), "join()")
+
+
+def _check_expandtabs(text: str | bytes, tabsize: object) -> None:
+    if isinstance(tabsize, int) and tabsize > 0:
+        tabs = text.count("\t" if isinstance(text, str) else b"\t")  # type: ignore[arg-type]
+        _refuse_over(len(text) + tabs * tabsize, "expandtabs()")
+
+
+def _check_translate(text: str, table: object) -> None:
+    # A table may map one character to a long text, which then comes once per that character.
+    if not hasattr(table, "__getitem__"):
+        return  # Python refuses the call itself
+    size = 0
+    for char in set(text):
+        try:
+            into = table[ord(char)]
+        except LookupError:
+            into = char
+        size += text.count(char) * (len(into) if isinstance(into, str) else 1)
+        _refuse_over(size, "translate()")
+
+
+class _Args:
+    """A filter's arguments after what Jinja2 passes first, read and replaced by position or
+    keyword, as the filter's signature has them."""
+
+    def __init__(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        first = next((i for i, a in enumerate(args) if not isinstance(a, _PASSED)), len(args))
+        self.passed, self.values = args[:first], list(args[first:])
+        self.kwargs = dict(kwargs)
+
+    def get(self, position: int, name: str, default: Any = None) -> Any:
+        if position < len(self.values):
+            return self.values[position]
+        return self.kwargs.get(name, default)
+
+    def call_with(self, func: Callable[..., Any], position: int, **replaced: Any) -> Any:
+        """`func` called with these arguments, the named ones (from `position` on) replaced."""
+        values, kwargs = list(self.values), dict(self.kwargs)
+        for offset, (name, value) in enumerate(replaced.items()):
+            if position + offset < len(values):
+                values[position + offset] = value
+            else:
+                kwargs[name] = value
+        return func(*self.passed, *values, **kwargs)
+
+
+def _check_filter_size(name: str, func: Callable[..., Any], given: _Args) -> None:
+    """The filters whose result an argument multiplies, checked before they make it (where the
+    size is easiest known from the filter itself, it is run first with that argument at its
+    smallest: once more on an input already within MAX_SIZE)."""
+    text = given.get(0, "")
+    if name == "indent" and isinstance(text, str):
+        width = given.get(1, "width", 4)
+        per_line = len(width) if isinstance(width, str) else max(width, 0)
+        lines = len((text + "\n").splitlines())
+        _refuse_over(len(text) + (lines + 1) * per_line, "indent()")
+    elif name == "wordwrap" and isinstance(text, str):
+        wrapstring = given.get(3, "wrapstring")
+        if isinstance(wrapstring, str) and len(wrapstring) > 1:
+            # Wrapped lines hold no newline of their own: each '\n' is one wrapstring.
+            once = given.call_with(func, 3, wrapstring="\n")
+            _refuse_over(len(once) + once.count("\n") * (len(wrapstring) - 1), "wordwrap()")
+    elif name == "urlize" and isinstance(text, str):
+        target, rel = given.get(3, "target"), given.get(4, "rel")
+        # Both are written, escaped (at most 6 characters each), into every link.
+        extra = 6 * sum(_text_bound(v, False) for v in (target, rel) if v is not None)
+        if extra:
+            once = str(given.call_with(func, 3, target=None, rel=None))
+            _refuse_over(len(once) + once.count("<a href=") * extra, "urlize()")
+    elif name == "tojson":
+        indent = given.get(1, "indent")
+        per_level = len(indent) if isinstance(indent, str) else indent
+        if isinstance(per_level, int) and per_level > 1:
+            flat = str(given.call_with(func, 1, indent=0))
+            levels = len(str(given.call_with(func, 1, indent=1))) - len(flat)
+            _refuse_over(len(flat) + levels * per_level, "tojson()")
+    elif name == "format" and isinstance(text, str):
+        _check_percent(text, given.kwargs or tuple(given.values[1:]))
+    elif name == "replace" and len(given.values) >= 3:
+        _check_replace(text, given.values[1], given.values[2], given.get(3, "count", -1))
 
 
 def _bounded_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
     """`func` (a Jinja2 filter or test), with its input, arguments and result weighed."""
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        _check_meter()
         values = [a for a in args if not isinstance(a, _PASSED)]
         for arg in (*values, *kwargs.values()):
             checked(arg, f"the input of {name!r}")
         if name in _WIDTH_FILTERS:
             _check_widths([*values[1:], *kwargs.values()])
-        if name == "format" and values and isinstance(values[0], str):
-            _check_percent(values[0])
-        if name == "replace" and len(values) >= 3:
-            _check_replace(values[0], values[1], values[2])
+        _check_filter_size(name, func, _Args(args, kwargs))
         if name == "join" and values:
             separator = values[1] if len(values) > 1 else kwargs.get("d", "")
             items = values[0]
-            _check_join(separator, list(items) if isinstance(items, Iterator) else items)
+            if isinstance(items, Iterator):
+                # Read once, here, and the list joined: an iterator weighed is then empty.
+                items = list(items)
+                first = len(args) - len(values)  # what Jinja2 passes comes first
+                args = (*args[:first], items, *args[first + 1 :])
+            _check_join(separator, items)
         return checked(func(*args, **kwargs), f"the result of {name!r}")
 
     for attr in ("jinja_pass_arg",):  # pass_context / pass_eval_context / pass_environment
@@ -236,13 +439,25 @@ class SandboxEnvironment(jinja2.sandbox.ImmutableSandboxedEnvironment):
         tests: dict[str, Any] = dict(self.tests)
         self.tests = {name: _bounded_filter(name, f) for name, f in tests.items()}
 
+    # Each hook below also refuses once the render has reached a limit (see _Meter).
+
     @staticmethod
     def checked(value: Any) -> Any:
+        _check_meter()
         return checked(value)
 
     @staticmethod
     def _finalize(value: Any) -> Any:
+        _check_meter()
         return checked(value, "an output")
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        _check_meter()
+        return super().getattr(obj, attribute)
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        _check_meter()
+        return super().getitem(obj, argument)
 
     def _load_template(
         self, name: str, globals: MutableMapping[str, Any] | None
@@ -250,6 +465,7 @@ class SandboxEnvironment(jinja2.sandbox.ImmutableSandboxedEnvironment):
         # Every include, import and extends comes here, at render time as at start-up.
         meter = getattr(_rendering, "meter", None)
         if meter is not None:
+            meter.check()
             meter.loads += 1
             if meter.loads > MAX_LOADS:
                 raise Refused(
@@ -260,11 +476,13 @@ class SandboxEnvironment(jinja2.sandbox.ImmutableSandboxedEnvironment):
 
     def concat(self, pieces: Iterable[str]) -> str:
         # Block `set`s, macros and filter blocks join their output with this.
+        _check_meter()
         return str(checked("".join(pieces), "a block's text"))
 
     def call_binop(
         self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any
     ) -> Any:
+        _check_meter()
         checked(left), checked(right)
         if (
             operator == "**"
@@ -277,17 +495,20 @@ class SandboxEnvironment(jinja2.sandbox.ImmutableSandboxedEnvironment):
             raise Refused(f"{left} ** {right} is a number of more than {MAX_INT_BITS} bits")
         if operator == "*":
             for seq, times in ((left, right), (right, left)):
+                # A list's own weight of 1 is not repeated, its elements are.
+                own = 1 if isinstance(seq, list | tuple) else 0
                 if (
                     isinstance(seq, str | list | tuple)
                     and isinstance(times, int)
-                    and weight(seq) * times > MAX_SIZE
+                    and (weight(seq) - own) * times + own > MAX_SIZE
                 ):
                     raise Refused(f"repeating a value {times} times makes more than {MAX_SIZE}")
-        if operator == "%" and isinstance(left, str):
-            _check_percent(left)
+        if operator == "%" and isinstance(left, str | bytes):
+            _check_percent(left, right)
         return checked(super().call_binop(context, operator, left, right), "a result")
 
     def call_unop(self, context: jinja2.runtime.Context, operator: str, arg: Any) -> Any:
+        _check_meter()
         return checked(super().call_unop(context, operator, checked(arg)), "a result")
 
     def call(
@@ -297,21 +518,28 @@ class SandboxEnvironment(jinja2.sandbox.ImmutableSandboxedEnvironment):
         *args: Any,
         **kwargs: Any,
     ) -> Any:
+        _check_meter()
         for arg in (*args, *kwargs.values()):
             checked(arg, "an argument")
         if isinstance(__obj, types.BuiltinMethodType | types.MethodType):
             name, owner = __obj.__name__, getattr(__obj, "__self__", None)
-            if isinstance(owner, str):
+            if isinstance(owner, str | bytes):
                 checked(owner)
                 if name in _WIDTH_METHODS:
                     _check_widths([*args, *kwargs.values()])
+                if name == "expandtabs":
+                    _check_expandtabs(owner, args[0] if args else kwargs.get("tabsize", 8))
+                if name == "translate" and args and isinstance(owner, str):
+                    _check_translate(owner, args[0])
                 if name == "replace" and len(args) >= 2:
-                    _check_replace(owner, args[0], args[1])
+                    count = args[2] if len(args) > 2 else kwargs.get("count", -1)
+                    _check_replace(owner, args[0], args[1], count)
                 if name == "join" and args:
-                    items = args[0]
-                    _check_join(owner, list(items) if isinstance(items, Iterator) else items)
-                if name in ("format", "format_map"):
-                    _check_format(owner)
+                    if isinstance(args[0], Iterator):  # read once, and the list joined
+                        args = (list(args[0]), *args[1:])
+                    _check_join(owner, args[0])
+                if name in ("format", "format_map") and isinstance(owner, str):
+                    _check_format(owner, args, kwargs)
         return checked(
             jinja2.sandbox.ImmutableSandboxedEnvironment.call(
                 __self, __context, __obj, *args, **kwargs
@@ -324,9 +552,13 @@ class SandboxEnvironment(jinja2.sandbox.ImmutableSandboxedEnvironment):
         if wrapped is None:
             return None
         fmt = value.__self__
+        is_format_map = value.__name__ == "format_map"
 
         def checked_format(*args: Any, **kwargs: Any) -> str:
-            _check_format(fmt)
+            if is_format_map:
+                _check_format(fmt, (), args[0] if args and isinstance(args[0], Mapping) else {})
+            else:
+                _check_format(fmt, args, kwargs)
             return str(checked(wrapped(*args, **kwargs), "a format() result"))
 
         return checked_format
@@ -443,10 +675,13 @@ def render(
         sys.settrace(meter.trace)
         try:
             for piece in template.generate(**values):
+                meter.check()
                 size += len(piece)
                 if size > MAX_SIZE:
                     raise Refused(f"renders more than {MAX_SIZE} characters")
                 pieces.append(piece)
+            # A limit reached where its exception was swallowed: the output is not kept.
+            meter.check()
         finally:
             sys.settrace(previous)
             _rendering.meter = None
@@ -457,7 +692,8 @@ def render(
     except Exception as exc:
         at = _template_line(exc, searched_dirs(env)) or (path, None)
         where_ = f"{at[0]}:{at[1]}" if at[1] is not None else at[0]
-        problem = _describe(exc)
+        # Past a limit, whatever failed next failed because of it.
+        problem = meter.tripped or _describe(exc)
         if isinstance(exc, jinja2.UndefinedError) and hint:
             problem += f" ({hint})"
         raise TemplateError(f"{where_}: {problem}") from None
@@ -469,20 +705,56 @@ _rendering = threading.local()
 
 
 class _Meter:
-    """The trace function that bounds a render's steps and time, and its count of loads."""
+    """The trace function that bounds a render's steps and time, and its count of loads.
+
+    Over a limit, it raises only in a frame of the template's own compiled code. Raised in library
+    code, the Refused could be caught there (Jinja2's `is sequence` calls len() inside `try: …
+    except Exception`), and Python drops a trace function that raises: the render would go on
+    with no limit at all. So once `tripped`, it keeps tracing (returns itself) until the next
+    event in template code, which has no `except` that catches it; and the sandbox's hooks and
+    `render` itself refuse too once it has tripped, whatever became of that exception."""
 
     def __init__(self) -> None:
         self.steps = 0
         self.loads = 0
         self.deadline = time.monotonic() + RENDER_SECONDS
+        self.tripped: str | None = None  # which limit was reached, once one is
 
     def trace(self, frame: types.FrameType, event: str, arg: object) -> Callable[..., Any]:
-        self.steps += 1
-        if self.steps > MAX_STEPS:
-            raise Refused(f"takes more than {MAX_STEPS} steps (a loop too long, or no end)")
-        if self.steps % 1024 == 0 and time.monotonic() > self.deadline:
-            raise Refused(f"takes longer than {RENDER_SECONDS:g} s to render")
+        if self.tripped is None:
+            self.steps += 1
+            if self.steps > MAX_STEPS:
+                self.tripped = f"takes more than {MAX_STEPS} steps (a loop too long, or no end)"
+            elif self.steps % 1024 == 0 and time.monotonic() > self.deadline:
+                self.tripped = f"takes longer than {RENDER_SECONDS:g} s to render"
+            else:
+                return self.trace
+        if _is_template_code(frame):
+            raise Refused(self.tripped)
         return self.trace
+
+    def check(self) -> None:
+        """Refuse, if a limit was reached (wherever the trace function's exception went)."""
+        if self.tripped is not None:
+            raise Refused(self.tripped)
+
+
+def _is_template_code(frame: types.FrameType) -> bool:
+    # Jinja2 runs a template's compiled module in a namespace of its own holding `environment`
+    # and `__file__`, the template's file, which is also its code's file name (so a library
+    # function holding a name `environment` is not mistaken for one).
+    namespace = frame.f_globals
+    return (
+        isinstance(namespace.get("environment"), SandboxEnvironment)
+        and namespace.get("__file__") == frame.f_code.co_filename
+    )
+
+
+def _check_meter() -> None:
+    """Refuse, if the render under way in this thread has reached a limit."""
+    meter = getattr(_rendering, "meter", None)
+    if meter is not None:
+        meter.check()
 
 
 def _syntax(env: jinja2.Environment, exc: jinja2.TemplateSyntaxError) -> str:

@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import select
 
+from socialbot import templating
 from socialbot.app import Service, build_service
 from socialbot.broadcast_templates import BroadcastTemplates
 from socialbot.catalog import Alias, Catalog, Category, load_catalog
@@ -570,3 +571,110 @@ def test_any_template_source_gives_a_text_or_a_template_error(source: str | byte
             assert "\n" not in str(exc)
         else:
             assert text and weighted_length(text) <= MAX_WEIGHTED_LENGTH
+
+
+# --- the sandbox's own checks must not change what a template means -------------------------------
+
+
+def render_source(tmp_path: Path, source: str) -> str:
+    """`source` rendered in the sandbox, on its own (no catalog, no service)."""
+    root = tmp_path / "sandbox"
+    root.mkdir(exist_ok=True)
+    (root / "t.j2").write_text(source, encoding="utf-8")
+    env = templating.environment([root])
+    return templating.render(env, templating.load(env, ["t.j2"]), {})
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "[{{ ['a', 'b'] | map('upper') | join(' ') }}]",
+        "[{{ ['a', '', 'b'] | select | join(' ') }}]",
+        "[{{ ' '.join(['a', 'b'] | map('upper')) }}]",
+        "[{{ ['a', 'b'] | map('upper') | join(d=' ') }}]",
+    ],
+)
+def test_joining_a_filter_s_items_joins_them(tmp_path: Path, source: str) -> None:
+    # The join's size check reads the items; a generator read once is then empty for the join.
+    assert render_source(tmp_path, source).upper() == "[A B]"
+
+
+@pytest.mark.parametrize("pad", range(41))
+def test_a_limit_reached_inside_library_code_still_stops_the_render(
+    tmp_path: Path, pad: int
+) -> None:
+    # `is sequence` calls len() inside `try: … except Exception`: a limit raised there was
+    # swallowed and, Python dropping a trace function that raises, the render went on unbounded.
+    # The padding moves the step the limit falls on through every point of the inner loop.
+    source = (
+        f"{{% for j in range({pad}) %}}{{% endfor %}}"
+        "{% for i in range(1000) %}{% for k in range(1000) %}"
+        "{% if nope is sequence %}{% endif %}{% endfor %}{% endfor %}done"
+    )
+    with pytest.raises(TemplateError, match=r"takes (more than \d+ steps|longer than)"):
+        render_source(tmp_path, source)
+
+
+def test_a_value_of_many_empty_texts_is_weighed_by_its_elements(tmp_path: Path) -> None:
+    # Weighing it must not take long: with the limit now waiting for template code to stop the
+    # render, a value costing millions of steps to weigh would run them all.
+    source = "{% set x = [''] * 1999 %}{% set y = [x] * 999 %}{{ y | length }}"
+    with pytest.raises(TemplateError, match="repeating a value 999 times"):
+        render_source(tmp_path, source)
+    assert render_source(tmp_path, "{{ ([''] * 15000) | length }}") == "15000"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # Each width is within the limit; what the call makes of it is not.
+        "{{ ('\\t' * 1000).expandtabs(1000) | length }}",
+        "{{ ('\\t' * 1000).encode().expandtabs(1000) | length }}",
+        "{{ ('a\\n' * 1000) | indent('x' * 1000) | length }}",
+        "{{ ('a\\n' * 1000) | indent(1000, blank=true) | length }}",
+        "{{ ('a ' * 1000) | wordwrap(1, wrapstring='x' * 1000) | length }}",
+        "{{ ('www.a.com ' * 1000) | urlize(target='x' * 1000) | length }}",
+        "{{ ([1] * 1000) | tojson(indent=1000) | length }}",
+        "{{ ([[1]] * 500) | tojson(indent='x' * 100) | length }}",
+        "{{ ('{0}' * 1000).format('x' * 1000) | length }}",
+        "{{ ('{0:1000}' * 1000).format(1) | length }}",
+        "{{ ('{0!r}' * 1000).format(['x'] * 1000) | length }}",
+        "{{ ('{a}' * 1000).format_map({'a': 'x' * 1000}) | length }}",
+        "{{ (('%(a)s' * 1000) % {'a': 'x' * 1000}) | length }}",
+        "{{ (('%(a)1000s' * 1000) % {'a': 1}) | length }}",
+        "{{ (('%(a)s' * 1000).encode() % {'a'.encode(): ('x' * 1000).encode()}) | length }}",
+        "{{ ('%(a)s' * 1000) | format(a='x' * 1000) | length }}",
+        "{{ ('a' * 1000).translate({97: 'x' * 1000}) | length }}",
+        "{{ ('a' * 1000).replace('a', 'x' * 1000, 1000) | length }}",
+        "{{ ('a' * 1000) | replace('a', 'x' * 1000, 1000) | length }}",
+    ],
+)
+def test_what_a_call_would_make_is_weighed_before_it_is_made(tmp_path: Path, source: str) -> None:
+    # "would make": refused before the call, not once its result (megabytes, or with the
+    # widths at their limit, gigabytes) has been made.
+    with pytest.raises(TemplateError, match=r"would make a text over 20000 characters"):
+        render_source(tmp_path, source)
+
+
+@pytest.mark.parametrize(
+    ("source", "text"),
+    [
+        ("{{ 'a\\tb'.expandtabs(4) }}", "a   b"),
+        ("{{ 'a\\nb' | indent(2) }}", "a\n  b"),
+        ("{{ 'a\\nb' | indent('> ', first=true) }}", "> a\n> b"),
+        ("{{ 'aa bb' | wordwrap(2, wrapstring=' / ') }}", "aa / bb"),
+        (
+            "{{ 'see www.a.com' | urlize(target='_blank') }}",
+            'see <a href="https://www.a.com" rel="noopener" target="_blank">www.a.com</a>',
+        ),
+        ("{{ [1, [2]] | tojson(indent='  ') }}", "[\n  1,\n  [\n    2\n  ]\n]"),
+        ("{{ '{0}-{0}-{x:>3}'.format('a', x=1) }}", "a-a-  1"),
+        ("{{ '{a}!'.format_map({'a': 'b'}) }}", "b!"),
+        ("{{ '%s-%(x)s' % {'x': 1} }}", "{'x': 1}-1"),
+        ("{{ '%s and %5d' | format('a', 2) }}", "a and     2"),
+        ("{{ 'ab'.translate({97: 'xy'}) }}", "xyb"),
+        ("{{ ('a' * 1000).replace('a', 'x' * 1000, 1) | length }}", "1999"),
+    ],
+)
+def test_calls_within_the_limit_still_work(tmp_path: Path, source: str, text: str) -> None:
+    assert render_source(tmp_path, source).startswith(text)
