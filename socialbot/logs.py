@@ -22,8 +22,9 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import numbers
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -167,7 +168,11 @@ def _masked_record(record: logging.LogRecord) -> logging.LogRecord:
         masked.args = tuple(_masked_value(arg) for arg in record.args)
     elif record.args is not None:
         masked.args = _masked_value(record.args)  # type: ignore[assignment]
-    masked.msg, masked.args = redact(masked.getMessage()), None
+    try:
+        message = masked.getMessage()
+    except (TypeError, ValueError):  # a stand-in where %d or %(key)s wants the value itself
+        message = record.getMessage()
+    masked.msg, masked.args = redact(message), None
     return masked
 
 
@@ -179,8 +184,8 @@ def _masked_value(value: object, depth: int = 0) -> object:
     """`value` with every secret in it masked, as the same kind of value where `%s`, `%r` or `%a`
     may write it differently: strings, bytes, and the tuples, lists, dicts and exceptions that
     hold them; any other object as a stand-in that writes its masked str() and repr()."""
-    if value is None or isinstance(value, bool | int | float):
-        return value
+    if value is None or isinstance(value, numbers.Number):  # %d and %f want numbers, and no
+        return value  # secret is one
     if isinstance(value, str):
         return redact(value)
     if isinstance(value, bytes | bytearray):
@@ -191,7 +196,7 @@ def _masked_value(value: object, depth: int = 0) -> object:
     if type(value) in (tuple, list):
         items = [_masked_value(item, depth + 1) for item in value]  # type: ignore[attr-defined]
         return tuple(items) if type(value) is tuple else items
-    if type(value) is dict:
+    if isinstance(value, Mapping):  # any mapping, for %(key)s: an OrderedDict, a library's own
         return {
             _masked_value(key, depth + 1): _masked_value(item, depth + 1)
             for key, item in value.items()

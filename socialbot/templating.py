@@ -265,9 +265,20 @@ def _check_replace(text: object, old: object, new: object, count: object = -1) -
 
 
 def _check_join(separator: object, items: object) -> None:
-    if isinstance(items, list | tuple) and isinstance(separator, str | bytes):
-        checked(items, "the items joined")
-        _refuse_over(len(separator) * len(items), "join()")
+    """What joining `items` with `separator` would make, before it is made. A text joins its
+    characters; a dict, set or view its keys or members; an iterator is read by the caller
+    first (weighing it here would leave the join nothing)."""
+    if not isinstance(separator, str | bytes):
+        return
+    if isinstance(items, str | bytes):
+        _refuse_over(len(items) * (len(separator) + 1), "join()")
+        return
+    if not isinstance(items, list | tuple):
+        if isinstance(items, Iterator) or not isinstance(items, Iterable):
+            return
+        items = list(items)
+    checked(items, "the items joined")
+    _refuse_over(len(separator) * len(items), "join()")
 
 
 def _check_expandtabs(text: str | bytes, tabsize: object) -> None:
@@ -347,8 +358,10 @@ def _check_filter_size(name: str, func: Callable[..., Any], given: _Args) -> Non
             _refuse_over(len(flat) + levels * per_level, "tojson()")
     elif name == "format" and isinstance(text, str):
         _check_percent(text, given.kwargs or tuple(given.values[1:]))
-    elif name == "replace" and len(given.values) >= 3:
-        _check_replace(text, given.values[1], given.values[2], given.get(3, "count", -1))
+    elif name == "replace":  # old and new given by position or by name
+        old, new = given.get(1, "old"), given.get(2, "new")
+        if old is not None and new is not None:
+            _check_replace(text, old, new, given.get(3, "count", -1))
 
 
 def _bounded_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:

@@ -103,3 +103,10 @@ class Clock:
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A long fuzz run (SOCIALBOT_FUZZ_EXAMPLES set) takes minutes per test: no hang timeout."""
+    if os.environ.get("SOCIALBOT_FUZZ_EXAMPLES"):
+        for item in items:
+            item.add_marker(pytest.mark.timeout(0))

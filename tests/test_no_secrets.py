@@ -252,3 +252,20 @@ def test_a_log_call_that_cannot_be_formatted_does_not_print_its_arguments(
     assert "could not be formatted" in err
     for piece in _pieces(secret):
         assert piece not in err, (piece, err)
+
+
+def test_masking_keeps_numbers_and_mappings_formattable(capsys: pytest.CaptureFixture[str]) -> None:
+    """Masking before formatting must not cost the line: `%.2f` of a Decimal and `%(key)s` of
+    a mapping that is not a dict formatted fine before it, and must still."""
+    from collections import OrderedDict
+    from decimal import Decimal
+
+    setup_logging("INFO", "text", ["TOPSECRETtoken123"])
+    log = logging.getLogger("socialbot.test")
+    log.warning("event=spend amount=%.2f", Decimal("2.50"))
+    log.warning("event=map %(a)s", OrderedDict(a="TOPSECRETtoken123 here"))
+
+    err = capsys.readouterr().err
+    assert "amount=2.50" in err
+    assert "event=map **** here" in err
+    assert "logging error" not in err and "TOPSECRET" not in err

@@ -647,6 +647,12 @@ def test_a_value_of_many_empty_texts_is_weighed_by_its_elements(tmp_path: Path) 
         "{{ ('a' * 1000).translate({97: 'x' * 1000}) | length }}",
         "{{ ('a' * 1000).replace('a', 'x' * 1000, 1000) | length }}",
         "{{ ('a' * 1000) | replace('a', 'x' * 1000, 1000) | length }}",
+        # old and new by name, and a text, dict or set joined: each once slipped past the check
+        "{{ ('a' * 1000) | replace(old='', new='x' * 1000) | length }}",
+        "{{ ('a' * 1000) | replace('a', new='x' * 1000) | length }}",
+        "{{ ('a' * 1000) | join('x' * 1000) | length }}",
+        "{{ ('x' * 1000).join('a' * 1000) | length }}",
+        "{{ ('a' * 1000) | list | join('x' * 1000) | length }}",
     ],
 )
 def test_what_a_call_would_make_is_weighed_before_it_is_made(tmp_path: Path, source: str) -> None:
@@ -674,6 +680,9 @@ def test_what_a_call_would_make_is_weighed_before_it_is_made(tmp_path: Path, sou
         ("{{ '%s and %5d' | format('a', 2) }}", "a and     2"),
         ("{{ 'ab'.translate({97: 'xy'}) }}", "xyb"),
         ("{{ ('a' * 1000).replace('a', 'x' * 1000, 1) | length }}", "1999"),
+        ("{{ 'hello' | replace(old='l', new='L') }}", "heLLo"),
+        ("{{ 'abc' | join('-') }}", "a-b-c"),
+        ("{{ {'a': 1, 'b': 2} | join('-') }}", "a-b"),
     ],
 )
 def test_calls_within_the_limit_still_work(tmp_path: Path, source: str, text: str) -> None:

@@ -413,7 +413,8 @@ class XPlatform:
             ) from exc
         except tw.HTTPException as exc:
             status = getattr(getattr(exc, "response", None), "status_code", 0)
-            if 400 <= status < 500:  # 409, 413, 415, 422, …: this request will never do
+            # 409, 413, 415, 422, …: this request will never do (408 and 425 are moments)
+            if 400 <= status < 500 and status not in _MOMENTARY:
                 raise Rejected(f"X refused the request ({_status(exc)}): {_detail(exc)}") from exc
             raise Unavailable(
                 f"X answered {_status(exc)}: {_detail(exc)}", maybe_done=may_publish
@@ -437,6 +438,10 @@ _PERMISSION_PROBLEMS = ("oauth1-permissions", "client-forbidden", "unsupported-a
 _PERMISSION_CODES = (220, 261, 453)
 _MIME_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
 _MIME_TYPES |= {".gif": "image/gif", ".webp": "image/webp"}
+
+
+# Client errors that say "not now" rather than "never": Request Timeout, Too Early.
+_MOMENTARY = (408, 425)
 
 
 def _reset_time(reset: object) -> datetime | None:

@@ -8,6 +8,7 @@ that are ids, no NUL, no lone surrogate, text that fits its column).
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -31,6 +32,7 @@ from socialbot.platforms.base import MAX_PROBLEM, Malformed, MentionPage, OwnPos
 from socialbot.storable import clean_text, storable_json
 
 PLATFORM = "x"
+log = logging.getLogger(__name__)
 
 JSONObject = Mapping[str, Any]
 
@@ -268,7 +270,7 @@ def _mention(
             if is_post_id(i) and int(i) < int(post_id)
         ),
         withheld=_withheld(tweet, author, text, _expanded_urls(entities))
-        or (_WITHHELD_AUTHOR if users and author_id not in users else None),
+        or (_author_left_out(post_id, author_id) if users and author_id not in users else None),
         missing=missing,
         raw=storable_json({"data": tweet, "includes": included}),
     )
@@ -287,6 +289,13 @@ def _withheld(tweet: JSONObject, author: JSONObject, text: str, urls: Sequence[s
     if _PLACEHOLDER.search(text) and any(u.startswith(_HELP_PAGES) for u in urls):
         return "a placeholder X shows in place of a post or account"
     return None
+
+
+def _author_left_out(post_id: str, author_id: str) -> str:
+    """The reason a post whose author X left out is not answered, said in the log too: should X
+    ever leave out an author for another reason, a real report must not vanish unseen."""
+    log.warning("event=author_left_out post_id=%s author_id=%s", post_id, author_id)
+    return _WITHHELD_AUTHOR
 
 
 def _expanded_urls(entities: JSONObject) -> tuple[str, ...]:

@@ -338,3 +338,11 @@ def test_a_reset_years_away_is_not_believed_past_a_day(x: XPlatform) -> None:
     assert limited.value.reset_at is not None and limited.value.reset_at <= a_day
     budget = x.post_budget()
     assert budget is not None and budget.reset_at <= a_day
+
+
+@pytest.mark.parametrize("status", [408, 425])
+@responses.activate
+def test_a_client_error_that_means_not_now_is_asked_again(x: XPlatform, status: int) -> None:
+    responses.post(xapi.TWEETS_URL, status=status, json={"title": "Later", "status": status})
+    with pytest.raises(Unavailable):
+        x.post("Thanks!", in_reply_to="1")
