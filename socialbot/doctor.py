@@ -21,7 +21,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlmodel import Session, select
@@ -51,7 +50,7 @@ from socialbot.logs import MIN_SECRET_LENGTH, mask, masking, named_secrets, secr
 from socialbot.platforms import x_request, x_wire
 from socialbot.platforms.base import MentionPage, Platform
 from socialbot.replies import LANGS, MAX_WEIGHTED_LENGTH, Replies
-from socialbot.store.db import make_engine, pending_migrations
+from socialbot.store.db import driver_reason, make_engine, pending_migrations
 from socialbot.store.models import Account
 
 UPGRADE_FIX = "run `socialbot db upgrade`"
@@ -238,7 +237,7 @@ def check_database(settings: Settings) -> Check:
     except SQLAlchemyError as exc:
         return fail(
             "database",
-            f"{shown}: cannot connect ({_reason(exc, engine)})",
+            f"{shown}: cannot connect ({driver_reason(exc, engine)})",
             "check SOCIALBOT_DATABASE_URL and that the database server is running",
         )
     finally:
@@ -531,14 +530,6 @@ def _missing_sqlite_file(url: str) -> Path | None:
         return None
     path = Path(parsed.database).expanduser()
     return None if path.exists() else path
-
-
-def _reason(exc: SQLAlchemyError, engine: Engine) -> str:
-    """The driver's message on one line, without the password should it quote the URL."""
-    orig = getattr(exc, "orig", None)
-    reason = " ".join(str(orig if orig is not None else exc).split())
-    password = engine.url.password
-    return reason.replace(str(password), "***") if password else reason
 
 
 def _set_credentials_fix() -> str:

@@ -28,7 +28,7 @@ from sqlmodel import col, select
 
 from socialbot.domain import MAX_RATE_WAIT
 from socialbot.errors import RateLimited
-from socialbot.store.db import transaction
+from socialbot.store.db import driver_reason, transaction
 from socialbot.store.models import RateHold
 
 log = logging.getLogger(__name__)
@@ -92,7 +92,7 @@ def hold(
             account,
             endpoint,
             until.isoformat(),
-            " ".join(str(getattr(exc, "orig", None) or exc).split())[:300],
+            driver_reason(exc)[:300],
         )
         return
     log.info(

@@ -21,6 +21,7 @@ from socialbot.cli.render import PlainConsole, json_text, visible
 from socialbot.config import LogFormat, Settings, load_settings
 from socialbot.errors import SocialbotError
 from socialbot.logs import redact, secrets_of, setup_logging
+from socialbot.store.db import driver_reason
 from socialbot.store.models import CaseEvent
 from socialbot.timespan import parse_since
 
@@ -120,8 +121,7 @@ def _fail(message: str) -> typing.NoReturn:
 def database_problem(exc: DBAPIError) -> str:
     """The driver's reason on one line, and what to check. The URL is not repeated: the driver's
     message names host and port, and never the password."""
-    orig = exc.orig if exc.orig is not None else exc
-    reason = " ".join(str(orig).split())
+    reason = driver_reason(exc)
     # No statement: the connection itself failed (wrong password, no server, no such database).
     kind = "cannot connect" if exc.statement is None else "failed"
     return (

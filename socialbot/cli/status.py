@@ -16,6 +16,7 @@ from socialbot.errors import ConfigError
 from socialbot.health import fallback_path, read_unsaved
 from socialbot.metering import EndpointStatus, monthly_budget
 from socialbot.status import Status, read_status
+from socialbot.store.db import driver_reason
 from socialbot.timespan import local_time
 from socialbot.usage import month_of
 
@@ -44,10 +45,9 @@ def status_command(
             unsaved=read_unsaved(fallback_path(settings.database_url)),
         )
     except DBAPIError as exc:  # unreachable, or not migrated: one line, as `upgrade` would say
-        reason = " ".join(str(exc.orig).split())
         raise ConfigError(
             f"database {engine.url.render_as_string(hide_password=True)}: cannot read "
-            f"({reason}); is it up, and migrated (`socialbot db upgrade`)?"
+            f"({driver_reason(exc, engine)}); is it up, and migrated (`socialbot db upgrade`)?"
         ) from None
     finally:
         engine.dispose()

@@ -237,6 +237,7 @@ def _mention(
         text = clean_text(note["text"])
         entities = _mapping(note.get("entities", {}), "note_tweet.entities")
     has_entities = "entities" in tweet or bool(note.get("text"))
+    read_media = [(item, _media(item)) for item in own_media]
     missing = tuple(
         f"photo or video {_short_text(k)} (not in X's answer)"
         for k in _strings(media_keys)
@@ -244,8 +245,8 @@ def _mention(
     ) + tuple(
         f"medium {_short_text(item.get('media_key'))} of a type socialbot does not know "
         f"({_short(item.get('type'))})"
-        for item in own_media
-        if _media(item) is None
+        for item, medium in read_media
+        if medium is None
     )
     return Mention(
         platform=PLATFORM,
@@ -263,7 +264,7 @@ def _mention(
         expanded_urls=_expanded_urls(entities),
         coordinates=_coordinates(geo),
         place=_place(place) if place is not None else None,
-        media=tuple(m for m in (_media(item) for item in own_media) if m is not None),
+        media=tuple(medium for _, medium in read_media if medium is not None),
         edit_of=tuple(
             i
             for i in _strings(_either(tweet, _EDIT_HISTORY))

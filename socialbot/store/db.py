@@ -139,9 +139,9 @@ def upgrade(engine: Engine) -> None:
     try:
         command.upgrade(alembic_config(engine), "head")
     except DBAPIError as exc:
-        reason = " ".join(str(exc.orig).split())  # the driver's message may span lines
         raise ConfigError(
-            f"database {engine.url.render_as_string(hide_password=True)}: cannot migrate ({reason})"
+            f"database {engine.url.render_as_string(hide_password=True)}: cannot migrate "
+            f"({driver_reason(exc, engine)})"
         ) from None
 
 
@@ -188,11 +188,13 @@ def require_current(engine: Engine) -> None:
         )
 
 
-def driver_reason(exc: SQLAlchemyError, engine: Engine) -> str:
-    """The driver's message on one line, without the password should it quote the URL."""
+def driver_reason(exc: BaseException, engine: Engine | None = None) -> str:
+    """A database error as the driver said it, on one line (SQLAlchemy's own message adds the
+    statement and its parameters, resident text included), without `engine`'s password should
+    it quote the URL."""
     orig = getattr(exc, "orig", None)
     reason = " ".join(str(orig if orig is not None else exc).split())
-    password = engine.url.password
+    password = engine.url.password if engine is not None else None
     return reason.replace(str(password), "***") if password else reason
 
 
