@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -45,12 +45,13 @@ class Hold:
     set_at: datetime
     reason: str
 
-    def describe(self) -> str:
-        """One line: what is held, until when, and why."""
+    def describe(self, zone: tzinfo = UTC) -> str:
+        """One line: what is held, until when (in `zone`: the city's, for staff), and why."""
+        until, since = self.until.astimezone(zone), self.set_at.astimezone(zone)
         return (
             f"X {self.endpoint} for account {self.account} is held until "
-            f"{self.until:%Y-%m-%d %H:%M:%S} UTC ({self.reason or 'rate limit'}, at "
-            f"{self.set_at:%H:%M:%S} UTC); no call is made before then"
+            f"{until:%Y-%m-%d %H:%M:%S} {until.tzname()} ({self.reason or 'rate limit'}, at "
+            f"{since:%H:%M:%S} {since.tzname()}); no call is made before then"
         )
 
 

@@ -145,7 +145,7 @@ def _send_now(
     if view.outcome == "sent":
         return
     if report.held is not None:
-        console.print(f"{report.held.describe()}.", markup=False)
+        console.print(f"{report.held.describe(settings.zone)}.", markup=False)
     if view.outcome == "sending":
         deadline = min((p.expires_at for p in view.posts if p.expires_at), default=None)
         console.print(

@@ -60,7 +60,9 @@ def _poll(service: Service, *, once: bool, dry_run: bool) -> None:
             service.intake, service.clock, user_id=service.settings.x_user_id, dry_run=dry_run
         )
     except Held as held:  # X's 429, heard by this or another process: not one call before
-        console.print(f"{held}; nothing fetched.", markup=False)
+        console.print(
+            f"{held.hold.describe(service.settings.zone)}; nothing fetched.", markup=False
+        )
         return
     finally:
         if lock is not None:
@@ -97,7 +99,9 @@ def _send(service: Service, *, once: bool, dry_run: bool) -> None:
     for outbox in service.outboxes:  # the intake account's replies, then each other account's
         report = send_once(outbox, service.clock)
         if report.held is not None:
-            console.print(f"{outbox.account}: {report.held.describe()}.", markup=False)
+            console.print(
+                f"{outbox.account}: {report.held.describe(service.settings.zone)}.", markup=False
+            )
             continue
         console.print(
             f"{outbox.account}: sent {report.sent}, failed {report.failed}, retrying later "

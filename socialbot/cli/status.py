@@ -75,7 +75,7 @@ def status_command(
         f"broadcasts:   {status.broadcasts_missed_24h} missed, "
         f"{status.broadcasts_failed_24h} failed in the last 24 h",
         f"templates:    {_templates(status)}",
-        *(f"held by X:    {hold.describe()}" for hold in status.holds),
+        *(f"held by X:    {hold.describe(settings.zone)}" for hold in status.holds),
     ):
         console.print(line, markup=False)
     if status.jobs:

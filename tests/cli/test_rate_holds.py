@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -115,3 +116,15 @@ def test_a_stored_hold_beyond_24_hours_ends_24_hours_after_it_was_set(engine: En
     holds.hold(engine, "intake", MENTIONS, later + timedelta(minutes=15), later, "X answered 429")
     found = holds.current(engine, "intake", MENTIONS, later)
     assert found is not None and found.until == later + timedelta(minutes=15)
+
+
+@responses.activate
+def test_the_hold_is_told_in_the_city_s_time_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOCIALBOT_TIMEZONE", "America/New_York")
+    responses.get(xapi.MENTIONS_URL, **too_many_requests())  # type: ignore[arg-type]
+    invoke("poll", "--once")
+
+    code, out = invoke("poll", "--once")
+
+    assert code == 0
+    assert re.search(r"held until \d{4}-\d\d-\d\d \d\d:\d\d:\d\d E[SD]T \(", out), out
