@@ -5,11 +5,14 @@ anything is written; and a database the command cannot reach is one line, never 
 from __future__ import annotations
 
 import csv
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Engine, func
 from sqlalchemy.engine import make_url
 from sqlmodel import select
@@ -201,3 +204,39 @@ def test_db_check_with_credentials_postgresql_refuses_is_one_line(
         message = one_line_error(run(*args))
         assert 'role "no_such_staff" does not exist' in message, args
         assert "s3cret" not in message
+
+
+EXAMPLES = int(os.environ.get("SOCIALBOT_FUZZ_EXAMPLES", "30"))
+_CELLS = st.one_of(
+    st.text(max_size=30),
+    st.sampled_from(["1", "2", "3", "0", "-1", "²", "99999999999999999999", "", "\x00"]),
+    st.sampled_from(["\r", "\n", '"', ",", '""', "=cmd()", "[/]", "\x1b[31m"]),
+)
+
+
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=EXAMPLES <= 100,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    header=st.lists(st.sampled_from(["id", "note", "photo", "", "x"]), min_size=0, max_size=3),
+    rows=st.lists(st.lists(_CELLS, max_size=4), max_size=5),
+    raw=st.binary(max_size=40),
+)
+def test_any_csv_sheet_is_answered_line_by_line_never_with_a_traceback(
+    cases: Engine, tmp_path: Path, header: list[str], rows: list[list[str]], raw: bytes
+) -> None:
+    """A sheet staff exported from a spreadsheet is outside input: whatever it holds (odd ids,
+    NUL, quotes, bytes that are not UTF-8), `--from-csv` answers with lines and exit 0 or 1 (2:
+    a sheet with nothing to do, refused as a usage error)."""
+    sheet = tmp_path / "sheet.csv"
+    text = "\n".join(",".join(cells) for cells in [header, *rows])
+    sheet.write_bytes(text.encode("utf-8") + raw)
+
+    result = runner.invoke(app, ["cases", "resolve", "--from-csv", str(sheet)])
+
+    assert result.exit_code in (0, 1, 2), result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
