@@ -43,9 +43,9 @@ from _bench_common import (
 from sqlalchemy import Engine, insert
 
 from socialbot.metering import DatabaseMeter
+from socialbot.networks.base import RateBudget
+from socialbot.networks.x.adapter import XCredentials, XPlatform
 from socialbot.outbox import Outbox, send_once
-from socialbot.platforms.base import RateBudget
-from socialbot.platforms.x import XCredentials, XPlatform
 from socialbot.poller import reply_key
 from socialbot.store.db import make_engine, transaction, upgrade
 from socialbot.store.models import OutboxMessage, OutboxState

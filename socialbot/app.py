@@ -25,8 +25,8 @@ from socialbot.health import JobHealth
 from socialbot.intake import IntakeRules
 from socialbot.location import CityBounds, parse_city_bounds
 from socialbot.metering import DatabaseMeter, monthly_budget
+from socialbot.networks.base import Platform
 from socialbot.outbox import Outbox, RetryPolicy, SendReport, send_once
-from socialbot.platforms.base import Platform
 from socialbot.poller import Intake, ensure_account
 from socialbot.replies import Replies
 from socialbot.sla import BusinessCalendar
@@ -309,8 +309,8 @@ def x_platform(
 ) -> Platform:
     """The real X adapter acting as `account`, each call counted by `meter`; credentials are
     required to talk to X."""
-    from socialbot.platforms.x import XCredentials, XPlatform
-    from socialbot.platforms.x_request import FieldNames
+    from socialbot.networks.x.adapter import XCredentials, XPlatform
+    from socialbot.networks.x.request import FieldNames
 
     credentials = settings.credentials(account)
     return XPlatform(

@@ -27,7 +27,7 @@ from socialbot.broadcast import Thread, compose, values_for
 from socialbot.broadcast_templates import BroadcastTemplates
 from socialbot.domain import StormMode
 from socialbot.errors import BroadcastError, SocialbotError
-from socialbot.platforms.base import MAX_ALT_TEXT, MAX_PHOTO_BYTES, PHOTO_SUFFIXES
+from socialbot.networks.base import MAX_ALT_TEXT, MAX_PHOTO_BYTES, PHOTO_SUFFIXES
 from socialbot.schedules import Recurrence, parse_at
 from socialbot.store.db import transaction
 from socialbot.store.models import (

@@ -47,8 +47,9 @@ from socialbot.errors import (
 )
 from socialbot.location import parse_city_bounds
 from socialbot.logs import MIN_SECRET_LENGTH, mask, masking, named_secrets, secrets_of
-from socialbot.platforms import x_request, x_wire
-from socialbot.platforms.base import MentionPage, Platform
+from socialbot.networks.base import MentionPage, Platform
+from socialbot.networks.x import request as x_request
+from socialbot.networks.x import wire as x_wire
 from socialbot.replies import LANGS, MAX_WEIGHTED_LENGTH, Replies
 from socialbot.store.db import driver_reason, make_engine, pending_migrations
 from socialbot.store.models import Account

@@ -1,6 +1,6 @@
 """Plain data that crosses module boundaries: what a network hands us, in our own words.
 
-Adapters (``socialbot.platforms``) build these from wire payloads; the pure core
+Adapters (``socialbot.networks``) build these from wire payloads; the pure core
 (``intake``, ``location``, ``hashtags``, ``catalog``, ``text``, ``replies``) reads them.
 Nothing here knows about tweepy, SQL or the CLI.
 """

@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 
 from socialbot.errors import SocialbotError
-from socialbot.platforms.base import MAX_PHOTO_BYTES, PHOTO_SUFFIXES
+from socialbot.networks.base import MAX_PHOTO_BYTES, PHOTO_SUFFIXES
 
 # The first bytes of each format X takes as a photo, and the suffix a copy gets when the name
 # staff gave has none of X's.

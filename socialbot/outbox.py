@@ -39,7 +39,7 @@ from socialbot import failpoints, holds
 from socialbot._urls import find_urls
 from socialbot.config import INTAKE_ACCOUNT
 from socialbot.errors import AuthFailed, PlatformError, RateLimited, Rejected, Unavailable
-from socialbot.platforms.base import Platform
+from socialbot.networks.base import Platform
 from socialbot.store.db import transaction
 from socialbot.store.models import OutboxMessage, OutboxState
 from socialbot.usage import CREATE_POST, NON_ESSENTIAL, OWN_POSTS, BudgetState

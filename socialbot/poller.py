@@ -47,7 +47,7 @@ from socialbot.intake import (
     route,
 )
 from socialbot.location import haversine_m
-from socialbot.platforms.base import MAX_PROBLEM, Malformed, MentionPage, Platform
+from socialbot.networks.base import MAX_PROBLEM, Malformed, MentionPage, Platform
 from socialbot.replies import Rendered, Replies, ReplyContext
 from socialbot.storable import clean_text
 from socialbot.store.db import transaction

@@ -36,7 +36,7 @@ from socialbot.config import INTAKE_ACCOUNT
 from socialbot.domain import CaseStatus, MentionOutcome, Reply
 from socialbot.errors import SocialbotError, TransitionRefused
 from socialbot.lifecycle import FINISHED, Action, CloseReason, next_status
-from socialbot.platforms.base import MAX_ALT_TEXT, MAX_PHOTO_BYTES, PHOTO_SUFFIXES
+from socialbot.networks.base import MAX_ALT_TEXT, MAX_PHOTO_BYTES, PHOTO_SUFFIXES
 from socialbot.replies import Replies, ReplyContext
 from socialbot.store.db import transaction
 from socialbot.store.models import (

@@ -6,8 +6,8 @@ from datetime import datetime
 
 from socialbot.app import Service, build_service
 from socialbot.config import Settings
+from socialbot.networks.x.replay import ReplayPlatform
 from socialbot.outbox import send_once
-from socialbot.platforms.replay import ReplayPlatform
 from socialbot.poller import poll_once
 from socialbot.store.models import OutboxMessage
 from tests import xapi

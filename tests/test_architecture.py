@@ -37,7 +37,7 @@ FORBIDDEN_IN_CORE = (
     "typer",
     "rich",
     "socialbot.store",
-    "socialbot.platforms",
+    "socialbot.networks",
     "socialbot.cli",
 )
 
@@ -69,4 +69,4 @@ def test_only_the_x_adapter_imports_tweepy() -> None:
         if any(name == "tweepy" or name.startswith("tweepy.") for name in imports_of(path))
         or "import tweepy" in path.read_text(encoding="utf-8")
     )
-    assert importers == ["platforms/x.py"]
+    assert importers == ["networks/x/adapter.py"]

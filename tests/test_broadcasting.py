@@ -18,14 +18,14 @@ from socialbot.broadcast_templates import BroadcastTemplates
 from socialbot.broadcasting import Broadcaster, BroadcastRequest
 from socialbot.config import SHIPPED_TEMPLATES
 from socialbot.errors import BroadcastError, TemplateError
+from socialbot.networks.x.adapter import XCredentials, XPlatform
 from socialbot.outbox import Outbox, send_once
-from socialbot.platforms.x import XCredentials, XPlatform
 from socialbot.store.db import make_engine, transaction
 from socialbot.store.models import Broadcast, BroadcastState, OutboxMessage, OutboxState
 from socialbot.text import weighted_length
 from tests import xapi
 from tests.conftest import Clock
-from tests.platforms.test_x_media import (
+from tests.networks.x.test_x_media import (
     METADATA_URL,
     UPLOAD_URL,
     metadata_created,

@@ -11,8 +11,8 @@ from sqlalchemy import Engine
 from socialbot.app import build_service
 from socialbot.config import load_settings
 from socialbot.metering import DatabaseMeter
+from socialbot.networks.x.adapter import XCredentials, XPlatform
 from socialbot.outbox import Outbox, send_once
-from socialbot.platforms.x import XCredentials, XPlatform
 from socialbot.poller import poll_once
 from socialbot.status import read_status
 from socialbot.store.db import transaction

@@ -16,8 +16,8 @@ from socialbot.config import Settings
 from socialbot.districts import DEMO_DISTRICTS
 from socialbot.domain import CaseStatus, MentionOutcome
 from socialbot.lifecycle import Action
+from socialbot.networks.x.replay import ReplayPlatform
 from socialbot.outbox import send_once
-from socialbot.platforms.replay import ReplayPlatform
 from socialbot.poller import nearby_cases, poll_once
 from socialbot.staff import Request
 from socialbot.store.db import transaction

@@ -12,7 +12,7 @@ import pytest
 from socialbot.app import Service, build_service
 from socialbot.config import Settings
 from socialbot.domain import CaseStatus, MentionOutcome
-from socialbot.platforms.replay import ReplayPlatform
+from socialbot.networks.x.replay import ReplayPlatform
 from socialbot.poller import poll_once
 from socialbot.store.queries import list_cases, outbox_rows
 from tests import xapi

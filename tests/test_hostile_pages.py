@@ -28,8 +28,8 @@ from socialbot.app import Service, build_service
 from socialbot.config import Settings
 from socialbot.domain import MentionOutcome, is_post_id
 from socialbot.errors import Unavailable
-from socialbot.platforms.base import Malformed
-from socialbot.platforms.x import XCredentials, XPlatform, read_json
+from socialbot.networks.base import Malformed
+from socialbot.networks.x.adapter import XCredentials, XPlatform, read_json
 from socialbot.poller import poll_once
 from socialbot.storable import storable_json
 from socialbot.store.db import transaction

@@ -20,9 +20,9 @@ from socialbot.config import Settings
 from socialbot.errors import Unavailable
 from socialbot.health import fallback_path, read_unsaved
 from socialbot.metering import DatabaseMeter, read_endpoints, read_usage
-from socialbot.platforms.base import MentionPage
-from socialbot.platforms.replay import ReplayPlatform
-from socialbot.platforms.x import XCredentials, XPlatform
+from socialbot.networks.base import MentionPage
+from socialbot.networks.x.adapter import XCredentials, XPlatform
+from socialbot.networks.x.replay import ReplayPlatform
 from socialbot.scheduler import Jobs
 from socialbot.status import read_status
 from socialbot.usage import MENTIONS, ApiCall, Charge, Prices

@@ -11,8 +11,8 @@ from socialbot.config import Settings
 from socialbot.domain import CaseStatus
 from socialbot.errors import SocialbotError, TransitionRefused
 from socialbot.lifecycle import Action, CloseReason
+from socialbot.networks.x.replay import ReplayPlatform
 from socialbot.outbox import send_once
-from socialbot.platforms.replay import ReplayPlatform
 from socialbot.staff import Request, Staff
 from socialbot.store.queries import get_case
 from tests import xapi

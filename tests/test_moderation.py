@@ -13,7 +13,7 @@ from socialbot.cli import app
 from socialbot.config import Settings
 from socialbot.domain import MentionOutcome
 from socialbot.errors import SocialbotError
-from socialbot.platforms.replay import ReplayPlatform
+from socialbot.networks.x.replay import ReplayPlatform
 from socialbot.poller import poll_once
 from socialbot.store.queries import list_cases, outbox_rows
 from tests import xapi

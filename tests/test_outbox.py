@@ -13,9 +13,9 @@ import urllib3
 from sqlalchemy import Engine
 
 from socialbot.errors import Unavailable
+from socialbot.networks.x.adapter import XCredentials, XPlatform
+from socialbot.networks.x.replay import ReplayPlatform
 from socialbot.outbox import QUOTA_USED, Outbox, RetryPolicy, send_once
-from socialbot.platforms.replay import ReplayPlatform
-from socialbot.platforms.x import XCredentials, XPlatform
 from socialbot.store.db import transaction
 from socialbot.store.models import OutboxMessage, OutboxState
 from socialbot.store.queries import outbox_rows

@@ -16,8 +16,8 @@ from sqlalchemy import Engine, select
 from sqlalchemy.engine import make_url
 from sqlmodel import col
 
+from socialbot.networks.x.replay import ReplayPlatform
 from socialbot.outbox import Outbox, _claim, send_once
-from socialbot.platforms.replay import ReplayPlatform
 from socialbot.store.db import make_engine, transaction
 from socialbot.store.models import OutboxMessage, OutboxState
 from socialbot.store.queries import outbox_rows

@@ -14,8 +14,8 @@ from socialbot import poller
 from socialbot.app import Service, build_service
 from socialbot.config import Settings
 from socialbot.domain import CaseStatus, MentionOutcome
+from socialbot.networks.x.adapter import XCredentials, XPlatform
 from socialbot.outbox import send_once
-from socialbot.platforms.x import XCredentials, XPlatform
 from socialbot.poller import poll_once
 from socialbot.store.db import transaction
 from socialbot.store.models import Account, MentionRecord

@@ -17,7 +17,7 @@ from socialbot.app import Service, build_service
 from socialbot.config import Settings, load_settings
 from socialbot.domain import CaseStatus, MentionOutcome
 from socialbot.moderation import block
-from socialbot.platforms.replay import ReplayPlatform
+from socialbot.networks.x.replay import ReplayPlatform
 from socialbot.poller import poll_once
 from socialbot.store.queries import list_cases, outbox_rows
 from tests import xapi

@@ -21,16 +21,16 @@ from socialbot.config import Settings
 from socialbot.domain import CaseStatus
 from socialbot.errors import SocialbotError, Unavailable
 from socialbot.lifecycle import Action, CloseReason
+from socialbot.networks.x.adapter import XCredentials, XPlatform
+from socialbot.networks.x.replay import RecordedUpload, ReplayPlatform
 from socialbot.outbox import MEDIA_ID_FRESH, Outbox, send_once
-from socialbot.platforms.replay import RecordedUpload, ReplayPlatform
-from socialbot.platforms.x import XCredentials, XPlatform
 from socialbot.staff import MAX_PHOTO_BYTES, Done, Request, Staff
 from socialbot.store.models import OutboxMessage, OutboxState
 from socialbot.store.queries import get_case, outbox_rows
 from tests import xapi
 from tests.city import filed
 from tests.conftest import Clock
-from tests.platforms.test_x_media import (
+from tests.networks.x.test_x_media import (
     METADATA_URL,
     UPLOAD_URL,
     metadata_created,

@@ -18,8 +18,8 @@ from socialbot.broadcasting import BroadcastRequest
 from socialbot.config import Settings
 from socialbot.demo import DEMO_SETTINGS, DEMO_USER_ID, SAMPLE
 from socialbot.errors import AuthFailed, RateLimited, Unavailable
-from socialbot.platforms.base import MentionPage
-from socialbot.platforms.replay import ReplayPlatform
+from socialbot.networks.base import MentionPage
+from socialbot.networks.x.replay import ReplayPlatform
 from socialbot.scheduler import Jobs, build_scheduler, run_forever
 from socialbot.store.queries import list_cases, outbox_rows
 from tests import xapi

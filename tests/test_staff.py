@@ -13,8 +13,8 @@ from socialbot.config import Settings
 from socialbot.domain import CaseStatus
 from socialbot.errors import SocialbotError, TransitionRefused
 from socialbot.lifecycle import Action, CloseReason
+from socialbot.networks.x.replay import ReplayPlatform
 from socialbot.outbox import send_once
-from socialbot.platforms.replay import ReplayPlatform
 from socialbot.staff import Done, Request, Staff, requests_from_csv
 from socialbot.store.queries import get_case, outbox_rows
 from tests import xapi

@@ -7,7 +7,7 @@ from sqlmodel import select
 from socialbot import storm
 from socialbot.app import build_service
 from socialbot.config import Settings
-from socialbot.platforms.replay import ReplayPlatform
+from socialbot.networks.x.replay import ReplayPlatform
 from socialbot.poller import poll_once
 from socialbot.store.db import transaction
 from socialbot.store.models import OutboxMessage

@@ -27,7 +27,7 @@ from socialbot.cli import app
 from socialbot.config import SHIPPED_HASHTAGS, SHIPPED_TEMPLATES, Settings
 from socialbot.domain import CaseStatus, MentionOutcome, Reply
 from socialbot.errors import TemplateError
-from socialbot.platforms.x import XCredentials, XPlatform
+from socialbot.networks.x.adapter import XCredentials, XPlatform
 from socialbot.poller import poll_once
 from socialbot.replies import (
     MAX_WEIGHTED_LENGTH,
@@ -406,7 +406,7 @@ def test_a_staff_reply_that_fails_still_moves_the_case(
 ) -> None:
     from socialbot.app import build_staff
     from socialbot.lifecycle import Action
-    from socialbot.platforms.replay import ReplayPlatform
+    from socialbot.networks.x.replay import ReplayPlatform
     from socialbot.staff import Request
     from tests.city import filed
 

@@ -10,8 +10,8 @@ from socialbot.app import Service, build_service, build_staff
 from socialbot.config import Settings
 from socialbot.domain import CaseStatus, MentionOutcome
 from socialbot.lifecycle import Action, CloseReason
+from socialbot.networks.x.replay import ReplayPlatform
 from socialbot.outbox import send_once
-from socialbot.platforms.replay import ReplayPlatform
 from socialbot.poller import poll_once
 from socialbot.staff import Request
 from socialbot.store.queries import get_case, list_cases, outbox_rows

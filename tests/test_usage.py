@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from socialbot.errors import RateLimited, Unavailable
 from socialbot.metering import DatabaseMeter, budget_state, read_endpoints, read_usage
-from socialbot.platforms.x import XCredentials, XPlatform
+from socialbot.networks.x.adapter import XCredentials, XPlatform
 from socialbot.usage import (
     CREATE_POST,
     MENTIONS,

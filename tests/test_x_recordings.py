@@ -21,8 +21,8 @@ from socialbot.app import Service, build_service
 from socialbot.config import Settings
 from socialbot.domain import MentionOutcome
 from socialbot.errors import Unavailable
-from socialbot.platforms.x import XCredentials, XPlatform
-from socialbot.platforms.x_wire import parse_mentions_page
+from socialbot.networks.x.adapter import XCredentials, XPlatform
+from socialbot.networks.x.wire import parse_mentions_page
 from socialbot.poller import PollReport, poll_once
 from socialbot.store.db import transaction
 from socialbot.store.models import Account, Case, MentionRecord, OutboxMessage

@@ -19,8 +19,8 @@ from socialbot.app import Service, build_service, utc_now
 from socialbot.config import Settings
 from socialbot.districts import DEMO_DISTRICTS
 from socialbot.lifecycle import Action, CloseReason
+from socialbot.networks.x.replay import ReplayPlatform
 from socialbot.outbox import SendReport, send_once
-from socialbot.platforms.replay import ReplayPlatform
 from socialbot.poller import PollReport, poll_once
 from socialbot.staff import Done, Request, Staff
 

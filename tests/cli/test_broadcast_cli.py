@@ -12,7 +12,7 @@ from socialbot.cli import app
 from socialbot.store.db import make_engine, upgrade
 from tests import xapi
 from tests.cli.run import invoke, runner
-from tests.platforms.test_x_media import METADATA_URL, UPLOAD_URL, tiny_png, uploaded
+from tests.networks.x.test_x_media import METADATA_URL, UPLOAD_URL, tiny_png, uploaded
 
 NOTIFY_ID = "1583000000000000002"
 STORM = (

@@ -24,7 +24,7 @@ from socialbot.store.db import transaction
 from socialbot.store.models import Broadcast, Case, CaseEvent
 from tests.cli.run import runner
 from tests.conftest import POSTGRES_URL
-from tests.platforms.test_x_media import tiny_png
+from tests.networks.x.test_x_media import tiny_png
 
 AT = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 

@@ -12,7 +12,7 @@ import pytest
 from socialbot import failpoints
 from socialbot.app import account_outbox, build_service
 from socialbot.config import Settings, load_settings
-from socialbot.platforms.replay import ReplayPlatform
+from socialbot.networks.x.replay import ReplayPlatform
 from tests import xapi
 from tests.crash.harness import PROJECT_ROOT
 

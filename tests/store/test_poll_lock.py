@@ -18,9 +18,9 @@ from sqlalchemy.engine import make_url
 
 from socialbot.app import build_service
 from socialbot.config import INTAKE_ACCOUNT, Settings
-from socialbot.platforms import x_wire
-from socialbot.platforms.base import MentionPage
-from socialbot.platforms.replay import ReplayPlatform
+from socialbot.networks.base import MentionPage
+from socialbot.networks.x import wire as x_wire
+from socialbot.networks.x.replay import ReplayPlatform
 from socialbot.scheduler import Jobs, build_scheduler
 from socialbot.store.db import make_engine
 from socialbot.store.poll_lock import PollLock, poll_lock_key

@@ -1,5 +1,5 @@
 """Every name and value the X adapter sends, in one place, so that a test can hold each against
-X's OpenAPI specs (tests/platforms/test_x_request.py reads both from ../shared/fixtures/x/).
+X's OpenAPI specs (tests/networks/x/test_x_request.py reads both from ../shared/fixtures/x/).
 
 X's API v2 has two spellings of its names. The one every recording (2021–2023), X's current
 documentation and its spec 2.159 use says "tweet": the query parameter `tweet.fields`, the
@@ -28,7 +28,7 @@ from typing import Any
 MEDIA_UPLOAD_URL = "https://api.x.com/2/media/upload"
 MEDIA_METADATA_URL = "https://api.x.com/2/media/metadata"
 # Photos only: one multipart request (X's "simple upload", images up to 5 MB: exactly what
-# `platforms.base` lets staff attach, so no file needs the chunked initialize/append/finalize).
+# `networks.base` lets staff attach, so no file needs the chunked initialize/append/finalize).
 MEDIA_CATEGORY = "tweet_image"
 
 PAGE_SIZE = 100  # mentions and own posts: the most a page may hold (5 to 100 in both specs)

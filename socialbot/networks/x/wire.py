@@ -28,7 +28,7 @@ from socialbot.domain import (
     is_post_id,
 )
 from socialbot.errors import DataError
-from socialbot.platforms.base import MAX_PROBLEM, Malformed, MentionPage, OwnPost, RateBudget
+from socialbot.networks.base import MAX_PROBLEM, Malformed, MentionPage, OwnPost, RateBudget
 from socialbot.storable import clean_text, storable_json
 
 PLATFORM = "x"

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from socialbot.errors import DataError, Unavailable
-from socialbot.platforms import x_wire
-from socialbot.platforms.base import MentionPage, OwnPost, RateBudget
+from socialbot.networks.base import MentionPage, OwnPost, RateBudget
+from socialbot.networks.x import wire as x_wire
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 
 from socialbot.domain import BBox, GeoPoint, MediaType, ReferenceType
-from socialbot.platforms.x_wire import parse_mentions_page
+from socialbot.networks.x.wire import parse_mentions_page
 from tests import xapi
 
 

@@ -14,7 +14,7 @@ import requests
 import responses
 
 from socialbot.errors import AuthFailed, RateLimited, Rejected, Unavailable
-from socialbot.platforms.x import MAX_ALT_TEXT, XCredentials, XPlatform
+from socialbot.networks.x.adapter import MAX_ALT_TEXT, XCredentials, XPlatform
 from socialbot.usage import ApiCall, Charge
 from tests import xapi
 

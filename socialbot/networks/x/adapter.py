@@ -55,8 +55,9 @@ from socialbot.errors import (
     Rejected,
     Unavailable,
 )
-from socialbot.platforms import x_request, x_wire
-from socialbot.platforms.base import MAX_ALT_TEXT, MentionPage, OwnPost, RateBudget
+from socialbot.networks.base import MAX_ALT_TEXT, MentionPage, OwnPost, RateBudget
+from socialbot.networks.x import request as x_request
+from socialbot.networks.x import wire as x_wire
 from socialbot.usage import ApiCall, Charge, Meter
 
 log = logging.getLogger(__name__)

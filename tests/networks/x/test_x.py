@@ -11,8 +11,8 @@ import requests
 import responses
 
 from socialbot.errors import AuthFailed, RateLimited, Rejected, Unavailable
-from socialbot.platforms.base import RateBudget
-from socialbot.platforms.x import XCredentials, XPlatform
+from socialbot.networks.base import RateBudget
+from socialbot.networks.x.adapter import XCredentials, XPlatform
 from tests import xapi
 
 SECRETS = XCredentials("ck-SECRET-1", "cs-SECRET-2", "at-SECRET-3", "ats-SECRET-4")

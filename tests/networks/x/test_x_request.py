@@ -17,11 +17,11 @@ import pytest
 import responses
 
 from socialbot.errors import Rejected
-from socialbot.platforms import x_request
-from socialbot.platforms.x import XCredentials, XPlatform
-from socialbot.platforms.x_request import FieldNames
+from socialbot.networks.x import request as x_request
+from socialbot.networks.x.adapter import XCredentials, XPlatform
+from socialbot.networks.x.request import FieldNames
 from tests import xapi
-from tests.platforms.test_x_media import metadata_created, tiny_png, uploaded
+from tests.networks.x.test_x_media import metadata_created, tiny_png, uploaded
 from tests.xspec import OLDER, PRODUCTION, Spec
 
 SECRETS = XCredentials("ck-SECRET-1", "cs-SECRET-2", "at-SECRET-3", "ats-SECRET-4")
