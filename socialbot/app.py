@@ -14,9 +14,9 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from socialbot import storm
-from socialbot.broadcast_templates import BroadcastTemplates
-from socialbot.broadcasting import Broadcaster
+from socialbot.broadcasts import storm
+from socialbot.broadcasts.broadcaster import Broadcaster
+from socialbot.broadcasts.templates import BroadcastTemplates
 from socialbot.catalog import Catalog, load_catalog
 from socialbot.config import INTAKE_ACCOUNT, SHIPPED_TEMPLATES, Settings
 from socialbot.districts import Districts, load_districts

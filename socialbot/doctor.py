@@ -26,7 +26,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlmodel import Session, select
 
 from socialbot.app import x_platform
-from socialbot.broadcast_templates import BroadcastTemplates
+from socialbot.broadcasts.templates import BroadcastTemplates
 from socialbot.catalog import Catalog, load_catalog
 from socialbot.config import (
     ENV_PREFIX,

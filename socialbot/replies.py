@@ -33,7 +33,7 @@ MAX_WEIGHTED_LENGTH = V3.max_weighted_length  # 280
 LONGEST_CASE_NUMBER = 9_999_999
 # During storm mode the filed reply of an emergency category gets this message as a last line.
 STORM_LINE = "storm_line"
-# The longest storm name and hashtag `storm start` accepts (see socialbot.storm).
+# The longest storm name and hashtag `storm start` accepts (see socialbot.broadcasts.storm).
 LONGEST_STORM = StormMode(name="S" * StormMode.MAX_NAME, hashtag="H" * StormMode.MAX_HASHTAG)
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import Engine, func
 from sqlmodel import col, select
 
 from socialbot import holds
+from socialbot.broadcasts.storm import active
 from socialbot.config import INTAKE_ACCOUNT
 from socialbot.health import Failure, JobStatus, read_jobs
 from socialbot.metering import EndpointStatus, read_endpoints
@@ -29,7 +30,6 @@ from socialbot.store.models import (
     TemplateFailure,
 )
 from socialbot.store.queries import OPEN_STATUSES
-from socialbot.storm import active
 from socialbot.usage import NON_ESSENTIAL, BudgetState
 
 UPCOMING_SHOWN = 5

@@ -18,7 +18,7 @@ CORE = [
     "lifecycle",
     "timespan",
     "threads",
-    "broadcast",
+    "broadcasts/compose",
     "sla",
     "districts",
     "geocell",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from socialbot.broadcast import (
+from socialbot.broadcasts.compose import (
     TemplateDoc,
     TemplateVar,
     compose,

@@ -13,9 +13,9 @@ import responses
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from socialbot import storm
-from socialbot.broadcast_templates import BroadcastTemplates
-from socialbot.broadcasting import Broadcaster, BroadcastRequest
+from socialbot.broadcasts import storm
+from socialbot.broadcasts.broadcaster import Broadcaster, BroadcastRequest
+from socialbot.broadcasts.templates import BroadcastTemplates
 from socialbot.config import SHIPPED_TEMPLATES
 from socialbot.errors import BroadcastError, TemplateError
 from socialbot.networks.x.adapter import XCredentials, XPlatform

@@ -14,7 +14,7 @@ import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from socialbot.app import build_service
-from socialbot.broadcasting import BroadcastRequest
+from socialbot.broadcasts.broadcaster import BroadcastRequest
 from socialbot.config import Settings
 from socialbot.demo import DEMO_SETTINGS, DEMO_USER_ID, SAMPLE
 from socialbot.errors import AuthFailed, RateLimited, Unavailable

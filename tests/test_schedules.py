@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from socialbot.broadcasts.schedules import Recurrence, parse_at
 from socialbot.errors import BroadcastError
-from socialbot.schedules import Recurrence, parse_at
 
 BOSTON = ZoneInfo("America/New_York")
 MONDAY_NOON_UTC = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # 07:00 in Boston

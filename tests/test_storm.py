@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from socialbot import storm
 from socialbot.app import build_service
+from socialbot.broadcasts import storm
 from socialbot.config import Settings
 from socialbot.networks.x.replay import ReplayPlatform
 from socialbot.poller import poll_once

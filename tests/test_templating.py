@@ -21,7 +21,7 @@ from sqlmodel import select
 
 from socialbot import templating
 from socialbot.app import Service, build_service
-from socialbot.broadcast_templates import BroadcastTemplates
+from socialbot.broadcasts.templates import BroadcastTemplates
 from socialbot.catalog import Alias, Catalog, Category, load_catalog
 from socialbot.cli import app
 from socialbot.config import SHIPPED_HASHTAGS, SHIPPED_TEMPLATES, Settings

@@ -14,7 +14,6 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from socialbot import storm
 from socialbot.app import (
     build_broadcaster,
     load_broadcast_templates,
@@ -22,8 +21,15 @@ from socialbot.app import (
     post_queued,
     utc_now,
 )
-from socialbot.broadcast import OPTIONAL_MARK, parse_var_args
-from socialbot.broadcasting import Broadcaster, BroadcastRequest, LogEntry, Preview, RunView
+from socialbot.broadcasts import storm
+from socialbot.broadcasts.broadcaster import (
+    Broadcaster,
+    BroadcastRequest,
+    LogEntry,
+    Preview,
+    RunView,
+)
+from socialbot.broadcasts.compose import OPTIONAL_MARK, parse_var_args
 from socialbot.cli.common import console, friendly_errors, moment, print_json, recorded_as, state
 from socialbot.config import Settings
 from socialbot.store.models import Broadcast

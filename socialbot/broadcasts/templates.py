@@ -1,5 +1,6 @@
 """Broadcast templates on disk: `broadcast/<name>.<lang>.j2`, the city's directory before the
-shipped one (as for replies), each documenting its variables in its header (`socialbot.broadcast`).
+shipped one (as for replies), each documenting its variables in its header
+(`socialbot.broadcasts.compose`).
 
 `check_all` runs at start-up of every broadcast command and of `socialbot run`: each template's
 header must list exactly the variables its text uses, in every language, and it must render with
@@ -17,7 +18,7 @@ import jinja2
 import jinja2.meta
 
 from socialbot import templating
-from socialbot.broadcast import TemplateDoc, parse_header
+from socialbot.broadcasts.compose import TemplateDoc, parse_header
 from socialbot.errors import BroadcastError, SocialbotError, TemplateError
 from socialbot.replies import template_dirs
 from socialbot.templating import searched_dirs

@@ -23,12 +23,13 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from socialbot import media, storable
-from socialbot.broadcast import Thread, compose, values_for
-from socialbot.broadcast_templates import BroadcastTemplates
+from socialbot.broadcasts.compose import Thread, compose, values_for
+from socialbot.broadcasts.schedules import Recurrence, parse_at
+from socialbot.broadcasts.storm import mode
+from socialbot.broadcasts.templates import BroadcastTemplates
 from socialbot.domain import StormMode
 from socialbot.errors import BroadcastError, SocialbotError
 from socialbot.networks.base import MAX_ALT_TEXT, MAX_PHOTO_BYTES, PHOTO_SUFFIXES
-from socialbot.schedules import Recurrence, parse_at
 from socialbot.store.db import transaction
 from socialbot.store.models import (
     Broadcast,
@@ -38,7 +39,6 @@ from socialbot.store.models import (
     OutboxState,
     RunState,
 )
-from socialbot.storm import mode
 from socialbot.timespan import local_time
 
 log = logging.getLogger(__name__)
