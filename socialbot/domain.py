@@ -135,11 +135,24 @@ class Reference:
 
 
 @dataclass(frozen=True, slots=True)
+class PostRef:
+    """A post as its network knows it: the id (text, opaque to the core) and whatever else the
+    network needs to answer it (`context`, encoded and read by its adapter alone: Mastodon keeps
+    the post's visibility and content warning there, Bluesky its uri and cid, SMS the sender's
+    number). Stored as two columns wherever a post is referred to."""
+
+    id: str
+    context: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Mention:
     """One inbound post that mentions the city account, as any network would describe it."""
 
-    platform: str  # "x"
-    post_id: str  # the network's id, kept as text (X ids exceed 2**53)
+    platform: str  # the network's name: "x", "mastodon"
+    post_id: (
+        str  # the network's id, kept as text (X ids exceed 2**53) and never compared as a number
+    )
     author_id: str
     author_username: str | None
     text: str
@@ -165,17 +178,28 @@ class Mention:
     # What the network's answer referred to but did not include (a photo it left out): kept
     # with the record, so that staff know something is missing.
     missing: tuple[str, ...] = ()
+    # What the network needs to answer this post, beside its id (see `PostRef.context`).
+    reply_context: str = ""
     # The post's own JSON as received, for audit; never parsed again.
     raw: str = field(default="{}", repr=False, compare=False)
+
+    @property
+    def ref(self) -> PostRef:
+        """What a reply to this post is addressed to."""
+        return PostRef(self.post_id, self.reply_context)
 
     @property
     def is_retweet(self) -> bool:
         return any(r.type is ReferenceType.RETWEETED for r in self.references)
 
     @property
-    def sort_key(self) -> tuple[int, str]:
-        """Chronological order: numeric ids sort by value, others by text."""
-        return (int(self.post_id), "") if is_post_id(self.post_id) else (0, self.post_id)
+    def sort_key(self) -> tuple[datetime, str]:
+        """Chronological order, whatever the network's ids look like: by time, then by id (X's
+        numeric ids as numbers, so that two posts of one second keep X's order)."""
+        return (
+            self.created_at,
+            self.post_id.rjust(19, "0") if is_post_id(self.post_id) else self.post_id,
+        )
 
 
 def is_post_id(value: object) -> bool:

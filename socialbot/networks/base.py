@@ -1,28 +1,101 @@
-"""The narrow interface every network adapter offers, and the page of mentions it returns.
+"""The contract every network adapter offers: what the core and the jobs know of a network.
 
-The core and the jobs only ever see this protocol and the dataclasses of `socialbot.domain`;
-an adapter translates its SDK's errors into `socialbot.errors.PlatformError` subclasses.
+A network is reached through one `Network`: it reads its mentions a page at a time, each page with
+the opaque cursor the poller stores once that page is committed; it publishes a `Draft` (text,
+what it replies to, media, an idempotency key) and answers with a `Receipt` (the new post's
+reference, the rate budget and cost the network reported); and after a crash it says which drafts
+it had already published (`published`), each network in its own way: X by our timeline, Mastodon
+by `Idempotency-Key` and our own statuses. It declares its text rules, media rules and the names
+of its endpoints (rate-limit holds and metering are kept per endpoint). An adapter translates its
+SDK's errors into `socialbot.errors.PlatformError` subclasses; nothing of an SDK leaks past it.
+
+The core and the jobs never ask which network they hold: there is no `if network == ...` outside
+`socialbot/networks/`.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
-from socialbot.domain import Mention, RateBudget, is_post_id
+from socialbot.domain import Mention, PostRef, RateBudget, is_post_id
+from socialbot.text_rules import TextRules
 
-__all__ = ["Malformed", "MentionPage", "OwnPost", "Platform", "RateBudget"]
+__all__ = [
+    "Draft",
+    "Endpoints",
+    "Malformed",
+    "MediaRules",
+    "MentionPage",
+    "Network",
+    "PostRef",
+    "RateBudget",
+    "Receipt",
+    "TextRules",
+]
 
+MAX_PROBLEM = 1000  # a malformed item's reason, as stored
 
-# What X takes as a photo in a post (media_category=tweet_image), and its alt text's limit.
+# X's photo limits, until every caller asks its network's `media_rules` (this issue's next steps).
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp")
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
 MAX_ALT_TEXT = 1000
-MAX_PROBLEM = 1000  # a malformed item's reason, as stored
+
+
+@dataclass(frozen=True, slots=True)
+class MediaRules:
+    """What a network takes as a photo in a post: file types, size, how many, the alt text's
+    length, and how long an uploaded media id may be attached before it must be uploaded again."""
+
+    network: str  # display name, for messages: "X"
+    suffixes: tuple[str, ...]
+    max_bytes: int
+    max_count: int
+    max_alt_text: int
+    id_lifetime: timedelta
+
+    @property
+    def megabytes(self) -> int:
+        return self.max_bytes // 1024 // 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoints:
+    """The network's names for the three calls the jobs hold off after a rate limit, as metered,
+    held (`socialbot.holds`) and shown by `status`."""
+
+    mentions: str
+    post: str
+    own_posts: str
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A post to publish. `key` is the outbox row's idempotency key: the same draft sent twice
+    (a retry after an answer that was lost) carries the same key, and the adapter makes sure a
+    network that understands keys posts it once. `reply_to`: the post it answers, None for a
+    post of its own."""
+
+    key: str
+    text: str
+    reply_to: PostRef | None = None
+    media_ids: tuple[str, ...] = ()
+    lang: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """What the network said of a published draft: the new post (to thread under), what is left
+    of the posting quota (None: it said nothing; the outbox stops at zero, before a 429), and the
+    estimated cost in US dollars (None: the network bills nothing)."""
+
+    ref: PostRef
+    budget: RateBudget | None = None
+    cost: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,10 +124,14 @@ class MentionPage:
     # The network's partial errors beside the page's data (a post it referred to but could not
     # find): logged and counted; the page's own posts go on.
     errors: tuple[str, ...] = ()
+    # Where the next poll starts once this page is committed: opaque to the core, moved in the
+    # same transaction as the page. None: the page moves no cursor (it holds nothing new).
+    cursor: str | None = None
 
     @property
     def newest_id(self) -> str | None:
-        """The highest post id on the page, malformed items included (they are recorded too)."""
+        """The highest numeric post id on the page, malformed items included (they are recorded
+        too): X's cursor. Networks with other ids set `cursor` their own way."""
         ids = [m.post_id for m in self.mentions] + [
             b.post_id for b in self.malformed if b.post_id is not None
         ]
@@ -71,40 +148,75 @@ class OwnPost:
     text: str = ""
 
 
-class Platform(Protocol):
+class Network(Protocol):
     """What socialbot needs from a network, and nothing more."""
 
     @property
     def name(self) -> str:
-        """Short platform name stored with every row, e.g. "x"."""
+        """Short network name stored with every row: "x", "mastodon"."""
+        ...
+
+    @property
+    def text_rules(self) -> TextRules:
+        """How long a post may be, measured how; whether a reply must name its resident."""
+        ...
+
+    @property
+    def media_rules(self) -> MediaRules:
+        """What it takes as a photo."""
+        ...
+
+    @property
+    def endpoints(self) -> Endpoints:
+        """Its names for the calls that rate limits hold."""
         ...
 
     def own_user_id(self) -> str:
-        """The numeric id of the account we act as (one authenticated call)."""
+        """The id of the account we act as (one authenticated call)."""
         ...
 
-    def fetch_mentions(self, user_id: str, since_id: str | None) -> list[MentionPage]:
-        """Every page of mentions newer than `since_id`, as served: newest page first."""
+    def fetch_mentions(self, user_id: str, cursor: str | None) -> list[MentionPage]:
+        """Every page of mentions after `cursor` (None: the account's first poll, as far back as
+        the network serves), newest page first, each with the cursor that covers it."""
         ...
 
-    def post(self, text: str, in_reply_to: str | None, media_ids: Sequence[str] = ()) -> str:
-        """Publish `text`, threaded under `in_reply_to` when given, with the media of `media_ids`
-        (from `upload_media`) attached; returns the new post's id."""
-        ...
-
-    def post_budget(self) -> RateBudget | None:
-        """What is left of the posting quota after the last successful `post`, as the network
-        said with it; None when it said nothing. The outbox stops at zero, before a 429."""
+    def publish(self, draft: Draft) -> Receipt:
+        """Post `draft`. An `Unavailable` with `maybe_done` means it may have been posted: the
+        outbox then asks `published` before it would ever post it again."""
         ...
 
     def upload_media(self, path: Path, alt_text: str) -> str:
-        """Upload the image at `path` with its alt text; returns the media id to `post` with.
+        """Upload the image at `path` with its alt text; returns the media id to publish with.
 
         An upload is not a post: a failed one never leaves anything a resident could see, so its
         `Unavailable` is never `maybe_done`. OSError when the file cannot be read.
         """
         ...
 
-    def recent_posts(self, user_id: str, since: datetime) -> list[OwnPost]:
-        """Our own posts since `since`: how a crash between posting and recording is healed."""
+    def published(
+        self, user_id: str, drafts: Sequence[Draft], since: datetime
+    ) -> Mapping[str, Sequence[PostRef]]:
+        """Of `drafts` (each claimed since `since`, whose send was interrupted), the ones the
+        network shows as posted: key → the posts of ours that may be it, best first. The outbox
+        takes the first one no other row has recorded. A draft absent from the answer was not
+        posted."""
         ...
+
+
+class Platform(Protocol):
+    """The X-shaped protocol `Network` replaces; kept only while the jobs move over."""
+
+    @property
+    def name(self) -> str: ...
+
+    def own_user_id(self) -> str: ...
+
+    def fetch_mentions(self, user_id: str, since_id: str | None) -> list[MentionPage]: ...
+
+    def post(self, text: str, in_reply_to: str | None, media_ids: Sequence[str] = ()) -> str: ...
+
+    def post_budget(self) -> RateBudget | None: ...
+
+    def upload_media(self, path: Path, alt_text: str) -> str: ...
+
+    def recent_posts(self, user_id: str, since: datetime) -> list[OwnPost]: ...

@@ -1,0 +1,48 @@
+"""How long a post may be on a network, and how that network measures it.
+
+Each network declares its `TextRules` (X: 280 weighted characters; Mastodon: the instance's limit,
+every link counting 23, a mention counted without its domain); replies, threads, broadcasts,
+`doctor` and the broadcast preview take them from the network they post to, never a constant.
+Pure: the rules of each network are built in its own package (`socialbot.networks.<name>`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class TextRules:
+    """A network's post length: `limit` as `measure` counts it.
+
+    `mention_author`: a reply notifies its resident only if it names them (`@user@instance` on
+    Mastodon); on X the thread itself does. `unit` is how the limit reads in a message to staff
+    ("weighted characters", "characters").
+    """
+
+    network: str  # the network's display name, for messages: "X", "Mastodon"
+    limit: int
+    measure: Callable[[str], int]
+    unit: str = "characters"
+    mention_author: bool = False
+
+    def length(self, text: str) -> int:
+        return self.measure(text)
+
+    def fits(self, text: str) -> bool:
+        return self.measure(text) <= self.limit
+
+    def addressed(self, text: str, handle: str | None) -> str:
+        """`text` as a reply to `handle` posts it: led by `@handle` where the network needs the
+        name to notify, unless the text already starts with it."""
+        if not self.mention_author or not handle:
+            return text
+        mention = "@" + handle.lstrip("@")
+        if text.split(maxsplit=1)[:1] == [mention]:
+            return text
+        return f"{mention} {text}"
+
+    def describe(self) -> str:
+        """ "X: 280 weighted characters", as `doctor` and the preview say it."""
+        return f"{self.network}: {self.limit} {self.unit}"
