@@ -6,9 +6,10 @@ setting, rather than in the middle of a storm.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from socialbot.health import JobHealth
 from socialbot.intake import IntakeRules
 from socialbot.location import CityBounds, parse_city_bounds
 from socialbot.metering import DatabaseMeter, monthly_budget
-from socialbot.networks.base import Platform
+from socialbot.networks.base import Network
 from socialbot.outbox import Outbox, RetryPolicy, SendReport, send_once
 from socialbot.poller import Intake, ensure_account
 from socialbot.replies import Replies
@@ -42,6 +43,10 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+# (network, account): one queue, one set of jobs, one adapter.
+Channel = tuple[str, str]
+
+
 @dataclass(frozen=True, slots=True)
 class Service:
     settings: Settings
@@ -49,10 +54,10 @@ class Service:
     catalog: Catalog
     replies: Replies
     bounds: CityBounds | None
-    platform: Platform  # the intake account's
+    # Every account socialbot acts as, on every network, by (network, account): each intake
+    # account is polled, and each has its own outbox. Intake accounts come first.
+    networks: Mapping[Channel, Network]
     clock: Callable[[], datetime] = utc_now
-    # The further accounts (e.g. "notify"), by name, each with its own outbox.
-    accounts: Mapping[str, Platform] = field(default_factory=dict)
     broadcast_templates: BroadcastTemplates | None = None
     districts: Districts | None = None
     calendar: BusinessCalendar | None = None
@@ -64,41 +69,67 @@ class Service:
         self.engine.dispose()
 
     @property
-    def intake(self) -> Intake:
+    def intake_networks(self) -> list[Network]:
+        """The networks whose mentions are read, in the order configured."""
+        return [n for (_, account), n in self.networks.items() if account == INTAKE_ACCOUNT]
+
+    @property
+    def platform(self) -> Network:
+        """The first intake network: the one a single-network city has."""
+        return self.intake_networks[0]
+
+    @property
+    def accounts(self) -> dict[str, Network]:
+        """The further accounts (e.g. "notify") of the first network, by name."""
+        first = self.platform.name
+        return {
+            account: n
+            for (network, account), n in self.networks.items()
+            if network == first and account != INTAKE_ACCOUNT
+        }
+
+    def intake_for(self, network: Network) -> Intake:
         return Intake(
             engine=self.engine,
-            platform=self.platform,
+            platform=network,
             replies=self.replies,
             rules_for=self.rules_for,
             account=INTAKE_ACCOUNT,
             case_url=self.settings.case_url,
             backfill=timedelta(hours=self.settings.backfill_hours),
+            user_id=configured_user_id(self.settings, network.name, INTAKE_ACCOUNT),
         )
+
+    @property
+    def intake(self) -> Intake:
+        return self.intake_for(self.platform)
+
+    @property
+    def intakes(self) -> list[Intake]:
+        return [self.intake_for(n) for n in self.intake_networks]
 
     @property
     def outbox(self) -> Outbox:
-        return Outbox(
-            engine=self.engine,
-            platform=self.platform,
-            user_id=self.own_user_id,
-            policy=retry_policy(self.settings),
-            # No budget, no need to sum the month's spend every few seconds.
-            budget=self.budget if self.settings.monthly_budget is not None else None,
-        )
+        """The first intake network's outbox."""
+        return self.outbox_for(INTAKE_ACCOUNT)
 
     @property
     def outboxes(self) -> list[Outbox]:
-        """The intake account's outbox, then each further account's."""
-        return [self.outbox_for(name) for name in (INTAKE_ACCOUNT, *sorted(self.accounts))]
+        """Every account's outbox on every network: the intake accounts', then the others'."""
+        return [self.outbox_for(account, network) for network, account in self.networks]
 
-    def outbox_for(self, account: str) -> Outbox:
-        if account == INTAKE_ACCOUNT:
-            return self.outbox
-        return account_outbox(self.settings, self.engine, account, self.accounts[account])
+    def outbox_for(self, account: str, network: str | None = None) -> Outbox:
+        name = network or self.platform.name
+        adapter = self.networks[(name, account)]
+        outbox = account_outbox(self.settings, self.engine, account, adapter)
+        if account == INTAKE_ACCOUNT and self.settings.monthly_budget is not None:
+            # No budget, no need to sum the month's spend every few seconds.
+            return dataclasses.replace(outbox, budget=self.budget)
+        return outbox
 
-    def poll_lock(self) -> PollLock:
-        """The lock that lets one process at a time poll the intake account."""
-        return PollLock(self.engine, platform=self.platform.name, account=INTAKE_ACCOUNT)
+    def poll_lock(self, network: str | None = None) -> PollLock:
+        """The lock that lets one process at a time poll `network`'s intake account."""
+        return PollLock(self.engine, platform=network or self.platform.name, account=INTAKE_ACCOUNT)
 
     def budget(self) -> BudgetState:
         """This month's estimated X spend against `SOCIALBOT_MONTHLY_BUDGET`."""
@@ -111,7 +142,7 @@ class Service:
             self.settings,
             self.engine,
             self.broadcast_templates,
-            accounts=(INTAKE_ACCOUNT, *self.accounts),
+            accounts=tuple(account for network, account in self.networks if network == "x"),
             clock=self.clock,
         )
 
@@ -130,18 +161,28 @@ class Service:
             duplicate_window=timedelta(days=self.settings.duplicate_days),
         )
 
-    def own_user_id(self) -> str:
+    def own_user_id(self, network: str | None = None) -> str:
         """From settings, else the database, else one call to the network (then remembered)."""
-        row = ensure_account(self.engine, self.platform, INTAKE_ACCOUNT, self.settings.x_user_id)
+        adapter = self.networks[(network or self.platform.name, INTAKE_ACCOUNT)]
+        configured = configured_user_id(self.settings, adapter.name, INTAKE_ACCOUNT)
+        row = ensure_account(self.engine, adapter, INTAKE_ACCOUNT, configured)
         assert row.user_id is not None
         return row.user_id
 
 
-def account_outbox(settings: Settings, engine: Engine, account: str, platform: Platform) -> Outbox:
+def configured_user_id(settings: Settings, network: str, account: str) -> str | None:
+    """The account's id on `network` as the settings give it, if they do."""
+    if network != "x":
+        return None
+    if account == INTAKE_ACCOUNT:
+        return settings.x_user_id
+    extra = settings.accounts.get(account)
+    return extra.x_user_id if extra is not None else None
+
+
+def account_outbox(settings: Settings, engine: Engine, account: str, platform: Network) -> Outbox:
     """The outbox of `account`, posting through `platform`."""
-    configured = settings.x_user_id if account == INTAKE_ACCOUNT else None
-    if account in settings.accounts:
-        configured = settings.accounts[account].x_user_id
+    configured = configured_user_id(settings, platform.name, account)
 
     def user_id() -> str:
         row = ensure_account(engine, platform, account, configured)
@@ -306,7 +347,7 @@ def x_platform(
     *,
     meter: Meter | None = None,
     clock: Callable[[], datetime] = utc_now,
-) -> Platform:
+) -> Network:
     """The real X adapter acting as `account`, each call counted by `meter`; credentials are
     required to talk to X."""
     from socialbot.networks.x.adapter import XCredentials, XPlatform
@@ -343,9 +384,9 @@ def build_staff(settings: Settings) -> Staff:
 
 def build_service(
     settings: Settings,
-    platform: Platform | None = None,
+    platform: Network | None = None,
     clock: Callable[[], datetime] = utc_now,
-    accounts: Mapping[str, Platform] | None = None,
+    accounts: Mapping[str, Network] | None = None,
     *,
     migrate: bool = True,
 ) -> Service:
@@ -378,15 +419,16 @@ def build_service(
         settings.templates,
         bounds.description if bounds is not None else "none",  # shows a swapped bbox at once
     )
+    networks: dict[Channel, Network] = {(platform.name, INTAKE_ACCOUNT): platform}
+    networks |= {(network.name, name): network for name, network in accounts.items()}
     return Service(
         settings=settings,
         engine=engine,
         catalog=catalog,
         replies=replies,
         bounds=bounds,
-        platform=platform,
+        networks=networks,
         clock=clock,
-        accounts=dict(accounts),
         broadcast_templates=broadcast_templates,
         districts=districts,
         calendar=calendar,

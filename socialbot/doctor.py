@@ -47,7 +47,7 @@ from socialbot.errors import (
 )
 from socialbot.location import parse_city_bounds
 from socialbot.logs import MIN_SECRET_LENGTH, mask, masking, named_secrets, secrets_of
-from socialbot.networks.base import MentionPage, Platform
+from socialbot.networks.base import MentionPage, Network
 from socialbot.networks.x import request as x_request
 from socialbot.networks.x import wire as x_wire
 from socialbot.replies import LANGS, MAX_WEIGHTED_LENGTH, Replies
@@ -57,7 +57,7 @@ from socialbot.store.models import Account
 UPGRADE_FIX = "run `socialbot db upgrade`"
 
 # Builds the adapter acting as an account: the real X unless a test says otherwise.
-PlatformFor = Callable[[Settings, str], Platform]
+PlatformFor = Callable[[Settings, str], Network]
 
 
 class Outcome(enum.StrEnum):
@@ -271,7 +271,7 @@ def _check_account(
     *,
     platform_for: PlatformFor,
     remembered: str | None,
-) -> tuple[Check, Platform | None, str | None]:
+) -> tuple[Check, Network | None, str | None]:
     """`check_account`, and the adapter and user id when it passed (for `check_field_names`)."""
     try:
         credentials = settings.credentials(account)
@@ -327,7 +327,7 @@ def _check_account(
     return ok("credentials", f"{account}: {who}"), platform, user_id
 
 
-def check_field_names(settings: Settings, platform: Platform, user_id: str) -> Check | None:
+def check_field_names(settings: Settings, platform: Network, user_id: str) -> Check | None:
     """One mentions request of the fewest posts X allows, with every parameter, field and
     expansion intake asks for: proves the names this account's API accepts (`x_request`).
     None when the adapter cannot say (a test double)."""

@@ -39,6 +39,7 @@ MAX_HOLD = MAX_RATE_WAIT
 
 @dataclass(frozen=True, slots=True)
 class Hold:
+    network: str
     account: str
     endpoint: str
     until: datetime
@@ -49,7 +50,7 @@ class Hold:
         """One line: what is held, until when (in `zone`: the city's, for staff), and why."""
         until, since = self.until.astimezone(zone), self.set_at.astimezone(zone)
         return (
-            f"X {self.endpoint} for account {self.account} is held until "
+            f"{self.network.capitalize()} {self.endpoint} for account {self.account} is held until "
             f"{until:%Y-%m-%d %H:%M:%S} {until.tzname()} ({self.reason or 'rate limit'}, at "
             f"{since:%H:%M:%S} {since.tzname()}); no call is made before then"
         )
@@ -64,7 +65,13 @@ class Held(RateLimited):
 
 
 def hold(
-    engine: Engine, account: str, endpoint: str, until: datetime, now: datetime, reason: str
+    engine: Engine,
+    network: str,
+    account: str,
+    endpoint: str,
+    until: datetime,
+    now: datetime,
+    reason: str,
 ) -> None:
     """No call to `endpoint` for `account` before `until` (a later hold replaces an earlier),
     nor for longer than `MAX_HOLD`."""
@@ -80,9 +87,11 @@ def hold(
         until = now + MAX_HOLD
     try:
         with transaction(engine) as session:
-            row = session.get(RateHold, (account, endpoint), with_for_update=True)
+            row = session.get(RateHold, (network, account, endpoint), with_for_update=True)
             if row is None:
-                row = RateHold(account=account, endpoint=endpoint, until=until, set_at=now)
+                row = RateHold(
+                    platform=network, account=account, endpoint=endpoint, until=until, set_at=now
+                )
             elif (standing := _hold(row).until) > until and standing > now:
                 return  # a longer wait already stands
             row.until, row.set_at, row.reason = until, now, reason[:500]
@@ -105,17 +114,19 @@ def hold(
     )
 
 
-def current(engine: Engine, account: str, endpoint: str, now: datetime) -> Hold | None:
-    """The hold on `endpoint` for `account` still in force at `now`, if any."""
+def current(
+    engine: Engine, network: str, account: str, endpoint: str, now: datetime
+) -> Hold | None:
+    """The hold on `network`'s `endpoint` for `account` still in force at `now`, if any."""
     with transaction(engine, commit=False) as session:
-        row = session.get(RateHold, (account, endpoint))
+        row = session.get(RateHold, (network, account, endpoint))
         found = _hold(row) if row is not None else None
     return found if found is not None and found.until > now else None
 
 
-def check(engine: Engine, account: str, endpoint: str, now: datetime) -> None:
-    """Raise `Held` when `endpoint` is held for `account` at `now`."""
-    found = current(engine, account, endpoint, now)
+def check(engine: Engine, network: str, account: str, endpoint: str, now: datetime) -> None:
+    """Raise `Held` when `network`'s `endpoint` is held for `account` at `now`."""
+    found = current(engine, network, account, endpoint, now)
     if found is not None:
         raise Held(found)
 
@@ -126,7 +137,7 @@ def in_force(engine: Engine, now: datetime) -> list[Hold]:
         rows = session.exec(
             select(RateHold)
             .where(col(RateHold.until) > now)
-            .order_by(col(RateHold.account), col(RateHold.endpoint))
+            .order_by(col(RateHold.platform), col(RateHold.account), col(RateHold.endpoint))
         ).all()
         found = [_hold(row) for row in rows]
     return [one for one in found if one.until > now]
@@ -135,4 +146,4 @@ def in_force(engine: Engine, now: datetime) -> list[Hold]:
 def _hold(row: RateHold) -> Hold:
     """The hold `row` stores, ending no later than `MAX_HOLD` after it was set."""
     until = min(row.until, row.set_at + MAX_HOLD)
-    return Hold(row.account, row.endpoint, until, row.set_at, row.reason)
+    return Hold(row.platform, row.account, row.endpoint, until, row.set_at, row.reason)

@@ -87,6 +87,7 @@ def _record(session: Session, call: ApiCall) -> None:
         session.add(
             ApiFailure(
                 at=call.at,
+                platform=call.network,
                 account=call.account,
                 endpoint=call.endpoint,
                 status=call.status,
@@ -106,6 +107,7 @@ def _count(session: Session, call: ApiCall) -> None:
     table = ApiUsage.__table__  # type: ignore[attr-defined]
     statement = _upsert(session, ApiUsage).values(
         day=call.at.astimezone(UTC).date(),
+        platform=call.network,
         account=call.account,
         endpoint=call.endpoint,
         charge=call.charge.value if call.charge and call.ok else "",
@@ -115,7 +117,7 @@ def _count(session: Session, call: ApiCall) -> None:
     )
     session.execute(
         statement.on_conflict_do_update(
-            index_elements=["day", "account", "endpoint", "charge"],
+            index_elements=["day", "platform", "account", "endpoint", "charge"],
             set_={
                 "calls": table.c.calls + statement.excluded.calls,
                 "errors": table.c.errors + statement.excluded.errors,
@@ -136,10 +138,12 @@ def _remember(session: Session, call: ApiCall) -> None:
         values["rate_remaining"] = call.budget.remaining
         values["rate_reset_at"] = call.budget.reset_at
     statement = _upsert(session, ApiEndpoint).values(
-        account=call.account, endpoint=call.endpoint, **values
+        platform=call.network, account=call.account, endpoint=call.endpoint, **values
     )
     session.execute(
-        statement.on_conflict_do_update(index_elements=["account", "endpoint"], set_=values)
+        statement.on_conflict_do_update(
+            index_elements=["platform", "account", "endpoint"], set_=values
+        )
     )
 
 
@@ -150,6 +154,7 @@ def read_usage(engine: Engine, month: str, prices: Prices) -> list[Usage]:
         # Six columns: more than sqlmodel's `select` types, so SQLAlchemy's own.
         rows = session.execute(
             sql_select(
+                col(ApiUsage.platform),
                 col(ApiUsage.account),
                 col(ApiUsage.endpoint),
                 col(ApiUsage.charge),
@@ -158,12 +163,17 @@ def read_usage(engine: Engine, month: str, prices: Prices) -> list[Usage]:
                 func.sum(ApiUsage.units),
             )
             .where(col(ApiUsage.day) >= first, col(ApiUsage.day) < following)
-            .group_by(col(ApiUsage.account), col(ApiUsage.endpoint), col(ApiUsage.charge))
+            .group_by(
+                col(ApiUsage.platform),
+                col(ApiUsage.account),
+                col(ApiUsage.endpoint),
+                col(ApiUsage.charge),
+            )
         ).all()
     return price_usage(
         (
-            (account, endpoint, Charge(charge) if charge else None, calls, errors, units)
-            for account, endpoint, charge, calls, errors, units in rows
+            (network, account, endpoint, Charge(charge) if charge else None, calls, errors, units)
+            for network, account, endpoint, charge, calls, errors, units in rows
         ),
         prices,
     )
@@ -187,6 +197,7 @@ def monthly_budget(engine: Engine, settings: Settings, month: str) -> BudgetStat
 class EndpointStatus:
     """One endpoint of one account, as `status` shows it."""
 
+    network: str
     account: str
     endpoint: str
     last_ok_at: datetime | None
@@ -201,14 +212,18 @@ class EndpointStatus:
 def read_endpoints(engine: Engine, now: datetime) -> list[EndpointStatus]:
     with transaction(engine) as session:
         endpoints = session.exec(
-            select(ApiEndpoint).order_by(col(ApiEndpoint.account), col(ApiEndpoint.endpoint))
+            select(ApiEndpoint).order_by(
+                col(ApiEndpoint.platform), col(ApiEndpoint.account), col(ApiEndpoint.endpoint)
+            )
         ).all()
         failures = {
-            (account, endpoint): count
-            for account, endpoint, count in session.exec(
-                select(ApiFailure.account, ApiFailure.endpoint, func.count())
+            (network, account, endpoint): count
+            for network, account, endpoint, count in session.exec(
+                select(ApiFailure.platform, ApiFailure.account, ApiFailure.endpoint, func.count())
                 .where(col(ApiFailure.at) >= now - timedelta(hours=1))
-                .group_by(col(ApiFailure.account), col(ApiFailure.endpoint))
+                .group_by(
+                    col(ApiFailure.platform), col(ApiFailure.account), col(ApiFailure.endpoint)
+                )
             ).all()
         }
     shown = []
@@ -216,12 +231,13 @@ def read_endpoints(engine: Engine, now: datetime) -> list[EndpointStatus]:
         window_open = row.rate_reset_at is not None and row.rate_reset_at > now
         shown.append(
             EndpointStatus(
+                network=row.platform,
                 account=row.account,
                 endpoint=row.endpoint,
                 last_ok_at=row.last_ok_at,
                 last_error=row.last_error,
                 last_error_at=row.last_error_at,
-                failures_last_hour=failures.get((row.account, row.endpoint), 0),
+                failures_last_hour=failures.get((row.platform, row.account, row.endpoint), 0),
                 rate_limit=row.rate_limit,
                 rate_remaining=row.rate_remaining if window_open else None,
                 rate_reset_at=row.rate_reset_at if window_open else None,

@@ -2,54 +2,58 @@
 
 A row is claimed (state `sending`, committed) before the network call and marked `sent` after it.
 A crash between the two leaves it `sending`; such a row is never simply re-sent: `recover` first
-looks for our own reply to the same post on the network, and re-queues the row only if there is
-none. The error type decides the retry (see `RetryPolicy`). X says with every post how much of
-its quota is left (`Platform.post_budget`); after the last post it allows, the queue waits for
-the reset as after a 429, without spending a request on the 429.
+asks the network whether the row's draft (its idempotency key `outbox:<id>`) was published
+(`Network.published`), and re-queues the row only if it was not. The error type decides the
+retry (see `RetryPolicy`). A network may say with every post how much of its quota is left
+(`Receipt.budget`); after the last post it allows, the queue waits for the reset as after a 429,
+without spending a request on the 429.
 
 A reply may carry a photo (`media_path`, from `cases resolve --photo`). It is uploaded just before
 the post, and its media id kept on the row, so a retry after a failed post does not upload it
-again, for as long as X keeps the id (`MEDIA_ID_FRESH`). A photo that is missing at send time fails
-that row for good, with the path in `last_error`: the reply never goes out without its photo, and
-the rows behind it still go.
+again, for as long as the network keeps the id (`media_id_fresh`). A photo that is missing at send
+time fails that row for good, with the path in `last_error`: the reply never goes out without its
+photo, and the rows behind it still go.
 
 A broadcast thread is a chain of rows: each after the first names the row it threads under
 (`after_id`) and is claimed only once that row is sent, taking its `posted_id` as `in_reply_to`.
 A row whose predecessor failed fails too (a thread with a hole would read wrong), and a row with
 an `expires_at` is failed rather than posted after it (an alert posted hours late misleads).
 
-Each account has its own queue: an `Outbox` sends only its `account`'s rows, and a rate limit or
-an auth failure pauses only that account.
+Each (network, account) has its own queue: an `Outbox` sends only the rows of its network's
+`account`, and a rate limit or an auth failure pauses only that queue. Two networks' `intake`
+accounts never send each other's rows.
 """
 
 from __future__ import annotations
 
-import html
 import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
 from socialbot import failpoints, holds
-from socialbot._urls import find_urls
 from socialbot.config import INTAKE_ACCOUNT
+from socialbot.domain import PostRef
 from socialbot.errors import AuthFailed, PlatformError, RateLimited, Rejected, Unavailable
-from socialbot.networks.base import Platform
+from socialbot.networks.base import Draft, Network, Receipt
 from socialbot.store.db import transaction
 from socialbot.store.models import OutboxMessage, OutboxState
-from socialbot.usage import CREATE_POST, NON_ESSENTIAL, OWN_POSTS, BudgetState
+from socialbot.usage import NON_ESSENTIAL, BudgetState
 
 log = logging.getLogger(__name__)
 # After a 401/403 the credentials need a human; look again now and then, not in a tight loop.
 AUTH_RETRY = timedelta(minutes=5)
-# X lets an uploaded photo be attached for 24 hours (`expires_after_secs`). A row's photo is
-# uploaded after the row was created, so its media id is surely alive while the row is younger
-# than this; a reply still unsent after that uploads its photo afresh at each attempt.
+# How much sooner than the network's stated lifetime of an uploaded media id we stop trusting it.
+# A row's photo is uploaded after the row was created, so its media id is surely alive while the
+# row is younger than the lifetime less this; later, the photo is uploaded afresh at each attempt.
+MEDIA_ID_MARGIN = timedelta(hours=1)
+# X's media ids live 24 hours: its rows reuse an upload for 23.
 MEDIA_ID_FRESH = timedelta(hours=23)
 # A non-essential reply held back by the monthly budget this long is dropped, not posted late.
 HELD_AT_MOST = timedelta(days=1)
@@ -96,13 +100,46 @@ class SendReport:
 @dataclass(frozen=True, slots=True)
 class Outbox:
     engine: Engine
-    platform: Platform
+    platform: Network
     user_id: Callable[[], str]  # our own account id, needed only to recover interrupted sends
     policy: RetryPolicy = RetryPolicy()
     batch: int = 50
     account: str = INTAKE_ACCOUNT
     # This month's X spend against the budget (`usage`); None: no budget to keep.
     budget: Callable[[], BudgetState] | None = None
+
+    @property
+    def network(self) -> str:
+        return self.platform.name
+
+    @property
+    def says(self) -> str:
+        """The network's name as messages say it: "X", "Mastodon"."""
+        return self.platform.text_rules.network
+
+    def queue(self) -> tuple[Any, Any]:
+        """The conditions that pick this outbox's rows: its network's, its account's."""
+        return (
+            col(OutboxMessage.platform) == self.platform.name,
+            col(OutboxMessage.account) == self.account,
+        )
+
+
+def media_id_fresh(network: Network) -> timedelta:
+    """How long after a row was created the media id uploaded for it is reused."""
+    return max(network.media_rules.id_lifetime - MEDIA_ID_MARGIN, timedelta(0))
+
+
+def draft_of(row: OutboxMessage, media_ids: tuple[str, ...] = ()) -> Draft:
+    """`row` as the network is asked to publish it; its key is the row's, across every retry."""
+    reply_to = (
+        PostRef(row.in_reply_to_post_id, row.reply_context)
+        if row.in_reply_to_post_id is not None
+        else None
+    )
+    return Draft(
+        key=f"outbox:{row.id}", text=row.text, reply_to=reply_to, media_ids=media_ids, lang=row.lang
+    )
 
 
 def send_once(outbox: Outbox, now: Clock, *, dry_run: bool = False) -> SendReport:
@@ -117,14 +154,17 @@ def send_once(outbox: Outbox, now: Clock, *, dry_run: bool = False) -> SendRepor
         _settle_unpostable(outbox, now(), report)
         if holding:
             _drop_held(outbox, now(), report)
-        # X's wait, as whichever process heard it wrote it down (`holds`): not one POST before.
-        report.held = holds.current(outbox.engine, outbox.account, CREATE_POST, now())
+        # The network's wait, as whichever process heard it wrote it down (`holds`): not one
+        # POST before.
+        report.held = holds.current(
+            outbox.engine, outbox.network, outbox.account, outbox.platform.endpoints.post, now()
+        )
         if report.held is not None:
             report.stopped_by = RateLimited.__name__
             log.info("event=send_held account=%s until=%s", outbox.account, report.held.until)
             return report
     query = select(OutboxMessage).where(
-        OutboxMessage.account == outbox.account,
+        *outbox.queue(),
         OutboxMessage.state == OutboxState.PENDING,
         OutboxMessage.next_attempt_at <= now(),
     )
@@ -150,14 +190,15 @@ def send_once(outbox: Outbox, now: Clock, *, dry_run: bool = False) -> SendRepor
         try:
             media_ids, reused = _media(outbox, row, now())
             try:
-                posted_id = outbox.platform.post(row.text, row.in_reply_to_post_id, media_ids)
+                receipt = outbox.platform.publish(draft_of(row, media_ids))
             except Rejected as exc:
                 if not (reused and _refuses_media(exc)):
                     raise
-                # X let the stored media id expire sooner than we counted on: upload afresh.
+                # The network let the stored media id expire sooner than we counted on: upload
+                # afresh.
                 log.warning("event=media_expired outbox_id=%s media_id=%s", row.id, media_ids[0])
                 media_ids, _ = _media(outbox, row, now(), fresh=True)
-                posted_id = outbox.platform.post(row.text, row.in_reply_to_post_id, media_ids)
+                receipt = outbox.platform.publish(draft_of(row, media_ids))
         except _PhotoMissing as exc:
             # Our file, not X's refusal: fails this row only, and is no sign of a blocked account.
             _photo_missing(outbox, row.id, str(exc), report)
@@ -178,26 +219,28 @@ def send_once(outbox: Outbox, now: Clock, *, dry_run: bool = False) -> SendRepor
             continue
         rejected_in_a_row = 0
         failpoints.hit("send.after_post")
-        _mark_sent(outbox, row.id, posted_id, now())
+        _mark_sent(outbox, row.id, receipt, now())
         report.sent += 1
         log.info(
-            "event=sent outbox_id=%s posted_id=%s in_reply_to=%s",
+            "event=sent network=%s outbox_id=%s posted_id=%s in_reply_to=%s",
+            outbox.network,
             row.id,
-            posted_id,
+            receipt.ref.id,
             row.in_reply_to_post_id,
         )
-        budget = outbox.platform.post_budget()
+        budget = receipt.budget
         if budget is not None and budget.remaining <= 0 and budget.reset_at > now():
             # That was the quota's last post: wait for the reset rather than knock and get a 429.
             with transaction(outbox.engine) as session:
                 _hold_queue(session, outbox, budget.reset_at)
             holds.hold(
                 outbox.engine,
+                outbox.network,
                 outbox.account,
-                CREATE_POST,
+                outbox.platform.endpoints.post,
                 budget.reset_at,
                 now(),
-                "X said that post was the last its quota allowed",
+                f"{outbox.says} said that post was the last its quota allowed",
             )
             report.stopped_by = QUOTA_USED
             log.info("event=quota_used until=%s", budget.reset_at.isoformat())
@@ -206,16 +249,15 @@ def send_once(outbox: Outbox, now: Clock, *, dry_run: bool = False) -> SendRepor
 
 
 def recover(outbox: Outbox, now: Clock, report: SendReport) -> None:
-    """Settle rows a crash (or an answer that may have posted) left `sending`: sent if our post
-    is on X, else queued again after the retry delay, or failed once past `give_up_after`.
-
-    A reply is found by the post it answers; a post of its own (a broadcast's first) by its text,
-    compared without links (X rewrites them to t.co and appends one for a photo)."""
+    """Settle rows a crash (or an answer that may have posted) left `sending`: sent if the
+    network shows the row's draft as published (`Network.published`: X by our timeline, a reply
+    by the post it answers and a post of its own by its text; Mastodon by its idempotency key and
+    our statuses), else queued again after the retry delay, or failed once past `give_up_after`."""
     cutoff = now() - outbox.policy.recover_after
     with transaction(outbox.engine) as session:
         stuck = session.exec(
             select(OutboxMessage).where(
-                OutboxMessage.account == outbox.account,
+                *outbox.queue(),
                 OutboxMessage.state == OutboxState.SENDING,
                 col(OutboxMessage.claimed_at) <= cutoff,
             )
@@ -223,34 +265,35 @@ def recover(outbox: Outbox, now: Clock, report: SendReport) -> None:
     if not stuck:
         return
     since = min(r.claimed_at for r in stuck if r.claimed_at is not None) - timedelta(minutes=5)
+    own_posts = outbox.platform.endpoints.own_posts
     try:
-        holds.check(outbox.engine, outbox.account, OWN_POSTS, now())
-        posts = outbox.platform.recent_posts(outbox.user_id(), since)
+        holds.check(outbox.engine, outbox.network, outbox.account, own_posts, now())
+        found = outbox.platform.published(outbox.user_id(), [draft_of(row) for row in stuck], since)
     except PlatformError as exc:
         if isinstance(exc, RateLimited) and not isinstance(exc, holds.Held):
             holds.hold(
                 outbox.engine,
+                outbox.network,
                 outbox.account,
-                OWN_POSTS,
+                own_posts,
                 _limit_ends(exc, now()),
                 now(),
-                "X answered 429",
+                f"{outbox.says} answered 429",
             )
         log.warning("event=recover_deferred rows=%d error=%r", len(stuck), str(exc))
         return
+    candidates = {ref.id for refs in found.values() for ref in refs}
     with transaction(outbox.engine) as session:
-        # A post may have several replies of ours (filed, then resolved): one already recorded
-        # on another row is not the one this row is missing.
-        known = set(
+        # A post may have several replies of ours (filed, then resolved), and two broadcasts may
+        # read alike: a post already recorded on another row is not the one this row is missing.
+        taken = set(
             session.exec(
                 select(OutboxMessage.posted_id).where(
-                    col(OutboxMessage.posted_id).in_([p.post_id for p in posts])
+                    OutboxMessage.platform == outbox.network,
+                    col(OutboxMessage.posted_id).in_(sorted(candidates)),
                 )
             ).all()
         )
-    fresh = [p for p in posts if p.post_id not in known]
-    found = {p.in_reply_to: p.post_id for p in fresh if p.in_reply_to is not None}
-    by_text = {same_text(p.text): p.post_id for p in fresh if p.in_reply_to is None}
     with transaction(outbox.engine) as session:
         for stale in stuck:
             row = session.get(OutboxMessage, stale.id, with_for_update=True)
@@ -258,28 +301,27 @@ def recover(outbox: Outbox, now: Clock, report: SendReport) -> None:
                 continue
             if row.claimed_at != stale.claimed_at:
                 continue  # claimed again since we looked: another sender's business now
-            posted = (
-                found.get(row.in_reply_to_post_id)
-                if row.in_reply_to_post_id
-                else by_text.pop(same_text(row.text), None)
-            )
+            key = draft_of(row).key
+            posted = next((ref for ref in found.get(key, ()) if ref.id not in taken), None)
             if posted is not None:
-                row.state, row.posted_id, row.sent_at = OutboxState.SENT, posted, now()
+                taken.add(posted.id)
+                row.state, row.posted_id, row.sent_at = OutboxState.SENT, posted.id, now()
+                row.posted_context = posted.context
                 report.recovered += 1
-                log.info("event=recovered_sent outbox_id=%s posted_id=%s", row.id, posted)
+                log.info("event=recovered_sent outbox_id=%s posted_id=%s", row.id, posted.id)
             elif now() - row.created_at > outbox.policy.give_up_after:
-                # Not on X, and too old to be of use: the same give-up as any other retry.
+                # Not on the network, and too old to be of use: the same give-up as any retry.
                 row.state = OutboxState.FAILED
                 row.last_error = (
                     f"gave up after {row.attempts} attempt(s) over {now() - row.created_at}: "
-                    f"{row.last_error or 'not confirmed by X'}"
+                    f"{row.last_error or 'not confirmed by ' + outbox.says}"
                 )[:1000]
                 report.failed += 1
                 log.error("event=send_gave_up outbox_id=%s error=%r", row.id, row.last_error)
             else:
-                # Not on X: the attempt failed, and waits as any failed attempt does, counted
-                # from when it was made (`attempts` counts the claims, this one included).
-                # Queued at once, a 5xx that keeps coming would be a POST every round.
+                # Not on the network: the attempt failed, and waits as any failed attempt does,
+                # counted from when it was made (`attempts` counts the claims, this one
+                # included). Queued at once, a 5xx that keeps coming would be a POST every round.
                 row.state = OutboxState.PENDING
                 claimed = row.claimed_at or now()
                 row.next_attempt_at = max(now(), claimed + outbox.policy.delay(row.attempts))
@@ -290,15 +332,6 @@ def recover(outbox: Outbox, now: Clock, report: SendReport) -> None:
                     row.attempts,
                     row.next_attempt_at.isoformat(),
                 )
-
-
-def same_text(text: str) -> str:
-    """`text` as comparable with what X shows of it: entities unescaped, links dropped (X shows
-    them as t.co links, and a photo as one more), whitespace collapsed."""
-    plain = html.unescape(text)
-    for url in reversed(find_urls(plain)):
-        plain = plain[: url.start] + plain[url.end :]
-    return " ".join(plain.split())
 
 
 def _claim(outbox: Outbox, row_id: int | None, at: datetime) -> OutboxMessage | None:
@@ -324,6 +357,7 @@ def _claim(outbox: Outbox, row_id: int | None, at: datetime) -> OutboxMessage | 
             if before is None or before.state is not OutboxState.SENT:
                 return None  # the post it threads under is not out yet
             row.in_reply_to_post_id = before.posted_id
+            row.reply_context = before.posted_context
         row.state, row.claimed_at, row.attempts = OutboxState.SENDING, at, row.attempts + 1
         return row
 
@@ -337,7 +371,7 @@ def _settle_unpostable(outbox: Outbox, at: datetime, report: SendReport) -> None
         waiting = session.exec(
             select(OutboxMessage)
             .where(
-                OutboxMessage.account == outbox.account,
+                *outbox.queue(),
                 OutboxMessage.state == OutboxState.PENDING,
                 (col(OutboxMessage.expires_at) <= at) | col(OutboxMessage.after_id).is_not(None),
             )
@@ -368,7 +402,7 @@ def _drop_held(outbox: Outbox, at: datetime, report: SendReport) -> None:
         stale = session.exec(
             select(OutboxMessage)
             .where(
-                OutboxMessage.account == outbox.account,
+                *outbox.queue(),
                 OutboxMessage.state == OutboxState.PENDING,
                 col(OutboxMessage.template).in_(sorted(NON_ESSENTIAL)),
                 col(OutboxMessage.created_at) <= at - HELD_AT_MOST,
@@ -386,14 +420,20 @@ def _drop_held(outbox: Outbox, at: datetime, report: SendReport) -> None:
 
 
 def _limit_ends(exc: RateLimited, at: datetime) -> datetime:
-    """When X's limit is over: its reset time, else a minute from now."""
+    """When the network's limit is over: its reset time, else a minute from now."""
     return exc.reset_at if exc.reset_at and exc.reset_at > at else at + timedelta(minutes=1)
 
 
 def _hold_posting(outbox: Outbox, exc: RateLimited, at: datetime) -> None:
-    """Write X's wait down for every process that posts from this account (`holds`)."""
+    """Write the network's wait down for every process that posts from this account."""
     holds.hold(
-        outbox.engine, outbox.account, CREATE_POST, _limit_ends(exc, at), at, "X answered 429"
+        outbox.engine,
+        outbox.network,
+        outbox.account,
+        outbox.platform.endpoints.post,
+        _limit_ends(exc, at),
+        at,
+        f"{outbox.says} answered 429",
     )
 
 
@@ -404,7 +444,7 @@ def _hold_queue(session: Session, outbox: Outbox, until: datetime) -> None:
     session.execute(
         update(OutboxMessage)
         .where(
-            col(OutboxMessage.account) == outbox.account,
+            *outbox.queue(),
             col(OutboxMessage.state) == OutboxState.PENDING,
             col(OutboxMessage.next_attempt_at) < until,
         )
@@ -420,10 +460,11 @@ def _media(
     outbox: Outbox, row: OutboxMessage, at: datetime, *, fresh: bool = False
 ) -> tuple[tuple[str, ...], bool]:
     """The media ids to post `row` with: none, the one uploaded before, or a fresh upload; and
-    whether the id is the one uploaded before (it may have expired on X's side)."""
+    whether the id is the one uploaded before (it may have expired on the network's side)."""
     if row.media_path is None:
         return (), False
-    if not fresh and row.media_id is not None and at - row.created_at <= MEDIA_ID_FRESH:
+    reusable = at - row.created_at <= media_id_fresh(outbox.platform)
+    if not fresh and row.media_id is not None and reusable:
         return (row.media_id,), True
     path = Path(row.media_path)
     try:
@@ -455,13 +496,14 @@ def _photo_missing(outbox: Outbox, row_id: int | None, error: str, report: SendR
     log.error("event=send_failed outbox_id=%s error=%r", row_id, error)
 
 
-def _mark_sent(outbox: Outbox, row_id: int | None, posted_id: str, at: datetime) -> None:
+def _mark_sent(outbox: Outbox, row_id: int | None, receipt: Receipt, at: datetime) -> None:
     with transaction(outbox.engine) as session:
         row = session.get(OutboxMessage, row_id)
         assert row is not None
-        row.state, row.posted_id, row.sent_at, row.last_error = (
+        row.state, row.posted_id, row.posted_context, row.sent_at, row.last_error = (
             OutboxState.SENT,
-            posted_id,
+            receipt.ref.id,
+            receipt.ref.context,
             at,
             None,
         )
@@ -477,7 +519,7 @@ def _failed(
         row.last_error = str(exc)[:1000]
         if isinstance(exc, Unavailable) and exc.maybe_done:
             # The post may exist without our knowing its id: never re-send blind. The row stays
-            # `sending`; `recover` looks for our reply on X and settles it either way.
+            # `sending`; `recover` asks the network and settles it either way.
             report.unverified += 1
             log.warning("event=send_unverified outbox_id=%s error=%r", row.id, row.last_error)
             return True
@@ -513,7 +555,7 @@ def _failed(
             _hold_queue(session, outbox, until)
             row.next_attempt_at = until
             return True
-        # X is having a bad moment: back off this row and leave the rest of the batch for later.
+        # The network is having a bad moment: back off this row, leave the rest for later.
         row.next_attempt_at = at + outbox.policy.delay(row.attempts)
         log.warning(
             "event=send_retry outbox_id=%s attempts=%d next=%s",

@@ -1,7 +1,8 @@
 """The poll job: fetch new mentions, decide, and record cases and replies, one page per transaction.
 
-X serves the newest page first; we process the oldest page first, and the cursor (`since_id`)
-moves in the same transaction as the mentions it covers. So a crash at any point either leaves a
+A network serves the newest page first; we process the oldest page first, and the account's
+cursor (opaque: each network's own, `MentionPage.cursor`) moves in the same transaction as the
+mentions it covers. So a crash at any point either leaves a
 page wholly committed (cursor past it) or wholly absent (it is fetched again next time), and the
 unique (platform, post_id) index turns any re-fetch into a no-op. On an account's first poll the
 cursor moves with the newest page only: a first poll cut short is a first poll again, backfill
@@ -47,7 +48,7 @@ from socialbot.intake import (
     route,
 )
 from socialbot.location import haversine_m
-from socialbot.networks.base import MAX_PROBLEM, Malformed, MentionPage, Platform
+from socialbot.networks.base import MAX_PROBLEM, Malformed, MentionPage, Network
 from socialbot.replies import Rendered, Replies, ReplyContext
 from socialbot.storable import clean_text
 from socialbot.store.db import transaction
@@ -61,7 +62,6 @@ from socialbot.store.models import (
     OutboxState,
     TemplateFailure,
 )
-from socialbot.usage import MENTIONS
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -102,17 +102,16 @@ class Intake:
     """What the poll job works with, composed once at start-up."""
 
     engine: Engine
-    platform: Platform
+    platform: Network
     replies: Replies
     rules_for: Callable[[str], IntakeRules]  # own user id → rules
     account: str = "intake"
     case_url: str | None = None
     backfill: timedelta = timedelta(hours=24)
+    user_id: str | None = None  # the account's id on the network, when the settings give it
 
 
-def ensure_account(
-    engine: Engine, platform: Platform, account: str, user_id: str | None
-) -> Account:
+def ensure_account(engine: Engine, platform: Network, account: str, user_id: str | None) -> Account:
     """The account row, with its user id: from settings, from the database, else asked once."""
     with transaction(engine) as session:
         row = session.exec(
@@ -137,10 +136,12 @@ def poll_once(
     intake: Intake, now: Clock, *, user_id: str | None = None, dry_run: bool = False
 ) -> PollReport:
     """Fetch every new mention and handle it. `dry_run`: decide and report, write nothing."""
-    account = ensure_account(intake.engine, intake.platform, intake.account, user_id)
+    account = ensure_account(
+        intake.engine, intake.platform, intake.account, user_id or intake.user_id
+    )
     assert account.user_id is not None
     rules = intake.rules_for(account.user_id)
-    first_poll = account.since_id is None
+    first_poll = account.cursor is None
     if first_poll:
         # The account's first poll: X returns up to 800 past mentions. Older than the backfill
         # window they are recorded, not filed or answered: no reply to a post from last month.
@@ -157,7 +158,7 @@ def poll_once(
             move_cursor = not first_poll or page is pages[0]  # see the module's docstring
             _handle_page(session, intake, rules, page, now(), report, move_cursor=move_cursor)
         failpoints.hit("poll.after_commit")
-    if not dry_run and all(page.newest_id is None for page in pages):
+    if not dry_run and all(page.cursor is None for page in pages):
         # Nothing new: still a successful poll, as `status` shows it (a quiet night is not an
         # outage). A page with mentions records it with its cursor.
         with transaction(intake.engine) as session:
@@ -181,16 +182,19 @@ def poll_once(
 
 
 def _fetch(intake: Intake, account: Account, now: Clock) -> list[MentionPage]:
-    """The new pages, unless X's rate limit holds the endpoint (`holds.Held`, no call made); a
-    429 is written down, so that every process and command waits it out."""
-    holds.check(intake.engine, intake.account, MENTIONS, now())
+    """The new pages, unless the network's rate limit holds the endpoint (`holds.Held`, no call
+    made); a 429 is written down, so that every process and command waits it out."""
+    network = intake.platform
+    endpoint = network.endpoints.mentions
+    holds.check(intake.engine, network.name, intake.account, endpoint, now())
     assert account.user_id is not None
     try:
-        return intake.platform.fetch_mentions(account.user_id, account.since_id)
+        return network.fetch_mentions(account.user_id, account.cursor)
     except RateLimited as exc:
         at = now()
         until = exc.reset_at if exc.reset_at and exc.reset_at > at else at + timedelta(minutes=1)
-        holds.hold(intake.engine, intake.account, MENTIONS, until, at, "X answered 429")
+        reason = f"{network.text_rules.network} answered 429"
+        holds.hold(intake.engine, network.name, intake.account, endpoint, until, at, reason)
         raise
 
 
@@ -242,13 +246,12 @@ def _handle_page(
         log.info("event=page_retry mentions=%d error=%s", len(fresh), type(exc).__name__)
         _handle_one_by_one(session, intake, rules, fresh, now, report)
     failpoints.hit("poll.mid_page")  # the page's rows written, its cursor not moved, no commit
-    newest = page.newest_id
-    if newest is not None:
+    if page.cursor is not None:
         account = session.exec(
             select(Account).where(Account.platform == platform, Account.name == intake.account)
         ).one()
-        if move_cursor and (account.since_id is None or int(newest) > int(account.since_id)):
-            account.since_id = newest
+        if move_cursor:  # the adapter's cursor never moves back (`Network.fetch_mentions`)
+            account.cursor = page.cursor
         account.polled_at = now
 
 
@@ -683,6 +686,7 @@ class _PageWriter:
             "outcome": decision.outcome,
             "detail": "; ".join(d for d in (decision.detail, *mention.missing) if d),
             "raw": mention.raw,
+            "reply_context": mention.reply_context,
         }
         case: _CaseView | None = None
         new_case = event = None
@@ -757,6 +761,7 @@ class _PageWriter:
                         "account": self.intake.account,
                         "dedupe_key": reply_key(mention.platform, mention.post_id),
                         "in_reply_to_post_id": mention.post_id,
+                        "reply_context": mention.reply_context,
                         "mention_id": mention_ids[mention.post_id],
                         "case_id": case.id if case else None,
                         "template": decision.reply.value,

@@ -10,10 +10,12 @@ lock polls (`store/poll_lock.py`); the others send, and take the poll over when 
 
 from __future__ import annotations
 
+import functools
 import logging
 import signal
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import FrameType
 
@@ -26,18 +28,31 @@ from socialbot.app import Service
 from socialbot.errors import AuthFailed, PlatformError, RateLimited
 from socialbot.health import JobHealth, fallback_path, one_line
 from socialbot.outbox import AUTH_RETRY, Outbox, RetryPolicy, send_once
-from socialbot.poller import poll_once
+from socialbot.poller import Intake, poll_once
+from socialbot.store.poll_lock import PollLock
 
 log = logging.getLogger(__name__)
 # The longest the poll waits after failures in a row: X back within 15 minutes is heard from.
 POLL_BACKOFF_CAP = timedelta(minutes=15)
 
 
-class Jobs:
-    """The job functions, and what outlives a run: when X lets us poll again, and how each job
-    has been failing.
+@dataclass(slots=True)
+class _Poll:
+    """One network's poll: its intake, its lock, and when it may run again. Each network backs
+    off on its own: an outage, a rate limit or bad credentials on one never hold another."""
 
-    Every run that fails, whatever the cause (X, a database error, a bug), is counted
+    intake: Intake
+    lock: PollLock
+    job: str  # its name in `health` and the log: "poll", or "poll:<network>" beside others
+    not_before: datetime | None = None
+    failures: int = 0  # in a row, for the backoff
+
+
+class Jobs:
+    """The job functions, and what outlives a run: when each network lets us poll again, and how
+    each job has been failing.
+
+    Every run that fails, whatever the cause (the network, a database error, a bug), is counted
     (`health.JobHealth`: what `status` shows) and makes its job wait, doubling from one interval
     up to `POLL_BACKOFF_CAP`, rather than run again at the next tick. And no job runs while the
     database refuses writes: a poll whose page cannot be saved would fetch the same page again
@@ -49,78 +64,111 @@ class Jobs:
         self.health = service.health or JobHealth(service.engine, service.clock)
         # `status` runs apart: it reads what the database refused from this file.
         self.health.keep_file(fallback_path(service.settings.database_url))
-        self.poll_not_before: datetime | None = None
-        self.poll_failures = 0  # in a row, for the backoff
+        intakes = service.intakes
+        self.polls = {
+            i.platform.name: _Poll(
+                i,
+                service.poll_lock(i.platform.name),
+                "poll" if len(intakes) == 1 else f"poll:{i.platform.name}",
+            )
+            for i in intakes
+        }
+        self.networks = list(dict.fromkeys(network for network, _ in service.networks))
         self.poll_backoff = _backoff(service.settings.poll_seconds)
         self._backoffs = {
             "send": _backoff(service.settings.send_seconds),
             "broadcasts": _backoff(BROADCAST_SECONDS),
         }
         self._not_before: dict[str, datetime] = {}
-        self.poll_lock = service.poll_lock()
+
+    @property
+    def poll_lock(self) -> PollLock:
+        """The first network's poll lock (a city on one network has only that one)."""
+        return next(iter(self.polls.values())).lock
+
+    def release_locks(self) -> None:
+        for poll in self.polls.values():
+            poll.lock.release()
 
     def poll(self) -> None:
+        """Poll every network, each as its own job would."""
+        for network in self.polls:
+            self.poll_network(network)
+
+    def poll_network(self, network: str) -> None:
+        poll = self.polls[network]
         now = self.service.clock()
-        if self.poll_not_before is not None and now < self.poll_not_before:
+        if poll.not_before is not None and now < poll.not_before:
             log.info(
-                "event=poll_skipped reason=%s until=%s",
-                "backing_off" if self.poll_failures else "rate_limited",
-                self.poll_not_before.isoformat(),
+                "event=poll_skipped network=%s reason=%s until=%s",
+                network,
+                "backing_off" if poll.failures else "rate_limited",
+                poll.not_before.isoformat(),
             )
             return
         try:
             _database_takes_writes(self.health)
-            if not self.poll_lock.acquire_or_check():
+            if not poll.lock.acquire_or_check():
                 return  # another instance polls (the lock logs each change of role, not each skip)
-            poll_once(
-                self.service.intake, self.service.clock, user_id=self.service.settings.x_user_id
-            )
+            poll_once(poll.intake, self.service.clock)
         except RateLimited as exc:
-            self.poll_not_before = exc.reset_at or now + timedelta(minutes=1)
-            log.warning("event=poll_rate_limited until=%s", self.poll_not_before.isoformat())
+            poll.not_before = exc.reset_at or now + timedelta(minutes=1)
+            log.warning(
+                "event=poll_rate_limited network=%s until=%s", network, poll.not_before.isoformat()
+            )
             return
         except AuthFailed as exc:
             # A human must fix the credentials: say so loudly, and knock again now and then.
-            self.health.failed("poll", exc)
-            self.poll_not_before = now + AUTH_RETRY
+            self.health.failed(poll.job, exc)
+            poll.not_before = now + AUTH_RETRY
             log.error(
-                "event=poll_auth_failed until=%s error=%r",
-                self.poll_not_before.isoformat(),
+                "event=poll_auth_failed network=%s until=%s error=%r",
+                network,
+                poll.not_before.isoformat(),
                 str(exc),
             )
             return
         except Exception as exc:
             # 5xx, timeout, connection error; a database error, a bug: back off, doubling,
-            # jittered, capped. Never at every tick: each try may cost a call to X.
-            self.health.failed("poll", exc)
-            self.poll_failures += 1
-            self.poll_not_before = now + self.poll_backoff.delay(self.poll_failures)
+            # jittered, capped. Never at every tick: each try may cost a call to the network.
+            self.health.failed(poll.job, exc)
+            poll.failures += 1
+            poll.not_before = now + self.poll_backoff.delay(poll.failures)
             log.log(
                 logging.WARNING if isinstance(exc, PlatformError) else logging.ERROR,
-                "event=poll_failed failures=%d until=%s error=%r",
-                self.poll_failures,
-                self.poll_not_before.isoformat(),
+                "event=poll_failed network=%s failures=%d until=%s error=%r",
+                network,
+                poll.failures,
+                poll.not_before.isoformat(),
                 str(exc) if isinstance(exc, PlatformError) else one_line(exc),
-                exc_info=not isinstance(exc, PlatformError | NotWritable)
-                and self.poll_failures == 1,
+                exc_info=not isinstance(exc, PlatformError | NotWritable) and poll.failures == 1,
             )
             return
-        self.poll_not_before, self.poll_failures = None, 0
-        self.health.succeeded("poll")
+        poll.not_before, poll.failures = None, 0
+        self.health.succeeded(poll.job)
 
     def send(self) -> None:
-        """Post what each account has queued: replies, and the posts of broadcasts."""
-        self._guarded("send", self._send_all)
+        """Post what each account has queued on every network: replies, broadcasts' posts."""
+        for network in self.networks:
+            self.send_network(network)
 
-    def _send_all(self) -> None:
+    def send_network(self, network: str) -> None:
+        """Post what `network`'s accounts have queued; its failures back off its job alone."""
+        job = "send" if len(self.networks) == 1 else f"send:{network}"
+        self._guarded(job, lambda: self._send_all(network))
+
+    def _send_all(self, network: str) -> None:
         for outbox in self.service.outboxes:
-            self._send(outbox)
+            if outbox.network == network:
+                self._send(outbox)
 
     def _send(self, outbox: Outbox) -> None:
         report = send_once(outbox, self.service.clock)
         if report.sent or report.failed or (report.stopped_by and report.held is None):
             log.info(
-                "event=send account=%s sent=%d failed=%d retrying=%d recovered=%d stopped_by=%s",
+                "event=send network=%s account=%s sent=%d failed=%d retrying=%d recovered=%d "
+                "stopped_by=%s",
+                outbox.network,
                 outbox.account,
                 report.sent,
                 report.failed,
@@ -149,7 +197,8 @@ class Jobs:
             run()
         except Exception as exc:
             failures = self.health.failed(job, exc)
-            self._not_before[job] = now + self._backoffs[job].delay(failures)
+            backoff = self._backoffs[job.split(":", 1)[0]]
+            self._not_before[job] = now + backoff.delay(failures)
             log.error(
                 "event=job_failed job=%s failures=%d until=%s error=%r",
                 job,
@@ -199,15 +248,32 @@ def build_scheduler(
     service: Service, *, poll: bool = True, send: bool = True
 ) -> BackgroundScheduler:
     jobs = Jobs(service)
-    # One worker per job: the poll, the sender and the broadcasts never wait for each other.
-    scheduler = BackgroundScheduler(executors={"default": ThreadPoolExecutor(3)}, timezone="UTC")
     settings = service.settings
     first = service.clock()
-    wanted = [
-        (poll, jobs.poll, "poll", settings.poll_seconds),
-        (send, jobs.send, "send", settings.send_seconds),
-        (send, jobs.broadcasts, "broadcasts", BROADCAST_SECONDS),
+    # A poll and a send per network, each its own job: one network's slow answers or outage
+    # never delay another's.
+    wanted: list[tuple[bool, Callable[[], None], str, float]] = [
+        (
+            poll,
+            functools.partial(jobs.poll_network, network),
+            f"poll:{network}",
+            settings.poll_seconds,
+        )
+        for network in jobs.polls
     ]
+    wanted += [
+        (
+            send,
+            functools.partial(jobs.send_network, network),
+            f"send:{network}",
+            settings.send_seconds,
+        )
+        for network in jobs.networks
+    ]
+    wanted.append((send, jobs.broadcasts, "broadcasts", BROADCAST_SECONDS))
+    # One worker per job: the polls, the senders and the broadcasts never wait for each other.
+    workers = ThreadPoolExecutor(len(wanted))
+    scheduler = BackgroundScheduler(executors={"default": workers}, timezone="UTC")
     for enabled, job, name, seconds in wanted:
         if enabled:
             scheduler.add_job(
@@ -222,7 +288,7 @@ def build_scheduler(
             )
     scheduler.add_listener(_on_error, EVENT_JOB_ERROR)
     # After the last job has finished: another instance may poll from its next tick.
-    scheduler.add_listener(lambda _event: jobs.poll_lock.release(), EVENT_SCHEDULER_SHUTDOWN)
+    scheduler.add_listener(lambda _event: jobs.release_locks(), EVENT_SCHEDULER_SHUTDOWN)
     return scheduler
 
 

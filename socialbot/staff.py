@@ -256,6 +256,7 @@ class Staff:
                 dedupe_key=f"status:{case.platform}:{case.id}:{event.id}"
                 + (f":{post_id}" if to is not None else ""),
                 in_reply_to_post_id=post_id,
+                reply_context=_reply_context(session, case.platform, post_id),
                 case_id=case.id,
                 template=message.value,
                 lang=lang,
@@ -267,6 +268,16 @@ class Staff:
             )
         )
         return text, alt
+
+
+def _reply_context(session: Session, network: str, post_id: str) -> str:
+    """What `network` needs to answer `post_id` beside its id, as recorded with the mention."""
+    context = session.exec(
+        select(MentionRecord.reply_context).where(
+            MentionRecord.platform == network, MentionRecord.post_id == post_id
+        )
+    ).first()
+    return context or ""
 
 
 # The news a linked reporter hears too: how it ended, not each step on the way.

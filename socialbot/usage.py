@@ -57,8 +57,9 @@ MEDIA_METADATA = "POST /2/media/metadata"
 
 @dataclass(frozen=True, slots=True)
 class ApiCall:
-    """One request to the network, as the adapter saw it answered (or not)."""
+    """One request to a network, as the adapter saw it answered (or not)."""
 
+    network: str  # the network's name, as stored: "x", "mastodon"
     account: str
     endpoint: str
     at: datetime
@@ -89,6 +90,7 @@ NON_ESSENTIAL: frozenset[str] = frozenset(
 class Usage:
     """One endpoint's calls in a period, and what they cost."""
 
+    network: str
     account: str
     endpoint: str
     calls: int
@@ -98,17 +100,20 @@ class Usage:
 
 
 def price_usage(
-    rows: Iterable[tuple[str, str, Charge | None, int, int, int]], prices: Prices
+    rows: Iterable[tuple[str, str, str, Charge | None, int, int, int]], prices: Prices
 ) -> list[Usage]:
-    """`(account, endpoint, charge, calls, errors, units)` rows → one `Usage` per endpoint."""
-    merged: dict[tuple[str, str], tuple[int, int, dict[Charge, int]]] = {}
-    for account, endpoint, charge, calls, errors, units in rows:
-        total_calls, total_errors, by_charge = merged.get((account, endpoint), (0, 0, {}))
+    """`(network, account, endpoint, charge, calls, errors, units)` rows → one `Usage` per
+    endpoint. Only X bills: another network's calls carry no charge, and cost nothing."""
+    merged: dict[tuple[str, str, str], tuple[int, int, dict[Charge, int]]] = {}
+    for network, account, endpoint, charge, calls, errors, units in rows:
+        key = (network, account, endpoint)
+        total_calls, total_errors, by_charge = merged.get(key, (0, 0, {}))
         if charge is not None:
             by_charge[charge] = by_charge.get(charge, 0) + units
-        merged[(account, endpoint)] = (total_calls + calls, total_errors + errors, by_charge)
+        merged[key] = (total_calls + calls, total_errors + errors, by_charge)
     return [
         Usage(
+            network=network,
             account=account,
             endpoint=endpoint,
             calls=calls,
@@ -116,7 +121,7 @@ def price_usage(
             units=by_charge,
             spend=sum(prices.of(c) * n for c, n in by_charge.items()),
         )
-        for (account, endpoint), (calls, errors, by_charge) in sorted(merged.items())
+        for (network, account, endpoint), (calls, errors, by_charge) in sorted(merged.items())
     ]
 
 

@@ -104,7 +104,13 @@ def test_the_service_weighs_the_months_spend_as_x_was_billed(
     for _ in range(45):
         meter.record(
             ApiCall(
-                "intake", CREATE_POST, clock() - timedelta(days=1), 201, Charge.POST_CREATE_URL, 1
+                "x",
+                "intake",
+                CREATE_POST,
+                clock() - timedelta(days=1),
+                201,
+                Charge.POST_CREATE_URL,
+                1,
             )
         )
     responses.get(

@@ -242,7 +242,7 @@ def test_no_page_stops_intake(service: Service, page: Any) -> None:
     served = read_json(json.dumps(page).encode())["data"]  # as the adapter reads X's answer
     with transaction(service.engine) as session:
         recorded = session.exec(select(MentionRecord.post_id)).all()
-        cursor = session.exec(select(Account.since_id).where(Account.name == "intake")).one()
+        cursor = session.exec(select(Account.cursor).where(Account.name == "intake")).one()
         replies = session.exec(select(OutboxMessage).order_by(OutboxMessage.id)).all()
     for item in served:
         post_id = item.get("id") if isinstance(item, dict) else None
@@ -267,7 +267,7 @@ def _poll(service: Service, page: Any) -> dict[str, MentionRecord]:
 
 def _cursor(service: Service) -> str | None:
     with transaction(service.engine) as session:
-        return session.exec(select(Account.since_id).where(Account.name == "intake")).one()
+        return session.exec(select(Account.cursor).where(Account.name == "intake")).one()
 
 
 def _report(n: int, **fields: Any) -> dict[str, Any]:

@@ -54,10 +54,10 @@ class Mentions(ReplayPlatform):
         super().__init__(xapi.CITY_ID)
         self.fetches = 0
 
-    def fetch_mentions(self, user_id: str, since_id: str | None) -> list[MentionPage]:
+    def fetch_mentions(self, user_id: str, cursor: str | None) -> list[MentionPage]:
         self.fetches += 1
         self.deliver(xapi.page([xapi.tweet(self.fetches, "@DemoCity311 hello")]))
-        return super().fetch_mentions(user_id, since_id)
+        return super().fetch_mentions(user_id, cursor)
 
 
 def test_a_full_disk_is_counted_shown_by_status_and_x_is_not_polled_at_every_tick(
@@ -126,7 +126,7 @@ def test_a_call_the_meter_could_not_write_is_counted_and_recorded_later(
     engine: Engine, clock: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
     meter = DatabaseMeter(engine)
-    call = ApiCall("intake", MENTIONS, clock(), 200, Charge.POST_READ, 3)
+    call = ApiCall("x", "intake", MENTIONS, clock(), 200, Charge.POST_READ, 3)
     with disk_full(engine):
         for _ in range(20):
             meter.record(call)
@@ -148,7 +148,7 @@ def test_a_200_whose_body_is_not_a_json_object_is_an_x_failure(
     responses.get(xapi.MENTIONS_URL, json=[{"id": "1"}])
 
     with pytest.raises(Unavailable, match="JSON list, not an object"):
-        x.fetch_mentions(xapi.CITY_ID, since_id=None)
+        x.fetch_mentions(xapi.CITY_ID, cursor=None)
 
     (endpoint,) = read_endpoints(engine, clock())
     assert endpoint.failures_last_hour == 1 and endpoint.last_ok_at is None

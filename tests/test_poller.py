@@ -184,7 +184,7 @@ def test_a_crash_mid_poll_loses_nothing_and_duplicates_nothing(service: Service)
         xapi.post_id(2),
     ]
     with transaction(service.engine) as session:
-        assert session.exec(select(Account)).one().since_id is None
+        assert session.exec(select(Account)).one().cursor is None
 
     serve(newest, oldest)  # no cursor: X serves both pages again
     assert len(poll(service)) == 2  # posts 3 and 4; 1 and 2 are seen already
@@ -194,7 +194,7 @@ def test_a_crash_mid_poll_loses_nothing_and_duplicates_nothing(service: Service)
     ]
     assert len(outbox_rows(service.engine)) == 4
     with transaction(service.engine) as session:
-        assert session.exec(select(Account)).one().since_id == xapi.post_id(4)
+        assert session.exec(select(Account)).one().cursor == xapi.post_id(4)
 
 
 @responses.activate
@@ -207,7 +207,7 @@ def test_dry_run_decides_but_writes_nothing(service: Service) -> None:
     assert report.handled[0].reply_text is not None
     assert list_cases(service.engine) == [] and outbox_rows(service.engine) == []
     with transaction(service.engine) as session:
-        assert session.exec(select(Account)).one().since_id is None
+        assert session.exec(select(Account)).one().cursor is None
 
 
 @responses.activate
@@ -321,7 +321,7 @@ def test_a_mention_that_cannot_be_handled_is_recorded_and_the_page_goes_on(
         account = session.exec(select(Account)).one()
     assert record.outcome is MentionOutcome.MALFORMED
     assert record.detail == "could not be handled: ValueError: something nobody foresaw"
-    assert account.since_id == xapi.post_id(2)  # intake moves on
+    assert account.cursor == xapi.post_id(2)  # intake moves on
     assert [c.mention_post_id for c in list_cases(service.engine)] == [xapi.post_id(2)]
 
 

@@ -60,7 +60,7 @@ def test_a_rate_limited_poll_makes_no_request_before_the_reset(
     calls: list[datetime] = []
 
     class Limited(ReplayPlatform):
-        def fetch_mentions(self, user_id: str, since_id: str | None) -> list[MentionPage]:
+        def fetch_mentions(self, user_id: str, cursor: str | None) -> list[MentionPage]:
             calls.append(clock())
             raise RateLimited("X rate limit reached", clock() + timedelta(minutes=15))
 
@@ -85,7 +85,7 @@ def test_a_failing_poll_is_logged_and_the_next_one_runs(
     outcomes = iter([Unavailable("X server error (503)"), None])
 
     class Flaky(ReplayPlatform):
-        def fetch_mentions(self, user_id: str, since_id: str | None) -> list[MentionPage]:
+        def fetch_mentions(self, user_id: str, cursor: str | None) -> list[MentionPage]:
             failure = next(outcomes)
             if failure is not None:
                 raise failure
@@ -98,7 +98,7 @@ def test_a_failing_poll_is_logged_and_the_next_one_runs(
     jobs.poll()
     service.close()
 
-    assert "event=poll_failed failures=1" in caplog.text
+    assert "event=poll_failed network=x failures=1" in caplog.text
     assert "error='X server error (503)'" in caplog.text
     assert "event=poll pages=0" in caplog.text
 
@@ -109,7 +109,7 @@ def test_x_failing_again_and_again_is_polled_less_and_less_often_up_to_a_cap(
     calls: list[datetime] = []
 
     class Down(ReplayPlatform):
-        def fetch_mentions(self, user_id: str, since_id: str | None) -> list[MentionPage]:
+        def fetch_mentions(self, user_id: str, cursor: str | None) -> list[MentionPage]:
             calls.append(clock())
             raise Unavailable("X unreachable: ConnectTimeout")
 
@@ -135,7 +135,7 @@ def test_a_poll_with_rejected_credentials_waits_for_a_human_and_tries_again_late
     calls: list[datetime] = []
 
     class Revoked(ReplayPlatform):
-        def fetch_mentions(self, user_id: str, since_id: str | None) -> list[MentionPage]:
+        def fetch_mentions(self, user_id: str, cursor: str | None) -> list[MentionPage]:
             calls.append(clock())
             raise AuthFailed("X rejected the credentials (401): Unauthorized")
 

@@ -57,7 +57,7 @@ def test_a_mentions_page_is_billed_per_post_read_and_a_post_per_request(
     responses.post(xapi.TWEETS_URL, json=xapi.posted(xapi.post_id(10), "Filed"), status=201)
     responses.post(xapi.TWEETS_URL, json=xapi.posted(xapi.post_id(11), "Filed"), status=201)
 
-    metered.fetch_mentions(xapi.CITY_ID, since_id=None)
+    metered.fetch_mentions(xapi.CITY_ID, cursor=None)
     metered.post("Filed as case #1. Thank you!", in_reply_to=xapi.post_id(1))
     metered.post("Filed as case #2: https://311.example.gov/cases/2", xapi.post_id(2))
 
@@ -93,7 +93,7 @@ def test_failed_calls_bill_nothing_and_show_as_failures_of_the_last_hour(
     responses.get(xapi.ME_URL, body=requests.ConnectionError("connection refused"))
 
     with pytest.raises(Unavailable):
-        metered.fetch_mentions(xapi.CITY_ID, since_id=None)
+        metered.fetch_mentions(xapi.CITY_ID, cursor=None)
     clock.advance(minutes=30)
     with pytest.raises(RateLimited):
         metered.post("Filed as case #1", in_reply_to=xapi.post_id(1))
@@ -125,6 +125,7 @@ def test_a_rate_limit_whose_window_has_reset_is_not_shown_as_spent(
     meter = DatabaseMeter(engine)
     meter.record(
         ApiCall(
+            "x",
             "intake",
             CREATE_POST,
             clock(),
@@ -148,7 +149,7 @@ def test_counts_add_up_per_day_and_the_month_is_a_utc_calendar_month(
         datetime(2026, 11, 30, 23, 59, tzinfo=UTC),
         datetime(2026, 12, 1, 0, 0, tzinfo=UTC),  # December
     ):
-        meter.record(ApiCall("notify", CREATE_POST, at, 201, Charge.POST_CREATE, 1))
+        meter.record(ApiCall("x", "notify", CREATE_POST, at, 201, Charge.POST_CREATE, 1))
 
     [november] = read_usage(engine, "2026-11", Prices(post_create=0.5))
     assert (november.account, november.calls, november.spend) == ("notify", 2, 1.0)
@@ -162,7 +163,9 @@ def test_a_meter_that_cannot_write_logs_and_lets_the_call_go_on(
 
     unmigrated = make_engine(f"sqlite:///{tmp_path}/empty.db")  # no tables
     DatabaseMeter(unmigrated).record(
-        ApiCall("intake", MENTIONS, datetime(2026, 11, 23, tzinfo=UTC), 200, Charge.POST_READ, 1)
+        ApiCall(
+            "x", "intake", MENTIONS, datetime(2026, 11, 23, tzinfo=UTC), 200, Charge.POST_READ, 1
+        )
     )
     unmigrated.dispose()
     assert "event=meter_failed" in caplog.text
@@ -170,9 +173,9 @@ def test_a_meter_that_cannot_write_logs_and_lets_the_call_go_on(
 
 def test_prices_are_per_unit_and_the_budget_holds_from_its_reserve() -> None:
     rows = [
-        ("intake", MENTIONS, Charge.POST_READ, 10, 1, 800),
-        ("intake", MENTIONS, None, 1, 1, 0),
-        ("notify", CREATE_POST, Charge.POST_CREATE_URL, 3, 0, 3),
+        ("x", "intake", MENTIONS, Charge.POST_READ, 10, 1, 800),
+        ("x", "intake", MENTIONS, None, 1, 1, 0),
+        ("x", "notify", CREATE_POST, Charge.POST_CREATE_URL, 3, 0, 3),
     ]
     mentions, posts = price_usage(rows, Prices())
     assert (mentions.calls, mentions.errors, mentions.spend) == (11, 2, pytest.approx(4.0))
@@ -185,7 +188,7 @@ def test_prices_are_per_unit_and_the_budget_holds_from_its_reserve() -> None:
 
 def test_budget_state_reads_the_month_spend(engine: Engine, clock: Clock) -> None:
     DatabaseMeter(engine).record(
-        ApiCall("intake", CREATE_POST, clock(), 201, Charge.POST_CREATE_URL, 1)
+        ApiCall("x", "intake", CREATE_POST, clock(), 201, Charge.POST_CREATE_URL, 1)
     )
     state = budget_state(engine, "2026-11", Prices(), budget=0.25, reserve_percent=10)
     assert state.spent == pytest.approx(0.2)

@@ -43,7 +43,7 @@ def service(settings: Settings, clock: Clock) -> Iterator[Service]:
     # Past its first poll: the recordings are years old, and a first poll files only the last
     # day's mentions.
     with transaction(service.engine) as session:
-        session.add(Account(platform="x", name="intake", user_id=xapi.CITY_ID, since_id="1"))
+        session.add(Account(platform="x", name="intake", user_id=xapi.CITY_ID, cursor="1"))
     yield service
     service.close()
 

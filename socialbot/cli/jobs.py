@@ -9,9 +9,10 @@ import typer
 from socialbot.app import Service, build_service
 from socialbot.cli.common import console, friendly_errors, state
 from socialbot.cli.render import handled_table, replies_table
+from socialbot.errors import PlatformError
 from socialbot.holds import Held
-from socialbot.outbox import send_once
-from socialbot.poller import poll_once
+from socialbot.outbox import Outbox, send_once
+from socialbot.poller import Intake, poll_once
 from socialbot.scheduler import build_scheduler, run_forever
 from socialbot.store.models import OutboxState
 from socialbot.store.queries import outbox_rows
@@ -50,16 +51,35 @@ def _poll(service: Service, *, once: bool, dry_run: bool) -> None:
     if not once:
         run_forever(build_scheduler(service, send=False))
         return
+    named = len(service.intakes) > 1
+    failures: list[PlatformError] = []
+    for intake in service.intakes:  # every network the city reads, each on its own
+        try:
+            _poll_network(service, intake, dry_run=dry_run, named=named)
+        except PlatformError as exc:
+            if not named:
+                raise
+            # One network failing does not keep the others from polling; the exit still says.
+            console.print(f"{intake.platform.text_rules.network}: {exc}", markup=False)
+            failures.append(exc)
+    if failures:
+        raise failures[0]
+
+
+def _poll_network(service: Service, intake: Intake, *, dry_run: bool, named: bool) -> None:
+    network = intake.platform
+    prefix = f"{network.text_rules.network}: " if named else ""
     # A dry run writes nothing, so it may run beside the service; a real poll must not.
-    lock = None if dry_run else service.poll_lock()
+    lock = None if dry_run else service.poll_lock(network.name)
     try:
         if lock is not None and not lock.acquire_or_check():
-            console.print("Another socialbot instance is polling this account; nothing done.")
+            console.print(
+                f"{prefix}Another socialbot instance is polling this account; nothing done.",
+                markup=False,
+            )
             return
-        report = poll_once(
-            service.intake, service.clock, user_id=service.settings.x_user_id, dry_run=dry_run
-        )
-    except Held as held:  # X's 429, heard by this or another process: not one call before
+        report = poll_once(intake, service.clock, dry_run=dry_run)
+    except Held as held:  # the network's 429, heard by this or another process: no call before
         console.print(
             f"{held.hold.describe(service.settings.zone)}; nothing fetched.", markup=False
         )
@@ -67,7 +87,7 @@ def _poll(service: Service, *, once: bool, dry_run: bool) -> None:
     finally:
         if lock is not None:
             lock.release()
-    title = f"{len(report.handled)} new mention(s)" + (
+    title = f"{prefix}{len(report.handled)} new mention(s)" + (
         " — dry run, nothing saved" if dry_run else ""
     )
     console.print(handled_table(report.handled, title=title))
@@ -100,11 +120,19 @@ def _send(service: Service, *, once: bool, dry_run: bool) -> None:
         report = send_once(outbox, service.clock)
         if report.held is not None:
             console.print(
-                f"{outbox.account}: {report.held.describe(service.settings.zone)}.", markup=False
+                f"{_queue_name(service, outbox)}: {report.held.describe(service.settings.zone)}.",
+                markup=False,
             )
             continue
         console.print(
-            f"{outbox.account}: sent {report.sent}, failed {report.failed}, retrying later "
-            f"{report.retrying}, recovered {report.recovered}"
+            f"{_queue_name(service, outbox)}: sent {report.sent}, failed {report.failed}, "
+            f"retrying later {report.retrying}, recovered {report.recovered}"
             + (f"; paused: {report.stopped_by}" if report.stopped_by else "")
         )
+
+
+def _queue_name(service: Service, outbox: Outbox) -> str:
+    """The account, and its network when the city has more than one: "intake", "x/intake"."""
+    if len({network for network, _ in service.networks}) > 1:
+        return f"{outbox.network}/{outbox.account}"
+    return outbox.account

@@ -1,6 +1,6 @@
 """The tables. Nothing is ever deleted: mentions, cases, events and outbox rows are the audit trail.
 
-accounts ─┐ cursor (since_id) and looked-up user id per platform account
+accounts ─┐ cursor (opaque, the network's) and looked-up user id per network account
 mentions ─┼─▶ cases ◀── case_events
           └─▶ outbox (one row per reply; `dedupe_key` makes "at most one reply per post" a
                       database guarantee, not just a code path)
@@ -40,7 +40,9 @@ class Account(SQLModel, table=True):
     name: str = Field(max_length=64)
     user_id: str | None = Field(default=None, max_length=64)
     username: str | None = Field(default=None, max_length=64)
-    since_id: str | None = Field(default=None, max_length=64)
+    # Where the next poll starts: the network's own cursor, opaque (X: the newest post id seen;
+    # Mastodon: the newest notification id), moved in the same transaction as the page it covers.
+    cursor: str | None = Field(default=None, sa_type=Text)
     polled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
@@ -123,12 +125,15 @@ class MentionRecord(SQLModel, table=True):
     detail: str = Field(default="", sa_type=Text)  # why: the hashtag matched, the reason ignored
     case_id: int | None = Field(default=None, foreign_key="cases.id", index=True)
     raw: str = Field(sa_type=Text)
+    # What the network needs to answer the post beside its id (`domain.PostRef.context`).
+    reply_context: str = Field(default="", sa_type=Text)
 
 
 class OutboxMessage(SQLModel, table=True):
     __tablename__ = "outbox"
     __table_args__ = (
-        Index("ix_outbox_state_due", "state", "next_attempt_at"),
+        # Each (network, account) is a queue of its own: what it has due, oldest first.
+        Index("ix_outbox_queue", "platform", "account", "state", "next_attempt_at"),
         Index("ix_outbox_posted_id", "posted_id"),  # a reply to our reply; recovering a send
     )
 
@@ -138,6 +143,8 @@ class OutboxMessage(SQLModel, table=True):
     # e.g. "reply:x:1234567890": the unique index is what makes a second reply impossible.
     dedupe_key: str = Field(max_length=128, unique=True)
     in_reply_to_post_id: str | None = Field(default=None, max_length=64)
+    # The rest of the reference to the post answered (`domain.PostRef.context`), and of ours.
+    reply_context: str = Field(default="", sa_type=Text)
     mention_id: int | None = Field(default=None, foreign_key="mentions.id", index=True)
     case_id: int | None = Field(default=None, foreign_key="cases.id", index=True)
     template: str = Field(max_length=64)
@@ -149,6 +156,7 @@ class OutboxMessage(SQLModel, table=True):
     claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_error: str | None = Field(default=None, sa_type=Text)
     posted_id: str | None = Field(default=None, max_length=64)
+    posted_context: str = Field(default="", sa_type=Text)
     created_at: datetime = Field(sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # A photo to attach (`cases resolve --photo`): the absolute path of the file, which must stay
@@ -253,10 +261,11 @@ class ApiUsage(SQLModel, table=True):
     for calls billed nothing: failures and free calls)."""
 
     __tablename__ = "api_usage"
-    __table_args__ = (UniqueConstraint("day", "account", "endpoint", "charge"),)
+    __table_args__ = (UniqueConstraint("day", "platform", "account", "endpoint", "charge"),)
 
     id: int | None = Field(default=None, primary_key=True)
     day: date
+    platform: str = Field(max_length=32)
     account: str = Field(max_length=64)
     endpoint: str = Field(max_length=64)
     charge: str = Field(default="", max_length=32)
@@ -271,6 +280,7 @@ class ApiEndpoint(SQLModel, table=True):
 
     __tablename__ = "api_endpoints"
 
+    platform: str = Field(primary_key=True, max_length=32)
     account: str = Field(primary_key=True, max_length=64)
     endpoint: str = Field(primary_key=True, max_length=64)
     last_ok_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -289,6 +299,7 @@ class ApiFailure(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(sa_type=UTCDateTime, index=True)
+    platform: str = Field(max_length=32)
     account: str = Field(max_length=64)
     endpoint: str = Field(max_length=64)
     status: int | None = None
@@ -323,11 +334,12 @@ class JobFailure(SQLModel, table=True):
 
 
 class RateHold(SQLModel, table=True):
-    """X said wait (a 429, or a post that used the last of the quota): no call to `endpoint` for
-    `account` before `until`, from whichever process or command asks."""
+    """The network said wait (a 429, or a post that used the last of the quota): no call to
+    `endpoint` for the network's `account` before `until`, whichever process or command asks."""
 
     __tablename__ = "rate_holds"
 
+    platform: str = Field(primary_key=True, max_length=32)
     account: str = Field(primary_key=True, max_length=64)
     endpoint: str = Field(primary_key=True, max_length=64)
     until: datetime = Field(sa_type=UTCDateTime)

@@ -93,28 +93,32 @@ def test_a_hold_is_never_longer_than_x_s_longest_window(
     engine: Engine, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.WARNING, logger="socialbot.holds"):
-        holds.hold(engine, "intake", MENTIONS, FOREVER, T0, "X answered 429")
+        holds.hold(engine, "x", "intake", MENTIONS, FOREVER, T0, "X answered 429")
     assert "event=hold_clamped" in caplog.text and "5138" in caplog.text
-    found = holds.current(engine, "intake", MENTIONS, T0)
+    found = holds.current(engine, "x", "intake", MENTIONS, T0)
     assert found is not None and found.until == T0 + holds.MAX_HOLD == T0 + timedelta(hours=24)
     later = T0 + timedelta(hours=24, seconds=1)
-    assert holds.current(engine, "intake", MENTIONS, later) is None
+    assert holds.current(engine, "x", "intake", MENTIONS, later) is None
     assert holds.in_force(engine, later) == []
 
 
 def test_a_stored_hold_beyond_24_hours_ends_24_hours_after_it_was_set(engine: Engine) -> None:
     with transaction(engine) as session:  # as a version without the bound stored it
-        session.add(RateHold(account="intake", endpoint=MENTIONS, until=FOREVER, set_at=T0))
-    found = holds.current(engine, "intake", MENTIONS, T0 + timedelta(hours=1))
+        session.add(
+            RateHold(platform="x", account="intake", endpoint=MENTIONS, until=FOREVER, set_at=T0)
+        )
+    found = holds.current(engine, "x", "intake", MENTIONS, T0 + timedelta(hours=1))
     assert found is not None and found.until == T0 + timedelta(hours=24)
     assert [h.until for h in holds.in_force(engine, T0 + timedelta(hours=1))] == [found.until]
     later = T0 + timedelta(hours=25)
-    assert holds.current(engine, "intake", MENTIONS, later) is None
+    assert holds.current(engine, "x", "intake", MENTIONS, later) is None
     assert holds.in_force(engine, later) == []
-    holds.check(engine, "intake", MENTIONS, later)  # intake goes on
+    holds.check(engine, "x", "intake", MENTIONS, later)  # intake goes on
     # A new, real hold is not refused as shorter than the stale one.
-    holds.hold(engine, "intake", MENTIONS, later + timedelta(minutes=15), later, "X answered 429")
-    found = holds.current(engine, "intake", MENTIONS, later)
+    holds.hold(
+        engine, "x", "intake", MENTIONS, later + timedelta(minutes=15), later, "X answered 429"
+    )
+    found = holds.current(engine, "x", "intake", MENTIONS, later)
     assert found is not None and found.until == later + timedelta(minutes=15)
 
 

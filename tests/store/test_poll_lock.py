@@ -231,9 +231,9 @@ class Counting(ReplayPlatform):
         super().__init__(user_id)
         self.fetches = 0
 
-    def fetch_mentions(self, user_id: str, since_id: str | None) -> list[MentionPage]:
+    def fetch_mentions(self, user_id: str, cursor: str | None) -> list[MentionPage]:
         self.fetches += 1
-        return super().fetch_mentions(user_id, since_id)
+        return super().fetch_mentions(user_id, cursor)
 
 
 def test_only_the_lock_holder_polls_and_another_takes_over_when_it_stops(
@@ -270,9 +270,9 @@ def test_the_scheduler_lets_the_lock_go_when_it_stops(
     try:
         scheduler = build_scheduler(service)
         scheduler.start(paused=True)  # no job runs by itself; the poll job is run by hand
-        poll = scheduler.get_job("poll").func
+        poll = scheduler.get_job("poll:x").func
         poll()
-        assert poll.__self__.poll_lock.held
+        assert poll.func.__self__.poll_lock.held
         assert not other.acquire_or_check()
 
         scheduler.shutdown(wait=True)

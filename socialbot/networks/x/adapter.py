@@ -45,7 +45,7 @@ from urllib3.exceptions import NewConnectionError
 
 from socialbot import usage
 from socialbot._urls import find_urls
-from socialbot.domain import believable_reset
+from socialbot.domain import PostRef, believable_reset, is_post_id
 from socialbot.errors import (
     AuthFailed,
     ConfigError,
@@ -55,10 +55,12 @@ from socialbot.errors import (
     Rejected,
     Unavailable,
 )
-from socialbot.networks.base import MAX_ALT_TEXT, MentionPage, OwnPost, RateBudget
+from socialbot.networks.base import Draft, MentionPage, OwnPost, RateBudget, Receipt
+from socialbot.networks.timeline import match_drafts
 from socialbot.networks.x import request as x_request
 from socialbot.networks.x import wire as x_wire
-from socialbot.usage import ApiCall, Charge, Meter
+from socialbot.networks.x.rules import X_ENDPOINTS, X_MEDIA, X_TEXT
+from socialbot.usage import ApiCall, Charge, Meter, Prices
 
 log = logging.getLogger(__name__)
 
@@ -139,10 +141,14 @@ def _utc_now() -> datetime:
 
 
 class XPlatform:
-    """The `Platform` for X, acting as one account. Every call is reported to `meter` (what was
-    asked, answered and billed), under `account`'s name."""
+    """The `Network` for X, acting as one account. Every call is reported to `meter` (what was
+    asked, answered and billed), under `account`'s name; a post's receipt carries its estimated
+    cost at `prices`."""
 
     name = x_wire.PLATFORM
+    text_rules = X_TEXT
+    media_rules = X_MEDIA
+    endpoints = X_ENDPOINTS
 
     def __init__(
         self,
@@ -153,8 +159,10 @@ class XPlatform:
         meter: Meter | None = None,
         clock: Callable[[], datetime] = _utc_now,
         field_names: x_request.FieldNames = x_request.FieldNames.TWEET,
+        prices: Prices | None = None,
     ) -> None:
         tweepy = _tweepy()
+        self._prices = prices or Prices()
         self.words = x_request.vocabulary(field_names)
         self._tweepy = tweepy
         self._post_budget: RateBudget | None = None
@@ -188,7 +196,10 @@ class XPlatform:
         payload = self._read(usage.USERS_ME, self._get("/2/users/me", {}))
         return x_wire.parse_user_id(payload)
 
-    def fetch_mentions(self, user_id: str, since_id: str | None) -> list[MentionPage]:
+    def fetch_mentions(self, user_id: str, cursor: str | None) -> list[MentionPage]:
+        """Pages of posts newer than `cursor` (X's `since_id`), newest first; each page's cursor
+        is the newest id it holds, never older than the one asked with."""
+        since_id = cursor if is_post_id(cursor) else None
         pages: list[MentionPage] = []
         token: str | None = None
         for _ in range(MAX_PAGES):
@@ -200,7 +211,7 @@ class XPlatform:
                 page = x_wire.parse_mentions_page(payload)
             except DataError as exc:  # not one item can be told apart: X failed, try later
                 raise Unavailable(f"X served a mentions page that cannot be read: {exc}") from exc
-            pages.append(page)
+            pages.append(x_wire.with_cursor(page, since_id))
             token = page.next_token
             if token is None:
                 break
@@ -223,6 +234,21 @@ class XPlatform:
         """A signed GET of `route` with exactly `params` (tweepy's low-level request: the names
         are ours, from `x_request`, not tweepy's keyword spelling)."""
         return lambda: self._client.request("GET", route, params=params, user_auth=True)
+
+    def publish(self, draft: Draft) -> Receipt:
+        """Post `draft`: X has no idempotency key, so `published` finds an interrupted one by our
+        timeline instead."""
+        in_reply_to = draft.reply_to.id if draft.reply_to is not None else None
+        posted = self.post(draft.text, in_reply_to, draft.media_ids)
+        charge = Charge.POST_CREATE_URL if find_urls(draft.text) else Charge.POST_CREATE
+        return Receipt(PostRef(posted), self.post_budget(), self._prices.of(charge))
+
+    def published(
+        self, user_id: str, drafts: Sequence[Draft], since: datetime
+    ) -> dict[str, list[PostRef]]:
+        """Our posts since `since` (`GET /2/users/:id/tweets`), matched to `drafts`: a reply by
+        the post it answers, a post of its own by its text (X rewrites links to t.co)."""
+        return match_drafts(drafts, self.recent_posts(user_id, since))
 
     def post(self, text: str, in_reply_to: str | None, media_ids: Sequence[str] = ()) -> str:
         self._post_budget = None
@@ -249,7 +275,8 @@ class XPlatform:
 
     def upload_media(self, path: Path, alt_text: str) -> str:
         """Upload a photo (`POST /2/media/upload`, `media_category=tweet_image`), then set its alt
-        text (`POST /2/media/metadata`; at most `MAX_ALT_TEXT` characters, longer is cut). The
+        text (`POST /2/media/metadata`; at most `X_MEDIA.max_alt_text` characters, longer is
+        cut). The
         id is X's `data.id`; X lets it be attached for `expires_after_secs` (a day). OSError
         when the file cannot be read."""
         # A missing file (OSError) is ours to report, not X's: it is read before translating.
@@ -263,8 +290,8 @@ class XPlatform:
             )
             uploaded = _uploaded(read_json(response.content))
             answer.of(response, Charge.MEDIA_UPLOAD)
-        if len(alt_text) > MAX_ALT_TEXT:
-            alt_text = alt_text[: MAX_ALT_TEXT - 1] + "…"
+        if len(alt_text) > X_MEDIA.max_alt_text:
+            alt_text = alt_text[: X_MEDIA.max_alt_text - 1] + "…"
         with self._metered(usage.MEDIA_METADATA, read=False, posting=False) as answer:
             response = self._send(
                 x_request.MEDIA_METADATA_URL, json=x_request.metadata_body(uploaded, alt_text)
@@ -361,6 +388,7 @@ class XPlatform:
             return
         self._meter.record(
             ApiCall(
+                network=self.name,
                 account=self._account,
                 endpoint=endpoint,
                 at=self._clock(),

@@ -15,9 +15,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from socialbot.domain import PostRef
 from socialbot.errors import DataError, Unavailable
-from socialbot.networks.base import MentionPage, OwnPost, RateBudget
+from socialbot.networks.base import Draft, MentionPage, OwnPost, RateBudget, Receipt
+from socialbot.networks.timeline import match_drafts
 from socialbot.networks.x import wire as x_wire
+from socialbot.networks.x.rules import X_ENDPOINTS, X_MEDIA, X_TEXT
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +43,9 @@ class ReplayPlatform:
     """Inbound: pages queued with `deliver`. Outbound: `uploaded` and `posted`, in order."""
 
     name = x_wire.PLATFORM
+    text_rules = X_TEXT
+    media_rules = X_MEDIA
+    endpoints = X_ENDPOINTS
 
     def __init__(self, user_id: str, pages: Iterable[Mapping[str, Any]] = ()) -> None:
         self.user_id = user_id
@@ -66,8 +72,9 @@ class ReplayPlatform:
     def own_user_id(self) -> str:
         return self.user_id
 
-    def fetch_mentions(self, user_id: str, since_id: str | None) -> list[MentionPage]:
-        """Like X: only posts newer than `since_id`, newest page first."""
+    def fetch_mentions(self, user_id: str, cursor: str | None) -> list[MentionPage]:
+        """Like X: only posts newer than `cursor` (a post id), newest page first."""
+        since_id = cursor
         pages: list[MentionPage] = []
         for payload in self._pages:
             try:
@@ -79,9 +86,20 @@ class ReplayPlatform:
                 b for b in page.malformed if b.post_id is None or _newer(b.post_id, since_id)
             )
             if newer or broken:
-                pages.append(MentionPage(mentions=newer, malformed=broken))
+                page = MentionPage(mentions=newer, malformed=broken)
+                pages.append(x_wire.with_cursor(page, since_id))
         pages.sort(key=lambda p: int(p.newest_id or 0), reverse=True)
         return pages
+
+    def publish(self, draft: Draft) -> Receipt:
+        in_reply_to = draft.reply_to.id if draft.reply_to is not None else None
+        posted = self.post(draft.text, in_reply_to, draft.media_ids)
+        return Receipt(PostRef(posted), self.post_budget())
+
+    def published(
+        self, user_id: str, drafts: Sequence[Draft], since: datetime
+    ) -> dict[str, list[PostRef]]:
+        return match_drafts(drafts, self.recent_posts(user_id, since))
 
     def post(self, text: str, in_reply_to: str | None, media_ids: Sequence[str] = ()) -> str:
         post_id = str(next(self._ids))

@@ -8,6 +8,7 @@ that are ids, no NUL, no lone surrogate, text that fits its column).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import re
@@ -173,6 +174,17 @@ def parse_user_id(payload: Any) -> tuple[str, str | None]:
     data = _mapping(_mapping(payload, "response").get("data"), "data")
     username = data.get("username")
     return _id(data, "id"), username if _is_username(username) else None
+
+
+def with_cursor(page: MentionPage, since_id: str | None) -> MentionPage:
+    """`page` with its cursor: the newest post id on it, or `since_id` when that is newer (X's
+    ids grow with time; the cursor never moves back). None when the page holds no post."""
+    newest = page.newest_id
+    if newest is None:
+        return page
+    if since_id is not None and is_post_id(since_id) and int(since_id) > int(newest):
+        newest = since_id
+    return dataclasses.replace(page, cursor=newest)
 
 
 def parse_own_posts(payload: Any) -> list[OwnPost]:

@@ -31,7 +31,7 @@ def query(call: responses.Call) -> dict[str, str]:
 def test_fetch_mentions_asks_for_everything_intake_needs(x: XPlatform) -> None:
     responses.get(xapi.MENTIONS_URL, json=xapi.page([xapi.tweet(1, "@DemoCity311 #pothole")]))
 
-    pages = x.fetch_mentions(xapi.CITY_ID, since_id="1859000000000000000")
+    pages = x.fetch_mentions(xapi.CITY_ID, cursor="1859000000000000000")
 
     assert [m.post_id for m in pages[0].mentions] == [xapi.post_id(1)]
     sent = query(responses.calls[0])
@@ -56,7 +56,7 @@ def test_fetch_mentions_asks_for_everything_intake_needs(x: XPlatform) -> None:
 @responses.activate
 def test_first_poll_sends_no_since_id(x: XPlatform) -> None:
     responses.get(xapi.MENTIONS_URL, json=xapi.page([]))
-    assert x.fetch_mentions(xapi.CITY_ID, since_id=None)[0].mentions == ()
+    assert x.fetch_mentions(xapi.CITY_ID, cursor=None)[0].mentions == ()
     assert "since_id" not in query(responses.calls[0])
 
 
@@ -70,7 +70,7 @@ def test_follows_pagination_tokens_to_the_last_page(x: XPlatform) -> None:
     )
     responses.get(xapi.MENTIONS_URL, json=xapi.page([xapi.tweet(1, "@DemoCity311 a")]))
 
-    pages = x.fetch_mentions(xapi.CITY_ID, since_id=None)
+    pages = x.fetch_mentions(xapi.CITY_ID, cursor=None)
 
     assert [p.mentions[0].post_id for p in pages] == [
         xapi.post_id(3),
@@ -208,7 +208,7 @@ def test_429_is_rate_limited_until_the_reset_header(x: XPlatform) -> None:
         },
     )
     with pytest.raises(RateLimited) as err:
-        x.fetch_mentions(xapi.CITY_ID, since_id=None)
+        x.fetch_mentions(xapi.CITY_ID, cursor=None)
     assert err.value.reset_at == datetime.fromtimestamp(1795435200, UTC)
     assert len(responses.calls) == 1  # never sleeps and retries inside a job
 
@@ -221,7 +221,7 @@ def test_401_is_auth_failed_and_names_what_to_check(x: XPlatform) -> None:
         json={"title": "Unauthorized", "detail": "Unauthorized", "status": 401},
     )
     with pytest.raises(AuthFailed, match="SOCIALBOT_X_"):
-        x.fetch_mentions(xapi.CITY_ID, since_id=None)
+        x.fetch_mentions(xapi.CITY_ID, cursor=None)
 
 
 @responses.activate
@@ -235,7 +235,7 @@ def test_403_on_a_read_is_auth_but_on_a_post_is_a_rejected_post(x: XPlatform) ->
     responses.get(xapi.MENTIONS_URL, status=403, json=forbidden)
     responses.post(xapi.TWEETS_URL, status=403, json=forbidden)
     with pytest.raises(AuthFailed):
-        x.fetch_mentions(xapi.CITY_ID, since_id=None)
+        x.fetch_mentions(xapi.CITY_ID, cursor=None)
     with pytest.raises(Rejected, match="deleted or not visible"):
         x.post("Thanks!", in_reply_to="1")
 
@@ -255,7 +255,7 @@ def test_connection_errors_and_timeouts_are_unavailable(x: XPlatform) -> None:
     with pytest.raises(Unavailable):
         x.post("Thanks!", in_reply_to="1")
     with pytest.raises(Unavailable):
-        x.fetch_mentions(xapi.CITY_ID, since_id=None)
+        x.fetch_mentions(xapi.CITY_ID, cursor=None)
 
 
 @responses.activate
@@ -284,7 +284,7 @@ def test_secrets_never_appear_in_errors_or_reprs(x: XPlatform) -> None:
         json={"title": "Unauthorized", "status": 401, "detail": "Unauthorized"},
     )
     with pytest.raises(AuthFailed) as err:
-        x.fetch_mentions(xapi.CITY_ID, since_id=None)
+        x.fetch_mentions(xapi.CITY_ID, cursor=None)
     shown = str(err.value) + repr(err.value) + repr(SECRETS)
     assert "SECRET" not in shown
 
@@ -305,7 +305,7 @@ def test_a_reset_time_no_calendar_holds_is_a_limit_without_a_known_end(
         x.post("Thanks!", in_reply_to="1")
     assert getattr(post.value, "reset_at", None) is None
     with pytest.raises((RateLimited, Unavailable)) as read:
-        x.fetch_mentions(xapi.CITY_ID, since_id=None)
+        x.fetch_mentions(xapi.CITY_ID, cursor=None)
     assert getattr(read.value, "reset_at", None) is None
 
 

@@ -45,7 +45,7 @@ def every_call_the_adapter_makes(names: FieldNames, tmp_path: Path) -> list[resp
         mocked.post(x_request.MEDIA_METADATA_URL, json=metadata_created())
 
         x.own_user()
-        x.fetch_mentions(xapi.CITY_ID, since_id=xapi.post_id(1))
+        x.fetch_mentions(xapi.CITY_ID, cursor=xapi.post_id(1))
         x.probe_mentions(xapi.CITY_ID)
         x.recent_posts(xapi.CITY_ID, since=datetime(2026, 11, 23, 11, 55, tzinfo=UTC))
         media_id = x.upload_media(photo, "The pothole, filled")
@@ -176,7 +176,7 @@ def test_a_refused_field_name_is_rejected_naming_the_parameter(
     responses.get(xapi.MENTIONS_URL, status=400, json=answer)
 
     with pytest.raises(Rejected) as err:
-        XPlatform(SECRETS, field_names=names).fetch_mentions(xapi.CITY_ID, since_id=None)
+        XPlatform(SECRETS, field_names=names).fetch_mentions(xapi.CITY_ID, cursor=None)
 
     assert err.value.parameter == parameter
     message = str(err.value)
@@ -204,7 +204,7 @@ def test_a_refused_expansion_under_the_tweet_names_points_to_the_post_names() ->
         },
     )
     with pytest.raises(Rejected, match="SOCIALBOT_X_FIELD_NAMES=post") as err:
-        XPlatform(SECRETS).fetch_mentions(xapi.CITY_ID, since_id=None)
+        XPlatform(SECRETS).fetch_mentions(xapi.CITY_ID, cursor=None)
     assert err.value.parameter == "expansions"
 
 

@@ -1,0 +1,156 @@
+"""One harness per network for the adapter contract suite (`test_contract.py`).
+
+A harness holds a real adapter and the network it talks to: the fake network itself, or the
+network's HTTP API mocked with `responses` in its real wire format, with state (what residents
+posted, what we posted) and scripted failures. The suite speaks only the harness' words:
+
+    harness.network                      the adapter under test (a `Network`)
+    harness.deliver(n, text)             a resident's n-th mention of the city arrives
+    harness.fail_next_post(kind)         "lost": posted, but the answer never came back;
+                                         "down": a 503, nothing posted; "limited": a 429
+    harness.posts()                      what the city posted: (text, id replied to)
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+from urllib.parse import parse_qs, urlparse
+
+import requests
+import responses
+from requests import PreparedRequest
+
+from socialbot.domain import Mention
+from socialbot.errors import RateLimited, Unavailable
+from socialbot.networks.base import Network
+from socialbot.networks.fake import FakeNetwork
+from socialbot.networks.x.adapter import XCredentials, XPlatform
+from tests import xapi
+
+RESET = datetime(2026, 11, 23, 12, 15, tzinfo=UTC)  # when a scripted rate limit ends
+
+
+class Harness(Protocol):
+    network: Network
+    user_id: str
+
+    def deliver(self, n: int, text: str) -> str: ...
+
+    def fail_next_post(self, kind: str) -> None: ...
+
+    def posts(self) -> list[tuple[str, str | None]]: ...
+
+    @contextmanager
+    def running(self) -> Iterator[None]: ...
+
+
+@dataclass
+class FakeHarness:
+    network: FakeNetwork = field(default_factory=FakeNetwork)
+
+    @property
+    def user_id(self) -> str:
+        return self.network.user_id
+
+    def deliver(self, n: int, text: str) -> str:
+        mention = Mention(
+            platform="fake",
+            post_id="",
+            author_id=f"resident-{n}",
+            author_username=f"resident{n}",
+            text=text,
+            created_at=datetime(2026, 11, 23, 7, n % 60, tzinfo=UTC),
+            lang="en",
+        )
+        return self.network.deliver(mention).post_id
+
+    def fail_next_post(self, kind: str) -> None:
+        if kind == "lost":
+            self.network.fail_next(
+                "publish", Unavailable("the answer was lost", maybe_done=True), after=True
+            )
+        elif kind == "down":
+            self.network.fail_next("publish", Unavailable("503"))
+        else:
+            self.network.fail_next("publish", RateLimited("429", RESET))
+
+    def posts(self) -> list[tuple[str, str | None]]:
+        return [
+            (p.draft.text, p.draft.reply_to.id if p.draft.reply_to else None)
+            for p in self.network.posts
+        ]
+
+    @contextmanager
+    def running(self) -> Iterator[None]:
+        yield
+
+
+@dataclass
+class XHarness:
+    """X API v2 over `responses`: mentions newer than `since_id`, `POST /2/tweets`, our own
+    timeline with each reply's `replied_to` reference."""
+
+    user_id: str = xapi.CITY_ID
+    mentions: list[dict[str, Any]] = field(default_factory=list)
+    posted: list[dict[str, Any]] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    network: Network = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.network = XPlatform(XCredentials("ck", "cs", "at", "ats"))
+
+    def deliver(self, n: int, text: str) -> str:
+        self.mentions.append(xapi.tweet(n, text, author=f"20{n:02d}"))
+        return xapi.post_id(n)
+
+    def fail_next_post(self, kind: str) -> None:
+        self.failures.append(kind)
+
+    def posts(self) -> list[tuple[str, str | None]]:
+        return [(p["text"], p.get("in_reply_to")) for p in self.posted]
+
+    @contextmanager
+    def running(self) -> Iterator[None]:
+        with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+            mock.add_callback("GET", xapi.MENTIONS_URL, self._mentions)
+            mock.add_callback("POST", xapi.TWEETS_URL, self._post)
+            mock.add_callback("GET", xapi.OWN_TWEETS_URL, self._own)
+            mock.add_callback("GET", xapi.ME_URL, lambda _r: (200, {}, json.dumps(xapi.me())))
+            yield
+
+    def _mentions(self, request: PreparedRequest) -> tuple[int, dict[str, str], str]:
+        since = parse_qs(urlparse(request.url or "").query).get("since_id", ["0"])[0]
+        newer = [t for t in self.mentions if int(t["id"]) > int(since)]
+        return 200, {}, json.dumps(xapi.page(newer))
+
+    def _post(self, request: PreparedRequest) -> tuple[int, dict[str, str], str]:
+        kind = self.failures.pop(0) if self.failures else None
+        if kind == "down":
+            return 503, {}, json.dumps({"title": "Service Unavailable"})
+        if kind == "limited":
+            reset = str(int(RESET.timestamp()))
+            return 429, {"x-rate-limit-reset": reset}, json.dumps({"title": "Too Many Requests"})
+        body = json.loads(request.body or b"{}")
+        new_id = xapi.post_id(9000 + len(self.posted))
+        reply = body.get("reply", {}).get("in_reply_to_tweet_id")
+        self.posted.append({"id": new_id, "text": body["text"], "in_reply_to": reply})
+        if kind == "lost":
+            raise requests.exceptions.ReadTimeout("the answer was lost")
+        return 201, {}, json.dumps(xapi.posted(new_id, body["text"]))
+
+    def _own(self, request: PreparedRequest) -> tuple[int, dict[str, str], str]:
+        data = []
+        for p in reversed(self.posted):
+            item: dict[str, Any] = {"id": p["id"], "text": p["text"]}
+            if p["in_reply_to"]:
+                item["referenced_tweets"] = [{"type": "replied_to", "id": p["in_reply_to"]}]
+            data.append(item)
+        return 200, {}, json.dumps({"data": data, "meta": {"result_count": len(data)}})
+
+
+HARNESSES: dict[str, type[Harness]] = {"fake": FakeHarness, "x": XHarness}
