@@ -10,10 +10,10 @@ import pytest
 import responses
 from sqlmodel import select
 
-from socialbot import poller
 from socialbot.app import Service, build_service
 from socialbot.config import Settings
 from socialbot.domain import CaseStatus, MentionOutcome
+from socialbot.ingest import writer
 from socialbot.networks.x.adapter import XCredentials, XPlatform
 from socialbot.outbox import send_once
 from socialbot.poller import poll_once
@@ -303,7 +303,7 @@ def test_a_mention_that_cannot_be_handled_is_recorded_and_the_page_goes_on(
             ]
         )
     )
-    real_decide = poller.decide
+    real_decide = writer.decide
 
     def decide_or_break(mention, *args, **kwargs):  # type: ignore[no-untyped-def]
         if mention.post_id == xapi.post_id(1):
@@ -311,7 +311,7 @@ def test_a_mention_that_cannot_be_handled_is_recorded_and_the_page_goes_on(
         return real_decide(mention, *args, **kwargs)
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(poller, "decide", decide_or_break)
+        mp.setattr(writer, "decide", decide_or_break)
         assert poll(service) == [MentionOutcome.CASE_OPENED]
 
     with transaction(service.engine) as session:

@@ -1,4 +1,4 @@
-"""A page is written a statement per table (`poller._PageWriter`), yet each mention's decision
+"""A page is written a statement per table (`writer._PageWriter`), yet each mention's decision
 sees the mentions before it on the same page exactly as if each had been written at once."""
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
-from socialbot import poller
 from socialbot.app import Service, build_service
 from socialbot.config import Settings, load_settings
 from socialbot.domain import CaseStatus, MentionOutcome
+from socialbot.ingest import writer
 from socialbot.moderation import block
 from socialbot.networks.x.replay import ReplayPlatform
 from socialbot.poller import poll_once
@@ -100,14 +100,14 @@ def test_a_page_sees_its_own_cases_limits_and_blocks(one_page: Service, clock: C
 def test_a_page_that_fails_is_done_again_one_mention_at_a_time(
     one_page: Service, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_decide = poller.decide
+    real_decide = writer.decide
 
     def decide_or_break(mention, *args, **kwargs):  # type: ignore[no-untyped-def]
         if mention.post_id == xapi.post_id(3):
             raise ValueError("something nobody foresaw")
         return real_decide(mention, *args, **kwargs)
 
-    monkeypatch.setattr(poller, "decide", decide_or_break)
+    monkeypatch.setattr(writer, "decide", decide_or_break)
     report = poll_once(one_page.intake, clock)
 
     assert report.malformed == 1
@@ -175,14 +175,14 @@ def test_writing_a_page_at_once_writes_what_one_mention_at_a_time_writes(
     ]
     at_once = run_storm(tmp_path / "at_once.db", Clock(), pages)
 
-    real_write = poller._PageWriter.write
+    real_write = writer._PageWriter.write
 
-    def one_at_a_time(self: poller._PageWriter) -> None:
+    def one_at_a_time(self: writer._PageWriter) -> None:
         if len(self.pending) > 1:
             raise RuntimeError("only one mention at a time")
         real_write(self)
 
-    monkeypatch.setattr(poller._PageWriter, "write", one_at_a_time)
+    monkeypatch.setattr(writer._PageWriter, "write", one_at_a_time)
     one_by_one = run_storm(tmp_path / "one_by_one.db", Clock(), pages)
 
     assert len(at_once["cases"]) > 500 and len(at_once["case_events"]) > len(at_once["cases"])

@@ -82,7 +82,7 @@ def test_the_cursor_moves_only_with_a_committed_page(
         raise RuntimeError("killed while writing the page")
 
     with monkeypatch.context() as patched:
-        patched.setattr("socialbot.poller._handle_page", crash)
+        patched.setattr("socialbot.poller.ingest", crash)
         with pytest.raises(RuntimeError):
             poll(service, harness)
     assert cursor(service) == first  # the page that was not written is fetched again

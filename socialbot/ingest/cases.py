@@ -1,0 +1,157 @@
+"""The case rows a mention writes: the case it opens, the follow-up it applies, the duplicate it
+links; and the case whose thread a reply is in."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from socialbot.domain import (
+    CaseStatus,
+    Mention,
+)
+from socialbot.ingest.context import INTAKE_ACTOR
+from socialbot.ingest.prereads import (
+    _Threads,
+)
+from socialbot.intake import (
+    Decision,
+    IntakeRules,
+    ThreadCase,
+    due_at,
+    route,
+)
+from socialbot.store.models import (
+    Case,
+)
+
+
+@dataclass(slots=True)
+class _CaseView:
+    """A case as the reply about one mention tells it: as it stood right after that mention."""
+
+    id: int | None  # None until a new case is written
+    category: str
+    status: CaseStatus
+
+
+def _thread_case(session: Session, mention: Mention) -> Case | None:
+    """The case whose thread `mention` replies in: a reply to one of our replies, to the post that
+    opened the case, or anywhere in that post's conversation. None for a post starting a thread.
+    The case comes locked: staff must not change it before the follow-up is applied."""
+    return _Threads.load(session, [mention]).case_for(mention)
+
+
+def _as_thread(case: Case, reporter: str | None = None) -> ThreadCase:
+    """`case` as `intake.decide` reads a thread; `reporter`: whose follow-ups count as the
+    reporter's (the case's author, unless said otherwise)."""
+    assert case.id is not None
+    return ThreadCase(
+        case.id,
+        case.status,
+        reporter or case.author_id,
+        case.category,
+        case.lang,
+        located=case.lat is not None,
+    )
+
+
+def _link_to(mention: Mention, decision: Decision, case: Case, now: datetime) -> dict[str, Any]:
+    """Count one more reporter on the (locked) case `mention` duplicates, add its photos; returns
+    the row of the event saying so."""
+    case.reporter_count += 1
+    if decision.photo_urls:
+        case.photo_urls = _with_photos(case.photo_urls, decision.photo_urls)
+    case.updated_at = now
+    who = f"@{mention.author_username}" if mention.author_username else mention.author_id
+    return {
+        "at": now,
+        "actor": INTAKE_ACTOR,
+        "from_status": case.status,
+        "to_status": case.status,
+        # "also reported by @li, 17 m away (3 reporters): <their post>"
+        "note": f"also reported by {who}, {decision.duplicate_distance_m or 0:.0f} m away "
+        f"({case.reporter_count} reporters): {mention.text}",
+    }
+
+
+def _apply_follow_up(
+    mention: Mention, decision: Decision, case: Case, rules: IntakeRules, now: datetime
+) -> dict[str, Any]:
+    """Update the (locked) case `mention` follows up; returns the row of the event saying so."""
+    before = case.status
+    location = decision.location
+    if location is not None and case.lat is None:
+        case.lat, case.lon = location.point.lat, location.point.lon
+        case.location_source = location.source.value
+        category = rules.catalog.find(case.category)
+        if category is not None:
+            routing = route(category, location.point, rules)
+            if case.department == category.department:  # staff's own assignment stays
+                case.department = routing.department
+            case.district, case.cell = routing.district, routing.cell
+        if case.status is CaseStatus.NEEDS_LOCATION:
+            case.status = CaseStatus.NEW  # else staff already moved it on; keep their status
+    if decision.photo_urls:
+        case.photo_urls = _with_photos(case.photo_urls, decision.photo_urls)
+    case.updated_at = now
+    who = f"@{mention.author_username}" if mention.author_username else mention.author_id
+    event = {
+        "at": now,
+        "actor": who,
+        "from_status": before,
+        "to_status": case.status,
+        "note": f"{decision.detail.split(': ', 1)[-1]}: {mention.text}",
+    }
+    return event
+
+
+def _with_photos(photos: Sequence[str], added: Sequence[str]) -> list[str]:
+    """`photos` and the `added` ones it lacks (an edit brings its post's photos again), as a new
+    list: JSON columns see a change only as a new value."""
+    return [*photos, *(url for url in dict.fromkeys(added) if url not in photos)]
+
+
+def _open_case(
+    mention: Mention, decision: Decision, rules: IntakeRules, now: datetime
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The row of the case `mention` opens, and of its first event (less the case's number)."""
+    assert decision.category is not None
+    location = decision.location
+    status = CaseStatus.NEW if location is not None else CaseStatus.NEEDS_LOCATION
+    routing = route(decision.category, location.point if location else None, rules)
+    case = {
+        "category": decision.category.key,
+        "department": routing.department,
+        "district": routing.district,
+        "cell": routing.cell,
+        "due_at": due_at(decision.category, now, rules),
+        "reporter_count": 1,
+        "priority": decision.category.priority.value,
+        "status": status,
+        "lat": location.point.lat if location else None,
+        "lon": location.point.lon if location else None,
+        "location_source": location.source.value if location else "none",
+        "place_name": mention.place.full_name if mention.place else None,
+        "photo_urls": list(decision.photo_urls),
+        "lang": decision.lang,
+        "platform": mention.platform,
+        "mention_post_id": mention.post_id,
+        "author_id": mention.author_id,
+        "author_username": mention.author_username,
+        "description": mention.text,
+        "created_at": now,
+        "updated_at": now,
+    }
+    event = {
+        "at": now,
+        "actor": INTAKE_ACTOR,
+        "from_status": None,
+        "to_status": status,
+        "note": decision.detail,
+    }
+    return case, event

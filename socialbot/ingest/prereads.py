@@ -1,0 +1,333 @@
+"""What the store knew before a batch, read once per batch rather than once per mention: the
+authors' standing, the threads replies belong to, the posts edits fold into, the open cases
+nearby. Every look-up is indexed (migration 0006)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+
+from socialbot.domain import (
+    REPORT_OUTCOMES,
+    CaseStatus,
+    GeoPoint,
+    Mention,
+    MentionOutcome,
+    ReferenceType,
+)
+from socialbot.geocell import cells_near
+from socialbot.intake import (
+    IntakeRules,
+    decide,
+    duplicate_search,
+)
+from socialbot.store.models import (
+    BlockedAuthor,
+    Case,
+    MentionRecord,
+    OutboxMessage,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Authors:
+    """What the store knew about a page's authors before the page: blocks, and the cases and
+    limit replies of the last 24 hours. Read once a page, three queries instead of three a
+    mention; `_PageWriter` adds what the page itself does."""
+
+    blocks: list[BlockedAuthor]
+    cases_today: Counter[tuple[str, str]]  # (platform, author id) → cases in the last 24 h
+    told: set[tuple[str, str]]  # (platform, author id) sent the limit reply in the last 24 h
+
+    @classmethod
+    def load(cls, session: Session, mentions: Sequence[Mention], now: datetime) -> _Authors:
+        if not mentions:
+            return cls([], Counter(), set())
+        day_ago = now - timedelta(hours=24)
+        platforms = {m.platform for m in mentions}
+        author_ids = {m.author_id for m in mentions}
+        handles = {(m.author_username or "").lower() for m in mentions}
+        blocks = session.exec(
+            select(BlockedAuthor)
+            .where(
+                col(BlockedAuthor.platform).in_(platforms),
+                or_(
+                    col(BlockedAuthor.user_id).in_(author_ids),
+                    and_(
+                        col(BlockedAuthor.user_id).is_(None),
+                        col(BlockedAuthor.username).in_(handles),
+                    ),
+                ),
+            )
+            .order_by(col(BlockedAuthor.id))
+        ).all()
+        counts = session.exec(
+            select(Case.platform, Case.author_id, func.count())
+            .where(
+                col(Case.platform).in_(platforms),
+                col(Case.author_id).in_(author_ids),
+                Case.created_at >= day_ago,
+            )
+            .group_by(Case.platform, Case.author_id)
+        ).all()
+        told = session.exec(
+            select(MentionRecord.platform, MentionRecord.author_id)
+            .where(
+                col(MentionRecord.platform).in_(platforms),
+                col(MentionRecord.author_id).in_(author_ids),
+                MentionRecord.received_at >= day_ago,
+                MentionRecord.outcome == MentionOutcome.LIMITED,
+            )
+            .distinct()
+        ).all()
+        return cls(
+            list(blocks),
+            Counter({(platform, author): n for platform, author, n in counts}),
+            {(platform, author) for platform, author in told},
+        )
+
+    def block(self, session: Session, mention: Mention) -> BlockedAuthor | None:
+        """The block on `mention`'s author, if any. A block follows the account id once known
+        (handles change, and freed ones are taken by others); until then the handle, and the
+        first post seen fills the id in."""
+        handle = (mention.author_username or "").lower()
+        block = next(
+            (
+                b
+                for b in self.blocks
+                if b.platform == mention.platform
+                and (b.user_id == mention.author_id or (b.user_id is None and b.username == handle))
+            ),
+            None,
+        )
+        if block is not None and block.user_id is None:
+            block.user_id = mention.author_id
+            session.add(block)
+        return block
+
+
+# The open, located statuses: a duplicate of a finished case is a new problem (it came back).
+_TAKES_DUPLICATES = (CaseStatus.NEW, CaseStatus.ACKNOWLEDGED, CaseStatus.IN_PROGRESS)
+
+
+def _replied_to(mention: Mention) -> list[str]:
+    return [r.post_id for r in mention.references if r.type is ReferenceType.REPLIED_TO]
+
+
+@dataclass(frozen=True, slots=True)
+class _Threads:
+    """The cases replies belong to, as the store has them: a reply to one of our replies, to the
+    post that opened the case, or anywhere in that post's conversation (its newest report), with
+    four queries a page, not a reply. The cases come locked (now, not when the follow-up is
+    applied: staff must not change a case in between). A reply that could belong to a case the
+    page itself opened is looked up by `_thread_case`, after the page's rows are written."""
+
+    found: dict[str, int | None]  # a reply's post id → its case's id
+    cases: dict[int, Case]
+
+    @classmethod
+    def load(cls, session: Session, mentions: Sequence[Mention]) -> _Threads:
+        replies = [m for m in mentions if _replied_to(m)]
+        if not replies:
+            return cls({}, {})
+        replied_to = {post for m in replies for post in _replied_to(m)}
+        ours = {
+            posted: case_id
+            for posted, case_id in session.exec(
+                select(OutboxMessage.posted_id, OutboxMessage.case_id).where(
+                    col(OutboxMessage.posted_id).in_(replied_to),
+                    col(OutboxMessage.case_id).is_not(None),
+                )
+            ).all()
+        }
+        reports = {
+            (platform, post): case_id
+            for platform, post, case_id in session.exec(
+                select(Case.platform, Case.mention_post_id, Case.id).where(
+                    col(Case.platform).in_({m.platform for m in replies}),
+                    col(Case.mention_post_id).in_(replied_to),
+                )
+            ).all()
+        }
+        conversations = {(m.platform, m.conversation_id) for m in replies if m.conversation_id}
+        newest: dict[tuple[str, str | None], int | None] = {}
+        if conversations:
+            for platform, conversation, case_id in session.exec(
+                select(MentionRecord.platform, MentionRecord.conversation_id, MentionRecord.case_id)
+                .where(
+                    col(MentionRecord.platform).in_({p for p, _ in conversations}),
+                    col(MentionRecord.conversation_id).in_({c for _, c in conversations}),
+                    col(MentionRecord.outcome).in_(REPORT_OUTCOMES),
+                )
+                .order_by(col(MentionRecord.id))  # the newest report of each comes last, and wins
+            ).all():
+                newest[(platform, conversation)] = case_id
+        found: dict[str, int | None] = {}
+        for m in replies:
+            posts = _replied_to(m)
+            case_id = next((ours[p] for p in posts if p in ours), None)
+            if case_id is None:
+                case_id = next(
+                    (reports[(m.platform, p)] for p in posts if (m.platform, p) in reports), None
+                )
+            if case_id is None and m.conversation_id:
+                case_id = newest.get((m.platform, m.conversation_id))
+            found[m.post_id] = case_id
+        wanted = {case_id for case_id in found.values() if case_id is not None}
+        cases = (
+            session.exec(select(Case).where(col(Case.id).in_(wanted)).with_for_update()).all()
+            if wanted
+            else []
+        )
+        return cls(found, {case.id: case for case in cases if case.id is not None})
+
+    def case_for(self, mention: Mention) -> Case | None:
+        case_id = self.found.get(mention.post_id)
+        return self.cases.get(case_id) if case_id is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class _Edits:
+    """The earlier versions of the page's edited posts that the store has recorded: an edit of a
+    post already handled belongs to it (X serves an edit as a new post). For each such edit, the
+    case of its newest recorded version, if any, locked as `_Threads` locks its cases."""
+
+    # An edit's post id → its post's case (None: no case), and whether its post was linked to
+    # that case as a duplicate (the case is another resident's, the edit's author one of its
+    # reporters).
+    originals: dict[str, tuple[Case | None, bool]]
+
+    @classmethod
+    def load(cls, session: Session, mentions: Sequence[Mention]) -> _Edits:
+        edits = [m for m in mentions if m.edit_of]
+        if not edits:
+            return cls({})
+        recorded = {
+            (platform, post): (case_id, outcome)
+            for platform, post, case_id, outcome in session.exec(
+                select(
+                    MentionRecord.platform,
+                    MentionRecord.post_id,
+                    MentionRecord.case_id,
+                    MentionRecord.outcome,
+                ).where(
+                    col(MentionRecord.platform).in_({m.platform for m in edits}),
+                    col(MentionRecord.post_id).in_({p for m in edits for p in m.edit_of}),
+                )
+            ).all()
+        }
+        found: dict[str, tuple[int | None, bool]] = {}
+        for m in edits:
+            # A version recorded as malformed was never handled: the edit is then the post.
+            versions = [
+                recorded[(m.platform, p)]
+                for p in sorted(m.edit_of, key=int)
+                if (m.platform, p) in recorded
+                and recorded[(m.platform, p)][1] is not MentionOutcome.MALFORMED
+            ]
+            if versions:
+                found[m.post_id] = next(
+                    (
+                        (case_id, outcome is MentionOutcome.DUPLICATE)
+                        for case_id, outcome in reversed(versions)
+                        if case_id is not None
+                    ),
+                    (None, False),
+                )
+        wanted = {case_id for case_id, _ in found.values() if case_id is not None}
+        cases = (
+            {
+                case.id: case
+                for case in session.exec(
+                    select(Case).where(col(Case.id).in_(wanted)).with_for_update()
+                ).all()
+            }
+            if wanted
+            else {}
+        )
+        return cls(
+            {
+                post: (cases.get(case_id) if case_id else None, linked)
+                for post, (case_id, linked) in found.items()
+            }
+        )
+
+
+_NearbyRow = tuple[int | None, float | None, float | None, datetime]  # id, lat, lon, opened
+
+
+@dataclass(frozen=True, slots=True)
+class _Nearby:
+    """The open cases near the page's located reports, as the store had them before the page: one
+    query a page instead of one a report. Which cells to read is known only once a report is
+    decided, so each mention is first decided as if it started a thread of its own and its author
+    had no history; the cells a real decision needs and this did not cover are looked up then."""
+
+    since: datetime | None
+    covered: set[tuple[str, str]]  # (category, cell) read
+    rows: dict[tuple[str, str], list[_NearbyRow]]
+    cells: dict[tuple[GeoPoint, float], tuple[str, ...]]  # `cells_near`, as worked out here
+
+    def cells_near(self, point: GeoPoint, radius: float) -> tuple[str, ...]:
+        known = self.cells.get((point, radius))
+        return known if known is not None else cells_near(point, radius)
+
+    @classmethod
+    def load(
+        cls, session: Session, rules: IntakeRules, mentions: Sequence[Mention], now: datetime
+    ) -> _Nearby:
+        covered: set[tuple[str, str]] = set()
+        cells: dict[tuple[GeoPoint, float], tuple[str, ...]] = {}
+        for mention in mentions:
+            try:
+                search = duplicate_search(decide(mention, rules), rules)
+                if search is None:
+                    continue
+                near = cells_near(search.point, search.radius)
+                cells[(search.point, search.radius)] = near
+                covered.update((search.category.key, c) for c in near)
+            except Exception:  # a guess only: this mention's real decision will tell
+                continue
+        if not covered:
+            return cls(None, set(), {}, cells)
+        since = now - rules.duplicate_window
+        rows: dict[tuple[str, str], list[_NearbyRow]] = {}
+        found = sa_select(
+            col(Case.id),
+            col(Case.lat),
+            col(Case.lon),
+            col(Case.created_at),
+            col(Case.category),
+            col(Case.cell),
+        )
+        for case_id, lat, lon, created_at, category, cell in session.execute(
+            found.where(
+                col(Case.category).in_({category for category, _ in covered}),
+                col(Case.cell).in_({cell for _, cell in covered}),
+                col(Case.created_at) >= since,
+                col(Case.status).in_(_TAKES_DUPLICATES),
+            )
+        ).all():
+            if cell is not None and (category, cell) in covered:
+                rows.setdefault((category, cell), []).append((case_id, lat, lon, created_at))
+        return cls(since, covered, rows, cells)
+
+
+def nearby_cases(
+    category: str, cells: Iterable[str], since: datetime
+) -> Any:  # a Select of (id, lat, lon, created_at); SQLModel spells its type per column
+    """Open cases of `category` in `cells` opened since `since`: the duplicate look-up, which the
+    index on (category, cell, created_at) answers without reading other cases."""
+    return select(Case.id, Case.lat, Case.lon, Case.created_at).where(
+        Case.category == category,
+        col(Case.cell).in_(sorted(cells)),
+        col(Case.created_at) >= since,
+        col(Case.status).in_(_TAKES_DUPLICATES),
+    )

@@ -1,0 +1,68 @@
+"""The reply a decision asks for, rendered from the templates about the case as it stood right
+after the mention; the built-in fallback text when a template fails."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from socialbot.ingest.cases import (
+    _CaseView,
+)
+from socialbot.ingest.context import Intake
+from socialbot.intake import (
+    Decision,
+    IntakeRules,
+)
+from socialbot.replies import Rendered, ReplyContext
+
+
+def _reply_text(
+    intake: Intake, rules: IntakeRules, decision: Decision, case: _CaseView | None
+) -> Rendered | None:
+    """The reply `decision` asks for, about `case` as it stood right after the mention; the
+    built-in fallback text when its template fails (the report goes on, `status` shows it)."""
+    if decision.reply is None:
+        return None
+    category = decision.category or (rules.catalog.find(case.category) if case else None)
+    context = ReplyContext(
+        case=case.id if case else None,
+        category=category.name(decision.lang) if category else (case.category if case else None),
+        status=case.status.value if case else None,
+        hashtags=tuple(rules.catalog.featured_hashtags(decision.lang)),
+        case_url=intake.case_url.replace("{case}", str(case.id))
+        if intake.case_url and case
+        else None,
+    )
+    storm = None
+    if rules.storm is not None and case is not None:
+        known = rules.catalog.find(case.category)
+        if intake.replies.gets_storm_line(decision.reply, known.priority if known else None):
+            storm = rules.storm
+    return intake.replies.render_or_fallback(
+        decision.reply,
+        decision.lang,
+        context,
+        category_key=category.key if category else None,
+        case_status=case.status if case else None,
+        storm=storm,
+    )
+
+
+def _failure(
+    template: str, lang: str, case: _CaseView | None, rendered: Rendered, now: datetime
+) -> dict[str, Any]:
+    """The `template_failures` row of a reply sent as the fallback text (or without its storm
+    line)."""
+    return {
+        "at": now,
+        "template": template,
+        "lang": lang,
+        "case_id": case.id if case else None,
+        "problem": (rendered.problem or "")[:1000],
+    }
+
+
+def reply_key(platform: str, post_id: str) -> str:
+    """The outbox dedupe key of the one reply a post may ever get."""
+    return f"reply:{platform}:{post_id}"

@@ -1,0 +1,372 @@
+"""A batch's rows, written a statement per table (`PageWriter`), each mention decided in order as
+if the ones before it were already written."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Result, Table, insert
+from sqlmodel import Session
+
+from socialbot.domain import (
+    REPORT_OUTCOMES,
+    GeoPoint,
+    Mention,
+    MentionOutcome,
+)
+from socialbot.ingest.cases import (
+    _apply_follow_up,
+    _as_thread,
+    _CaseView,
+    _link_to,
+    _open_case,
+    _thread_case,
+)
+from socialbot.ingest.context import Handled, Intake
+from socialbot.ingest.prereads import (
+    _TAKES_DUPLICATES,
+    _Authors,
+    _Edits,
+    _Nearby,
+    _NearbyRow,
+    _replied_to,
+    _Threads,
+    nearby_cases,
+)
+from socialbot.ingest.reply import _failure, _reply_text, reply_key
+from socialbot.intake import (
+    Decision,
+    IntakeRules,
+    NearbyCase,
+    Standing,
+    decide,
+    duplicate_search,
+    link_duplicate,
+)
+from socialbot.location import haversine_m
+from socialbot.store.models import (
+    Case,
+    CaseEvent,
+    MentionRecord,
+    OutboxMessage,
+    OutboxState,
+    TemplateFailure,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class _Staged:
+    """A handled mention whose rows wait for `_PageWriter.write`."""
+
+    mention: Mention
+    decision: Decision
+    record: dict[str, Any]  # its `mentions` row, less the case id
+    case: _CaseView | None  # the case it opens or follows up
+    new_case: dict[str, Any] | None  # the `cases` row of the case it opens
+    event: dict[str, Any] | None  # the `case_events` row, less a new case's id
+
+
+class _PageWriter:
+    """A page's new rows, written a statement per table instead of one per row.
+
+    `stage` decides a mention and keeps its rows; `write` inserts what is staged (cases first, for
+    the case numbers the replies carry; then mentions, case events and replies) and adds each
+    mention's `Handled` to `handled`, in order. Whatever a mention's decision reads (its author's
+    standing, its thread) takes the mentions staged before it into account, as if each had been
+    written at once: a thread look-up that could find a staged row writes first.
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        intake: Intake,
+        rules: IntakeRules,
+        authors: _Authors,
+        threads: _Threads,
+        edits: _Edits,
+        nearby: _Nearby,
+        now: datetime,
+    ) -> None:
+        self.session, self.intake, self.rules, self.now = session, intake, rules, now
+        self.authors, self.threads, self.edits, self.nearby = authors, threads, edits, nearby
+        # The cases this writer wrote that the duplicate look-up could find, by (category, cell);
+        # and the (category, cell) a case followed up may have moved into.
+        self._opened_nearby: dict[tuple[str, str], list[_NearbyRow]] = {}
+        self._moved: set[tuple[str, str]] = set()
+        # (platform, post id) of the mentions staged that open a case, and (platform,
+        # conversation id) of those that are reports: what `_thread_case` could find of the page.
+        self._opened: set[tuple[str, str]] = set()
+        self._reported: set[tuple[str, str | None]] = set()
+        self._staged: set[tuple[str, str]] = set()  # (platform, post id) of every mention staged
+        self.pending: list[_Staged] = []
+        self.handled: list[Handled] = []
+        # What this writer wrote, on top of `authors`: (platform, author id) → new cases; and
+        # the authors it sent the limit reply to.
+        self._cases_today: Counter[tuple[str, str]] = Counter()
+        self._told: set[tuple[str, str]] = set()
+
+    @classmethod
+    def load(
+        cls,
+        session: Session,
+        intake: Intake,
+        rules: IntakeRules,
+        mentions: Sequence[Mention],
+        now: datetime,
+    ) -> _PageWriter:
+        """A writer for `mentions`, with what the store knows of their authors, threads and
+        nearby cases read first."""
+        authors = _Authors.load(session, mentions, now)
+        threads = _Threads.load(session, mentions)
+        edits = _Edits.load(session, mentions)
+        nearby = _Nearby.load(session, rules, mentions, now)
+        return cls(session, intake, rules, authors, threads, edits, nearby, now)
+
+    def stage(self, mention: Mention) -> None:
+        edit, thread, linked = self._edited(mention)
+        if not edit and self._page_may_hold_thread(mention):
+            self.write()  # the look-up must see the rows of the mentions before it
+            thread = _thread_case(self.session, mention)
+        elif not edit:
+            thread = self.threads.case_for(mention)
+        # A duplicate's edit is its author's, in another resident's case: they are one of its
+        # reporters, and what their edit adds counts as a reporter's.
+        reporter = mention.author_id if linked else None
+        decision = decide(
+            mention,
+            self.rules,
+            _as_thread(thread, reporter) if thread else None,
+            self._standing(mention),
+            edit=edit,
+        )
+        decision = self._linked(decision)
+        if edit and decision.reply is not None:  # linked as a duplicate: still never answered
+            decision = dataclasses.replace(decision, reply=None)
+        record = {
+            "platform": mention.platform,
+            "account": self.intake.account,
+            "post_id": mention.post_id,
+            "author_id": mention.author_id,
+            "author_username": mention.author_username,
+            "text": mention.text,
+            "lang": mention.lang,
+            "conversation_id": mention.conversation_id,
+            "created_at": mention.created_at,
+            "received_at": self.now,
+            "outcome": decision.outcome,
+            "detail": "; ".join(d for d in (decision.detail, *mention.missing) if d),
+            "raw": mention.raw,
+            "reply_context": mention.reply_context,
+        }
+        case: _CaseView | None = None
+        new_case = event = None
+        if decision.follow_up_case is not None:
+            assert thread is not None and thread.id == decision.follow_up_case
+            event = _apply_follow_up(mention, decision, thread, self.rules, self.now)
+            case = _CaseView(thread.id, thread.category, thread.status)
+            if thread.cell is not None:  # it may have just come to a cell: look there in the store
+                self._moved.add((thread.category, thread.cell))
+        elif decision.duplicate_of is not None:
+            target = self.session.get(Case, decision.duplicate_of, with_for_update=True)
+            assert target is not None and target.id is not None
+            event = _link_to(mention, decision, target, self.now)
+            case = _CaseView(target.id, target.category, target.status)
+        elif decision.opens_case:
+            new_case, event = _open_case(mention, decision, self.rules, self.now)
+            case = _CaseView(None, new_case["category"], new_case["status"])
+            self._opened.add((mention.platform, mention.post_id))
+        if decision.outcome in REPORT_OUTCOMES:
+            self._reported.add((mention.platform, mention.conversation_id))
+        self._staged.add((mention.platform, mention.post_id))
+        self.pending.append(_Staged(mention, decision, record, case, new_case, event))
+
+    def write(self) -> None:
+        """Insert the staged rows, a statement per table, and record their mentions' fate."""
+        staged, self.pending = self.pending, []
+        if not staged:
+            return
+        self.session.flush()  # the cases followed up and the blocks, changed in place
+        opened = [s for s in staged if s.new_case is not None]
+        if opened:
+            numbers = _returned(
+                self.session.execute(
+                    insert(_CASES).returning(_CASES.c.mention_post_id, _CASES.c.id),
+                    [s.new_case for s in opened if s.new_case is not None],
+                )
+            )
+            for s in opened:
+                assert s.case is not None and s.new_case is not None
+                s.case.id = numbers[s.mention.post_id]
+                row = s.new_case
+                if row.get("cell") is not None and row["status"] in _TAKES_DUPLICATES:
+                    self._opened_nearby.setdefault((row["category"], row["cell"]), []).append(
+                        (s.case.id, row["lat"], row["lon"], row["created_at"])
+                    )
+        mention_ids = _returned(
+            self.session.execute(
+                insert(_MENTIONS).returning(_MENTIONS.c.post_id, _MENTIONS.c.id),
+                [{**s.record, "case_id": s.case.id if s.case else None} for s in staged],
+            )
+        )
+        events = [
+            {**s.event, "case_id": s.case.id} for s in staged if s.event is not None and s.case
+        ]
+        if events:
+            self.session.execute(insert(_CASE_EVENTS), events)
+        replies: list[dict[str, Any]] = []
+        handled: list[Handled] = []
+        failures: list[dict[str, Any]] = []
+        for s in staged:
+            mention, decision, case = s.mention, s.decision, s.case
+            rendered = _reply_text(self.intake, self.rules, decision, case)
+            reply_text = rendered.text if rendered is not None else None
+            if rendered is not None and rendered.problem is not None and decision.reply:
+                failures.append(
+                    _failure(decision.reply.value, decision.lang, case, rendered, self.now)
+                )
+            if decision.reply is not None:
+                replies.append(
+                    {
+                        "platform": mention.platform,
+                        "account": self.intake.account,
+                        "dedupe_key": reply_key(mention.platform, mention.post_id),
+                        "in_reply_to_post_id": mention.post_id,
+                        "reply_context": mention.reply_context,
+                        "mention_id": mention_ids[mention.post_id],
+                        "case_id": case.id if case else None,
+                        "template": decision.reply.value,
+                        "lang": decision.lang,
+                        "text": reply_text,
+                        "state": OutboxState.PENDING,
+                        "attempts": 0,
+                        "next_attempt_at": self.now,
+                        "created_at": self.now,
+                    }
+                )
+            handled.append(
+                Handled(
+                    mention.post_id,
+                    mention.author_username,
+                    decision,
+                    case.id if case else None,
+                    reply_text,
+                )
+            )
+        if replies:
+            self.session.execute(insert(_OUTBOX), replies)
+        if failures:
+            self.session.execute(insert(_table(TemplateFailure)), failures)
+        for s in staged:
+            author = (s.mention.platform, s.mention.author_id)
+            if s.new_case is not None:
+                self._cases_today[author] += 1
+            if s.decision.outcome is MentionOutcome.LIMITED:
+                self._told.add(author)
+        self.handled += handled
+
+    def _standing(self, mention: Mention) -> Standing:
+        """Whether staff blocked the author, and how many cases they opened in the last 24 hours."""
+        author = (mention.platform, mention.author_id)
+        staged = [s for s in self.pending if (s.mention.platform, s.mention.author_id) == author]
+        return Standing(
+            blocked=self.authors.block(self.session, mention) is not None,
+            cases_today=self.authors.cases_today[author]
+            + self._cases_today[author]
+            + sum(1 for s in staged if s.new_case is not None),
+            told_limit_today=author in self.authors.told
+            or author in self._told
+            or any(s.decision.outcome is MentionOutcome.LIMITED for s in staged),
+        )
+
+    def _linked(self, decision: Decision) -> Decision:
+        """A located new report of the same problem as an open case nearby is linked to that case
+        (see `intake.link_duplicate`); the cases looked at are found by grid cell, indexed."""
+        search = duplicate_search(decision, self.rules)
+        if search is None:
+            return decision
+        category, radius = search.category, search.radius
+        cells = set(self.nearby.cells_near(search.point, radius))
+        if any(
+            s.new_case is not None
+            and s.new_case["category"] == category.key
+            and s.new_case["cell"] in cells
+            # one farther than the radius could not be the one linked: no need to write it now
+            and haversine_m(search.point, GeoPoint(s.new_case["lat"], s.new_case["lon"])) <= radius
+            for s in self.pending
+        ):
+            self.write()  # a case this page opened nearby must be found too
+        since = self.now - self.rules.duplicate_window
+        nearby = [
+            NearbyCase(case_id, GeoPoint(lat, lon), created_at)
+            for case_id, lat, lon, created_at in self._nearby_rows(category.key, cells, since)
+            if case_id is not None and lat is not None and lon is not None
+        ]
+        return link_duplicate(decision, nearby, self.rules)
+
+    def _nearby_rows(self, category: str, cells: set[str], since: datetime) -> list[_NearbyRow]:
+        """What `nearby_cases` would find now: from the page's `_Nearby` and the cases the page
+        opened, when they cover these cells (and nothing the page did moved a case into one of
+        them); else from the store."""
+        wanted = {(category, cell) for cell in cells}
+        known = self.nearby
+        if since == known.since and wanted <= known.covered and not wanted & self._moved:
+            return [
+                row
+                for key in wanted
+                for row in (*known.rows.get(key, ()), *self._opened_nearby.get(key, ()))
+            ]
+        return list(self.session.exec(nearby_cases(category, cells, since)).all())
+
+    def _edited(self, mention: Mention) -> tuple[bool, Case | None, bool]:
+        """Whether `mention` edits a post already handled, that post's case (None: none), and
+        whether the post was linked to that case as a duplicate. An earlier version staged on
+        this page is looked up once the page's rows are written."""
+        if any((mention.platform, p) in self._staged for p in mention.edit_of):
+            self.write()
+            self.edits = _Edits(
+                {**self.edits.originals, **_Edits.load(self.session, [mention]).originals}
+            )
+        if mention.post_id not in self.edits.originals:
+            return False, None, False
+        case, linked = self.edits.originals[mention.post_id]
+        return True, case, linked
+
+    def _page_may_hold_thread(self, mention: Mention) -> bool:
+        """Whether the case `mention` replies in could be one the page opened (or the thread a
+        report of the page's): then `_thread_case` must look, after the page's rows are written."""
+        return any((mention.platform, p) in self._opened for p in _replied_to(mention)) or (
+            mention.conversation_id is not None
+            and (mention.platform, mention.conversation_id) in self._reported
+            and bool(_replied_to(mention))
+        )
+
+
+def _returned(result: Result[str, int]) -> dict[str, int]:
+    """Post id → new row id, from an INSERT … RETURNING (post id, id) of many rows."""
+    return {post_id: row_id for post_id, row_id in result.all()}
+
+
+def _table(model: type[Any]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+_CASES = _table(Case)
+
+
+_MENTIONS = _table(MentionRecord)
+
+
+_CASE_EVENTS = _table(CaseEvent)
+
+
+_OUTBOX = _table(OutboxMessage)
