@@ -2,7 +2,9 @@
 
 Precedence, highest first: environment, TOML file (``--config PATH`` or ``SOCIALBOT_CONFIG``),
 defaults. Every setting is declared once below with its help text; the README's settings table
-is checked against this declaration by the tests, so the two cannot drift apart.
+is checked against this declaration by the tests, so the two cannot drift apart. A network's
+settings (`x_*`, `mastodon_*`) may also be grouped in the file as `[x]` and `[mastodon]`; which
+networks and accounts socialbot acts on is `Settings.channels` (see `network_settings`).
 """
 
 from __future__ import annotations
@@ -16,10 +18,10 @@ import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     NestedSecretsSettingsSource,
@@ -31,12 +33,24 @@ from pydantic_settings import (
 from socialbot.domain import CaseStatus
 from socialbot.errors import ConfigError
 from socialbot.geocell import MAX_RADIUS_M
+from socialbot.network_settings import (
+    NETWORKS,
+    TABLE_KEYS,
+    Channel,
+    MastodonCredentials,
+    NamedAccount,
+    Network,
+    check_api_base_url,
+    fold_tables,
+    shown_key,
+)
 from socialbot.usage import Prices
 
 ENV_PREFIX = "SOCIALBOT_"
 # SOCIALBOT_ACCOUNTS__NOTIFY__X_ACCESS_TOKEN: a named account's field, through the environment.
 NESTED = "__"
-# The account whose credentials are the top-level SOCIALBOT_X_* settings: it reads mentions.
+# The account whose credentials are the top-level SOCIALBOT_X_* (and SOCIALBOT_MASTODON_*)
+# settings: it reads mentions, on each network that has them.
 INTAKE_ACCOUNT = "intake"
 # systemd's LoadCredential= puts each credential in a file here: `socialbot_x_access_token` is
 # SOCIALBOT_X_ACCESS_TOKEN, `socialbot_accounts__notify__x_access_token` a named account's token.
@@ -83,19 +97,6 @@ def default_database_url() -> str:
 def default_media_dir() -> Path:
     """`media/` in the data dir: the service can read it whoever copied a photo there."""
     return default_data_dir() / "media"
-
-
-class XAccount(BaseModel):
-    """A further X account (e.g. `notify` for broadcasts). Unset app keys are the intake's: one X
-    app usually acts for several city accounts, each with its own access token."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    x_access_token: SecretStr
-    x_access_token_secret: SecretStr
-    x_consumer_key: SecretStr | None = None
-    x_consumer_secret: SecretStr | None = None
-    x_user_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +147,30 @@ class Settings(BaseSettings):
         "`referenced_tweets.id`: X's documented API and every recording) or `post` "
         "(`post.fields`, `referenced_posts`: X's production spec 2.167). `socialbot doctor` "
         "checks which one the account's API accepts.",
+    )
+    mastodon_api_base_url: str | None = Field(
+        default=None,
+        description="The city's Mastodon instance, e.g. `https://mastodon.example` (https; http "
+        "only for localhost or 127.0.0.1). With `MASTODON_ACCESS_TOKEN`, the intake account on "
+        "Mastodon; also the instance of each Mastodon account in `[accounts]` that names none.",
+    )
+    mastodon_access_token: SecretStr | None = Field(
+        default=None,
+        description="Access token of the city account on that instance (an application made "
+        "under Preferences → Development, scopes `read` and `write`).",
+    )
+    mastodon_user_id: str | None = Field(
+        default=None,
+        description="Id of the city account on the instance. Unset: looked up once with "
+        "`GET /api/v1/accounts/verify_credentials` and stored in the database.",
+    )
+    mastodon_max_characters: int | None = Field(
+        default=None,
+        ge=1,
+        le=100_000,
+        description="Longest status, for an instance that does not say "
+        "(`configuration.statuses.max_characters` of `GET /api/v2/instance`). Unset: what the "
+        "instance says, else 500.",
     )
     hashtags: Path = Field(
         default=SHIPPED_HASHTAGS,
@@ -244,13 +269,16 @@ class Settings(BaseSettings):
         default=None,
         description="State or province code for its own holidays too, e.g. `MA` (Patriots' Day).",
     )
-    accounts: dict[str, XAccount] = Field(
+    accounts: dict[str, NamedAccount] = Field(
         default_factory=dict,
-        description="Further X accounts by name, each with its own access token: in TOML "
-        "`[accounts.notify]` with `x_access_token`, `x_access_token_secret` (and optionally "
-        "`x_consumer_key`, `x_consumer_secret`, `x_user_id`); in the environment "
-        "`SOCIALBOT_ACCOUNTS__NOTIFY__X_ACCESS_TOKEN` and so on. The top-level `SOCIALBOT_X_*` "
-        "credentials are the account named `intake`.",
+        description="Further accounts by name, each on one network with its own access token: in "
+        "TOML `[accounts.notify]` with `network` (`x`, the default, or `mastodon`), then on X "
+        "`x_access_token`, `x_access_token_secret` (and optionally `x_consumer_key`, "
+        "`x_consumer_secret`, `x_user_id`), on Mastodon `mastodon_access_token` (and optionally "
+        "`mastodon_api_base_url`, `mastodon_user_id`); in the environment "
+        "`SOCIALBOT_ACCOUNTS__NOTIFY__NETWORK`, `SOCIALBOT_ACCOUNTS__NOTIFY__X_ACCESS_TOKEN` and "
+        "so on. The top-level `SOCIALBOT_X_*` and `SOCIALBOT_MASTODON_*` credentials are the "
+        "account named `intake` on each network.",
     )
     broadcast_account: str = Field(
         default="notify",
@@ -343,6 +371,11 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown status {unknown[0]!r}; use any of {', '.join(NOTIFIABLE)}")
         return ",".join(names)
 
+    @field_validator("mastodon_api_base_url")
+    @classmethod
+    def _https(cls, value: str | None) -> str | None:
+        return None if value is None else check_api_base_url(value)
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -354,12 +387,12 @@ class Settings(BaseSettings):
 
     @field_validator("accounts")
     @classmethod
-    def _names(cls, value: dict[str, XAccount]) -> dict[str, XAccount]:
+    def _names(cls, value: dict[str, NamedAccount]) -> dict[str, NamedAccount]:
         for name in value:
             if name == INTAKE_ACCOUNT:
                 raise ValueError(
-                    "`intake` is the account of the top-level SOCIALBOT_X_* credentials; "
-                    "give further accounts other names"
+                    "`intake` is the account of the top-level SOCIALBOT_X_* and "
+                    "SOCIALBOT_MASTODON_* credentials; give further accounts other names"
                 )
             if not name.isidentifier() or name != name.lower():
                 raise ValueError(f"account name {name!r}: use lower-case letters, digits and _")
@@ -381,25 +414,83 @@ class Settings(BaseSettings):
 
     @property
     def account_names(self) -> tuple[str, ...]:
-        """Every account socialbot may act as: `intake`, then the named ones."""
+        """Every account name socialbot may act as: `intake`, then the named ones."""
         return (INTAKE_ACCOUNT, *sorted(self.accounts))
 
-    def credentials(self, account: str) -> AccountCredentials:
-        """The credentials to act as `account`; a ConfigError naming what is missing."""
-        if account != INTAKE_ACCOUNT and account not in self.accounts:
+    @property
+    def networks(self) -> tuple[str, ...]:
+        """The networks whose intake credentials are complete, X first: the ones to poll."""
+        complete = {"x": self.has_x_credentials, "mastodon": self.has_mastodon_credentials}
+        return tuple(network for network in NETWORKS if complete[network])
+
+    @property
+    def channels(self) -> tuple[Channel, ...]:
+        """Every (network, account) socialbot may act as: the intake account on each of
+        `networks`, then each named account on its network, by name. A named account is listed
+        as configured; `credentials` says what it still lacks (X app keys, say)."""
+        return (
+            *(Channel(network, INTAKE_ACCOUNT) for network in self.networks),
+            *(Channel(self.accounts[name].network, name) for name in sorted(self.accounts)),
+        )
+
+    def require_networks(self) -> tuple[str, ...]:
+        """`networks`, or a ConfigError saying both ways to configure one when there is none."""
+        if not self.networks:
+            raise ConfigError(
+                "no network configured: set SOCIALBOT_X_CONSUMER_KEY, "
+                "SOCIALBOT_X_CONSUMER_SECRET, SOCIALBOT_X_ACCESS_TOKEN and "
+                "SOCIALBOT_X_ACCESS_TOKEN_SECRET (`[x]` in the config file) for X, or "
+                "SOCIALBOT_MASTODON_API_BASE_URL and SOCIALBOT_MASTODON_ACCESS_TOKEN "
+                "(`[mastodon]`) for Mastodon (try `socialbot demo` to see it work without them)"
+            )
+        return self.networks
+
+    def network_of(self, account: str) -> str:
+        """The network a named account is on. `intake` is on every network of `networks`: ask
+        `channels` for it."""
+        if account == INTAKE_ACCOUNT:
+            raise ConfigError(
+                f"`{INTAKE_ACCOUNT}` is the account of every configured network "
+                f"({', '.join(self.networks) or 'none yet'}): name the network too"
+            )
+        return self._named(account, "x").network
+
+    def _named(self, account: str, network: str) -> NamedAccount:
+        named = self.accounts.get(account)
+        if named is None:
             known = ", ".join(self.account_names)
+            token = "mastodon_access_token" if network == "mastodon" else "x_access_token"
             raise ConfigError(
                 f"account {account!r} is not configured (accounts: {known}); add "
-                f"{account_env_name(account, 'x_access_token')} and "
-                f"..._X_ACCESS_TOKEN_SECRET, or `[accounts.{account}]` in the config file"
+                f"{account_env_name(account, token)} and the rest of its credentials, or "
+                f"`[accounts.{account}]` in the config file"
             )
-        extra = self.accounts.get(account)
+        return named
+
+    @overload
+    def credentials(self, account: str, network: Literal["x"] = "x") -> AccountCredentials: ...
+
+    @overload
+    def credentials(self, account: str, network: Literal["mastodon"]) -> MastodonCredentials: ...
+
+    def credentials(
+        self, account: str, network: Network = "x"
+    ) -> AccountCredentials | MastodonCredentials:
+        """The credentials to act as `account` on `network`; a ConfigError naming what is
+        missing. On Mastodon, the same as `mastodon_credentials`."""
+        if network == "mastodon":
+            return self.mastodon_credentials(account)
+        extra = None if account == INTAKE_ACCOUNT else self._named(account, "x")
+        if extra is not None and extra.network != "x":
+            raise ConfigError(_on_another_network(account, extra.network, "x"))
         values = {
             "SOCIALBOT_X_CONSUMER_KEY": (extra and extra.x_consumer_key) or self.x_consumer_key,
             "SOCIALBOT_X_CONSUMER_SECRET": (extra and extra.x_consumer_secret)
             or self.x_consumer_secret,
-            "SOCIALBOT_X_ACCESS_TOKEN": extra.x_access_token if extra else self.x_access_token,
-            "SOCIALBOT_X_ACCESS_TOKEN_SECRET": extra.x_access_token_secret
+            account_env_name(account, "x_access_token"): extra.x_access_token
+            if extra
+            else self.x_access_token,
+            account_env_name(account, "x_access_token_secret"): extra.x_access_token_secret
             if extra
             else self.x_access_token_secret,
         }
@@ -409,14 +500,42 @@ class Settings(BaseSettings):
                 f"{', '.join(missing)}: not set; X credentials are needed to poll and post "
                 "(try `socialbot demo` to see it work without them)"
             )
-        secret = {name: value.get_secret_value() for name, value in values.items() if value}
+        key, key_secret, token, token_secret = (
+            value.get_secret_value() for value in values.values() if value is not None
+        )
         return AccountCredentials(
             name=account,
-            consumer_key=secret["SOCIALBOT_X_CONSUMER_KEY"],
-            consumer_secret=secret["SOCIALBOT_X_CONSUMER_SECRET"],
-            access_token=secret["SOCIALBOT_X_ACCESS_TOKEN"],
-            access_token_secret=secret["SOCIALBOT_X_ACCESS_TOKEN_SECRET"],
+            consumer_key=key,
+            consumer_secret=key_secret,
+            access_token=token,
+            access_token_secret=token_secret,
             user_id=extra.x_user_id if extra else self.x_user_id,
+        )
+
+    def mastodon_credentials(self, account: str) -> MastodonCredentials:
+        """The credentials to act as `account` on Mastodon; a ConfigError naming what is
+        missing. A named account without its own instance is on the intake's."""
+        extra = None if account == INTAKE_ACCOUNT else self._named(account, "mastodon")
+        if extra is not None and extra.network != "mastodon":
+            raise ConfigError(_on_another_network(account, extra.network, "mastodon"))
+        base_url = (extra and extra.mastodon_api_base_url) or self.mastodon_api_base_url
+        token = extra.mastodon_access_token if extra else self.mastodon_access_token
+        missing = []
+        if base_url is None:
+            own = account_env_name(account, "mastodon_api_base_url")
+            missing.append(own if extra is None else f"{own} (or SOCIALBOT_MASTODON_API_BASE_URL)")
+        if token is None:
+            missing.append(account_env_name(account, "mastodon_access_token"))
+        if base_url is None or token is None:
+            raise ConfigError(
+                f"{', '.join(missing)}: not set; Mastodon credentials are needed to poll and post "
+                "there (try `socialbot demo` to see it work without them)"
+            )
+        return MastodonCredentials(
+            api_base_url=base_url,
+            access_token=token.get_secret_value(),
+            user_id=extra.mastodon_user_id if extra else self.mastodon_user_id,
+            account=account,
         )
 
     @property
@@ -455,8 +574,13 @@ class Settings(BaseSettings):
                     file_secret_settings, secrets_dir=credentials, secrets_dir_missing="error"
                 )
             )
-        sources.append(TomlConfigSettingsSource(settings_cls))
+        sources.append(_TomlWithTables(settings_cls))
         return tuple(sources)
+
+    @property
+    def has_mastodon_credentials(self) -> bool:
+        """The intake account's instance and token are both set."""
+        return self.mastodon_api_base_url is not None and self.mastodon_access_token is not None
 
     @property
     def has_x_credentials(self) -> bool:
@@ -469,6 +593,20 @@ class Settings(BaseSettings):
                 self.x_access_token_secret,
             )
         )
+
+
+class _TomlWithTables(TomlConfigSettingsSource):
+    """The TOML file, with `[x]` and `[mastodon]` read as the flat settings they group."""
+
+    def _read_file(self, file_path: Any) -> dict[str, Any]:
+        return fold_tables(super()._read_file(file_path), str(file_path))
+
+
+def _on_another_network(account: str, network: str, asked: str) -> str:
+    return (
+        f"account {account!r} is on {network} ({account_env_name(account, 'network')}), not on "
+        f"{asked}"
+    )
 
 
 def env_name(field: str) -> str:
@@ -534,7 +672,7 @@ def _check_env_names(names: Iterable[str] | None = None) -> None:
     """A misspelt variable would otherwise be ignored silently and its default used."""
     known = {env_name(name) for name in Settings.model_fields}
     nested = {env_name(name) + NESTED for name in Settings.model_fields}
-    account_fields = {f.upper() for f in XAccount.model_fields}
+    account_fields = {f.upper() for f in NamedAccount.model_fields}
     for name in sorted(os.environ if names is None else names):
         if not name.startswith(ENV_PREFIX) or name in known:
             continue
@@ -576,17 +714,27 @@ def _check_toml(path: Path) -> None:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
 
 
+# `[mastodon] access_token` names the setting `mastodon_access_token` in a file as well as the
+# flat key does, and is how the README shows it.
+_TABLE_SPELLING = {
+    f"{network}_{key}": f"[{network}] {key}" for network, keys in TABLE_KEYS.items() for key in keys
+}
+
+
 def _describe(exc: ValidationError, config_file: Path | None) -> str:
     """The first problem, as one line naming the variable (and the file when one was read)."""
     error = exc.errors()[0]
-    loc = [str(part) for part in error["loc"]]
+    loc = [shown_key(str(part)) for part in error["loc"]]
+    if error["type"] in ("wrong_network", "missing_for_network"):
+        # A named account's check of its fields as a whole: the field it names is the setting.
+        loc.append(str(error.get("ctx", {}).get("field", "?")))
     field = loc[0] if loc else "?"
     env = NESTED.join([env_name(field), *(part.upper() for part in loc[1:])])
-    dotted = ".".join(loc)
+    dotted = _TABLE_SPELLING.get(field, ".".join(loc))
     where = f"{env} (or `{dotted}` in {config_file})" if config_file else env
     if error["type"] == "extra_forbidden":
         origin = f"{config_file}" if config_file else "the settings"
-        return f"{origin}: unknown setting `{field}`; see README 'Settings' for the list"
+        return f"{origin}: unknown setting `{'.'.join(loc)}`; see README 'Settings' for the list"
     value = error.get("input")
     shown = "" if _is_secret(field) or value is None else f" (got {value!r})"
     message = str(error["msg"]).removeprefix("Value error, ")

@@ -44,12 +44,18 @@ NOISY = ("tweepy", "urllib3", "requests_oauthlib", "oauthlib", "apscheduler", "a
 _secrets: tuple[str, ...] = ()
 
 
-_SECRET_FIELDS = ("x_consumer_key", "x_consumer_secret", "x_access_token", "x_access_token_secret")
+_SECRET_FIELDS = (
+    "x_consumer_key",
+    "x_consumer_secret",
+    "x_access_token",
+    "x_access_token_secret",
+    "mastodon_access_token",
+)
 
 
 def named_secrets(settings: Settings) -> list[tuple[str, str]]:
-    """(setting, value) of every secret in the settings: X credentials of each account, the
-    database password."""
+    """(setting, value) of every secret in the settings: X and Mastodon credentials of each
+    account, the database password."""
     from socialbot.config import INTAKE_ACCOUNT, account_env_name
 
     found: list[tuple[str, str]] = []
@@ -67,7 +73,7 @@ def named_secrets(settings: Settings) -> list[tuple[str, str]]:
 
 
 def secrets_of(settings: Settings) -> list[str]:
-    """Every secret value in the settings: X credentials of each account, the database password."""
+    """Every secret value in the settings: each account's credentials, the database password."""
     return [value for _name, value in named_secrets(settings)]
 
 

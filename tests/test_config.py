@@ -9,6 +9,7 @@ import pytest
 
 from socialbot.config import PROJECT_ROOT, Settings, env_name, load_settings
 from socialbot.errors import ConfigError
+from socialbot.network_settings import TABLE_KEYS, NamedAccount
 
 
 def test_defaults_need_nothing_set(tmp_path: Path) -> None:
@@ -110,4 +111,14 @@ def test_the_readme_documents_every_setting() -> None:
     missing = [
         env_name(name) for name in Settings.model_fields if f"`{env_name(name)}`" not in readme
     ]
+    # A network's table keys, as the settings table spells them, and each field a named
+    # account takes.
+    missing += [
+        f"[{network}] {key}"
+        for network, keys in TABLE_KEYS.items()
+        for key in keys
+        if f"`[{network}] {key}`" not in readme
+    ]
+    accounts_row = next(line for line in readme.splitlines() if "`[accounts.<name>]`" in line)
+    missing += [name for name in NamedAccount.model_fields if f"`{name}`" not in accounts_row]
     assert missing == []

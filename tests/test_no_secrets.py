@@ -14,7 +14,8 @@ import responses
 from typer.testing import CliRunner
 
 from socialbot.cli import app
-from socialbot.logs import MASK, fields, setup_logging
+from socialbot.config import load_settings
+from socialbot.logs import MASK, fields, named_secrets, secrets_of, setup_logging
 from tests import xapi
 
 SECRETS = {
@@ -24,6 +25,7 @@ SECRETS = {
     "SOCIALBOT_X_ACCESS_TOKEN_SECRET": "ats-9c5e1d3f77",
     "SOCIALBOT_ACCOUNTS__NOTIFY__X_ACCESS_TOKEN": "1583000000000000002-nt8a1f",
     "SOCIALBOT_ACCOUNTS__NOTIFY__X_ACCESS_TOKEN_SECRET": "nts-2d6b4e8c05",
+    "SOCIALBOT_MASTODON_ACCESS_TOKEN": "mt-Zq81v0RkYc3",
 }
 runner = CliRunner()
 
@@ -35,6 +37,7 @@ def city(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("SOCIALBOT_ACCOUNTS__NOTIFY__X_USER_ID", "1583000000000000002")
     monkeypatch.setenv("SOCIALBOT_LOG_LEVEL", "DEBUG")
     monkeypatch.setenv("SOCIALBOT_BACKFILL_HOURS", "1000000")
+    monkeypatch.setenv("SOCIALBOT_MASTODON_API_BASE_URL", "https://mastodon.example")
     for name, value in SECRETS.items():
         monkeypatch.setenv(name, value)
 
@@ -89,10 +92,38 @@ def test_a_setting_error_never_shows_the_value_of_a_secret(
     assert "did you mean" in out
     assert_no_secret(out)
 
+    # A Mastodon token on an X account: the error names the setting, never its value.
     monkeypatch.delenv("SOCIALBOT_ACCOUNTS__NOTIFY__X_CONSUMER_KEYY")
+    monkeypatch.setenv(
+        "SOCIALBOT_ACCOUNTS__NOTIFY__MASTODON_ACCESS_TOKEN",
+        SECRETS["SOCIALBOT_MASTODON_ACCESS_TOKEN"],
+    )
+    out = run("status")
+    assert "SOCIALBOT_ACCOUNTS__NOTIFY__MASTODON_ACCESS_TOKEN: a Mastodon setting" in out
+    assert_no_secret(out)
+    monkeypatch.delenv("SOCIALBOT_ACCOUNTS__NOTIFY__MASTODON_ACCESS_TOKEN")
     monkeypatch.delenv("SOCIALBOT_ACCOUNTS__NOTIFY__X_ACCESS_TOKEN_SECRET")
     out = run("broadcast", "send", "--text", "Snow emergency tonight.", "--yes")
     assert_no_secret(out)
+
+
+def test_mastodon_tokens_are_masked_in_every_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A named account on Mastodon: its token is a secret of the settings like the intake's.
+    notify = "mt-Pd4w2Ls9Hx7"
+    monkeypatch.setenv("SOCIALBOT_ACCOUNTS__ALERTS__NETWORK", "mastodon")
+    monkeypatch.setenv("SOCIALBOT_ACCOUNTS__ALERTS__MASTODON_ACCESS_TOKEN", notify)
+    settings = load_settings()
+    assert ("SOCIALBOT_ACCOUNTS__ALERTS__MASTODON_ACCESS_TOKEN", notify) in named_secrets(settings)
+    intake = SECRETS["SOCIALBOT_MASTODON_ACCESS_TOKEN"]
+    for log_format in ("text", "json"):
+        setup_logging("DEBUG", log_format, secrets_of(settings))
+        logging.getLogger("socialbot.networks").info("event=auth header=%r", f"Bearer {intake}")
+        logging.getLogger("socialbot.outbox").warning("event=send_failed error=%r", notify)
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 4 and all(MASK in line for line in lines)
+    assert not [line for line in lines if intake in line or notify in line]
 
 
 def test_a_database_password_is_never_shown(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from socialbot.config import ENV_PREFIX, NESTED, Settings, XAccount, env_name, load_settings
+from socialbot.config import ENV_PREFIX, NESTED, Settings, env_name, load_settings
+from socialbot.network_settings import NamedAccount
 
 ROOT = Path(__file__).resolve().parent.parent
 UNIT = ROOT / "systemd" / "socialbot.service"
@@ -132,7 +133,7 @@ def test_the_env_example_names_only_settings() -> None:
     assert names
     account = re.compile(
         rf"{env_name('accounts')}{NESTED}[A-Z0-9_]+?{NESTED}"
-        rf"({'|'.join(f.upper() for f in XAccount.model_fields)})"
+        rf"({'|'.join(f.upper() for f in NamedAccount.model_fields)})"
     )
     known = {env_name(name) for name in Settings.model_fields}
     assert [n for n in names if n not in known and not account.fullmatch(n)] == []
