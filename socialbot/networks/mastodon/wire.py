@@ -208,7 +208,7 @@ def parse_notifications(payload: Any, since: str | None = None) -> MentionPage:
     ids: list[str] = []
     for item in payload:
         notification_id = item.get("id") if isinstance(item, Mapping) else None
-        if _is_id(notification_id):
+        if is_id(notification_id):
             ids.append(notification_id)
         try:
             mention = _notification(item)
@@ -217,7 +217,7 @@ def parse_notifications(payload: Any, since: str | None = None) -> MentionPage:
             post_id = status.get("id") if isinstance(status, Mapping) else None
             malformed.append(
                 Malformed(
-                    post_id=post_id if _is_id(post_id) else None,
+                    post_id=post_id if is_id(post_id) else None,
                     problem=clean_text(str(exc))[:MAX_PROBLEM],
                     raw=storable_json(item),
                 )
@@ -225,7 +225,7 @@ def parse_notifications(payload: Any, since: str | None = None) -> MentionPage:
             continue
         if mention is not None:
             mentions.setdefault(mention.post_id, mention)
-    if since is not None and _is_id(since):
+    if since is not None and is_id(since):
         ids.append(since)
     good = set(mentions)
     return MentionPage(
@@ -389,13 +389,13 @@ def parse_own_statuses(payload: Any) -> list[OwnPost]:
         if not isinstance(status, Mapping) or status.get("reblog") is not None:
             continue
         post_id, content = status.get("id"), status.get("content")
-        if not _is_id(post_id):
+        if not is_id(post_id):
             continue
         in_reply_to = status.get("in_reply_to_id")
         posts.append(
             OwnPost(
                 post_id=post_id,
-                in_reply_to=in_reply_to if _is_id(in_reply_to) else None,
+                in_reply_to=in_reply_to if is_id(in_reply_to) else None,
                 text=html_text(content) if isinstance(content, str) else "",
             )
         )
@@ -414,13 +414,14 @@ def created_at(status: Any) -> datetime | None:
 def parse_rate_budget(headers: Mapping[str, str], now: datetime) -> RateBudget | None:
     """What `X-RateLimit-Remaining`, `-Reset` (an ISO 8601 time) and `-Limit` say is left; None
     when they do not say it readably."""
+    left = headers.get("X-RateLimit-Remaining", "")
+    if not (left.isascii() and left.isdigit() and len(left) < 10):
+        return None
     try:
-        remaining = int(headers["X-RateLimit-Remaining"])
         reset_at = _time(headers["X-RateLimit-Reset"])
-    except (KeyError, ValueError, DataError):
+    except (KeyError, DataError):
         return None
-    if remaining < 0:
-        return None
+    remaining = int(left)
     limit = headers.get("X-RateLimit-Limit", "")
     return RateBudget(
         remaining,
@@ -458,14 +459,14 @@ def _time(value: Any) -> datetime:
         raise DataError(f"not a time: {_short(value)}")
     try:
         parsed = datetime.fromisoformat(value)
-    except ValueError:
+        if parsed.tzinfo is None:
+            raise DataError(f"a time without its zone: {_short(value)}")
+        return parsed.astimezone(UTC)
+    except (ValueError, OverflowError):  # not a time, or one no calendar holds in UTC
         raise DataError(f"not a time: {_short(value)}") from None
-    if parsed.tzinfo is None:
-        raise DataError(f"a time without its zone: {_short(value)}")
-    return parsed.astimezone(UTC)
 
 
-def _is_id(value: Any) -> TypeGuard[str]:
+def is_id(value: Any) -> TypeGuard[str]:
     return isinstance(value, str) and value.isascii() and _ID.fullmatch(value) is not None
 
 
@@ -480,7 +481,7 @@ def _is_acct(value: Any) -> TypeGuard[str]:
 
 def _id(obj: JSONObject, key: str) -> str:
     value = obj.get(key)
-    if not _is_id(value):
+    if not is_id(value):
         raise DataError(f"`{key}`: not a Mastodon id: {_short(value)}")
     return str(value)
 

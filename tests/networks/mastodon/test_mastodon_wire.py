@@ -286,3 +286,22 @@ def test_plain_paragraphs_come_back_as_typed(paragraphs: list[str]) -> None:
     words = [" ".join(p.split()) for p in paragraphs]
     html = "".join(f"<p>{w}</p>" for w in words)
     assert wire.html_text(html) == clean_text("\n\n".join(w for w in words if w))
+
+
+@given(st.text())
+def test_any_reply_context_reads_as_one_mastodon_knows(context: str) -> None:
+    read = wire.read_reply_context(context)
+    assert read.visibility in wire.VISIBILITIES
+    assert read.spoiler_text == clean_text(read.spoiler_text)
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(["X-RateLimit-Remaining", "X-RateLimit-Reset", "X-RateLimit-Limit"]),
+        st.text(),
+    )
+)
+def test_any_rate_limit_headers_give_a_budget_or_none(headers: dict[str, str]) -> None:
+    now = datetime(2026, 8, 1, tzinfo=UTC)
+    budget = wire.parse_rate_budget(headers, now)
+    assert budget is None or (budget.remaining >= 0 and budget.reset_at.tzinfo is not None)
