@@ -220,21 +220,19 @@ class MastodonNetwork:
             )
             return [first]
         pages: list[MentionPage] = []
-        since: str | None = cursor
-        answer, page = self._notifications_page(
-            lambda: self._api.notifications(types=["mention"], min_id=cursor),
-            since,
+        since = cursor
+        fetch: Callable[[], Any] = functools.partial(
+            self._api.notifications, types=["mention"], min_id=cursor
         )
-        for _ in range(MAX_PAGES):
+        while len(pages) < MAX_PAGES:
+            answer, page = self._notifications_page(fetch, since)
             if page.cursor is None:  # an empty page: nothing newer
                 break
             pages.append(page)
             since = page.cursor
             if getattr(answer, "_pagination_prev", None) is None:
                 break
-            answer, page = self._notifications_page(
-                functools.partial(self._api.fetch_previous, answer), since
-            )
+            fetch = functools.partial(self._api.fetch_previous, answer)
         else:
             log.warning("event=mentions_page_cap network=mastodon pages=%d", MAX_PAGES)
         return list(reversed(pages)) or [MentionPage(mentions=())]

@@ -537,3 +537,22 @@ def test_any_notifications_answer_is_a_page_or_unavailable(body: Any) -> None:
         except Unavailable:
             return
     assert len(pages) == 1
+
+
+@responses.activate
+def test_a_long_content_warning_is_cut_so_that_warning_and_reply_fit(
+    mastodon: MastodonNetwork,
+) -> None:
+    cassettes.serve(
+        cassettes.find("test_instance", "GET", "/api/v2/instance/"),
+        recorded_post("test_status_post_cw_direct"),
+    )
+    resident = resident_status(visibility="public", spoiler_text="pothole " * 40)
+    reply = "@mastodonpy_test_2 " + "Thanks, filed. " * 15
+
+    mastodon.publish(Draft(key="k", text=reply, reply_to=replying_to(resident)))
+
+    sent = form(responses.calls[-1].request.body)
+    warning = sent["spoiler_text"][0]
+    assert warning.startswith("pothole pothole") and warning.endswith("…")
+    assert mastodon.text_rules.length(warning + sent["status"][0]) == 500
