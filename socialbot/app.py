@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
 from sqlalchemy import Engine
 
@@ -26,6 +27,7 @@ from socialbot.health import JobHealth
 from socialbot.intake import IntakeRules
 from socialbot.location import CityBounds, parse_city_bounds
 from socialbot.metering import DatabaseMeter, monthly_budget
+from socialbot.network_settings import Channel
 from socialbot.networks.base import Network
 from socialbot.outbox import Outbox, RetryPolicy, SendReport, send_once
 from socialbot.poller import Intake, ensure_account
@@ -41,10 +43,6 @@ log = logging.getLogger(__name__)
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-# (network, account): one queue, one set of jobs, one adapter.
-Channel = tuple[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +69,7 @@ class Service:
     @property
     def intake_networks(self) -> list[Network]:
         """The networks whose mentions are read, in the order configured."""
-        return [n for (_, account), n in self.networks.items() if account == INTAKE_ACCOUNT]
+        return [n for channel, n in self.networks.items() if channel.account == INTAKE_ACCOUNT]
 
     @property
     def platform(self) -> Network:
@@ -83,9 +81,9 @@ class Service:
         """The further accounts (e.g. "notify") of the first network, by name."""
         first = self.platform.name
         return {
-            account: n
-            for (network, account), n in self.networks.items()
-            if network == first and account != INTAKE_ACCOUNT
+            channel.account: n
+            for channel, n in self.networks.items()
+            if channel.network == first and channel.account != INTAKE_ACCOUNT
         }
 
     def intake_for(self, network: Network) -> Intake:
@@ -116,11 +114,11 @@ class Service:
     @property
     def outboxes(self) -> list[Outbox]:
         """Every account's outbox on every network: the intake accounts', then the others'."""
-        return [self.outbox_for(account, network) for network, account in self.networks]
+        return [self.outbox_for(c.account, c.network) for c in self.networks]
 
     def outbox_for(self, account: str, network: str | None = None) -> Outbox:
         name = network or self.platform.name
-        adapter = self.networks[(name, account)]
+        adapter = self.networks[Channel(name, account)]
         outbox = account_outbox(self.settings, self.engine, account, adapter)
         if account == INTAKE_ACCOUNT and self.settings.monthly_budget is not None:
             # No budget, no need to sum the month's spend every few seconds.
@@ -142,7 +140,7 @@ class Service:
             self.settings,
             self.engine,
             self.broadcast_templates,
-            accounts=tuple(account for network, account in self.networks if network == "x"),
+            accounts=tuple(c.account for c in self.networks if c.network == self.platform.name),
             clock=self.clock,
         )
 
@@ -163,7 +161,7 @@ class Service:
 
     def own_user_id(self, network: str | None = None) -> str:
         """From settings, else the database, else one call to the network (then remembered)."""
-        adapter = self.networks[(network or self.platform.name, INTAKE_ACCOUNT)]
+        adapter = self.networks[Channel(network or self.platform.name, INTAKE_ACCOUNT)]
         configured = configured_user_id(self.settings, adapter.name, INTAKE_ACCOUNT)
         row = ensure_account(self.engine, adapter, INTAKE_ACCOUNT, configured)
         assert row.user_id is not None
@@ -171,13 +169,15 @@ class Service:
 
 
 def configured_user_id(settings: Settings, network: str, account: str) -> str | None:
-    """The account's id on `network` as the settings give it, if they do."""
-    if network != "x":
+    """The account's id on `network` as the settings give it, if they do; None for a network
+    the settings do not configure (the fake's, a test's), whose id is asked and remembered."""
+    kind = NETWORKS.get(network)
+    if kind is None:
         return None
-    if account == INTAKE_ACCOUNT:
-        return settings.x_user_id
-    extra = settings.accounts.get(account)
-    return extra.x_user_id if extra is not None else None
+    try:
+        return kind.user_id(settings, account)
+    except ConfigError:
+        return None
 
 
 def account_outbox(settings: Settings, engine: Engine, account: str, platform: Network) -> Outbox:
@@ -365,7 +365,83 @@ def x_platform(
         meter=meter,
         clock=clock,
         field_names=FieldNames(settings.x_field_names),
+        prices=settings.prices,
     )
+
+
+def mastodon_network(
+    settings: Settings,
+    account: str = INTAKE_ACCOUNT,
+    *,
+    meter: Meter | None = None,
+    clock: Callable[[], datetime] = utc_now,
+) -> Network:
+    """The real Mastodon adapter acting as `account` on its instance, each call counted."""
+    from socialbot.networks.mastodon.adapter import MastodonCredentials, MastodonNetwork
+
+    credentials = settings.mastodon_credentials(account)
+    return MastodonNetwork(
+        MastodonCredentials(credentials.api_base_url, credentials.access_token),
+        account=account,
+        meter=meter,
+        clock=clock,
+    )
+
+
+class NetworkBuilder(Protocol):
+    def __call__(
+        self,
+        settings: Settings,
+        account: str = INTAKE_ACCOUNT,
+        *,
+        meter: Meter | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> Network: ...
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkKind:
+    """What the composition root knows of a network: how to build its adapter for an account,
+    and the account's id as the settings give it. The one place a network is named."""
+
+    build: NetworkBuilder
+    user_id: Callable[[Settings, str], str | None]
+
+
+NETWORKS: Mapping[str, NetworkKind] = {
+    "x": NetworkKind(x_platform, lambda s, account: s.credentials(account, "x").user_id),
+    "mastodon": NetworkKind(
+        mastodon_network, lambda s, account: s.mastodon_credentials(account).user_id
+    ),
+}
+
+
+def network_for(
+    settings: Settings,
+    channel: Channel,
+    *,
+    meter: Meter | None = None,
+    clock: Callable[[], datetime] = utc_now,
+) -> Network:
+    """The real adapter of `channel`'s network, acting as its account."""
+    return NETWORKS[channel.network].build(settings, channel.account, meter=meter, clock=clock)
+
+
+def _partly_configured(settings: Settings) -> None:
+    """A network whose intake credentials are half set is a mistake to name, not a network the
+    city does not use: the ConfigError says what it lacks."""
+    if settings.networks:
+        return
+    x_keys = (settings.x_consumer_key, settings.x_consumer_secret, settings.x_access_token)
+    if any((*x_keys, settings.x_access_token_secret)):
+        settings.credentials(INTAKE_ACCOUNT, "x")
+    if settings.mastodon_api_base_url or settings.mastodon_access_token:
+        settings.mastodon_credentials(INTAKE_ACCOUNT)
+
+
+def require_credentials(settings: Settings, channel: Channel) -> None:
+    """A ConfigError naming what `channel` lacks, before anything else happens."""
+    NETWORKS[channel.network].user_id(settings, channel.account)
 
 
 def build_staff(settings: Settings) -> Staff:
@@ -388,46 +464,58 @@ def build_service(
     clock: Callable[[], datetime] = utc_now,
     accounts: Mapping[str, Network] | None = None,
     *,
+    networks: Mapping[Channel, Network] | None = None,
     migrate: bool = True,
 ) -> Service:
-    """The service; `platform` (intake) and `accounts` (the others) default to the real X, each
-    call counted in the database (`socialbot usage`). It migrates the database (`run`, `poll`,
-    `demo`) unless `migrate` is false (`send`: see `open_database`)."""
+    """The service. Its adapters are `networks` when given; else `platform` (the intake account)
+    and `accounts` (the others, by name), each defaulting to the real adapters of what the
+    settings configure (`Settings.channels`: X, Mastodon or both), every call counted in the
+    database (`socialbot usage`). It migrates the database (`run`, `poll`, `demo`) unless
+    `migrate` is false (`send`: see `open_database`)."""
     # Missing credentials fail before anything else happens.
-    if platform is None:
-        settings.credentials(INTAKE_ACCOUNT)
-    for name in sorted(settings.accounts) if accounts is None else ():
-        settings.credentials(name)
+    wanted: list[Channel] = []
+    if networks is None:
+        if platform is None:
+            _partly_configured(settings)
+            settings.require_networks()
+            wanted += [c for c in settings.channels if c.account == INTAKE_ACCOUNT]
+        if accounts is None:
+            wanted += [c for c in settings.channels if c.account != INTAKE_ACCOUNT]
+    for channel in wanted:
+        require_credentials(settings, channel)
     catalog, replies, bounds = load_content(settings)
     districts, calendar = load_routing(settings, catalog)
     broadcast_templates = load_broadcast_templates(settings)
     engine = open_database(settings, migrate=migrate)
     health = JobHealth(engine, clock)  # `socialbot run` adds its file (`scheduler.Jobs`)
     meter = DatabaseMeter(engine, health=health)
-    if platform is None:
-        platform = x_platform(settings, meter=meter, clock=clock)
-    if accounts is None:
-        accounts = {
-            name: x_platform(settings, name, meter=meter, clock=clock)
-            for name in sorted(settings.accounts)
+    if networks is None:
+        built = {c: network_for(settings, c, meter=meter, clock=clock) for c in wanted}
+        given = {Channel(platform.name, INTAKE_ACCOUNT): platform} if platform else {}
+        given |= {Channel(n.name, name): n for name, n in (accounts or {}).items()}
+        # Intake accounts first, in the settings' order: the first is the city's main network.
+        networks = {
+            **{c: n for c, n in given.items() if c.account == INTAKE_ACCOUNT},
+            **{c: n for c, n in built.items() if c.account == INTAKE_ACCOUNT},
+            **{c: n for c, n in given.items() if c.account != INTAKE_ACCOUNT},
+            **{c: n for c, n in built.items() if c.account != INTAKE_ACCOUNT},
         }
     log.info(
-        "event=configured database=%s catalog=%s categories=%d templates=%s bounds=%s",
+        "event=configured database=%s catalog=%s categories=%d templates=%s bounds=%s networks=%s",
         engine.url.render_as_string(hide_password=True),
         settings.hashtags,
         len(catalog.categories),
         settings.templates,
         bounds.description if bounds is not None else "none",  # shows a swapped bbox at once
+        ",".join(f"{c.network}/{c.account}" for c in networks),
     )
-    networks: dict[Channel, Network] = {(platform.name, INTAKE_ACCOUNT): platform}
-    networks |= {(network.name, name): network for name, network in accounts.items()}
     return Service(
         settings=settings,
         engine=engine,
         catalog=catalog,
         replies=replies,
         bounds=bounds,
-        networks=networks,
+        networks=dict(networks),
         clock=clock,
         broadcast_templates=broadcast_templates,
         districts=districts,

@@ -73,7 +73,7 @@ class Jobs:
             )
             for i in intakes
         }
-        self.networks = list(dict.fromkeys(network for network, _ in service.networks))
+        self.networks = list(dict.fromkeys(channel.network for channel in service.networks))
         self.poll_backoff = _backoff(service.settings.poll_seconds)
         self._backoffs = {
             "send": _backoff(service.settings.send_seconds),

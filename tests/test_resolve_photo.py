@@ -21,8 +21,9 @@ from socialbot.config import Settings
 from socialbot.domain import CaseStatus
 from socialbot.errors import SocialbotError, Unavailable
 from socialbot.lifecycle import Action, CloseReason
+from socialbot.networks.replay import RecordedUpload
 from socialbot.networks.x.adapter import XCredentials, XPlatform
-from socialbot.networks.x.replay import RecordedUpload, ReplayPlatform
+from socialbot.networks.x.replay import ReplayPlatform
 from socialbot.outbox import MEDIA_ID_FRESH, Outbox, send_once
 from socialbot.staff import MAX_PHOTO_BYTES, Done, Request, Staff
 from socialbot.store.models import OutboxMessage, OutboxState

@@ -133,6 +133,6 @@ def _send(service: Service, *, once: bool, dry_run: bool) -> None:
 
 def _queue_name(service: Service, outbox: Outbox) -> str:
     """The account, and its network when the city has more than one: "intake", "x/intake"."""
-    if len({network for network, _ in service.networks}) > 1:
+    if len({channel.network for channel in service.networks}) > 1:
         return f"{outbox.network}/{outbox.account}"
     return outbox.account

@@ -136,8 +136,21 @@ def test_poll_without_credentials_says_which_are_missing(
     result = runner.invoke(app, ["poll", "--once"])
     assert result.exit_code == 1
     assert result.stderr.startswith(
-        "socialbot: SOCIALBOT_X_CONSUMER_KEY, SOCIALBOT_X_CONSUMER_SECRET,"
+        "socialbot: no network configured: set SOCIALBOT_X_CONSUMER_KEY, "
+        "SOCIALBOT_X_CONSUMER_SECRET,"
     )
+    assert "SOCIALBOT_MASTODON_ACCESS_TOKEN" in result.stderr
+
+
+def test_half_set_credentials_are_named_not_taken_for_no_network(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOCIALBOT_DATABASE_URL", f"sqlite:///{tmp_path / 'city.db'}")
+    monkeypatch.setenv("SOCIALBOT_MASTODON_API_BASE_URL", "https://social.example.gov")
+    result = runner.invoke(app, ["poll", "--once"])
+    assert result.exit_code == 1
+    assert "SOCIALBOT_MASTODON_ACCESS_TOKEN" in result.stderr
+    assert "no network configured" not in result.stderr
 
 
 @responses.activate

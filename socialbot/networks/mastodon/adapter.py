@@ -470,7 +470,7 @@ class MastodonNetwork:
             return
         self._meter.record(
             ApiCall(
-                # ISSUE-14 (lead): add `network=self.name,` here once usage.ApiCall has it.
+                network=self.name,
                 account=self._account,
                 endpoint=endpoint,
                 at=self._clock(),
