@@ -12,7 +12,8 @@ and skips the poll unless this process holds the account's lock:
   does not) and, if not, reconnects and tries again like anyone else. Server and client TCP
   keepalives are set on that connection so a holder whose machine vanished (no FIN, no RST) is
   dropped by the server within about half a minute instead of two hours.
-- SQLite file: an exclusive, non-blocking `flock` on `<database>.poll.lock` beside the database.
+- SQLite file: an exclusive, non-blocking `flock` on a file beside the database, one per network
+  account (`lock_file`).
   The kernel frees it when the holder's process dies, however it dies. The file is never removed
   (removing a lock file lets two processes lock two different files); a holder that finds the path
   no longer names its file has lost the lock.
@@ -134,8 +135,17 @@ def _backend_for(engine: Engine, platform: str, account: str) -> _Backend:
     if url.get_backend_name() == "postgresql":
         return _AdvisoryLock(engine, platform, account)
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        return _FileLock(Path(f"{url.database}.poll.lock"))
+        return _FileLock(lock_file(url.database, platform, account))
     return _AlwaysHeld()
+
+
+def lock_file(database: str, platform: str, account: str) -> Path:
+    """The lock file of one account's poll beside a SQLite database: `<database>.poll.lock` for
+    X's intake account (the name it always had, so an older process still excludes a newer one
+    during a restart), `<database>.poll.<network>.<account>.lock` for every other."""
+    if (platform, account) == ("x", "intake"):
+        return Path(f"{database}.poll.lock")
+    return Path(f"{database}.poll.{platform}.{account}.lock")
 
 
 class _AdvisoryLock:

@@ -311,3 +311,15 @@ def test_poll_once_leaves_the_poll_to_the_instance_that_polls(
     code, out = invoke("poll", "--once")
     assert code == 0 and "case #1" in out
     assert service.acquire_or_check()  # the one-off poll let go of it when done
+
+
+def test_each_network_account_has_a_lock_of_its_own(engines: Callable[[], Engine]) -> None:
+    engine = engines()
+    x, mastodon = (PollLock(engine, platform=p, account=INTAKE_ACCOUNT) for p in ("x", "mastodon"))
+    other_mastodon = PollLock(engines(), platform="mastodon", account=INTAKE_ACCOUNT)
+    try:
+        assert x.acquire_or_check() and mastodon.acquire_or_check()  # one process polls both
+        assert not other_mastodon.acquire_or_check()  # but each only once
+    finally:
+        for lock in (x, mastodon, other_mastodon):
+            lock.release()
