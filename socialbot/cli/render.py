@@ -93,6 +93,7 @@ CASE_FIELDS = (
     "place_name",
     "photo_urls",
     "mention_id",
+    "network",
     "platform",
     "author",
     "author_id",
@@ -120,7 +121,8 @@ def case_json(case: Case) -> dict[str, Any]:
         "place_name": case.place_name,
         "photo_urls": list(case.photo_urls),
         "mention_id": case.mention_post_id,
-        "platform": case.platform,
+        "network": case.platform,  # "x", "mastodon": where the case came from, is answered
+        "platform": case.platform,  # the same, under the name older scripts read
         "author": case.author_username,
         "author_id": case.author_id,
         "lang": case.lang,

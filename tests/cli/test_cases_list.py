@@ -249,9 +249,17 @@ def test_csv_of_nothing_is_the_header(demo_db: Path) -> None:
     assert code == 0
     assert out.splitlines() == [
         "id,category,department,priority,status,lat,lon,location_source,place_name,photo_urls,"
-        "mention_id,platform,author,author_id,lang,created_at,updated_at,district,due_at,"
+        "mention_id,network,platform,author,author_id,lang,created_at,updated_at,district,due_at,"
         "resolved_at,reporter_count,duplicate_of"
     ]
+
+
+def test_the_json_of_a_case_names_its_network(demo_db: Path) -> None:
+    code, out = invoke("cases", "list", "--json")
+    assert code == 0
+    cases = json.loads(out)
+    assert {c["network"] for c in cases} == {"x"}
+    assert all(c["network"] == c["platform"] for c in cases)
 
 
 # --- bad input: usage errors, exit 2, one line naming the option ------------------------------
