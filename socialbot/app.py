@@ -25,7 +25,8 @@ from socialbot.health import JobHealth
 from socialbot.intake import IntakeRules
 from socialbot.location import CityBounds, parse_city_bounds
 from socialbot.metering import DatabaseMeter, monthly_budget
-from socialbot.networks.base import Platform
+from socialbot.networks.base import MediaRules, Platform
+from socialbot.networks.x.rules import X_MEDIA, X_TEXT
 from socialbot.outbox import Outbox, RetryPolicy, SendReport, send_once
 from socialbot.poller import Intake, ensure_account
 from socialbot.replies import Replies
@@ -33,6 +34,7 @@ from socialbot.sla import BusinessCalendar
 from socialbot.staff import Staff
 from socialbot.store.db import make_engine, require_current, upgrade
 from socialbot.store.poll_lock import PollLock
+from socialbot.text_rules import TextRules
 from socialbot.usage import BudgetState, Meter, month_of
 
 log = logging.getLogger(__name__)
@@ -70,6 +72,7 @@ class Service:
             platform=self.platform,
             replies=self.replies,
             rules_for=self.rules_for,
+            text_rules=X_TEXT,
             account=INTAKE_ACCOUNT,
             case_url=self.settings.case_url,
             backfill=timedelta(hours=self.settings.backfill_hours),
@@ -202,7 +205,19 @@ def make_broadcaster(
         grace=timedelta(minutes=settings.broadcast_grace_minutes),
         clock=clock,
         media_dir=settings.media_dir,
+        text_rules=text_rules(settings),
+        media_rules=media_rules(settings),
     )
+
+
+def text_rules(settings: Settings) -> dict[str, TextRules]:
+    """The text rules of each network the city runs, by its short name (a row's `platform`)."""
+    return {"x": X_TEXT}
+
+
+def media_rules(settings: Settings) -> dict[str, MediaRules]:
+    """The photo rules of each network the city runs, by its short name."""
+    return {"x": X_MEDIA}
 
 
 def load_broadcast_templates(settings: Settings) -> BroadcastTemplates:
@@ -248,7 +263,7 @@ def load_content(settings: Settings) -> tuple[Catalog, Replies, CityBounds | Non
     """Catalog, templates (length-checked with the catalog's longest names) and city bounds."""
     catalog = load_catalog(settings.hashtags)
     replies = Replies.for_dirs(settings.templates, SHIPPED_TEMPLATES)
-    replies.check_all(catalog, settings.case_url)
+    replies.check_all(catalog, settings.case_url, rules=list(text_rules(settings).values()))
     return catalog, replies, load_bounds(settings)
 
 
@@ -338,6 +353,8 @@ def build_staff(settings: Settings) -> Staff:
         replies=replies,
         notify=settings.notify_statuses,
         media_dir=settings.media_dir,
+        text_rules=text_rules(settings),
+        media_rules=media_rules(settings),
     )
 
 

@@ -61,6 +61,7 @@ from socialbot.store.models import (
     OutboxState,
     TemplateFailure,
 )
+from socialbot.text_rules import TextRules
 from socialbot.usage import MENTIONS
 
 log = logging.getLogger(__name__)
@@ -105,6 +106,9 @@ class Intake:
     platform: Platform
     replies: Replies
     rules_for: Callable[[str], IntakeRules]  # own user id → rules
+    # How long a reply may be on the intake network, and whether it must name the resident.
+    # Until the network adapter declares its own (`Network.text_rules`).
+    text_rules: TextRules
     account: str = "intake"
     case_url: str | None = None
     backfill: timedelta = timedelta(hours=24)
@@ -744,7 +748,7 @@ class _PageWriter:
         failures: list[dict[str, Any]] = []
         for s in staged:
             mention, decision, case = s.mention, s.decision, s.case
-            rendered = _reply_text(self.intake, self.rules, decision, case)
+            rendered = _reply_text(self.intake, self.rules, decision, case, mention.author_username)
             reply_text = rendered.text if rendered is not None else None
             if rendered is not None and rendered.problem is not None and decision.reply:
                 failures.append(
@@ -897,10 +901,15 @@ _OUTBOX = _table(OutboxMessage)
 
 
 def _reply_text(
-    intake: Intake, rules: IntakeRules, decision: Decision, case: _CaseView | None
+    intake: Intake,
+    rules: IntakeRules,
+    decision: Decision,
+    case: _CaseView | None,
+    handle: str | None,
 ) -> Rendered | None:
-    """The reply `decision` asks for, about `case` as it stood right after the mention; the
-    built-in fallback text when its template fails (the report goes on, `status` shows it)."""
+    """The reply `decision` asks for, about `case` as it stood right after the mention, to
+    `handle` (its author); the built-in fallback text when its template fails (the report goes
+    on, `status` shows it)."""
     if decision.reply is None:
         return None
     category = decision.category or (rules.catalog.find(case.category) if case else None)
@@ -922,6 +931,8 @@ def _reply_text(
         decision.reply,
         decision.lang,
         context,
+        intake.text_rules,
+        handle=handle,
         category_key=category.key if category else None,
         case_status=case.status if case else None,
         storm=storm,

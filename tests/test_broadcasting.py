@@ -19,6 +19,7 @@ from socialbot.broadcasts.templates import BroadcastTemplates
 from socialbot.config import SHIPPED_TEMPLATES
 from socialbot.errors import BroadcastError, TemplateError
 from socialbot.networks.x.adapter import XCredentials, XPlatform
+from socialbot.networks.x.rules import X_MEDIA, X_TEXT
 from socialbot.outbox import Outbox, send_once
 from socialbot.store.db import make_engine, transaction
 from socialbot.store.models import Broadcast, BroadcastState, OutboxMessage, OutboxState
@@ -80,6 +81,8 @@ def make_broadcaster(engine: Engine, city_templates: Path, clock: Clock) -> Broa
         grace=GRACE,
         clock=clock,
         media_dir=city_templates.parent / "media",
+        text_rules={"x": X_TEXT},
+        media_rules={"x": X_MEDIA},
     )
 
 

@@ -95,7 +95,9 @@ def test_a_healthy_install_is_ok_from_settings_to_credentials(engine: Engine) ->
         (Outcome.OK, "field names"),
     ]
     assert only(checks, "catalog").detail.endswith("hashtags.yaml: 26 categories")
-    assert only(checks, "replies").detail.startswith("32 templates (en, es) fit 280 weighted")
+    assert only(checks, "replies").detail.startswith(
+        "32 templates (en, es) fit X: 280 weighted characters"
+    )
     assert only(checks, "database").detail.endswith(": schema is current")
     assert only(checks, "credentials").detail == (f"intake: @{xapi.CITY} (user id {xapi.CITY_ID})")
     # One cheap call an account, and one mentions page of five for the names intake asks for.

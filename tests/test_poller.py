@@ -165,11 +165,11 @@ def test_a_crash_mid_poll_loses_nothing_and_duplicates_nothing(service: Service)
     real_render = service.replies.render
     rendered: list[int | None] = []
 
-    def render_then_die(message, lang, context, **kwargs):  # type: ignore[no-untyped-def]
+    def render_then_die(message, lang, context, rules, **kwargs):  # type: ignore[no-untyped-def]
         rendered.append(context.case)
         if context.case == 4:  # the second mention of the second page processed
             raise Killed
-        return real_render(message, lang, context, **kwargs)
+        return real_render(message, lang, context, rules, **kwargs)
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(service.replies, "render", render_then_die)

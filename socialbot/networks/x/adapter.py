@@ -55,9 +55,10 @@ from socialbot.errors import (
     Rejected,
     Unavailable,
 )
-from socialbot.networks.base import MAX_ALT_TEXT, MentionPage, OwnPost, RateBudget
+from socialbot.networks.base import MentionPage, OwnPost, RateBudget
 from socialbot.networks.x import request as x_request
 from socialbot.networks.x import wire as x_wire
+from socialbot.networks.x.rules import X_MEDIA
 from socialbot.usage import ApiCall, Charge, Meter
 
 log = logging.getLogger(__name__)
@@ -249,8 +250,8 @@ class XPlatform:
 
     def upload_media(self, path: Path, alt_text: str) -> str:
         """Upload a photo (`POST /2/media/upload`, `media_category=tweet_image`), then set its alt
-        text (`POST /2/media/metadata`; at most `MAX_ALT_TEXT` characters, longer is cut). The
-        id is X's `data.id`; X lets it be attached for `expires_after_secs` (a day). OSError
+        text (`POST /2/media/metadata`; at most `X_MEDIA.max_alt_text`, longer is cut). The id
+        is X's `data.id`; X lets it be attached for `expires_after_secs` (a day). OSError
         when the file cannot be read."""
         # A missing file (OSError) is ours to report, not X's: it is read before translating.
         content = path.read_bytes()
@@ -263,8 +264,8 @@ class XPlatform:
             )
             uploaded = _uploaded(read_json(response.content))
             answer.of(response, Charge.MEDIA_UPLOAD)
-        if len(alt_text) > MAX_ALT_TEXT:
-            alt_text = alt_text[: MAX_ALT_TEXT - 1] + "…"
+        if len(alt_text) > X_MEDIA.max_alt_text:
+            alt_text = alt_text[: X_MEDIA.max_alt_text - 1] + "…"
         with self._metered(usage.MEDIA_METADATA, read=False, posting=False) as answer:
             response = self._send(
                 x_request.MEDIA_METADATA_URL, json=x_request.metadata_body(uploaded, alt_text)

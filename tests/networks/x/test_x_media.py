@@ -14,7 +14,8 @@ import requests
 import responses
 
 from socialbot.errors import AuthFailed, RateLimited, Rejected, Unavailable
-from socialbot.networks.x.adapter import MAX_ALT_TEXT, XCredentials, XPlatform
+from socialbot.networks.x.adapter import XCredentials, XPlatform
+from socialbot.networks.x.rules import X_MEDIA
 from socialbot.usage import ApiCall, Charge
 from tests import xapi
 
@@ -112,7 +113,7 @@ def test_alt_text_is_cut_to_what_x_takes(x: XPlatform, photo: Path) -> None:
     mock_upload_ok()
     x.upload_media(photo, "a" * 1500)
     sent = json.loads(responses.calls[1].request.body)["metadata"]["alt_text"]["text"]
-    assert len(sent) == MAX_ALT_TEXT == 1000
+    assert len(sent) == X_MEDIA.max_alt_text == 1000
     assert sent == "a" * 999 + "…"
 
 
