@@ -17,6 +17,7 @@ import math
 import os
 import secrets
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from socialbot.errors import SocialbotError
@@ -45,7 +46,14 @@ _FORMAT_NAMES = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".gif": "GIF", 
 
 def formats(rules: MediaRules) -> str:
     """The photo formats the network takes, as staff call them: "JPEG, PNG, GIF or WebP"."""
-    names = list(dict.fromkeys(_FORMAT_NAMES.get(s, s.lstrip(".").upper()) for s in rules.suffixes))
+    return either(
+        dict.fromkeys(_FORMAT_NAMES.get(s, s.lstrip(".").upper()) for s in rules.suffixes)
+    )
+
+
+def either(choices: Iterable[str]) -> str:
+    """ "a, b or c"; "a" alone."""
+    names = list(choices)
     return ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else "".join(names)
 
 

@@ -426,7 +426,7 @@ def _check_photo(
     if path.suffix.lower() not in rules.suffixes:
         raise SocialbotError(
             f"case #{case_id}: --photo {given}: not a photo {rules.network} takes; "
-            f"use {', '.join(rules.suffixes[:-1])} or {rules.suffixes[-1]}"
+            f"use {media.either(rules.suffixes)}"
         )
     size = path.stat().st_size
     if size > rules.max_bytes:

@@ -15,6 +15,7 @@ from socialbot.broadcasts.compose import (
 from socialbot.errors import BroadcastError, TemplateError
 from socialbot.networks.x.rules import X_TEXT
 from socialbot.text import weighted_length
+from tests.made_up import TINY
 
 HEADER = """{#
 Water shutoff: crews will turn the water off in an area.
@@ -150,3 +151,16 @@ def test_a_character_x_refuses_is_a_broadcast_error_naming_the_language() -> Non
     text = "Storm warning. " * 30 + "\ufeff"
     with pytest.raises(BroadcastError, match=r"^--text \(es\): "):
         compose([("es", text)], X_TEXT, where="--text")
+
+
+def test_the_posts_follow_the_rules_of_the_network_they_go_to() -> None:
+    pairs = [
+        ("en", "Snow emergency tonight: move your car off the main roads by 6 pm."),
+        ("es", "Emergencia de nieve esta noche: retire su auto de las calles principales."),
+    ]
+    (together,) = compose(pairs, X_TEXT)
+    assert together.lang == "en+es"
+
+    threads = compose(pairs, TINY, "BoSandy")
+    assert [t.lang for t in threads] == ["en", "es"]
+    assert all(p.endswith("#BoSandy") and len(p) <= TINY.limit for t in threads for p in t.posts)

@@ -3,6 +3,7 @@ nothing changed, no secret shown. X is mocked at the HTTP level (`GET /2/users/m
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -13,11 +14,14 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, text
 
+from socialbot.catalog import load_catalog
 from socialbot.config import SHIPPED_HASHTAGS, Settings, load_settings
-from socialbot.doctor import Check, Outcome, check_database, failed, run_checks
+from socialbot.doctor import Check, Outcome, check_database, check_replies, failed, run_checks
+from socialbot.networks.x.rules import X_TEXT
 from socialbot.store.db import alembic_config, make_engine, transaction
 from socialbot.store.models import Account
 from tests import xapi
+from tests.made_up import TINY
 
 SECRETS = {
     "x_consumer_key": "ck-SECRET-1",
@@ -483,3 +487,25 @@ def test_no_probe_when_the_credentials_fail(engine: Engine) -> None:
     settings = with_credentials(engine.url.render_as_string(hide_password=False))
     assert [c for c in doctor(settings) if c.area == "field names"] == []
     assert len(responses.calls) == 1
+
+
+def test_the_reply_check_says_whose_rules_it_measured_one_line_a_network(
+    tmp_path: Path,
+) -> None:
+    settings = load_settings(database_url=f"sqlite:///{tmp_path}/doctor.db")
+    catalog = load_catalog(settings.hashtags)
+    roomy = dataclasses.replace(TINY, network="Roomy", limit=500)
+
+    checks = check_replies(settings, catalog, [X_TEXT, roomy])
+    assert [f"{c.outcome.name} {c.detail}" for c in checks] == [
+        "OK 32 templates (en, es) fit X: 280 weighted characters with the longest category name "
+        "and case number",
+        "OK 32 templates (en, es) fit Roomy: 500 characters with the longest category name, case "
+        "number and handle",
+    ]
+    too_small = check_replies(settings, catalog, [X_TEXT, TINY])
+    assert too_small[0].outcome is Outcome.OK
+    assert too_small[1:] and all(
+        c.outcome is Outcome.FAIL and "over Tiny's 100; shorten the template" in c.detail
+        for c in too_small[1:]
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlparse
@@ -22,6 +23,7 @@ from socialbot.store.models import Account, MentionRecord
 from socialbot.store.queries import list_cases, outbox_rows
 from tests import xapi
 from tests.conftest import Clock
+from tests.made_up import TINY
 
 BOSTON = "-71.191155,42.227926,-70.986078,42.399974"
 
@@ -348,3 +350,26 @@ def test_the_first_poll_files_nothing_older_than_the_backfill_window(
     assert [r.in_reply_to_post_id for r in outbox_rows(service.engine)] == [xapi.post_id(2)]
     # Later polls take everything new, however late X delivers it.
     assert poll(service) == [MentionOutcome.CASE_OPENED]
+
+
+@responses.activate
+def test_on_a_network_whose_replies_name_the_resident_the_reply_starts_with_them(
+    service: Service,
+) -> None:
+    serve(
+        xapi.page(
+            [
+                xapi.tweet(1, "@DemoCity311 #pothole on Boylston St", author="2001"),
+                xapi.tweet(2, "@DemoCity311 hello?", author="2002"),
+            ],
+            users=[xapi.user("2001", "maria"), xapi.user("2002", "li_backbay")],
+        )
+    )
+    intake = dataclasses.replace(service.intake, text_rules=TINY)
+    poll_once(intake, service.clock, user_id=xapi.CITY_ID)
+
+    replies = {row.in_reply_to_post_id: row.text or "" for row in outbox_rows(service.engine)}
+    assert replies[xapi.post_id(1)].startswith("@maria ")
+    assert replies[xapi.post_id(2)].startswith("@li_backbay ")
+    for text in replies.values():
+        assert len(text) <= TINY.limit and text.count("@") == 1

@@ -15,6 +15,8 @@ from socialbot.errors import TemplateError
 from socialbot.networks.x.rules import X_TEXT
 from socialbot.replies import LANGS, LONGEST_CASE_NUMBER, Replies, ReplyContext
 from socialbot.text import weighted_length
+from socialbot.text_rules import TextRules
+from tests.made_up import TINY
 
 
 @pytest.fixture(scope="module")
@@ -132,3 +134,64 @@ def test_a_syntax_error_names_file_and_line(tmp_path: Path) -> None:
 def test_a_missing_template_directory_is_named(tmp_path: Path) -> None:
     with pytest.raises(TemplateError, match="nowhere: template directory not found"):
         Replies.for_dirs(tmp_path / "nowhere", SHIPPED_TEMPLATES)
+
+
+# --- another network's rules ------------------------------------------------------------------
+
+
+def test_a_reply_on_a_network_that_needs_the_name_starts_with_it_once(tmp_path: Path) -> None:
+    replies = city_templates(tmp_path, "filed.en.j2", "Case #{{ case }} ({{ category }}) filed.")
+    context = ReplyContext(case=9, category="Pothole")
+
+    for handle in ("li_backbay", "@li_backbay"):
+        text = replies.render(Reply.FILED, "en", context, TINY, handle=handle)
+        assert text == "@li_backbay Case #9 (Pothole) filed."
+    on_mastodon = replies.render(Reply.FILED, "en", context, TINY, handle="li@boston.social")
+    assert on_mastodon == "@li@boston.social Case #9 (Pothole) filed."
+    on_x = replies.render(Reply.FILED, "en", context, X_TEXT, handle="li_backbay")
+    assert on_x == "Case #9 (Pothole) filed."
+
+
+def test_the_mention_counts_toward_the_length(tmp_path: Path) -> None:
+    replies = city_templates(tmp_path, "filed.en.j2", "Filed. " + "x" * 88)  # 95 characters
+    context = ReplyContext(case=9, category="Pothole")
+    assert len(replies.render(Reply.FILED, "en", context, TINY)) == 95
+    with pytest.raises(
+        TemplateError,
+        match=r"renders to 107 characters with the resident's @-mention, over Tiny's 100; ",
+    ):
+        replies.render(Reply.FILED, "en", context, TINY, handle="li_backbay")
+
+    rendered = replies.render_or_fallback(
+        Reply.FILED, "en", context, TINY, handle="li_backbay", case_status=CaseStatus.NEW
+    )
+    assert rendered.problem is not None and "over Tiny's 100" in rendered.problem
+    assert rendered.text.startswith("@li_backbay Thank you! Case #9 is filed")
+    assert rendered.text.count("@li_backbay") == 1 and len(rendered.text) <= TINY.limit
+
+
+def test_check_all_measures_each_network_with_its_longest_handle(
+    tmp_path: Path, catalog: Catalog
+) -> None:
+    def problems(body: str, rules: TextRules) -> list[TemplateError]:
+        folder = tmp_path / str(len(list(tmp_path.iterdir())))
+        folder.mkdir()
+        replies = city_templates(folder, "help.en.j2", body)
+        return [
+            problem
+            for name, problem in replies.check_each(catalog, None, rules)
+            if name == "replies/help.en.j2" and problem is not None
+        ]
+
+    # 30-character usernames, and "@" and a space: 32 more characters.
+    assert problems("h" * 68, TINY) == []
+    (too_long,) = problems("h" * 69, TINY)
+    assert "renders to 101 characters with the resident's @-mention, over Tiny's 100" in str(
+        too_long
+    )
+    assert problems("h" * 69, dataclasses.replace(TINY, mention_author=False)) == []
+
+    shipped = Replies([SHIPPED_TEMPLATES])
+    shipped.check_all(catalog, None, rules=[X_TEXT])
+    with pytest.raises(TemplateError, match="over Tiny's 100"):
+        shipped.check_all(catalog, None, rules=[X_TEXT, TINY])

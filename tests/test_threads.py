@@ -6,15 +6,20 @@ from __future__ import annotations
 import dataclasses
 import random
 import time
+from collections.abc import Callable
 
 import pytest
 import regex
+from hypothesis import given
+from hypothesis import strategies as st
 
 from socialbot._urls import find_urls
 from socialbot.hashtags import extract_hashtags
 from socialbot.networks.x.rules import X_TEXT
 from socialbot.text import is_valid_post, weighted_length
+from socialbot.text_rules import TextRules
 from socialbot.threads import TooLongToSplit, split_thread
+from tests.made_up import TINY
 
 STORM = (
     "Winter storm Sandy reaches Boston tonight. Snow emergency parking ban starts at 6 pm: move "
@@ -388,3 +393,57 @@ def test_generated_texts_keep_every_invariant() -> None:
         tags = [tag for chunk in chunks for tag in extract_hashtags(chunk)]
         assert tags == extract_hashtags(text)
     assert split > 60
+
+
+# --- any network's rules ----------------------------------------------------------------------
+
+
+def test_a_thread_follows_the_rules_it_is_given() -> None:
+    # 23 weighted characters on X, its 57 characters on a network that counts every one.
+    url = "https://www.boston.gov/departments/public-works/snow-ops"
+    text = f"Snow emergency tonight: move your car off main roads. Details at {url} " * 2
+    assert split_thread(text, rules=X_TEXT) == [text.strip()]
+
+    posts = split_thread(text, rules=TINY, tail=" #BoSandy")
+    assert len(posts) == 4
+    assert all(len(post) <= TINY.limit for post in posts)
+    chunks = chunks_of(posts, " #BoSandy")
+    assert_nothing_lost(text.strip(), chunks)
+    assert [found.url for chunk in chunks for found in find_urls(chunk)] == [url, url]
+
+
+def utf8_bytes(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+WORDS = st.text(
+    alphabet=st.characters(
+        codec="utf-8",
+        exclude_categories=("Cs", "Zs", "Zl", "Zp", "Cc"),
+        exclude_characters="\ufeff\ufffe\uffff",
+    ),
+    min_size=1,
+    max_size=30,
+)
+
+
+@given(
+    words=st.lists(st.one_of(WORDS, st.sampled_from(PIECES)), min_size=1, max_size=80),
+    gaps=st.lists(st.sampled_from(GAPS), min_size=80, max_size=80),
+    tail=st.sampled_from(TAILS),
+    measure=st.sampled_from([len, weighted_length, utf8_bytes]),
+    limit=st.integers(min_value=30, max_value=600),
+)
+def test_any_rules_never_yield_a_post_over_the_limit_nor_lose_a_word(
+    words: list[str], gaps: list[str], tail: str, measure: Callable[[str], int], limit: int
+) -> None:
+    rules = TextRules(network="Any", limit=limit, measure=measure)
+    text = "".join(word + gap for word, gap in zip(words, gaps, strict=False))
+    try:
+        posts = split_thread(text, rules=rules, tail=tail)
+    except TooLongToSplit:
+        return  # something that must stay whole does not fit: refused, never cut
+    assert all(measure(post) <= limit for post in posts), posts
+    chunks = [text.strip()] if posts == [text.strip() + tail] else chunks_of(posts, tail)
+    visible = [g for g in graphemes(text) if not g.isspace()]
+    assert [g for chunk in chunks for g in graphemes(chunk) if not g.isspace()] == visible
