@@ -28,7 +28,8 @@ from socialbot.intake import IntakeRules
 from socialbot.location import CityBounds, parse_city_bounds
 from socialbot.metering import DatabaseMeter, monthly_budget
 from socialbot.network_settings import Channel
-from socialbot.networks.base import Network
+from socialbot.networks.base import MediaRules, Network
+from socialbot.networks.x.rules import X_MEDIA, X_TEXT
 from socialbot.outbox import Outbox, RetryPolicy, SendReport, send_once
 from socialbot.poller import Intake, ensure_account
 from socialbot.replies import Replies
@@ -36,6 +37,7 @@ from socialbot.sla import BusinessCalendar
 from socialbot.staff import Staff
 from socialbot.store.db import make_engine, require_current, upgrade
 from socialbot.store.poll_lock import PollLock
+from socialbot.text_rules import TextRules
 from socialbot.usage import BudgetState, Meter, month_of
 
 log = logging.getLogger(__name__)
@@ -243,7 +245,29 @@ def make_broadcaster(
         grace=timedelta(minutes=settings.broadcast_grace_minutes),
         clock=clock,
         media_dir=settings.media_dir,
+        text_rules=text_rules(settings),
+        media_rules=media_rules(settings),
     )
+
+
+def text_rules(settings: Settings) -> dict[str, TextRules]:
+    """The text rules of every network socialbot knows, by its short name (a row's `platform`),
+    as the settings give them without asking the network: what staff and broadcast commands
+    measure with (a case from a network the city no longer runs is still answered by its rules).
+    The running service's adapters know their instance's own (`Network.text_rules`)."""
+    return {name: kind.text(settings) for name, kind in NETWORKS.items()}
+
+
+def media_rules(settings: Settings) -> dict[str, MediaRules]:
+    """The photo rules of every network socialbot knows, by its short name."""
+    return {name: kind.media for name, kind in NETWORKS.items()}
+
+
+def configured_text_rules(settings: Settings) -> list[TextRules]:
+    """The text rules of the networks the city runs (every one, if it runs none yet): what
+    the reply templates are checked against at start-up and by `doctor`."""
+    names = dict.fromkeys(channel.network for channel in settings.channels) or NETWORKS
+    return [NETWORKS[name].text(settings) for name in names]
 
 
 def load_broadcast_templates(settings: Settings) -> BroadcastTemplates:
@@ -289,7 +313,7 @@ def load_content(settings: Settings) -> tuple[Catalog, Replies, CityBounds | Non
     """Catalog, templates (length-checked with the catalog's longest names) and city bounds."""
     catalog = load_catalog(settings.hashtags)
     replies = Replies.for_dirs(settings.templates, SHIPPED_TEMPLATES)
-    replies.check_all(catalog, settings.case_url)
+    replies.check_all(catalog, settings.case_url, rules=configured_text_rules(settings))
     return catalog, replies, load_bounds(settings)
 
 
@@ -406,12 +430,34 @@ class NetworkKind:
 
     build: NetworkBuilder
     user_id: Callable[[Settings, str], str | None]
+    text: Callable[[Settings], TextRules]  # its length rules as the settings know them
+    media: MediaRules
+
+
+def _mastodon_text(settings: Settings) -> TextRules:
+    from socialbot.networks.mastodon.text import MAX_CHARACTERS, mastodon_text_rules
+
+    return mastodon_text_rules(settings.mastodon_max_characters or MAX_CHARACTERS)
+
+
+def _mastodon_media() -> MediaRules:
+    from socialbot.networks.mastodon.text import MASTODON_MEDIA
+
+    return MASTODON_MEDIA
 
 
 NETWORKS: Mapping[str, NetworkKind] = {
-    "x": NetworkKind(x_platform, lambda s, account: s.credentials(account, "x").user_id),
+    "x": NetworkKind(
+        x_platform,
+        lambda s, account: s.credentials(account, "x").user_id,
+        lambda _settings: X_TEXT,
+        X_MEDIA,
+    ),
     "mastodon": NetworkKind(
-        mastodon_network, lambda s, account: s.mastodon_credentials(account).user_id
+        mastodon_network,
+        lambda s, account: s.mastodon_credentials(account).user_id,
+        _mastodon_text,
+        _mastodon_media(),
     ),
 }
 
@@ -455,6 +501,8 @@ def build_staff(settings: Settings) -> Staff:
         replies=replies,
         notify=settings.notify_statuses,
         media_dir=settings.media_dir,
+        text_rules=text_rules(settings),
+        media_rules=media_rules(settings),
     )
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import enum
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -25,7 +25,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlmodel import Session, select
 
-from socialbot.app import x_platform
+from socialbot.app import configured_text_rules, x_platform
 from socialbot.broadcasts.templates import BroadcastTemplates
 from socialbot.catalog import Catalog, load_catalog
 from socialbot.config import (
@@ -50,9 +50,10 @@ from socialbot.logs import MIN_SECRET_LENGTH, mask, masking, named_secrets, secr
 from socialbot.networks.base import MentionPage, Network
 from socialbot.networks.x import request as x_request
 from socialbot.networks.x import wire as x_wire
-from socialbot.replies import LANGS, MAX_WEIGHTED_LENGTH, Replies
+from socialbot.replies import LANGS, Replies
 from socialbot.store.db import driver_reason, make_engine, pending_migrations
 from socialbot.store.models import Account
+from socialbot.text_rules import TextRules
 
 UPGRADE_FIX = "run `socialbot db upgrade`"
 
@@ -148,25 +149,37 @@ def check_catalog(settings: Settings) -> tuple[Check, Catalog | None]:
     return ok("catalog", f"{settings.hashtags}: {len(catalog.categories)} categories"), catalog
 
 
-def check_replies(settings: Settings, catalog: Catalog | None) -> list[Check]:
+def check_replies(
+    settings: Settings, catalog: Catalog | None, rules: Sequence[TextRules]
+) -> list[Check]:
     """Every reply template renders with the longest values the catalog can produce, within
-    X's 280 weighted characters, in every language: one line a broken template."""
+    each configured network's length (`rules`), in every language: one line a broken template
+    and network, one OK line a network saying whose rules it measured against."""
     if catalog is None:
         return [skip("replies", "not checked: they need the catalog, which did not load")]
     try:
         replies = Replies.for_dirs(settings.templates, SHIPPED_TEMPLATES)
     except SocialbotError as exc:
         return [fail("replies", str(exc))]
-    checked, problems = _first_problems(replies.check_each(catalog, settings.case_url))
-    if problems:
-        return [fail("replies", str(problem)) for problem in problems]
-    return [
-        ok(
-            "replies",
-            f"{checked} templates ({', '.join(LANGS)}) fit {MAX_WEIGHTED_LENGTH} weighted "
-            "characters with the longest category name and case number",
+    checks = []
+    for network in rules:
+        checked, problems = _first_problems(replies.check_each(catalog, settings.case_url, network))
+        if problems:
+            checks += [fail("replies", str(problem)) for problem in problems]
+            continue
+        longest = (
+            "category name, case number and handle"
+            if network.mention_author
+            else "category name and case number"
         )
-    ]
+        checks.append(
+            ok(
+                "replies",
+                f"{checked} templates ({', '.join(LANGS)}) fit {network.describe()} with the "
+                f"longest {longest}",
+            )
+        )
+    return checks
 
 
 def check_broadcast_templates(settings: Settings) -> list[Check]:
@@ -466,7 +479,8 @@ def run_checks(
     except Exception as exc:  # a bug must not hide the other checks
         catalog_check = _unexpected("catalog", exc)
     checks.append(catalog_check)
-    checks += _guarded_list("replies", lambda: check_replies(settings, catalog))
+    networks = configured_text_rules(settings)
+    checks += _guarded_list("replies", lambda: check_replies(settings, catalog, networks))
     checks += _guarded_list("broadcasts", lambda: check_broadcast_templates(settings))
     checks += _guarded_list("city bounds", lambda: [check_city_bounds(settings)])
     checks += _guarded_list("districts", lambda: [check_districts(settings, catalog)])

@@ -17,13 +17,14 @@ import math
 import os
 import secrets
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from socialbot.errors import SocialbotError
-from socialbot.networks.base import MAX_PHOTO_BYTES, PHOTO_SUFFIXES
+from socialbot.networks.base import MediaRules
 
-# The first bytes of each format X takes as a photo, and the suffix a copy gets when the name
-# staff gave has none of X's.
+# The first bytes of each photo format we know, and the suffix a copy gets when the name staff
+# gave has none of the network's.
 _SIGNATURES = (
     (b"\xff\xd8\xff", ".jpg"),
     (b"\x89PNG\r\n\x1a\n", ".png"),
@@ -33,10 +34,27 @@ _SIGNATURES = (
 
 
 def photo_suffix(data: bytes) -> str | None:
-    """The suffix of the photo format `data` is in, or None when it is none X takes."""
+    """The suffix of the photo format `data` is in, or None when it is none we know."""
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return ".webp"
     return next((suffix for magic, suffix in _SIGNATURES if data.startswith(magic)), None)
+
+
+# What staff call the formats of those suffixes.
+_FORMAT_NAMES = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".gif": "GIF", ".webp": "WebP"}
+
+
+def formats(rules: MediaRules) -> str:
+    """The photo formats the network takes, as staff call them: "JPEG, PNG, GIF or WebP"."""
+    return either(
+        dict.fromkeys(_FORMAT_NAMES.get(s, s.lstrip(".").upper()) for s in rules.suffixes)
+    )
+
+
+def either(choices: Iterable[str]) -> str:
+    """ "a, b or c"; "a" alone."""
+    names = list(choices)
+    return ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else "".join(names)
 
 
 def megabytes(size: int) -> str:
@@ -44,28 +62,27 @@ def megabytes(size: int) -> str:
     return f"{math.ceil(size * 10 / 1024 / 1024) / 10} MB"
 
 
-def keep_photo(source: Path, media_dir: Path, label: str) -> Path:
+def keep_photo(source: Path, media_dir: Path, label: str, rules: MediaRules) -> Path:
     """Copy the photo at `source` into `media_dir` under a new name (`label-<random>.jpg`) and
     return the copy's absolute path. SocialbotError with the problem alone (the caller names the
-    option and the file) when it cannot be read, is no photo X takes, or cannot be copied."""
+    option and the file) when it cannot be read, is no photo the network of `rules` takes, or
+    cannot be copied."""
     try:
         with source.open("rb") as photo:
-            data = photo.read(MAX_PHOTO_BYTES + 1)
+            data = photo.read(rules.max_bytes + 1)
     except OSError as exc:
         raise SocialbotError(f"cannot be read ({exc.strerror or exc})") from None
-    if len(data) > MAX_PHOTO_BYTES:
+    if len(data) > rules.max_bytes:
         raise SocialbotError(
-            f"over {megabytes(MAX_PHOTO_BYTES)}; X takes photos up to "
-            f"{MAX_PHOTO_BYTES // 1024 // 1024} MB"
+            f"over {megabytes(rules.max_bytes)}; {rules.network} takes photos up to "
+            f"{rules.megabytes} MB"
         )
     if not data:
         raise SocialbotError("the file is empty")
     kind = photo_suffix(data)
-    if kind is None:
-        raise SocialbotError(
-            "not a JPEG, PNG, GIF or WebP image by its content, whatever its name says"
-        )
-    suffix = source.suffix.lower() if source.suffix.lower() in PHOTO_SUFFIXES else kind
+    if kind is None or kind not in rules.suffixes:
+        raise SocialbotError(f"not a {formats(rules)} image by its content, whatever its name says")
+    suffix = source.suffix.lower() if source.suffix.lower() in rules.suffixes else kind
     target = Path(os.path.abspath(media_dir)) / f"{label}-{secrets.token_hex(8)}{suffix}"
     temporary: str | None = None
     try:

@@ -3,9 +3,11 @@ and optionally one a category, `replies/<name>/<category>.<lang>.j2`, which wins
 
 One environment (the sandbox of `socialbot.templating`): the city's directory first, the shipped
 `templates/` second, so a city overrides only the messages it wants to. Undefined variables are
-errors, not blanks. Every rendered reply is checked against X's weighted length, and `check_all`
-renders every message as each category makes it, so a too-long or broken template fails at
-start-up. One that still fails at run time gives way to `fallback_reply` (`render_or_fallback`).
+errors, not blanks. Every rendered reply is checked against the text rules of the network it goes
+to (`socialbot.text_rules`; on a network whose replies must name the resident, with the `@handle`
+it starts with), and `check_all` renders every message as each category makes it against every
+network the city runs, so a too-long or broken template fails at start-up. One that still fails
+at run time gives way to `fallback_reply` (`render_or_fallback`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,18 +25,21 @@ from socialbot import templating
 from socialbot.catalog import Catalog, Category, Priority
 from socialbot.domain import CaseStatus, Reply, StormMode
 from socialbot.errors import TemplateError
-from socialbot.text import V3, weighted_length
+from socialbot.text_rules import TextRules
 
 log = logging.getLogger(__name__)
 
 LANGS = ("en", "es")
-MAX_WEIGHTED_LENGTH = V3.max_weighted_length  # 280
 # The largest case number the length check assumes (ten million cases).
 LONGEST_CASE_NUMBER = 9_999_999
 # During storm mode the filed reply of an emergency category gets this message as a last line.
 STORM_LINE = "storm_line"
 # The longest storm name and hashtag `storm start` accepts (see socialbot.broadcasts.storm).
 LONGEST_STORM = StormMode(name="S" * StormMode.MAX_NAME, hashtag="H" * StormMode.MAX_HASHTAG)
+# The longest handle the length check assumes on a network whose replies name the resident:
+# Mastodon's 30-character usernames (its `Account::USERNAME_LENGTH_LIMIT`). The domain is left
+# out: Mastodon counts a mention without it. A longer one at run time gets the fallback reply.
+LONGEST_HANDLE = "w" * 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +66,8 @@ def template_dirs(city_dir: Path, shipped_dir: Path) -> list[Path]:
 
 
 # What a reply says when its template fails at run time: constant texts (only our case number is
-# filled in), never the resident's words, far under X's limit. A report is never lost over a
-# template: the case is opened, this goes out, and `socialbot status` shows the failure.
+# filled in), never the resident's words, far under any network's limit. A report is never lost
+# over a template: the case is opened, this goes out, and `socialbot status` shows the failure.
 FALLBACK_NO_CASE = {
     "en": "Thank you for your message. We have received it.",
     "es": "Gracias por su mensaje. Lo hemos recibido.",
@@ -117,10 +122,18 @@ class Replies:
         return cls(template_dirs(city_dir, shipped_dir))
 
     def render(
-        self, message: Reply, lang: str, context: ReplyContext, *, category_key: str | None = None
+        self,
+        message: Reply,
+        lang: str,
+        context: ReplyContext,
+        rules: TextRules,
+        *,
+        category_key: str | None = None,
+        handle: str | None = None,
     ) -> str:
-        """The reply's text; a TemplateError naming the file (and line) when it cannot be made,
-        is empty, or is longer than X allows."""
+        """The reply's text as posted to `handle` on the network of `rules` (led by `@handle`
+        where the network needs it); a TemplateError naming the file (and line) when it cannot
+        be made, is empty, or is longer than the network allows."""
         template = templating.load(self._env, [self._chosen(message, lang, category_key)])
         path = template.filename or template.name or "replies"
         text = templating.render(
@@ -138,28 +151,35 @@ class Replies:
         )
         if not text:
             raise TemplateError(f"{path}: renders to an empty reply")
-        length = weighted_length(text)
-        if length > MAX_WEIGHTED_LENGTH:
+        addressed = rules.addressed(text, handle)
+        length = rules.length(addressed)
+        if length > rules.limit:
+            mention = " with the resident's @-mention" if addressed != text else ""
             raise TemplateError(
-                f"{path}: renders to {length} weighted characters, over X's {MAX_WEIGHTED_LENGTH}; "
-                "shorten the template"
+                f"{path}: renders to {length} {rules.unit}{mention}, over {rules.network}'s "
+                f"{rules.limit}; shorten the template"
             )
-        return text
+        return addressed
 
     def render_or_fallback(
         self,
         message: Reply,
         lang: str,
         context: ReplyContext,
+        rules: TextRules,
         *,
+        handle: str | None = None,
         category_key: str | None = None,
         case_status: CaseStatus | None = None,
         storm: StormMode | None = None,
     ) -> Rendered:
         """`render`, and the storm line when `storm` is given; never raises over a template:
-        the fallback text (`fallback_reply`) instead, with the problem, logged."""
+        the fallback text (`fallback_reply`, addressed as `render` would) instead, with the
+        problem, logged."""
         try:
-            text = self.render(message, lang, context, category_key=category_key)
+            text = self.render(
+                message, lang, context, rules, category_key=category_key, handle=handle
+            )
         except TemplateError as exc:
             log.error(
                 "event=template_fallback template=%s lang=%s case=%s problem=%r",
@@ -168,11 +188,12 @@ class Replies:
                 context.case,
                 str(exc),
             )
-            return Rendered(fallback_reply(lang, context.case, case_status), str(exc))
+            fallback = fallback_reply(lang, context.case, case_status)
+            return Rendered(rules.addressed(fallback, handle), str(exc))
         if storm is None:
             return Rendered(text)
         try:
-            return Rendered(self.with_storm_line(text, lang, storm))
+            return Rendered(self.with_storm_line(text, lang, storm, rules))
         except TemplateError as exc:
             log.error(
                 "event=template_fallback template=%s lang=%s problem=%r", STORM_LINE, lang, str(exc)
@@ -188,11 +209,11 @@ class Replies:
             hint="variables: storm, hashtag",
         )
 
-    def with_storm_line(self, text: str, lang: str, storm: StormMode) -> str:
-        """The filed reply with the storm line added as its last paragraph."""
+    def with_storm_line(self, text: str, lang: str, storm: StormMode, rules: TextRules) -> str:
+        """The filed reply (as `render` made it) with the storm line added as its last
+        paragraph, if the network of `rules` takes them together."""
         joined = f"{text}\n\n{self.storm_line(lang, storm)}"
-        length = weighted_length(joined)
-        if length > MAX_WEIGHTED_LENGTH:
+        if not rules.fits(joined):
             # check_all rules this out for the longest values; a reply is never lost over it.
             return text
         return joined
@@ -201,21 +222,27 @@ class Replies:
     def gets_storm_line(message: Reply, priority: Priority | None) -> bool:
         return message is Reply.FILED and priority is Priority.EMERGENCY
 
-    def check_all(self, catalog: Catalog, case_url: str | None) -> None:
-        """Render every message and language as `check_each` does; raise on the first problem."""
-        for _, problem in self.check_each(catalog, case_url):
-            if problem is not None:
-                raise problem
+    def check_all(
+        self, catalog: Catalog, case_url: str | None, *, rules: Sequence[TextRules]
+    ) -> None:
+        """Render every message and language as `check_each` does, for each network's `rules`
+        the city runs; raise on the first problem (its message names the network)."""
+        for network in rules:
+            for _, problem in self.check_each(catalog, case_url, network):
+                if problem is not None:
+                    raise problem
 
     def check_each(
-        self, catalog: Catalog, case_url: str | None
+        self, catalog: Catalog, case_url: str | None, rules: TextRules
     ) -> Iterator[tuple[str, TemplateError | None]]:
-        """Render every message in every language as each category makes it: with that
-        category's name and its own text (`replies/<message>/<category>.<lang>.j2`) when it has
-        one, case number 9,999,999, the case URL, and every status for the status reply; the help
-        reply, which has no category, without one. One `(template, problem or None)` a render,
-        lazily: `check_all` stops at the first problem, `socialbot doctor` lists them all. So a
-        branch such as `{% if category == 'Pothole' %}` is measured too."""
+        """Render every message in every language as each category makes it, measured by
+        `rules`: with that category's name and its own text (`replies/<message>/<category>.
+        <lang>.j2`) when it has one, case number 9,999,999, the case URL, every status for the
+        status reply, and `LONGEST_HANDLE` where the network's replies name the resident; the
+        help reply, which has no category, without one. One `(template, problem or None)` a
+        render, lazily: `check_all` stops at the first problem, `socialbot doctor` lists them
+        all. So a branch such as `{% if category == 'Pothole' %}` is measured too."""
+        handle = LONGEST_HANDLE if rules.mention_author else None
         for lang in LANGS:
             context = ReplyContext(
                 case=LONGEST_CASE_NUMBER,
@@ -238,7 +265,9 @@ class Replies:
                             status=status.value if status is not None else None,
                         )
                         try:
-                            text = self.render(message, lang, with_values, category_key=key)
+                            text = self.render(
+                                message, lang, with_values, rules, category_key=key, handle=handle
+                            )
                         except TemplateError as exc:
                             yield name, _with_values(exc, category, lang, status)
                             continue
@@ -248,7 +277,9 @@ class Replies:
                         ):
                             yield (
                                 f"replies/{STORM_LINE}.{lang}.j2",
-                                _problem(functools.partial(self._check_storm_line, text, lang)),
+                                _problem(
+                                    functools.partial(self._check_storm_line, text, lang, rules)
+                                ),
                             )
 
     def _chosen(self, message: Reply, lang: str, category_key: str | None) -> str:
@@ -260,14 +291,14 @@ class Replies:
             else (f"replies/{message.value}.{lang}.j2")
         )
 
-    def _check_storm_line(self, filed: str, lang: str) -> None:
-        length = weighted_length(f"{filed}\n\n{self.storm_line(lang, LONGEST_STORM)}")
-        if length > MAX_WEIGHTED_LENGTH:
+    def _check_storm_line(self, filed: str, lang: str, rules: TextRules) -> None:
+        length = rules.length(f"{filed}\n\n{self.storm_line(lang, LONGEST_STORM)}")
+        if length > rules.limit:
             raise TemplateError(
                 f"{templating.where(self._env, f'replies/{STORM_LINE}.{lang}.j2')}: the filed "
-                f"reply with this line renders to {length} weighted characters with a "
-                f"{StormMode.MAX_NAME}-character storm name and hashtag, over X's "
-                f"{MAX_WEIGHTED_LENGTH}; shorten one of them"
+                f"reply with this line renders to {length} {rules.unit} with a "
+                f"{StormMode.MAX_NAME}-character storm name and hashtag, over {rules.network}'s "
+                f"{rules.limit}; shorten one of them"
             )
 
     @functools.cached_property

@@ -22,10 +22,11 @@ from __future__ import annotations
 import csv
 import io
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
@@ -36,7 +37,7 @@ from socialbot.config import INTAKE_ACCOUNT
 from socialbot.domain import CaseStatus, MentionOutcome, Reply
 from socialbot.errors import SocialbotError, TransitionRefused
 from socialbot.lifecycle import FINISHED, Action, CloseReason, next_status
-from socialbot.networks.base import MAX_ALT_TEXT, MAX_PHOTO_BYTES, PHOTO_SUFFIXES
+from socialbot.networks.base import MediaRules
 from socialbot.replies import Replies, ReplyContext
 from socialbot.store.db import transaction
 from socialbot.store.models import (
@@ -47,6 +48,7 @@ from socialbot.store.models import (
     OutboxState,
     TemplateFailure,
 )
+from socialbot.text_rules import TextRules
 
 CLOSED_REPLY = {
     CloseReason.DUPLICATE: Reply.CLOSED_DUPLICATE,
@@ -99,6 +101,10 @@ class Staff:
     replies: Replies
     notify: frozenset[CaseStatus]
     media_dir: Path  # where a resolve's photo is copied for the service (SOCIALBOT_MEDIA_DIR)
+    # Each network's rules (by its short name, a case's `platform`): the reply to a case is
+    # measured, and its photo checked, by those of the network the case came from.
+    text_rules: Mapping[str, TextRules]
+    media_rules: Mapping[str, MediaRules]
 
     def act(self, request: Request, now: datetime) -> Done:
         """Apply `request`, or raise a SocialbotError saying why it was refused."""
@@ -126,9 +132,11 @@ class Staff:
             before = case.status
             after = next_status(case.id, before, request.action)
             _check_details(session, case.id, request)
-            photo = _check_photo(case.id, request, self.notify)
+            photo = _check_photo(case.id, request, self.notify, self._media_rules(case))
             if photo is not None:
-                photo = _keep_photo(case.id, request, photo, self.media_dir)
+                photo = _keep_photo(
+                    case.id, request, photo, self.media_dir, self._media_rules(case)
+                )
                 kept.append(photo)
             _move_reporters(session, case, request)
             event_note = self._apply(case, request, after, now)
@@ -195,8 +203,14 @@ class Staff:
         photo: Path | None,
     ) -> None:
         """The same news for everyone else who reported this problem, each in their thread."""
-        for post_id, lang in linked_reporters(session, case):
-            self._queue_reply(session, case, request, event, now, photo, to=(post_id, lang))
+        for post_id, lang, handle in linked_reporters(session, case):
+            self._queue_reply(session, case, request, event, now, photo, to=(post_id, lang, handle))
+
+    def _text_rules(self, case: Case) -> TextRules:
+        return _of_network(self.text_rules, case)
+
+    def _media_rules(self, case: Case) -> MediaRules:
+        return _of_network(self.media_rules, case)
 
     def _queue_reply(
         self,
@@ -206,11 +220,13 @@ class Staff:
         event: CaseEvent,
         now: datetime,
         photo: Path | None,
-        to: tuple[str, str] | None = None,
+        to: tuple[str, str, str | None] | None = None,
     ) -> tuple[str | None, str | None]:
         """The reply's text and, with a photo, the photo's alt text; to the case's opener, or to
-        `to` (a linked report's post and language)."""
-        post_id, lang = to if to is not None else (case.mention_post_id, case.lang)
+        `to` (a linked report's post, language and author's handle)."""
+        post_id, lang, handle = (
+            to if to is not None else (case.mention_post_id, case.lang, case.author_username)
+        )
         message: Reply | None
         if case.status is CaseStatus.CLOSED:
             assert request.reason is not None
@@ -231,6 +247,8 @@ class Staff:
                 category=category_name,
                 duplicate_of=case.duplicate_of,
             ),
+            self._text_rules(case),
+            handle=handle,
             category_key=case.category,
             case_status=case.status,
         )
@@ -284,9 +302,9 @@ def _reply_context(session: Session, network: str, post_id: str) -> str:
 TOLD_TO_LINKED = FINISHED
 
 
-def linked_reporters(session: Session, case: Case) -> list[tuple[str, str]]:
-    """(post id, language) of every other report of `case`'s problem: reports linked to it at
-    intake, the cases merged into it, and the reports linked to those."""
+def linked_reporters(session: Session, case: Case) -> list[tuple[str, str, str | None]]:
+    """(post id, language, author's handle) of every other report of `case`'s problem: reports
+    linked to it at intake, the cases merged into it, and the reports linked to those."""
     merged = session.exec(
         select(Case).where(
             Case.duplicate_of == case.id, Case.close_reason == CloseReason.DUPLICATE.value
@@ -294,7 +312,7 @@ def linked_reporters(session: Session, case: Case) -> list[tuple[str, str]]:
     ).all()
     owners = [case.id, *(m.id for m in merged)]
     linked = session.exec(
-        select(MentionRecord.post_id, OutboxMessage.lang)
+        select(MentionRecord.post_id, OutboxMessage.lang, MentionRecord.author_username)
         .join(OutboxMessage, col(OutboxMessage.mention_id) == col(MentionRecord.id))
         .where(
             col(MentionRecord.case_id).in_(owners),
@@ -302,7 +320,9 @@ def linked_reporters(session: Session, case: Case) -> list[tuple[str, str]]:
         )
         .order_by(col(MentionRecord.id))
     ).all()
-    return [(m.mention_post_id, m.lang) for m in merged] + [(p, lang) for p, lang in linked]
+    return [(m.mention_post_id, m.lang, m.author_username) for m in merged] + [
+        (p, lang, handle) for p, lang, handle in linked
+    ]
 
 
 def _move_reporters(session: Session, case: Case, request: Request) -> None:
@@ -378,8 +398,26 @@ def _check_details(session: Session, case_id: int, request: Request) -> None:
         raise SocialbotError(f"case #{case_id}: --of goes with --reason duplicate only")
 
 
-def _check_photo(case_id: int, request: Request, notify: frozenset[CaseStatus]) -> Path | None:
-    """The request's photo as an absolute path, or a one-line error naming the file and the case."""
+_Rules = TypeVar("_Rules", TextRules, MediaRules)
+
+
+def _of_network(rules: Mapping[str, _Rules], case: Case) -> _Rules:
+    """The rules of the network `case` came from; a SocialbotError when it is none the city
+    runs now."""
+    try:
+        return rules[case.platform]
+    except KeyError:
+        raise SocialbotError(
+            f"case #{case.id} came from {case.platform}, which is not configured; configure "
+            "it to answer the case"
+        ) from None
+
+
+def _check_photo(
+    case_id: int, request: Request, notify: frozenset[CaseStatus], rules: MediaRules
+) -> Path | None:
+    """The request's photo as an absolute path, checked against the rules of the network the
+    reply goes to, or a one-line error naming the file and the case."""
     if request.photo is None:
         return None
     given = request.photo
@@ -396,33 +434,35 @@ def _check_photo(case_id: int, request: Request, notify: frozenset[CaseStatus]) 
         raise SocialbotError(f"case #{case_id}: --photo {given}: no such file")
     if not path.is_file():
         raise SocialbotError(f"case #{case_id}: --photo {given}: not a file")
-    if path.suffix.lower() not in PHOTO_SUFFIXES:
+    if path.suffix.lower() not in rules.suffixes:
         raise SocialbotError(
-            f"case #{case_id}: --photo {given}: not a photo X takes; "
-            f"use {', '.join(PHOTO_SUFFIXES[:-1])} or {PHOTO_SUFFIXES[-1]}"
+            f"case #{case_id}: --photo {given}: not a photo {rules.network} takes; "
+            f"use {media.either(rules.suffixes)}"
         )
     size = path.stat().st_size
-    if size > MAX_PHOTO_BYTES:
+    if size > rules.max_bytes:
         raise SocialbotError(
             f"case #{case_id}: --photo {given}: {media.megabytes(size)}; "
-            f"X takes photos up to {MAX_PHOTO_BYTES // 1024 // 1024} MB"
+            f"{rules.network} takes photos up to {rules.megabytes} MB"
         )
     if size == 0:
         raise SocialbotError(f"case #{case_id}: --photo {given}: the file is empty")
-    if len(request.note.strip()) > MAX_ALT_TEXT:  # the note is the photo's alt text
+    if len(request.note.strip()) > rules.max_alt_text:  # the note is the photo's alt text
         raise SocialbotError(
             f"case #{case_id}: --note: {len(request.note.strip()):,} characters; with --photo it "
-            f"is the photo's alt text, and X takes at most {MAX_ALT_TEXT}"
+            f"is the photo's alt text, and {rules.network} takes at most {rules.max_alt_text}"
         )
     if not os.access(path, os.R_OK):
         raise SocialbotError(f"case #{case_id}: --photo {given}: cannot be read (permission)")
     return path
 
 
-def _keep_photo(case_id: int, request: Request, path: Path, media_dir: Path) -> Path:
+def _keep_photo(
+    case_id: int, request: Request, path: Path, media_dir: Path, rules: MediaRules
+) -> Path:
     """The service's own copy of the checked photo (see `socialbot.media`)."""
     try:
-        return media.keep_photo(path, media_dir, f"case-{case_id}")
+        return media.keep_photo(path, media_dir, f"case-{case_id}", rules)
     except SocialbotError as exc:
         raise SocialbotError(f"case #{case_id}: --photo {request.photo}: {exc}") from None
 

@@ -1,4 +1,4 @@
-"""A broadcast too long for one post, as a numbered X thread that still reads naturally.
+"""A broadcast too long for one post, as a numbered thread that still reads naturally.
 
 Parts end where a reader would pause (a blank line, a line break, a sentence end) when one is
 near the end of the part, else between words. Nothing a reader taps (a URL, #hashtag, @mention,
@@ -6,11 +6,13 @@ $cashtag) or sees as one character (👨‍👩‍👧, 🇲🇽, 👍🏽, é w
 single word longer than a whole post is cut between characters only when it holds none of those,
 and is refused with `TooLongToSplit` otherwise.
 
-Lengths are X's weighted lengths (`socialbot.text`): a URL weighs 23 whatever its length, an
-emoji 2, CJK 2. Weighing a whole part for every word tried would be quadratic, so each word is
-weighed once and parts are filled by adding weights up. X's weighing is only nearly additive (a
-tail glued to a word can make a URL appear, NFC can merge characters), so every finished post is
-weighed again as a whole and a part that came out too long is refilled with a smaller budget.
+Lengths are the network's, as its `TextRules` measure them (X: weighted lengths, a URL weighs 23
+whatever its length, an emoji 2, CJK 2). A measure need only grow with the text and count a URL
+as a whole. Weighing a whole part for every word tried would be quadratic, so each word is
+weighed once and parts are filled by adding weights up. A measure is at best nearly additive (on
+X a tail glued to a word can make a URL appear, NFC can merge characters), so every finished
+post is weighed again as a whole and a part that came out too long is refilled with a smaller
+budget.
 """
 
 from __future__ import annotations
@@ -23,9 +25,9 @@ import regex
 
 from socialbot._urls import find_urls
 from socialbot.hashtags import extract_hashtags_with_indices
-from socialbot.text import V3, parse, weighted_length
+from socialbot.text_rules import TextRules
 
-MAX_WEIGHTED_LENGTH = V3.max_weighted_length  # 280
+Measure = Callable[[str], int]
 
 # How good a place to end a part is, best last; a part ends at the best one in its latter half.
 _BETWEEN_WORDS = 0
@@ -51,6 +53,8 @@ _CASHTAG = regex.compile(
     r"(?:^|(?<=\p{Pd}))[$\uff04][a-zA-Z]{1,6}(?:[._][a-zA-Z]{1,2})?(?=$|\p{P})"
 )
 _SHOWN_IN_ERRORS = 40
+# Byte-order marks and a noncharacter, refused in any post (see _check_postable).
+_REFUSED = frozenset("\ufffe\ufeff\uffff")
 
 
 class TooLongToSplit(ValueError):
@@ -58,8 +62,9 @@ class TooLongToSplit(ValueError):
     character, or the tail with the numbering) leaves no room: the message names it."""
 
 
-def split_thread(text: str, *, tail: str = "", limit: int = MAX_WEIGHTED_LENGTH) -> list[str]:
-    """``text`` as posts of at most ``limit`` weighted characters, each ending with ``tail``.
+def split_thread(text: str, *, rules: TextRules, tail: str = "") -> list[str]:
+    """``text`` as posts of at most ``rules.limit`` as ``rules`` measure, each ending with
+    ``tail``.
 
     Text that fits with its tail is one post, unnumbered: ``[text + tail]``. Otherwise part i of
     n is ``chunk + tail + f" {i}/{n}"``, so a reader of any part sees the tail (e.g. the
@@ -67,20 +72,20 @@ def split_thread(text: str, *, tail: str = "", limit: int = MAX_WEIGHTED_LENGTH)
     thread. The whitespace where the text is cut is dropped; whitespace inside a part is kept.
 
     Raises ``TooLongToSplit`` when something that must not be cut does not fit in a post, and
-    ``ValueError`` when there is no text or X would refuse it whatever its length.
+    ``ValueError`` when there is no text or it holds a character no post may carry.
     """
-    if not 0 < limit <= MAX_WEIGHTED_LENGTH:
-        raise ValueError(f"limit must be between 1 and {MAX_WEIGHTED_LENGTH}, got {limit}")
+    limit, measure = rules.limit, rules.measure
+    if limit <= 0:
+        raise ValueError(f"{rules.network}'s limit must be at least 1, got {limit}")
     text = text.strip()
     if not text:
         raise ValueError("there is no text to post")
     whole = text + tail
-    parsed = parse(whole)
-    if parsed.weighted_length <= limit:
-        _check_postable(whole, parsed.valid)
+    if measure(whole) <= limit:
+        _check_postable(whole)
         return [whole]
 
-    words = _words(text)
+    words = _words(text, measure)
     suffix_weights: dict[tuple[int, int], int] = {}
     penalties: dict[int, int] = {}
 
@@ -88,7 +93,7 @@ def split_thread(text: str, *, tail: str = "", limit: int = MAX_WEIGHTED_LENGTH)
         # Every number of the same width weighs the same, so "9" stands for any digit.
         key = (len(str(index)), width)
         if key not in suffix_weights:
-            suffix_weights[key] = weighted_length(f"{tail} {index}/{'9' * width}")
+            suffix_weights[key] = measure(f"{tail} {index}/{'9' * width}")
         if suffix_weights[key] >= limit:
             raise TooLongToSplit(
                 f"the tail {_shown(tail)!r} with the numbering leaves no room for text in a post"
@@ -99,21 +104,20 @@ def split_thread(text: str, *, tail: str = "", limit: int = MAX_WEIGHTED_LENGTH)
     # ever widened, so this ends; a thread numbered narrower than guessed is merely shorter.
     width = 1
     while True:
-        chunks = _fill(words, functools.partial(budget, width=width))
+        chunks = _fill(words, functools.partial(budget, width=width), measure)
         count = len(chunks)
         if len(str(count)) > width:
             width = len(str(count))
             continue
         posts = [f"{chunk}{tail} {index}/{count}" for index, chunk in enumerate(chunks, 1)]
-        weighed = [parse(post) for post in posts]
         overflows = {
             index: excess
-            for index, post in enumerate(weighed, 1)
-            if (excess := post.weighted_length - limit) > 0
+            for index, post in enumerate(posts, 1)
+            if (excess := measure(post) - limit) > 0
         }
         if not overflows:
-            for post, result in zip(posts, weighed, strict=True):
-                _check_postable(post, result.valid)
+            for post in posts:
+                _check_postable(post)
             return posts
         # Rare (see the module docstring): refill with those parts' budgets cut by the excess.
         # Budgets only shrink, so this ends, at worst in TooLongToSplit.
@@ -133,7 +137,7 @@ class _Word:
     rank: int
 
 
-def _words(text: str) -> list[_Word]:
+def _words(text: str, measure: Measure) -> list[_Word]:
     """``text`` cut at whitespace, weighed word by word.
 
     Whitespace is found grapheme by grapheme: a space carrying a combining accent (" ́") is one
@@ -154,16 +158,19 @@ def _words(text: str) -> list[_Word]:
     for at in range(0, len(runs) - 1, 2):
         word, gap = runs[at], runs[at + 1]
         following = runs[at + 2] if at + 2 < len(runs) else ""
-        # Whitespace alone weighs 0 to X (it is no post), so a gap is weighed behind a letter.
-        gap_weight = _weight("x" + gap) - 1
-        words.append(_Word(word, _weight(word), gap, gap_weight, _rank(word, gap, following)))
+        # Whitespace alone may weigh nothing (to X it is no post), so a gap is weighed behind a
+        # letter.
+        gap_weight = _weight(measure, "x" + gap) - _weight(measure, "x")
+        words.append(
+            _Word(word, _weight(measure, word), gap, gap_weight, _rank(word, gap, following))
+        )
     return words
 
 
 @functools.lru_cache(maxsize=4096)
-def _weight(piece: str) -> int:
+def _weight(measure: Measure, piece: str) -> int:
     # Words and letters repeat, within a text and across the refills of split_thread.
-    return weighted_length(piece)
+    return measure(piece)
 
 
 def _rank(word: str, gap: str, following: str) -> int:
@@ -177,7 +184,7 @@ def _rank(word: str, gap: str, following: str) -> int:
     return _BETWEEN_WORDS
 
 
-def _fill(words: list[_Word], budget: Callable[[int], int]) -> list[str]:
+def _fill(words: list[_Word], budget: Callable[[int], int], measure: Measure) -> list[str]:
     """Greedy: each part takes words while they fit, then gives back the words after its best
     break in its latter half, so parts end at paragraphs and sentences rather than mid-phrase.
     ``budget(i)`` is the weight part i's text may have."""
@@ -193,7 +200,7 @@ def _fill(words: list[_Word], budget: Callable[[int], int]) -> list[str]:
         if used > room:
             if head is None:
                 _refuse_entities(head_text)
-            piece, head, piece_weight = _cut_word(head_text, room)
+            piece, head, piece_weight = _cut_word(head_text, room, measure)
             head_weight = used - piece_weight
             chunks.append(piece)
             continue
@@ -225,7 +232,7 @@ _CUTS_TRIED = 8
 _LOOKAHEAD = 512
 
 
-def _cut_word(word: str, room: int) -> tuple[str, str, int]:
+def _cut_word(word: str, room: int, measure: Measure) -> tuple[str, str, int]:
     """The longest start of ``word`` (which holds no URL, hashtag, mention or cashtag) that
     weighs at most ``room``, cut between graphemes, the rest, and the start's weight. The cut
     goes after a full stop in the latter half if there is one, as Chinese and Japanese put no
@@ -236,7 +243,7 @@ def _cut_word(word: str, room: int) -> tuple[str, str, int]:
     cuts: list[tuple[int, int]] = []  # (end in str indices, weight up to there), in order
     used = 0
     for match in _GRAPHEME.finditer(word):
-        used += _weight(match.group())
+        used += _weight(measure, match.group())
         if used > room:
             break
         cuts.append((match.end(), used))
@@ -291,12 +298,15 @@ def _refuse_entities(word: str) -> None:
     )
 
 
-def _check_postable(post: str, valid: bool) -> None:
-    # Called on posts within the limit: X refuses them only for a forbidden character.
-    if not valid:
+def _check_postable(post: str) -> None:
+    # Called on posts within the limit. Blank or control characters alone is no post (X says
+    # so as Java's String.trim() does), and byte-order marks and noncharacters are refused (X
+    # refuses them; no network has a use for them in a resident's reply).
+    if all(ch <= " " for ch in post):
+        raise ValueError("there is no text to post")
+    if not _REFUSED.isdisjoint(post):
         raise ValueError(
-            f"X refuses {_shown(post)!r}: it contains U+FEFF, U+FFFE or U+FFFF, which X does not"
-            " accept in a post"
+            f"{_shown(post)!r} contains U+FEFF, U+FFFE or U+FFFF, which no post may carry"
         )
 
 

@@ -13,7 +13,9 @@ from socialbot.broadcasts.compose import (
     values_for,
 )
 from socialbot.errors import BroadcastError, TemplateError
+from socialbot.networks.x.rules import X_TEXT
 from socialbot.text import weighted_length
+from tests.made_up import TINY
 
 HEADER = """{#
 Water shutoff: crews will turn the water off in an area.
@@ -98,12 +100,14 @@ def test_missing_and_unknown_vars_are_errors_naming_them_all() -> None:
 
 
 def test_a_short_text_is_one_post() -> None:
-    (thread,) = compose([("en", "  Street cleaning Tuesday on Elm St.  ")])
+    (thread,) = compose([("en", "  Street cleaning Tuesday on Elm St.  ")], X_TEXT)
     assert (thread.lang, thread.posts) == ("en", ("Street cleaning Tuesday on Elm St.",))
 
 
 def test_two_languages_that_fit_together_share_one_post_english_first() -> None:
-    (thread,) = compose([("en", "Snow ban tonight."), ("es", "Prohibición por nieve esta noche.")])
+    (thread,) = compose(
+        [("en", "Snow ban tonight."), ("es", "Prohibición por nieve esta noche.")], X_TEXT
+    )
     assert thread == thread.__class__(
         "en+es", ("Snow ban tonight.\n\nProhibición por nieve esta noche.",)
     )
@@ -112,7 +116,7 @@ def test_two_languages_that_fit_together_share_one_post_english_first() -> None:
 def test_two_languages_too_long_together_are_a_thread_each() -> None:
     english = "Storm warning. " + "Stay inside and charge your phone. " * 5
     spanish = "Alerta de tormenta. " + "Quédese en casa y cargue su teléfono. " * 8
-    threads = compose([("en", english), ("es", spanish)])
+    threads = compose([("en", english), ("es", spanish)], X_TEXT)
     assert [t.lang for t in threads] == ["en", "es"]
     assert all(weighted_length(p) <= 280 for t in threads for p in t.posts)
     assert len(threads[1].posts) == 2 and threads[1].posts[0].endswith(" 1/2")
@@ -120,30 +124,43 @@ def test_two_languages_too_long_together_are_a_thread_each() -> None:
 
 def test_storm_mode_adds_the_campaign_hashtag_to_every_post_within_the_length() -> None:
     long = "Shelters are open at every public high school. " * 9
-    threads = compose([("en", long)], "BoSandy")
+    threads = compose([("en", long)], X_TEXT, "BoSandy")
     posts = threads[0].posts
     assert len(posts) > 1
     assert all("#BoSandy" in p and weighted_length(p) <= 280 for p in posts)
-    (short,) = compose([("en", "Stay off the roads.")], "BoSandy")
+    (short,) = compose([("en", "Stay off the roads.")], X_TEXT, "BoSandy")
     assert short.posts == ("Stay off the roads. #BoSandy",)
 
 
 def test_a_text_that_already_carries_the_campaign_hashtag_gets_no_second_one() -> None:
-    (thread,) = compose([("en", "Updates at #bosandy today.")], "BoSandy")
+    (thread,) = compose([("en", "Updates at #bosandy today.")], X_TEXT, "BoSandy")
     assert thread.posts == ("Updates at #bosandy today.",)
 
 
 def test_an_empty_text_is_refused() -> None:
     with pytest.raises(BroadcastError, match=r"^--text: the es text is empty$"):
-        compose([("en", "Hi."), ("es", "  ")], where="--text")
+        compose([("en", "Hi."), ("es", "  ")], X_TEXT, where="--text")
 
 
 def test_an_unsplittable_hashtag_is_a_broadcast_error() -> None:
     with pytest.raises(BroadcastError, match=r"^storm_warning \(en\): "):
-        compose([("en", "#" + "a" * 300)], where="storm_warning")
+        compose([("en", "#" + "a" * 300)], X_TEXT, where="storm_warning")
 
 
 def test_a_character_x_refuses_is_a_broadcast_error_naming_the_language() -> None:
     text = "Storm warning. " * 30 + "\ufeff"
     with pytest.raises(BroadcastError, match=r"^--text \(es\): "):
-        compose([("es", text)], where="--text")
+        compose([("es", text)], X_TEXT, where="--text")
+
+
+def test_the_posts_follow_the_rules_of_the_network_they_go_to() -> None:
+    pairs = [
+        ("en", "Snow emergency tonight: move your car off the main roads by 6 pm."),
+        ("es", "Emergencia de nieve esta noche: retire su auto de las calles principales."),
+    ]
+    (together,) = compose(pairs, X_TEXT)
+    assert together.lang == "en+es"
+
+    threads = compose(pairs, TINY, "BoSandy")
+    assert [t.lang for t in threads] == ["en", "es"]
+    assert all(p.endswith("#BoSandy") and len(p) <= TINY.limit for t in threads for p in t.posts)

@@ -3,6 +3,7 @@ schedules that survive a restart, the grace window, cron, storm mode and the aud
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -10,21 +11,25 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import responses
+from rich.console import Console
 from sqlalchemy import Engine
 from sqlmodel import select
 
 from socialbot.broadcasts import storm
 from socialbot.broadcasts.broadcaster import Broadcaster, BroadcastRequest
 from socialbot.broadcasts.templates import BroadcastTemplates
+from socialbot.cli.broadcast import preview_table
 from socialbot.config import SHIPPED_TEMPLATES
 from socialbot.errors import BroadcastError, TemplateError
 from socialbot.networks.x.adapter import XCredentials, XPlatform
+from socialbot.networks.x.rules import X_MEDIA, X_TEXT
 from socialbot.outbox import Outbox, send_once
 from socialbot.store.db import make_engine, transaction
 from socialbot.store.models import Broadcast, BroadcastState, OutboxMessage, OutboxState
 from socialbot.text import weighted_length
 from tests import xapi
 from tests.conftest import Clock
+from tests.made_up import TINY, TINY_MEDIA
 from tests.networks.x.test_x_media import (
     METADATA_URL,
     UPLOAD_URL,
@@ -80,6 +85,8 @@ def make_broadcaster(engine: Engine, city_templates: Path, clock: Clock) -> Broa
         grace=GRACE,
         clock=clock,
         media_dir=city_templates.parent / "media",
+        text_rules={"x": X_TEXT},
+        media_rules={"x": X_MEDIA},
     )
 
 
@@ -587,3 +594,32 @@ def test_a_first_post_that_never_reached_x_is_posted_after_the_crash(
     report = send_once(notify_outbox(engine), clock)
 
     assert (report.requeued, report.sent, posts.call_count) == (1, 1, 1)
+
+
+def test_a_broadcast_follows_the_rules_of_its_accounts_network(
+    engine: Engine, broadcaster: Broadcaster, tmp_path: Path
+) -> None:
+    tiny = dataclasses.replace(broadcaster, text_rules={"x": TINY}, media_rules={"x": TINY_MEDIA})
+    on_x = broadcaster.prepare(request(texts=(LONG,)))
+    preview = tiny.prepare(request(texts=(LONG,)))
+    assert (on_x.rules, preview.rules) == (X_TEXT, TINY)
+    posts = [post for thread in preview.threads for post in thread.posts]
+    assert len(posts) > on_x.post_count and all(len(post) <= TINY.limit for post in posts)
+    console = Console(record=True, width=200)
+    console.print(preview_table(preview))
+    shown = console.export_text()
+    assert "lengths as Tiny: 100 characters" in shown
+    assert f"{len(posts[0])}/100" in shown
+
+    view = tiny.send_now(request(texts=(LONG,)), "comms")
+    assert [post.text for post in view.posts] == posts
+
+    jpeg = tmp_path / "radar.jpg"
+    jpeg.write_bytes(b"\xff\xd8\xff\xe0" + b"\x00" * 64)
+    broadcaster.prepare(request(texts=("Storm.",), media=jpeg, alt="Radar map"))
+    with pytest.raises(BroadcastError, match=r"radar\.jpg: not a PNG image$"):
+        tiny.prepare(request(texts=("Storm.",), media=jpeg, alt="Radar map"))
+    png = tmp_path / "radar.png"
+    png.write_bytes(tiny_png())
+    with pytest.raises(BroadcastError, match=r"^--alt: 51 characters, over Tiny's 50$"):
+        tiny.prepare(request(texts=("Storm.",), media=png, alt="a" * 51))

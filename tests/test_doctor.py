@@ -3,6 +3,7 @@ nothing changed, no secret shown. X is mocked at the HTTP level (`GET /2/users/m
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -13,11 +14,14 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, text
 
+from socialbot.catalog import load_catalog
 from socialbot.config import SHIPPED_HASHTAGS, Settings, load_settings
-from socialbot.doctor import Check, Outcome, check_database, failed, run_checks
+from socialbot.doctor import Check, Outcome, check_database, check_replies, failed, run_checks
+from socialbot.networks.x.rules import X_TEXT
 from socialbot.store.db import alembic_config, make_engine, transaction
 from socialbot.store.models import Account
 from tests import xapi
+from tests.made_up import TINY
 
 SECRETS = {
     "x_consumer_key": "ck-SECRET-1",
@@ -95,7 +99,9 @@ def test_a_healthy_install_is_ok_from_settings_to_credentials(engine: Engine) ->
         (Outcome.OK, "field names"),
     ]
     assert only(checks, "catalog").detail.endswith("hashtags.yaml: 26 categories")
-    assert only(checks, "replies").detail.startswith("32 templates (en, es) fit 280 weighted")
+    assert only(checks, "replies").detail.startswith(
+        "32 templates (en, es) fit X: 280 weighted characters"
+    )
     assert only(checks, "database").detail.endswith(": schema is current")
     assert only(checks, "credentials").detail == (f"intake: @{xapi.CITY} (user id {xapi.CITY_ID})")
     # One cheap call an account, and one mentions page of five for the names intake asks for.
@@ -143,7 +149,7 @@ def test_bounds_and_districts_files_are_read_when_set(tmp_path: Path, engine: En
         f"FAIL districts: SOCIALBOT_DISTRICTS: {tmp_path / 'nowhere.geojson'}: no such file; "
         "expected a GeoJSON FeatureCollection"
     ]
-    assert only(checks, "replies").outcome is Outcome.OK  # the others go on
+    assert {c.outcome for c in checks if c.area == "replies"} == {Outcome.OK}  # the others go on
 
 
 # --- settings, catalog, templates -------------------------------------------------------------
@@ -192,8 +198,9 @@ def test_every_template_over_280_is_a_line_of_its_own(tmp_path: Path, engine: En
             "replies/filed.es.j2": "Caso #{{ case }}. " + "y" * 280,
         },
     )
-    settings = load_settings(
-        database_url=engine.url.render_as_string(hide_password=False), templates=templates
+    # A city on X: its templates are measured by X's rules alone.
+    settings = with_credentials(
+        engine.url.render_as_string(hide_password=False), templates=templates
     )
 
     replies = lines(doctor(settings, offline=True), "replies")
@@ -202,6 +209,19 @@ def test_every_template_over_280_is_a_line_of_its_own(tmp_path: Path, engine: En
     assert replies[0].startswith(f"FAIL replies: {templates}/replies/help.en.j2: renders to ")
     assert replies[1].startswith(f"FAIL replies: {templates}/replies/filed.es.j2: renders to ")
     assert all("weighted characters, over X's 280; shorten the template" in r for r in replies)
+
+
+def test_a_city_on_no_network_yet_has_its_templates_measured_by_every_network(
+    engine: Engine,
+) -> None:
+    settings = load_settings(database_url=engine.url.render_as_string(hide_password=False))
+
+    replies = lines(doctor(settings, offline=True), "replies")
+
+    assert [r.split(" fit ")[1].split(" with ")[0] for r in replies] == [
+        "X: 280 weighted characters",
+        "Mastodon: 500 characters",
+    ]
 
 
 def test_a_broken_broadcast_template_is_named(tmp_path: Path, engine: Engine) -> None:
@@ -481,3 +501,25 @@ def test_no_probe_when_the_credentials_fail(engine: Engine) -> None:
     settings = with_credentials(engine.url.render_as_string(hide_password=False))
     assert [c for c in doctor(settings) if c.area == "field names"] == []
     assert len(responses.calls) == 1
+
+
+def test_the_reply_check_says_whose_rules_it_measured_one_line_a_network(
+    tmp_path: Path,
+) -> None:
+    settings = load_settings(database_url=f"sqlite:///{tmp_path}/doctor.db")
+    catalog = load_catalog(settings.hashtags)
+    roomy = dataclasses.replace(TINY, network="Roomy", limit=500)
+
+    checks = check_replies(settings, catalog, [X_TEXT, roomy])
+    assert [f"{c.outcome.name} {c.detail}" for c in checks] == [
+        "OK 32 templates (en, es) fit X: 280 weighted characters with the longest category name "
+        "and case number",
+        "OK 32 templates (en, es) fit Roomy: 500 characters with the longest category name, case "
+        "number and handle",
+    ]
+    too_small = check_replies(settings, catalog, [X_TEXT, TINY])
+    assert too_small[0].outcome is Outcome.OK
+    assert too_small[1:] and all(
+        c.outcome is Outcome.FAIL and "over Tiny's 100; shorten the template" in c.detail
+        for c in too_small[1:]
+    )

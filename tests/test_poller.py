@@ -22,6 +22,7 @@ from socialbot.store.models import Account, MentionRecord
 from socialbot.store.queries import list_cases, outbox_rows
 from tests import xapi
 from tests.conftest import Clock
+from tests.made_up import TINY
 
 BOSTON = "-71.191155,42.227926,-70.986078,42.399974"
 
@@ -165,11 +166,11 @@ def test_a_crash_mid_poll_loses_nothing_and_duplicates_nothing(service: Service)
     real_render = service.replies.render
     rendered: list[int | None] = []
 
-    def render_then_die(message, lang, context, **kwargs):  # type: ignore[no-untyped-def]
+    def render_then_die(message, lang, context, rules, **kwargs):  # type: ignore[no-untyped-def]
         rendered.append(context.case)
         if context.case == 4:  # the second mention of the second page processed
             raise Killed
-        return real_render(message, lang, context, **kwargs)
+        return real_render(message, lang, context, rules, **kwargs)
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(service.replies, "render", render_then_die)
@@ -348,3 +349,26 @@ def test_the_first_poll_files_nothing_older_than_the_backfill_window(
     assert [r.in_reply_to_post_id for r in outbox_rows(service.engine)] == [xapi.post_id(2)]
     # Later polls take everything new, however late X delivers it.
     assert poll(service) == [MentionOutcome.CASE_OPENED]
+
+
+@responses.activate
+def test_on_a_network_whose_replies_name_the_resident_the_reply_starts_with_them(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    serve(
+        xapi.page(
+            [
+                xapi.tweet(1, "@DemoCity311 #pothole on Boylston St", author="2001"),
+                xapi.tweet(2, "@DemoCity311 hello?", author="2002"),
+            ],
+            users=[xapi.user("2001", "maria"), xapi.user("2002", "li_backbay")],
+        )
+    )
+    monkeypatch.setattr(service.platform, "text_rules", TINY)  # the network's rules, not X's
+    poll_once(service.intake, service.clock, user_id=xapi.CITY_ID)
+
+    replies = {row.in_reply_to_post_id: row.text or "" for row in outbox_rows(service.engine)}
+    assert replies[xapi.post_id(1)].startswith("@maria ")
+    assert replies[xapi.post_id(2)].startswith("@li_backbay ")
+    for text in replies.values():
+        assert len(text) <= TINY.limit and text.count("@") == 1

@@ -4,6 +4,7 @@ gone by send time fails its reply alone."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator, Sequence
 from datetime import timedelta
@@ -15,6 +16,7 @@ import responses
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
+from socialbot import media
 from socialbot.app import Service, build_staff
 from socialbot.cli import app
 from socialbot.config import Settings
@@ -24,13 +26,15 @@ from socialbot.lifecycle import Action, CloseReason
 from socialbot.networks.replay import RecordedUpload
 from socialbot.networks.x.adapter import XCredentials, XPlatform
 from socialbot.networks.x.replay import ReplayPlatform
+from socialbot.networks.x.rules import X_MEDIA
 from socialbot.outbox import MEDIA_ID_FRESH, Outbox, send_once
-from socialbot.staff import MAX_PHOTO_BYTES, Done, Request, Staff
+from socialbot.staff import Done, Request, Staff
 from socialbot.store.models import OutboxMessage, OutboxState
 from socialbot.store.queries import get_case, outbox_rows
 from tests import xapi
 from tests.city import filed
 from tests.conftest import Clock
+from tests.made_up import TINY, TINY_MEDIA
 from tests.networks.x.test_x_media import (
     METADATA_URL,
     UPLOAD_URL,
@@ -204,7 +208,7 @@ def test_a_refused_action_leaves_no_copy_behind(
     copies = sorted(media_dir.iterdir())
     with pytest.raises(SocialbotError, match="is resolved"):
         resolve(staff, clock, 1, photo)  # resolved already: refused before anything is copied
-    broken = Staff(staff.engine, staff.catalog, staff.replies, staff.notify, media_dir)
+    broken = dataclasses.replace(staff, media_dir=media_dir)
     with pytest.raises(Exception):  # noqa: B017 (whatever the database says)
         with_failing_commit(broken, clock, photo)
     assert sorted(media_dir.iterdir()) == copies
@@ -309,7 +313,7 @@ def test_each_unusable_photo_is_refused_naming_the_file_and_the_case(
     city: tuple[Service, FlakyPosts], staff: Staff, clock: Clock, tmp_path: Path
 ) -> None:
     big = tmp_path / "big.jpg"
-    big.write_bytes(b"\xff" * (MAX_PHOTO_BYTES + 1))
+    big.write_bytes(b"\xff" * (X_MEDIA.max_bytes + 1))
     (tmp_path / "scan.bmp").write_bytes(tiny_png())
     (tmp_path / "empty.jpeg").write_bytes(b"")
     (tmp_path / "folder.png").mkdir()
@@ -333,7 +337,7 @@ def test_exactly_5_mb_and_any_case_of_suffix_are_fine(
     city: tuple[Service, FlakyPosts], staff: Staff, clock: Clock, tmp_path: Path
 ) -> None:
     photo = tmp_path / "AFTER.JPG"
-    photo.write_bytes(JPEG_START + b"\x00" * (MAX_PHOTO_BYTES - len(JPEG_START)))
+    photo.write_bytes(JPEG_START + b"\x00" * (X_MEDIA.max_bytes - len(JPEG_START)))
     assert_copy(resolve(staff, clock, 1, photo), photo, city[0].settings)
 
 
@@ -569,3 +573,40 @@ def with_failing_commit(staff: Staff, clock: Clock, photo: Path) -> None:
         resolve(staff, clock, 2, photo)
     finally:
         event.remove(staff.engine, "commit", fail)
+
+
+def test_the_reply_and_its_photo_follow_the_rules_of_the_cases_network(
+    city: tuple[Service, FlakyPosts], staff: Staff, clock: Clock, photo: Path, tmp_path: Path
+) -> None:
+    tiny = dataclasses.replace(staff, text_rules={"x": TINY}, media_rules={"x": TINY_MEDIA})
+    jpeg = tmp_path / "after.jpg"
+    jpeg.write_bytes(JPEG_START + b"\x00" * 64)
+    assert refusal(tiny, clock, Request(1, Action.RESOLVE, "J. Rivera", photo=jpeg)) == (
+        f"case #1: --photo {jpeg}: not a photo Tiny takes; use .png"
+    )
+    long_note = Request(1, Action.RESOLVE, "J. Rivera", note="n" * 51, photo=photo)
+    assert refusal(tiny, clock, long_note) == (
+        "case #1: --note: 51 characters; with --photo it is the photo's alt text, and Tiny takes "
+        "at most 50"
+    )
+
+    done = resolve(tiny, clock, 1, photo)
+    found = get_case(tiny.engine, 1)
+    assert found is not None and found.case.author_username
+    author = found.case.author_username
+    assert done.reply_text is not None and len(done.reply_text) <= TINY.limit
+    assert done.reply_text.startswith(f"@{author} ") and done.reply_text.count(f"@{author}") == 1
+
+
+def test_a_copy_is_refused_by_the_networks_own_photo_rules(photo: Path, tmp_path: Path) -> None:
+    media_dir = tmp_path / "media"
+    jpeg = tmp_path / "named.png"  # a JPEG by its content
+    jpeg.write_bytes(JPEG_START + b"\x00" * 64)
+    assert media.keep_photo(jpeg, media_dir, "case-1", X_MEDIA).suffix == ".png"
+    with pytest.raises(SocialbotError, match=r"^not a PNG image by its content"):
+        media.keep_photo(jpeg, media_dir, "case-1", TINY_MEDIA)
+    big = tmp_path / "big.png"
+    big.write_bytes(tiny_png() + b"\x00" * TINY_MEDIA.max_bytes)
+    with pytest.raises(SocialbotError, match=r"^over 1\.0 MB; Tiny takes photos up to 1 MB$"):
+        media.keep_photo(big, media_dir, "case-1", TINY_MEDIA)
+    assert media.keep_photo(photo, media_dir, "case-1", TINY_MEDIA).suffix == ".png"

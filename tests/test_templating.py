@@ -28,9 +28,9 @@ from socialbot.config import SHIPPED_HASHTAGS, SHIPPED_TEMPLATES, Settings
 from socialbot.domain import CaseStatus, MentionOutcome, Reply
 from socialbot.errors import TemplateError
 from socialbot.networks.x.adapter import XCredentials, XPlatform
+from socialbot.networks.x.rules import X_TEXT
 from socialbot.poller import poll_once
 from socialbot.replies import (
-    MAX_WEIGHTED_LENGTH,
     Replies,
     ReplyContext,
     fallback_reply,
@@ -66,7 +66,7 @@ def city(tmp_path: Path, files: dict[str, str | bytes]) -> Path:
 
 def start_up_error(templates: Path, catalog: Catalog) -> str:
     with pytest.raises(TemplateError) as caught:
-        Replies.for_dirs(templates, SHIPPED_TEMPLATES).check_all(catalog, None)
+        Replies.for_dirs(templates, SHIPPED_TEMPLATES).check_all(catalog, None, rules=[X_TEXT])
     message = str(caught.value)
     assert "\n" not in message
     return message
@@ -188,7 +188,7 @@ def test_ordinary_templates_still_work(tmp_path: Path) -> None:
         },
     )
     replies = Replies.for_dirs(templates, SHIPPED_TEMPLATES)
-    text = replies.render(Reply.FILED, "en", ReplyContext(case=1234, category="Pothole"))
+    text = replies.render(Reply.FILED, "en", ReplyContext(case=1234, category="Pothole"), X_TEXT)
     assert text == "Case #0001234 POTHOLE 1,234 1+2 3 pothole"
 
 
@@ -397,7 +397,7 @@ def test_the_fallback_always_fits_and_says_nothing_of_the_resident(
     lang: str, status: CaseStatus | None
 ) -> None:
     text = fallback_reply(lang, 10**30, status)
-    assert 0 < weighted_length(text) <= MAX_WEIGHTED_LENGTH
+    assert 0 < weighted_length(text) <= X_TEXT.limit
     assert "{" not in text
 
 
@@ -565,12 +565,12 @@ def test_any_template_source_gives_a_text_or_a_template_error(source: str | byte
         replies = Replies.for_dirs(Path(root), SHIPPED_TEMPLATES)
         try:
             text = replies.render(
-                Reply.FILED, "en", ReplyContext(case=12, category="Pothole", status="new")
+                Reply.FILED, "en", ReplyContext(case=12, category="Pothole", status="new"), X_TEXT
             )
         except TemplateError as exc:
             assert "\n" not in str(exc)
         else:
-            assert text and weighted_length(text) <= MAX_WEIGHTED_LENGTH
+            assert text and weighted_length(text) <= X_TEXT.limit
 
 
 # --- the sandbox's own checks must not change what a template means -------------------------------

@@ -3,16 +3,23 @@ whole (links, hashtags, emoji, accented letters)."""
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import time
+from collections.abc import Callable
 
 import pytest
 import regex
+from hypothesis import given
+from hypothesis import strategies as st
 
 from socialbot._urls import find_urls
 from socialbot.hashtags import extract_hashtags
+from socialbot.networks.x.rules import X_TEXT
 from socialbot.text import is_valid_post, weighted_length
-from socialbot.threads import MAX_WEIGHTED_LENGTH, TooLongToSplit, split_thread
+from socialbot.text_rules import TextRules
+from socialbot.threads import TooLongToSplit, split_thread
+from tests.made_up import TINY
 
 STORM = (
     "Winter storm Sandy reaches Boston tonight. Snow emergency parking ban starts at 6 pm: move "
@@ -43,7 +50,7 @@ def chunks_of(posts: list[str], tail: str = "") -> list[str]:
     return chunks
 
 
-def assert_postable(posts: list[str], limit: int = MAX_WEIGHTED_LENGTH) -> None:
+def assert_postable(posts: list[str], limit: int = X_TEXT.limit) -> None:
     for post in posts:
         assert weighted_length(post) <= limit, post
         assert is_valid_post(post), post
@@ -61,23 +68,25 @@ def assert_nothing_lost(text: str, chunks: list[str], *, words_cut: bool = False
 
 
 def test_a_short_text_is_one_post_unnumbered() -> None:
-    assert split_thread("  Snow emergency until 6 am.\n") == ["Snow emergency until 6 am."]
+    assert split_thread("  Snow emergency until 6 am.\n", rules=X_TEXT) == [
+        "Snow emergency until 6 am."
+    ]
 
 
 def test_the_tail_is_appended_to_a_short_text() -> None:
-    assert split_thread("Snow emergency until 6 am.", tail=" #BoSandy") == [
+    assert split_thread("Snow emergency until 6 am.", tail=" #BoSandy", rules=X_TEXT) == [
         "Snow emergency until 6 am. #BoSandy"
     ]
 
 
 def test_a_text_that_fits_exactly_is_not_split() -> None:
     text = "x" * 271
-    assert split_thread(text, tail=" #BoSandy") == [text + " #BoSandy"]
-    assert len(split_thread("x" * 272, tail=" #BoSandy")) == 2
+    assert split_thread(text, tail=" #BoSandy", rules=X_TEXT) == [text + " #BoSandy"]
+    assert len(split_thread("x" * 272, tail=" #BoSandy", rules=X_TEXT)) == 2
 
 
 def test_a_long_text_ends_its_parts_at_a_paragraph_then_a_sentence() -> None:
-    posts = split_thread(STORM, tail=" #BoSandy")
+    posts = split_thread(STORM, tail=" #BoSandy", rules=X_TEXT)
 
     assert posts == [
         "Winter storm Sandy reaches Boston tonight. Snow emergency parking ban starts at 6 pm: "
@@ -97,14 +106,16 @@ def test_a_long_text_ends_its_parts_at_a_paragraph_then_a_sentence() -> None:
 def test_a_paragraph_break_beats_a_later_line_break_and_sentence() -> None:
     first = "Parking ban from 6 pm. " * 7  # 160 once stripped: past half a part
     later = "Tow lots:\nFrontage Road. Albany Street. " * 3
-    posts = split_thread(first.strip() + "\n\n" + later + "Call 311 for a towed car. " * 4)
+    posts = split_thread(
+        first.strip() + "\n\n" + later + "Call 311 for a towed car. " * 4, rules=X_TEXT
+    )
 
     assert chunks_of(posts)[0] == first.strip()
 
 
 def test_line_breaks_inside_a_part_are_kept() -> None:
     text = "Closed today:\n- City Hall\n- Libraries\n\n" + "Open as usual: " + "parks " * 60
-    posts = split_thread(text)
+    posts = split_thread(text, rules=X_TEXT)
 
     assert posts[0].startswith("Closed today:\n- City Hall\n- Libraries\n\nOpen as usual: parks")
     assert_nothing_lost(text, chunks_of(posts))
@@ -112,7 +123,7 @@ def test_line_breaks_inside_a_part_are_kept() -> None:
 
 def test_every_part_fits_by_weighted_length() -> None:
     text = " ".join(f"Street {n} is plowed." for n in range(200))
-    posts = split_thread(text, tail=" #BoSandy")
+    posts = split_thread(text, tail=" #BoSandy", rules=X_TEXT)
 
     assert len(posts) > 10
     assert_postable(posts)
@@ -123,7 +134,7 @@ def test_a_long_url_at_a_boundary_stays_whole_and_weighs_23() -> None:
     url = "https://www.boston.gov/departments/public-works/" + "snow" * 38
     assert len(url) == 200
     text = "word " * 50 + "Full map: " + url + " for every street. " + "Thank you. " * 10
-    posts = split_thread(text)
+    posts = split_thread(text, rules=X_TEXT)
 
     # 250 + "Full map: " leaves 16 of the first part's 276: the URL's 23 go to the next part.
     assert posts[0].endswith("word Full map: 1/2")
@@ -137,7 +148,7 @@ def test_a_long_url_at_a_boundary_stays_whole_and_weighs_23() -> None:
 def test_hashtags_are_never_split() -> None:
     tags = [f"#Calle{n}Cerrada" for n in range(60)]
     text = " ".join(tags)
-    posts = split_thread(text, tail=" #BoSandy")
+    posts = split_thread(text, tail=" #BoSandy", rules=X_TEXT)
 
     found = [tag for chunk in chunks_of(posts, " #BoSandy") for tag in extract_hashtags(chunk)]
     assert found == [tag.removeprefix("#") for tag in tags]
@@ -152,7 +163,7 @@ def test_spanish_text_breaks_before_an_opening_question_mark() -> None:
         "¿Dónde estacionar? En los garajes municipales, gratis hasta el jueves por la mañana. "
         "¡Gracias por su paciencia y por cuidar a sus vecinos mayores durante la nevada!"
     )
-    posts = split_thread(text, tail=" #NevadaBoston")
+    posts = split_thread(text, tail=" #NevadaBoston", rules=X_TEXT)
     chunks = chunks_of(posts, " #NevadaBoston")
 
     assert chunks[0].endswith("según el plan de invierno aprobado")
@@ -163,7 +174,7 @@ def test_spanish_text_breaks_before_an_opening_question_mark() -> None:
 
 def test_decomposed_accents_stay_on_their_letter() -> None:
     text = "Cafe\u0301 " * 70  # é written as e + combining accent, which X weighs as one
-    posts = split_thread(text)
+    posts = split_thread(text, rules=X_TEXT)
 
     assert_postable(posts)
     assert_nothing_lost(text, chunks_of(posts))
@@ -172,7 +183,7 @@ def test_decomposed_accents_stay_on_their_letter() -> None:
 
 def test_emoji_sequences_are_never_cut() -> None:
     text = " ".join([FAMILY, FLAG, THUMB, "refugio abierto"] * 40)
-    posts = split_thread(text)
+    posts = split_thread(text, rules=X_TEXT)
     original = set(graphemes(text))
 
     assert len(posts) > 1
@@ -184,7 +195,7 @@ def test_emoji_sequences_are_never_cut() -> None:
 
 def test_a_run_of_emoji_without_spaces_is_cut_between_emoji() -> None:
     text = (FAMILY + FLAG + THUMB) * 60  # 180 emoji of weight 2, no space anywhere
-    posts = split_thread(text)
+    posts = split_thread(text, rules=X_TEXT)
     chunks = chunks_of(posts)
 
     assert "".join(chunks) == text
@@ -195,7 +206,7 @@ def test_a_run_of_emoji_without_spaces_is_cut_between_emoji() -> None:
 def test_cjk_weighs_two_and_is_cut_after_a_full_stop() -> None:
     sentence = "市政府提醒居民今晚不要在主要道路停车。"  # 19 characters, weight 38
     text = sentence * 20
-    posts = split_thread(text)
+    posts = split_thread(text, rules=X_TEXT)
     chunks = chunks_of(posts)
 
     assert "".join(chunks) == text
@@ -209,7 +220,7 @@ def test_numbering_widens_from_9_to_10_parts() -> None:
     # reserve (" 1/10") would push every full part over the limit.
     counts = set()
     for words in range(150, 320, 3):
-        posts = split_thread(" ".join("a" * words), limit=49)
+        posts = split_thread(" ".join("a" * words), rules=dataclasses.replace(X_TEXT, limit=49))
         counts.add(len(posts))
         assert_postable(posts, limit=49)
         assert_nothing_lost(" ".join("a" * words), chunks_of(posts))
@@ -217,7 +228,7 @@ def test_numbering_widens_from_9_to_10_parts() -> None:
 
 
 def test_ten_parts_are_numbered_out_of_ten() -> None:
-    posts = split_thread(" ".join("a" * 218), limit=49)
+    posts = split_thread(" ".join("a" * 218), rules=dataclasses.replace(X_TEXT, limit=49))
 
     assert len(posts) == 10
     assert posts[0] == " ".join("a" * 22) + " 1/10"
@@ -227,13 +238,13 @@ def test_ten_parts_are_numbered_out_of_ten() -> None:
 
 def test_words_round_trip_without_loss_or_duplication() -> None:
     text = "\n\n".join([STORM] * 4)
-    chunks = chunks_of(split_thread(text, tail=" #BoSandy"), " #BoSandy")
+    chunks = chunks_of(split_thread(text, tail=" #BoSandy", rules=X_TEXT), " #BoSandy")
 
     assert " ".join(chunks).split() == text.split()
 
 
 def test_the_tail_is_in_every_part() -> None:
-    posts = split_thread("\n\n".join([STORM] * 3), tail=" 🌀 #BoSandy")
+    posts = split_thread("\n\n".join([STORM] * 3), tail=" 🌀 #BoSandy", rules=X_TEXT)
 
     assert len(posts) == 9
     assert all(post.endswith(f" 🌀 #BoSandy {i}/9") for i, post in enumerate(posts, 1))
@@ -242,52 +253,52 @@ def test_the_tail_is_in_every_part() -> None:
 
 def test_a_hashtag_longer_than_a_post_is_refused() -> None:
     with pytest.raises(TooLongToSplit, match=r"the hashtag #aaaaaaaaaa.* alone is longer"):
-        split_thread("Storm update " + "#" + "a" * 299)
+        split_thread("Storm update " + "#" + "a" * 299, rules=X_TEXT)
 
 
 def test_a_word_holding_a_url_is_not_cut() -> None:
     with pytest.raises(TooLongToSplit, match=r"the URL https://boston\.gov cannot be split"):
-        split_thread("b" * 300 + "(https://boston.gov)")
+        split_thread("b" * 300 + "(https://boston.gov)", rules=X_TEXT)
 
 
 def test_a_word_holding_a_mention_is_not_cut() -> None:
     with pytest.raises(TooLongToSplit, match="the mention @BostonPWD cannot be split"):
-        split_thread("(@BostonPWD)" + "z" * 300)
+        split_thread("(@BostonPWD)" + "z" * 300, rules=X_TEXT)
 
 
 def test_a_tail_that_leaves_no_room_is_refused() -> None:
     with pytest.raises(TooLongToSplit, match="the tail"):
-        split_thread("word " * 100, tail=" " + "x" * 276)
+        split_thread("word " * 100, tail=" " + "x" * 276, rules=X_TEXT)
 
 
 def test_a_long_run_of_letters_is_cut_between_letters() -> None:
     text = "a" * 400
-    posts = split_thread(text)
+    posts = split_thread(text, rules=X_TEXT)
 
     assert posts == ["a" * 276 + " 1/2", "a" * 124 + " 2/2"]
 
 
 def test_a_long_word_after_text_starts_its_own_part() -> None:
     text = "Reference number: " + "7" * 300
-    chunks = chunks_of(split_thread(text))
+    chunks = chunks_of(split_thread(text, rules=X_TEXT))
 
     assert chunks == ["Reference number:", "7" * 276, "7" * 24]
 
 
 def test_cutting_a_long_word_never_makes_a_hashtag_or_a_link() -> None:
     # "x#tag" is no hashtag and "_example.com" no link; cut right before "#" or "e" they would be.
-    tagged = split_thread("x" * 276 + "#tagged")
+    tagged = split_thread("x" * 276 + "#tagged", rules=X_TEXT)
     assert chunks_of(tagged) == ["x" * 275, "x#tagged"]
     assert [extract_hashtags(post) for post in tagged] == [[], []]
 
-    linked = split_thread("y" * 275 + "_example.com")
+    linked = split_thread("y" * 275 + "_example.com", rules=X_TEXT)
     assert chunks_of(linked) == ["y" * 275, "_example.com"]
     assert [find_urls(post) for post in linked] == [[], []]
 
 
 def test_a_tail_that_makes_a_link_with_the_last_word_is_weighed_in_place() -> None:
     # Each part ends "boston" + ".gov": a link of weight 23, not the 10 the pieces add up to.
-    posts = split_thread("boston " * 100, tail=".gov")
+    posts = split_thread("boston " * 100, tail=".gov", rules=X_TEXT)
 
     assert [weighted_length(post) for post in posts] == [279, 279, 202]
     assert all(post.endswith(f" boston.gov {i}/3") for i, post in enumerate(posts, 1))
@@ -295,20 +306,20 @@ def test_a_tail_that_makes_a_link_with_the_last_word_is_weighed_in_place() -> No
 
 def test_blank_or_unpostable_text_is_a_value_error() -> None:
     with pytest.raises(ValueError, match="no text"):
-        split_thread(" \n ")
+        split_thread(" \n ", rules=X_TEXT)
     with pytest.raises(ValueError, match="U\\+FEFF"):
-        split_thread("Snow\ufeff emergency")
+        split_thread("Snow\ufeff emergency", rules=X_TEXT)
     with pytest.raises(ValueError, match="U\\+FEFF"):
-        split_thread("word " * 100 + "\ufeff")
+        split_thread("word " * 100 + "\ufeff", rules=X_TEXT)
     with pytest.raises(ValueError, match="limit"):
-        split_thread("Snow", limit=281)
+        split_thread("Snow", rules=dataclasses.replace(X_TEXT, limit=0))
 
 
 def test_five_thousand_characters_split_quickly() -> None:
     text = "\n\n".join([STORM] * 9)
     assert len(text) > 5000
     started = time.perf_counter()
-    posts = split_thread(text)
+    posts = split_thread(text, rules=X_TEXT)
     assert time.perf_counter() - started < 1.0
     assert len(posts) == 27  # three per copy, as for one
 
@@ -367,8 +378,8 @@ def test_generated_texts_keep_every_invariant() -> None:
     split = 0
     for _ in range(100):
         (text, long_word), tail = generated_text(rng), rng.choice(TAILS)
-        limit = rng.choice([MAX_WEIGHTED_LENGTH, MAX_WEIGHTED_LENGTH, 140])
-        posts = split_thread(text, tail=tail, limit=limit)
+        limit = rng.choice([X_TEXT.limit, X_TEXT.limit, 140])
+        posts = split_thread(text, tail=tail, rules=dataclasses.replace(X_TEXT, limit=limit))
 
         assert_postable(posts, limit)
         if len(posts) == 1:
@@ -382,3 +393,57 @@ def test_generated_texts_keep_every_invariant() -> None:
         tags = [tag for chunk in chunks for tag in extract_hashtags(chunk)]
         assert tags == extract_hashtags(text)
     assert split > 60
+
+
+# --- any network's rules ----------------------------------------------------------------------
+
+
+def test_a_thread_follows_the_rules_it_is_given() -> None:
+    # 23 weighted characters on X, its 57 characters on a network that counts every one.
+    url = "https://www.boston.gov/departments/public-works/snow-ops"
+    text = f"Snow emergency tonight: move your car off main roads. Details at {url} " * 2
+    assert split_thread(text, rules=X_TEXT) == [text.strip()]
+
+    posts = split_thread(text, rules=TINY, tail=" #BoSandy")
+    assert len(posts) == 4
+    assert all(len(post) <= TINY.limit for post in posts)
+    chunks = chunks_of(posts, " #BoSandy")
+    assert_nothing_lost(text.strip(), chunks)
+    assert [found.url for chunk in chunks for found in find_urls(chunk)] == [url, url]
+
+
+def utf8_bytes(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+WORDS = st.text(
+    alphabet=st.characters(
+        codec="utf-8",
+        exclude_categories=("Cs", "Zs", "Zl", "Zp", "Cc"),
+        exclude_characters="\ufeff\ufffe\uffff",
+    ),
+    min_size=1,
+    max_size=30,
+)
+
+
+@given(
+    words=st.lists(st.one_of(WORDS, st.sampled_from(PIECES)), min_size=1, max_size=80),
+    gaps=st.lists(st.sampled_from(GAPS), min_size=80, max_size=80),
+    tail=st.sampled_from(TAILS),
+    measure=st.sampled_from([len, weighted_length, utf8_bytes]),
+    limit=st.integers(min_value=30, max_value=600),
+)
+def test_any_rules_never_yield_a_post_over_the_limit_nor_lose_a_word(
+    words: list[str], gaps: list[str], tail: str, measure: Callable[[str], int], limit: int
+) -> None:
+    rules = TextRules(network="Any", limit=limit, measure=measure)
+    text = "".join(word + gap for word, gap in zip(words, gaps, strict=False))
+    try:
+        posts = split_thread(text, rules=rules, tail=tail)
+    except TooLongToSplit:
+        return  # something that must stay whole does not fit: refused, never cut
+    assert all(measure(post) <= limit for post in posts), posts
+    chunks = [text.strip()] if posts == [text.strip() + tail] else chunks_of(posts, tail)
+    visible = [g for g in graphemes(text) if not g.isspace()]
+    assert [g for chunk in chunks for g in graphemes(chunk) if not g.isspace()] == visible

@@ -13,7 +13,7 @@ have) is a `broadcast_runs` row, the unit of the audit log.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -29,7 +29,7 @@ from socialbot.broadcasts.storm import mode
 from socialbot.broadcasts.templates import BroadcastTemplates
 from socialbot.domain import StormMode
 from socialbot.errors import BroadcastError, SocialbotError
-from socialbot.networks.base import MAX_ALT_TEXT, MAX_PHOTO_BYTES, PHOTO_SUFFIXES
+from socialbot.networks.base import MediaRules
 from socialbot.store.db import transaction
 from socialbot.store.models import (
     Broadcast,
@@ -39,6 +39,7 @@ from socialbot.store.models import (
     OutboxState,
     RunState,
 )
+from socialbot.text_rules import TextRules
 from socialbot.timespan import local_time
 
 log = logging.getLogger(__name__)
@@ -63,9 +64,11 @@ class BroadcastRequest:
 
 @dataclass(frozen=True, slots=True)
 class Preview:
-    """Exactly what would be posted, and from where."""
+    """Exactly what would be posted, and from where; `rules`: the length rules of the account's
+    network, which the posts were measured and split by."""
 
     account: str
+    rules: TextRules
     threads: tuple[Thread, ...]
     storm: StormMode | None
     media: Path | None
@@ -130,6 +133,10 @@ class Broadcaster:
     grace: timedelta
     clock: Clock
     media_dir: Path  # where a --media image is copied for the service (SOCIALBOT_MEDIA_DIR)
+    # Each network's rules, by its short name: a broadcast is split and its image checked by
+    # those of its account's network.
+    text_rules: Mapping[str, TextRules]
+    media_rules: Mapping[str, MediaRules]
 
     # --- preparing ---------------------------------------------------------------------------
 
@@ -163,17 +170,19 @@ class Broadcaster:
             if request.alt is not None:
                 raise BroadcastError("--alt describes a --media image; give the image too")
             return
-        _check_image(request.media, request.alt)
+        _check_image(request.media, request.alt, self._media_rules(self._network(request.account)))
 
     def prepare(self, request: BroadcastRequest, *, dry_run: bool = False) -> Preview:
         """Render and split as it would be posted now (storm mode included), posting nothing."""
         self.check(request, dry_run=dry_run)
         with transaction(self.engine) as session:
             storm = mode(session)
+        rules = self._text_rules(self._network(request.account))
         return Preview(
             account=request.account,
+            rules=rules,
             threads=self._threads(
-                request.template, request.variables, request.texts, request.langs, storm
+                request.template, request.variables, request.texts, request.langs, storm, rules
             ),
             storm=storm,
             media=request.media.resolve() if request.media else None,
@@ -187,6 +196,7 @@ class Broadcaster:
         texts: Sequence[str],
         langs: Sequence[str],
         storm: StormMode | None,
+        rules: TextRules,
     ) -> tuple[Thread, ...]:
         if template is not None:
             info = self.templates.get(template)
@@ -199,7 +209,21 @@ class Broadcaster:
             pairs = [(lang, self.templates.render(template, lang, values[lang])) for lang in langs]
         else:
             pairs = list(zip(langs, texts, strict=True))
-        return compose(pairs, storm.hashtag if storm else None, where=template or "--text")
+        return compose(pairs, rules, storm.hashtag if storm else None, where=template or "--text")
+
+    def _network(self, account: str) -> str:
+        """The short name of the network `account` posts to."""
+        return self.platform
+
+    def _text_rules(self, network: str) -> TextRules:
+        if network not in self.text_rules:
+            raise BroadcastError(f"no text rules for the network {network!r}; is it configured?")
+        return self.text_rules[network]
+
+    def _media_rules(self, network: str) -> MediaRules:
+        if network not in self.media_rules:
+            raise BroadcastError(f"no media rules for the network {network!r}; is it configured?")
+        return self.media_rules[network]
 
     # --- sending and scheduling -------------------------------------------------------------
 
@@ -312,11 +336,11 @@ class Broadcaster:
         if occurrence is None:
             broadcast.state = BroadcastState.DONE
 
-    def _keep_media(self, path: Path) -> Path:
+    def _keep_media(self, path: Path, network: str) -> Path:
         """The service's own copy of the image (`socialbot.media`): a recurring alert posts it
         for months, and the service may not see the folder staff took it from."""
         try:
-            return media.keep_photo(path, self.media_dir, "broadcast")
+            return media.keep_photo(path, self.media_dir, "broadcast", self._media_rules(network))
         except SocialbotError as exc:
             raise BroadcastError(f"--media {path}: {exc}") from None
 
@@ -337,7 +361,9 @@ class Broadcaster:
             texts=dict(zip(request.langs, request.texts, strict=False)),
             variables=dict(request.variables),
             langs=",".join(request.langs),
-            media_path=str(self._keep_media(request.media)) if request.media else None,
+            media_path=str(self._keep_media(request.media, self._network(request.account)))
+            if request.media
+            else None,
             media_alt=request.alt,
             at=at,
             cron=cron,
@@ -360,6 +386,7 @@ class Broadcaster:
             [broadcast.texts[lang] for lang in langs] if broadcast.texts else [],
             langs,
             storm,
+            self._text_rules(broadcast.platform),
         )
         run = BroadcastRun(
             broadcast_id=_id(broadcast),
@@ -610,23 +637,26 @@ def _storable(value: str, what: str, max_length: int) -> None:
         raise BroadcastError(f"{what} {value[:40]!r}: {why}")
 
 
-def _check_image(path: Path, alt: str | None) -> None:
+def _check_image(path: Path, alt: str | None, rules: MediaRules) -> None:
     if not path.is_file():
         raise BroadcastError(f"--media {path}: no such file")
-    if path.suffix.lower() not in PHOTO_SUFFIXES:
-        raise BroadcastError(f"--media {path}: not a JPEG, PNG, GIF or WebP image")
+    if path.suffix.lower() not in rules.suffixes:
+        raise BroadcastError(f"--media {path}: not a {media.formats(rules)} image")
     size = path.stat().st_size
-    if size > MAX_PHOTO_BYTES:
+    if size > rules.max_bytes:
         raise BroadcastError(
-            f"--media {path}: {size / 1024 / 1024:.1f} MB, over X's 5 MB for an image"
+            f"--media {path}: {size / 1024 / 1024:.1f} MB, over {rules.network}'s "
+            f"{rules.megabytes} MB for an image"
         )
     if alt is None or not alt.strip():
         raise BroadcastError(
             f"--media {path}: give --alt with a description of the image for residents who "
             "use screen readers"
         )
-    if len(alt) > MAX_ALT_TEXT:
-        raise BroadcastError(f"--alt: {len(alt)} characters, over X's {MAX_ALT_TEXT}")
+    if len(alt) > rules.max_alt_text:
+        raise BroadcastError(
+            f"--alt: {len(alt)} characters, over {rules.network}'s {rules.max_alt_text}"
+        )
 
 
 def _minutes(delta: timedelta) -> str:

@@ -27,8 +27,8 @@ import regex
 
 from socialbot.errors import BroadcastError, TemplateError
 from socialbot.hashtags import extract_hashtags
-from socialbot.text import weighted_length
-from socialbot.threads import MAX_WEIGHTED_LENGTH, split_thread
+from socialbot.text_rules import TextRules
+from socialbot.threads import split_thread
 
 EXAMPLE_MARK = " Example: "
 OPTIONAL_MARK = " (optional)"
@@ -168,10 +168,15 @@ def campaign_tail(texts: Sequence[str], hashtag: str | None) -> str:
 
 
 def compose(
-    texts: Sequence[tuple[str, str]], hashtag: str | None = None, *, where: str = "broadcast"
+    texts: Sequence[tuple[str, str]],
+    rules: TextRules,
+    hashtag: str | None = None,
+    *,
+    where: str = "broadcast",
 ) -> tuple[Thread, ...]:
-    """The posts for `(lang, text)` pairs in posting order: one post for all when they fit
-    together, else a thread per language. BroadcastError if a text cannot be split."""
+    """The posts for `(lang, text)` pairs in posting order, as long as `rules` (the network
+    posted to) allow: one post for all when they fit together, else a thread per language.
+    BroadcastError if a text cannot be split."""
     cleaned = [(lang, text.strip()) for lang, text in texts]
     empty = [lang for lang, text in cleaned if not text]
     if empty:
@@ -179,13 +184,15 @@ def compose(
     tail = campaign_tail([text for _, text in cleaned], hashtag)
     if len(cleaned) > 1:
         together = LANG_SEPARATOR.join(text for _, text in cleaned) + tail
-        if weighted_length(together) <= MAX_WEIGHTED_LENGTH:
+        if rules.fits(together):
             return (Thread("+".join(lang for lang, _ in cleaned), (together,)),)
     threads: list[Thread] = []
     for lang, text in cleaned:
         try:
-            posts = split_thread(text, tail=campaign_tail([text], hashtag) if tail else "")
-        except ValueError as exc:  # TooLongToSplit, or a character X refuses in any post
+            posts = split_thread(
+                text, rules=rules, tail=campaign_tail([text], hashtag) if tail else ""
+            )
+        except ValueError as exc:  # TooLongToSplit, or a character no post may carry
             raise BroadcastError(f"{where} ({lang}): {exc}") from None
         threads.append(Thread(lang, tuple(posts)))
     return tuple(threads)

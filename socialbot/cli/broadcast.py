@@ -33,8 +33,6 @@ from socialbot.broadcasts.compose import OPTIONAL_MARK, parse_var_args
 from socialbot.cli.common import console, friendly_errors, moment, print_json, recorded_as, state
 from socialbot.config import Settings
 from socialbot.store.models import Broadcast
-from socialbot.text import weighted_length
-from socialbot.threads import MAX_WEIGHTED_LENGTH
 from socialbot.timespan import local_time
 
 app = typer.Typer(
@@ -173,6 +171,7 @@ def _schedule_text(broadcaster: Broadcaster, when: datetime | None, cron: str | 
 
 
 def preview_table(preview: Preview) -> Table:
+    rules = preview.rules
     table = Table(title="Preview: exactly what will be posted", show_lines=True)
     table.add_column("post")
     table.add_column("text", overflow="fold")
@@ -182,9 +181,12 @@ def preview_table(preview: Preview) -> Table:
             label = f"{thread.lang} {part}/{len(thread.posts)}"
             if part == 1 and preview.media is not None:
                 label += f"\n+ image {preview.media.name}"
-            table.add_row(label, post, f"{weighted_length(post)}/{MAX_WEIGHTED_LENGTH}")
+            table.add_row(label, post, f"{rules.length(post)}/{rules.limit}")
+    # Which network's rules the lengths are: an account on another network splits differently.
+    captions = [f"lengths as {rules.describe()}"]
     if preview.storm is not None:
-        table.caption = f"storm mode: {preview.storm.name} #{preview.storm.hashtag}"
+        captions.append(f"storm mode: {preview.storm.name} #{preview.storm.hashtag}")
+    table.caption = "\n".join(captions)
     return table
 
 

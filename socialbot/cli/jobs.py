@@ -7,10 +7,11 @@ from typing import Annotated
 import typer
 
 from socialbot.app import Service, build_service
-from socialbot.cli.common import console, friendly_errors, state
+from socialbot.cli.common import console, err_console, friendly_errors, state
 from socialbot.cli.render import handled_table, replies_table
 from socialbot.errors import PlatformError
 from socialbot.holds import Held
+from socialbot.logs import redact
 from socialbot.outbox import Outbox, send_once
 from socialbot.poller import Intake, poll_once
 from socialbot.scheduler import build_scheduler, run_forever
@@ -60,10 +61,13 @@ def _poll(service: Service, *, once: bool, dry_run: bool) -> None:
             if not named:
                 raise
             # One network failing does not keep the others from polling; the exit still says.
-            console.print(f"{intake.platform.text_rules.network}: {exc}", markup=False)
+            err_console.print(
+                f"socialbot: {intake.platform.text_rules.network}: {redact(str(exc))}",
+                markup=False,
+            )
             failures.append(exc)
-    if failures:
-        raise failures[0]
+    if failures:  # each said in its line above; the exit says it too
+        raise typer.Exit(1)
 
 
 def _poll_network(service: Service, intake: Intake, *, dry_run: bool, named: bool) -> None:

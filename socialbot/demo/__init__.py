@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from socialbot.app import Service, build_service, utc_now
+from socialbot.app import Service, build_service, media_rules, text_rules, utc_now
 from socialbot.config import Settings
 from socialbot.districts import DEMO_DISTRICTS
 from socialbot.lifecycle import Action, CloseReason
@@ -81,6 +81,8 @@ def run_demo(
         replies=service.replies,
         notify=settings.notify_statuses,
         media_dir=settings.media_dir,
+        text_rules=text_rules(settings),
+        media_rules=media_rules(settings),
     )
     week: list[tuple[datetime, Done]] = []
     for after, case, action, reason in STAFF_WEEK if staff_week else ():

@@ -18,10 +18,15 @@ from socialbot.replies import Rendered, ReplyContext
 
 
 def _reply_text(
-    intake: Intake, rules: IntakeRules, decision: Decision, case: _CaseView | None
+    intake: Intake,
+    rules: IntakeRules,
+    decision: Decision,
+    case: _CaseView | None,
+    handle: str | None,
 ) -> Rendered | None:
-    """The reply `decision` asks for, about `case` as it stood right after the mention; the
-    built-in fallback text when its template fails (the report goes on, `status` shows it)."""
+    """The reply `decision` asks for, about `case` as it stood right after the mention, to
+    `handle` (its author), by the rules of the mention's network; the built-in fallback text
+    when its template fails (the report goes on, `status` shows it)."""
     if decision.reply is None:
         return None
     category = decision.category or (rules.catalog.find(case.category) if case else None)
@@ -43,6 +48,8 @@ def _reply_text(
         decision.reply,
         decision.lang,
         context,
+        intake.platform.text_rules,
+        handle=handle,
         category_key=category.key if category else None,
         case_status=case.status if case else None,
         storm=storm,

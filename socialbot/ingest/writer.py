@@ -226,7 +226,7 @@ class _PageWriter:
         failures: list[dict[str, Any]] = []
         for s in staged:
             mention, decision, case = s.mention, s.decision, s.case
-            rendered = _reply_text(self.intake, self.rules, decision, case)
+            rendered = _reply_text(self.intake, self.rules, decision, case, mention.author_username)
             reply_text = rendered.text if rendered is not None else None
             if rendered is not None and rendered.problem is not None and decision.reply:
                 failures.append(

@@ -40,11 +40,6 @@ __all__ = [
 
 MAX_PROBLEM = 1000  # a malformed item's reason, as stored
 
-# X's photo limits, until every caller asks its network's `media_rules` (this next steps).
-PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp")
-MAX_PHOTO_BYTES = 5 * 1024 * 1024
-MAX_ALT_TEXT = 1000
-
 
 @dataclass(frozen=True, slots=True)
 class MediaRules:

@@ -8,6 +8,7 @@ order; recovery after a crash finds it by our timeline, as on X.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 from collections.abc import Sequence
@@ -51,25 +52,19 @@ class RecordingOutbound:
 
     def publish(self, draft: Draft) -> Receipt:
         reply_to = draft.reply_to
-        posted = self.post(
-            draft.text,
-            reply_to.id if reply_to else None,
-            draft.media_ids,
-            context=reply_to.context if reply_to else "",
-        )
+        # Through `post`, which tests override to fail on cue; the context is noted after.
+        posted = self.post(draft.text, reply_to.id if reply_to else None, draft.media_ids)
+        if reply_to is not None and reply_to.context:
+            self.posted = [
+                dataclasses.replace(p, context=reply_to.context) if p.post_id == posted else p
+                for p in self.posted
+            ]
         return Receipt(PostRef(posted), self.post_budget())
 
-    def post(
-        self,
-        text: str,
-        in_reply_to: str | None,
-        media_ids: Sequence[str] = (),
-        *,
-        context: str = "",
-    ) -> str:
+    def post(self, text: str, in_reply_to: str | None, media_ids: Sequence[str] = ()) -> str:
         post_id = str(next(self._ids))
         at = datetime.now(UTC)
-        self.posted.append(RecordedPost(post_id, text, in_reply_to, at, tuple(media_ids), context))
+        self.posted.append(RecordedPost(post_id, text, in_reply_to, at, tuple(media_ids)))
         return post_id
 
     def post_budget(self) -> RateBudget | None:

@@ -275,9 +275,8 @@ class XPlatform:
 
     def upload_media(self, path: Path, alt_text: str) -> str:
         """Upload a photo (`POST /2/media/upload`, `media_category=tweet_image`), then set its alt
-        text (`POST /2/media/metadata`; at most `X_MEDIA.max_alt_text` characters, longer is
-        cut). The
-        id is X's `data.id`; X lets it be attached for `expires_after_secs` (a day). OSError
+        text (`POST /2/media/metadata`; at most `X_MEDIA.max_alt_text`, longer is cut). The id
+        is X's `data.id`; X lets it be attached for `expires_after_secs` (a day). OSError
         when the file cannot be read."""
         # A missing file (OSError) is ours to report, not X's: it is read before translating.
         content = path.read_bytes()

@@ -1,17 +1,18 @@
-"""X's rules: how long a post may be, what it takes as a photo, and its endpoints' names."""
+"""What X takes in a post: its text rules (280 weighted characters, `socialbot.text`), its photo
+rules, and the names of the calls its rate limits hold."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from socialbot import usage
+from socialbot import text, usage
 from socialbot.networks.base import Endpoints, MediaRules
-from socialbot.text import weighted_length
 from socialbot.text_rules import TextRules
 
-X_TEXT = TextRules(network="X", limit=280, measure=weighted_length, unit="weighted characters")
-# What X takes as a photo in a post (media_category=tweet_image), and its alt text's limit; an
-# uploaded media id may be attached for 24 hours (`expires_after_secs`).
+X_TEXT = TextRules(network="X", limit=280, measure=text.weighted_length, unit="weighted characters")
+
+# X's media upload: JPEG, PNG, GIF and WebP images up to 5 MB, four to a post, alt text up to
+# 1000 characters; an uploaded media id may be attached for 24 hours.
 X_MEDIA = MediaRules(
     network="X",
     suffixes=(".jpg", ".jpeg", ".png", ".gif", ".webp"),
@@ -20,4 +21,5 @@ X_MEDIA = MediaRules(
     max_alt_text=1000,
     id_lifetime=timedelta(hours=24),
 )
+
 X_ENDPOINTS = Endpoints(mentions=usage.MENTIONS, post=usage.CREATE_POST, own_posts=usage.OWN_POSTS)
