@@ -142,7 +142,7 @@ class Service:
             self.settings,
             self.engine,
             self.broadcast_templates,
-            accounts=tuple(c.account for c in self.networks if c.network == self.platform.name),
+            channels=tuple(self.networks),
             clock=self.clock,
         )
 
@@ -200,13 +200,13 @@ def account_outbox(settings: Settings, engine: Engine, account: str, platform: N
     )
 
 
-def post_queued(settings: Settings, broadcaster: Broadcaster, account: str) -> SendReport:
-    """Post what `account` has queued (a broadcast just sent) through the real X, metered, now
-    rather than at `socialbot run`'s next send."""
-    platform = x_platform(
-        settings, account, meter=DatabaseMeter(broadcaster.engine), clock=broadcaster.clock
+def post_queued(settings: Settings, broadcaster: Broadcaster, channel: Channel) -> SendReport:
+    """Post what `channel`'s account has queued (a broadcast just sent) through its real
+    network, metered, now rather than at `socialbot run`'s next send."""
+    network = network_for(
+        settings, channel, meter=DatabaseMeter(broadcaster.engine), clock=broadcaster.clock
     )
-    outbox = account_outbox(settings, broadcaster.engine, account, platform)
+    outbox = account_outbox(settings, broadcaster.engine, channel.account, network)
     return send_once(outbox, broadcaster.clock)
 
 
@@ -216,14 +216,15 @@ def retry_policy(settings: Settings) -> RetryPolicy:
 
 
 def build_broadcaster(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Broadcaster:
-    """What the broadcast commands need: the database, the templates, the configured accounts.
-    No network: posting builds the one account's platform (see `account_outbox`)."""
+    """What the broadcast commands need: the database, the templates, the configured accounts
+    on every network. No network is called: posting builds each account's adapter
+    (`post_queued`)."""
     templates = load_broadcast_templates(settings)
     return make_broadcaster(
         settings,
         open_database(settings),
         templates,
-        accounts=configured_accounts(settings),
+        channels=configured_channels(settings),
         clock=clock,
     )
 
@@ -233,14 +234,13 @@ def make_broadcaster(
     engine: Engine,
     templates: BroadcastTemplates,
     *,
-    accounts: tuple[str, ...],
+    channels: tuple[Channel, ...],
     clock: Callable[[], datetime] = utc_now,
 ) -> Broadcaster:
     return Broadcaster(
         engine=engine,
         templates=templates,
-        platform="x",
-        accounts=accounts,
+        channels=channels,
         zone=settings.zone,
         grace=timedelta(minutes=settings.broadcast_grace_minutes),
         clock=clock,
@@ -277,16 +277,17 @@ def load_broadcast_templates(settings: Settings) -> BroadcastTemplates:
     return templates
 
 
-def configured_accounts(settings: Settings) -> tuple[str, ...]:
-    """The accounts whose credentials are complete: the ones socialbot can post from."""
-    names = []
-    for name in settings.account_names:
+def configured_channels(settings: Settings) -> tuple[Channel, ...]:
+    """The accounts, on every network, whose credentials are complete: the ones socialbot can
+    post from."""
+    complete = []
+    for channel in settings.channels:
         try:
-            settings.credentials(name)
+            require_credentials(settings, channel)
         except ConfigError:
             continue
-        names.append(name)
-    return tuple(names)
+        complete.append(channel)
+    return tuple(complete)
 
 
 def load_routing(settings: Settings, catalog: Catalog) -> tuple[Districts | None, BusinessCalendar]:

@@ -282,8 +282,9 @@ class Settings(BaseSettings):
     )
     broadcast_account: str = Field(
         default="notify",
-        description="The account `broadcast send` posts from unless `--account` says otherwise. "
-        "A town with one X account sets it to `intake`.",
+        description="The account(s) `broadcast send` posts from unless `--account` says "
+        "otherwise, comma-separated: each on every network it is configured on (`intake` is on "
+        "each), e.g. `notify,mastodon_notify`. A town with one account a network sets `intake`.",
     )
     timezone: str = Field(
         default="UTC",
@@ -416,6 +417,12 @@ class Settings(BaseSettings):
     def account_names(self) -> tuple[str, ...]:
         """Every account name socialbot may act as: `intake`, then the named ones."""
         return (INTAKE_ACCOUNT, *sorted(self.accounts))
+
+    @property
+    def broadcast_accounts(self) -> tuple[str, ...]:
+        """`broadcast_account` as the names it lists, in order, each once."""
+        names = (name.strip() for name in self.broadcast_account.split(","))
+        return tuple(dict.fromkeys(name for name in names if name))
 
     @property
     def networks(self) -> tuple[str, ...]:

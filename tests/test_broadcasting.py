@@ -21,6 +21,7 @@ from socialbot.broadcasts.templates import BroadcastTemplates
 from socialbot.cli.broadcast import preview_table
 from socialbot.config import SHIPPED_TEMPLATES
 from socialbot.errors import BroadcastError, TemplateError
+from socialbot.network_settings import Channel
 from socialbot.networks.x.adapter import XCredentials, XPlatform
 from socialbot.networks.x.rules import X_MEDIA, X_TEXT
 from socialbot.outbox import Outbox, send_once
@@ -79,8 +80,7 @@ def make_broadcaster(engine: Engine, city_templates: Path, clock: Clock) -> Broa
     return Broadcaster(
         engine=engine,
         templates=BroadcastTemplates.for_dirs(city_templates, SHIPPED_TEMPLATES),
-        platform="x",
-        accounts=("intake", "notify"),
+        channels=(Channel("x", "intake"), Channel("x", "notify")),
         zone=BOSTON,
         grace=GRACE,
         clock=clock,

@@ -12,6 +12,7 @@ have) is a `broadcast_runs` row, the unit of the audit log.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from socialbot.broadcasts.storm import mode
 from socialbot.broadcasts.templates import BroadcastTemplates
 from socialbot.domain import StormMode
 from socialbot.errors import BroadcastError, SocialbotError
+from socialbot.network_settings import Channel
 from socialbot.networks.base import MediaRules
 from socialbot.store.db import transaction
 from socialbot.store.models import (
@@ -51,7 +53,8 @@ MAX_MISSED_RECORDED = 20
 
 @dataclass(frozen=True, slots=True)
 class BroadcastRequest:
-    """What comms staff asked for, as given on the command line."""
+    """What comms staff asked for, as given on the command line. `network`: the one network it
+    goes to; None until `Broadcaster.targets` gives it one for each network of the account."""
 
     account: str
     langs: tuple[str, ...] = ("en",)
@@ -60,6 +63,7 @@ class BroadcastRequest:
     texts: tuple[str, ...] = ()  # `--text`, one a language, in the order of `langs`
     media: Path | None = None
     alt: str | None = None
+    network: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +72,7 @@ class Preview:
     network, which the posts were measured and split by."""
 
     account: str
+    network: str
     rules: TextRules
     threads: tuple[Thread, ...]
     storm: StormMode | None
@@ -120,15 +125,16 @@ class FireReport:
     fired: list[int] = field(default_factory=list)  # run ids queued
     missed: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)
-    accounts: set[str] = field(default_factory=set)  # whose outbox has new posts
+    accounts: set[Channel] = field(default_factory=set)  # whose outbox has new posts
 
 
 @dataclass(frozen=True, slots=True)
 class Broadcaster:
     engine: Engine
     templates: BroadcastTemplates
-    platform: str  # the network's short name, e.g. "x"
-    accounts: tuple[str, ...]  # the accounts configured with credentials
+    # The accounts configured with credentials, on every network: a broadcast from `notify` goes
+    # to every network the city has a `notify` account on, one broadcast (and preview) each.
+    channels: tuple[Channel, ...]
     zone: ZoneInfo
     grace: timedelta
     clock: Clock
@@ -140,14 +146,35 @@ class Broadcaster:
 
     # --- preparing ---------------------------------------------------------------------------
 
+    @property
+    def several_networks(self) -> bool:
+        """Whether the city posts on more than one network: then every message names it."""
+        return len({c.network for c in self.channels}) > 1
+
+    def targets(self, request: BroadcastRequest) -> list[BroadcastRequest]:
+        """`request` once for each network its account posts to, in the city's order; as it is
+        when it names its network. An account configured nowhere gets the first network, so a
+        dry run can show its posts (`check` refuses to send it)."""
+        if request.network is not None:
+            return [request]
+        networks = [c.network for c in self.channels if c.account == request.account]
+        if not networks:
+            networks = [self.channels[0].network if self.channels else "x"]
+        return [dataclasses.replace(request, network=network) for network in networks]
+
     def check(self, request: BroadcastRequest, *, dry_run: bool = False) -> None:
         """Everything about a request that does not need rendering; BroadcastError if wrong.
         A dry run may name an account without credentials: it only shows the posts."""
-        if request.account not in self.accounts and not dry_run:
+        channel = Channel(self._network(request), request.account)
+        if channel not in self.channels and not dry_run:
+            on = f" on {channel.network}" if self.several_networks else ""
+            known = ", ".join(
+                f"{c.account} on {c.network}" if self.several_networks else c.account
+                for c in self.channels
+            )
             raise BroadcastError(
-                f"--account {request.account}: not configured (accounts with credentials: "
-                f"{', '.join(self.accounts) or 'none'}); see README 'Broadcasts' to add its "
-                "credentials"
+                f"--account {request.account}: not configured{on} (accounts with credentials: "
+                f"{known or 'none'}); see README 'Broadcasts' to add its credentials"
             )
         if len(set(request.langs)) != len(request.langs) or not request.langs:
             raise BroadcastError(f"--lang {','.join(request.langs)}: name each language once")
@@ -170,16 +197,18 @@ class Broadcaster:
             if request.alt is not None:
                 raise BroadcastError("--alt describes a --media image; give the image too")
             return
-        _check_image(request.media, request.alt, self._media_rules(self._network(request.account)))
+        _check_image(request.media, request.alt, self._media_rules(self._network(request)))
 
     def prepare(self, request: BroadcastRequest, *, dry_run: bool = False) -> Preview:
         """Render and split as it would be posted now (storm mode included), posting nothing."""
         self.check(request, dry_run=dry_run)
         with transaction(self.engine) as session:
             storm = mode(session)
-        rules = self._text_rules(self._network(request.account))
+        network = self._network(request)
+        rules = self._text_rules(network)
         return Preview(
             account=request.account,
+            network=network,
             rules=rules,
             threads=self._threads(
                 request.template, request.variables, request.texts, request.langs, storm, rules
@@ -211,9 +240,9 @@ class Broadcaster:
             pairs = list(zip(langs, texts, strict=True))
         return compose(pairs, rules, storm.hashtag if storm else None, where=template or "--text")
 
-    def _network(self, account: str) -> str:
-        """The short name of the network `account` posts to."""
-        return self.platform
+    def _network(self, request: BroadcastRequest) -> str:
+        """The short name of the network `request` goes to (see `targets`)."""
+        return request.network or self.targets(request)[0].network or "x"
 
     def _text_rules(self, network: str) -> TextRules:
         if network not in self.text_rules:
@@ -328,7 +357,7 @@ class Broadcaster:
                 try:
                     with session.begin_nested():
                         report.fired.append(self._fire(session, broadcast, occurrence, now))
-                        report.accounts.add(broadcast.account)
+                        report.accounts.add(Channel(broadcast.platform, broadcast.account))
                 except SocialbotError as exc:
                     report.failed.append(self._failed(session, broadcast, occurrence, now, exc))
             occurrence = following
@@ -355,13 +384,13 @@ class Broadcaster:
         cron: str | None,
     ) -> Broadcast:
         broadcast = Broadcast(
-            platform=self.platform,
+            platform=self._network(request),
             account=request.account,
             template=request.template,
             texts=dict(zip(request.langs, request.texts, strict=False)),
             variables=dict(request.variables),
             langs=",".join(request.langs),
-            media_path=str(self._keep_media(request.media, self._network(request.account)))
+            media_path=str(self._keep_media(request.media, self._network(request)))
             if request.media
             else None,
             media_alt=request.alt,
@@ -534,6 +563,7 @@ class LogEntry:
     event: str  # scheduled, cancelled, sent, sending, partly sent, failed, missed
     broadcast_id: int
     run_id: int | None
+    network: str
     account: str
     by: str
     template: str | None
@@ -551,6 +581,7 @@ class LogEntry:
             event=view.outcome,
             broadcast_id=view.broadcast.id or 0,
             run_id=view.run.id,
+            network=view.broadcast.platform,
             account=view.broadcast.account,
             by=view.broadcast.created_by,
             template=view.broadcast.template,
@@ -568,6 +599,7 @@ class LogEntry:
             event=event,
             broadcast_id=broadcast.id or 0,
             run_id=None,
+            network=broadcast.platform,
             account=broadcast.account,
             by=(broadcast.cancelled_by or "") if event == "cancelled" else broadcast.created_by,
             template=broadcast.template,

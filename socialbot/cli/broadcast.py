@@ -32,6 +32,7 @@ from socialbot.broadcasts.broadcaster import (
 from socialbot.broadcasts.compose import OPTIONAL_MARK, parse_var_args
 from socialbot.cli.common import console, friendly_errors, moment, print_json, recorded_as, state
 from socialbot.config import Settings
+from socialbot.network_settings import Channel
 from socialbot.store.models import Broadcast
 from socialbot.timespan import local_time
 
@@ -79,9 +80,11 @@ def send_command(
         str | None, typer.Option("--alt", help="The image's description, for screen readers.")
     ] = None,
     account: Annotated[
-        str | None,
+        list[str] | None,
         typer.Option(
-            "--account", help="Account to post from. Default: SOCIALBOT_BROADCAST_ACCOUNT."
+            "--account",
+            help="Account to post from, on every network it is on; repeat for more. "
+            "Default: SOCIALBOT_BROADCAST_ACCOUNT.",
         ),
     ] = None,
     at: Annotated[
@@ -102,52 +105,70 @@ def send_command(
     settings = state(ctx).settings()
     broadcaster = build_broadcaster(settings)
     try:
-        request = BroadcastRequest(
-            account=account or settings.broadcast_account,
-            langs=tuple(part.strip() for part in lang.split(",") if part.strip()),
-            template=template,
-            variables=parse_var_args(var or []),
-            texts=tuple(text or ()),
-            media=media,
-            alt=alt,
-        )
+        requests = [
+            BroadcastRequest(
+                account=name,
+                langs=tuple(part.strip() for part in lang.split(",") if part.strip()),
+                template=template,
+                variables=parse_var_args(var or []),
+                texts=tuple(text or ()),
+                media=media,
+                alt=alt,
+            )
+            for name in dict.fromkeys(account or settings.broadcast_accounts)
+        ]
         when = broadcaster.when(at, cron)
-        preview = broadcaster.prepare(request, dry_run=dry_run)
-        console.print(preview_table(preview))
+        targets = [target for request in requests for target in broadcaster.targets(request)]
+        # Every network's preview first: staff see all that will go out before saying yes.
+        previews = [broadcaster.prepare(target, dry_run=dry_run) for target in targets]
         schedule = _schedule_text(broadcaster, when, cron)
-        console.print(f"From account {preview.account!r}, {schedule}.", markup=False)
+        several = broadcaster.several_networks
+        for preview in previews:
+            console.print(preview_table(preview))
+            on = f" on {preview.rules.network}" if several else ""
+            console.print(f"From account {preview.account!r}{on}, {schedule}.", markup=False)
         if dry_run:
             console.print("Dry run: nothing posted, nothing scheduled.")
             return
+        posts = sum(p.post_count for p in previews)
+        where = f" on {len(previews)} networks" if len(previews) > 1 else ""
         question = (
-            f"Post {preview.post_count} post(s) now?" if schedule == "now" else "Schedule it?"
+            f"Post {posts} post(s){where} now?" if schedule == "now" else f"Schedule it{where}?"
         )
         if not yes and not typer.confirm(question, default=False):
             console.print("Nothing posted.")
             raise typer.Exit(1)
         if when is not None or cron is not None:
-            row = broadcaster.schedule(request, recorded_as(actor), at=when, cron=cron)
-            next_at = local_time(row.next_due_at, broadcaster.zone)
-            console.print(
-                f"Scheduled broadcast #{row.id}; next at {next_at}. `socialbot run` posts it; "
-                f"`socialbot broadcast cancel {row.id}` stops it.",
-                markup=False,
-            )
+            for target in targets:
+                row = broadcaster.schedule(target, recorded_as(actor), at=when, cron=cron)
+                next_at = local_time(row.next_due_at, broadcaster.zone)
+                on = f" on {row.platform}" if several else ""
+                console.print(
+                    f"Scheduled broadcast #{row.id}{on}; next at {next_at}. "
+                    f"`socialbot run` posts it; `socialbot broadcast cancel {row.id}` stops it.",
+                    markup=False,
+                )
             return
-        _send_now(settings, broadcaster, request, recorded_as(actor))
+        # Each network's broadcast is its own: one that fails does not keep the next from going.
+        outcomes = [_send_now(settings, broadcaster, t, recorded_as(actor)) for t in targets]
+        if not all(outcomes):
+            raise typer.Exit(1)
     finally:
         broadcaster.engine.dispose()
 
 
 def _send_now(
     settings: Settings, broadcaster: Broadcaster, request: BroadcastRequest, actor: str
-) -> None:
+) -> bool:
+    """Record, queue and post `request` on its network; whether it all went out."""
     view = broadcaster.send_now(request, actor)
-    report = post_queued(settings, broadcaster, request.account)
+    channel = Channel(view.broadcast.platform, view.broadcast.account)
+    report = post_queued(settings, broadcaster, channel)
     view = broadcaster.run_view(view.run.id or 0)
-    console.print(run_table(view, title=f"Broadcast #{view.broadcast.id}: {view.outcome}"))
+    on = f" on {channel.network}" if broadcaster.several_networks else ""
+    console.print(run_table(view, title=f"Broadcast #{view.broadcast.id}{on}: {view.outcome}"))
     if view.outcome == "sent":
-        return
+        return True
     if report.held is not None:
         console.print(f"{report.held.describe(settings.zone)}.", markup=False)
     if view.outcome == "sending":
@@ -158,7 +179,7 @@ def _send_now(
             f"See `socialbot broadcast show {view.broadcast.id}`.",
             markup=False,
         )
-    raise typer.Exit(1)
+    return False
 
 
 def _schedule_text(broadcaster: Broadcaster, when: datetime | None, cron: str | None) -> str:
@@ -240,10 +261,15 @@ def list_command(ctx: typer.Context) -> None:
             row.cron or "once",
             _what(row),
             row.langs,
-            row.account,
+            _account(broadcaster, row.platform, row.account),
             row.created_by,
         )
     console.print(table)
+
+
+def _account(broadcaster: Broadcaster, network: str, account: str) -> str:
+    """`notify`, or `mastodon/notify` where the city posts on several networks."""
+    return f"{network}/{account}" if broadcaster.several_networks else account
 
 
 def _what(row: Broadcast) -> str:
@@ -266,7 +292,7 @@ def show_command(ctx: typer.Context, broadcast_id: BroadcastId) -> None:
     zone = broadcaster.zone
     lines = [
         f"Broadcast #{row.id}: {row.state.value}",
-        f"what: {_what(row)}; languages {row.langs}; account {row.account}",
+        f"what: {_what(row)}; languages {row.langs}; account {row.account} on {row.platform}",
         f"by {row.created_by} at {local_time(row.created_at, zone)}",
     ]
     if row.cron or row.at:
@@ -325,7 +351,7 @@ def log_command(
             local_time(entry.at, broadcaster.zone),
             event,
             f"#{entry.broadcast_id}",
-            entry.account,
+            _account(broadcaster, entry.network, entry.account),
             entry.by,
             _summary(entry),
             "\n".join(entry.posted_ids) or "-",
@@ -348,6 +374,7 @@ def _entry_json(entry: LogEntry) -> dict[str, Any]:
         "event": entry.event,
         "broadcast_id": entry.broadcast_id,
         "run_id": entry.run_id,
+        "network": entry.network,
         "account": entry.account,
         "by": entry.by,
         "template": entry.template,

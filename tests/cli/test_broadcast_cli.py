@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from urllib.parse import unquote_plus
 
 import pytest
 import responses
@@ -12,6 +13,7 @@ from socialbot.cli import app
 from socialbot.store.db import make_engine, upgrade
 from tests import xapi
 from tests.cli.run import invoke, runner
+from tests.networks.mastodon import cassettes
 from tests.networks.x.test_x_media import METADATA_URL, UPLOAD_URL, tiny_png, uploaded
 
 NOTIFY_ID = "1583000000000000002"
@@ -230,3 +232,46 @@ def test_storm_mode_shows_in_status_and_in_every_preview() -> None:
     assert code == 0 and "Storm mode off (was Sandy #BoSandy)" in out
     code, out = invoke("status", "--json")
     assert json.loads(out)["storm"] is None
+
+
+@responses.activate
+def test_one_send_posts_the_alert_from_every_notify_account_on_every_network(
+    notify: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A city with a notify account on X and one on Mastodon: one preview, one broadcast and one
+    audit entry each, each post as its network measures and takes it."""
+    monkeypatch.setenv("SOCIALBOT_MASTODON_API_BASE_URL", cassettes.BASE_URL)
+    monkeypatch.setenv("SOCIALBOT_ACCOUNTS__ALERTS__NETWORK", "mastodon")
+    monkeypatch.setenv("SOCIALBOT_ACCOUNTS__ALERTS__MASTODON_ACCESS_TOKEN", "mt-SECRET")
+    monkeypatch.setenv("SOCIALBOT_BROADCAST_ACCOUNT", "notify,alerts")
+    on_x = accept_posts()
+    cassettes.serve(cassettes.find("test_instance", "GET", "/api/v2/instance/"))
+    status = cassettes.find("test_status_post_public", "POST", "/api/v1/statuses")
+    on_mastodon: list[str] = []
+
+    def mastodon_answer(req: object) -> tuple[int, dict[str, str], str]:
+        body = req.body  # type: ignore[attr-defined]
+        on_mastodon.append(body.decode() if isinstance(body, bytes) else body)
+        return status.status, dict(status.headers), status.body
+
+    responses.add_callback(
+        responses.POST, f"{cassettes.BASE_URL}/api/v1/statuses", callback=mastodon_answer
+    )
+    alert = "Snow emergency parking ban from 6 pm tonight. Move cars off main roads."
+
+    code, out = invoke("broadcast", "send", "--text", alert, "--yes")
+
+    assert code == 0, out
+    assert out.count("Preview: exactly what will be posted") == 2
+    assert "From account 'notify' on X, now." in out
+    assert "From account 'alerts' on Mastodon, now." in out
+    assert "lengths as X: 280 weighted characters" in out
+    assert "lengths as Mastodon: " in out
+    assert [body["text"] for body in on_x] == [alert]
+    [sent] = on_mastodon
+    assert alert in unquote_plus(sent)  # as Mastodon.py sends it, form-encoded
+    entries = log()
+    assert sorted((e["network"], e["account"], e["event"]) for e in entries) == [
+        ("mastodon", "alerts", "sent"),
+        ("x", "notify", "sent"),
+    ]
