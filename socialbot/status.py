@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, func
+from sqlalchemy import Engine, and_, func
 from sqlmodel import col, select
 
 from socialbot import holds
@@ -45,8 +45,9 @@ class StormStatus:
 
 @dataclass(frozen=True, slots=True)
 class QueueStatus:
-    """One account's outbox."""
+    """One network account's outbox."""
 
+    network: str
     account: str
     pending: int
     oldest_pending: datetime | None
@@ -75,7 +76,7 @@ class Status:
     at: datetime
     database: str
     storm: StormStatus | None
-    last_poll: datetime | None
+    last_poll: datetime | None  # the most recent of every network's
     queues: tuple[QueueStatus, ...]
     upcoming: tuple[UpcomingBroadcast, ...]
     broadcasts_missed_24h: int
@@ -88,7 +89,15 @@ class Status:
     template_fallbacks_24h: int = 0
     last_template_failure: TemplateFailureStatus | None = None
     jobs: tuple[JobStatus, ...] = ()  # the service's jobs that failed in the last day
-    holds: tuple[holds.Hold, ...] = ()  # X's rate limits in force: no call before their end
+    holds: tuple[holds.Hold, ...] = ()  # rate limits in force: no call before their end
+    # Each network's intake account: when it was last polled (a network down shows here alone).
+    polls: tuple[tuple[str, datetime | None], ...] = ()
+
+    @property
+    def networks(self) -> tuple[str, ...]:
+        """Every network the database has seen: its intake accounts, queues and endpoints."""
+        seen = [n for n, _ in self.polls] + [q.network for q in self.queues]
+        return tuple(dict.fromkeys(seen + [e.network for e in self.endpoints]))
 
     @property
     def job_failures_last_hour(self) -> int:
@@ -116,13 +125,23 @@ def read_status(
     hour_ago, day_ago = now - timedelta(hours=1), now - timedelta(days=1)
     with transaction(engine) as session:
         campaign = active(session)
-        last_poll = session.exec(
-            select(func.max(Account.polled_at)).where(Account.name == INTAKE_ACCOUNT)
-        ).one()
-        accounts = sorted(set(session.exec(select(OutboxMessage.account).distinct()).all()))
+        polls = tuple(
+            (network, polled)
+            for network, polled in session.exec(
+                select(Account.platform, Account.polled_at)
+                .where(Account.name == INTAKE_ACCOUNT)
+                .order_by(col(Account.id))
+            ).all()
+        )
+        last_poll = max((polled for _, polled in polls if polled is not None), default=None)
+        channels = sorted(
+            set(session.exec(select(OutboxMessage.platform, OutboxMessage.account)).all())
+        )
         queues = []
-        for account in accounts:
-            mine = OutboxMessage.account == account
+        for network, account in channels:
+            mine = and_(
+                col(OutboxMessage.platform) == network, col(OutboxMessage.account) == account
+            )
             pending, oldest = session.exec(
                 select(func.count(), func.min(OutboxMessage.created_at)).where(
                     mine, col(OutboxMessage.state).in_([OutboxState.PENDING, OutboxState.SENDING])
@@ -136,7 +155,7 @@ def read_status(
                 )
             ).one()
             last_sent = session.exec(select(func.max(OutboxMessage.sent_at)).where(mine)).one()
-            queues.append(QueueStatus(account, pending, oldest, failed, last_sent))
+            queues.append(QueueStatus(network, account, pending, oldest, failed, last_sent))
         upcoming = session.exec(
             select(Broadcast)
             .where(Broadcast.state == BroadcastState.SCHEDULED)
@@ -208,4 +227,5 @@ def read_status(
         last_template_failure=last_template_failure,
         jobs=tuple(read_jobs(engine, now, unsaved)),
         holds=tuple(holds.in_force(engine, now)),
+        polls=polls,
     )

@@ -26,6 +26,7 @@ CORE = [
     "exports",
     "usage",
     "storable",
+    "text_rules",
 ]
 FORBIDDEN_IN_CORE = (
     "tweepy",
@@ -70,3 +71,25 @@ def test_only_the_x_adapter_imports_tweepy() -> None:
         or "import tweepy" in path.read_text(encoding="utf-8")
     )
     assert importers == ["networks/x/adapter.py"]
+
+
+# Where a network may be named: its own package, the composition root and the settings (which
+# read its credentials), and the commands that say which network's credentials to set.
+NAMES_NETWORKS = ("networks/", "app.py", "config.py", "network_settings.py", "doctor.py", "cli/")
+NETWORK_NAMES = {"x", "mastodon", "bluesky", "sms", "fake"}
+
+
+def test_nothing_outside_the_networks_asks_which_network_it_holds() -> None:
+    """No `if network == "x"` in the core, the jobs or the store: a second network is a second
+    package, not a branch."""
+    offences = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        where = str(path.relative_to(PACKAGE))
+        if where.startswith(NAMES_NETWORKS) or "/migrations/" in where:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Compare):
+                operands = [node.left, *node.comparators]
+                if any(isinstance(o, ast.Constant) and o.value in NETWORK_NAMES for o in operands):
+                    offences.append(f"{where}:{node.lineno}")
+    assert offences == []

@@ -50,20 +50,29 @@ def demo_command(
     # The tables below tell the story; per-event log lines would bury them.
     settings = state(ctx).settings(database_url=url, log_level="WARNING", **DEMO_SETTINGS)
     run = run_demo(settings, staff_week=not no_week)
-    console.print(
-        handled_table(
-            run.first.handled,
-            title=f"Polled {run.first.fetched} mentions in {run.first.pages} pages",
+    names = {n.name: n.text_rules.network for n in run.service.intake_networks}
+    for network, first in run.first.items():
+        console.print(
+            handled_table(
+                first.handled,
+                title=f"{names[network]}: polled {first.fetched} mentions in {first.pages} pages",
+            )
         )
-    )
-    console.print()
+        console.print()
     console.print(cases_table(list_cases(run.service.engine), title="Cases opened"))
     console.print()
-    intake_replies = [r for r in outbox_rows(run.service.engine) if r.mention_id is not None]
-    console.print(replies_table(intake_replies, title=f"Replies posted ({run.sent.sent})"))
-    console.print()
+    rows = outbox_rows(run.service.engine)
+    for network, name in names.items():
+        replies = [r for r in rows if r.mention_id is not None and r.platform == network]
+        console.print(
+            replies_table(
+                replies, title=f"{name}: replies posted in their threads ({len(replies)})"
+            )
+        )
+        console.print()
+    again = sum(len(report.handled) for report in run.second.values())
     console.print(
-        f"Polled again: {len(run.second.handled)} new mention(s), "
+        f"Polled again: {again} new mention(s), "
         f"{run.sent.sent} replies in all — nothing is filed or answered twice."
     )
     if no_week:

@@ -61,12 +61,19 @@ def status_command(
         if status.storm
         else "off"
     )
+    several = len(status.networks) > 1
+    polls = (
+        ", ".join(f"{network} {_ago(at, status.at)}" for network, at in status.polls)
+        if several
+        else _ago(status.last_poll, status.at)
+    )
     for line in (
         f"database:     {status.database}",
         f"storm mode:   {storm}",
-        f"last poll:    {_ago(status.last_poll, status.at)}",
+        f"last poll:    {polls}",
         f"last send:    {_ago(status.last_send, status.at)}",
-        f"X failures:   {status.failures_last_hour} in the last hour",
+        ("API failures: " if several else "X failures:   ")
+        + f"{status.failures_last_hour} in the last hour",
         f"job failures: {status.job_failures_last_hour} failed run(s) in the last hour"
         + ("" if status.jobs else " (none in 24 h)"),
         f"X spend:      {_spend(status)}",
@@ -75,7 +82,7 @@ def status_command(
         f"broadcasts:   {status.broadcasts_missed_24h} missed, "
         f"{status.broadcasts_failed_24h} failed in the last 24 h",
         f"templates:    {_templates(status)}",
-        *(f"held by X:    {hold.describe(settings.zone)}" for hold in status.holds),
+        *(f"held:         {hold.describe(settings.zone)}" for hold in status.holds),
     ):
         console.print(line, markup=False)
     if status.jobs:
@@ -96,20 +103,20 @@ def status_command(
         queues.add_column(column)
     for queue in status.queues:
         queues.add_row(
-            queue.account,
+            f"{queue.network}/{queue.account}" if several else queue.account,
             str(queue.pending),
             _ago(queue.oldest_pending, status.at),
             str(queue.failed_last_hour),
             _ago(queue.last_sent, status.at),
         )
     console.print(queues)
-    endpoints = Table(title="X endpoints")
+    endpoints = Table(title="Endpoints" if several else "X endpoints")
     for column in ("account", "endpoint", "last worked", "failures last hour", "rate limit left"):
         endpoints.add_column(column)
     endpoints.add_column("last error", overflow="fold")
     for point in status.endpoints:
         endpoints.add_row(
-            point.account,
+            f"{point.network}/{point.account}" if several else point.account,
             point.endpoint,
             _ago(point.last_ok_at, status.at),
             str(point.failures_last_hour),
@@ -190,6 +197,7 @@ def status_json(status: Status) -> dict[str, Any]:
         if status.storm
         else None,
         "last_poll": iso(status.last_poll),
+        "polls": [{"network": network, "at": iso(at)} for network, at in status.polls],
         "last_send": iso(status.last_send),
         "failures_last_hour": status.failures_last_hour,
         "job_failures_last_hour": status.job_failures_last_hour,
@@ -205,6 +213,7 @@ def status_json(status: Status) -> dict[str, Any]:
         ],
         "holds": [
             {
+                "network": h.network,
                 "account": h.account,
                 "endpoint": h.endpoint,
                 "until": iso(h.until),
@@ -215,6 +224,7 @@ def status_json(status: Status) -> dict[str, Any]:
         ],
         "endpoints": [
             {
+                "network": e.network,
                 "account": e.account,
                 "endpoint": e.endpoint,
                 "last_ok_at": iso(e.last_ok_at),
@@ -237,6 +247,7 @@ def status_json(status: Status) -> dict[str, Any]:
         else None,
         "outbox": [
             {
+                "network": q.network,
                 "account": q.account,
                 "waiting": q.pending,
                 "oldest_waiting": iso(q.oldest_pending),

@@ -92,6 +92,8 @@ DEMO_POINTS = {
     7: GeoPoint(42.33174, -71.05652),
     8: GeoPoint(42.25561, -71.12410),
     9: GeoPoint(42.27164, -71.08571),
+    10: GeoPoint(42.37020, -71.03890),  # reported on Mastodon, as #11 and #12 (no location)
+    11: GeoPoint(42.31200, -71.11400),
 }
 
 
@@ -103,17 +105,17 @@ def within(center: GeoPoint, radius_m: float) -> list[int]:
 
 
 def test_no_filter_lists_every_case_by_number(demo_db: Path) -> None:
-    assert ids() == [1, 2, 3, 4, 5, 6, 7, 8, 9]
+    assert ids() == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]
 
 
 def test_status_and_category(demo_db: Path) -> None:
-    assert ids("--status", "needs_location") == [3, 5]
+    assert ids("--status", "needs_location") == [3, 5, 12]
     assert ids("--category", "graffiti") == [2, 9]
 
 
 def test_department_is_exact_but_ignores_case(demo_db: Path) -> None:
-    assert ids("--department", "Public Works – Highway") == [1, 6]
-    assert ids("--department", "PUBLIC WORKS – highway") == [1, 6]
+    assert ids("--department", "Public Works – Highway") == [1, 6, 10]
+    assert ids("--department", "PUBLIC WORKS – highway") == [1, 6, 10]
     assert ids("--department", "Public Works") == []  # no prefix match
     assert ids("--department", "water and sewer commission") == [8]
 
@@ -135,14 +137,15 @@ def test_since_a_duration_or_a_date(demo_db: Path) -> None:
         c4={"created_at": now - timedelta(days=3)},
         c5={"created_at": now - timedelta(hours=2)},
     )
-    assert ids("--since", "2w") == [2, 3, 4, 5, 6, 7, 8, 9]
-    assert ids("--since", "7d") == [4, 5, 6, 7, 8, 9]
-    assert ids("--since", "1w") == [4, 5, 6, 7, 8, 9]
-    assert ids("--since", "2d") == [5, 6, 7, 8, 9]
-    assert ids("--since", "24h") == [5, 6, 7, 8, 9]
-    assert ids("--since", "30m") == [6, 7, 8, 9]
+    mastodon = [10, 11, 12]
+    assert ids("--since", "2w") == [2, 3, 4, 5, 6, 7, 8, 9, *mastodon]
+    assert ids("--since", "7d") == [4, 5, 6, 7, 8, 9, *mastodon]
+    assert ids("--since", "1w") == [4, 5, 6, 7, 8, 9, *mastodon]
+    assert ids("--since", "2d") == [5, 6, 7, 8, 9, *mastodon]
+    assert ids("--since", "24h") == [5, 6, 7, 8, 9, *mastodon]
+    assert ids("--since", "30m") == [6, 7, 8, 9, *mastodon]
     five_days_ago = (now - timedelta(days=5)).date().isoformat()
-    assert ids("--since", five_days_ago) == [4, 5, 6, 7, 8, 9]
+    assert ids("--since", five_days_ago) == [4, 5, 6, 7, 8, 9, *mastodon]
     assert ids("--since", (now + timedelta(days=2)).date().isoformat()) == []
 
 
@@ -156,7 +159,7 @@ def test_near_keeps_cases_within_the_radius(demo_db: Path) -> None:
     assert within(downtown, 2400) == [1, 2, 7]
     assert ids("--near", "42.35, -71.07", "--radius", "2400") == [1, 2, 7]
     assert ids("--near", "42.35,-71.07", "--radius", "2.4km") == [1, 2, 7]
-    assert ids("--near", "42.35,-71.07", "--radius", "20km") == [1, 2, 4, 6, 7, 8, 9]
+    assert ids("--near", "42.35,-71.07", "--radius", "20km") == [1, 2, 4, 6, 7, 8, 9, 10, 11]
 
 
 def test_near_is_a_circle_not_the_box_around_it(demo_db: Path) -> None:
@@ -181,8 +184,8 @@ def test_near_across_the_antimeridian(demo_db: Path) -> None:
 
 
 def test_cases_without_a_location_never_match_near(demo_db: Path) -> None:
-    # #3 and #5 have no location; even a radius holding the whole Earth leaves them out.
-    assert ids("--near", "42.35,-71.07", "--radius", "30000km") == [1, 2, 4, 6, 7, 8, 9]
+    # #3, #5 and #12 have no location; even a radius holding the whole Earth leaves them out.
+    assert ids("--near", "42.35,-71.07", "--radius", "30000km") == [1, 2, 4, 6, 7, 8, 9, 10, 11]
 
 
 # --- combined -----------------------------------------------------------------------------------
@@ -191,7 +194,15 @@ def test_cases_without_a_location_never_match_near(demo_db: Path) -> None:
 def test_filters_combine(demo_db: Path) -> None:
     assert ids("--category", "pothole", "--near", "42.35,-71.07", "--radius", "2km") == [1]
     assert ids("--department", "public works – highway", "--author", "@lucia_roxbury") == [6]
-    assert ids("--status", "new", "--near", "42.35,-71.07", "--radius", "6km") == [1, 2, 4, 6, 7]
+    assert ids("--status", "new", "--near", "42.35,-71.07", "--radius", "6km") == [
+        1,
+        2,
+        4,
+        6,
+        7,
+        10,
+        11,
+    ]
     assert ids("--status", "needs_location", "--near", "42.35,-71.07", "--radius", "6km") == []
     edit_cases(demo_db, c2={"created_at": datetime.now(UTC) - timedelta(days=3)})
     assert ids("--since", "1d", "--near", "42.35,-71.07", "--radius", "2km") == [1]
@@ -258,7 +269,10 @@ def test_the_json_of_a_case_names_its_network(demo_db: Path) -> None:
     code, out = invoke("cases", "list", "--json")
     assert code == 0
     cases = json.loads(out)
-    assert {c["network"] for c in cases} == {"x"}
+    assert {c["id"]: c["network"] for c in cases} == {
+        **{n: "x" for n in range(1, 10)},
+        **{n: "mastodon" for n in (10, 11, 12)},  # the demo city is on both
+    }
     assert all(c["network"] == c["platform"] for c in cases)
 
 
