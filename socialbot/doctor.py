@@ -585,7 +585,11 @@ def _x_begun(settings: Settings) -> bool:
 
 
 def _mastodon_begun(settings: Settings) -> bool:
-    return bool(settings.mastodon_api_base_url or settings.mastodon_access_token)
+    # The instance alone may be there for the named accounts on it: not an intake left half set.
+    named = any(account.network == "mastodon" for account in settings.accounts.values())
+    return settings.mastodon_access_token is not None or (
+        settings.mastodon_api_base_url is not None and not named
+    )
 
 
 # In the order lines are shown: a network's intake account, then the named ones.
