@@ -309,8 +309,9 @@ def test_a_half_set_mastodon_fails_naming_what_it_lacks(engine: Engine) -> None:
 def test_whatever_the_instance_answers_doctor_says_it_in_lines(
     engine: Engine, acct: str, version: object, rules: dict[str, object]
 ) -> None:
-    """A server's answers are outside data: any account name, version or policy is a few
-    single lines, the policy OK or WARN, never an exception."""
+    """A server's answers are outside data: whatever account name, version or policy it sends,
+    doctor says it in its three lines (the policy OK or WARN as it filters), never an
+    exception."""
     account = VERIFY.json() | {"acct": acct}
     with responses.RequestsMock() as mock:
         mock.get(f"{BASE}/api/v1/accounts/verify_credentials", json=account)
