@@ -1,11 +1,15 @@
 """`socialbot doctor`: everything the service needs, checked one by one, changing nothing.
 
 Each check is a plain function returning `Check` lines: the settings, the catalog, every reply and
-broadcast template, the city bounds and districts files, the database and its migrations, and
-each X account's credentials (one `GET /2/users/me` each, unless offline), and for the intake
-account one mentions request of five posts that proves X takes the field names it asks for.
-`run_checks` runs them all: a check that fails does not stop the others, and one whose
-prerequisite failed (the templates when the catalog did not load) says so instead of running.
+broadcast template, the city bounds and districts files, the database and its migrations, and the
+credentials of every account on every network (`Settings.channels`), unless offline, each
+network checked in its own way (`NETWORK_CHECKS`): on X one `GET /2/users/me` an account, and for
+the intake account one mentions request of five posts that proves X takes the field names it
+asks for; on Mastodon one `verify_credentials` an account, and for the intake account the
+instance's limits and whether the account's notification policy lets residents' mentions
+through (a `WARN` when it does not: a warning, not a failure). `run_checks` runs them all: a check
+that fails does not stop the others, and one whose prerequisite failed (the templates when the
+catalog did not load) says so instead of running.
 
 Nothing here writes: the database is read, never migrated (a SQLite file that does not exist is
 reported, not created), and no message carries a token or secret (`run_checks` masks any
@@ -19,13 +23,14 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from urllib.parse import urlsplit
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlmodel import Session, select
 
-from socialbot.app import configured_text_rules, x_platform
+from socialbot.app import configured_text_rules, network_for
 from socialbot.broadcasts.templates import BroadcastTemplates
 from socialbot.catalog import Catalog, load_catalog
 from socialbot.config import (
@@ -47,24 +52,30 @@ from socialbot.errors import (
 )
 from socialbot.location import parse_city_bounds
 from socialbot.logs import MIN_SECRET_LENGTH, mask, masking, named_secrets, secrets_of
+from socialbot.network_settings import LABELS, Channel
 from socialbot.networks.base import MentionPage, Network
 from socialbot.networks.x import request as x_request
-from socialbot.networks.x import wire as x_wire
 from socialbot.replies import LANGS, Replies
 from socialbot.store.db import driver_reason, make_engine, pending_migrations
 from socialbot.store.models import Account
 from socialbot.text_rules import TextRules
 
+if TYPE_CHECKING:
+    from socialbot.networks.mastodon.adapter import AccountCheck, InstanceLimits, PolicyCheck
+
 UPGRADE_FIX = "run `socialbot db upgrade`"
 
-# Builds the adapter acting as an account: the real X unless a test says otherwise.
-PlatformFor = Callable[[Settings, str], Network]
+# Builds the adapter acting as a (network, account): the real one (`app.network_for`).
+NetworkFor = Callable[[Settings, Channel], Network]
+# What Mastodon's notification policy needs (`read` holds it); 4.3 added the endpoint.
+POLICY_SINCE = "4.3"
 
 
 class Outcome(enum.StrEnum):
     OK = "ok"
     FAIL = "fail"
     SKIP = "skip"  # not checked: --offline, not configured, or a prerequisite failed
+    WARN = "warn"  # works, but something will go wrong for some residents: not a failure
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +104,10 @@ def skip(area: str, detail: str) -> Check:
     return Check(area, Outcome.SKIP, detail)
 
 
+def warn(area: str, detail: str, fix: str | None = None) -> Check:
+    return Check(area, Outcome.WARN, detail, fix)
+
+
 @runtime_checkable
 class _KnowsUsername(Protocol):
     """An adapter that can say the account's @username with its id (XPlatform does)."""
@@ -105,6 +120,18 @@ class _ProbesMentions(Protocol):
     """An adapter that can ask for one small mentions page with every name intake asks for."""
 
     def probe_mentions(self, user_id: str) -> MentionPage: ...
+
+
+@runtime_checkable
+class _ChecksMastodonAccount(Protocol):
+    """An adapter that can say who its token is, what its instance allows and what the account's
+    notification policy filters (MastodonNetwork does)."""
+
+    def check_credentials(self) -> AccountCheck: ...
+
+    def instance_limits(self) -> InstanceLimits: ...
+
+    def notification_policy(self) -> PolicyCheck: ...
 
 
 # --- the checks -------------------------------------------------------------------------------
@@ -266,78 +293,90 @@ def check_database(settings: Settings) -> Check:
     return ok("database", f"{shown}: schema is current")
 
 
-def check_account(
-    settings: Settings,
-    account: str,
-    *,
-    platform_for: PlatformFor = x_platform,
-    remembered: str | None = None,
-) -> Check:
-    """One authenticated call as `account` (`GET /2/users/me`): the credentials work, and they
-    are the account's whose id is configured (or remembered in the database, `remembered`)."""
-    return _check_account(settings, account, platform_for=platform_for, remembered=remembered)[0]
+# --- credentials, network by network ----------------------------------------------------------
 
 
-def _check_account(
-    settings: Settings,
-    account: str,
-    *,
-    platform_for: PlatformFor,
-    remembered: str | None,
-) -> tuple[Check, Network | None, str | None]:
-    """`check_account`, and the adapter and user id when it passed (for `check_field_names`)."""
+@dataclass(frozen=True, slots=True)
+class ChannelCheck:
+    """What checking one channel needs: how to build its adapter, the id the database remembers
+    for it, and how its lines name it (`intake`, or `x/intake` when the city runs more than one
+    network)."""
+
+    settings: Settings
+    channel: Channel
+    network_for: NetworkFor
+    remembered: str | None
+    name: str
+
+    @property
+    def account(self) -> str:
+        return self.channel.account
+
+
+def check_x_channel(check: ChannelCheck) -> list[Check]:
+    """One authenticated call (`GET /2/users/me`): the credentials work, and they are the
+    account's whose id is configured (or remembered in the database); for the intake account,
+    the mentions probe (`check_field_names`)."""
+    result, platform, user_id = _check_x_account(check)
+    checks = [result]
+    # Only the intake account reads mentions: its API must take the names of that request.
+    if check.account == INTAKE_ACCOUNT and platform is not None and user_id is not None:
+        probe = check_field_names(check.settings, platform, user_id)
+        if probe is not None:
+            checks.append(probe)
+    return checks
+
+
+def _check_x_account(check: ChannelCheck) -> tuple[Check, Network | None, str | None]:
+    """The credentials line, and the adapter and user id when it passed (for the probe)."""
+    settings, account, name = check.settings, check.account, check.name
     try:
         credentials = settings.credentials(account)
     except ConfigError as exc:
-        return fail("credentials", f"{account}: {exc}", _set_credentials_fix()), None, None
+        return fail("credentials", f"{name}: {exc}", _set_credentials_fix()), None, None
     try:
-        platform = platform_for(settings, account)
+        platform = check.network_for(settings, check.channel)
         if isinstance(platform, _KnowsUsername):
             user_id, username = platform.own_user()
         else:
             user_id, username = platform.own_user_id(), None
     except AuthFailed as exc:
-        return fail("credentials", f"{account}: {exc}", _auth_fix(account)), None, None
+        return fail("credentials", f"{name}: {exc}", _auth_fix(account)), None, None
     except RateLimited as exc:
-        when = f" after {exc.reset_at:%Y-%m-%d %H:%M} UTC" if exc.reset_at else " in a few minutes"
         return (
-            fail("credentials", f"{account}: X could not be checked: {exc}", f"run it again{when}"),
+            fail("credentials", f"{name}: X could not be checked: {exc}", _retry_after(exc)),
             None,
             None,
         )
     except PlatformError as exc:
         return (
-            fail(
-                "credentials",
-                f"{account}: X could not be reached: {exc}",
-                "run it again in a few minutes",
-            ),
+            fail("credentials", f"{name}: X could not be reached: {exc}", RETRY_FIX),
             None,
             None,
         )
     except ConfigError as exc:
-        return fail("credentials", f"{account}: {exc}"), None, None
+        return fail("credentials", f"{name}: {exc}"), None, None
     who = f"@{username} (user id {user_id})" if username else f"user id {user_id}"
+    setting = account_env_name(account, "x_user_id")
     if credentials.user_id is not None and credentials.user_id != user_id:
         mismatch = fail(
             "credentials",
-            f"{account}: the access token is {who}, but "
-            f"{account_env_name(account, 'x_user_id')} is {credentials.user_id}: replies would "
-            "go out from the wrong account",
-            f"use the access token of user {credentials.user_id}, or set "
-            f"{account_env_name(account, 'x_user_id')}={user_id}",
+            f"{name}: the access token is {who}, but {setting} is {credentials.user_id}: "
+            "replies would go out from the wrong account",
+            f"use the access token of user {credentials.user_id}, or set {setting}={user_id}",
         )
         return mismatch, None, None
-    if credentials.user_id is None and remembered is not None and remembered != user_id:
+    if credentials.user_id is None and check.remembered not in (None, user_id):
         forgotten = fail(
             "credentials",
-            f"{account}: the access token is {who}, but the database knows this account as user "
-            f"id {remembered}: mentions would be read for one account and answered from another",
-            f"use the access token of user {remembered}, or, if the city account really "
-            f"changed, set {account_env_name(account, 'x_user_id')}={user_id}",
+            f"{name}: the access token is {who}, but the database knows this account as user "
+            f"id {check.remembered}: mentions would be read for one account and answered from "
+            "another",
+            f"use the access token of user {check.remembered}, or, if the city account really "
+            f"changed, set {setting}={user_id}",
         )
         return forgotten, None, None
-    return ok("credentials", f"{account}: {who}"), platform, user_id
+    return ok("credentials", f"{name}: {who}"), platform, user_id
 
 
 def check_field_names(settings: Settings, platform: Network, user_id: str) -> Check | None:
@@ -386,45 +425,249 @@ def _field_names_fix(settings: Settings, exc: Rejected | None) -> str:
     )
 
 
+def check_mastodon_channel(check: ChannelCheck) -> list[Check]:
+    """One `GET /api/v1/accounts/verify_credentials`: the token works, and it is the account's
+    whose id is configured (or remembered); for the intake account, the instance's limits
+    (`check_instance`) and the account's notification policy (`check_policy`)."""
+    settings, account, name = check.settings, check.account, check.name
+    try:
+        credentials = settings.mastodon_credentials(account)
+    except ConfigError as exc:
+        return [fail("credentials", f"{name}: {exc}", _set_credentials_fix())]
+    base_url = credentials.api_base_url
+    try:
+        network = check.network_for(settings, check.channel)
+        if isinstance(network, _ChecksMastodonAccount):
+            found = network.check_credentials()
+            user_id, acct = found.user_id, found.acct
+        else:
+            user_id, acct = network.own_user_id(), None
+    except AuthFailed as exc:
+        return [fail("credentials", f"{name}: {exc}", _mastodon_token_fix(account, base_url))]
+    except RateLimited as exc:
+        return [
+            fail("credentials", f"{name}: Mastodon could not be checked: {exc}", _retry_after(exc))
+        ]
+    except Rejected as exc:
+        return [
+            fail(
+                "credentials",
+                f"{name}: {base_url} refused verify_credentials: {exc}",
+                f"check {_base_url_setting(settings, account)}: it must be the address of the "
+                "Mastodon instance the account is on",
+            )
+        ]
+    except PlatformError as exc:
+        return [fail("credentials", f"{name}: {base_url} could not be reached: {exc}", RETRY_FIX)]
+    except ConfigError as exc:
+        return [fail("credentials", f"{name}: {exc}")]
+    host = urlsplit(base_url).netloc
+    handle = f"@{acct}" if acct is None or "@" in acct else f"@{acct}@{host}"
+    who = f"{handle} (account id {user_id})" if acct is not None else f"account id {user_id}"
+    setting = account_env_name(account, "mastodon_user_id")
+    if credentials.user_id is not None and credentials.user_id != user_id:
+        return [
+            fail(
+                "credentials",
+                f"{name}: the access token is {who}, but {setting} is {credentials.user_id}: "
+                "replies would go out from the wrong account",
+                f"use the access token of account {credentials.user_id}, or set "
+                f"{setting}={user_id}",
+            )
+        ]
+    if credentials.user_id is None and check.remembered not in (None, user_id):
+        return [
+            fail(
+                "credentials",
+                f"{name}: the access token is {who}, but the database knows this account as "
+                f"account id {check.remembered}: mentions would be read for one account and "
+                "answered from another",
+                f"use the access token of account {check.remembered}, or, if the city account "
+                f"really changed, set {setting}={user_id}",
+            )
+        ]
+    checks = [ok("credentials", f"{name}: {who} on {base_url}")]
+    # Only the intake account reads mentions: its instance and its policy decide what arrives.
+    if account == INTAKE_ACCOUNT and isinstance(network, _ChecksMastodonAccount):
+        limits, instance = check_instance(check, network, base_url)
+        checks += instance
+        checks.append(check_policy(check, network, base_url, limits))
+    return checks
+
+
+def check_instance(
+    check: ChannelCheck, network: _ChecksMastodonAccount, base_url: str
+) -> tuple[InstanceLimits | None, list[Check]]:
+    """What the instance allows (`GET /api/v2/instance`): one OK line saying it, and a FAIL when
+    SOCIALBOT_MASTODON_MAX_CHARACTERS promises more than the instance takes."""
+    name = check.name
+    try:
+        limits = network.instance_limits()
+    except PlatformError as exc:
+        return None, [
+            fail(
+                "instance",
+                f"{name}: {base_url} could not be asked for its limits: {exc}",
+                RETRY_FIX,
+            )
+        ]
+    domain = limits.domain or urlsplit(base_url).netloc
+    version = f"Mastodon {limits.version}" if limits.version else "Mastodon (version not said)"
+    media = limits.media
+    checks = [
+        ok(
+            "instance",
+            f"{name}: {domain}, {version}: posts of up to {limits.text.limit} "
+            f"{limits.text.unit}, photos of up to {media.megabytes} MB, {media.max_count} a post",
+        )
+    ]
+    wanted = check.settings.mastodon_max_characters
+    if wanted is not None and wanted > limits.text.limit:
+        checks.append(
+            fail(
+                "instance",
+                f"{name}: SOCIALBOT_MASTODON_MAX_CHARACTERS is {wanted}, but {domain} takes "
+                f"{limits.text.limit} {limits.text.unit} a post: replies measured against "
+                f"{wanted} would be refused",
+                f"unset SOCIALBOT_MASTODON_MAX_CHARACTERS (the instance says its own), or set "
+                f"it to {limits.text.limit} or less",
+            )
+        )
+    return limits, checks
+
+
+def check_policy(
+    check: ChannelCheck,
+    network: _ChecksMastodonAccount,
+    base_url: str,
+    limits: InstanceLimits | None,
+) -> Check:
+    """Whether the account's notification policy (`GET /api/v2/notifications/policy`) lets
+    residents' mentions through: a WARN, with the adapter's fix, when it filters or drops some;
+    a SKIP on a server older than the policy."""
+    name = check.name
+    try:
+        policy = network.notification_policy()
+    except AuthFailed as exc:
+        return fail("policy", f"{name}: {exc}", _mastodon_token_fix(check.account, base_url))
+    except Rejected as exc:
+        version = f"Mastodon {limits.version}" if limits and limits.version else "the instance"
+        return Check(
+            "policy",
+            Outcome.SKIP,
+            f"{name}: not checked: {version} has no notification policy ({exc}); Mastodon "
+            f"{POLICY_SINCE} added it",
+            "make sure the account's notification settings do not block notifications from "
+            "people it does not follow",
+        )
+    except PlatformError as exc:
+        return fail("policy", f"{name}: {base_url} could not be asked: {exc}", RETRY_FIX)
+    if policy.warning is not None:
+        return warn("policy", f"{name}: {policy.warning}")
+    return ok("policy", f"{name}: the notification policy lets every resident's mention through")
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkChecks:
+    """How `doctor` checks one network: its name in lines, whether the city began to set up its
+    intake account (a half-set one is a FAIL naming what it lacks, not a network left out), and
+    the check of one of its channels."""
+
+    label: str
+    begun: Callable[[Settings], bool]
+    credentials: Callable[[Settings, str], object]  # a ConfigError naming what is missing
+    check: Callable[[ChannelCheck], list[Check]]
+
+
+def _x_begun(settings: Settings) -> bool:
+    keys = (settings.x_consumer_key, settings.x_consumer_secret, settings.x_access_token)
+    return any((*keys, settings.x_access_token_secret))
+
+
+def _mastodon_begun(settings: Settings) -> bool:
+    # The instance alone may be there for the named accounts on it: not an intake left half set.
+    named = any(account.network == "mastodon" for account in settings.accounts.values())
+    return settings.mastodon_access_token is not None or (
+        settings.mastodon_api_base_url is not None and not named
+    )
+
+
+# In the order lines are shown: a network's intake account, then the named ones.
+NETWORK_CHECKS: Mapping[str, NetworkChecks] = {
+    "x": NetworkChecks(
+        LABELS["x"], _x_begun, lambda s, account: s.credentials(account, "x"), check_x_channel
+    ),
+    "mastodon": NetworkChecks(
+        LABELS["mastodon"],
+        _mastodon_begun,
+        lambda s, account: s.mastodon_credentials(account),
+        check_mastodon_channel,
+    ),
+}
+# A city that set up no network yet is told what X needs, as before there was another.
+DEFAULT_NETWORK = "x"
+
+
+def checked_channels(settings: Settings) -> tuple[Channel, ...]:
+    """Every channel to check: `Settings.channels`, with the intake account of each network
+    begun but not complete (or of X, when none is begun) in its place."""
+    configured = set(settings.networks)
+    begun = [n for n, kind in NETWORK_CHECKS.items() if n in configured or kind.begun(settings)]
+    intake = [Channel(n, INTAKE_ACCOUNT) for n in begun or [DEFAULT_NETWORK]]
+    return (*intake, *(c for c in settings.channels if c.account != INTAKE_ACCOUNT))
+
+
 def check_credentials(
     settings: Settings,
     *,
     offline: bool = False,
-    platform_for: PlatformFor = x_platform,
-    remembered: Mapping[str, str] | None = None,
+    network_for: NetworkFor = network_for,
+    remembered: Mapping[Channel, str] | None = None,
 ) -> list[Check]:
-    """`check_account` for the intake account and every configured one; offline, none is
-    called, and missing credentials are only noted."""
+    """Every account on every network (`checked_channels`), each by its network's check
+    (`NETWORK_CHECKS`); offline, none is called, and missing credentials are only noted. When
+    the city runs more than one network, every line names the network of its account."""
+    channels = checked_channels(settings)
+    several = len({c.network for c in channels}) > 1
     checks: list[Check] = []
-    for account in settings.account_names:
+    for channel in channels:
+        kind = NETWORK_CHECKS[channel.network]
+        # X's lines keep their old names in a city on X alone; Mastodon's always say it.
+        prefixed = several or channel.network != DEFAULT_NETWORK
+        name = f"{channel.network}/{channel.account}" if prefixed else channel.account
         if offline:
-            try:
-                settings.credentials(account)
-                state = "credentials set"
-            except ConfigError:
-                state = "credentials not set yet"
+            state = (
+                "credentials set"
+                if _complete(kind, settings, channel)
+                else "credentials not set yet"
+            )
             checks.append(
-                skip("credentials", f"{account}: {state}; not checked with X (--offline)")
+                skip("credentials", f"{name}: {state}; not checked with {kind.label} (--offline)")
             )
             continue
-        check, platform, user_id = _check_account(
-            settings,
-            account,
-            platform_for=platform_for,
-            remembered=(remembered or {}).get(account),
+        checks += kind.check(
+            ChannelCheck(
+                settings=settings,
+                channel=channel,
+                network_for=network_for,
+                remembered=(remembered or {}).get(channel),
+                name=name,
+            )
         )
-        checks.append(check)
-        # Only the intake account reads mentions: its API must take the names of that request.
-        if account == INTAKE_ACCOUNT and platform is not None and user_id is not None:
-            probe = check_field_names(settings, platform, user_id)
-            if probe is not None:
-                checks.append(probe)
     return checks
 
 
-def remembered_user_ids(settings: Settings) -> dict[str, str]:
-    """The user id the database remembers for each account (the first poll looked it up), read
-    only; {} when the database cannot tell."""
+def _complete(kind: NetworkChecks, settings: Settings, channel: Channel) -> bool:
+    try:
+        kind.credentials(settings, channel.account)
+    except ConfigError:
+        return False
+    return True
+
+
+def remembered_user_ids(settings: Settings) -> dict[Channel, str]:
+    """The user id the database remembers for each (network, account) (the first poll looked
+    it up), read only; {} when the database cannot tell."""
     if _missing_sqlite_file(settings.database_url) is not None:
         return {}
     try:
@@ -433,14 +676,12 @@ def remembered_user_ids(settings: Settings) -> dict[str, str]:
         return {}
     try:
         with Session(engine) as session:
-            rows = session.exec(
-                select(Account.name, Account.user_id).where(Account.platform == x_wire.PLATFORM)
-            ).all()
+            rows = session.exec(select(Account.platform, Account.name, Account.user_id)).all()
     except SQLAlchemyError:
         return {}
     finally:
         engine.dispose()
-    return {name: user_id for name, user_id in rows if user_id}
+    return {Channel(platform, name): user_id for platform, name, user_id in rows if user_id}
 
 
 # --- all of them ------------------------------------------------------------------------------
@@ -451,7 +692,7 @@ def run_checks(
     *,
     config_file: Path | None = None,
     offline: bool = False,
-    platform_for: PlatformFor = x_platform,
+    network_for: NetworkFor = network_for,
 ) -> list[Check]:
     """Every check, in order; each runs whatever the others found."""
     config, settings = check_config(load, config_file)
@@ -494,7 +735,7 @@ def run_checks(
     checks += _guarded_list(
         "credentials",
         lambda: check_credentials(
-            settings, offline=offline, platform_for=platform_for, remembered=remembered
+            settings, offline=offline, network_for=network_for, remembered=remembered
         ),
     )
     return list(_masked(checks, masking(secrets_of(settings))))
@@ -502,6 +743,10 @@ def run_checks(
 
 def failed(checks: Iterable[Check]) -> list[Check]:
     return [c for c in checks if c.failed]
+
+
+def warnings(checks: Iterable[Check]) -> list[Check]:
+    return [c for c in checks if c.outcome is Outcome.WARN]
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -552,6 +797,32 @@ def _set_credentials_fix() -> str:
         "set them in the environment, or one file each in /etc/socialbot/credentials/ (README "
         "'Configure'); or run `socialbot doctor --offline` until you have them"
     )
+
+
+RETRY_FIX = "run it again in a few minutes"
+
+
+def _retry_after(exc: RateLimited) -> str:
+    when = f" after {exc.reset_at:%Y-%m-%d %H:%M} UTC" if exc.reset_at else " in a few minutes"
+    return f"run it again{when}"
+
+
+def _mastodon_token_fix(account: str, base_url: str) -> str:
+    # verify_credentials alone takes `profile` or `read`; reading mentions and the notification
+    # policy needs `read`, replying and uploading photos `write` (Mastodon's controllers).
+    return (
+        f"check {account_env_name(account, 'mastodon_access_token')}: make a new access token on "
+        f"{base_url} (Preferences → Development → your application) with the scopes read and "
+        "write (a `profile` token only says who it is; it cannot read mentions or post)"
+    )
+
+
+def _base_url_setting(settings: Settings, account: str) -> str:
+    """The setting that gave `account` its instance: its own, else the intake's."""
+    named = settings.accounts.get(account) if account != INTAKE_ACCOUNT else None
+    if named is not None and named.mastodon_api_base_url is not None:
+        return account_env_name(account, "mastodon_api_base_url")
+    return account_env_name(INTAKE_ACCOUNT, "mastodon_api_base_url")
 
 
 def _auth_fix(account: str) -> str:

@@ -1,4 +1,5 @@
-"""`socialbot doctor`: one line per check, OK or the fix to make; exit 1 on any failure."""
+"""`socialbot doctor`: one line per check, OK or the fix to make; exit 1 on any failure (a warning
+is shown, and exits 0)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,13 @@ from rich.text import Text
 
 from socialbot.cli.common import console, friendly_errors, print_json, state
 from socialbot.cli.render import visible
-from socialbot.doctor import Check, Outcome, failed, run_checks
+from socialbot.doctor import Check, Outcome, failed, run_checks, warnings
 
 LABELS = {
     Outcome.OK: ("OK", "green"),
     Outcome.FAIL: ("FAIL", "bold red"),
     Outcome.SKIP: ("SKIP", "dim"),
+    Outcome.WARN: ("WARN", "yellow"),
 }
 AREA_WIDTH = 12
 
@@ -30,14 +32,24 @@ def doctor_command(
         bool,
         typer.Option(
             "--offline",
-            help="Do not call X: the credentials are not checked (before you have them).",
+            help="Call no network: the credentials are only noted as set or not (before you "
+            "have them).",
         ),
     ] = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="One JSON object per check, in a list.")
     ] = False,
 ) -> None:
-    """Check settings, catalog, templates, database and X credentials, changing nothing."""
+    """Check settings, catalog, templates, database and every network's credentials, changing
+    nothing. A city on X and Mastodon:
+
+    \b
+    OK    credentials  x/intake: @DemoCity311 (user id 1583000000000000001)
+    OK    field names  SOCIALBOT_X_FIELD_NAMES=tweet: X accepts every name the mentions …
+    OK    credentials  mastodon/intake: @city311@social.example.gov (account id 1134…) on …
+    OK    instance     mastodon/intake: social.example.gov, Mastodon 4.5.2: posts of up to …
+    WARN  policy       mastodon/intake: the account's notification policy filters mentions …
+    """
     root = state(ctx)
     checks = run_checks(root.settings, config_file=root.config_file, offline=offline)
     if as_json:
@@ -45,15 +57,20 @@ def doctor_command(
     else:
         for check in checks:
             console.print(line(check))
-        problems = len(failed(checks))
-        console.print(
-            f"{problems} problem(s) to fix; run `socialbot doctor` again after."
-            if problems
-            else "All good.",
-            markup=False,
-        )
+        console.print(summary(checks), markup=False)
     if failed(checks):
         raise typer.Exit(1)
+
+
+def summary(checks: list[Check]) -> str:
+    """The last line: the problems to fix and the warnings to read, or all good."""
+    problems, warned = len(failed(checks)), len(warnings(checks))
+    if problems:
+        also = f", {warned} warning(s)" if warned else ""
+        return f"{problems} problem(s) to fix{also}; run `socialbot doctor` again after."
+    if warned:
+        return f"No problems, {warned} warning(s): read the WARN lines."
+    return "All good."
 
 
 def line(check: Check) -> Text:

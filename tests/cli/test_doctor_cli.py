@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from socialbot.config import SHIPPED_HASHTAGS
 from socialbot.store.db import alembic_config, make_engine
 from tests import xapi
 from tests.cli.run import invoke, runner
+from tests.networks.mastodon import cassettes
 
 SECRETS = {
     "SOCIALBOT_X_CONSUMER_KEY": "ck-SECRET-1",
@@ -212,3 +214,71 @@ def test_json_for_monitoring() -> None:
         "fix": None,
     }
     assert checks[-1]["outcome"] == "skip"
+
+
+# --- a city on Mastodon -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def mastodon_city(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A migrated database and the city's Mastodon account (the recorded server's), in the
+    environment."""
+    monkeypatch.setenv("SOCIALBOT_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("SOCIALBOT_MASTODON_API_BASE_URL", cassettes.BASE_URL)
+    monkeypatch.setenv("SOCIALBOT_MASTODON_ACCESS_TOKEN", "mat-SECRET-7-mastodon")
+
+
+def policy(index: int) -> cassettes.Interaction:
+    """The recorded policy answers (as set up, filtering strangers, accepting all), as a GET."""
+    return dataclasses.replace(cassettes.load("test_notifications_policy")[index], method="GET")
+
+
+VERIFY = cassettes.find("test_status_reply", "GET", "/api/v1/accounts/verify_credentials")
+INSTANCE = cassettes.find("test_instance", "GET", "/api/v2/instance/")
+
+
+@responses.activate
+@pytest.mark.usefixtures("mastodon_city")
+def test_a_policy_filtering_strangers_warns_and_exits_0() -> None:
+    cassettes.serve(VERIFY, INSTANCE, policy(1))
+
+    code, out = invoke("doctor")
+
+    assert code == 0
+    assert columns(out)[-3:] == [("OK", "credentials"), ("OK", "instance"), ("WARN", "policy")]
+    assert (
+        "OK    credentials  mastodon/intake: @admin@localhost:3000 (account id "
+        f"{VERIFY.json()['id']}) on {cassettes.BASE_URL}\n"
+    ) in out
+    assert "WARN  policy       mastodon/intake: the account's notification policy filters " in out
+    assert out.endswith("No problems, 1 warning(s): read the WARN lines.\n")
+
+
+@responses.activate
+@pytest.mark.usefixtures("mastodon_city")
+def test_warnings_are_counted_beside_the_problems(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOCIALBOT_MASTODON_MAX_CHARACTERS", "1000")
+    cassettes.serve(VERIFY, INSTANCE, policy(1))
+
+    code, out = invoke("doctor", "--json")
+
+    assert code == 1
+    assert [(c["outcome"], c["area"]) for c in json.loads(out)][-4:] == [
+        ("ok", "credentials"),
+        ("ok", "instance"),
+        ("fail", "instance"),
+        ("warn", "policy"),
+    ]
+    code, out = invoke("doctor")
+    assert out.endswith("1 problem(s) to fix, 1 warning(s); run `socialbot doctor` again after.\n")
+
+
+@pytest.mark.usefixtures("mastodon_city")
+def test_offline_notes_the_mastodon_credentials() -> None:
+    code, out = invoke("doctor", "--offline")
+
+    assert code == 0
+    assert (
+        "SKIP  credentials  mastodon/intake: credentials set; not checked with Mastodon "
+        "(--offline)\n"
+    ) in out
