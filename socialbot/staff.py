@@ -133,6 +133,9 @@ class Staff:
             after = next_status(case.id, before, request.action)
             _check_details(session, case.id, request)
             photo = _check_photo(case.id, request, self.notify, self._media_rules(case))
+            if photo is not None:  # it goes to every reporter, each on their own network
+                for network in {r.network for r in linked_reporters(session, case)}:
+                    _check_photo(case.id, request, self.notify, self._media_rules(case, network))
             if photo is not None:
                 photo = _keep_photo(
                     case.id, request, photo, self.media_dir, self._media_rules(case)
@@ -202,15 +205,16 @@ class Staff:
         now: datetime,
         photo: Path | None,
     ) -> None:
-        """The same news for everyone else who reported this problem, each in their thread."""
-        for post_id, lang, handle in linked_reporters(session, case):
-            self._queue_reply(session, case, request, event, now, photo, to=(post_id, lang, handle))
+        """The same news for everyone else who reported this problem, each in their thread, on
+        their own network (a neighbour on Mastodon may have reported what a resident on X did)."""
+        for reporter in linked_reporters(session, case):
+            self._queue_reply(session, case, request, event, now, photo, to=reporter)
 
-    def _text_rules(self, case: Case) -> TextRules:
-        return _of_network(self.text_rules, case)
+    def _text_rules(self, case: Case, network: str | None = None) -> TextRules:
+        return _of_network(self.text_rules, case, network)
 
-    def _media_rules(self, case: Case) -> MediaRules:
-        return _of_network(self.media_rules, case)
+    def _media_rules(self, case: Case, network: str | None = None) -> MediaRules:
+        return _of_network(self.media_rules, case, network)
 
     def _queue_reply(
         self,
@@ -220,12 +224,18 @@ class Staff:
         event: CaseEvent,
         now: datetime,
         photo: Path | None,
-        to: tuple[str, str, str | None] | None = None,
+        to: Reporter | None = None,
     ) -> tuple[str | None, str | None]:
         """The reply's text and, with a photo, the photo's alt text; to the case's opener, or to
-        `to` (a linked report's post, language and author's handle)."""
-        post_id, lang, handle = (
-            to if to is not None else (case.mention_post_id, case.lang, case.author_username)
+        `to` (a linked report), in its thread on its network."""
+        reporter = to or Reporter(
+            case.platform, case.mention_post_id, case.lang, case.author_username
+        )
+        network, post_id, lang, handle = (
+            reporter.network,
+            reporter.post_id,
+            reporter.lang,
+            reporter.handle,
         )
         message: Reply | None
         if case.status is CaseStatus.CLOSED:
@@ -247,7 +257,7 @@ class Staff:
                 category=category_name,
                 duplicate_of=case.duplicate_of,
             ),
-            self._text_rules(case),
+            self._text_rules(case, network),
             handle=handle,
             category_key=case.category,
             case_status=case.status,
@@ -269,12 +279,12 @@ class Staff:
             alt = request.note.strip() or template.format(case=case.id, category=category_name)
         session.add(
             OutboxMessage(
-                platform=case.platform,
+                platform=network,
                 account=INTAKE_ACCOUNT,
-                dedupe_key=f"status:{case.platform}:{case.id}:{event.id}"
+                dedupe_key=f"status:{network}:{case.id}:{event.id}"
                 + (f":{post_id}" if to is not None else ""),
                 in_reply_to_post_id=post_id,
-                reply_context=_reply_context(session, case.platform, post_id),
+                reply_context=_reply_context(session, network, post_id),
                 case_id=case.id,
                 template=message.value,
                 lang=lang,
@@ -302,9 +312,19 @@ def _reply_context(session: Session, network: str, post_id: str) -> str:
 TOLD_TO_LINKED = FINISHED
 
 
-def linked_reporters(session: Session, case: Case) -> list[tuple[str, str, str | None]]:
-    """(post id, language, author's handle) of every other report of `case`'s problem: reports
-    linked to it at intake, the cases merged into it, and the reports linked to those."""
+@dataclass(frozen=True, slots=True)
+class Reporter:
+    """A report to answer: its network, its post, its language and its author's handle."""
+
+    network: str
+    post_id: str
+    lang: str
+    handle: str | None
+
+
+def linked_reporters(session: Session, case: Case) -> list[Reporter]:
+    """Every other report of `case`'s problem, each on its own network: reports linked to it at
+    intake, the cases merged into it, and the reports linked to those."""
     merged = session.exec(
         select(Case).where(
             Case.duplicate_of == case.id, Case.close_reason == CloseReason.DUPLICATE.value
@@ -312,7 +332,12 @@ def linked_reporters(session: Session, case: Case) -> list[tuple[str, str, str |
     ).all()
     owners = [case.id, *(m.id for m in merged)]
     linked = session.exec(
-        select(MentionRecord.post_id, OutboxMessage.lang, MentionRecord.author_username)
+        select(
+            MentionRecord.platform,
+            MentionRecord.post_id,
+            OutboxMessage.lang,
+            MentionRecord.author_username,
+        )
         .join(OutboxMessage, col(OutboxMessage.mention_id) == col(MentionRecord.id))
         .where(
             col(MentionRecord.case_id).in_(owners),
@@ -320,8 +345,8 @@ def linked_reporters(session: Session, case: Case) -> list[tuple[str, str, str |
         )
         .order_by(col(MentionRecord.id))
     ).all()
-    return [(m.mention_post_id, m.lang, m.author_username) for m in merged] + [
-        (p, lang, handle) for p, lang, handle in linked
+    return [Reporter(m.platform, m.mention_post_id, m.lang, m.author_username) for m in merged] + [
+        Reporter(network, post_id, lang, handle) for network, post_id, lang, handle in linked
     ]
 
 
@@ -401,14 +426,15 @@ def _check_details(session: Session, case_id: int, request: Request) -> None:
 _Rules = TypeVar("_Rules", TextRules, MediaRules)
 
 
-def _of_network(rules: Mapping[str, _Rules], case: Case) -> _Rules:
-    """The rules of the network `case` came from; a SocialbotError when it is none the city
-    runs now."""
+def _of_network(rules: Mapping[str, _Rules], case: Case, network: str | None = None) -> _Rules:
+    """The rules of `network` (by default the one `case` came from); a SocialbotError when it is
+    none socialbot knows."""
+    name = network or case.platform
     try:
-        return rules[case.platform]
+        return rules[name]
     except KeyError:
         raise SocialbotError(
-            f"case #{case.id} came from {case.platform}, which is not configured; configure "
+            f"case #{case.id} has a report from {name}, which is not configured; configure "
             "it to answer the case"
         ) from None
 

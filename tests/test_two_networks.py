@@ -14,15 +14,17 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from socialbot.app import Service, build_service
+from socialbot.app import Service, build_service, media_rules, text_rules
 from socialbot.config import INTAKE_ACCOUNT, Settings
 from socialbot.errors import RateLimited, Unavailable
+from socialbot.lifecycle import Action
 from socialbot.network_settings import Channel
 from socialbot.networks.mastodon.replay import MastodonReplay
 from socialbot.networks.mastodon.wire import read_reply_context
 from socialbot.networks.x.replay import ReplayPlatform
 from socialbot.outbox import send_once
 from socialbot.scheduler import Jobs
+from socialbot.staff import Request, Staff
 from socialbot.store.db import transaction
 from socialbot.store.models import Account, OutboxMessage, RateHold
 from socialbot.store.queries import list_cases
@@ -141,3 +143,53 @@ def test_two_intake_accounts_never_send_each_others_rows(
 
     assert report.sent == 1
     assert len(x.posted) == 1 and mastodon.posted == []
+
+
+def test_a_neighbour_on_the_other_network_hears_the_news_there(
+    settings: Settings, clock: Clock, mastodon: MastodonReplay
+) -> None:
+    """The broken sidewalk reported on X first, then on Mastodon: one case, and when it is fixed
+    each reporter is told in their own thread on their own network."""
+    x = ReplayPlatform(
+        xapi.CITY_ID,
+        [
+            xapi.page(
+                [xapi.tweet(1, "@DemoCity311 #sidewalk broken on Meridian St 42.37021, -71.03891")]
+            )
+        ],
+    )
+    service = build_service(
+        settings,
+        clock=clock,
+        networks={Channel("x", INTAKE_ACCOUNT): x, Channel("mastodon", INTAKE_ACCOUNT): mastodon},
+    )
+    try:
+        Jobs(service).poll()
+        [case] = [c for c in list_cases(service.engine) if c.category == "sidewalk"]
+        assert (case.platform, case.reporter_count) == ("x", 2)  # Ana's report linked to it
+        staff = Staff(
+            engine=service.engine,
+            catalog=service.catalog,
+            replies=service.replies,
+            notify=settings.notify_statuses,
+            media_dir=settings.media_dir,
+            text_rules=text_rules(settings),
+            media_rules=media_rules(settings),
+        )
+        assert case.id is not None
+        staff.act(Request(case.id, Action.RESOLVE, "crew"), clock())
+        with transaction(service.engine) as session:
+            told = session.exec(
+                select(OutboxMessage).where(OutboxMessage.template == "resolved")
+            ).all()
+        by_network = {row.platform: row for row in told}
+        assert by_network["x"].in_reply_to_post_id == xapi.post_id(1)
+        to_ana = by_network["mastodon"]
+        assert to_ana.in_reply_to_post_id == "113500000000000011"
+        assert to_ana.text.startswith("@ana@mastodon.social ")
+        assert read_reply_context(to_ana.reply_context).visibility == "public"
+        Jobs(service).send()
+        assert to_ana.text in [p.text for p in mastodon.posted]
+        assert by_network["x"].text in [p.text for p in x.posted]
+    finally:
+        service.close()
