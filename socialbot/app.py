@@ -410,6 +410,7 @@ def mastodon_network(
         account=account,
         meter=meter,
         clock=clock,
+        max_characters=settings.mastodon_max_characters,
     )
 
 

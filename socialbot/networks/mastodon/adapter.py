@@ -172,6 +172,7 @@ class MastodonNetwork:
         meter: Meter | None = None,
         clock: Callable[[], datetime] = _utc_now,
         sleep: Callable[[float], None] = time.sleep,
+        max_characters: int | None = None,
     ) -> None:
         mastodon = _mastodon()
         timeouts = timeouts or Timeouts()
@@ -179,6 +180,8 @@ class MastodonNetwork:
         self._account, self._meter, self._clock, self._sleep = account, meter, clock, sleep
         self._last: requests.Response | None = None
         self._limits: InstanceLimits | None = None
+        # SOCIALBOT_MASTODON_MAX_CHARACTERS: the post length of an instance that does not say.
+        self._max_characters = max_characters or mastodon_text.MAX_CHARACTERS
         session = requests.Session()
         session.hooks["response"].append(self._keep)
         self._api = mastodon(
@@ -384,7 +387,9 @@ class MastodonNetwork:
             payload = answer.json(self._last)
             answer.units = 1
         document = payload if isinstance(payload, Mapping) else {}
-        text, media = mastodon_text.rules_from_configuration(document.get("configuration"))
+        text, media = mastodon_text.rules_from_configuration(
+            document.get("configuration"), self._max_characters
+        )
         domain, version = document.get("domain"), document.get("version")
         self._limits = InstanceLimits(
             domain=domain[:256] if isinstance(domain, str) else None,
@@ -430,7 +435,7 @@ class MastodonNetwork:
             return InstanceLimits(
                 None,
                 None,
-                mastodon_text.mastodon_text_rules(),
+                mastodon_text.mastodon_text_rules(self._max_characters),
                 mastodon_text.MASTODON_MEDIA,
             )
 

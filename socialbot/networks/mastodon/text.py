@@ -92,14 +92,17 @@ MASTODON_MEDIA = MediaRules(
 )
 
 
-def rules_from_configuration(configuration: Any) -> tuple[TextRules, MediaRules]:
+def rules_from_configuration(
+    configuration: Any, max_characters: int = MAX_CHARACTERS
+) -> tuple[TextRules, MediaRules]:
     """The text and media rules an instance announces in its `configuration` object; each value
-    it does not give, or gives as something that is not a positive number, is the default."""
+    it does not give, or gives as something that is not a positive number, is the default (the
+    post length: `max_characters`, what the city's settings say of an instance that is silent)."""
     config = configuration if isinstance(configuration, Mapping) else {}
     statuses = _object(config.get("statuses"))
     media = _object(config.get("media_attachments"))
     text = mastodon_text_rules(
-        _positive(statuses.get("max_characters"), MAX_CHARACTERS),
+        _positive(statuses.get("max_characters"), max_characters),
         _positive(statuses.get("characters_reserved_per_url"), URL_LENGTH),
     )
     types = media.get("supported_mime_types")

@@ -556,3 +556,20 @@ def test_a_long_content_warning_is_cut_so_that_warning_and_reply_fit(
     warning = sent["spoiler_text"][0]
     assert warning.startswith("pothole pothole") and warning.endswith("…")
     assert mastodon.text_rules.length(warning + sent["status"][0]) == 500
+
+
+@responses.activate
+def test_an_instance_that_does_not_say_its_limit_has_the_citys_setting(meter: Calls) -> None:
+    """SOCIALBOT_MASTODON_MAX_CHARACTERS: for a server whose instance document names no limit
+    (or cannot be read); a limit the instance does name wins."""
+    instance = cassettes.find("test_instance", "GET", "/api/v2/instance/")
+    silent = instance.json()
+    del silent["configuration"]["statuses"]["max_characters"]
+    cassettes.serve(dataclasses.replace(instance, body=json.dumps(silent)))
+    city = MastodonNetwork(MastodonCredentials(BASE, TOKEN), meter=meter, max_characters=1000)
+    assert city.text_rules.limit == 1000
+
+    responses.reset()
+    cassettes.serve(instance)
+    told = MastodonNetwork(MastodonCredentials(BASE, TOKEN), meter=meter, max_characters=1000)
+    assert told.text_rules.limit == 500
