@@ -122,8 +122,11 @@ class Service:
         name = network or self.platform.name
         adapter = self.networks[Channel(name, account)]
         outbox = account_outbox(self.settings, self.engine, account, adapter)
-        if account == INTAKE_ACCOUNT and self.settings.monthly_budget is not None:
-            # No budget, no need to sum the month's spend every few seconds.
+        kind = NETWORKS.get(adapter.name)
+        billed = kind is not None and kind.bills
+        if account == INTAKE_ACCOUNT and billed and self.settings.monthly_budget is not None:
+            # No budget, no need to sum the month's spend every few seconds. The budget is what
+            # X bills: a network that bills nothing is never held by it.
             return dataclasses.replace(outbox, budget=self.budget)
         return outbox
 
@@ -434,6 +437,7 @@ class NetworkKind:
     user_id: Callable[[Settings, str], str | None]
     text: Callable[[Settings], TextRules]  # its length rules as the settings know them
     media: MediaRules
+    bills: bool  # whether its calls cost money, counted against SOCIALBOT_MONTHLY_BUDGET
 
 
 def _mastodon_text(settings: Settings) -> TextRules:
@@ -454,12 +458,14 @@ NETWORKS: Mapping[str, NetworkKind] = {
         lambda s, account: s.credentials(account, "x").user_id,
         lambda _settings: X_TEXT,
         X_MEDIA,
+        bills=True,
     ),
     "mastodon": NetworkKind(
         mastodon_network,
         lambda s, account: s.mastodon_credentials(account).user_id,
         _mastodon_text,
         _mastodon_media(),
+        bills=False,
     ),
 }
 

@@ -250,9 +250,9 @@ def send_once(outbox: Outbox, now: Clock, *, dry_run: bool = False) -> SendRepor
 
 def recover(outbox: Outbox, now: Clock, report: SendReport) -> None:
     """Settle rows a crash (or an answer that may have posted) left `sending`: sent if the
-    network shows the row's draft as published (`Network.published`: X by our timeline, a reply
-    by the post it answers and a post of its own by its text; Mastodon by its idempotency key and
-    our statuses), else queued again after the retry delay, or failed once past `give_up_after`."""
+    network shows the row's draft as published (`Network.published`: our own posts, a reply by
+    the post it answers and a post of its own by its text, on X and Mastodon alike), else queued
+    again after the retry delay, or failed once past `give_up_after`."""
     cutoff = now() - outbox.policy.recover_after
     with transaction(outbox.engine) as session:
         stuck = session.exec(

@@ -31,5 +31,5 @@ def match_drafts(drafts: Sequence[Draft], posts: Sequence[OwnPost]) -> dict[str,
             wanted = same_text(draft.text)
             hits = [p for p in posts if p.in_reply_to is None and same_text(p.text) == wanted]
         if hits:
-            found[draft.key] = [PostRef(p.post_id) for p in hits]
+            found[draft.key] = [PostRef(p.post_id, p.context) for p in hits]
     return found

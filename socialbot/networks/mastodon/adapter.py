@@ -342,7 +342,11 @@ class MastodonNetwork:
         self, user_id: str, drafts: Sequence[Draft], since: datetime
     ) -> Mapping[str, Sequence[PostRef]]:
         """Of interrupted `drafts`, the ones among our statuses since `since` (newest first,
-        back to `since`): a reply by the status it answers, a post of its own by its text."""
+        back to `since`): a reply by the status it answers, a post of its own by its text. The
+        account asking for its own statuses gets every one, direct replies included (Mastodon's
+        `AccountStatusesFilter`: the author's scope is all its statuses). The `Idempotency-Key`
+        each post carries is not looked up here (Mastodon offers no such query); it makes a
+        retry of a post whose answer was lost, within the server's hour, the same status."""
         if not drafts:
             return {}
         posts: list[OwnPost] = []

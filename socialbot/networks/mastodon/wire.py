@@ -367,7 +367,12 @@ def parse_posted(payload: Any) -> PostRef:
     """The status we just posted (`POST /api/v1/statuses`), as a reference to thread under: its
     id, and its visibility and warning, which a reply under it keeps."""
     status = _mapping(payload, "status")
-    post_id = _id(status, "id")
+    return PostRef(_id(status, "id"), _own_context(status))
+
+
+def _own_context(status: Mapping[str, Any]) -> str:
+    """What a reply under a status of ours keeps of it: its visibility (unreadable: `direct`,
+    the narrowest) and warning, and our account."""
     visibility = status.get("visibility")
     spoiler = status.get("spoiler_text")
     account = status.get("account")
@@ -377,7 +382,7 @@ def parse_posted(payload: Any) -> PostRef:
         clean_text(spoiler)[:MAX_SPOILER] if isinstance(spoiler, str) else "",
         acct if _is_acct(acct) else None,
     )
-    return PostRef(post_id, context.encode())
+    return context.encode()
 
 
 def parse_own_statuses(payload: Any) -> list[OwnPost]:
@@ -397,6 +402,7 @@ def parse_own_statuses(payload: Any) -> list[OwnPost]:
                 post_id=post_id,
                 in_reply_to=in_reply_to if is_id(in_reply_to) else None,
                 text=html_text(content) if isinstance(content, str) else "",
+                context=_own_context(status),
             )
         )
     return posts

@@ -27,6 +27,7 @@ from socialbot.networks.mastodon.adapter import (
     MastodonCredentials,
     MastodonNetwork,
 )
+from socialbot.networks.mastodon.wire import read_reply_context
 from socialbot.usage import ApiCall
 from tests.networks.mastodon import cassettes
 
@@ -357,7 +358,10 @@ def test_published_finds_an_interrupted_reply_among_our_statuses(mastodon: Masto
 
     found = mastodon.published("117020565693913441", drafts, since=NOW - timedelta(hours=1))
 
-    assert found == {"a": [PostRef("117020583258292382")]}
+    # Found with what a reply under it keeps of it, as a post just made would have been.
+    assert found == {"a": [wire.parse_posted(ours)]}
+    assert found["a"][0].id == "117020583258292382"
+    assert read_reply_context(found["a"][0].context).visibility == ours["visibility"]
     assert query(responses.calls[0]) == {"exclude_reblogs": ["1"]}
 
 

@@ -101,6 +101,13 @@ def _rebuild(
         op.execute(f"INSERT INTO {name}_new ({kept}) SELECT {kept} FROM {name} WHERE platform='x'")
     op.drop_table(name)
     op.rename_table(f"{name}_new", name)
+    if "id" in keep and op.get_bind().dialect.name == "postgresql":
+        # The copied ids were given, not drawn: the new table's sequence must start past them,
+        # or the next row would collide with a copied one.
+        op.execute(
+            f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
+            f"COALESCE((SELECT MAX(id) FROM {name}), 0) + 1, false)"
+        )
 
 
 def upgrade() -> None:
@@ -154,6 +161,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # 0010's sender picks rows by account alone: a queued reply of another network would be
+    # posted on X, under a post id of that network. Such rows are failed, saying why.
+    op.execute(
+        "UPDATE outbox SET state = 'failed', last_error = 'not sent: its network is not known "
+        "to the schema this database was downgraded to' WHERE platform <> 'x' AND state IN "
+        "('pending', 'sending')"
+    )
     _rebuild(
         "rate_holds",
         _hold_columns(False),

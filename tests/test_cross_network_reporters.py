@@ -1,4 +1,4 @@
-"""Review: a resident on one network whose report was linked to a case from another network."""
+"""A resident on one network whose report was linked to a case from another network."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from socialbot.store.queries import list_cases
 from tests import xapi
 from tests.conftest import Clock
 
-SAMPLE = Path(__file__).resolve().parents[2] / "socialbot" / "demo" / "mastodon.json"
+SAMPLE = Path(__file__).resolve().parents[1] / "socialbot" / "demo" / "mastodon.json"
 MASTODON_CITY = "113400000000000001"
 DIRECT_STREETLIGHT = "113500000000000012"  # the demo's direct mention, at 42.312, -71.114
 

@@ -1,4 +1,4 @@
-"""Review: a database with X's usage rows, upgraded through 0011, goes on counting calls."""
+"""A database with X's usage rows, upgraded through 0011, goes on counting calls."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Review: a public broadcast thread on Mastodon whose first post a crash left unrecorded."""
+"""A public broadcast thread on Mastodon whose first post a crash left unrecorded."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Review: going back to 0010, whose sender picks rows by account alone (not by network)."""
+"""Going back to 0010, whose sender picks rows by account alone (not by network)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Review: SOCIALBOT_MONTHLY_BUDGET is X's spend; Mastodon bills nothing."""
+"""SOCIALBOT_MONTHLY_BUDGET is X's spend; Mastodon bills nothing."""
 
 from __future__ import annotations
 
