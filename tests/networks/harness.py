@@ -9,6 +9,10 @@ posted, what we posted) and scripted failures. The suite speaks only the harness
     harness.fail_next_post(kind)         "lost": posted, but the answer never came back;
                                          "down": a 503, nothing posted; "limited": a 429
     harness.posts()                      what the city posted: (text, id replied to)
+    harness.handle(n)                    how the network names the n-th resident in a reply
+    harness.keeps_keys                   whether the network posts a draft sent twice with the
+                                         same key once (`Idempotency-Key`), or relies on
+                                         `published` alone to find it (X)
 """
 
 from __future__ import annotations
@@ -29,8 +33,10 @@ from socialbot.domain import Mention
 from socialbot.errors import RateLimited, Unavailable
 from socialbot.networks.base import Network
 from socialbot.networks.fake import FakeNetwork
+from socialbot.networks.mastodon.adapter import MastodonCredentials, MastodonNetwork
 from socialbot.networks.x.adapter import XCredentials, XPlatform
 from tests import xapi
+from tests.networks.mastodon import server
 
 RESET = datetime(2026, 11, 23, 12, 15, tzinfo=UTC)  # when a scripted rate limit ends
 
@@ -38,12 +44,15 @@ RESET = datetime(2026, 11, 23, 12, 15, tzinfo=UTC)  # when a scripted rate limit
 class Harness(Protocol):
     network: Network
     user_id: str
+    keeps_keys: bool
 
     def deliver(self, n: int, text: str) -> str: ...
 
     def fail_next_post(self, kind: str) -> None: ...
 
     def posts(self) -> list[tuple[str, str | None]]: ...
+
+    def handle(self, n: int) -> str: ...
 
     @contextmanager
     def running(self) -> Iterator[None]: ...
@@ -52,6 +61,7 @@ class Harness(Protocol):
 @dataclass
 class FakeHarness:
     network: FakeNetwork = field(default_factory=FakeNetwork)
+    keeps_keys: bool = True
 
     @property
     def user_id(self) -> str:
@@ -85,6 +95,9 @@ class FakeHarness:
             for p in self.network.posts
         ]
 
+    def handle(self, n: int) -> str:
+        return f"resident{n}"
+
     @contextmanager
     def running(self) -> Iterator[None]:
         yield
@@ -96,6 +109,7 @@ class XHarness:
     timeline with each reply's `replied_to` reference."""
 
     user_id: str = xapi.CITY_ID
+    keeps_keys: bool = False
     mentions: list[dict[str, Any]] = field(default_factory=list)
     posted: list[dict[str, Any]] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
@@ -113,6 +127,9 @@ class XHarness:
 
     def posts(self) -> list[tuple[str, str | None]]:
         return [(p["text"], p.get("in_reply_to")) for p in self.posted]
+
+    def handle(self, n: int) -> str:
+        return f"resident20{n:02d}"
 
     @contextmanager
     def running(self) -> Iterator[None]:
@@ -153,4 +170,45 @@ class XHarness:
         return 200, {}, json.dumps({"data": data, "meta": {"result_count": len(data)}})
 
 
-HARNESSES: dict[str, type[Harness]] = {"fake": FakeHarness, "x": XHarness}
+@dataclass
+class MastodonHarness:
+    """The Mastodon API over `responses` (`tests/networks/mastodon/server.py`): residents on
+    another server mentioning the city, `POST /api/v1/statuses` with `Idempotency-Key`, our own
+    statuses with `in_reply_to_id`, the instance's limits. No sleeping: the adapter's `sleep`
+    records instead."""
+
+    user_id: str = server.CITY_ID
+    keeps_keys: bool = True
+    server: server.MastodonServer = field(default_factory=lambda: server.MastodonServer(RESET))
+    slept: list[float] = field(default_factory=list)
+    network: Network = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.network = MastodonNetwork(
+            MastodonCredentials(server.BASE_URL, "mastodon-token"), sleep=self.slept.append
+        )
+
+    def deliver(self, n: int, text: str) -> str:
+        return self.server.mention(n, text)
+
+    def fail_next_post(self, kind: str) -> None:
+        self.server.failures.append(kind)
+
+    def posts(self) -> list[tuple[str, str | None]]:
+        return list(self.server.posted)
+
+    def handle(self, n: int) -> str:
+        return str(self.server.resident(n)["acct"])
+
+    @contextmanager
+    def running(self) -> Iterator[None]:
+        with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+            self.server.serve(mock)
+            yield
+
+
+HARNESSES: dict[str, type[Harness]] = {
+    "fake": FakeHarness,
+    "mastodon": MastodonHarness,
+    "x": XHarness,
+}
