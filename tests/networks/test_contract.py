@@ -8,6 +8,7 @@ A new network passes this suite before anything else is built on it.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from sqlmodel import select
@@ -15,7 +16,7 @@ from sqlmodel import select
 from socialbot.app import Service, build_service
 from socialbot.config import Settings
 from socialbot.domain import MentionOutcome
-from socialbot.errors import PlatformError
+from socialbot.errors import PlatformError, Unavailable
 from socialbot.networks.base import Draft
 from socialbot.outbox import send_once
 from socialbot.poller import poll_once
@@ -66,6 +67,39 @@ def test_a_report_is_filed_and_answered_in_its_thread(service: Service, harness:
     assert replied_to == post
     assert "#1" in text
     assert harness.network.text_rules.fits(text)
+
+
+def test_a_reply_names_its_resident_where_the_network_needs_it(
+    service: Service, harness: Harness
+) -> None:
+    harness.deliver(1, REPORT)
+    poll(service, harness)
+    send_once(service.outbox, service.clock)
+
+    [(text, _)] = harness.posts()
+    mention = "@" + harness.handle(1)
+    if harness.network.text_rules.mention_author:  # or the resident is never notified
+        assert text.startswith(mention + " ")
+        assert text.count(mention) == 1
+    else:
+        assert mention not in text
+
+
+def test_a_draft_sent_again_after_a_lost_answer_is_one_post(harness: Harness, clock: Clock) -> None:
+    draft = Draft(
+        key="outbox:7",
+        text="Boylston St & Dartmouth St are closed until 6 pm: https://city.example.gov/alerts/7",
+    )
+    harness.fail_next_post("lost")
+    with pytest.raises(Unavailable) as lost:
+        harness.network.publish(draft)
+    assert lost.value.maybe_done
+
+    found = harness.network.published(harness.user_id, [draft], clock() - timedelta(hours=1))
+    [first, *_] = found[draft.key]
+    if harness.keeps_keys:  # the network answers the same key with the post it made
+        assert harness.network.publish(draft).ref.id == first.id
+    assert harness.posts() == [(draft.text, None)]
 
 
 def test_the_cursor_moves_only_with_a_committed_page(
