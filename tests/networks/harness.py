@@ -4,6 +4,8 @@ A harness holds a real adapter and the network it talks to: the fake network its
 network's HTTP API mocked with `responses` in its real wire format, with state (what residents
 posted, what we posted) and scripted failures. The suite speaks only the harness' words:
 
+    Harness(clock)                       built on the test's clock: the adapter reads budgets
+                                         and resets, and the network stamps its posts, by it
     harness.network                      the adapter under test (a `Network`)
     harness.deliver(n, text)             a resident's n-th mention of the city arrives
     harness.fail_next_post(kind)         "lost": posted, but the answer never came back;
@@ -18,7 +20,7 @@ posted, what we posted) and scripted failures. The suite speaks only the harness
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -42,9 +44,14 @@ RESET = datetime(2026, 11, 23, 12, 15, tzinfo=UTC)  # when a scripted rate limit
 
 
 class Harness(Protocol):
-    network: Network
-    user_id: str
-    keeps_keys: bool
+    @property
+    def network(self) -> Network: ...
+
+    @property
+    def user_id(self) -> str: ...
+
+    @property
+    def keeps_keys(self) -> bool: ...
 
     def deliver(self, n: int, text: str) -> str: ...
 
@@ -58,10 +65,17 @@ class Harness(Protocol):
     def running(self) -> Iterator[None]: ...
 
 
+Clock = Callable[[], datetime]
+
+
 @dataclass
 class FakeHarness:
-    network: FakeNetwork = field(default_factory=FakeNetwork)
+    clock: Clock
     keeps_keys: bool = True
+    network: FakeNetwork = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.network = FakeNetwork(clock=self.clock)
 
     @property
     def user_id(self) -> str:
@@ -108,6 +122,7 @@ class XHarness:
     """X API v2 over `responses`: mentions newer than `since_id`, `POST /2/tweets`, our own
     timeline with each reply's `replied_to` reference."""
 
+    clock: Clock
     user_id: str = xapi.CITY_ID
     keeps_keys: bool = False
     mentions: list[dict[str, Any]] = field(default_factory=list)
@@ -116,7 +131,7 @@ class XHarness:
     network: Network = field(init=False)
 
     def __post_init__(self) -> None:
-        self.network = XPlatform(XCredentials("ck", "cs", "at", "ats"))
+        self.network = XPlatform(XCredentials("ck", "cs", "at", "ats"), clock=self.clock)
 
     def deliver(self, n: int, text: str) -> str:
         self.mentions.append(xapi.tweet(n, text, author=f"20{n:02d}"))
@@ -177,15 +192,19 @@ class MastodonHarness:
     statuses with `in_reply_to_id`, the instance's limits. No sleeping: the adapter's `sleep`
     records instead."""
 
+    clock: Clock
     user_id: str = server.CITY_ID
     keeps_keys: bool = True
-    server: server.MastodonServer = field(default_factory=lambda: server.MastodonServer(RESET))
     slept: list[float] = field(default_factory=list)
+    server: server.MastodonServer = field(init=False)
     network: Network = field(init=False)
 
     def __post_init__(self) -> None:
+        self.server = server.MastodonServer(reset=RESET, clock=self.clock)
         self.network = MastodonNetwork(
-            MastodonCredentials(server.BASE_URL, "mastodon-token"), sleep=self.slept.append
+            MastodonCredentials(server.BASE_URL, "mastodon-token"),
+            clock=self.clock,
+            sleep=self.slept.append,
         )
 
     def deliver(self, n: int, text: str) -> str:
@@ -207,7 +226,7 @@ class MastodonHarness:
             yield
 
 
-HARNESSES: dict[str, type[Harness]] = {
+HARNESSES: dict[str, Callable[[Clock], Harness]] = {
     "fake": FakeHarness,
     "mastodon": MastodonHarness,
     "x": XHarness,

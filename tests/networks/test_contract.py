@@ -29,8 +29,8 @@ REPORT = "@City #pothole on Boylston St 42.35048, -71.07496"
 
 
 @pytest.fixture(params=sorted(HARNESSES))
-def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
-    made = HARNESSES[request.param]()
+def harness(request: pytest.FixtureRequest, clock: Clock) -> Iterator[Harness]:
+    made = HARNESSES[request.param](clock)
     with made.running():
         yield made
 

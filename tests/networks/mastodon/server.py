@@ -16,6 +16,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -35,7 +36,7 @@ RESIDENTS_DOMAIN = "town.example"  # residents are on another server: their acct
 RATE_LIMIT = 300
 NOTIFICATIONS_LIMIT = 40  # Mastodon's defaults when `limit` is not given
 STATUSES_LIMIT = 20
-EPOCH = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)  # residents post then; we post after 12:00
+EPOCH = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)  # residents post then, within the backfill
 
 Answer = tuple[int, dict[str, str], str]
 _RECORDED_BASE = cassettes.BASE_URL
@@ -98,6 +99,7 @@ class MastodonServer:
     a read timeout), "down" (503, nothing made), "limited" (429 until `reset`)."""
 
     reset: datetime
+    clock: Callable[[], datetime]  # when we post, as the statuses we make say
     notifications: list[dict[str, Any]] = field(default_factory=list)  # oldest first
     statuses: list[dict[str, Any]] = field(default_factory=list)  # ours, oldest first
     failures: list[str] = field(default_factory=list)
@@ -271,9 +273,7 @@ class MastodonServer:
         )
         status: dict[str, Any] = _here(recorded) | {
             "id": status_id,
-            "created_at": _time(
-                datetime(2026, 11, 23, 12, tzinfo=UTC) + timedelta(seconds=len(self.statuses))
-            ),
+            "created_at": _time(self.clock()),
             "content": status_html(text),
             "tags": _tags(text),
             "in_reply_to_id": in_reply_to,
