@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 from urllib.parse import parse_qs, urlparse
 
 import requests
@@ -122,6 +122,8 @@ class XHarness:
     """X API v2 over `responses`: mentions newer than `since_id`, `POST /2/tweets`, our own
     timeline with each reply's `replied_to` reference."""
 
+    PAGE: ClassVar[int] = 20
+
     clock: Clock
     user_id: str = xapi.CITY_ID
     keeps_keys: bool = False
@@ -156,9 +158,18 @@ class XHarness:
             yield
 
     def _mentions(self, request: PreparedRequest) -> tuple[int, dict[str, str], str]:
-        since = parse_qs(urlparse(request.url or "").query).get("since_id", ["0"])[0]
-        newer = [t for t in self.mentions if int(t["id"]) > int(since)]
-        return 200, {}, json.dumps(xapi.page(newer))
+        """Newest first, `PAGE` to a page (X may serve fewer than `max_results`), the next
+        page older, through `pagination_token`."""
+        query = parse_qs(urlparse(request.url or "").query)
+        since = query.get("since_id", ["0"])[0]
+        start = int(query.get("pagination_token", ["0"])[0])
+        newer = sorted(
+            (t for t in self.mentions if int(t["id"]) > int(since)),
+            key=lambda t: int(t["id"]),
+            reverse=True,
+        )
+        more = str(start + self.PAGE) if len(newer) > start + self.PAGE else None
+        return 200, {}, json.dumps(xapi.page(newer[start : start + self.PAGE], next_token=more))
 
     def _post(self, request: PreparedRequest) -> tuple[int, dict[str, str], str]:
         kind = self.failures.pop(0) if self.failures else None

@@ -17,11 +17,12 @@ from socialbot.app import Service, build_service
 from socialbot.config import Settings
 from socialbot.domain import MentionOutcome
 from socialbot.errors import PlatformError, Unavailable
+from socialbot.ingest.batch import ingest
 from socialbot.networks.base import Draft
 from socialbot.outbox import send_once
 from socialbot.poller import poll_once
 from socialbot.store.db import transaction
-from socialbot.store.models import Account, OutboxMessage, OutboxState, RateHold
+from socialbot.store.models import Account, MentionRecord, OutboxMessage, OutboxState, RateHold
 from tests.conftest import Clock
 from tests.networks.harness import HARNESSES, RESET, Harness
 
@@ -50,6 +51,12 @@ def poll(service: Service, harness: Harness) -> list[MentionOutcome]:
 def cursor(service: Service) -> str | None:
     with transaction(service.engine) as session:
         return session.exec(select(Account.cursor)).one()
+
+
+def recorded(service: Service) -> list[str]:
+    """The post ids of every mention recorded."""
+    with transaction(service.engine) as session:
+        return list(session.exec(select(MentionRecord.post_id)).all())
 
 
 def rows(service: Service) -> list[OutboxMessage]:
@@ -124,6 +131,39 @@ def test_the_cursor_moves_only_with_a_committed_page(
     assert poll(service, harness) == [MentionOutcome.CASE_OPENED]
     assert poll(service, harness) == []  # and never twice
     assert cursor(service) != first
+
+
+BACKLOG = 45  # deeper than a page on every network: the fake's 20, X's 20 here, Mastodon's 40
+
+
+def test_a_backlog_deeper_than_a_page_is_read_through_each_mention_once(
+    service: Service, harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    harness.deliver(1, REPORT)
+    poll(service, harness)
+    first = cursor(service)
+    for n in range(2, 2 + BACKLOG):
+        harness.deliver(n, f"@City thanks for fixing the light on Elm St, crew {n}!")
+    written: list[int] = []
+
+    def crash_on_the_second_page(*args: object, **kw: object) -> object:
+        if written:
+            raise RuntimeError("killed while writing the second page")
+        written.append(1)
+        return ingest(*args, **kw)
+
+    with monkeypatch.context() as patched:
+        patched.setattr("socialbot.poller.ingest", crash_on_the_second_page)
+        with pytest.raises(RuntimeError):
+            poll(service, harness)
+    between, kept = cursor(service), recorded(service)
+    assert between not in (None, first)  # the oldest page committed, and its cursor with it
+    assert 1 < len(kept) < 1 + BACKLOG
+
+    assert len(poll(service, harness)) == 1 + BACKLOG - len(kept)  # the rest, and only the rest
+    assert poll(service, harness) == []
+    everything = recorded(service)
+    assert len(everything) == len(set(everything)) == 1 + BACKLOG
 
 
 def test_a_post_whose_answer_was_lost_is_found_not_posted_again(
