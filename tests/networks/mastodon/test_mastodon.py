@@ -357,8 +357,29 @@ def test_published_finds_an_interrupted_reply_among_our_statuses(mastodon: Masto
 
     found = mastodon.published("117020565693913441", drafts, since=NOW - timedelta(hours=1))
 
-    assert found == {"a": [PostRef("117020583258292382")]}
+    assert found == {"a": [wire.parse_posted(ours)]}
+    assert found["a"][0].id == "117020583258292382"
     assert query(responses.calls[0]) == {"exclude_reblogs": ["1"]}
+
+
+@responses.activate
+def test_a_status_found_after_a_lost_answer_is_threaded_under_as_it_was_posted(
+    mastodon: MastodonNetwork,
+) -> None:
+    """A broadcast's next part replies under the part `published` found: as public as it,
+    never the `direct` of a post whose visibility is not known."""
+    ours = recorded_post("test_status_post_public").json()  # "Toot!", public
+    responses.get(f"{BASE}/api/v1/accounts/117020565966271181/statuses", json=[ours])
+    first = Draft(key="outbox-1", text="Toot!")
+
+    [found] = mastodon.published("117020565966271181", [first], NOW - timedelta(hours=1))[
+        "outbox-1"
+    ]
+    assert found == wire.parse_posted(ours)  # what the lost answer would have said
+
+    cassettes.serve(recorded_post("test_status_post_public"))
+    mastodon.publish(Draft(key="outbox-2", text="Part two", reply_to=found))
+    assert form(responses.calls[-1].request.body)["visibility"] == ["public"]
 
 
 @responses.activate
