@@ -123,6 +123,7 @@ class XHarness:
     timeline with each reply's `replied_to` reference."""
 
     PAGE: ClassVar[int] = 20
+    TOKEN: ClassVar[str] = "7140dibdnow9c7btw3w29"  # opaque to the adapter, as X's next_token is
 
     clock: Clock
     user_id: str = xapi.CITY_ID
@@ -162,13 +163,14 @@ class XHarness:
         page older, through `pagination_token`."""
         query = parse_qs(urlparse(request.url or "").query)
         since = query.get("since_id", ["0"])[0]
-        start = int(query.get("pagination_token", ["0"])[0])
+        token = query.get("pagination_token", [self.TOKEN + "0000"])[0]
+        start = int(token.removeprefix(self.TOKEN))
         newer = sorted(
             (t for t in self.mentions if int(t["id"]) > int(since)),
             key=lambda t: int(t["id"]),
             reverse=True,
         )
-        more = str(start + self.PAGE) if len(newer) > start + self.PAGE else None
+        more = f"{self.TOKEN}{start + self.PAGE:04d}" if len(newer) > start + self.PAGE else None
         return 200, {}, json.dumps(xapi.page(newer[start : start + self.PAGE], next_token=more))
 
     def _post(self, request: PreparedRequest) -> tuple[int, dict[str, str], str]:
