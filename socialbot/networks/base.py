@@ -137,7 +137,7 @@ class MentionPage:
 @dataclass(frozen=True, slots=True)
 class OwnPost:
     """A post of ours as the network shows it: a reply (`in_reply_to`) or a post of its own;
-    `context`, what a reply under it needs (`PostRef.context`), as the network told it."""
+    `context`, what a reply under it needs (`PostRef.context`), as `publish`'s receipt says it."""
 
     post_id: str
     in_reply_to: str | None

@@ -22,7 +22,8 @@ def same_text(text: str) -> str:
 
 def match_drafts(drafts: Sequence[Draft], posts: Sequence[OwnPost]) -> dict[str, list[PostRef]]:
     """For each draft, the posts of ours that may be it, newest first: a reply by the post it
-    answers, a post of its own by its text (`same_text`)."""
+    answers, a post of its own by its text (`same_text`); each with its context, so that a
+    thread goes on under a recovered post as under one whose answer arrived."""
     found: dict[str, list[PostRef]] = {}
     for draft in drafts:
         if draft.reply_to is not None:

@@ -4,21 +4,27 @@ A harness holds a real adapter and the network it talks to: the fake network its
 network's HTTP API mocked with `responses` in its real wire format, with state (what residents
 posted, what we posted) and scripted failures. The suite speaks only the harness' words:
 
+    Harness(clock)                       built on the test's clock: the adapter reads budgets
+                                         and resets, and the network stamps its posts, by it
     harness.network                      the adapter under test (a `Network`)
     harness.deliver(n, text)             a resident's n-th mention of the city arrives
     harness.fail_next_post(kind)         "lost": posted, but the answer never came back;
                                          "down": a 503, nothing posted; "limited": a 429
     harness.posts()                      what the city posted: (text, id replied to)
+    harness.handle(n)                    how the network names the n-th resident in a reply
+    harness.keeps_keys                   whether the network posts a draft sent twice with the
+                                         same key once (`Idempotency-Key`), or relies on
+                                         `published` alone to find it (X)
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 from urllib.parse import parse_qs, urlparse
 
 import requests
@@ -29,15 +35,23 @@ from socialbot.domain import Mention
 from socialbot.errors import RateLimited, Unavailable
 from socialbot.networks.base import Network
 from socialbot.networks.fake import FakeNetwork
+from socialbot.networks.mastodon.adapter import MastodonCredentials, MastodonNetwork
 from socialbot.networks.x.adapter import XCredentials, XPlatform
 from tests import xapi
+from tests.networks.mastodon import server
 
 RESET = datetime(2026, 11, 23, 12, 15, tzinfo=UTC)  # when a scripted rate limit ends
 
 
 class Harness(Protocol):
-    network: Network
-    user_id: str
+    @property
+    def network(self) -> Network: ...
+
+    @property
+    def user_id(self) -> str: ...
+
+    @property
+    def keeps_keys(self) -> bool: ...
 
     def deliver(self, n: int, text: str) -> str: ...
 
@@ -45,13 +59,23 @@ class Harness(Protocol):
 
     def posts(self) -> list[tuple[str, str | None]]: ...
 
+    def handle(self, n: int) -> str: ...
+
     @contextmanager
     def running(self) -> Iterator[None]: ...
 
 
+Clock = Callable[[], datetime]
+
+
 @dataclass
 class FakeHarness:
-    network: FakeNetwork = field(default_factory=FakeNetwork)
+    clock: Clock
+    keeps_keys: bool = True
+    network: FakeNetwork = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.network = FakeNetwork(clock=self.clock)
 
     @property
     def user_id(self) -> str:
@@ -85,6 +109,9 @@ class FakeHarness:
             for p in self.network.posts
         ]
 
+    def handle(self, n: int) -> str:
+        return f"resident{n}"
+
     @contextmanager
     def running(self) -> Iterator[None]:
         yield
@@ -95,14 +122,19 @@ class XHarness:
     """X API v2 over `responses`: mentions newer than `since_id`, `POST /2/tweets`, our own
     timeline with each reply's `replied_to` reference."""
 
+    PAGE: ClassVar[int] = 20
+    TOKEN: ClassVar[str] = "7140dibdnow9c7btw3w29"  # opaque to the adapter, as X's next_token is
+
+    clock: Clock
     user_id: str = xapi.CITY_ID
+    keeps_keys: bool = False
     mentions: list[dict[str, Any]] = field(default_factory=list)
     posted: list[dict[str, Any]] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     network: Network = field(init=False)
 
     def __post_init__(self) -> None:
-        self.network = XPlatform(XCredentials("ck", "cs", "at", "ats"))
+        self.network = XPlatform(XCredentials("ck", "cs", "at", "ats"), clock=self.clock)
 
     def deliver(self, n: int, text: str) -> str:
         self.mentions.append(xapi.tweet(n, text, author=f"20{n:02d}"))
@@ -114,6 +146,9 @@ class XHarness:
     def posts(self) -> list[tuple[str, str | None]]:
         return [(p["text"], p.get("in_reply_to")) for p in self.posted]
 
+    def handle(self, n: int) -> str:
+        return f"resident20{n:02d}"
+
     @contextmanager
     def running(self) -> Iterator[None]:
         with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
@@ -124,9 +159,19 @@ class XHarness:
             yield
 
     def _mentions(self, request: PreparedRequest) -> tuple[int, dict[str, str], str]:
-        since = parse_qs(urlparse(request.url or "").query).get("since_id", ["0"])[0]
-        newer = [t for t in self.mentions if int(t["id"]) > int(since)]
-        return 200, {}, json.dumps(xapi.page(newer))
+        """Newest first, `PAGE` to a page (X may serve fewer than `max_results`), the next
+        page older, through `pagination_token`."""
+        query = parse_qs(urlparse(request.url or "").query)
+        since = query.get("since_id", ["0"])[0]
+        token = query.get("pagination_token", [self.TOKEN + "0000"])[0]
+        start = int(token.removeprefix(self.TOKEN))
+        newer = sorted(
+            (t for t in self.mentions if int(t["id"]) > int(since)),
+            key=lambda t: int(t["id"]),
+            reverse=True,
+        )
+        more = f"{self.TOKEN}{start + self.PAGE:04d}" if len(newer) > start + self.PAGE else None
+        return 200, {}, json.dumps(xapi.page(newer[start : start + self.PAGE], next_token=more))
 
     def _post(self, request: PreparedRequest) -> tuple[int, dict[str, str], str]:
         kind = self.failures.pop(0) if self.failures else None
@@ -153,4 +198,49 @@ class XHarness:
         return 200, {}, json.dumps({"data": data, "meta": {"result_count": len(data)}})
 
 
-HARNESSES: dict[str, type[Harness]] = {"fake": FakeHarness, "x": XHarness}
+@dataclass
+class MastodonHarness:
+    """The Mastodon API over `responses` (`tests/networks/mastodon/server.py`): residents on
+    another server mentioning the city, `POST /api/v1/statuses` with `Idempotency-Key`, our own
+    statuses with `in_reply_to_id`, the instance's limits. No sleeping: the adapter's `sleep`
+    records instead."""
+
+    clock: Clock
+    user_id: str = server.CITY_ID
+    keeps_keys: bool = True
+    slept: list[float] = field(default_factory=list)
+    server: server.MastodonServer = field(init=False)
+    network: Network = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.server = server.MastodonServer(reset=RESET, clock=self.clock)
+        self.network = MastodonNetwork(
+            MastodonCredentials(server.BASE_URL, "mastodon-token"),
+            clock=self.clock,
+            sleep=self.slept.append,
+        )
+
+    def deliver(self, n: int, text: str) -> str:
+        return self.server.mention(n, text)
+
+    def fail_next_post(self, kind: str) -> None:
+        self.server.failures.append(kind)
+
+    def posts(self) -> list[tuple[str, str | None]]:
+        return list(self.server.posted)
+
+    def handle(self, n: int) -> str:
+        return str(self.server.resident(n)["acct"])
+
+    @contextmanager
+    def running(self) -> Iterator[None]:
+        with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+            self.server.serve(mock)
+            yield
+
+
+HARNESSES: dict[str, Callable[[Clock], Harness]] = {
+    "fake": FakeHarness,
+    "mastodon": MastodonHarness,
+    "x": XHarness,
+}

@@ -8,6 +8,7 @@ A new network passes this suite before anything else is built on it.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from sqlmodel import select
@@ -15,12 +16,13 @@ from sqlmodel import select
 from socialbot.app import Service, build_service
 from socialbot.config import Settings
 from socialbot.domain import MentionOutcome
-from socialbot.errors import PlatformError
+from socialbot.errors import PlatformError, Unavailable
+from socialbot.ingest.batch import ingest
 from socialbot.networks.base import Draft
 from socialbot.outbox import send_once
 from socialbot.poller import poll_once
 from socialbot.store.db import transaction
-from socialbot.store.models import Account, OutboxMessage, OutboxState, RateHold
+from socialbot.store.models import Account, MentionRecord, OutboxMessage, OutboxState, RateHold
 from tests.conftest import Clock
 from tests.networks.harness import HARNESSES, RESET, Harness
 
@@ -28,8 +30,8 @@ REPORT = "@City #pothole on Boylston St 42.35048, -71.07496"
 
 
 @pytest.fixture(params=sorted(HARNESSES))
-def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
-    made = HARNESSES[request.param]()
+def harness(request: pytest.FixtureRequest, clock: Clock) -> Iterator[Harness]:
+    made = HARNESSES[request.param](clock)
     with made.running():
         yield made
 
@@ -51,6 +53,12 @@ def cursor(service: Service) -> str | None:
         return session.exec(select(Account.cursor)).one()
 
 
+def recorded(service: Service) -> list[str]:
+    """The post ids of every mention recorded."""
+    with transaction(service.engine) as session:
+        return list(session.exec(select(MentionRecord.post_id)).all())
+
+
 def rows(service: Service) -> list[OutboxMessage]:
     with transaction(service.engine) as session:
         return list(session.exec(select(OutboxMessage).order_by(OutboxMessage.id)).all())
@@ -66,6 +74,40 @@ def test_a_report_is_filed_and_answered_in_its_thread(service: Service, harness:
     assert replied_to == post
     assert "#1" in text
     assert harness.network.text_rules.fits(text)
+
+
+def test_a_reply_names_its_resident_where_the_network_needs_it(
+    service: Service, harness: Harness
+) -> None:
+    harness.deliver(1, REPORT)
+    poll(service, harness)
+    send_once(service.outbox, service.clock)
+
+    [(text, _)] = harness.posts()
+    mention = "@" + harness.handle(1)
+    if harness.network.text_rules.mention_author:  # or the resident is never notified
+        assert text.startswith(mention + " ")
+        assert text.count(mention) == 1
+    else:
+        assert mention not in text
+
+
+def test_a_draft_sent_again_after_a_lost_answer_is_one_post(harness: Harness, clock: Clock) -> None:
+    draft = Draft(
+        key="outbox:7",
+        text="Boylston St & Dartmouth St are closed until 6 pm: https://city.example.gov/alerts/7",
+    )
+    harness.fail_next_post("lost")
+    with pytest.raises(Unavailable) as lost:
+        harness.network.publish(draft)
+    assert lost.value.maybe_done
+
+    found = harness.network.published(harness.user_id, [draft], clock() - timedelta(hours=1))
+    [first, *_] = found[draft.key]
+    if harness.keeps_keys:  # the network answers the same key with the post it made, and
+        # `published` found it as that answer names it: a thread under it replies the same way
+        assert harness.network.publish(draft).ref == first
+    assert harness.posts() == [(draft.text, None)]
 
 
 def test_the_cursor_moves_only_with_a_committed_page(
@@ -90,6 +132,39 @@ def test_the_cursor_moves_only_with_a_committed_page(
     assert poll(service, harness) == [MentionOutcome.CASE_OPENED]
     assert poll(service, harness) == []  # and never twice
     assert cursor(service) != first
+
+
+BACKLOG = 45  # deeper than a page on every network: the fake's 20, X's 20 here, Mastodon's 40
+
+
+def test_a_backlog_deeper_than_a_page_is_read_through_each_mention_once(
+    service: Service, harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    harness.deliver(1, REPORT)
+    poll(service, harness)
+    first = cursor(service)
+    for n in range(2, 2 + BACKLOG):
+        harness.deliver(n, f"@City thanks for fixing the light on Elm St, crew {n}!")
+    written: list[int] = []
+
+    def crash_on_the_second_page(*args: object, **kw: object) -> object:
+        if written:
+            raise RuntimeError("killed while writing the second page")
+        written.append(1)
+        return ingest(*args, **kw)
+
+    with monkeypatch.context() as patched:
+        patched.setattr("socialbot.poller.ingest", crash_on_the_second_page)
+        with pytest.raises(RuntimeError):
+            poll(service, harness)
+    between, kept = cursor(service), recorded(service)
+    assert between not in (None, first)  # the oldest page committed, and its cursor with it
+    assert 1 < len(kept) < 1 + BACKLOG
+
+    assert len(poll(service, harness)) == 1 + BACKLOG - len(kept)  # the rest, and only the rest
+    assert poll(service, harness) == []
+    everything = recorded(service)
+    assert len(everything) == len(set(everything)) == 1 + BACKLOG
 
 
 def test_a_post_whose_answer_was_lost_is_found_not_posted_again(

@@ -370,25 +370,26 @@ def parse_posted(payload: Any) -> PostRef:
     return PostRef(_id(status, "id"), _own_context(status))
 
 
-def _own_context(status: Mapping[str, Any]) -> str:
-    """What a reply under a status of ours keeps of it: its visibility (unreadable: `direct`,
-    the narrowest) and warning, and our account."""
+def _own_context(status: JSONObject) -> str:
+    """What a reply under a status of ours keeps of it: its visibility and warning (an unknown
+    visibility read as `direct`), and our `acct`."""
     visibility = status.get("visibility")
     spoiler = status.get("spoiler_text")
     account = status.get("account")
     acct = account.get("acct") if isinstance(account, Mapping) else None
-    context = ReplyContext(
+    return ReplyContext(
         visibility if isinstance(visibility, str) and visibility in VISIBILITIES else "direct",
         clean_text(spoiler)[:MAX_SPOILER] if isinstance(spoiler, str) else "",
         acct if _is_acct(acct) else None,
-    )
-    return context.encode()
+    ).encode()
 
 
 def parse_own_statuses(payload: Any) -> list[OwnPost]:
     """Our statuses in a page of `GET /api/v1/accounts/:id/statuses`: replies with the status
-    they answer, others (broadcasts) with `in_reply_to` None, boosts passed over. An item that is
-    not a status as Mastodon describes one is passed over."""
+    they answer, others (broadcasts) with `in_reply_to` None, boosts passed over; each with the
+    context `parse_posted` gives it (a thread goes on under a recovered status as public, or
+    as warned, as it is). An item that is not a status as Mastodon describes one is passed
+    over."""
     posts: list[OwnPost] = []
     for status in payload if isinstance(payload, list) else []:
         if not isinstance(status, Mapping) or status.get("reblog") is not None:

@@ -366,6 +366,26 @@ def test_published_finds_an_interrupted_reply_among_our_statuses(mastodon: Masto
 
 
 @responses.activate
+def test_a_status_found_after_a_lost_answer_is_threaded_under_as_it_was_posted(
+    mastodon: MastodonNetwork,
+) -> None:
+    """A broadcast's next part replies under the part `published` found: as public as it,
+    never the `direct` of a post whose visibility is not known."""
+    ours = recorded_post("test_status_post_public").json()  # "Toot!", public
+    responses.get(f"{BASE}/api/v1/accounts/117020565966271181/statuses", json=[ours])
+    first = Draft(key="outbox-1", text="Toot!")
+
+    [found] = mastodon.published("117020565966271181", [first], NOW - timedelta(hours=1))[
+        "outbox-1"
+    ]
+    assert found == wire.parse_posted(ours)  # what the lost answer would have said
+
+    cassettes.serve(recorded_post("test_status_post_public"))
+    mastodon.publish(Draft(key="outbox-2", text="Part two", reply_to=found))
+    assert form(responses.calls[-1].request.body)["visibility"] == ["public"]
+
+
+@responses.activate
 def test_own_user_id_is_the_tokens_account(mastodon: MastodonNetwork) -> None:
     cassettes.serve(
         cassettes.find("test_status_reply", "GET", "/api/v1/accounts/verify_credentials")
