@@ -149,6 +149,11 @@ class Service:
             clock=self.clock,
         )
 
+    @property
+    def staff(self) -> Staff:
+        """The staff actions on this service's database, with its catalog and templates."""
+        return make_staff(self.settings, self.engine, self.catalog, self.replies)
+
     def rules_for(self, own_user_id: str) -> IntakeRules:
         return IntakeRules(
             catalog=self.catalog,
@@ -503,8 +508,12 @@ def build_staff(settings: Settings) -> Staff:
     and reply templates are all checked before the database is touched, as for `cases list`."""
     catalog, replies, _ = load_content(settings)
     load_routing(settings, catalog)
+    return make_staff(settings, open_database(settings), catalog, replies)
+
+
+def make_staff(settings: Settings, engine: Engine, catalog: Catalog, replies: Replies) -> Staff:
     return Staff(
-        engine=open_database(settings),
+        engine=engine,
         catalog=catalog,
         replies=replies,
         notify=settings.notify_statuses,

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from socialbot.app import Service, build_service, media_rules, text_rules
+from socialbot.app import Service, build_service
 from socialbot.config import INTAKE_ACCOUNT, Settings
 from socialbot.errors import RateLimited, Unavailable
 from socialbot.lifecycle import Action
@@ -24,7 +24,7 @@ from socialbot.networks.mastodon.wire import read_reply_context
 from socialbot.networks.x.replay import ReplayPlatform
 from socialbot.outbox import send_once
 from socialbot.scheduler import Jobs
-from socialbot.staff import Request, Staff
+from socialbot.staff import Request
 from socialbot.store.db import transaction
 from socialbot.store.models import Account, OutboxMessage, RateHold
 from socialbot.store.queries import list_cases
@@ -167,15 +167,7 @@ def test_a_neighbour_on_the_other_network_hears_the_news_there(
         Jobs(service).poll()
         [case] = [c for c in list_cases(service.engine) if c.category == "sidewalk"]
         assert (case.platform, case.reporter_count) == ("x", 2)  # Ana's report linked to it
-        staff = Staff(
-            engine=service.engine,
-            catalog=service.catalog,
-            replies=service.replies,
-            notify=settings.notify_statuses,
-            media_dir=settings.media_dir,
-            text_rules=text_rules(settings),
-            media_rules=media_rules(settings),
-        )
+        staff = service.staff
         assert case.id is not None
         staff.act(Request(case.id, Action.RESOLVE, "crew"), clock())
         with transaction(service.engine) as session:

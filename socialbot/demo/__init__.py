@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from socialbot.app import Service, build_service, media_rules, text_rules, utc_now
+from socialbot.app import Service, build_service, utc_now
 from socialbot.config import INTAKE_ACCOUNT, Settings
 from socialbot.districts import DEMO_DISTRICTS
 from socialbot.lifecycle import Action, CloseReason
@@ -28,7 +28,7 @@ from socialbot.networks.mastodon.replay import MastodonReplay
 from socialbot.networks.x.replay import ReplayPlatform
 from socialbot.outbox import SendReport, send_once
 from socialbot.poller import PollReport, poll_once
-from socialbot.staff import Done, Request, Staff
+from socialbot.staff import Done, Request
 
 SAMPLE = Path(__file__).resolve().parent / "mentions.json"
 MASTODON_SAMPLE = Path(__file__).resolve().parent / "mastodon.json"
@@ -95,15 +95,7 @@ def run_demo(
     first = {i.platform.name: poll_once(i, service.clock) for i in service.intakes}
     sent = _send_all(service, service.clock)
     second = {i.platform.name: poll_once(i, service.clock) for i in service.intakes}
-    staff = Staff(
-        engine=service.engine,
-        catalog=service.catalog,
-        replies=service.replies,
-        notify=settings.notify_statuses,
-        media_dir=settings.media_dir,
-        text_rules=text_rules(settings),
-        media_rules=media_rules(settings),
-    )
+    staff = service.staff
     week: list[tuple[datetime, Done]] = []
     for after, case, action, reason in STAFF_WEEK if staff_week else ():
         at = arrived + after
