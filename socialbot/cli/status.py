@@ -64,7 +64,7 @@ def status_command(
     several = len(status.networks) > 1
     polls = (
         ", ".join(f"{network} {_ago(at, status.at)}" for network, at in status.polls)
-        if several
+        if several and status.polls
         else _ago(status.last_poll, status.at)
     )
     for line in (

@@ -47,6 +47,7 @@ def usage_command(
                 "month": wanted,
                 "endpoints": [
                     {
+                        "network": u.network,
                         "account": u.account,
                         "endpoint": u.endpoint,
                         "calls": u.calls,
@@ -62,12 +63,14 @@ def usage_command(
             }
         )
         return
-    table = Table(title=f"X API usage, {wanted} (UTC)")
+    several = len({u.network for u in lines}) > 1
+    # Only X bills; another network's calls are counted beside, at no cost.
+    table = Table(title=f"{'API' if several else 'X API'} usage, {wanted} (UTC)")
     for column in ("account", "endpoint", "calls", "failed", "billed", "est. spend"):
         table.add_column(column, justify="right" if column in ("calls", "failed") else "left")
     for line in lines:
         table.add_row(
-            line.account,
+            f"{line.network}/{line.account}" if several else line.account,
             line.endpoint,
             f"{line.calls:,}",
             f"{line.errors:,}",

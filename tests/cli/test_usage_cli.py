@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 import responses
 
+from socialbot.metering import DatabaseMeter
+from socialbot.store.db import make_engine, upgrade
+from socialbot.usage import MENTIONS, ApiCall, Charge
 from tests import xapi
 from tests.cli.run import invoke
 
@@ -108,3 +111,29 @@ def test_status_shows_each_endpoints_rate_limit_failures_and_the_spend(
     assert "HOLDING non-essential replies" in out
     assert "179/180, resets in 1" in out  # minutes, rounded down
     assert "SECRET" not in out
+
+
+def test_on_two_networks_usage_and_status_name_each_ones_account(tmp_path: Path) -> None:
+    """Mastodon's calls are counted beside X's, at no cost, each under its network; a city
+    that has not polled yet reads `never`, not an empty line."""
+    url = f"sqlite:///{tmp_path / 'city.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    meter = DatabaseMeter(engine)
+    now = datetime.now(UTC)
+    meter.record(ApiCall("x", "intake", MENTIONS, now, 200, Charge.POST_READ, 5))
+    meter.record(ApiCall("mastodon", "intake", "GET /api/v1/notifications", now, 200, None, 40))
+    engine.dispose()
+
+    code, out = invoke("usage")
+    assert code == 0
+    assert "API usage," in out and "X API usage" not in out
+    assert "mastodon/intake" in out and "x/intake" in out
+    assert "total: $0.03 (estimate)" in out  # 5 posts read on X; Mastodon bills nothing
+    report = json.loads(invoke("usage", "--json")[1])
+    assert {e["network"] for e in report["endpoints"]} == {"x", "mastodon"}
+
+    code, out = invoke("status")
+    assert code == 0
+    assert "last poll:    never" in out
+    assert "API failures: 0 in the last hour" in out
