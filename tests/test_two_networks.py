@@ -23,7 +23,7 @@ from socialbot.networks.mastodon.replay import MastodonReplay
 from socialbot.networks.mastodon.wire import read_reply_context
 from socialbot.networks.x.replay import ReplayPlatform
 from socialbot.outbox import send_once
-from socialbot.scheduler import Jobs
+from socialbot.scheduler import Jobs, build_scheduler
 from socialbot.staff import Request
 from socialbot.store.db import transaction
 from socialbot.store.models import Account, OutboxMessage, RateHold
@@ -185,3 +185,14 @@ def test_a_neighbour_on_the_other_network_hears_the_news_there(
         assert by_network["x"].text in [p.text for p in x.posted]
     finally:
         service.close()
+
+
+def test_the_service_runs_a_poll_and_a_send_job_per_network(service: Service) -> None:
+    scheduler = build_scheduler(service)
+    assert sorted(job.id for job in scheduler.get_jobs()) == [
+        "broadcasts",
+        "poll:mastodon",
+        "poll:x",
+        "send:mastodon",
+        "send:x",
+    ]
