@@ -16,6 +16,7 @@ from socialbot.outbox import Outbox, send_once
 from socialbot.poller import poll_once
 from socialbot.status import read_status
 from socialbot.store.db import transaction
+from socialbot.store.models import OutboxMessage
 from socialbot.store.queries import outbox_rows
 from socialbot.usage import CREATE_POST, ApiCall, BudgetState, Charge
 from tests import xapi
@@ -136,3 +137,29 @@ def test_the_service_weighs_the_months_spend_as_x_was_billed(
     assert status.held_replies == 1
     # The filed reply was billed too: $9.00 + $0.015 + reads.
     assert status.budget.spent > 9.015
+
+
+def test_status_counts_as_held_only_the_replies_the_x_budget_holds(
+    engine: Engine, clock: Clock
+) -> None:
+    """The budget is X's: a help answer waiting on Mastodon goes out at the next send, so
+    `status` must not count it among the replies the budget holds."""
+    queue(engine, clock, (2, "help"))
+    with transaction(engine) as session:
+        session.add(
+            OutboxMessage(
+                platform="mastodon",
+                account="intake",
+                dedupe_key="reply:mastodon:113500000000000002",
+                in_reply_to_post_id="113500000000000002",
+                template="help",
+                lang="en",
+                text="@lu@town.example Hi! To report a problem, post a photo.",
+                next_attempt_at=clock(),
+                created_at=clock(),
+            )
+        )
+
+    status = read_status(engine, clock(), budget=NEAR)
+
+    assert status.held_replies == 1  # X's help answer; Mastodon's is not held
