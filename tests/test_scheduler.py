@@ -18,7 +18,10 @@ from socialbot.broadcasts.broadcaster import BroadcastRequest
 from socialbot.config import Settings
 from socialbot.demo import DEMO_SETTINGS, DEMO_USER_ID, SAMPLE
 from socialbot.errors import AuthFailed, RateLimited, Unavailable
+from socialbot.health import read_jobs
+from socialbot.network_settings import Channel
 from socialbot.networks.base import MentionPage
+from socialbot.networks.mastodon.replay import MastodonReplay
 from socialbot.networks.x.replay import ReplayPlatform
 from socialbot.scheduler import Jobs, build_scheduler, run_forever
 from socialbot.store.queries import list_cases, outbox_rows
@@ -197,3 +200,40 @@ def test_the_broadcast_job_posts_a_scheduled_alert_from_its_account_once(
 
     assert [p.text for p in notify.posted] == ["Parking ban from 6 pm."]
     assert intake.posted == []
+
+
+def test_an_alert_scheduled_on_a_network_the_city_no_longer_runs_fails_alone(
+    settings: Settings, clock: Clock
+) -> None:
+    """Scheduled while the city ran Mastodon, due after its Mastodon account was removed: that
+    alert cannot go and must say so; X's alert due at the same time still goes at once."""
+    city = build_service(
+        settings,
+        clock=clock,
+        networks={
+            Channel("x", "intake"): ReplayPlatform(xapi.CITY_ID),
+            Channel("mastodon", "intake"): MastodonReplay("113400000000000001"),
+        },
+    )
+    due = clock() + timedelta(hours=1)
+    for network in ("x", "mastodon"):
+        city.broadcaster.schedule(
+            BroadcastRequest(account="intake", texts=("Parking ban from 6 pm.",), network=network),
+            "comms",
+            at=due,
+            cron=None,
+        )
+    city.close()
+    x = ReplayPlatform(xapi.CITY_ID)
+    service = build_service(settings, clock=clock, networks={Channel("x", "intake"): x})
+    jobs = Jobs(service)
+    clock.now = due + timedelta(seconds=15)
+
+    jobs.broadcasts()
+    failures = read_jobs(service.engine, clock())
+    rows = {r.platform: r.state.value for r in outbox_rows(service.engine)}
+    service.close()
+
+    assert [p.text for p in x.posted] == ["Parking ban from 6 pm."]
+    assert failures == []
+    assert rows["mastodon"] == "failed"
