@@ -597,3 +597,24 @@ def test_an_instance_that_does_not_say_its_limit_has_the_citys_setting(meter: Ca
     cassettes.serve(instance)
     told = MastodonNetwork(MastodonCredentials(BASE, TOKEN), meter=meter, max_characters=1000)
     assert told.text_rules.limit == 500
+
+
+@responses.activate
+def test_a_post_the_server_took_is_no_rate_limit_for_an_unreadable_reset_header(
+    mastodon: MastodonNetwork,
+) -> None:
+    """A proxy that mangles `X-RateLimit-Reset` on a 200: Mastodon.py raises its rate-limit
+    error after the status was made. That is a post that went out, not a 429."""
+    recorded = recorded_post("test_status_post_public")
+    responses.post(
+        STATUSES,
+        body=recorded.body,
+        status=200,
+        headers={"X-RateLimit-Remaining": "216", "X-RateLimit-Reset": "soon"},
+    )
+
+    try:
+        receipt = mastodon.publish(Draft(key="outbox-7", text="Toot!"))
+    except RateLimited as exc:
+        pytest.fail(f"a status that was posted is reported as a rate limit: {exc}")
+    assert receipt.ref.id == "117020585924712638"
