@@ -38,7 +38,7 @@ from socialbot.staff import Staff
 from socialbot.store.db import make_engine, require_current, upgrade
 from socialbot.store.poll_lock import PollLock
 from socialbot.text_rules import TextRules
-from socialbot.usage import BudgetState, Meter, month_of
+from socialbot.usage import BILLED_NETWORKS, BudgetState, Meter, month_of
 
 log = logging.getLogger(__name__)
 
@@ -122,8 +122,7 @@ class Service:
         name = network or self.platform.name
         adapter = self.networks[Channel(name, account)]
         outbox = account_outbox(self.settings, self.engine, account, adapter)
-        kind = NETWORKS.get(adapter.name)
-        billed = kind is not None and kind.bills
+        billed = adapter.name in BILLED_NETWORKS
         if account == INTAKE_ACCOUNT and billed and self.settings.monthly_budget is not None:
             # No budget, no need to sum the month's spend every few seconds. The budget is what
             # X bills: a network that bills nothing is never held by it.
@@ -442,7 +441,6 @@ class NetworkKind:
     user_id: Callable[[Settings, str], str | None]
     text: Callable[[Settings], TextRules]  # its length rules as the settings know them
     media: MediaRules
-    bills: bool  # whether its calls cost money, counted against SOCIALBOT_MONTHLY_BUDGET
 
 
 def _mastodon_text(settings: Settings) -> TextRules:
@@ -463,14 +461,12 @@ NETWORKS: Mapping[str, NetworkKind] = {
         lambda s, account: s.credentials(account, "x").user_id,
         lambda _settings: X_TEXT,
         X_MEDIA,
-        bills=True,
     ),
     "mastodon": NetworkKind(
         mastodon_network,
         lambda s, account: s.mastodon_credentials(account).user_id,
         _mastodon_text,
         _mastodon_media(),
-        bills=False,
     ),
 }
 

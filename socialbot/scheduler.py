@@ -184,7 +184,8 @@ class Jobs:
     def _broadcasts(self) -> None:
         report = self.service.broadcaster.fire_due()
         for channel in sorted(report.accounts, key=lambda c: (c.network, c.account)):
-            self._send(self.service.outbox_for(channel.account, channel.network))
+            if channel in self.service.networks:  # the broadcaster queues for these alone
+                self._send(self.service.outbox_for(channel.account, channel.network))
 
     def _guarded(self, job: str, run: Callable[[], None]) -> None:
         """`run`, unless `job` is backing off; a failure counted, and backed off."""

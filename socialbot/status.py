@@ -30,7 +30,7 @@ from socialbot.store.models import (
     TemplateFailure,
 )
 from socialbot.store.queries import OPEN_STATUSES
-from socialbot.usage import NON_ESSENTIAL, BudgetState
+from socialbot.usage import BILLED_NETWORKS, NON_ESSENTIAL, BudgetState
 
 UPCOMING_SHOWN = 5
 
@@ -184,6 +184,9 @@ def read_status(
         held = (
             session.exec(
                 select(func.count()).where(
+                    # What the budget holds: the billed networks' intake queues (`outbox_for`).
+                    col(OutboxMessage.platform).in_(sorted(BILLED_NETWORKS)),
+                    OutboxMessage.account == INTAKE_ACCOUNT,
                     OutboxMessage.state == OutboxState.PENDING,
                     col(OutboxMessage.template).in_(sorted(NON_ESSENTIAL)),
                 )

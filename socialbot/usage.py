@@ -46,6 +46,10 @@ class Prices:
         return price
 
 
+# The networks whose calls are billed, and counted against SOCIALBOT_MONTHLY_BUDGET: X's API is
+# pay-per-use; Mastodon's (and Bluesky's) cost nothing. Only their replies are ever held by it.
+BILLED_NETWORKS: frozenset[str] = frozenset({"x"})
+
 # The endpoints socialbot calls, as counted and shown.
 USERS_ME = "GET /2/users/me"
 MENTIONS = "GET /2/users/:id/mentions"

@@ -232,8 +232,11 @@ def test_an_alert_scheduled_on_a_network_the_city_no_longer_runs_fails_alone(
     jobs.broadcasts()
     failures = read_jobs(service.engine, clock())
     rows = {r.platform: r.state.value for r in outbox_rows(service.engine)}
+    log = service.broadcaster.log(None)
     service.close()
 
     assert [p.text for p in x.posted] == ["Parking ban from 6 pm."]
     assert failures == []
-    assert rows["mastodon"] == "failed"
+    assert "mastodon" not in rows  # nothing queued that no outbox would ever send
+    [gone] = [e for e in log if e.network == "mastodon" and e.event == "failed"]
+    assert "account intake on mastodon is not configured any more" in (gone.error or "")

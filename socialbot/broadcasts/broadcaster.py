@@ -353,6 +353,14 @@ class Broadcaster:
                 if missed_recorded < MAX_MISSED_RECORDED:
                     report.missed.append(self._missed(session, broadcast, occurrence, now))
                 missed_recorded += 1
+            elif Channel(broadcast.platform, broadcast.account) not in self.channels:
+                # Scheduled while the city ran that account; nothing could post it now.
+                gone = BroadcastError(
+                    f"account {broadcast.account} on {broadcast.platform} is not configured any "
+                    f"more; cancel it (`socialbot broadcast cancel {broadcast.id}`) or configure "
+                    "the account again"
+                )
+                report.failed.append(self._failed(session, broadcast, occurrence, now, gone))
             else:
                 try:
                     with session.begin_nested():

@@ -178,6 +178,11 @@ class MastodonNetwork:
         timeouts = timeouts or Timeouts()
         self._base_url = credentials.api_base_url.rstrip("/")
         self._account, self._meter, self._clock, self._sleep = account, meter, clock, sleep
+        self._token_setting = (
+            TOKEN_SETTING
+            if account == "intake"
+            else f"SOCIALBOT_ACCOUNTS__{account.upper()}__MASTODON_ACCESS_TOKEN"
+        )
         self._last: requests.Response | None = None
         self._limits: InstanceLimits | None = None
         # SOCIALBOT_MASTODON_MAX_CHARACTERS: the post length of an instance that does not say.
@@ -499,8 +504,14 @@ class MastodonNetwork:
         try:
             yield
         except m.MastodonRatelimitError as exc:
-            headers = self._last.headers if self._last is not None else {}
-            reset_at = wire.parse_reset(headers, self._clock())
+            if self._last is None or self._last.status_code != 429:
+                # Mastodon.py raises this too when it cannot read a rate-limit header of an
+                # answer that is no 429 (a 200: the status may well have been posted).
+                raise Unavailable(
+                    f"Mastodon's answer had rate-limit headers that cannot be read: {exc}",
+                    maybe_done=posting,
+                ) from exc
+            reset_at = wire.parse_reset(self._last.headers, self._clock())
             raise RateLimited(
                 f"Mastodon rate limit reached; resets at {reset_at}", reset_at
             ) from exc
@@ -526,8 +537,8 @@ class MastodonNetwork:
                 ) from exc
             if status in (401, 403):
                 raise AuthFailed(
-                    f"Mastodon refused the access token ({status}){said}; check {TOKEN_SETTING} "
-                    "and the token's scopes (read, write)"
+                    f"Mastodon refused the access token ({status}){said}; check "
+                    f"{self._token_setting} and the token's scopes (read, write)"
                 ) from exc
             if 400 <= status < 500 and status not in _MOMENTARY:
                 raise Rejected(f"Mastodon refused the request ({status}){said}") from exc
