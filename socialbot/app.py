@@ -26,7 +26,7 @@ from socialbot.errors import ConfigError
 from socialbot.health import JobHealth
 from socialbot.intake import IntakeRules
 from socialbot.location import CityBounds, parse_city_bounds
-from socialbot.metering import DatabaseMeter, monthly_budget
+from socialbot.metering import BILLED_NETWORKS, DatabaseMeter, monthly_budget
 from socialbot.network_settings import Channel
 from socialbot.networks.base import MediaRules, Network
 from socialbot.networks.x.rules import X_MEDIA, X_TEXT
@@ -38,7 +38,7 @@ from socialbot.staff import Staff
 from socialbot.store.db import make_engine, require_current, upgrade
 from socialbot.store.poll_lock import PollLock
 from socialbot.text_rules import TextRules
-from socialbot.usage import BILLED_NETWORKS, BudgetState, Meter, month_of
+from socialbot.usage import BudgetState, Meter, month_of
 
 log = logging.getLogger(__name__)
 
@@ -77,16 +77,6 @@ class Service:
     def platform(self) -> Network:
         """The first intake network: the one a single-network city has."""
         return self.intake_networks[0]
-
-    @property
-    def accounts(self) -> dict[str, Network]:
-        """The further accounts (e.g. "notify") of the first network, by name."""
-        first = self.platform.name
-        return {
-            channel.account: n
-            for channel, n in self.networks.items()
-            if channel.network == first and channel.account != INTAKE_ACCOUNT
-        }
 
     def intake_for(self, network: Network) -> Intake:
         return Intake(

@@ -149,7 +149,7 @@ class PostRef:
 class Mention:
     """One inbound post that mentions the city account, as any network would describe it."""
 
-    platform: str  # the network's name: "x", "mastodon"
+    platform: str  # the network's name, as its adapter gives it
     post_id: (
         str  # the network's id, kept as text (X ids exceed 2**53) and never compared as a number
     )

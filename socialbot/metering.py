@@ -28,6 +28,10 @@ from socialbot.usage import ApiCall, BudgetState, Charge, Prices, Usage, month_d
 
 log = logging.getLogger(__name__)
 
+# The networks whose calls are billed, and counted against SOCIALBOT_MONTHLY_BUDGET: X's API is
+# pay-per-use; Mastodon's costs nothing. Only their replies are ever held by the budget.
+BILLED_NETWORKS: frozenset[str] = frozenset({"x"})
+
 FAILURES_KEPT = timedelta(days=30)
 # Calls kept in memory while the database refuses them: a day of polling at its busiest.
 UNRECORDED_KEPT = 20_000

@@ -16,7 +16,7 @@ from socialbot import holds
 from socialbot.broadcasts.storm import active
 from socialbot.config import INTAKE_ACCOUNT
 from socialbot.health import Failure, JobStatus, read_jobs
-from socialbot.metering import EndpointStatus, read_endpoints
+from socialbot.metering import BILLED_NETWORKS, EndpointStatus, read_endpoints
 from socialbot.store.db import transaction
 from socialbot.store.models import (
     Account,
@@ -30,7 +30,7 @@ from socialbot.store.models import (
     TemplateFailure,
 )
 from socialbot.store.queries import OPEN_STATUSES
-from socialbot.usage import BILLED_NETWORKS, NON_ESSENTIAL, BudgetState
+from socialbot.usage import NON_ESSENTIAL, BudgetState
 
 UPCOMING_SHOWN = 5
 

@@ -46,10 +46,6 @@ class Prices:
         return price
 
 
-# The networks whose calls are billed, and counted against SOCIALBOT_MONTHLY_BUDGET: X's API is
-# pay-per-use; Mastodon's (and Bluesky's) cost nothing. Only their replies are ever held by it.
-BILLED_NETWORKS: frozenset[str] = frozenset({"x"})
-
 # The endpoints socialbot calls, as counted and shown.
 USERS_ME = "GET /2/users/me"
 MENTIONS = "GET /2/users/:id/mentions"
@@ -63,7 +59,7 @@ MEDIA_METADATA = "POST /2/media/metadata"
 class ApiCall:
     """One request to a network, as the adapter saw it answered (or not)."""
 
-    network: str  # the network's name, as stored: "x", "mastodon"
+    network: str  # the network's name, as stored
     account: str
     endpoint: str
     at: datetime

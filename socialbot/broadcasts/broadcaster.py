@@ -158,8 +158,8 @@ class Broadcaster:
         if request.network is not None:
             return [request]
         networks = [c.network for c in self.channels if c.account == request.account]
-        if not networks:
-            networks = [self.channels[0].network if self.channels else "x"]
+        if not networks:  # the first network the city runs, else the first socialbot knows
+            networks = [self.channels[0].network if self.channels else next(iter(self.text_rules))]
         return [dataclasses.replace(request, network=network) for network in networks]
 
     def check(self, request: BroadcastRequest, *, dry_run: bool = False) -> None:
@@ -242,7 +242,9 @@ class Broadcaster:
 
     def _network(self, request: BroadcastRequest) -> str:
         """The short name of the network `request` goes to (see `targets`)."""
-        return request.network or self.targets(request)[0].network or "x"
+        network = request.network or self.targets(request)[0].network
+        assert network is not None  # `targets` names one
+        return network
 
     def _text_rules(self, network: str) -> TextRules:
         if network not in self.text_rules:
