@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Protocol
 
 from socialbot.domain import Mention, PostRef, RateBudget, is_post_id
+from socialbot.storable import clean_text, storable_json
 from socialbot.text_rules import TextRules
 
 __all__ = [
@@ -101,6 +102,12 @@ class Malformed:
     post_id: str | None
     problem: str
     raw: str
+
+    @classmethod
+    def of(cls, post_id: str | None, error: BaseException, item: object) -> Malformed:
+        """`item` of a page, which `error` kept from being read: its reason made storable and
+        cut to `MAX_PROBLEM`, its JSON made storable whatever it holds."""
+        return cls(post_id, clean_text(str(error))[:MAX_PROBLEM], storable_json(item))
 
     @property
     def key(self) -> str:

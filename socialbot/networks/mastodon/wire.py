@@ -215,13 +215,7 @@ def parse_notifications(payload: Any, since: str | None = None) -> MentionPage:
         except Exception as exc:  # whatever an item holds, it is that item's problem alone
             status = item.get("status") if isinstance(item, Mapping) else None
             post_id = status.get("id") if isinstance(status, Mapping) else None
-            malformed.append(
-                Malformed(
-                    post_id=post_id if is_id(post_id) else None,
-                    problem=clean_text(str(exc))[:MAX_PROBLEM],
-                    raw=storable_json(item),
-                )
-            )
+            malformed.append(Malformed.of(post_id if is_id(post_id) else None, exc, item))
             continue
         if mention is not None:
             mentions.setdefault(mention.post_id, mention)

@@ -29,7 +29,7 @@ from socialbot.domain import (
     is_post_id,
 )
 from socialbot.errors import DataError
-from socialbot.networks.base import MAX_PROBLEM, Malformed, MentionPage, OwnPost, RateBudget
+from socialbot.networks.base import Malformed, MentionPage, OwnPost, RateBudget
 from socialbot.storable import clean_text, storable_json
 
 PLATFORM = "x"
@@ -94,13 +94,7 @@ def parse_mentions_page(payload: Any) -> MentionPage:
             parsed.append(_mention(item, media, places, users))
         except Exception as exc:  # whatever an item holds, it is that item's problem alone
             post_id = item.get("id") if isinstance(item, Mapping) else None
-            parsed.append(
-                Malformed(
-                    post_id=post_id if is_post_id(post_id) else None,
-                    problem=clean_text(str(exc))[:MAX_PROBLEM],
-                    raw=storable_json(item),
-                )
-            )
+            parsed.append(Malformed.of(post_id if is_post_id(post_id) else None, exc, item))
     mentions, malformed = _one_per_id(parsed)
     meta = _object_or_empty(payload.get("meta"))
     next_token = meta.get("next_token")
