@@ -138,7 +138,12 @@ def draft_of(row: OutboxMessage, media_ids: tuple[str, ...] = ()) -> Draft:
         else None
     )
     return Draft(
-        key=f"outbox:{row.id}", text=row.text, reply_to=reply_to, media_ids=media_ids, lang=row.lang
+        key=f"outbox:{row.id}",
+        text=row.text,
+        reply_to=reply_to,
+        media_ids=media_ids,
+        lang=row.lang,
+        created_at=row.created_at,
     )
 
 

@@ -74,13 +74,16 @@ class Draft:
     """A post to publish. `key` is the outbox row's idempotency key: the same draft sent twice
     (a retry after an answer that was lost) carries the same key, and the adapter makes sure a
     network that understands keys posts it once. `reply_to`: the post it answers, None for a
-    post of its own."""
+    post of its own. `created_at`: when the draft was queued, the same across every retry: a
+    network whose posts we name ourselves (Bluesky's record key) names it from this and the key,
+    so that a retry names it the same."""
 
     key: str
     text: str
     reply_to: PostRef | None = None
     media_ids: tuple[str, ...] = ()
     lang: str | None = None
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
