@@ -465,7 +465,7 @@ def _langs(value: Any) -> tuple[str, ...]:
         return ()
     if not isinstance(value, list):
         raise DataError(f"record.langs is {_kind(value)}, not a list")
-    return tuple(v for v in value[:3] if isinstance(v, str) and _LANG.fullmatch(v) and len(v) < 35)
+    return tuple(v for v in value[:3] if isinstance(v, str) and len(v) < 35 and _LANG.fullmatch(v))
 
 
 def _tags(value: Any) -> tuple[str, ...]:
