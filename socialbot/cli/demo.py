@@ -55,7 +55,8 @@ def demo_command(
         console.print(
             handled_table(
                 first.handled,
-                title=f"{names[network]}: polled {first.fetched} mentions in {first.pages} pages",
+                title=f"{names[network]}: polled {first.fetched} mentions in {first.pages} "
+                + ("page" if first.pages == 1 else "pages"),
             )
         )
         console.print()

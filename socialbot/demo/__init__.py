@@ -24,6 +24,7 @@ from socialbot.config import INTAKE_ACCOUNT, Settings
 from socialbot.districts import DEMO_DISTRICTS
 from socialbot.lifecycle import Action, CloseReason
 from socialbot.network_settings import Channel
+from socialbot.networks.bluesky.replay import BlueskyReplay
 from socialbot.networks.mastodon.replay import MastodonReplay
 from socialbot.networks.x.replay import ReplayPlatform
 from socialbot.outbox import SendReport, send_once
@@ -32,8 +33,10 @@ from socialbot.staff import Done, Request
 
 SAMPLE = Path(__file__).resolve().parent / "mentions.json"
 MASTODON_SAMPLE = Path(__file__).resolve().parent / "mastodon.json"
+BLUESKY_SAMPLE = Path(__file__).resolve().parent / "bluesky.json"
 DEMO_USER_ID = "1583000000000000001"
 DEMO_MASTODON_ID = "113400000000000001"
+DEMO_BLUESKY_ID = "did:plc:democityboston3llqzkpfxa"
 # Boston's bounding box, so the sample's report from Providence shows the outside-city reply.
 DEMO_CITY_BOUNDS = "-71.191155,42.227926,-70.986078,42.399974"
 # The sample's posts carry a fixed date; a first poll must not take them for old news.
@@ -62,6 +65,8 @@ STAFF_WEEK: tuple[tuple[timedelta, int, Action, CloseReason | None], ...] = (
     (140 * _H, 9, Action.CLOSE, CloseReason.NOT_CITY_PROPERTY),
     (3 * _H, 10, Action.ACK, None),  # the broken sidewalk reported on Mastodon: told there
     (98 * _H, 10, Action.RESOLVE, None),
+    (4 * _H, 13, Action.ACK, None),  # the streetlight reported on Bluesky, with its photo
+    (52 * _H, 13, Action.RESOLVE, None),
 )
 
 
@@ -70,6 +75,7 @@ class DemoRun:
     service: Service
     platform: ReplayPlatform  # X
     mastodon: MastodonReplay
+    bluesky: BlueskyReplay
     first: dict[str, PollReport]  # each network's first poll, by its name
     sent: SendReport  # the replies to that intake, every network's
     second: dict[str, PollReport]
@@ -83,6 +89,7 @@ def run_demo(
     """Intake of the sample, a week ago; then, with `staff_week`, the crew's week up to now."""
     platform = ReplayPlatform.from_file(SAMPLE, DEMO_USER_ID)
     mastodon = MastodonReplay.from_file(MASTODON_SAMPLE, DEMO_MASTODON_ID)
+    bluesky = BlueskyReplay.from_file(BLUESKY_SAMPLE, DEMO_BLUESKY_ID)
     arrived = now() - ARRIVED_AGO if staff_week else now()
     service = build_service(
         settings,
@@ -90,6 +97,7 @@ def run_demo(
         networks={
             Channel(platform.name, INTAKE_ACCOUNT): platform,
             Channel(mastodon.name, INTAKE_ACCOUNT): mastodon,
+            Channel(bluesky.name, INTAKE_ACCOUNT): bluesky,
         },
     )
     first = {i.platform.name: poll_once(i, service.clock) for i in service.intakes}
@@ -101,7 +109,7 @@ def run_demo(
         at = arrived + after
         week.append((at, staff.act(Request(case, action, STAFF, reason=reason), at)))
     status_sent = _send_all(service, now)
-    return DemoRun(service, platform, mastodon, first, sent, second, week, status_sent)
+    return DemoRun(service, platform, mastodon, bluesky, first, sent, second, week, status_sent)
 
 
 def _send_all(service: Service, now: Callable[[], datetime]) -> SendReport:
