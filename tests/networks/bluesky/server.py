@@ -195,6 +195,7 @@ class BlueskyServer:
     reset: datetime
     clock: Callable[[], datetime]
     password: str = APP_PASSWORD
+    page_size: int | None = None  # the most served to a page, whatever `limit` asks
     notifications: list[dict[str, Any]] = field(default_factory=list)  # oldest first
     resident_posts: dict[str, dict[str, Any]] = field(default_factory=dict)  # uri → post view
     records: dict[str, dict[str, Any]] = field(default_factory=dict)  # ours: rkey → getRecord
@@ -510,7 +511,7 @@ class BlueskyServer:
             if before is None:
                 return self._error(400, "InvalidRequest", "Malformed cursor")
             items = [n for n in items if _keyset(n) < before]
-        page = items[:limit]
+        page = items[: min(limit, self.page_size or limit)]
         body: dict[str, Any] = {"notifications": page, "priority": False}
         if page:
             body["cursor"] = _cursor(page[-1])
