@@ -205,6 +205,7 @@ class BlueskyServer:
     session_failures: list[str] = field(default_factory=list)
     posted: list[tuple[str, str | None]] = field(default_factory=list)  # (text, replied to)
     calls: list[str] = field(default_factory=list)  # "<host> <nsid>", in order
+    requests: list[httpx.Request] = field(default_factory=list)  # as they came, in order
     sessions_created: int = 0
     refreshes: int = 0
     access: dict[str, datetime] = field(default_factory=dict)  # access token → expiry
@@ -327,6 +328,10 @@ class BlueskyServer:
         """The author of `post` (a compact id) allows no reply from us (a threadgate)."""
         self.closed.add(self._uri(post))
 
+    def asked(self, nsid: str) -> list[httpx.Request]:
+        """The requests of `nsid` that came, in order."""
+        return [r for r in self.requests if r.url.path == f"/xrpc/{nsid}"]
+
     def record(self, post: str) -> dict[str, Any]:
         """Our record named by its compact id, as getRecord answers it."""
         return self.records[post.rpartition("/")[2]]
@@ -385,6 +390,7 @@ class BlueskyServer:
     ) -> Callable[[httpx.Request], Answer]:
         def serve(request: httpx.Request) -> Answer:
             self.calls.append(f"{host} {request.url.path.removeprefix('/xrpc/')}")
+            self.requests.append(request)
             return handler(request)
 
         return serve
