@@ -489,6 +489,15 @@ class BlueskyNetwork:
         saved = saved if saved is not None else self._sessions.load()
         if saved is None:
             return False
+        wanted = self._credentials.handle.removeprefix("@").lower()
+        if wanted not in (saved.handle.lower(), saved.user_id):
+            # the handle was changed in the settings: the saved session acts as another account
+            log.warning(
+                "event=session_of_another_account network=bluesky saved=%s configured=%s",
+                saved.handle,
+                wanted,
+            )
+            return False
         client = self._new_client()
         try:
             client.login(session_string=saved.secret, fetch_bsky_profile=False)

@@ -5,6 +5,7 @@ names; the errors of the PDS as ours."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -131,6 +132,31 @@ def test_a_session_is_signed_in_once_saved_restored_and_refreshed_across_adapter
     assert [c for c in pds.calls if not c.startswith(PDS_HOST)] == [
         "bsky.social com.atproto.server.createSession"
     ]
+
+
+def test_a_saved_session_of_another_handle_is_not_acted_with(
+    pds: BlueskyServer, clock: Clock
+) -> None:
+    store = MemorySessions()
+    bluesky(clock, store).own_user_id()
+    assert store.session is not None
+    store.session = dataclasses.replace(store.session, handle="old-city.bsky.social")
+
+    assert bluesky(clock, store).own_user_id() == CITY_DID
+    assert pds.sessions_created == 2  # signed in as the handle configured
+    assert store.session.handle == CITY_HANDLE
+
+
+def test_an_unreadable_saved_session_is_replaced_by_a_sign_in(
+    pds: BlueskyServer, clock: Clock
+) -> None:
+    store = MemorySessions()
+    bluesky(clock, store).own_user_id()
+    assert store.session is not None
+    store.session = dataclasses.replace(store.session, secret="not:::a session")
+
+    assert bluesky(clock, store).own_user_id() == CITY_DID
+    assert pds.sessions_created == 2
 
 
 def test_a_token_the_pds_no_longer_takes_is_refreshed_and_the_call_made_again(
