@@ -253,7 +253,7 @@ class BlueskyNetwork:
                 MentionPage(
                     mentions=self._answerable(page.mentions),
                     malformed=page.malformed,
-                    cursor=page.newest.encode() if page.newest is not None else None,
+                    cursor=_page_cursor(page.newest, since),
                 )
             )
             if since is None or page.reached or page.next_cursor is None:
@@ -776,6 +776,14 @@ class BlueskyNetwork:
         if posting and status == 409:
             return _KeyTaken(f"Bluesky refused the post ({status}){said}")
         return Rejected(f"Bluesky refused the request ({status}){said}")
+
+
+def _page_cursor(newest: wire.Cursor | None, since: wire.Cursor | None) -> str | None:
+    """A page's cursor: its newest notification, never older than the stored cursor (whose
+    own notification may have been deleted since, leaving the page only older ones)."""
+    if newest is None:
+        return None
+    return (max(newest, since) if since is not None else newest).encode()
 
 
 def _count(key: str) -> Callable[[Any], int]:
