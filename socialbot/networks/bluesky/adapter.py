@@ -226,7 +226,8 @@ class BlueskyNetwork:
     def fetch_mentions(self, user_id: str, cursor: str | None) -> list[MentionPage]:
         """Mentions and replies after `cursor` (the newest notification handled), newest page
         first, each page's cursor its newest notification. The server pages from the newest
-        back, so pages are read until one reaches `cursor` (or the server has no older one);
+        back, so pages are read until one reaches `cursor`, less the look-back in which a post
+        indexed late may still appear (`wire.LOOKBACK`), or the server has no older one;
         the first poll (no cursor) reads the newest page only: the poller's backfill window
         decides what of it is answered. Mentions whose author closed the thread to our reply
         are left out (they still move the cursor)."""
@@ -249,13 +250,14 @@ class BlueskyNetwork:
                 raise Unavailable(
                     f"Bluesky served a notifications page that cannot be read: {exc}"
                 ) from exc
-            pages.append(
-                MentionPage(
-                    mentions=self._answerable(page.mentions),
-                    malformed=page.malformed,
-                    cursor=_page_cursor(page.newest, since),
+            if not pages or page.mentions or page.malformed:  # an empty older page adds nothing
+                pages.append(
+                    MentionPage(
+                        mentions=self._answerable(page.mentions),
+                        malformed=page.malformed,
+                        cursor=_page_cursor(page.newest, since),
+                    )
                 )
-            )
             if since is None or page.reached or page.next_cursor is None:
                 break
             server_cursor = page.next_cursor

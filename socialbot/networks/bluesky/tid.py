@@ -4,9 +4,13 @@ recording is healed by reading that record back, never by posting again.
 
 A TID is 64 bits written as 13 characters of base32-sortable ("234567abcdefghijklmnopqrstuvwxyz",
 so that text order is time order): the top bit 0, then 53 bits of microseconds since the Unix
-epoch, then 10 bits of "clock id". Ours takes the time from the draft's `created_at` and the clock
-id from a digest of its key (SHA-256, never Python's `hash()`, which changes between runs), so
-the same draft always gets the same key and two drafts of one microsecond most likely not.
+epoch, then 10 bits of "clock id". Ours takes the time from the draft's `created_at`, to the
+millisecond, and tells the drafts of one millisecond apart by the outbox row's id: its last three
+digits are the microseconds, the rest (modulo 1024) the clock id. Every row of one poll page (or
+one broadcast, one bulk resolve) is queued at the same instant, so the time alone would name
+them all alike; with the id, two rows share a key only if they were queued in the same
+millisecond with ids 1,024,000 apart. A key that is no outbox row's (`outbox:<id>`) takes its
+clock id from a digest of the key (SHA-256, never Python's `hash()`, which changes between runs).
 """
 
 from __future__ import annotations
@@ -22,19 +26,26 @@ _CLOCK_BITS = 10
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # The first character carries the top bit, which is always 0: only the first 16 letters.
 _TID = re.compile(f"[{ALPHABET[:16]}][{ALPHABET}]{{{LENGTH - 1}}}")
+_OUTBOX_KEY = re.compile(r"outbox:([0-9]{1,18})")  # `outbox.draft_of`'s keys
 
 
 def record_key(key: str, created_at: datetime) -> str:
-    """The TID of the post an outbox row with idempotency `key`, queued at `created_at`, is
-    published as. A naive `created_at` is UTC (as the database gives it back). ValueError for a
+    """The TID of the post an outbox row with idempotency `key` (`outbox:<id>`), queued at
+    `created_at`, is published as. A naive `created_at` is UTC (as the database gives it back). ValueError for a
     time before 1970 or after the 53 bits of microseconds run out (in the year 2255)."""
     when = created_at if created_at.tzinfo is not None else created_at.replace(tzinfo=UTC)
     delta = when - _EPOCH
     micros = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
     if not 0 <= micros < 1 << _TIMESTAMP_BITS:
         raise ValueError(f"no record key for a post created at {created_at.isoformat()}")
-    digest = hashlib.sha256(key.encode("utf-8", errors="surrogatepass")).digest()
-    clock_id = int.from_bytes(digest[:2], "big") & ((1 << _CLOCK_BITS) - 1)
+    row = _OUTBOX_KEY.fullmatch(key)
+    if row is not None:
+        number = int(row.group(1))
+        micros = micros - micros % 1000 + number % 1000
+        clock_id = (number // 1000) % (1 << _CLOCK_BITS)
+    else:
+        digest = hashlib.sha256(key.encode("utf-8", errors="surrogatepass")).digest()
+        clock_id = int.from_bytes(digest[:2], "big") & ((1 << _CLOCK_BITS) - 1)
     return _encode((micros << _CLOCK_BITS) | clock_id)
 
 

@@ -52,6 +52,9 @@ MAX_ALT_TEXT = 10_000
 MAX_TEXT = 100_000  # far beyond the record's 3000 bytes: what a broken server could still send
 CDN_IMAGE = "https://cdn.bsky.app/img/feed_fullsize/plain/{did}/{cid}@jpeg"
 RESET_DEFAULT = timedelta(minutes=1)  # a 429 that does not say when it lifts
+# How far behind the newest notification handled a post may still be listed for the first time
+# (see `Cursor.covers`): each poll reads this much again.
+LOOKBACK = timedelta(minutes=15)
 
 # atproto's DID syntax ("did:<method>:<id>"), as long as our columns.
 _DID = re.compile(r"did:[a-z]+:[A-Za-z0-9._:%-]*[A-Za-z0-9._-]")
@@ -212,10 +215,12 @@ class Cursor:
 
     def covers(self, indexed_at: datetime, uri: str) -> bool:
         """Whether a notification of `indexed_at` and `uri` is one this cursor already handled:
-        the same uri, or one indexed before it. One indexed at the same instant under another
-        uri is not: the server promises no order between the two, and one recorded twice is
-        caught by its post id, while one passed over would be lost."""
-        return uri == self.uri or indexed_at < self.indexed_at
+        the same uri, or one listed more than `LOOKBACK` before it. The AppView lists a post at
+        the earlier of its `createdAt` and the time it indexed it, so a post that reached it
+        late (its author's server slow, their phone's clock behind) is listed among what was
+        already read: the look-back reads those again. What it reads twice is recorded once (by
+        its post id); one passed over would be lost."""
+        return uri == self.uri or indexed_at < self.indexed_at - LOOKBACK
 
 
 def parse_cursor(text: str) -> Cursor:

@@ -42,23 +42,12 @@ def bluesky(clock: Clock) -> BlueskyNetwork:
 # --- record keys of rows queued together ---------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tid.record_key: rows queued in one transaction share created_at (a poll page's "
-    "replies, a broadcast run, a resolve's linked reporters), and 10 bits of clock id from a "
-    "hash of the key collide (outbox:2 and outbox:7 do; a page of 50 replies has a 70% chance)",
-)
 def test_the_rows_of_one_poll_page_get_record_keys_of_their_own() -> None:
     queued = datetime(2026, 11, 23, 7, 5, 0, 123456, tzinfo=UTC)  # the page's one `now`
     keys = [tid.record_key(f"outbox:{n}", queued) for n in range(1, 101)]
     assert len(set(keys)) == len(keys)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="two drafts of one instant under the same record key: the second is refused by the "
-    "PDS (500, key taken), read back as another text, and Rejected: that resident never hears",
-)
 def test_two_replies_queued_in_one_page_are_both_posted(pds: BlueskyServer, clock: Clock) -> None:
     network = bluesky(clock)
     queued = clock() - timedelta(minutes=1)
@@ -74,12 +63,6 @@ def test_two_replies_queued_in_one_page_are_both_posted(pds: BlueskyServer, cloc
 # --- the notifications' order -------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the AppView lists a notification at its post's sortAt = min(indexedAt, createdAt), "
-    "so one indexed late (a slow PDS, a phone clock behind) is listed before a notification "
-    "already handled; `Cursor.covers` drops anything older than the stored cursor",
-)
 def test_a_mention_listed_behind_the_stored_cursor_is_not_lost(
     pds: BlueskyServer, clock: Clock
 ) -> None:
@@ -101,12 +84,6 @@ def test_a_mention_listed_behind_the_stored_cursor_is_not_lost(
 # --- the media id the outbox keeps ----------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="outbox.media_id is String(64) in main; an ImageRef (its blob JSON and alt text) is "
-    "~150 characters and more: PostgreSQL refuses the row after the upload (migration 0012 on "
-    "the settings branch widens it to Text; drop this xfail when that is merged)",
-)
 def test_an_uploaded_photos_media_id_fits_the_outbox_column(
     pds: BlueskyServer, clock: Clock, tmp_path: Path
 ) -> None:

@@ -106,6 +106,16 @@ def test_a_record_key_is_the_same_for_the_same_draft() -> None:
     )
 
 
+def test_the_rows_of_one_page_get_keys_of_their_own_in_their_millisecond() -> None:
+    # Every reply of one poll page is queued at the same instant: the row id tells them apart.
+    keys = [tid.record_key(f"outbox:{n}", WHEN) for n in range(1, 5001)]
+    assert len(set(keys)) == 5000
+    assert {tid.tid_time(k).replace(microsecond=0) for k in keys} == {WHEN.replace(microsecond=0)}
+    assert {tid.tid_time(k).microsecond // 1000 for k in keys} == {WHEN.microsecond // 1000}
+    assert tid.record_key("outbox:7", WHEN) == tid.record_key("outbox:7", WHEN)
+    assert tid.record_key("outbox:7", WHEN) != tid.record_key("outbox:1007", WHEN)
+
+
 def test_record_keys_differ_by_key() -> None:
     keys = {tid.record_key(f"outbox-{n}", WHEN) for n in range(20)}
     assert len(keys) == 20  # 10 bits of clock id: these 20 happen not to collide

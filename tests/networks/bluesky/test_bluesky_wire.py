@@ -176,11 +176,20 @@ def cursor_of(item: dict[str, Any]) -> wire.Cursor:
 
 
 def test_a_page_that_reaches_the_stored_cursor_stops_there() -> None:
-    old, handled, new = (notification(n, f"#pothole {n}") for n in (1, 2, 3))
+    # 1 was listed long before the cursor; 2 is the cursor; 3 is new; 1000 (a post its author's
+    # server delivered late, listed by its earlier createdAt) lies within the look-back.
+    handled = notification(1001, "#pothole handled")
+    old = notification(1, "#pothole long ago")
+    late = notification(1000, "#pothole late")
+    new = notification(1002, "#pothole new")
+    assert cursor_of(handled).indexed_at - wire.LOOKBACK > cursor_of(old).indexed_at
 
-    page = parse(new, handled, old, since=cursor_of(handled))
+    page = parse(new, handled, late, old, since=cursor_of(handled))
 
-    assert [m.post_id for m in page.mentions] == [wire.post_id(new["uri"])]
+    assert [m.post_id for m in page.mentions] == [
+        wire.post_id(new["uri"]),
+        wire.post_id(late["uri"]),
+    ]
     assert page.reached is True
     assert page.newest == cursor_of(new)
 
