@@ -31,8 +31,9 @@ _OUTBOX_KEY = re.compile(r"outbox:([0-9]{1,18})")  # `outbox.draft_of`'s keys
 
 def record_key(key: str, created_at: datetime) -> str:
     """The TID of the post an outbox row with idempotency `key` (`outbox:<id>`), queued at
-    `created_at`, is published as. A naive `created_at` is UTC (as the database gives it back). ValueError for a
-    time before 1970 or after the 53 bits of microseconds run out (in the year 2255)."""
+    `created_at`, is published as. A naive `created_at` is UTC (as the database gives it
+    back). ValueError for a time before 1970 or after the 53 bits of microseconds run out (in
+    the year 2255)."""
     when = created_at if created_at.tzinfo is not None else created_at.replace(tzinfo=UTC)
     delta = when - _EPOCH
     micros = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
