@@ -30,6 +30,7 @@ CORE = [
 ]
 FORBIDDEN_IN_CORE = (
     "tweepy",
+    "atproto",  # atproto and atproto_client
     "requests",
     "sqlalchemy",
     "sqlmodel",
@@ -71,6 +72,16 @@ def test_only_the_x_adapter_imports_tweepy() -> None:
         or "import tweepy" in path.read_text(encoding="utf-8")
     )
     assert importers == ["networks/x/adapter.py"]
+
+
+def test_only_the_bluesky_adapter_and_its_facets_import_atproto() -> None:
+    importers = {
+        str(path.relative_to(PACKAGE))
+        for path in PACKAGE.rglob("*.py")
+        if any(name.startswith("atproto") for name in imports_of(path))
+    }
+    assert "networks/bluesky/facets.py" in importers
+    assert importers <= {"networks/bluesky/adapter.py", "networks/bluesky/facets.py"}
 
 
 # Where a network may be named: its own package, the composition root and the settings (which

@@ -29,15 +29,18 @@ from urllib.parse import parse_qs, urlparse
 
 import requests
 import responses
+import respx
 from requests import PreparedRequest
 
 from socialbot.domain import Mention
 from socialbot.errors import RateLimited, Unavailable
 from socialbot.networks.base import Network
+from socialbot.networks.bluesky.adapter import BlueskyCredentials, BlueskyNetwork
 from socialbot.networks.fake import FakeNetwork
 from socialbot.networks.mastodon.adapter import MastodonCredentials, MastodonNetwork
 from socialbot.networks.x.adapter import XCredentials, XPlatform
 from tests import xapi
+from tests.networks.bluesky import server as bluesky_server
 from tests.networks.mastodon import server
 
 RESET = datetime(2026, 11, 23, 12, 15, tzinfo=UTC)  # when a scripted rate limit ends
@@ -239,7 +242,52 @@ class MastodonHarness:
             yield
 
 
+@dataclass
+class BlueskyHarness:
+    """A Bluesky PDS over `respx` (`tests/networks/bluesky/server.py`): sign-in at the entryway
+    and a session at the account's PDS, residents' mentions as notifications (served fewer to
+    a page than asked, as the AppView does once it drops what we may not see), our posts as
+    records under the record key the adapter names, read back by it. The same draft names the
+    same record, so a draft sent again is one post (`keeps_keys`)."""
+
+    PAGE: ClassVar[int] = 20
+
+    clock: Clock
+    user_id: str = bluesky_server.CITY_DID
+    keeps_keys: bool = True
+    server: bluesky_server.BlueskyServer = field(init=False)
+    network: Network = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.server = bluesky_server.BlueskyServer(
+            reset=RESET, clock=self.clock, page_size=self.PAGE
+        )
+        self.network = BlueskyNetwork(
+            BlueskyCredentials(bluesky_server.CITY_HANDLE, bluesky_server.APP_PASSWORD),
+            clock=self.clock,
+        )
+
+    def deliver(self, n: int, text: str) -> str:
+        return self.server.mention(n, text)
+
+    def fail_next_post(self, kind: str) -> None:
+        self.server.failures.append(kind)
+
+    def posts(self) -> list[tuple[str, str | None]]:
+        return list(self.server.posted)
+
+    def handle(self, n: int) -> str:
+        return bluesky_server.resident_handle(n)
+
+    @contextmanager
+    def running(self) -> Iterator[None]:
+        with respx.mock(assert_all_called=False) as router:
+            self.server.serve(router)
+            yield
+
+
 HARNESSES: dict[str, Callable[[Clock], Harness]] = {
+    "bluesky": BlueskyHarness,
     "fake": FakeHarness,
     "mastodon": MastodonHarness,
     "x": XHarness,

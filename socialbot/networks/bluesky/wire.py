@@ -465,7 +465,7 @@ def _langs(value: Any) -> tuple[str, ...]:
         return ()
     if not isinstance(value, list):
         raise DataError(f"record.langs is {_kind(value)}, not a list")
-    return tuple(v for v in value[:3] if isinstance(v, str) and _LANG.fullmatch(v) and len(v) < 35)
+    return tuple(v for v in value[:3] if isinstance(v, str) and len(v) < 35 and _LANG.fullmatch(v))
 
 
 def _tags(value: Any) -> tuple[str, ...]:
@@ -579,20 +579,16 @@ def _embed(value: Any, did: str) -> tuple[tuple[Media, ...], tuple[str, ...], st
 
 
 def _quoted(value: Any) -> str | None:
-    """The post id a quote embeds; None when it embeds another kind of record (a feed, a list)."""
-    uri, _ = _strong_ref_any(value)
-    try:
-        return post_id(uri)
-    except DataError:
-        return None
-
-
-def _strong_ref_any(value: Any) -> tuple[str, str]:
+    """The post id a quote embeds (its strongRef's uri); None when it embeds another kind of
+    record (a feed, a list, a starter pack)."""
     ref = _mapping(value, "record.embed.record")
     uri = ref.get("uri")
     if not isinstance(uri, str):
         raise DataError(f"record.embed.record.uri is {_kind(uri)}, not a string")
-    return uri, str(ref.get("cid"))
+    try:
+        return post_id(uri)
+    except DataError:
+        return None
 
 
 def _images(value: Any, where: str, did: str) -> tuple[Media, ...]:

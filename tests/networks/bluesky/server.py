@@ -195,6 +195,7 @@ class BlueskyServer:
     reset: datetime
     clock: Callable[[], datetime]
     password: str = APP_PASSWORD
+    page_size: int | None = None  # the most served to a page, whatever `limit` asks
     notifications: list[dict[str, Any]] = field(default_factory=list)  # oldest first
     resident_posts: dict[str, dict[str, Any]] = field(default_factory=dict)  # uri → post view
     records: dict[str, dict[str, Any]] = field(default_factory=dict)  # ours: rkey → getRecord
@@ -204,6 +205,7 @@ class BlueskyServer:
     session_failures: list[str] = field(default_factory=list)
     posted: list[tuple[str, str | None]] = field(default_factory=list)  # (text, replied to)
     calls: list[str] = field(default_factory=list)  # "<host> <nsid>", in order
+    requests: list[httpx.Request] = field(default_factory=list)  # as they came, in order
     sessions_created: int = 0
     refreshes: int = 0
     access: dict[str, datetime] = field(default_factory=dict)  # access token → expiry
@@ -326,6 +328,10 @@ class BlueskyServer:
         """The author of `post` (a compact id) allows no reply from us (a threadgate)."""
         self.closed.add(self._uri(post))
 
+    def asked(self, nsid: str) -> list[httpx.Request]:
+        """The requests of `nsid` that came, in order."""
+        return [r for r in self.requests if r.url.path == f"/xrpc/{nsid}"]
+
     def record(self, post: str) -> dict[str, Any]:
         """Our record named by its compact id, as getRecord answers it."""
         return self.records[post.rpartition("/")[2]]
@@ -384,6 +390,7 @@ class BlueskyServer:
     ) -> Callable[[httpx.Request], Answer]:
         def serve(request: httpx.Request) -> Answer:
             self.calls.append(f"{host} {request.url.path.removeprefix('/xrpc/')}")
+            self.requests.append(request)
             return handler(request)
 
         return serve
@@ -510,7 +517,7 @@ class BlueskyServer:
             if before is None:
                 return self._error(400, "InvalidRequest", "Malformed cursor")
             items = [n for n in items if _keyset(n) < before]
-        page = items[:limit]
+        page = items[: min(limit, self.page_size or limit)]
         body: dict[str, Any] = {"notifications": page, "priority": False}
         if page:
             body["cursor"] = _cursor(page[-1])
