@@ -632,6 +632,8 @@ def check_bluesky_channel(check: ChannelCheck) -> list[Check]:
         return [fail("credentials", f"{name}: {service} could not be reached: {exc}", RETRY_FIX)]
     except ConfigError as exc:
         return [fail("credentials", f"{name}: {exc}")]
+    if handle == user_id:  # the PDS did not say the handle: nothing to compare
+        handle = None
     who = f"@{handle} ({user_id})" if handle is not None else user_id
     did_setting = account_env_name(account, "bluesky_user_id")
     handle_setting = account_env_name(account, "bluesky_handle")
