@@ -60,7 +60,14 @@ from socialbot.errors import (
     SocialbotError,
 )
 from socialbot.location import parse_city_bounds
-from socialbot.logs import MIN_SECRET_LENGTH, mask, masking, named_secrets, secrets_of
+from socialbot.logs import (
+    MIN_SECRET_LENGTH,
+    learned_secrets,
+    mask,
+    masking,
+    named_secrets,
+    secrets_of,
+)
 from socialbot.network_settings import BLUESKY_SERVICE, LABELS, Channel
 from socialbot.networks.base import MentionPage, Network
 from socialbot.networks.x import request as x_request
@@ -875,7 +882,8 @@ def run_checks(
                 settings, offline=offline, network_for=build, remembered=remembered
             ),
         )
-    return list(_masked(checks, masking(secrets_of(settings))))
+    # The tokens of the sessions the adapters held, too: a server's error may quote one.
+    return list(_masked(checks, masking((*secrets_of(settings), *learned_secrets()))))
 
 
 @contextmanager

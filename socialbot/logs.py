@@ -183,6 +183,11 @@ def add_secrets(values: Iterable[str]) -> None:
         _secrets = masking((*_configured, *_learned))
 
 
+def learned_secrets() -> tuple[str, ...]:
+    """The secrets `add_secrets` was given and still masks, oldest first."""
+    return _learned
+
+
 def fields(message: str) -> dict[str, str]:
     """The `key=value` fields of one of our messages; quoted values unquoted."""
     found: dict[str, str] = {}

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -15,10 +16,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
+from socialbot import logs
 from socialbot.app import network_for
 from socialbot.config import Settings, load_settings
 from socialbot.doctor import Check, Outcome, check_credentials, failed, run_checks, warnings
+from socialbot.errors import AuthFailed
+from socialbot.logs import add_secrets
 from socialbot.network_settings import Channel
+from socialbot.networks.bluesky.adapter import SessionCheck
 from socialbot.store.db import transaction
 from socialbot.store.models import Account
 from socialbot.store.sessions import DatabaseSessions
@@ -347,7 +352,7 @@ def test_whatever_the_pds_answers_getsession_doctor_says_it_in_one_line(
     def get_session(_request: httpx.Request) -> httpx.Response:
         return httpx.Response(status, content=body, headers={"Content-Type": "application/json"})
 
-    server._get_session = get_session  # type: ignore[method-assign]
+    server._get_session = get_session  # type: ignore[method-assign,assignment]
     settings = on_bluesky(engine)
     with respx.mock(assert_all_called=False) as router:
         server.serve(router)
@@ -368,3 +373,39 @@ def test_whatever_the_pds_answers_getsession_doctor_says_it_in_one_line(
         assert check.detail.startswith("bluesky/intake: ")
     else:
         assert check.outcome is Outcome.FAIL and check.fix
+
+
+def test_a_short_app_password_fails_the_secrets_check(engine: Engine) -> None:
+    checks = doctor(on_bluesky(engine, bluesky_app_password="abc"), offline=True)
+    assert lines(checks, "secrets")[0].startswith(
+        "FAIL secrets: SOCIALBOT_BLUESKY_APP_PASSWORD is shorter than 6 characters"
+    )
+
+
+class QuotesItsToken:
+    """An adapter that, as a real one does, tells the logs of the token it got, and then fails
+    with a server's message quoting that token in full."""
+
+    name = "bluesky"
+    token = "eyJ0eXAiOiJhdCtqd3QifQ.eyJzdWIiOiJkaWQ6cGxjOmNpdHkifQ.c2lnbmF0dXJlLXNlY3JldA"
+
+    def check_session(self) -> SessionCheck:
+        add_secrets([self.token])
+        raise AuthFailed(f"Bluesky refused the account (403): token {self.token} may not post")
+
+
+def test_a_token_a_server_quotes_back_is_masked_in_doctors_lines(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(logs, "_learned", ())
+    adapter = QuotesItsToken()
+
+    def build(_settings: Settings, _channel: Channel) -> Any:
+        return adapter
+
+    checks = run_checks(lambda: on_bluesky(engine), network_for=build)
+
+    (check,) = failed(checks)
+    assert check.detail == (
+        "bluesky/intake: Bluesky refused the account (403): token **** may not post"
+    )

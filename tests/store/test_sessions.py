@@ -70,7 +70,7 @@ def test_a_first_save_racing_another_process_replaces_its_row(
     store = DatabaseSessions(engine, "bluesky", "intake")
     store.save(session("the-other-process-SECRET"))
     real_get = Session.get
-    misses = []
+    misses: list[Any] = []
 
     def not_there_yet(self: Session, entity: Any, ident: Any, **kwargs: Any) -> Any:
         # Our read ran before the other process committed its row: we insert, and collide.
