@@ -253,7 +253,7 @@ class BlueskyNetwork:
                 MentionPage(
                     mentions=self._answerable(page.mentions),
                     malformed=page.malformed,
-                    cursor=page.newest.encode() if page.newest is not None else None,
+                    cursor=_page_cursor(page.newest, since),
                 )
             )
             if since is None or page.reached or page.next_cursor is None:
@@ -488,6 +488,15 @@ class BlueskyNetwork:
         """Take up the saved session (or `saved`); False if there is none that can be read."""
         saved = saved if saved is not None else self._sessions.load()
         if saved is None:
+            return False
+        wanted = self._credentials.handle.removeprefix("@").lower()
+        if wanted not in (saved.handle.lower(), saved.user_id):
+            # the handle was changed in the settings: the saved session acts as another account
+            log.warning(
+                "event=session_of_another_account network=bluesky saved=%s configured=%s",
+                saved.handle,
+                wanted,
+            )
             return False
         client = self._new_client()
         try:
@@ -767,6 +776,14 @@ class BlueskyNetwork:
         if posting and status == 409:
             return _KeyTaken(f"Bluesky refused the post ({status}){said}")
         return Rejected(f"Bluesky refused the request ({status}){said}")
+
+
+def _page_cursor(newest: wire.Cursor | None, since: wire.Cursor | None) -> str | None:
+    """A page's cursor: its newest notification, never older than the stored cursor (whose
+    own notification may have been deleted since, leaving the page only older ones)."""
+    if newest is None:
+        return None
+    return (max(newest, since) if since is not None else newest).encode()
 
 
 def _count(key: str) -> Callable[[Any], int]:

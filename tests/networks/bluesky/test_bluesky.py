@@ -5,6 +5,7 @@ names; the errors of the PDS as ours."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -131,6 +132,31 @@ def test_a_session_is_signed_in_once_saved_restored_and_refreshed_across_adapter
     assert [c for c in pds.calls if not c.startswith(PDS_HOST)] == [
         "bsky.social com.atproto.server.createSession"
     ]
+
+
+def test_a_saved_session_of_another_handle_is_not_acted_with(
+    pds: BlueskyServer, clock: Clock
+) -> None:
+    store = MemorySessions()
+    bluesky(clock, store).own_user_id()
+    assert store.session is not None
+    store.session = dataclasses.replace(store.session, handle="old-city.bsky.social")
+
+    assert bluesky(clock, store).own_user_id() == CITY_DID
+    assert pds.sessions_created == 2  # signed in as the handle configured
+    assert store.session.handle == CITY_HANDLE
+
+
+def test_an_unreadable_saved_session_is_replaced_by_a_sign_in(
+    pds: BlueskyServer, clock: Clock
+) -> None:
+    store = MemorySessions()
+    bluesky(clock, store).own_user_id()
+    assert store.session is not None
+    store.session = dataclasses.replace(store.session, secret="not:::a session")
+
+    assert bluesky(clock, store).own_user_id() == CITY_DID
+    assert pds.sessions_created == 2
 
 
 def test_a_token_the_pds_no_longer_takes_is_refreshed_and_the_call_made_again(
@@ -264,6 +290,21 @@ def test_later_polls_page_back_to_the_cursor_and_return_the_newest_page_first(
     assert network.fetch_mentions(CITY_DID, pages[0].cursor)[0].mentions == ()
 
 
+def test_the_cursor_never_moves_back_when_its_notification_is_gone(
+    pds: BlueskyServer, clock: Clock
+) -> None:
+    network = bluesky(clock)
+    pds.mention(1, REPORT)
+    pds.mention(2, "@City #graffiti on the library wall")
+    [page] = network.fetch_mentions(CITY_DID, None)
+    pds.notifications.pop()  # its post was deleted, and its notification with it
+
+    [again] = network.fetch_mentions(CITY_DID, page.cursor)
+
+    assert again.mentions == ()
+    assert again.cursor == page.cursor
+
+
 def test_the_first_poll_reads_the_newest_page_only(pds: BlueskyServer, clock: Clock) -> None:
     for n in range(1, 151):
         pds.mention(n, f"@City pothole {n}")
@@ -284,6 +325,26 @@ def test_a_mention_whose_author_closed_replies_is_left_out(
     assert page.cursor is not None  # the closed one is passed over, never fetched again
     [asked] = pds.asked("app.bsky.feed.getPosts")
     assert len(parse_qs(asked.url.query.decode())["uris"]) == 2
+
+
+def test_a_residents_photos_arrive_with_their_alt_text(pds: BlueskyServer, clock: Clock) -> None:
+    image = {
+        "alt": "the pothole, a shoe beside it",
+        "image": {
+            "$type": "blob",
+            "ref": {"$link": pds_server.cid("photo", blob=True)},
+            "mimeType": "image/jpeg",
+            "size": 402113,
+        },
+        "aspectRatio": {"width": 4032, "height": 3024},
+    }
+    pds.mention(1, REPORT, images=[image])
+
+    [page] = bluesky(clock).fetch_mentions(CITY_DID, None)
+
+    [media] = page.mentions[0].media
+    assert media.alt_text == "the pothole, a shoe beside it"
+    assert pds_server.resident_did(1) in (media.url or "")
 
 
 def test_one_unreadable_notification_does_not_fail_its_page(
@@ -536,6 +597,46 @@ def test_any_get_record_answer_is_found_not_found_or_one_of_our_errors(
         except PlatformError:
             return
     assert set(found) <= {"outbox:1"}
+
+
+def _photo(network: BlueskyNetwork, clock: Clock, tmp: Path) -> object:
+    photo = tmp / "p.jpg"
+    photo.write_bytes(b"\xff\xd8\xff" + b"\x00" * 16)
+    return network.upload_media(photo, "alt")
+
+
+def _refreshed(network: BlueskyNetwork, clock: Clock, _tmp: Path) -> object:
+    network.own_user_id()
+    clock.advance(hours=2)
+    return network.own_user_id()
+
+
+def _posts(network: BlueskyNetwork, clock: Clock, _tmp: Path) -> object:
+    return network.fetch_mentions(CITY_DID, None)
+
+
+ENTRY_POINTS = {
+    "com.atproto.repo.uploadBlob": _photo,
+    "com.atproto.server.refreshSession": _refreshed,
+    "com.atproto.server.getSession": lambda network, _clock, _tmp: network.check_session(),
+    "app.bsky.feed.getPosts": _posts,
+}
+
+
+@pytest.mark.parametrize("nsid", sorted(ENTRY_POINTS))
+@settings(max_examples=40, deadline=None)
+@given(status=STATUSES, body=ANY_JSON)
+def test_any_answer_of_the_other_calls_is_one_of_our_errors_at_worst(
+    nsid: str, status: int, body: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    clock = Clock()
+    router, server = served(nsid, status, body, clock)
+    server.mention(1, REPORT)  # so that getPosts is asked
+    with router:
+        try:
+            ENTRY_POINTS[nsid](bluesky(clock), clock, tmp_path_factory.mktemp("photo"))
+        except PlatformError:
+            return
 
 
 def test_the_saved_session_text_is_the_sdk_s_own(pds: BlueskyServer, clock: Clock) -> None:
