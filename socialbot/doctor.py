@@ -645,16 +645,16 @@ def check_bluesky_channel(check: ChannelCheck) -> list[Check]:
     did_setting = account_env_name(account, "bluesky_user_id")
     handle_setting = account_env_name(account, "bluesky_handle")
     if handle is not None and handle.lower() != credentials.handle:
+        # The adapter signs in as the configured handle: a session of another one is the
+        # account's own, renamed on Bluesky since. It works, until a sign-in as the old name.
         return [
             fail(
                 "credentials",
                 f"{name}: the session acts as {who}, but {handle_setting} is "
-                f"{credentials.handle}: replies would go out from another account than the one "
-                "configured",
-                f"if the account's handle changed, set {handle_setting}={handle.lower()}; if "
-                f"{handle_setting} names another account, remove the old account's saved "
-                f"session (its row of network_sessions, platform 'bluesky', account "
-                f"'{account}') so the next start signs in as the new one",
+                f"{credentials.handle}: the next sign-in, as {credentials.handle}, would fail or "
+                "be another account's",
+                f"if the account's handle changed, set {handle_setting}={handle.lower()}; "
+                f"else set the handle and app password of {credentials.handle}",
             )
         ]
     if credentials.user_id is not None and credentials.user_id != user_id:

@@ -163,25 +163,43 @@ def test_a_refused_app_password_names_its_setting_and_never_shows_it(
     assert DatabaseSessions(engine, "bluesky", "intake").load() is None
 
 
-def test_a_saved_session_of_another_handle_fails_before_a_reply_goes_out_from_it(
+def test_a_session_of_a_handle_renamed_since_fails_naming_the_new_one(engine: Engine) -> None:
+    server = BlueskyServer(reset=utc_now() + timedelta(minutes=5), clock=utc_now)
+    real_get_session = server._get_session
+
+    def renamed(request: httpx.Request) -> httpx.Response:
+        answer = real_get_session(request)
+        return httpx.Response(answer.status_code, json=answer.json() | {"handle": "311.City.gov"})
+
+    server._get_session = renamed  # type: ignore[method-assign,assignment]
+    with respx.mock(assert_all_called=False) as router:
+        server.serve(router)
+        (check,) = failed(doctor(on_bluesky(engine)))
+
+    assert check.detail == (
+        f"bluesky/intake: the session acts as @311.City.gov ({CITY_DID}), but "
+        f"SOCIALBOT_BLUESKY_HANDLE is {CITY_HANDLE}: the next sign-in, as {CITY_HANDLE}, would "
+        "fail or be another account's"
+    )
+    assert check.fix == (
+        "if the account's handle changed, set SOCIALBOT_BLUESKY_HANDLE=311.city.gov; else set "
+        f"the handle and app password of {CITY_HANDLE}"
+    )
+
+
+def test_a_saved_session_of_the_account_the_city_used_before_is_not_acted_with(
     pds: BlueskyServer, engine: Engine
 ) -> None:
     the_service_signs_in(on_bluesky(engine), engine)
-    # The city moved to another account (or renamed its handle): the saved session is the old.
+    # The city moved to another account: the adapter signs in as it, not with the old session.
     settings = on_bluesky(engine, bluesky_handle="@Alerts.City.gov")
 
     (check,) = failed(doctor(settings))
 
-    assert check.detail == (
-        f"bluesky/intake: the session acts as @{CITY_HANDLE} ({CITY_DID}), but "
-        "SOCIALBOT_BLUESKY_HANDLE is alerts.city.gov: replies would go out from another account "
-        "than the one configured"
+    assert check.detail.startswith(
+        "bluesky/intake: Bluesky refused to sign in as alerts.city.gov: "
     )
-    assert check.fix is not None
-    assert check.fix.startswith(
-        f"if the account's handle changed, set SOCIALBOT_BLUESKY_HANDLE={CITY_HANDLE}; if "
-    )
-    assert pds.sessions_created == 1
+    assert pds.sessions_created == 1  # the old account's session served nothing
 
 
 def test_a_did_unlike_the_configured_or_remembered_one_fails(
