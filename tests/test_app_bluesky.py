@@ -140,5 +140,8 @@ def test_status_shows_the_bluesky_channel(
     result = CliRunner().invoke(cli, ["status"])
 
     assert result.exit_code == 0, result.output
-    assert "bluesky" in result.output.lower()
+    # A city on Bluesky alone sees Bluesky's endpoints named so, not as X's.
+    assert "Bluesky endpoints" in result.output and "X endpoints" not in result.output
+    assert "API failures: 0 in the last hour" in result.output
+    assert "GET app.bsky.notification.listNotifications" in result.output
     assert APP_PASSWORD not in result.output
