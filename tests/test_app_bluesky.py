@@ -145,3 +145,22 @@ def test_status_shows_the_bluesky_channel(
     assert "API failures: 0 in the last hour" in result.output
     assert "GET app.bsky.notification.listNotifications" in result.output
     assert APP_PASSWORD not in result.output
+
+
+def test_usage_counts_bluesky_calls_under_its_name_at_no_cost(
+    city: Settings, clock: Clock, pds: BlueskyServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pds.mention(1, REPORT)
+    service = build_service(city, clock=clock)
+    try:
+        Jobs(service).poll()
+    finally:
+        service.close()
+    use_the_city_settings(city, monkeypatch)
+
+    result = CliRunner().invoke(cli, ["usage", "--month", "2026-11"])
+
+    assert result.exit_code == 0, result.output
+    assert "Bluesky API usage, 2026-11 (UTC)" in result.output
+    assert "POST com.atproto.server.createSession" in result.output
+    assert "total: $0.00 (estimate)" in result.output
