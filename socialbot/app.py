@@ -29,6 +29,8 @@ from socialbot.location import CityBounds, parse_city_bounds
 from socialbot.metering import BILLED_NETWORKS, DatabaseMeter, monthly_budget
 from socialbot.network_settings import Channel
 from socialbot.networks.base import MediaRules, Network
+from socialbot.networks.bluesky.rules import BLUESKY_MEDIA, BLUESKY_TEXT
+from socialbot.networks.sessions import SessionStore
 from socialbot.networks.x.rules import X_MEDIA, X_TEXT
 from socialbot.outbox import Outbox, RetryPolicy, SendReport, send_once
 from socialbot.poller import Intake, ensure_account
@@ -37,6 +39,7 @@ from socialbot.sla import BusinessCalendar
 from socialbot.staff import Staff
 from socialbot.store.db import make_engine, require_current, upgrade
 from socialbot.store.poll_lock import PollLock
+from socialbot.store.sessions import DatabaseSessions
 from socialbot.text_rules import TextRules
 from socialbot.usage import BudgetState, Meter, month_of
 
@@ -201,7 +204,11 @@ def post_queued(settings: Settings, broadcaster: Broadcaster, channel: Channel) 
     """Post what `channel`'s account has queued (a broadcast just sent) through its real
     network, metered, now rather than at `socialbot run`'s next send."""
     network = network_for(
-        settings, channel, meter=DatabaseMeter(broadcaster.engine), clock=broadcaster.clock
+        settings,
+        channel,
+        meter=DatabaseMeter(broadcaster.engine),
+        clock=broadcaster.clock,
+        engine=broadcaster.engine,
     )
     outbox = account_outbox(settings, broadcaster.engine, channel.account, network)
     return send_once(outbox, broadcaster.clock)
@@ -369,9 +376,10 @@ def x_platform(
     *,
     meter: Meter | None = None,
     clock: Callable[[], datetime] = utc_now,
+    sessions: SessionStore | None = None,
 ) -> Network:
     """The real X adapter acting as `account`, each call counted by `meter`; credentials are
-    required to talk to X."""
+    required to talk to X. X acts with tokens and keeps no session: `sessions` is not used."""
     from socialbot.networks.x.adapter import XCredentials, XPlatform
     from socialbot.networks.x.request import FieldNames
 
@@ -397,8 +405,10 @@ def mastodon_network(
     *,
     meter: Meter | None = None,
     clock: Callable[[], datetime] = utc_now,
+    sessions: SessionStore | None = None,
 ) -> Network:
-    """The real Mastodon adapter acting as `account` on its instance, each call counted."""
+    """The real Mastodon adapter acting as `account` on its instance, each call counted.
+    Mastodon acts with a token and keeps no session: `sessions` is not used."""
     from socialbot.networks.mastodon.adapter import MastodonCredentials, MastodonNetwork
 
     credentials = settings.mastodon_credentials(account)
@@ -411,7 +421,35 @@ def mastodon_network(
     )
 
 
+def bluesky_network(
+    settings: Settings,
+    account: str = INTAKE_ACCOUNT,
+    *,
+    meter: Meter | None = None,
+    clock: Callable[[], datetime] = utc_now,
+    sessions: SessionStore | None = None,
+) -> Network:
+    """The real Bluesky adapter signing in as `account` at its PDS, each call counted. Its
+    session is kept in `sessions` (the database's, from `network_for`; None: this process's
+    memory, a sign-in each start), and every token it comes to hold is masked in the logs."""
+    from socialbot.logs import add_secrets
+    from socialbot.networks.bluesky.adapter import BlueskyCredentials, BlueskyNetwork
+
+    credentials = settings.bluesky_credentials(account)
+    return BlueskyNetwork(
+        BlueskyCredentials(credentials.handle, credentials.app_password, credentials.service),
+        account=account,
+        meter=meter,
+        clock=clock,
+        sessions=sessions,
+        secrets=add_secrets,
+    )
+
+
 class NetworkBuilder(Protocol):
+    """Builds a network's real adapter acting as `account`. `sessions` is where a network that
+    signs in keeps its session (`NetworkKind.signs_in`); the others take and ignore it."""
+
     def __call__(
         self,
         settings: Settings,
@@ -419,18 +457,23 @@ class NetworkBuilder(Protocol):
         *,
         meter: Meter | None = None,
         clock: Callable[[], datetime] = utc_now,
+        sessions: SessionStore | None = None,
     ) -> Network: ...
 
 
 @dataclass(frozen=True, slots=True)
 class NetworkKind:
     """What the composition root knows of a network: how to build its adapter for an account,
-    and the account's id as the settings give it. The one place a network is named."""
+    and the account's id as the settings give it. The one place a network is named.
+
+    `signs_in`: the network signs in with a password and lives on a session (Bluesky), which
+    `network_for` keeps in the database, so that no restart or command spends a sign-in."""
 
     build: NetworkBuilder
     user_id: Callable[[Settings, str], str | None]
     text: Callable[[Settings], TextRules]  # its length rules as the settings know them
     media: MediaRules
+    signs_in: bool = False
 
 
 def _mastodon_text(settings: Settings) -> TextRules:
@@ -458,6 +501,13 @@ NETWORKS: Mapping[str, NetworkKind] = {
         _mastodon_text,
         _mastodon_media(),
     ),
+    "bluesky": NetworkKind(
+        bluesky_network,
+        lambda s, account: s.bluesky_credentials(account).user_id,
+        lambda _settings: BLUESKY_TEXT,
+        BLUESKY_MEDIA,
+        signs_in=True,
+    ),
 }
 
 
@@ -467,9 +517,17 @@ def network_for(
     *,
     meter: Meter | None = None,
     clock: Callable[[], datetime] = utc_now,
+    engine: Engine | None = None,
 ) -> Network:
-    """The real adapter of `channel`'s network, acting as its account."""
-    return NETWORKS[channel.network].build(settings, channel.account, meter=meter, clock=clock)
+    """The real adapter of `channel`'s network, acting as its account. A network that signs in
+    keeps its session in `engine`'s database (`DatabaseSessions`); without one, in memory."""
+    kind = NETWORKS[channel.network]
+    sessions = (
+        DatabaseSessions(engine, channel.network, channel.account)
+        if kind.signs_in and engine is not None
+        else None
+    )
+    return kind.build(settings, channel.account, meter=meter, clock=clock, sessions=sessions)
 
 
 def _partly_configured(settings: Settings) -> None:
@@ -482,6 +540,8 @@ def _partly_configured(settings: Settings) -> None:
         settings.credentials(INTAKE_ACCOUNT, "x")
     if settings.mastodon_api_base_url or settings.mastodon_access_token:
         settings.mastodon_credentials(INTAKE_ACCOUNT)
+    if settings.bluesky_handle or settings.bluesky_app_password:
+        settings.bluesky_credentials(INTAKE_ACCOUNT)
 
 
 def require_credentials(settings: Settings, channel: Channel) -> None:
@@ -520,7 +580,7 @@ def build_service(
 ) -> Service:
     """The service. Its adapters are `networks` when given; else `platform` (the intake account)
     and `accounts` (the others, by name), each defaulting to the real adapters of what the
-    settings configure (`Settings.channels`: X, Mastodon or both), every call counted in the
+    settings configure (`Settings.channels`: X, Mastodon, Bluesky), every call counted in the
     database (`socialbot usage`). It migrates the database (`run`, `poll`, `demo`) unless
     `migrate` is false (`send`: see `open_database`)."""
     # Missing credentials fail before anything else happens.
@@ -541,7 +601,9 @@ def build_service(
     health = JobHealth(engine, clock)  # `socialbot run` adds its file (`scheduler.Jobs`)
     meter = DatabaseMeter(engine, health=health)
     if networks is None:
-        built = {c: network_for(settings, c, meter=meter, clock=clock) for c in wanted}
+        built = {
+            c: network_for(settings, c, meter=meter, clock=clock, engine=engine) for c in wanted
+        }
         given = {Channel(platform.name, INTAKE_ACCOUNT): platform} if platform else {}
         given |= {Channel(n.name, name): n for name, n in (accounts or {}).items()}
         # Intake accounts first, in the settings' order: the first is the city's main network.

@@ -3,8 +3,9 @@
 Precedence, highest first: environment, TOML file (``--config PATH`` or ``SOCIALBOT_CONFIG``),
 defaults. Every setting is declared once below with its help text; the README's settings table
 is checked against this declaration by the tests, so the two cannot drift apart. A network's
-settings (`x_*`, `mastodon_*`) may also be grouped in the file as `[x]` and `[mastodon]`; which
-networks and accounts socialbot acts on is `Settings.channels` (see `network_settings`).
+settings (`x_*`, `mastodon_*`, `bluesky_*`) may also be grouped in the file as `[x]`, `[mastodon]`
+and `[bluesky]`; which networks and accounts socialbot acts on is `Settings.channels` (see
+`network_settings`).
 """
 
 from __future__ import annotations
@@ -34,13 +35,18 @@ from socialbot.domain import CaseStatus
 from socialbot.errors import ConfigError
 from socialbot.geocell import MAX_RADIUS_M
 from socialbot.network_settings import (
+    BLUESKY_SERVICE,
     NETWORKS,
     TABLE_KEYS,
+    BlueskyCredentials,
     Channel,
     MastodonCredentials,
     NamedAccount,
     Network,
     check_api_base_url,
+    check_did,
+    check_handle,
+    check_service_url,
     fold_tables,
     shown_key,
 )
@@ -49,8 +55,8 @@ from socialbot.usage import Prices
 ENV_PREFIX = "SOCIALBOT_"
 # SOCIALBOT_ACCOUNTS__NOTIFY__X_ACCESS_TOKEN: a named account's field, through the environment.
 NESTED = "__"
-# The account whose credentials are the top-level SOCIALBOT_X_* (and SOCIALBOT_MASTODON_*)
-# settings: it reads mentions, on each network that has them.
+# The account whose credentials are the top-level SOCIALBOT_X_* (SOCIALBOT_MASTODON_*,
+# SOCIALBOT_BLUESKY_*) settings: it reads mentions, on each network that has them.
 INTAKE_ACCOUNT = "intake"
 # systemd's LoadCredential= puts each credential in a file here: `socialbot_x_access_token` is
 # SOCIALBOT_X_ACCESS_TOKEN, `socialbot_accounts__notify__x_access_token` a named account's token.
@@ -172,6 +178,28 @@ class Settings(BaseSettings):
         "(`configuration.statuses.max_characters` of `GET /api/v2/instance`). Unset: what the "
         "instance says, else 500.",
     )
+    bluesky_handle: str | None = Field(
+        default=None,
+        description="Handle of the city account on Bluesky, e.g. `city.bsky.social` (without the "
+        "@). With `BLUESKY_APP_PASSWORD`, the intake account on Bluesky.",
+    )
+    bluesky_app_password: SecretStr | None = Field(
+        default=None,
+        description="An app password of that account (Settings → Privacy and security → App "
+        "passwords), not its own password. It signs in once; the session is kept in the "
+        "database and refreshed.",
+    )
+    bluesky_service: str = Field(
+        default=BLUESKY_SERVICE,
+        description="The account's PDS (https; http only for localhost or 127.0.0.1): "
+        "`https://bsky.social` for an account made on Bluesky, else its own server's address. "
+        "Also the PDS of each Bluesky account in `[accounts]` that names none.",
+    )
+    bluesky_user_id: str | None = Field(
+        default=None,
+        description="The account's DID (`did:plc:…`). Unset: the one its session names, stored "
+        "in the database; set, `socialbot doctor` checks the handle signs in as that account.",
+    )
     hashtags: Path = Field(
         default=SHIPPED_HASHTAGS,
         description="The city's hashtag → category catalog. Default: the shipped `hashtags.yaml`.",
@@ -271,14 +299,16 @@ class Settings(BaseSettings):
     )
     accounts: dict[str, NamedAccount] = Field(
         default_factory=dict,
-        description="Further accounts by name, each on one network with its own access token: in "
-        "TOML `[accounts.notify]` with `network` (`x`, the default, or `mastodon`), then on X "
-        "`x_access_token`, `x_access_token_secret` (and optionally `x_consumer_key`, "
+        description="Further accounts by name, each on one network with its own credentials: in "
+        "TOML `[accounts.notify]` with `network` (`x`, the default, `mastodon` or `bluesky`), "
+        "then on X `x_access_token`, `x_access_token_secret` (and optionally `x_consumer_key`, "
         "`x_consumer_secret`, `x_user_id`), on Mastodon `mastodon_access_token` (and optionally "
-        "`mastodon_api_base_url`, `mastodon_user_id`); in the environment "
-        "`SOCIALBOT_ACCOUNTS__NOTIFY__NETWORK`, `SOCIALBOT_ACCOUNTS__NOTIFY__X_ACCESS_TOKEN` and "
-        "so on. The top-level `SOCIALBOT_X_*` and `SOCIALBOT_MASTODON_*` credentials are the "
-        "account named `intake` on each network.",
+        "`mastodon_api_base_url`, `mastodon_user_id`), on Bluesky `bluesky_handle`, "
+        "`bluesky_app_password` (and optionally `bluesky_service`, `bluesky_user_id`); in the "
+        "environment `SOCIALBOT_ACCOUNTS__NOTIFY__NETWORK`, "
+        "`SOCIALBOT_ACCOUNTS__NOTIFY__X_ACCESS_TOKEN` and so on. The top-level `SOCIALBOT_X_*`, "
+        "`SOCIALBOT_MASTODON_*` and `SOCIALBOT_BLUESKY_*` credentials are the account named "
+        "`intake` on each network.",
     )
     broadcast_account: str = Field(
         default="notify",
@@ -377,6 +407,21 @@ class Settings(BaseSettings):
     def _https(cls, value: str | None) -> str | None:
         return None if value is None else check_api_base_url(value)
 
+    @field_validator("bluesky_service")
+    @classmethod
+    def _service(cls, value: str) -> str:
+        return check_service_url(value)
+
+    @field_validator("bluesky_handle")
+    @classmethod
+    def _handle(cls, value: str | None) -> str | None:
+        return None if value is None else check_handle(value)
+
+    @field_validator("bluesky_user_id")
+    @classmethod
+    def _did(cls, value: str | None) -> str | None:
+        return None if value is None else check_did(value)
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -392,8 +437,9 @@ class Settings(BaseSettings):
         for name in value:
             if name == INTAKE_ACCOUNT:
                 raise ValueError(
-                    "`intake` is the account of the top-level SOCIALBOT_X_* and "
-                    "SOCIALBOT_MASTODON_* credentials; give further accounts other names"
+                    "`intake` is the account of the top-level SOCIALBOT_X_*, "
+                    "SOCIALBOT_MASTODON_* and SOCIALBOT_BLUESKY_* credentials; give further "
+                    "accounts other names"
                 )
             if not name.isidentifier() or name != name.lower():
                 raise ValueError(f"account name {name!r}: use lower-case letters, digits and _")
@@ -427,7 +473,11 @@ class Settings(BaseSettings):
     @property
     def networks(self) -> tuple[str, ...]:
         """The networks whose intake credentials are complete, X first: the ones to poll."""
-        complete = {"x": self.has_x_credentials, "mastodon": self.has_mastodon_credentials}
+        complete = {
+            "x": self.has_x_credentials,
+            "mastodon": self.has_mastodon_credentials,
+            "bluesky": self.has_bluesky_credentials,
+        }
         return tuple(network for network in NETWORKS if complete[network])
 
     @property
@@ -448,7 +498,9 @@ class Settings(BaseSettings):
                 "SOCIALBOT_X_CONSUMER_SECRET, SOCIALBOT_X_ACCESS_TOKEN and "
                 "SOCIALBOT_X_ACCESS_TOKEN_SECRET (`[x]` in the config file) for X, or "
                 "SOCIALBOT_MASTODON_API_BASE_URL and SOCIALBOT_MASTODON_ACCESS_TOKEN "
-                "(`[mastodon]`) for Mastodon (try `socialbot demo` to see it work without them)"
+                "(`[mastodon]`) for Mastodon, or SOCIALBOT_BLUESKY_HANDLE and "
+                "SOCIALBOT_BLUESKY_APP_PASSWORD (`[bluesky]`) for Bluesky (try `socialbot demo` "
+                "to see it work without them)"
             )
         return self.networks
 
@@ -466,7 +518,9 @@ class Settings(BaseSettings):
         named = self.accounts.get(account)
         if named is None:
             known = ", ".join(self.account_names)
-            token = "mastodon_access_token" if network == "mastodon" else "x_access_token"
+            token = {"mastodon": "mastodon_access_token", "bluesky": "bluesky_app_password"}.get(
+                network, "x_access_token"
+            )
             raise ConfigError(
                 f"account {account!r} is not configured (accounts: {known}); add "
                 f"{account_env_name(account, token)} and the rest of its credentials, or "
@@ -480,13 +534,19 @@ class Settings(BaseSettings):
     @overload
     def credentials(self, account: str, network: Literal["mastodon"]) -> MastodonCredentials: ...
 
+    @overload
+    def credentials(self, account: str, network: Literal["bluesky"]) -> BlueskyCredentials: ...
+
     def credentials(
         self, account: str, network: Network = "x"
-    ) -> AccountCredentials | MastodonCredentials:
+    ) -> AccountCredentials | MastodonCredentials | BlueskyCredentials:
         """The credentials to act as `account` on `network`; a ConfigError naming what is
-        missing. On Mastodon, the same as `mastodon_credentials`."""
+        missing. On Mastodon, the same as `mastodon_credentials`; on Bluesky, as
+        `bluesky_credentials`."""
         if network == "mastodon":
             return self.mastodon_credentials(account)
+        if network == "bluesky":
+            return self.bluesky_credentials(account)
         extra = None if account == INTAKE_ACCOUNT else self._named(account, "x")
         if extra is not None and extra.network != "x":
             raise ConfigError(_on_another_network(account, extra.network, "x"))
@@ -545,6 +605,32 @@ class Settings(BaseSettings):
             account=account,
         )
 
+    def bluesky_credentials(self, account: str) -> BlueskyCredentials:
+        """The credentials to sign in as `account` on Bluesky; a ConfigError naming what is
+        missing. A named account without its own PDS is on the intake's."""
+        extra = None if account == INTAKE_ACCOUNT else self._named(account, "bluesky")
+        if extra is not None and extra.network != "bluesky":
+            raise ConfigError(_on_another_network(account, extra.network, "bluesky"))
+        handle = extra.bluesky_handle if extra else self.bluesky_handle
+        password = extra.bluesky_app_password if extra else self.bluesky_app_password
+        missing = [
+            account_env_name(account, name)
+            for name, value in (("bluesky_handle", handle), ("bluesky_app_password", password))
+            if value is None
+        ]
+        if handle is None or password is None:
+            raise ConfigError(
+                f"{', '.join(missing)}: not set; Bluesky credentials are needed to poll and post "
+                "there (try `socialbot demo` to see it work without them)"
+            )
+        return BlueskyCredentials(
+            handle=handle,
+            app_password=password.get_secret_value(),
+            service=(extra and extra.bluesky_service) or self.bluesky_service,
+            user_id=extra.bluesky_user_id if extra else self.bluesky_user_id,
+            account=account,
+        )
+
     @property
     def ignored_handles(self) -> frozenset[str]:
         return frozenset(
@@ -590,6 +676,11 @@ class Settings(BaseSettings):
         return self.mastodon_api_base_url is not None and self.mastodon_access_token is not None
 
     @property
+    def has_bluesky_credentials(self) -> bool:
+        """The intake account's handle and app password are both set."""
+        return self.bluesky_handle is not None and self.bluesky_app_password is not None
+
+    @property
     def has_x_credentials(self) -> bool:
         return all(
             s is not None
@@ -603,7 +694,8 @@ class Settings(BaseSettings):
 
 
 class _TomlWithTables(TomlConfigSettingsSource):
-    """The TOML file, with `[x]` and `[mastodon]` read as the flat settings they group."""
+    """The TOML file, with `[x]`, `[mastodon]` and `[bluesky]` read as the flat settings they
+    group."""
 
     def _read_file(self, file_path: Any) -> dict[str, Any]:
         return fold_tables(super()._read_file(file_path), str(file_path))

@@ -7,29 +7,38 @@ network checked in its own way (`NETWORK_CHECKS`): on X one `GET /2/users/me` an
 the intake account one mentions request of five posts that proves X takes the field names it
 asks for; on Mastodon one `verify_credentials` an account, and for the intake account the
 instance's limits and whether the account's notification policy lets residents' mentions
-through (a `WARN` when it does not: a warning, not a failure). `run_checks` runs them all: a check
-that fails does not stop the others, and one whose prerequisite failed (the templates when the
-catalog did not load) says so instead of running.
+through (a `WARN` when it does not: a warning, not a failure); on Bluesky one `getSession` an
+account, on the session the service saved (no sign-in spent when it works), and whom it acts as
+against the configured handle and DID. `run_checks` runs them all: a check that fails does not
+stop the others, and one whose prerequisite failed (the templates when the catalog did not load)
+says so instead of running.
 
-Nothing here writes: the database is read, never migrated (a SQLite file that does not exist is
-reported, not created), and no message carries a token or secret (`run_checks` masks any
-configured secret value in every line as a last guard).
+Nothing here writes but one thing: the database is read, never migrated (a SQLite file that does
+not exist is reported, not created), and no message carries a token or secret (`run_checks` masks
+any configured secret value in every line as a last guard). The one write: a Bluesky session that
+had to be refreshed or signed in anew is saved, as the service saves it, since a refresh retires
+the refresh token the service holds.
 """
 
 from __future__ import annotations
 
 import enum
+import functools
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
+from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlmodel import Session, select
 
+from socialbot import app
 from socialbot.app import configured_text_rules, network_for
 from socialbot.broadcasts.templates import BroadcastTemplates
 from socialbot.catalog import Catalog, load_catalog
@@ -51,8 +60,15 @@ from socialbot.errors import (
     SocialbotError,
 )
 from socialbot.location import parse_city_bounds
-from socialbot.logs import MIN_SECRET_LENGTH, mask, masking, named_secrets, secrets_of
-from socialbot.network_settings import LABELS, Channel
+from socialbot.logs import (
+    MIN_SECRET_LENGTH,
+    learned_secrets,
+    mask,
+    masking,
+    named_secrets,
+    secrets_of,
+)
+from socialbot.network_settings import BLUESKY_SERVICE, LABELS, Channel
 from socialbot.networks.base import MentionPage, Network
 from socialbot.networks.x import request as x_request
 from socialbot.replies import LANGS, Replies
@@ -61,6 +77,7 @@ from socialbot.store.models import Account
 from socialbot.text_rules import TextRules
 
 if TYPE_CHECKING:
+    from socialbot.networks.bluesky.adapter import SessionCheck
     from socialbot.networks.mastodon.adapter import AccountCheck, InstanceLimits, PolicyCheck
 
 UPGRADE_FIX = "run `socialbot db upgrade`"
@@ -132,6 +149,14 @@ class _ChecksMastodonAccount(Protocol):
     def instance_limits(self) -> InstanceLimits: ...
 
     def notification_policy(self) -> PolicyCheck: ...
+
+
+@runtime_checkable
+class _ChecksSession(Protocol):
+    """An adapter that signs in and can say whom its session acts as, and whether the saved
+    session worked, was refreshed or a sign-in was spent (BlueskyNetwork does)."""
+
+    def check_session(self) -> SessionCheck: ...
 
 
 # --- the checks -------------------------------------------------------------------------------
@@ -567,6 +592,108 @@ def check_policy(
     return ok("policy", f"{name}: the notification policy lets every resident's mention through")
 
 
+# How the session `check_session` acted with was had, as the OK line says it.
+SESSION_HOW = {
+    "saved": "the saved session works (no sign-in spent)",
+    "refreshed": "the saved session was refreshed and saved again (no sign-in spent)",
+    "created": "signed in with the app password (no saved session worked; Bluesky allows about "
+    "100 sign-ins a day) and saved the session",
+}
+# An app password as Bluesky makes them: four groups of four letters and digits.
+APP_PASSWORD_SHAPE = re.compile(r"[a-z0-9]{4}(-[a-z0-9]{4}){3}")
+
+
+def check_bluesky_channel(check: ChannelCheck) -> list[Check]:
+    """One `com.atproto.server.getSession` on the account's saved session (refreshed, or signed
+    in with the app password, only when it must be): the account can be acted as, and it is the
+    account of the configured handle, and of the configured (or remembered) DID."""
+    settings, account, name = check.settings, check.account, check.name
+    try:
+        credentials = settings.bluesky_credentials(account)
+    except ConfigError as exc:
+        return [fail("credentials", f"{name}: {exc}", _set_credentials_fix())]
+    service = credentials.service
+    try:
+        network = check.network_for(settings, check.channel)
+        if isinstance(network, _ChecksSession):
+            found = network.check_session()
+            user_id, handle, how = found.user_id, found.handle, found.how
+        else:
+            user_id, handle, how = network.own_user_id(), None, None
+    except AuthFailed as exc:
+        return [fail("credentials", f"{name}: {exc}", _bluesky_password_fix(account))]
+    except RateLimited as exc:
+        return [
+            fail("credentials", f"{name}: Bluesky could not be checked: {exc}", _retry_after(exc))
+        ]
+    except Rejected as exc:
+        return [
+            fail(
+                "credentials",
+                f"{name}: {service} refused the sign-in: {exc}",
+                f"check {_service_setting(settings, account)}: it must be the address of the "
+                f"account's PDS ({BLUESKY_SERVICE} for an account made on Bluesky)",
+            )
+        ]
+    except PlatformError as exc:
+        return [fail("credentials", f"{name}: {service} could not be reached: {exc}", RETRY_FIX)]
+    except ConfigError as exc:
+        return [fail("credentials", f"{name}: {exc}")]
+    if handle == user_id:  # the PDS did not say the handle: nothing to compare
+        handle = None
+    who = f"@{handle} ({user_id})" if handle is not None else user_id
+    did_setting = account_env_name(account, "bluesky_user_id")
+    handle_setting = account_env_name(account, "bluesky_handle")
+    if handle is not None and handle.lower() != credentials.handle:
+        # The adapter signs in as the configured handle: a session of another one is the
+        # account's own, renamed on Bluesky since. It works, until a sign-in as the old name.
+        return [
+            fail(
+                "credentials",
+                f"{name}: the session acts as {who}, but {handle_setting} is "
+                f"{credentials.handle}: the next sign-in, as {credentials.handle}, would fail or "
+                "be another account's",
+                f"if the account's handle changed, set {handle_setting}={handle.lower()}; "
+                f"else set the handle and app password of {credentials.handle}",
+            )
+        ]
+    if credentials.user_id is not None and credentials.user_id != user_id:
+        return [
+            fail(
+                "credentials",
+                f"{name}: the session acts as {who}, but {did_setting} is "
+                f"{credentials.user_id}: replies would go out from the wrong account",
+                f"use the handle and app password of {credentials.user_id}, or set "
+                f"{did_setting}={user_id}",
+            )
+        ]
+    if credentials.user_id is None and check.remembered not in (None, user_id):
+        return [
+            fail(
+                "credentials",
+                f"{name}: the session acts as {who}, but the database knows this account as "
+                f"{check.remembered}: mentions would be read for one account and answered from "
+                "another",
+                f"use the handle and app password of {check.remembered}, or, if the city "
+                f"account really changed, set {did_setting}={user_id}",
+            )
+        ]
+    said = f": {SESSION_HOW[how]}" if how in SESSION_HOW else ""
+    checks = [ok("credentials", f"{name}: {who} at {service}{said}")]
+    if not APP_PASSWORD_SHAPE.fullmatch(credentials.app_password):
+        checks.append(
+            warn(
+                "credentials",
+                f"{name}: {account_env_name(account, 'bluesky_app_password')} does not look like "
+                "an app password (xxxx-xxxx-xxxx-xxxx): if it is the account's own password, "
+                "socialbot can do anything the account can, and revoking it locks you out too",
+                "make an app password (Settings → Privacy and security → App passwords) and set "
+                "it instead",
+            )
+        )
+    return checks
+
+
 @dataclass(frozen=True, slots=True)
 class NetworkChecks:
     """How `doctor` checks one network: its name in lines, whether the city began to set up its
@@ -592,6 +719,16 @@ def _mastodon_begun(settings: Settings) -> bool:
     )
 
 
+def _bluesky_begun(settings: Settings) -> bool:
+    # The PDS alone may be there for the named accounts on it: not an intake left half set.
+    named = any(account.network == "bluesky" for account in settings.accounts.values())
+    return (
+        settings.bluesky_handle is not None
+        or settings.bluesky_app_password is not None
+        or ("bluesky_service" in settings.model_fields_set and not named)
+    )
+
+
 # In the order lines are shown: a network's intake account, then the named ones.
 NETWORK_CHECKS: Mapping[str, NetworkChecks] = {
     "x": NetworkChecks(
@@ -602,6 +739,12 @@ NETWORK_CHECKS: Mapping[str, NetworkChecks] = {
         _mastodon_begun,
         lambda s, account: s.mastodon_credentials(account),
         check_mastodon_channel,
+    ),
+    "bluesky": NetworkChecks(
+        LABELS["bluesky"],
+        _bluesky_begun,
+        lambda s, account: s.bluesky_credentials(account),
+        check_bluesky_channel,
     ),
 }
 # A city that set up no network yet is told what X needs, as before there was another.
@@ -692,9 +835,11 @@ def run_checks(
     *,
     config_file: Path | None = None,
     offline: bool = False,
-    network_for: NetworkFor = network_for,
+    network_for: NetworkFor | None = None,
 ) -> list[Check]:
-    """Every check, in order; each runs whatever the others found."""
+    """Every check, in order; each runs whatever the others found. The adapters are
+    `network_for`'s, else the real ones, on the sessions the database keeps when it is current
+    (a network that signs in then spends no sign-in the service need not)."""
     config, settings = check_config(load, config_file)
     if settings is None:
         not_checked = "not checked: the settings did not load (see config)"
@@ -727,18 +872,36 @@ def run_checks(
     checks += _guarded_list("districts", lambda: [check_districts(settings, catalog)])
     database = _guarded_list("database", lambda: [check_database(settings)])
     checks += database
-    remembered = (
-        remembered_user_ids(settings)
-        if not offline and all(c.outcome is Outcome.OK for c in database)
-        else {}
-    )
-    checks += _guarded_list(
-        "credentials",
-        lambda: check_credentials(
-            settings, offline=offline, network_for=network_for, remembered=remembered
-        ),
-    )
-    return list(_masked(checks, masking(secrets_of(settings))))
+    current = not offline and all(c.outcome is Outcome.OK for c in database)
+    remembered = remembered_user_ids(settings) if current else {}
+    with _sessions_database(settings, current) as engine:
+        build = network_for or functools.partial(app.network_for, engine=engine)
+        checks += _guarded_list(
+            "credentials",
+            lambda: check_credentials(
+                settings, offline=offline, network_for=build, remembered=remembered
+            ),
+        )
+    # The tokens of the sessions the adapters held, too: a server's error may quote one.
+    return list(_masked(checks, masking((*secrets_of(settings), *learned_secrets()))))
+
+
+@contextmanager
+def _sessions_database(settings: Settings, current: bool) -> Iterator[Engine | None]:
+    """The database the networks that sign in keep their sessions in, when it is `current`
+    (its schema has `network_sessions`); None otherwise (they sign in, in memory)."""
+    if not current:
+        yield None
+        return
+    try:
+        engine = make_engine(settings.database_url, create=False)  # doctor never creates one
+    except ConfigError:
+        yield None
+        return
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def failed(checks: Iterable[Check]) -> list[Check]:
@@ -815,6 +978,22 @@ def _mastodon_token_fix(account: str, base_url: str) -> str:
         f"{base_url} (Preferences → Development → your application) with the scopes read and "
         "write (a `profile` token only says who it is; it cannot read mentions or post)"
     )
+
+
+def _bluesky_password_fix(account: str) -> str:
+    return (
+        f"check {account_env_name(account, 'bluesky_handle')} and "
+        f"{account_env_name(account, 'bluesky_app_password')}: an app password of that account "
+        "(Settings → Privacy and security → App passwords; make a new one if it was revoked)"
+    )
+
+
+def _service_setting(settings: Settings, account: str) -> str:
+    """The setting that gave `account` its PDS: its own, else the intake's."""
+    named = settings.accounts.get(account) if account != INTAKE_ACCOUNT else None
+    if named is not None and named.bluesky_service is not None:
+        return account_env_name(account, "bluesky_service")
+    return account_env_name(INTAKE_ACCOUNT, "bluesky_service")
 
 
 def _base_url_setting(settings: Settings, account: str) -> str:

@@ -15,6 +15,10 @@ spellings: as it is, inside the quotes of `repr()`, `ascii()` or the repr of its
 those quoted once more, and each inside a JSON string. In JSON every key and value is masked.
 A secret too short to be a real credential (`MIN_SECRET_LENGTH`) is still masked, and
 `socialbot doctor` fails on it.
+
+Some secrets are no setting: a network that signs in (Bluesky) comes to hold tokens of its own,
+and hands each to `add_secrets` as it gets it; they are masked from then on, beside the
+configured ones, the newest `MAX_LEARNED` of them (older ones have long expired).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import json
 import logging
 import numbers
 import sys
+import threading
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -38,10 +43,29 @@ MASK = "****"
 MIN_SECRET_LENGTH = 6
 # `key=value`, `key='quoted value'` (as %r writes it) or `key="quoted"`.
 _FIELD = regex.compile(r"""(?<![^\s])(\w+)=('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|\S*)""")
-# Their DEBUG lines print request headers and bodies; ours say what matters.
-NOISY = ("tweepy", "urllib3", "requests_oauthlib", "oauthlib", "apscheduler", "alembic")
+# Their DEBUG lines print request headers and bodies (httpx, under atproto, one INFO line a
+# request too); ours say what matters.
+NOISY = (
+    "tweepy",
+    "urllib3",
+    "requests_oauthlib",
+    "oauthlib",
+    "apscheduler",
+    "alembic",
+    "httpx",
+    "httpcore",
+)
 
+# A session is refreshed every couple of hours, each refresh bringing two tokens: the newest
+# few dozen cover a day of two accounts (older ones have expired or been revoked), and a
+# bounded list keeps the masking of each line quick for months.
+MAX_LEARNED = 32
+
+# Every spelling of every secret, the configured and the learned: what each line is masked with.
 _secrets: tuple[str, ...] = ()
+_configured: tuple[str, ...] = ()
+_learned: tuple[str, ...] = ()
+_learning = threading.Lock()  # adapters of several accounts may refresh at once
 
 
 _SECRET_FIELDS = (
@@ -50,12 +74,13 @@ _SECRET_FIELDS = (
     "x_access_token",
     "x_access_token_secret",
     "mastodon_access_token",
+    "bluesky_app_password",
 )
 
 
 def named_secrets(settings: Settings) -> list[tuple[str, str]]:
-    """(setting, value) of every secret in the settings: X and Mastodon credentials of each
-    account, the database password."""
+    """(setting, value) of every secret in the settings: X, Mastodon and Bluesky credentials of
+    each account, the database password."""
     from socialbot.config import INTAKE_ACCOUNT, account_env_name
 
     found: list[tuple[str, str]] = []
@@ -137,8 +162,30 @@ def redact(text: str) -> str:
 
 
 def remember_secrets(values: Iterable[str]) -> None:
-    global _secrets
-    _secrets = masking(values)
+    """Mask `values` (the configured secrets) in every line from now on, in place of the ones
+    given before; the secrets learned since start (`add_secrets`) stay masked."""
+    global _secrets, _configured
+    with _learning:
+        _configured = tuple(values)
+        _secrets = masking((*_configured, *_learned))
+
+
+def add_secrets(values: Iterable[str]) -> None:
+    """Mask `values` too, from now on: secrets that are no setting, such as the tokens of a
+    session a network adapter signed in or refreshed. Only the newest `MAX_LEARNED` are kept."""
+    global _secrets, _learned
+    new = [value for value in values if value]
+    if not new:
+        return
+    with _learning:
+        kept = [value for value in _learned if value not in new]
+        _learned = (*kept, *dict.fromkeys(new))[-MAX_LEARNED:]
+        _secrets = masking((*_configured, *_learned))
+
+
+def learned_secrets() -> tuple[str, ...]:
+    """The secrets `add_secrets` was given and still masks, oldest first."""
+    return _learned
 
 
 def fields(message: str) -> dict[str, str]:

@@ -252,7 +252,7 @@ def test_an_account_without_its_networks_token_names_it(tmp_path: Path) -> None:
         "not set; an account on x needs x_access_token and x_access_token_secret"
     )
     assert "SOCIALBOT_ACCOUNTS__NOTIFY__NETWORK" in error_of(
-        tmp_path, '[accounts.notify]\nnetwork = "bluesky"\n'
+        tmp_path, '[accounts.notify]\nnetwork = "sms"\n'
     )
 
 

@@ -221,6 +221,7 @@ def test_a_city_on_no_network_yet_has_its_templates_measured_by_every_network(
     assert [r.split(" fit ")[1].split(" with ")[0] for r in replies] == [
         "X: 280 weighted characters",
         "Mastodon: 500 characters",
+        "Bluesky: 300 graphemes",
     ]
 
 

@@ -15,6 +15,7 @@ from socialbot.cli.render import against_budget
 from socialbot.errors import ConfigError
 from socialbot.health import fallback_path, read_unsaved
 from socialbot.metering import EndpointStatus, monthly_budget
+from socialbot.network_settings import LABELS
 from socialbot.status import Status, read_status
 from socialbot.store.db import driver_reason
 from socialbot.timespan import local_time
@@ -62,6 +63,8 @@ def status_command(
         else "off"
     )
     several = len(status.networks) > 1
+    # A city on one network sees its name; one on X alone (or on none yet) reads as it always did.
+    only = status.networks[0] if len(status.networks) == 1 else "x"
     polls = (
         ", ".join(f"{network} {_ago(at, status.at)}" for network, at in status.polls)
         if several and status.polls
@@ -72,7 +75,7 @@ def status_command(
         f"storm mode:   {storm}",
         f"last poll:    {polls}",
         f"last send:    {_ago(status.last_send, status.at)}",
-        ("API failures: " if several else "X failures:   ")
+        ("X failures:   " if not several and only == "x" else "API failures: ")
         + f"{status.failures_last_hour} in the last hour",
         f"job failures: {status.job_failures_last_hour} failed run(s) in the last hour"
         + ("" if status.jobs else " (none in 24 h)"),
@@ -110,7 +113,7 @@ def status_command(
             _ago(queue.last_sent, status.at),
         )
     console.print(queues)
-    endpoints = Table(title="Endpoints" if several else "X endpoints")
+    endpoints = Table(title="Endpoints" if several else f"{LABELS.get(only, only)} endpoints")
     for column in ("account", "endpoint", "last worked", "failures last hour", "rate limit left"):
         endpoints.add_column(column)
     endpoints.add_column("last error", overflow="fold")

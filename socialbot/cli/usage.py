@@ -12,6 +12,7 @@ from socialbot.cli.common import console, friendly_errors, print_json, state
 from socialbot.cli.render import against_budget
 from socialbot.errors import ConfigError
 from socialbot.metering import monthly_budget, read_usage
+from socialbot.network_settings import LABELS
 from socialbot.usage import Charge, month_of
 
 
@@ -63,9 +64,13 @@ def usage_command(
             }
         )
         return
-    several = len({u.network for u in lines}) > 1
-    # Only X bills; another network's calls are counted beside, at no cost.
-    table = Table(title=f"{'API' if several else 'X API'} usage, {wanted} (UTC)")
+    networks = {u.network for u in lines}
+    several = len(networks) > 1
+    # Only X bills; another network's calls are counted beside, at no cost. A city on one
+    # network sees its name (X when there is no call yet, as always).
+    only = next(iter(networks)) if len(networks) == 1 else "x"
+    label = "API" if several else f"{LABELS.get(only, only)} API"
+    table = Table(title=f"{label} usage, {wanted} (UTC)")
     for column in ("account", "endpoint", "calls", "failed", "billed", "est. spend"):
         table.add_column(column, justify="right" if column in ("calls", "failed") else "left")
     for line in lines:

@@ -10,6 +10,7 @@ api_usage, api_endpoints, api_failures (what X was asked, answered and billed: `
                                        `status`; failures older than 30 days are let go)
 template_failures (replies that went out as the built-in fallback text: `status`)
 job_failures (failed runs of the service's jobs, for `status`), rate_holds (X said wait: until when)
+network_sessions (a network that signs in keeps its session here: Bluesky's tokens, a secret)
 """
 
 from __future__ import annotations
@@ -161,10 +162,11 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # A photo to attach (`cases resolve --photo`): the absolute path of the file, which must stay
     # there until the reply is sent, and its alt text. `media_id` is set once uploaded, so a retry
-    # posts without uploading again (see outbox.MEDIA_ID_FRESH for how long it is trusted).
+    # posts without uploading again (see outbox.MEDIA_ID_FRESH for how long it is trusted). Text:
+    # a network's id may be more than an id (Bluesky's is the uploaded blob's JSON with its alt).
     media_path: str | None = Field(default=None, sa_type=Text)
     media_alt: str | None = Field(default=None, sa_type=Text)
-    media_id: str | None = Field(default=None, max_length=64)
+    media_id: str | None = Field(default=None, sa_type=Text)
     # A broadcast's post: its run, and for the 2nd post of a thread on, the row it threads under
     # (`in_reply_to_post_id` is filled from that row's `posted_id` when this one is claimed).
     broadcast_run_id: int | None = Field(default=None, foreign_key="broadcast_runs.id", index=True)
@@ -345,3 +347,19 @@ class RateHold(SQLModel, table=True):
     until: datetime = Field(sa_type=UTCDateTime)
     set_at: datetime = Field(sa_type=UTCDateTime)
     reason: str = Field(default="", sa_type=Text)
+
+
+class NetworkSession(SQLModel, table=True):
+    """The signed-in session of one (network, account) that signs in with a password
+    (`networks.sessions.SavedSession`): kept across restarts, so that a restart spends no sign-in.
+    `secret` holds its tokens: never logged, never shown (`store.sessions`)."""
+
+    __tablename__ = "network_sessions"
+
+    platform: str = Field(primary_key=True, max_length=32)
+    account: str = Field(primary_key=True, max_length=64)
+    user_id: str = Field(max_length=64)
+    handle: str = Field(max_length=256)
+    secret: str = Field(sa_type=Text, repr=False)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    refreshed_at: datetime = Field(sa_type=UTCDateTime)
