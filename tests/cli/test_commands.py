@@ -39,6 +39,7 @@ def test_demo_runs_the_pipeline_without_credentials(tmp_path: Path) -> None:
     # its own thread on its own network (Mastodon's replies name their resident).
     assert "X: polled 16 mentions in 2 pages" in out
     assert "Mastodon: polled 4 mentions in 2 pages" in out
+    assert "Bluesky: polled 3 mentions in 1 page" in out
     assert "@ana@mastodon.social Thanks! Your report is filed as case #10" in out
     outcomes = ("case_opened", "needs_location", "unclassified", "outside_city", "ignored")
     for outcome in (*outcomes, "duplicate"):
@@ -59,11 +60,12 @@ def test_the_demo_week_reports_figures_by_district(
     code, out = invoke("report", "--since", "8d", "--by", "district", "--format", "json")
     assert code == 0
     rows = {row["key"]: row for row in json.loads(out)["rows"]}
-    # Nine cases from X, three from Mastodon: one city's figures, whatever the network.
-    assert rows["total"]["opened"] == 12 and rows["total"]["reports"] == 14
-    assert rows["total"]["resolved"] == 5 and rows["total"]["within_sla"] == 1.0
+    # Nine cases from X, three from Mastodon, two from Bluesky: one city's figures, whatever the
+    # network.
+    assert rows["total"]["opened"] == 14 and rows["total"]["reports"] == 16
+    assert rows["total"]["resolved"] == 6 and rows["total"]["within_sla"] == 1.0
     assert rows[None]["opened"] == 3  # the reports still without a location have no district yet
-    assert sum(r["opened"] for key, r in rows.items() if key != "total") == 12
+    assert sum(r["opened"] for key, r in rows.items() if key != "total") == 14
 
 
 def test_demo_refuses_to_reuse_a_database(demo_db: Path) -> None:
