@@ -750,8 +750,11 @@ class BlueskyNetwork:
         """The error of an XRPC answer that is no success."""
         status = int(response.status_code)
         content = response.content
+        # The SDK reads any JSON object as its XrpcError: `error` may be a list, a number, None.
         error = getattr(content, "error", None)
+        error = error if isinstance(error, str) else None
         message = getattr(content, "message", None)
+        message = message if isinstance(message, str) else None
         said = wire.error_text(
             {"error": error, "message": message} if error is not None else content
         )
