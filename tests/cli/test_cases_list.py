@@ -94,6 +94,8 @@ DEMO_POINTS = {
     9: GeoPoint(42.27164, -71.08571),
     10: GeoPoint(42.37020, -71.03890),  # reported on Mastodon, as #11 and #12 (no location)
     11: GeoPoint(42.31200, -71.11400),
+    13: GeoPoint(42.35230, -71.06420),  # reported on Bluesky, as #14
+    14: GeoPoint(42.34810, -71.08530),
 }
 
 
@@ -105,7 +107,7 @@ def within(center: GeoPoint, radius_m: float) -> list[int]:
 
 
 def test_no_filter_lists_every_case_by_number(demo_db: Path) -> None:
-    assert ids() == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]
+    assert ids() == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]
 
 
 def test_status_and_category(demo_db: Path) -> None:
@@ -114,8 +116,8 @@ def test_status_and_category(demo_db: Path) -> None:
 
 
 def test_department_is_exact_but_ignores_case(demo_db: Path) -> None:
-    assert ids("--department", "Public Works – Highway") == [1, 6, 10]
-    assert ids("--department", "PUBLIC WORKS – highway") == [1, 6, 10]
+    assert ids("--department", "Public Works – Highway") == [1, 6, 10, 14]
+    assert ids("--department", "PUBLIC WORKS – highway") == [1, 6, 10, 14]
     assert ids("--department", "Public Works") == []  # no prefix match
     assert ids("--department", "water and sewer commission") == [8]
 
@@ -137,29 +139,30 @@ def test_since_a_duration_or_a_date(demo_db: Path) -> None:
         c4={"created_at": now - timedelta(days=3)},
         c5={"created_at": now - timedelta(hours=2)},
     )
-    mastodon = [10, 11, 12]
-    assert ids("--since", "2w") == [2, 3, 4, 5, 6, 7, 8, 9, *mastodon]
-    assert ids("--since", "7d") == [4, 5, 6, 7, 8, 9, *mastodon]
-    assert ids("--since", "1w") == [4, 5, 6, 7, 8, 9, *mastodon]
-    assert ids("--since", "2d") == [5, 6, 7, 8, 9, *mastodon]
-    assert ids("--since", "24h") == [5, 6, 7, 8, 9, *mastodon]
-    assert ids("--since", "30m") == [6, 7, 8, 9, *mastodon]
+    others = [10, 11, 12, 13, 14]  # Mastodon's and Bluesky's
+    assert ids("--since", "2w") == [2, 3, 4, 5, 6, 7, 8, 9, *others]
+    assert ids("--since", "7d") == [4, 5, 6, 7, 8, 9, *others]
+    assert ids("--since", "1w") == [4, 5, 6, 7, 8, 9, *others]
+    assert ids("--since", "2d") == [5, 6, 7, 8, 9, *others]
+    assert ids("--since", "24h") == [5, 6, 7, 8, 9, *others]
+    assert ids("--since", "30m") == [6, 7, 8, 9, *others]
     five_days_ago = (now - timedelta(days=5)).date().isoformat()
-    assert ids("--since", five_days_ago) == [4, 5, 6, 7, 8, 9, *mastodon]
+    assert ids("--since", five_days_ago) == [4, 5, 6, 7, 8, 9, *others]
     assert ids("--since", (now + timedelta(days=2)).date().isoformat()) == []
 
 
 def test_near_keeps_cases_within_the_radius(demo_db: Path) -> None:
-    downtown = GeoPoint(42.35, -71.07)  # #2 is 495 m away, #1 651 m, #7 2.3 km
+    downtown = GeoPoint(42.35, -71.07)  # #2 is 495 m away, #13 541 m, #1 651 m, #7 2.3 km
     assert within(downtown, 500) == [2]
     assert ids("--near", "42.35,-71.07") == [2]  # 500 m by default
     assert ids("--near", "42.35,-71.07", "--radius", "500m") == [2]
-    assert within(downtown, 2000) == [1, 2]
-    assert ids("--near", "42.35,-71.07", "--radius", "2km") == [1, 2]
-    assert within(downtown, 2400) == [1, 2, 7]
-    assert ids("--near", "42.35, -71.07", "--radius", "2400") == [1, 2, 7]
-    assert ids("--near", "42.35,-71.07", "--radius", "2.4km") == [1, 2, 7]
-    assert ids("--near", "42.35,-71.07", "--radius", "20km") == [1, 2, 4, 6, 7, 8, 9, 10, 11]
+    assert within(downtown, 2000) == [1, 2, 13, 14]
+    assert ids("--near", "42.35,-71.07", "--radius", "2km") == [1, 2, 13, 14]
+    assert within(downtown, 2400) == [1, 2, 7, 13, 14]
+    assert ids("--near", "42.35, -71.07", "--radius", "2400") == [1, 2, 7, 13, 14]
+    assert ids("--near", "42.35,-71.07", "--radius", "2.4km") == [1, 2, 7, 13, 14]
+    everywhere = [1, 2, 4, 6, 7, 8, 9, 10, 11, 13, 14]
+    assert ids("--near", "42.35,-71.07", "--radius", "20km") == everywhere
 
 
 def test_near_is_a_circle_not_the_box_around_it(demo_db: Path) -> None:
@@ -185,14 +188,26 @@ def test_near_across_the_antimeridian(demo_db: Path) -> None:
 
 def test_cases_without_a_location_never_match_near(demo_db: Path) -> None:
     # #3, #5 and #12 have no location; even a radius holding the whole Earth leaves them out.
-    assert ids("--near", "42.35,-71.07", "--radius", "30000km") == [1, 2, 4, 6, 7, 8, 9, 10, 11]
+    assert ids("--near", "42.35,-71.07", "--radius", "30000km") == [
+        1,
+        2,
+        4,
+        6,
+        7,
+        8,
+        9,
+        10,
+        11,
+        13,
+        14,
+    ]
 
 
 # --- combined -----------------------------------------------------------------------------------
 
 
 def test_filters_combine(demo_db: Path) -> None:
-    assert ids("--category", "pothole", "--near", "42.35,-71.07", "--radius", "2km") == [1]
+    assert ids("--category", "pothole", "--near", "42.35,-71.07", "--radius", "2km") == [1, 14]
     assert ids("--department", "public works – highway", "--author", "@lucia_roxbury") == [6]
     assert ids("--status", "new", "--near", "42.35,-71.07", "--radius", "6km") == [
         1,
@@ -202,10 +217,12 @@ def test_filters_combine(demo_db: Path) -> None:
         7,
         10,
         11,
+        13,
+        14,
     ]
     assert ids("--status", "needs_location", "--near", "42.35,-71.07", "--radius", "6km") == []
     edit_cases(demo_db, c2={"created_at": datetime.now(UTC) - timedelta(days=3)})
-    assert ids("--since", "1d", "--near", "42.35,-71.07", "--radius", "2km") == [1]
+    assert ids("--since", "1d", "--near", "42.35,-71.07", "--radius", "2km") == [1, 13, 14]
     assert ids("--since", "1d", "--category", "graffiti") == [9]
     assert ids("--since", "1d", "--category", "graffiti", "--author", "jpatel_bos") == []
 
@@ -225,8 +242,8 @@ def test_list_cases_takes_the_filters_as_keywords(demo_db: Path) -> None:
 def test_table_shows_the_count_and_the_cases(demo_db: Path) -> None:
     code, out = invoke("cases", "list", "--near", "42.35,-71.07", "--radius", "2km")
     assert code == 0
-    assert out.startswith("2 case(s)\n")
-    assert "#1 " in out and "#2 " in out and "#7 " not in out
+    assert out.startswith("4 case(s)\n")
+    assert "#1 " in out and "#2 " in out and "#13 " in out and "#7 " not in out
     assert "@maria_dorchester" in out
 
 
@@ -237,7 +254,7 @@ def test_csv_has_the_json_fields_and_parses_back(demo_db: Path) -> None:
     _, as_json = invoke("cases", "list", "--category", "pothole", "--json")
     cases = json.loads(as_json)
 
-    assert [row["id"] for row in rows] == ["1", "6"]
+    assert [row["id"] for row in rows] == ["1", "6", "14"]
     assert list(rows[0]) == list(cases[0])  # same columns, same order
     first = rows[0]
     assert first["author"] == "maria_dorchester"
@@ -271,7 +288,8 @@ def test_the_json_of_a_case_names_its_network(demo_db: Path) -> None:
     cases = json.loads(out)
     assert {c["id"]: c["network"] for c in cases} == {
         **{n: "x" for n in range(1, 10)},
-        **{n: "mastodon" for n in (10, 11, 12)},  # the demo city is on both
+        **{n: "mastodon" for n in (10, 11, 12)},  # the demo city is on all three
+        **{n: "bluesky" for n in (13, 14)},
     }
     assert all(c["network"] == c["platform"] for c in cases)
 
