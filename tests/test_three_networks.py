@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pytest
 import responses
 import respx
+from sqlmodel import select
 from typer.testing import CliRunner
 
 from socialbot.app import build_service
@@ -22,6 +23,8 @@ from socialbot.config import Settings, load_settings
 from socialbot.network_settings import Channel
 from socialbot.networks.bluesky import wire as bluesky_wire
 from socialbot.scheduler import Jobs
+from socialbot.store.db import transaction
+from socialbot.store.models import ApiUsage
 from socialbot.store.queries import list_cases
 from tests import xapi
 from tests.conftest import Clock
@@ -81,7 +84,7 @@ def three(database_url: str) -> Settings:
 
 
 def test_one_service_takes_reports_on_x_mastodon_and_bluesky(
-    three: Settings, clock: Clock, city: City
+    three: Settings, clock: Clock, city: City, caplog: pytest.LogCaptureFixture
 ) -> None:
     on_x = city.x.deliver(1, REPORT)
     on_mastodon = city.mastodon.deliver(2, "@City #streetlight out on Elm St 42.3121, -71.1140")
@@ -101,6 +104,8 @@ def test_one_service_takes_reports_on_x_mastodon_and_bluesky(
         jobs.send()
 
         cases = {c.platform: c for c in list_cases(service.engine)}
+        with transaction(service.engine) as session:
+            metered = set(session.exec(select(ApiUsage.platform, ApiUsage.endpoint)).all())
     finally:
         service.close()
 
@@ -120,6 +125,15 @@ def test_one_service_takes_reports_on_x_mastodon_and_bluesky(
     parent = reply["value"]["reply"]["parent"]["uri"]
     assert bluesky_wire.post_id(parent) == on_bluesky
     assert bluesky_wire.did_of(reply["uri"]) == pds_server.CITY_DID
+    # Every call was counted as it was made, the Mastodon instance's limits too: asked before
+    # the poll's transaction, not inside it, where its meter row waited out SQLite's busy timeout
+    # on the lock the transaction holds (20 s) before it could be kept for later.
+    assert not [r.message for r in caplog.records if "database is locked" in r.getMessage()]
+    assert {
+        ("mastodon", "GET /api/v2/instance"),
+        ("bluesky", "POST com.atproto.server.createSession"),
+        ("x", "GET /2/users/:id/mentions"),
+    } <= metered
 
 
 def test_one_command_sends_an_alert_on_all_three(

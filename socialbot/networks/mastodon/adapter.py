@@ -185,6 +185,7 @@ class MastodonNetwork:
         )
         self._last: requests.Response | None = None
         self._limits: InstanceLimits | None = None
+        self._limits_asked = False
         # SOCIALBOT_MASTODON_MAX_CHARACTERS: the post length of an instance that does not say.
         self._max_characters = max_characters or mastodon_text.MAX_CHARACTERS
         session = requests.Session()
@@ -222,6 +223,10 @@ class MastodonNetwork:
         through `Link: rel="prev"`), returned newest page first, each page's cursor its newest
         notification. The first poll (no cursor) reads the newest page only: the poller's
         backfill window decides what of it is answered."""
+        # The instance's limits are asked here, before the poller opens the page's transaction:
+        # asked inside it (a reply measured during intake), the call's meter row would wait on
+        # SQLite's write lock the transaction holds, and then be lost.
+        self._instance_rules(ask=True)
         if cursor is None:
             _, first = self._notifications_page(
                 lambda: self._api.notifications(types=["mention"]), None
@@ -433,20 +438,24 @@ class MastodonNetwork:
 
     # --- the boundary ----------------------------------------------------------------------
 
-    def _instance_rules(self) -> InstanceLimits:
-        """The instance's limits, asked once; a stock server's until the instance answers."""
+    def _instance_rules(self, *, ask: bool = False) -> InstanceLimits:
+        """The instance's limits, asked once; a stock server's until the instance answers. After
+        a failed ask, only `ask` (the start of a poll) asks again, so that a reply measured
+        inside a transaction never makes a call."""
         if self._limits is not None:
             return self._limits
-        try:
-            return self.instance_limits()
-        except PlatformError as exc:
-            log.warning("event=instance_limits_unavailable network=mastodon error=%r", str(exc))
-            return InstanceLimits(
-                None,
-                None,
-                mastodon_text.mastodon_text_rules(self._max_characters),
-                mastodon_text.MASTODON_MEDIA,
-            )
+        if ask or not self._limits_asked:
+            self._limits_asked = True
+            try:
+                return self.instance_limits()
+            except PlatformError as exc:
+                log.warning("event=instance_limits_unavailable network=mastodon error=%r", str(exc))
+        return InstanceLimits(
+            None,
+            None,
+            mastodon_text.mastodon_text_rules(self._max_characters),
+            mastodon_text.MASTODON_MEDIA,
+        )
 
     @contextmanager
     def _metered(self, endpoint: str, *, posting: bool = False) -> Iterator[_Answer]:
