@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from socialbot.app import build_service
 from socialbot.config import Settings
 from socialbot.scheduler import Jobs
@@ -14,11 +12,6 @@ from tests.test_app_bluesky import city, pds  # noqa: F401
 SIGN_INS_A_DAY = 100  # bsky.social: about 100 createSession a day per account (issue 15)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a refused app password is tried again every SIGN_IN_SPACING (10 min): 144 "
-    "createSession a day per adapter, over the account's ~100",
-)
 def test_a_refused_app_password_spends_well_under_a_days_sign_ins(
     city: Settings,  # noqa: F811
     clock: Clock,
