@@ -3,55 +3,43 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import pytest
-import respx
+from alembic import command
 
 from socialbot import logs
-from socialbot.networks.bluesky.adapter import BlueskyCredentials, BlueskyNetwork
-from socialbot.networks.sessions import MemorySessions
+from socialbot.app import network_for
+from socialbot.config import Settings
+from socialbot.network_settings import Channel
+from socialbot.store.db import alembic_config, make_engine
+from socialbot.store.sessions import DatabaseSessions
 from tests.conftest import Clock
-from tests.networks.bluesky.server import APP_PASSWORD, CITY_DID, CITY_HANDLE, BlueskyServer
-
-
-@pytest.fixture
-def pds(clock: Clock) -> Iterator[BlueskyServer]:
-    server = BlueskyServer(reset=datetime(2026, 11, 23, 12, 15, tzinfo=UTC), clock=clock)
-    with respx.mock(assert_all_called=False) as router:
-        server.serve(router)
-        yield server
+from tests.networks.bluesky.server import CITY_DID, BlueskyServer
+from tests.test_app_bluesky import city, pds  # noqa: F401
 
 
 @pytest.fixture(autouse=True)
-def no_learned_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+def no_learned_secrets(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(logs, "_learned", ())
+    monkeypatch.setattr(logs, "_held", {})
     monkeypatch.setattr(logs, "_configured", ())
     monkeypatch.setattr(logs, "_secrets", ())
+    yield
 
 
-def adapter(clock: Clock, account: str, store: MemorySessions) -> BlueskyNetwork:
-    return BlueskyNetwork(
-        BlueskyCredentials(CITY_HANDLE, APP_PASSWORD),
-        account=account,
-        clock=clock,
-        sessions=store,
-        secrets=logs.add_secrets,
-    )
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="logs keeps the newest MAX_LEARNED (32) tokens of all accounts: 16 refreshes of the "
-    "intake push out the notify account's refresh token, which still lives 90 days",
-)
-def test_a_quiet_accounts_live_refresh_token_stays_masked(pds: BlueskyServer, clock: Clock) -> None:
-    notify_store, intake_store = MemorySessions(), MemorySessions()
-    notify = adapter(clock, "notify", notify_store)
-    intake = adapter(clock, "intake", intake_store)
+def test_a_quiet_accounts_live_refresh_token_stays_masked(
+    city: Settings,  # noqa: F811
+    pds: BlueskyServer,  # noqa: F811
+    clock: Clock,
+) -> None:
+    engine = make_engine(city.database_url)
+    command.upgrade(alembic_config(engine), "head")
+    notify = network_for(city, Channel("bluesky", "notify"), clock=clock, engine=engine)
+    intake = network_for(city, Channel("bluesky", "intake"), clock=clock, engine=engine)
     notify.own_user_id()  # a broadcast account: signed in, then quiet for a while
-    assert notify_store.session is not None
-    refresh = notify_store.session.secret.split(":::")[3]
+    saved = DatabaseSessions(engine, "bluesky", "notify").load()
+    assert saved is not None
+    refresh = saved.secret.split(":::")[3]
 
     for _ in range(logs.MAX_LEARNED // 2):  # a day and a bit of the intake's polls
         clock.advance(hours=1, minutes=50)
@@ -60,5 +48,7 @@ def test_a_quiet_accounts_live_refresh_token_stays_masked(pds: BlueskyServer, cl
     line = logs.redact(f"event=refresh_refused error='{refresh}'")
     # The token is live: the notify account's next call refreshes with it, spending no sign-in.
     notify.fetch_mentions(CITY_DID, None)
-    assert pds.sessions_created == 2 and notify_store.saves == 2  # refreshed, not signed in
+    after = DatabaseSessions(engine, "bluesky", "notify").load()
+    assert pds.sessions_created == 2 and after is not None and after.secret != saved.secret
     assert line == f"event=refresh_refused error='{logs.MASK}'"
+    engine.dispose()
