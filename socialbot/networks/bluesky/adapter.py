@@ -97,6 +97,8 @@ SIGN_IN_SPACING = timedelta(minutes=10)
 MAX_SIGN_IN_SPACING = timedelta(hours=4)
 NAMED_KEPT = 1000  # record keys of drafts without created_at, kept in memory
 PASSWORD_SETTING = "SOCIALBOT_BLUESKY_APP_PASSWORD"
+# What atproto names a handle that no longer verifies (a domain handle whose DNS record broke).
+INVALID_HANDLE = "handle.invalid"
 _TOKEN_ERRORS = frozenset({"ExpiredToken", "InvalidToken"})
 _NOT_FOUND = "RecordNotFound"
 _MOMENTARY = (408, 425)  # client errors that mean "not now": Request Timeout, Too Early
@@ -527,9 +529,18 @@ class BlueskyNetwork:
         created = (
             now if event is SessionEvent.CREATE or self._saved is None else self._saved.created_at
         )
+        handle = session.handle
+        if handle == INVALID_HANDLE:
+            # Not the account's name: the handle it was signed in as is (the sign-in resolved
+            # it to this DID), so that the next process takes this session up.
+            handle = (
+                self._credentials.handle.removeprefix("@").lower()
+                if event is SessionEvent.CREATE or self._saved is None
+                else self._saved.handle
+            )
         saved = SavedSession(
             user_id=session.did,
-            handle=session.handle,
+            handle=handle,
             secret=session.encode(),
             created_at=created,
             refreshed_at=now,

@@ -30,11 +30,6 @@ def pds(clock: Clock) -> Iterator[BlueskyServer]:
         yield server
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_restore compares the configured handle with the saved session's handle, which "
-    "Bluesky gave as handle.invalid: every process start signs in again",
-)
 def test_a_session_named_handle_invalid_is_restored_without_a_sign_in(
     pds: BlueskyServer, clock: Clock
 ) -> None:
