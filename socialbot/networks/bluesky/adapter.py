@@ -66,6 +66,7 @@ from socialbot.networks.bluesky.rules import (
     GET_POSTS,
     GET_RECORD,
     GET_SESSION,
+    INVALID_HANDLE,
     NOTIFICATIONS,
     PLATFORM,
     POINTS_PER_CREATE,
@@ -97,8 +98,6 @@ SIGN_IN_SPACING = timedelta(minutes=10)
 MAX_SIGN_IN_SPACING = timedelta(hours=4)
 NAMED_KEPT = 1000  # record keys of drafts without created_at, kept in memory
 PASSWORD_SETTING = "SOCIALBOT_BLUESKY_APP_PASSWORD"
-# What atproto names a handle that no longer verifies (a domain handle whose DNS record broke).
-INVALID_HANDLE = "handle.invalid"
 _TOKEN_ERRORS = frozenset({"ExpiredToken", "InvalidToken"})
 _NOT_FOUND = "RecordNotFound"
 _MOMENTARY = (408, 425)  # client errors that mean "not now": Request Timeout, Too Early

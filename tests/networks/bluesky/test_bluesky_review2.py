@@ -48,11 +48,6 @@ def test_a_session_named_handle_invalid_is_restored_without_a_sign_in(
     assert pds.sessions_created == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="doctor compares getSession's handle.invalid with the configured handle and says to "
-    "set SOCIALBOT_BLUESKY_HANDLE=handle.invalid",
-)
 def test_doctor_says_the_handle_no_longer_verifies_and_does_not_ask_to_set_it(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -79,3 +74,5 @@ def test_doctor_says_the_handle_no_longer_verifies_and_does_not_ask_to_set_it(
     [line] = [c for c in checks if c.area == "credentials"]
     # `SOCIALBOT_BLUESKY_HANDLE=handle.invalid` is no fix: no account has that handle.
     assert "handle.invalid" not in (line.fix or "")
+    assert line.failed and "no longer verifies" in line.detail
+    assert line.fix is not None and f"_atproto.{CITY_HANDLE}" in line.fix
