@@ -7,6 +7,7 @@ setting, rather than in the middle of a storm.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -442,7 +443,8 @@ def bluesky_network(
         meter=meter,
         clock=clock,
         sessions=sessions,
-        secrets=add_secrets,
+        # each account's tokens, masked for as long as it holds them
+        secrets=functools.partial(add_secrets, holder=f"bluesky:{account}"),
     )
 
 

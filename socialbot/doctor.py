@@ -70,6 +70,7 @@ from socialbot.logs import (
 )
 from socialbot.network_settings import BLUESKY_SERVICE, LABELS, Channel
 from socialbot.networks.base import MentionPage, Network
+from socialbot.networks.bluesky.rules import INVALID_HANDLE
 from socialbot.networks.x import request as x_request
 from socialbot.replies import LANGS, Replies
 from socialbot.store.db import driver_reason, make_engine, pending_migrations
@@ -644,6 +645,19 @@ def check_bluesky_channel(check: ChannelCheck) -> list[Check]:
     who = f"@{handle} ({user_id})" if handle is not None else user_id
     did_setting = account_env_name(account, "bluesky_user_id")
     handle_setting = account_env_name(account, "bluesky_handle")
+    if handle == INVALID_HANDLE:
+        # atproto's name for a handle that no longer verifies: the session is the account's,
+        # but residents' mentions of @handle no longer reach it.
+        return [
+            fail(
+                "credentials",
+                f"{name}: the session acts as {user_id}, but Bluesky no longer verifies its "
+                f"handle {credentials.handle} (it shows as handle.invalid): residents' mentions "
+                "of it do not reach the account",
+                f"check the handle's DNS TXT record _atproto.{credentials.handle} (or "
+                f"https://{credentials.handle}/.well-known/atproto-did) names {user_id}",
+            )
+        ]
     if handle is not None and handle.lower() != credentials.handle:
         # The adapter signs in as the configured handle: a session of another one is the
         # account's own, renamed on Bluesky since. It works, until a sign-in as the old name.

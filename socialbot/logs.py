@@ -65,6 +65,7 @@ MAX_LEARNED = 32
 _secrets: tuple[str, ...] = ()
 _configured: tuple[str, ...] = ()
 _learned: tuple[str, ...] = ()
+_held: dict[str, tuple[str, ...]] = {}  # holder → the secrets it holds now
 _learning = threading.Lock()  # adapters of several accounts may refresh at once
 
 
@@ -167,25 +168,33 @@ def remember_secrets(values: Iterable[str]) -> None:
     global _secrets, _configured
     with _learning:
         _configured = tuple(values)
-        _secrets = masking((*_configured, *_learned))
+        _secrets = masking((*_configured, *learned_secrets()))
 
 
-def add_secrets(values: Iterable[str]) -> None:
+def add_secrets(values: Iterable[str], holder: str | None = None) -> None:
     """Mask `values` too, from now on: secrets that are no setting, such as the tokens of a
-    session a network adapter signed in or refreshed. Only the newest `MAX_LEARNED` are kept."""
+    session a network adapter signed in or refreshed. The ones a `holder` (an adapter) holds
+    now are masked as long as it holds them (a refresh token lives for months, however quiet
+    its account); the ones it held before, or told without a holder, are kept newest
+    `MAX_LEARNED` first."""
     global _secrets, _learned
-    new = [value for value in values if value]
+    new = list(dict.fromkeys(value for value in values if value))
     if not new:
         return
     with _learning:
-        kept = [value for value in _learned if value not in new]
-        _learned = (*kept, *dict.fromkeys(new))[-MAX_LEARNED:]
-        _secrets = masking((*_configured, *_learned))
+        retired = new
+        if holder is not None:
+            retired = [value for value in _held.get(holder, ()) if value not in new]
+            _held[holder] = tuple(new)
+        kept = [value for value in _learned if value not in new and value not in retired]
+        _learned = (*kept, *retired)[-MAX_LEARNED:]
+        _secrets = masking((*_configured, *learned_secrets()))
 
 
 def learned_secrets() -> tuple[str, ...]:
-    """The secrets `add_secrets` was given and still masks, oldest first."""
-    return _learned
+    """The secrets `add_secrets` was given and still masks, oldest first, those held now last."""
+    held = (value for values in _held.values() for value in values)
+    return tuple(dict.fromkeys((*_learned, *held)))
 
 
 def fields(message: str) -> dict[str, str]:

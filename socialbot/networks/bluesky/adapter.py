@@ -66,6 +66,7 @@ from socialbot.networks.bluesky.rules import (
     GET_POSTS,
     GET_RECORD,
     GET_SESSION,
+    INVALID_HANDLE,
     NOTIFICATIONS,
     PLATFORM,
     POINTS_PER_CREATE,
@@ -91,6 +92,10 @@ REFRESH_MARGIN = timedelta(minutes=15)
 # At most one sign-in per adapter in this time: createSession is limited to 30 per 5 minutes
 # and about 100 a day per account, and a sign-in that does not last will not last the next time.
 SIGN_IN_SPACING = timedelta(minutes=10)
+# Each refused sign-in doubles that spacing, up to this: a refused attempt counts against the
+# account's limit too, and one every 10 minutes (144 a day) would use up the day's before the
+# operator sets the new app password (the service then could not sign in until the next day).
+MAX_SIGN_IN_SPACING = timedelta(hours=4)
 NAMED_KEPT = 1000  # record keys of drafts without created_at, kept in memory
 PASSWORD_SETTING = "SOCIALBOT_BLUESKY_APP_PASSWORD"
 _TOKEN_ERRORS = frozenset({"ExpiredToken", "InvalidToken"})
@@ -202,6 +207,7 @@ class BlueskyNetwork:
         self._session: Session | None = None  # the SDK's, as last set
         self._saved: SavedSession | None = None
         self._signed_in_at: datetime | None = None  # this adapter's last createSession
+        self._refused = 0  # sign-ins refused in a row (the spacing doubles with each)
         self._how = "saved"
         self._named: dict[str, str] = {}  # key → record key, of drafts without created_at
         self._lock = threading.RLock()  # the poll and the send share the session
@@ -522,9 +528,18 @@ class BlueskyNetwork:
         created = (
             now if event is SessionEvent.CREATE or self._saved is None else self._saved.created_at
         )
+        handle = session.handle
+        if handle == INVALID_HANDLE:
+            # Not the account's name: the handle it was signed in as is (the sign-in resolved
+            # it to this DID), so that the next process takes this session up.
+            handle = (
+                self._credentials.handle.removeprefix("@").lower()
+                if event is SessionEvent.CREATE or self._saved is None
+                else self._saved.handle
+            )
         saved = SavedSession(
             user_id=session.did,
-            handle=session.handle,
+            handle=handle,
             secret=session.encode(),
             created_at=created,
             refreshed_at=now,
@@ -575,15 +590,17 @@ class BlueskyNetwork:
         self._how = "refreshed"
 
     def _sign_in(self) -> None:
-        """Sign in with the app password (`createSession`): at most once per `SIGN_IN_SPACING`."""
+        """Sign in with the app password (`createSession`): at most once per `SIGN_IN_SPACING`,
+        doubled after each refused sign-in (up to `MAX_SIGN_IN_SPACING`)."""
         now = self._clock()
-        if self._signed_in_at is not None and now - self._signed_in_at < SIGN_IN_SPACING:
-            again = self._signed_in_at + SIGN_IN_SPACING
+        spacing = min(SIGN_IN_SPACING * 2**self._refused, MAX_SIGN_IN_SPACING)
+        if self._signed_in_at is not None and now - self._signed_in_at < spacing:
+            again = self._signed_in_at + spacing
             raise RateLimited(
                 f"Bluesky refused the session signed in at {self._signed_in_at:%H:%M} UTC; not "
                 f"signing in again before {again:%H:%M} UTC (once per "
-                f"{SIGN_IN_SPACING.seconds // 60} minutes: Bluesky allows 30 sign-ins per 5 "
-                f"minutes and about 100 a day); check {self._password_setting}",
+                f"{int(spacing.total_seconds()) // 60} minutes: Bluesky allows 30 sign-ins per 5 "
+                f"minutes and about 100 a day, refused ones too); check {self._password_setting}",
                 again,
             )
         self._signed_in_at = now
@@ -599,12 +616,13 @@ class BlueskyNetwork:
                 signing_in=True,
             )
         except (_TokenRefused, Rejected) as exc:
+            self._refused += 1
             raise AuthFailed(
                 f"Bluesky refused to sign in as {self._credentials.handle}: {exc}; check the "
                 f"handle and {self._password_setting} (an app password, Settings → Privacy and "
                 "security → App passwords)"
             ) from exc
-        self._client = client
+        self._client, self._refused = client, 0
         self._how = "created"
         log.info("event=signed_in network=bluesky handle=%s", self._credentials.handle)
 

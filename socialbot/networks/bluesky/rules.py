@@ -83,3 +83,7 @@ REFRESH_SESSION = "POST com.atproto.server.refreshSession"
 GET_SESSION = "GET com.atproto.server.getSession"
 
 ENDPOINTS = Endpoints(mentions=NOTIFICATIONS, post=CREATE_RECORD, own_posts=GET_RECORD)
+
+# What atproto names a handle that no longer verifies (a domain handle whose DNS record broke):
+# a session's or getSession's `handle`, never the account's name.
+INVALID_HANDLE = "handle.invalid"
