@@ -1,4 +1,4 @@
-"""Review: a refused app password must not spend the account's daily sign-ins."""
+"""A refused app password never spends the account's daily sign-ins."""
 
 from __future__ import annotations
 

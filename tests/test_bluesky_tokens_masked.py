@@ -1,4 +1,4 @@
-"""Review: a live refresh token of a quiet account stays masked while another account refreshes."""
+"""A live refresh token of a quiet account stays masked while another account refreshes."""
 
 from __future__ import annotations
 

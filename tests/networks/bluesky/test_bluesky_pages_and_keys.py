@@ -1,5 +1,6 @@
-"""Defects an independent review found in the Bluesky adapter, each a test that fails until it
-is fixed (strict xfail, so the suite stays green and a fix is noticed)."""
+"""What an independent review of the Bluesky adapter proved wrong, kept as tests: the replies of
+one poll page each under a record key of its own, a post the AppView lists behind our cursor
+still read, and an uploaded photo's reference fitting the outbox."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Review: a session Bluesky names with the handle `handle.invalid` (the atproto value for a
+"""A session Bluesky names with the handle `handle.invalid` (the atproto value for a
 handle that no longer verifies, e.g. a city.gov domain handle whose DNS record broke)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Review: a long alert to a Bluesky notify account, during storm mode, through the command."""
+"""A long alert to a Bluesky notify account, during storm mode, through the command."""
 
 from __future__ import annotations
 
