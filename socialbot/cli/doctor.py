@@ -41,7 +41,8 @@ def doctor_command(
     ] = False,
 ) -> None:
     """Check settings, catalog, templates, database and every network's credentials, changing
-    nothing. A city on X and Mastodon:
+    nothing but a Bluesky session it had to sign in for (saved, as the service saves it). A city
+    on X, Mastodon and Bluesky:
 
     \b
     OK    credentials  x/intake: @DemoCity311 (user id 1583000000000000001)
@@ -49,6 +50,7 @@ def doctor_command(
     OK    credentials  mastodon/intake: @city311@social.example.gov (account id 1134…) on …
     OK    instance     mastodon/intake: social.example.gov, Mastodon 4.5.2: posts of up to …
     WARN  policy       mastodon/intake: the account's notification policy filters mentions …
+    OK    credentials  bluesky/intake: @city311.bsky.social (did:plc:c1ty…) at https://bsky…
     """
     root = state(ctx)
     checks = run_checks(root.settings, config_file=root.config_file, offline=offline)
