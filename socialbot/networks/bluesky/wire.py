@@ -39,9 +39,10 @@ from socialbot.domain import (
 from socialbot.errors import DataError
 from socialbot.networks.base import Malformed, OwnPost
 from socialbot.networks.bluesky.rules import PLATFORM
+from socialbot.networks.json_values import kind as _kind
+from socialbot.networks.json_values import mapping as _mapping
+from socialbot.networks.json_values import short as _short
 from socialbot.storable import clean_text, storable_json
-
-JSONObject = Mapping[str, Any]
 
 POST_COLLECTION = "app.bsky.feed.post"
 MAX_ID = 64  # our post id and author id columns
@@ -896,17 +897,3 @@ def _is_web_url(value: str) -> bool:
 
 def _unique(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(values))
-
-
-def _mapping(value: Any, where: str) -> JSONObject:
-    if not isinstance(value, Mapping):
-        raise DataError(f"{where}: expected a JSON object, got {_kind(value)}")
-    return value
-
-
-def _kind(value: Any) -> str:
-    return "null" if value is None else type(value).__name__
-
-
-def _short(value: Any) -> str:
-    return clean_text(repr(value))[:80]

@@ -36,11 +36,14 @@ from socialbot.domain import (
 )
 from socialbot.errors import DataError
 from socialbot.networks.base import MAX_PROBLEM, Malformed, MentionPage, OwnPost
+from socialbot.networks.json_values import JSONObject
+from socialbot.networks.json_values import kind as _kind
+from socialbot.networks.json_values import mapping as _mapping
+from socialbot.networks.json_values import short as _short
 from socialbot.storable import clean_text, storable_json
 
 PLATFORM = "mastodon"
 
-JSONObject = Mapping[str, Any]
 
 # Ids are strings in Mastodon's API: digits on Mastodon itself, letters too on other servers
 # (Pleroma's flake ids, GoToSocial's ULIDs); as long as the columns they are stored in.
@@ -502,17 +505,3 @@ def _web_url(value: Any) -> str | None:
     if isinstance(value, str) and value.startswith(("https://", "http://")) and len(value) < 2048:
         return clean_text(value)
     return None
-
-
-def _mapping(value: Any, where: str) -> JSONObject:
-    if not isinstance(value, Mapping):
-        raise DataError(f"{where}: expected a JSON object, got {_kind(value)}")
-    return value
-
-
-def _kind(value: Any) -> str:
-    return "null" if value is None else type(value).__name__
-
-
-def _short(value: Any) -> str:
-    return clean_text(repr(value))[:80]
