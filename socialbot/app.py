@@ -30,9 +30,9 @@ from socialbot.location import CityBounds, parse_city_bounds
 from socialbot.metering import BILLED_NETWORKS, DatabaseMeter, monthly_budget
 from socialbot.network_settings import Channel
 from socialbot.networks.base import MediaRules, Network
-from socialbot.networks.bluesky.rules import BLUESKY_MEDIA, BLUESKY_TEXT
+from socialbot.networks.bluesky.rules import BLUESKY_MEDIA, BLUESKY_TEXT, bluesky_handle
 from socialbot.networks.sessions import SessionStore
-from socialbot.networks.x.rules import X_MEDIA, X_TEXT
+from socialbot.networks.x.rules import X_MEDIA, X_TEXT, x_handle
 from socialbot.outbox import Outbox, RetryPolicy, SendReport, send_once
 from socialbot.poller import Intake, ensure_account
 from socialbot.replies import Replies
@@ -466,7 +466,13 @@ class NetworkBuilder(Protocol):
 @dataclass(frozen=True, slots=True)
 class NetworkKind:
     """What the composition root knows of a network: how to build its adapter for an account,
-    and the account's id as the settings give it. The one place a network is named.
+    the account's id as the settings give it, and how its handles are written. The one place a
+    network is named.
+
+    `handle`: a handle as staff type it (`@Someone`) → as its wire code writes
+    `Mention.author_username`, lower case (what a block is matched on); HandleError naming the
+    network's rule if it is not one. It takes the settings: Mastodon leaves our own instance's
+    domain out of a local account's handle.
 
     `signs_in`: the network signs in with a password and lives on a session (Bluesky), which
     `network_for` keeps in the database, so that no restart or command spends a sign-in."""
@@ -475,6 +481,7 @@ class NetworkKind:
     user_id: Callable[[Settings, str], str | None]
     text: Callable[[Settings], TextRules]  # its length rules as the settings know them
     media: MediaRules
+    handle: Callable[[Settings, str], str]
     signs_in: bool = False
 
 
@@ -482,6 +489,12 @@ def _mastodon_text(settings: Settings) -> TextRules:
     from socialbot.networks.mastodon.text import MAX_CHARACTERS, mastodon_text_rules
 
     return mastodon_text_rules(settings.mastodon_max_characters or MAX_CHARACTERS)
+
+
+def _mastodon_handle(settings: Settings, handle: str) -> str:
+    from socialbot.networks.mastodon.handles import instance_domain, mastodon_handle
+
+    return mastodon_handle(handle, instance_domain(settings.mastodon_api_base_url))
 
 
 def _mastodon_media() -> MediaRules:
@@ -496,21 +509,30 @@ NETWORKS: Mapping[str, NetworkKind] = {
         lambda s, account: s.credentials(account, "x").user_id,
         lambda _settings: X_TEXT,
         X_MEDIA,
+        lambda _settings, handle: x_handle(handle),
     ),
     "mastodon": NetworkKind(
         mastodon_network,
         lambda s, account: s.mastodon_credentials(account).user_id,
         _mastodon_text,
         _mastodon_media(),
+        _mastodon_handle,
     ),
     "bluesky": NetworkKind(
         bluesky_network,
         lambda s, account: s.bluesky_credentials(account).user_id,
         lambda _settings: BLUESKY_TEXT,
         BLUESKY_MEDIA,
+        lambda _settings, handle: bluesky_handle(handle),
         signs_in=True,
     ),
 }
+
+
+def handle_rules(settings: Settings) -> dict[str, Callable[[str], str]]:
+    """Each network's handle rule (`NetworkKind.handle`) as these settings read handles, by
+    network: what `moderation.account_of` chooses a handle's network with."""
+    return {name: functools.partial(kind.handle, settings) for name, kind in NETWORKS.items()}
 
 
 def network_for(

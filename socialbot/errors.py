@@ -7,6 +7,7 @@
      ├── DataError          a platform payload could not be understood (names the field)
      ├── TransitionRefused  a staff action that the case's status does not allow
      ├── BroadcastError     a broadcast cannot be sent as asked (a missing --var, a bad --cron)
+     ├── HandleError        not an account's handle as its network writes them (names the rule)
      └── PlatformError      the network said no
           ├── RateLimited   wait until `reset_at` before the next call
           ├── AuthFailed    credentials rejected: stop and alert, do not retry
@@ -55,6 +56,10 @@ class TransitionRefused(SocialbotError):
 
 class BroadcastError(SocialbotError):
     """A broadcast request is incomplete or contradictory; nothing was posted or scheduled."""
+
+
+class HandleError(SocialbotError, ValueError):
+    """A handle its network's rule refuses (`NetworkKind.handle`); the message names the rule."""
 
 
 class PlatformError(SocialbotError):

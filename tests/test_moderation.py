@@ -14,6 +14,7 @@ from socialbot.config import Settings
 from socialbot.domain import MentionOutcome
 from socialbot.errors import SocialbotError
 from socialbot.networks.x.replay import ReplayPlatform
+from socialbot.networks.x.rules import x_handle
 from socialbot.poller import poll_once
 from socialbot.store.queries import list_cases, outbox_rows
 from tests import xapi
@@ -34,6 +35,10 @@ def city(settings: Settings, clock: Clock) -> Iterator[tuple[Service, ReplayPlat
     service = build_service(settings.model_copy(update=update), platform, clock)
     yield service, platform
     service.close()
+
+
+def on_x(handle: str) -> moderation.Account:
+    return moderation.Account("x", x_handle(handle))
 
 
 def report(
@@ -93,14 +98,14 @@ def test_a_blocked_account_opens_nothing_and_hears_nothing(
     service, platform = city
     report(platform, 1)
     outcomes(service, clock)
-    moderation.block(service.engine, "@Spam_Sam", by="J. Rivera", reason="spam", now=clock())
+    moderation.block(service.engine, on_x("@Spam_Sam"), by="J. Rivera", reason="spam", now=clock())
 
     report(platform, 2)
     report(platform, 3, username="renamed_sam")  # a new handle, the same account
     assert outcomes(service, clock) == [MentionOutcome.IGNORED, MentionOutcome.IGNORED]
     assert len(list_cases(service.engine)) == 1 and len(outbox_rows(service.engine)) == 1
 
-    moderation.unblock(service.engine, "spam_sam")
+    moderation.unblock(service.engine, on_x("spam_sam"))
     report(platform, 4)
     assert outcomes(service, clock) == [MentionOutcome.CASE_OPENED]
 
@@ -128,7 +133,7 @@ def test_only_real_handles_can_be_blocked(
 ) -> None:
     service, _ = city
     with pytest.raises(SocialbotError, match=message):
-        moderation.block(service.engine, handle, by="x", reason="", now=clock())
+        moderation.block(service.engine, on_x(handle), by="x", reason="", now=clock())
 
 
 @pytest.mark.usefixtures("engine")  # the service's database, migrated: block does not migrate
@@ -156,7 +161,7 @@ def test_a_block_names_one_account_exactly(
     report(platform, 1, author="4001", username="jadoe")  # '_' must not match any character
     report(platform, 2, author="4002", username="j_doe")
     outcomes(service, clock)
-    moderation.block(service.engine, "@j_doe", by="x", reason="", now=clock())
+    moderation.block(service.engine, on_x("@j_doe"), by="x", reason="", now=clock())
 
     report(platform, 3, author="4001", username="jadoe")
     report(platform, 4, author="4002", username="j_doe")
@@ -167,7 +172,8 @@ def test_a_block_follows_the_account_not_a_freed_handle(
     city: tuple[Service, ReplayPlatform], clock: Clock
 ) -> None:
     service, platform = city
-    moderation.block(service.engine, "@troll", by="x", reason="", now=clock())  # never seen yet
+    # never seen yet
+    moderation.block(service.engine, on_x("@troll"), by="x", reason="", now=clock())
     report(platform, 1, author="5001", username="troll")
     report(platform, 2, author="5001", username="troll_renamed")  # same account, new handle
     report(platform, 3, author="5002", username="troll")  # someone else took the old handle

@@ -16,7 +16,7 @@ from socialbot.app import Service, build_service
 from socialbot.config import Settings, load_settings
 from socialbot.domain import CaseStatus, MentionOutcome
 from socialbot.ingest import writer
-from socialbot.moderation import block
+from socialbot.moderation import Account, block
 from socialbot.networks.x.replay import ReplayPlatform
 from socialbot.poller import poll_once
 from socialbot.store.queries import list_cases, outbox_rows
@@ -64,7 +64,7 @@ def one_page(settings: Settings, clock: Clock) -> Iterator[Service]:
         ],
     )
     service = service_for(settings, clock, page)
-    block(service.engine, "@spammer", by="J. Rivera", reason="spam", now=clock())
+    block(service.engine, Account("x", "spammer"), by="J. Rivera", reason="spam", now=clock())
     yield service
     service.close()
 

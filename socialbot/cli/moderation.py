@@ -1,4 +1,5 @@
-"""`socialbot block`, `unblock`, `blocked`."""
+"""`socialbot block`, `unblock`, `blocked`: on every network the city runs, each handle read by
+its network's rule (`app.handle_rules`)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,27 @@ import typer
 from rich.table import Table
 
 from socialbot import moderation
-from socialbot.app import open_database, utc_now
+from socialbot.app import NETWORKS, handle_rules, open_database, utc_now
 from socialbot.cli.common import console, friendly_errors, recorded_as, state
+from socialbot.config import Settings
+from socialbot.network_settings import LABELS
 
-Handle = Annotated[str, typer.Argument(metavar="@HANDLE", help="The X account, e.g. @someone.")]
+Handle = Annotated[
+    str,
+    typer.Argument(
+        metavar="@HANDLE",
+        help="The account: @someone on X, @someone@instance.social (or a local @someone) on "
+        "Mastodon, someone.bsky.social on Bluesky.",
+    ),
+]
+NetworkOption = Annotated[
+    str | None,
+    typer.Option(
+        "--network",
+        help=f"The account's network: {'|'.join(NETWORKS)}. Default: the one the handle's "
+        "shape names, else the one the city runs that takes it.",
+    ),
+]
 
 
 def register(app: typer.Typer) -> None:
@@ -20,48 +38,79 @@ def register(app: typer.Typer) -> None:
     app.command("blocked")(blocked_command)
 
 
+def _runs(settings: Settings) -> tuple[str, ...]:
+    """The networks the city runs; a city on none yet reads as on X, as `status` has it."""
+    return settings.networks or ("x",)
+
+
+def _account(settings: Settings, handle: str, network: str | None) -> moderation.Account:
+    return moderation.account_of(handle, handle_rules(settings), _runs(settings), network)
+
+
+def _named(settings: Settings, account: moderation.Account) -> str:
+    """`@handle`, and its network when the city runs several or not this one."""
+    runs = _runs(settings)
+    several = len(runs) > 1 or account.network not in runs
+    label = LABELS.get(account.network, account.network)
+    return f"@{account.username}" + (f" on {label}" if several else "")
+
+
 @friendly_errors
 def block_command(
     ctx: typer.Context,
     handle: Handle,
+    network: NetworkOption = None,
     reason: Annotated[str, typer.Option("--reason", help="Why, for the record.")] = "",
     actor: Annotated[
         str | None, typer.Option("--as", help="Who blocks. Default: your login.")
     ] = None,
 ) -> None:
     """Block an account: its posts are recorded but open nothing and get no reply."""
-    engine = open_database(state(ctx).settings())
+    settings = state(ctx).settings()
+    account = _account(settings, handle, network)
+    engine = open_database(settings)
     try:
-        row = moderation.block(engine, handle, by=recorded_as(actor), reason=reason, now=utc_now())
+        row = moderation.block(engine, account, by=recorded_as(actor), reason=reason, now=utc_now())
     finally:
         engine.dispose()
-    console.print(f"blocked @{row.username}" + (f" (account {row.user_id})" if row.user_id else ""))
+    seen = f" (account {row.user_id})" if row.user_id else ""
+    console.print(f"blocked {_named(settings, account)}{seen}", markup=False)
 
 
 @friendly_errors
-def unblock_command(ctx: typer.Context, handle: Handle) -> None:
+def unblock_command(ctx: typer.Context, handle: Handle, network: NetworkOption = None) -> None:
     """Unblock an account."""
-    engine = open_database(state(ctx).settings())
+    settings = state(ctx).settings()
+    account = _account(settings, handle, network)
+    engine = open_database(settings)
     try:
-        moderation.unblock(engine, handle)
+        moderation.unblock(engine, account)
     finally:
         engine.dispose()
-    console.print(f"unblocked @{moderation.normalize_handle(handle)}")
+    console.print(f"unblocked {_named(settings, account)}", markup=False)
 
 
 @friendly_errors
 def blocked_command(ctx: typer.Context) -> None:
     """List blocked accounts."""
-    engine = open_database(state(ctx).settings())
+    settings = state(ctx).settings()
+    engine = open_database(settings)
     try:
         rows = moderation.blocked(engine)
     finally:
         engine.dispose()
+    runs = _runs(settings)
+    # The network is named when the city runs several, as `status` names them.
+    several = len(runs) > 1 or any(row.platform not in runs for row in rows)
     table = Table(title=f"{len(rows)} blocked account(s)", title_justify="left")
-    for column in ("account", "since (UTC)", "by", "reason"):
+    for column in (*(["network"] if several else []), "account", "since (UTC)", "by", "reason"):
         table.add_column(column)
     for row in rows:
         table.add_row(
-            f"@{row.username}", f"{row.blocked_at:%Y-%m-%d %H:%M}", row.blocked_by, row.reason
+            *([LABELS.get(row.platform, row.platform)] if several else []),
+            f"@{row.username}",
+            f"{row.blocked_at:%Y-%m-%d %H:%M}",
+            row.blocked_by,
+            row.reason,
         )
     console.print(table)

@@ -1,6 +1,6 @@
 """What Bluesky takes in a post: its text rules (300 graphemes and 3000 UTF-8 bytes, the limits
-of an `app.bsky.feed.post` record's `text`), its photo rules, the points a write costs, and the
-names of the calls its rate limits hold.
+of an `app.bsky.feed.post` record's `text`), its photo rules, the points a write costs, the
+names of the calls its rate limits hold, and how its handles are written.
 
 Bluesky counts a post's length in grapheme clusters (UAX #29: a family emoji, a flag, a letter
 with its combining marks, a Devanagari syllable are one each), and the record also holds at most
@@ -12,10 +12,12 @@ when bytes <= 3000.
 from __future__ import annotations
 
 import math
+import re
 from datetime import timedelta
 
 import regex
 
+from socialbot.errors import HandleError
 from socialbot.networks.base import Endpoints, MediaRules
 from socialbot.text_rules import TextRules
 
@@ -87,3 +89,29 @@ ENDPOINTS = Endpoints(mentions=NOTIFICATIONS, post=CREATE_RECORD, own_posts=GET_
 # What atproto names a handle that no longer verifies (a domain handle whose DNS record broke):
 # a session's or getSession's `handle`, never the account's name.
 INVALID_HANDLE = "handle.invalid"
+
+
+# A handle is a domain name (atproto's handle syntax: labels of letters, digits and '-', the last
+# starting with a letter), compared in lower case; at most as long as `wire` keeps one.
+_HANDLE = re.compile(
+    r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?"
+)
+MAX_HANDLE = 64
+
+
+def bluesky_handle(handle: str) -> str:
+    """`@Maria.bsky.social` → `maria.bsky.social`, as `Mention.author_username` is compared;
+    HandleError if it is not a Bluesky handle. A handle always holds a '.' and never an '@',
+    which tells it from an X or a Mastodon one. A DID is refused: it is an account's id, not
+    a handle (a block keeps the DID the first post it sees brings, and follows it after)."""
+    name = handle.strip().removeprefix("@").lower()
+    if name.startswith("did:"):
+        raise HandleError(
+            f"{handle!r} is a DID, an account's id: give its handle, as maria.bsky.social"
+        )
+    if len(name) > MAX_HANDLE or name == INVALID_HANDLE or not _HANDLE.fullmatch(name):
+        raise HandleError(
+            f"{handle!r} is not a Bluesky handle (a domain name such as maria.bsky.social, "
+            f"at most {MAX_HANDLE} characters)"
+        )
+    return name
