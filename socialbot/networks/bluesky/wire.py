@@ -37,6 +37,7 @@ from socialbot.domain import (
     believable_reset,
 )
 from socialbot.errors import DataError
+from socialbot.hashtags import extract_hashtags
 from socialbot.networks.base import Malformed, OwnPost
 from socialbot.networks.bluesky.rules import PLATFORM
 from socialbot.networks.json_values import kind as _kind
@@ -51,6 +52,7 @@ MAX_URI = 8192  # atproto's limit on an at-uri
 MAX_SHORT_TEXT = 256
 MAX_ALT_TEXT = 10_000
 MAX_TEXT = 100_000  # far beyond the record's 3000 bytes: what a broken server could still send
+MAX_SCANNED_TEXT = 3000  # the most characters a record's 3000 bytes hold; hashtags are sought in it
 CDN_IMAGE = "https://cdn.bsky.app/img/feed_fullsize/plain/{did}/{cid}@jpeg"
 RESET_DEFAULT = timedelta(minutes=1)  # a 429 that does not say when it lifts
 # How far behind the newest notification handled a post may still be listed for the first time
@@ -435,7 +437,10 @@ def read_post(value: Any, did: str) -> PostRecord:
     if "facets" not in record and "tags" not in record:
         hashtags = None  # a client that marks up nothing: the core reads the text itself
     else:
-        hashtags = _unique(t.lower() for t in (*facet_tags, *tags))
+        # The text's own tags too: Bluesky's app marks up a tag only after a space, so the
+        # "(#bache)" of a record that marks up its mention (every mention's does) has no facet.
+        typed = extract_hashtags(text[:MAX_SCANNED_TEXT])
+        hashtags = _unique(t.lower() for t in (*facet_tags, *tags, *typed))
     media, missing, quoted = _embed(record.get("embed"), did)
     return PostRecord(
         text=text,
