@@ -38,6 +38,7 @@ from socialbot.domain import (
 )
 from socialbot.errors import DataError
 from socialbot.hashtags import extract_hashtags
+from socialbot.intake import MAX_SCANNED_CHARS
 from socialbot.networks.base import Malformed, OwnPost
 from socialbot.networks.bluesky.rules import PLATFORM
 from socialbot.networks.json_values import kind as _kind
@@ -52,7 +53,6 @@ MAX_URI = 8192  # atproto's limit on an at-uri
 MAX_SHORT_TEXT = 256
 MAX_ALT_TEXT = 10_000
 MAX_TEXT = 100_000  # far beyond the record's 3000 bytes: what a broken server could still send
-MAX_SCANNED_TEXT = 3000  # the most characters a record's 3000 bytes hold; hashtags are sought in it
 CDN_IMAGE = "https://cdn.bsky.app/img/feed_fullsize/plain/{did}/{cid}@jpeg"
 RESET_DEFAULT = timedelta(minutes=1)  # a 429 that does not say when it lifts
 # How far behind the newest notification handled a post may still be listed for the first time
@@ -439,7 +439,8 @@ def read_post(value: Any, did: str) -> PostRecord:
     else:
         # The text's own tags too: Bluesky's app marks up a tag only after a space, so the
         # "(#bache)" of a record that marks up its mention (every mention's does) has no facet.
-        typed = extract_hashtags(text[:MAX_SCANNED_TEXT])
+        # As much of the text as intake itself scans: the extractor is quadratic at worst.
+        typed = extract_hashtags(text[:MAX_SCANNED_CHARS])
         hashtags = _unique(t.lower() for t in (*facet_tags, *tags, *typed))
     media, missing, quoted = _embed(record.get("embed"), did)
     return PostRecord(
