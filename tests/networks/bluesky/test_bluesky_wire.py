@@ -15,8 +15,11 @@ from atproto_client.models import AppBskyFeedPost, get_or_create
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from socialbot.domain import MAX_RATE_WAIT, MediaType, Mention, ReferenceType
+from socialbot.catalog import load_catalog
+from socialbot.config import SHIPPED_HASHTAGS
+from socialbot.domain import MAX_RATE_WAIT, MediaType, Mention, MentionOutcome, ReferenceType
 from socialbot.errors import DataError
+from socialbot.intake import IntakeRules, decide
 from socialbot.networks.base import Malformed
 from socialbot.networks.bluesky import wire
 from socialbot.networks.bluesky.facets import facets_of
@@ -90,6 +93,25 @@ def test_a_reply_to_a_reply_threads_under_the_root_of_its_parent() -> None:
     assert context(mention) == wire.ReplyContext(
         reply["uri"], reply["cid"], first["uri"], first["cid"]
     )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a reply to a neighbour under our post reads as addressed to the neighbour: help reply",
+)
+def test_a_reply_under_our_post_to_someone_else_is_talk_in_our_thread_not_a_help_request() -> None:
+    # Bluesky notifies "reply" for any post up to five levels under one of ours, whether or not
+    # it names us: here a neighbour answers a resident who answered our storm alert. The city
+    # must not butt in with "to report a problem, use one of these hashtags".
+    alert = notification(1, "Storm warning: stay off the roads tonight", author_did=CITY_DID)
+    resident = notification(2, "Stay safe everyone", reason="reply", reply_to=alert)
+    neighbour = notification(3, "You too, thanks!", reason="reply", reply_to=resident)
+    rules = IntakeRules(catalog=load_catalog(SHIPPED_HASHTAGS), own_user_id=CITY_DID)
+
+    decision = decide(one(neighbour), rules)
+
+    assert decision.outcome is MentionOutcome.UNCLASSIFIED
+    assert decision.reply is None
 
 
 def test_the_root_is_the_records_own_root_not_the_parent() -> None:
