@@ -11,6 +11,8 @@ What is left out: a notification whose reason is not `mention` or `reply` (likes
 follows, quotes: they hold no resident's report to us), one of our own posts, and one the stored
 cursor already covers. What is new is decided by OUR cursor (the newest notification handled,
 its `indexedAt` and uri), never by `isRead`, which any other client of the account changes.
+A `reply` is a post up to five levels under one of ours that does not mention us: it is read
+as answering us (`in_reply_to_user_id` our DID), talk in our thread whoever's post it answers.
 
 Ids: a post is `at://<did>/app.bsky.feed.post/<rkey>`; our columns hold 64 characters, so a post
 id is the compact ``<did>/<rkey>`` (`post_id`, `uri_of`). What a reply needs beside it (the
@@ -359,8 +361,12 @@ def _notification(item: Any, own_did: str) -> Mention | None:
     root_uri, root_cid = post.root if post.root is not None else (uri, cid)
     parent = post.parent
     references: list[Reference] = []
+    answered: str | None = None
     if parent is not None:
         references.append(Reference(ReferenceType.REPLIED_TO, post_id(parent[0])))
+        # Bluesky says "reply" of a post up to five levels under one of ours that names no one:
+        # talk in our thread, whoever it answers, never a resident asking us how to report.
+        answered = own_did if reason == "reply" else did_of(parent[0])
     if post.quoted is not None:
         references.append(Reference(ReferenceType.QUOTED, post.quoted))
     return Mention(
@@ -374,7 +380,7 @@ def _notification(item: Any, own_did: str) -> Mention | None:
         created_at=min(post.created_at, indexed_at) if post.created_at else indexed_at,
         lang=post.langs[0] if post.langs else None,
         conversation_id=post_id(root_uri),
-        in_reply_to_user_id=did_of(parent[0]) if parent is not None else None,
+        in_reply_to_user_id=answered,
         references=tuple(references),
         hashtags=post.hashtags,
         expanded_urls=post.links,

@@ -95,10 +95,6 @@ def test_a_reply_to_a_reply_threads_under_the_root_of_its_parent() -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a reply to a neighbour under our post reads as addressed to the neighbour: help reply",
-)
 def test_a_reply_under_our_post_to_someone_else_is_talk_in_our_thread_not_a_help_request() -> None:
     # Bluesky notifies "reply" for any post up to five levels under one of ours, whether or not
     # it names us: here a neighbour answers a resident who answered our storm alert. The city
