@@ -71,6 +71,8 @@ _HANDLE = re.compile(
     r"(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?"
 )
 _LANG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
+# A language tag as a record's `langs` holds one (the lexicon's "language" format).
+_RECORD_LANG = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{1,8})*")
 _TEXT_URL = re.compile(r"https?://[^\s\x00-\x1f\x7f]+", re.IGNORECASE)
 _TRAILING = ".,;:!?'\""
 _REASONS = frozenset({"mention", "reply"})
@@ -714,6 +716,21 @@ def read_image_ref(text: str) -> ImageRef:
             raise DataError(f"a Bluesky image reference with a broken aspect ratio: {_short(text)}")
         aspect = (ratio[0], ratio[1])
     return ImageRef(parse_blob({"blob": value.get("blob")}), alt, aspect)
+
+
+def langs_of(lang: str | None) -> tuple[str, ...]:
+    """A post's `langs` from an outbox row's `lang`: "en", or "en+es" for a post in two
+    languages (a broadcast that fits one post). A record's langs are BCP 47 tags, which the
+    PDS checks: anything else is left out rather than have the post refused."""
+    if not lang:
+        return ()
+    tags = []
+    for part in lang.split("+"):
+        primary, dash, rest = part.partition("-")
+        tag = primary.lower() + dash + rest  # atproto takes the primary subtag in lower case
+        if _RECORD_LANG.fullmatch(tag):
+            tags.append(tag)
+    return _unique(tags)
 
 
 def post_record(

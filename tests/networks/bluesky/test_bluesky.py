@@ -415,9 +415,6 @@ def test_a_post_carries_its_links_and_hashtags_as_facets_in_utf8_bytes(
     assert spans["https://city.example.gov/alerts/7"]["uri"] == "https://city.example.gov/alerts/7"
 
 
-@pytest.mark.xfail(
-    strict=True, reason='a broadcast of two languages in one post is sent with langs ["en+es"]'
-)
 def test_a_post_in_two_languages_names_each_as_a_language_tag_the_pds_takes(
     pds: BlueskyServer, clock: Clock
 ) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from atproto_client.models import AppBskyFeedPost, get_or_create
+from atproto_client.models.string_formats import LANG_RE
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -839,3 +840,28 @@ def test_any_rate_limit_headers_give_a_budget_or_none(headers: dict[str, str], p
 def test_any_error_body_gives_one_short_line(body: Any) -> None:
     text = wire.error_text(body)
     assert "\n" not in text and len(text) <= 300
+
+
+@pytest.mark.parametrize(
+    ("lang", "langs"),
+    [
+        ("en", ("en",)),
+        ("en+es", ("en", "es")),
+        ("es-MX", ("es-MX",)),
+        (None, ()),
+        ("", ()),
+        ("en+en", ("en",)),
+        ("en+", ("en",)),
+        ("english", ()),
+        ("ES", ("es",)),
+    ],
+)
+def test_an_outbox_lang_becomes_the_records_language_tags(
+    lang: str | None, langs: tuple[str, ...]
+) -> None:
+    assert wire.langs_of(lang) == langs
+
+
+@given(st.none() | st.text())
+def test_any_outbox_lang_gives_only_tags_the_pds_takes(lang: str | None) -> None:
+    assert all(LANG_RE.match(tag) for tag in wire.langs_of(lang))
