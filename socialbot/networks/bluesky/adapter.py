@@ -294,7 +294,7 @@ class BlueskyNetwork:
         record = wire.post_record(
             draft.text,
             now,
-            (draft.lang,) if draft.lang else (),
+            wire.langs_of(draft.lang),
             reply,
             images,
             facets.facets_of(draft.text),

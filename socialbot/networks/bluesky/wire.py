@@ -11,6 +11,8 @@ What is left out: a notification whose reason is not `mention` or `reply` (likes
 follows, quotes: they hold no resident's report to us), one of our own posts, and one the stored
 cursor already covers. What is new is decided by OUR cursor (the newest notification handled,
 its `indexedAt` and uri), never by `isRead`, which any other client of the account changes.
+A `reply` is a post up to five levels under one of ours that does not mention us: it is read
+as answering us (`in_reply_to_user_id` our DID), talk in our thread whoever's post it answers.
 
 Ids: a post is `at://<did>/app.bsky.feed.post/<rkey>`; our columns hold 64 characters, so a post
 id is the compact ``<did>/<rkey>`` (`post_id`, `uri_of`). What a reply needs beside it (the
@@ -37,6 +39,8 @@ from socialbot.domain import (
     believable_reset,
 )
 from socialbot.errors import DataError
+from socialbot.hashtags import extract_hashtags
+from socialbot.intake import MAX_SCANNED_CHARS
 from socialbot.networks.base import Malformed, OwnPost
 from socialbot.networks.bluesky.rules import PLATFORM
 from socialbot.networks.json_values import kind as _kind
@@ -67,6 +71,8 @@ _HANDLE = re.compile(
     r"(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?"
 )
 _LANG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
+# A language tag as a record's `langs` holds one (the lexicon's "language" format).
+_RECORD_LANG = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{1,8})*")
 _TEXT_URL = re.compile(r"https?://[^\s\x00-\x1f\x7f]+", re.IGNORECASE)
 _TRAILING = ".,;:!?'\""
 _REASONS = frozenset({"mention", "reply"})
@@ -357,8 +363,12 @@ def _notification(item: Any, own_did: str) -> Mention | None:
     root_uri, root_cid = post.root if post.root is not None else (uri, cid)
     parent = post.parent
     references: list[Reference] = []
+    answered: str | None = None
     if parent is not None:
         references.append(Reference(ReferenceType.REPLIED_TO, post_id(parent[0])))
+        # Bluesky says "reply" of a post up to five levels under one of ours that names no one:
+        # talk in our thread, whoever it answers, never a resident asking us how to report.
+        answered = own_did if reason == "reply" else did_of(parent[0])
     if post.quoted is not None:
         references.append(Reference(ReferenceType.QUOTED, post.quoted))
     return Mention(
@@ -372,7 +382,7 @@ def _notification(item: Any, own_did: str) -> Mention | None:
         created_at=min(post.created_at, indexed_at) if post.created_at else indexed_at,
         lang=post.langs[0] if post.langs else None,
         conversation_id=post_id(root_uri),
-        in_reply_to_user_id=did_of(parent[0]) if parent is not None else None,
+        in_reply_to_user_id=answered,
         references=tuple(references),
         hashtags=post.hashtags,
         expanded_urls=post.links,
@@ -435,7 +445,11 @@ def read_post(value: Any, did: str) -> PostRecord:
     if "facets" not in record and "tags" not in record:
         hashtags = None  # a client that marks up nothing: the core reads the text itself
     else:
-        hashtags = _unique(t.lower() for t in (*facet_tags, *tags))
+        # The text's own tags too: Bluesky's app marks up a tag only after a space, so the
+        # "(#bache)" of a record that marks up its mention (every mention's does) has no facet.
+        # As much of the text as intake itself scans: the extractor is quadratic at worst.
+        typed = extract_hashtags(text[:MAX_SCANNED_CHARS])
+        hashtags = _unique(t.lower() for t in (*facet_tags, *tags, *typed))
     media, missing, quoted = _embed(record.get("embed"), did)
     return PostRecord(
         text=text,
@@ -702,6 +716,21 @@ def read_image_ref(text: str) -> ImageRef:
             raise DataError(f"a Bluesky image reference with a broken aspect ratio: {_short(text)}")
         aspect = (ratio[0], ratio[1])
     return ImageRef(parse_blob({"blob": value.get("blob")}), alt, aspect)
+
+
+def langs_of(lang: str | None) -> tuple[str, ...]:
+    """A post's `langs` from an outbox row's `lang`: "en", or "en+es" for a post in two
+    languages (a broadcast that fits one post). A record's langs are BCP 47 tags, which the
+    PDS checks: anything else is left out rather than have the post refused."""
+    if not lang:
+        return ()
+    tags = []
+    for part in lang.split("+"):
+        primary, dash, rest = part.partition("-")
+        tag = primary.lower() + dash + rest  # atproto takes the primary subtag in lower case
+        if _RECORD_LANG.fullmatch(tag):
+            tags.append(tag)
+    return _unique(tags)
 
 
 def post_record(

@@ -15,6 +15,7 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 import respx
+from atproto_client.models.string_formats import LANG_RE
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -412,6 +413,19 @@ def test_a_post_carries_its_links_and_hashtags_as_facets_in_utf8_bytes(
     }
     assert spans["#RoadWork"] == {"$type": "app.bsky.richtext.facet#tag", "tag": "RoadWork"}
     assert spans["https://city.example.gov/alerts/7"]["uri"] == "https://city.example.gov/alerts/7"
+
+
+def test_a_post_in_two_languages_names_each_as_a_language_tag_the_pds_takes(
+    pds: BlueskyServer, clock: Clock
+) -> None:
+    # A broadcast whose English and Spanish fit one post is one outbox row of lang "en+es"
+    # (broadcasts.compose); the PDS validates `langs` as BCP 47 tags and refuses the record.
+    text = "Main St closed today.\n\nCalle Main cerrada hoy."
+    receipt = bluesky(clock).publish(draft("outbox:5", text, clock, lang="en+es"))
+
+    langs = pds.record(receipt.ref.id)["value"]["langs"]
+    assert langs == ["en", "es"]
+    assert all(LANG_RE.match(lang) for lang in langs)
 
 
 def test_the_post_is_named_by_the_draft_and_its_budget_read_from_the_headers(

@@ -12,11 +12,15 @@ from typing import Any
 import httpx
 import pytest
 from atproto_client.models import AppBskyFeedPost, get_or_create
+from atproto_client.models.string_formats import LANG_RE
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from socialbot.domain import MAX_RATE_WAIT, MediaType, Mention, ReferenceType
+from socialbot.catalog import load_catalog
+from socialbot.config import SHIPPED_HASHTAGS
+from socialbot.domain import MAX_RATE_WAIT, MediaType, Mention, MentionOutcome, ReferenceType
 from socialbot.errors import DataError
+from socialbot.intake import IntakeRules, decide
 from socialbot.networks.base import Malformed
 from socialbot.networks.bluesky import wire
 from socialbot.networks.bluesky.facets import facets_of
@@ -90,6 +94,21 @@ def test_a_reply_to_a_reply_threads_under_the_root_of_its_parent() -> None:
     assert context(mention) == wire.ReplyContext(
         reply["uri"], reply["cid"], first["uri"], first["cid"]
     )
+
+
+def test_a_reply_under_our_post_to_someone_else_is_talk_in_our_thread_not_a_help_request() -> None:
+    # Bluesky notifies "reply" for any post up to five levels under one of ours, whether or not
+    # it names us: here a neighbour answers a resident who answered our storm alert. The city
+    # must not butt in with "to report a problem, use one of these hashtags".
+    alert = notification(1, "Storm warning: stay off the roads tonight", author_did=CITY_DID)
+    resident = notification(2, "Stay safe everyone", reason="reply", reply_to=alert)
+    neighbour = notification(3, "You too, thanks!", reason="reply", reply_to=resident)
+    rules = IntakeRules(catalog=load_catalog(SHIPPED_HASHTAGS), own_user_id=CITY_DID)
+
+    decision = decide(one(neighbour), rules)
+
+    assert decision.outcome is MentionOutcome.UNCLASSIFIED
+    assert decision.reply is None
 
 
 def test_the_root_is_the_records_own_root_not_the_parent() -> None:
@@ -257,9 +276,31 @@ def test_hashtags_come_from_facets_and_tags_deduplicated_without_the_hash() -> N
     assert one(item).hashtags == ("streetlight", "pothole", "graffiti")
 
 
-def test_a_tag_typed_but_not_marked_up_is_not_a_hashtag_when_facets_are_given() -> None:
-    item = notification(1, "no markup #pothole", facets=[])
-    assert one(item).hashtags == ()
+def test_a_tag_typed_but_not_marked_up_still_counts_after_the_marked_up_ones() -> None:
+    item = notification(1, "no markup #pothole, #graffiti", tags=("graffiti", "streetlight"))
+    item["record"]["facets"] = facets_of("no markup #pothole, #graffiti")[1:]
+    assert one(item).hashtags == ("graffiti", "streetlight", "pothole")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Foto (#bache) en Calle 5 @city311.bsky.social", "@city311.bsky.social “#bache” aquí"],
+)
+def test_a_hashtag_the_app_did_not_mark_up_still_counts_beside_the_mention(text: str) -> None:
+    # A mention notification exists only because its record marks up the mention, so such a
+    # record always has facets. Bluesky's app makes a #tag facet only after a space: "(#bache)"
+    # and "“#bache”" get none (facets_of, its port, agrees), though the resident typed the tag.
+    start = text.index("@")
+    end = start + len("@city311.bsky.social")
+    prefix = len(text[:start].encode("utf-8"))
+    mention_facet = {
+        "$type": "app.bsky.richtext.facet",
+        "index": {"byteStart": prefix, "byteEnd": prefix + end - start},
+        "features": [{"$type": "app.bsky.richtext.facet#mention", "did": CITY_DID}],
+    }
+    assert facets_of(text) == []  # the app marks up no tag here
+    item = notification(1, text, facets=[mention_facet])
+    assert one(item).hashtags == ("bache",)
 
 
 def test_a_record_without_facets_or_tags_leaves_the_hashtags_to_the_core() -> None:
@@ -799,3 +840,28 @@ def test_any_rate_limit_headers_give_a_budget_or_none(headers: dict[str, str], p
 def test_any_error_body_gives_one_short_line(body: Any) -> None:
     text = wire.error_text(body)
     assert "\n" not in text and len(text) <= 300
+
+
+@pytest.mark.parametrize(
+    ("lang", "langs"),
+    [
+        ("en", ("en",)),
+        ("en+es", ("en", "es")),
+        ("es-MX", ("es-MX",)),
+        (None, ()),
+        ("", ()),
+        ("en+en", ("en",)),
+        ("en+", ("en",)),
+        ("english", ()),
+        ("ES", ("es",)),
+    ],
+)
+def test_an_outbox_lang_becomes_the_records_language_tags(
+    lang: str | None, langs: tuple[str, ...]
+) -> None:
+    assert wire.langs_of(lang) == langs
+
+
+@given(st.none() | st.text())
+def test_any_outbox_lang_gives_only_tags_the_pds_takes(lang: str | None) -> None:
+    assert all(LANG_RE.match(tag) for tag in wire.langs_of(lang))
