@@ -22,6 +22,7 @@ from typing import TypeVar
 from urllib.parse import quote
 
 import requests
+from requests import Response, Session
 
 from socialbot import logs
 from socialbot.errors import CrmRejected, DataError, Unavailable
@@ -51,7 +52,7 @@ class Open311Client:
         jurisdiction_id: str | None,
         fmt: Format,
         timeouts: Timeouts,
-        session: requests.Session | None = None,
+        session: Session | None = None,
     ) -> None:
         self.endpoint = endpoint.rstrip("/")
         self.fmt: Format = fmt
@@ -135,12 +136,10 @@ class Open311Client:
         try:
             response = self._session.get(url, params=query, timeout=self._timeout, stream=True)
         except requests.RequestException as exc:
-            raise Unavailable(
-                self._say(f"GET {path}.{self.fmt} failed: {_reason(exc)}")
-            ) from None
+            raise Unavailable(self._say(f"GET {path}.{self.fmt} failed: {_reason(exc)}")) from None
         return self._body(response, path, maybe_done=False)
 
-    def _body(self, response: requests.Response, path: str, *, maybe_done: bool) -> bytes:
+    def _body(self, response: Response, path: str, *, maybe_done: bool) -> bytes:
         """The answer's body, or the error its status says; the response is closed either way."""
         try:
             body = self._capped(response, path, maybe_done=maybe_done)
@@ -165,7 +164,7 @@ class Open311Client:
             maybe_done=maybe_done,
         )
 
-    def _capped(self, response: requests.Response, path: str, *, maybe_done: bool) -> bytes:
+    def _capped(self, response: Response, path: str, *, maybe_done: bool) -> bytes:
         chunks: list[bytes] = []
         size = 0
         try:

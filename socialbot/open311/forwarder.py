@@ -233,7 +233,7 @@ def recover(forwarder: Forwarder, now: Clock, report: ForwardReport) -> None:
         except (Unavailable, CrmRejected) as exc:
             log.warning("event=crm_recover_deferred rows=%d error=%r", len(rows), str(exc))
             continue
-        ids = {}
+        ids: dict[int, str] = {}
         for state in found:
             case_id = case_of_reference(state.description or "")
             if case_id is not None:
@@ -277,7 +277,9 @@ def _settle(
         )
 
 
-def _claim(forwarder: Forwarder, row_id: int | None, at: datetime) -> tuple[CrmRequest, Case] | None:
+def _claim(
+    forwarder: Forwarder, row_id: int | None, at: datetime
+) -> tuple[CrmRequest, Case] | None:
     """The row, now ours (`sending`), and its case; None when another sender has it. A row
     whose case was merged into another meanwhile is `dropped` instead, and never sent."""
     with transaction(forwarder.engine) as session:
@@ -324,7 +326,11 @@ def _forwarded(forwarder: Forwarder, case: Case) -> ForwardedCase:
 
 
 def _accepted(
-    forwarder: Forwarder, row_id: int | None, accepted: Accepted, at: datetime, report: ForwardReport
+    forwarder: Forwarder,
+    row_id: int | None,
+    accepted: Accepted,
+    at: datetime,
+    report: ForwardReport,
 ) -> None:
     with transaction(forwarder.engine) as session:
         row = session.get(CrmRequest, row_id)

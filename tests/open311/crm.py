@@ -70,9 +70,7 @@ class FakeCrm:
     def __post_init__(self) -> None:
         base = re.escape(ENDPOINT)
         ext = re.escape(self.fmt)
-        self.mock.add_callback(
-            responses.POST, re.compile(rf"{base}/requests\.{ext}$"), self._post
-        )
+        self.mock.add_callback(responses.POST, re.compile(rf"{base}/requests\.{ext}$"), self._post)
         self.mock.add_callback(
             responses.GET, re.compile(rf"{base}/requests\.{ext}(\?.*)?$"), self._get_requests
         )

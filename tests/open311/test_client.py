@@ -103,9 +103,7 @@ def test_a_4xx_with_an_errors_body_is_the_crms_own_words(fmt: Format) -> None:
         ("400", "service_code not found")
     ]
     assert err.value.about_the_case
-    assert str(err.value) == (
-        f"the CRM refused requests.{fmt} (400): service_code not found (400)"
-    )
+    assert str(err.value) == (f"the CRM refused requests.{fmt} (400): service_code not found (400)")
 
 
 @responses.activate
