@@ -372,6 +372,7 @@ class CrmState(enum.StrEnum):
     TOKEN = "token"  # the CRM took it and gave a token; its request id comes later
     SENT = "sent"  # the CRM's `service_request_id` is known
     REJECTED = "rejected"  # the CRM refused it (a 4xx): `last_error` holds its words; never retried
+    DROPPED = "dropped"  # never sent: merged into another case first (`last_error` says which)
 
 
 class CrmRequest(SQLModel, table=True):

@@ -39,6 +39,7 @@ def upgrade() -> None:
                 "token",
                 "sent",
                 "rejected",
+                "dropped",
                 name="crmstate",
                 native_enum=False,
                 length=16,
