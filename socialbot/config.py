@@ -406,8 +406,8 @@ class Settings(BaseSettings):
     open311_sync_minutes: float = Field(
         default=5.0,
         ge=1,
-        description="How often `socialbot run` sends the queued requests and reads the open ones' "
-        "status back from the endpoint.",
+        description="How often `socialbot run` reads the forwarded cases' status back from the "
+        "endpoint (new cases are sent at `SEND_SECONDS`).",
     )
 
     @field_validator("database_url")
