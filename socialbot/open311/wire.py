@@ -175,6 +175,8 @@ def parse_definition(body: bytes, fmt: Format) -> ServiceDefinition:
     without one last, as the CRM listed them). One attribute that cannot be read fails the
     whole definition: a required attribute we skipped would be one we never fill."""
     document = _document(body, fmt, "service_definition", None)
+    if isinstance(document, list) and len(document) == 1:
+        document = document[0]  # in an array, as some endpoints write every answer
     record = _record(document, "service_definition")
     code = _code(record.get("service_code"), "service_definition.service_code")
     raw = record.get("attributes")
@@ -229,8 +231,8 @@ def parse_errors(body: bytes, fmt: Format) -> list[CrmError]:
 
 
 def parse_requests(body: bytes, fmt: Format) -> RequestsPage:
-    """`GET requests.{fmt}`: the requests' states. One request that cannot be read (no id, a
-    status that is neither open nor closed nor an extended one) is skipped and counted."""
+    """`GET requests.{fmt}`: the requests' states. One request that cannot be read (no id that
+    is one, no status) is skipped and counted."""
     items = _items(_document(body, fmt, "service_requests", "request"), "service_requests")
     states: list[RequestState] = []
     problems: list[str] = []
@@ -288,11 +290,9 @@ def _request_state(item: Any, where: str) -> RequestState:
     status = word.lower()
     if status not in ("open", "closed"):
         # FixMyStreet's endpoints write the extended status as the status itself.
+        # A word we do not know is kept to be shown, and read as open: nothing done on a guess.
         extended = extended or word
-        plain = plain_status(_extended_word(extended))
-        if plain is None:
-            raise DataError(f"{where}.status: {short(word)} is neither open nor closed")
-        status = plain
+        status = plain_status(_extended_word(extended)) or "open"
     return RequestState(
         service_request_id=request_id,
         status=status,

@@ -261,6 +261,7 @@ def test_definition_without_attributes() -> None:
     xml = b"<service_definition><service_code>7</service_code><attributes/></service_definition>"
     assert wire.parse_definition(xml, "xml") == wire.ServiceDefinition("7", ())
     assert wire.parse_definition(as_json({"service_code": 7}), "json").attributes == ()
+    assert wire.parse_definition(as_json([DEFINITION]), "json").code == "DMV66"
 
 
 @pytest.mark.parametrize(
@@ -306,6 +307,7 @@ def test_extended_status_in_its_own_field_and_as_the_status() -> None:
             request(service_request_id="3", status="Action scheduled"),
             request(service_request_id="4", status="fixed - council"),
             request(service_request_id="5", status="CLOSED"),
+            request(service_request_id="6", status="Waiting for parts"),
         ]
     )
     states = wire.parse_requests(body, "json").states
@@ -315,6 +317,7 @@ def test_extended_status_in_its_own_field_and_as_the_status() -> None:
         ("open", "ACTION_SCHEDULED"),
         ("closed", "FIXED_COUNCIL"),
         ("closed", None),
+        ("open", "WAITING_FOR_PARTS"),  # kept to be shown; nothing done on a guess
     ]
 
 
@@ -324,7 +327,7 @@ def test_an_unreadable_request_is_skipped_and_counted() -> None:
             request(service_request_id="ok-1"),
             request(service_request_id=None),
             "not an object",
-            request(service_request_id="bad", status="sort of"),
+            request(service_request_id="no-status", status=None),
             request(service_request_id={"id": 1}),
             request(service_request_id="ok-2", status="closed", requested_datetime="yesterday"),
         ]
