@@ -27,9 +27,9 @@ API_KEY = "k3y-0f-the-c1ty-crm-2026"
 POTHOLE = "4fd3b167e750846744000005"  # Chicago's code for a pothole
 STREETLIGHT = "4ffa9cad6018277d4000007b"
 SERVICES = {POTHOLE: "Pothole in Street", STREETLIGHT: "Street Light Out"}
-# What the next POST does: answer (the default), 500, time out, refuse (400 with an errors
-# body), or make the request and lose the answer (the connection drops after the CRM wrote it).
-Step = Literal["ok", "500", "timeout", "reject", "lost"]
+# What the next POST does: answer (the default), 500, time out, refuse the connection, refuse
+# the case (400 with an errors body), or make the request and lose the answer on the way back.
+Step = Literal["ok", "500", "timeout", "refused", "reject", "lost"]
 Format = Literal["json", "xml"]
 
 
@@ -112,6 +112,8 @@ class FakeCrm:
             return (500, {}, "Internal Server Error")
         if step == "timeout":
             return requests.ReadTimeout("read timed out")
+        if step == "refused":  # the CRM's host is down: the request never left
+            return requests.ConnectionError("NewConnectionError: [Errno 111] Connection refused")
         fields = dict(form)
         if fields.get("api_key") != self.api_key:
             return self._errors(403, [("403", "Invalid api_key")])
