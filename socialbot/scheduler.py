@@ -320,7 +320,7 @@ def build_scheduler(
         # The city's CRM: its own two jobs, so its outage never delays a reply or a broadcast.
         # A new case goes at the replies' pace; the CRM's word is read every few minutes.
         wanted.append((send, jobs.open311_send, "open311:send", settings.send_seconds))
-        sync_every = settings.open311_sync_minutes * 60
+        sync_every = round(settings.open311_sync_minutes * 60)  # whole seconds, as APScheduler
         wanted.append((send, jobs.open311_sync, "open311:sync", sync_every))
     # One worker per job: the polls, the senders and the broadcasts never wait for each other.
     workers = ThreadPoolExecutor(len(wanted))
