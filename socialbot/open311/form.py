@@ -29,7 +29,8 @@ DISTRICT = "{district}"  # the case's district (SOCIALBOT_DISTRICTS); none, and 
 NETWORK = "{network}"  # the network the report came from ("mastodon")
 PLACEHOLDERS = frozenset({CATEGORY, DISTRICT, NETWORK})
 
-_REFERENCE = re.compile(r"socialbot\s+case\s*#\s*(\d{1,18})(?!\d)", re.IGNORECASE)
+# Found again however a CRM re-spaced or re-cased it; "#12abc" is not a reference to case 12.
+_REFERENCE = re.compile(r"\bsocialbot\s+case\s*#\s*([0-9]{1,18})(?!\w)", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)

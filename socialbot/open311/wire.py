@@ -3,7 +3,8 @@ over the body as the CRM sent it, and it is read once, here.
 
 Each answer comes in the format the endpoint speaks (`Format`): JSON arrays, as the spec writes
 them, or XML with the spec's roots (`services/service`, `service_requests/request`,
-`errors/error`, `service_definition/attributes/attribute`). Everything in it is untrusted: XML
+`errors/error`, `service_definition/attributes/attribute`; FixMyStreet's updates extension:
+`service_requests_updates/request_update`). Everything in it is untrusted: XML
 is read with defusedxml and without any DTD (no entity expansion, no external entity is ever
 fetched), a body longer than `MAX_BODY` is refused unread, and every value is checked for its
 type, since an XML answer says "true" and "41.85" where a JSON one says true and 41.85.
@@ -143,6 +144,49 @@ class RequestsPage:
         return len(self.states)
 
 
+@dataclass(frozen=True, slots=True)
+class RequestUpdate:
+    """One update of FixMyStreet's `servicerequestupdates` extension: a change on a request,
+    with its status then (upper case, as FixMyStreet writes them) and the CRM's note. `state`
+    reads it as a `RequestState`, the note as its status notes, for `statuses.closure_of`."""
+
+    update_id: str
+    service_request_id: str
+    status: str
+    extended_status: str | None
+    description: str | None
+    updated_at: datetime | None
+    media_url: str | None = None
+
+    @property
+    def state(self) -> RequestState:
+        return RequestState(
+            service_request_id=self.service_request_id,
+            status=self.status,
+            extended_status=self.extended_status,
+            status_notes=self.description,
+            description=None,
+            requested_at=None,
+            updated_at=self.updated_at,
+            expected_at=None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class UpdatesPage:
+    """A page of updates: the ones we could read, and how many we could not."""
+
+    updates: list[RequestUpdate]
+    skipped: int = 0
+    problems: tuple[str, ...] = field(default=())
+
+    def __iter__(self) -> Iterator[RequestUpdate]:
+        return iter(self.updates)
+
+    def __len__(self) -> int:
+        return len(self.updates)
+
+
 # ---------------------------------------------------------------------------------------------
 # The answers
 
@@ -175,6 +219,8 @@ def parse_definition(body: bytes, fmt: Format) -> ServiceDefinition:
     without one last, as the CRM listed them). One attribute that cannot be read fails the
     whole definition: a required attribute we skipped would be one we never fill."""
     document = _document(body, fmt, "service_definition", None)
+    if isinstance(document, list) and len(document) == 1:
+        document = document[0]  # in an array, as some endpoints write every answer
     record = _record(document, "service_definition")
     code = _code(record.get("service_code"), "service_definition.service_code")
     raw = record.get("attributes")
@@ -229,8 +275,8 @@ def parse_errors(body: bytes, fmt: Format) -> list[CrmError]:
 
 
 def parse_requests(body: bytes, fmt: Format) -> RequestsPage:
-    """`GET requests.{fmt}`: the requests' states. One request that cannot be read (no id, a
-    status that is neither open nor closed nor an extended one) is skipped and counted."""
+    """`GET requests.{fmt}`: the requests' states. One request that cannot be read (no id that
+    is one, no status) is skipped and counted."""
     items = _items(_document(body, fmt, "service_requests", "request"), "service_requests")
     states: list[RequestState] = []
     problems: list[str] = []
@@ -240,6 +286,22 @@ def parse_requests(body: bytes, fmt: Format) -> RequestsPage:
         except DataError as error:
             problems.append(clean_text(str(error))[:MAX_ERROR])
     return RequestsPage(states, len(problems), tuple(problems))
+
+
+def parse_updates(body: bytes, fmt: Format) -> UpdatesPage:
+    """`GET servicerequestupdates.{fmt}`, FixMyStreet's extension: what changed on requests
+    since a time (`service_requests_updates/request_update`). One update that cannot be read
+    is skipped and counted, as in `parse_requests`."""
+    document = _document(body, fmt, "service_requests_updates", "request_update")
+    items = _items(document, "service_requests_updates")
+    updates: list[RequestUpdate] = []
+    problems: list[str] = []
+    for index, item in enumerate(items):
+        try:
+            updates.append(_request_update(item, f"service_requests_updates[{index}]"))
+        except DataError as error:
+            problems.append(clean_text(str(error))[:MAX_ERROR])
+    return UpdatesPage(updates, len(problems), tuple(problems))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -274,29 +336,13 @@ def _attribute(item: Any, where: str) -> Attribute:
 
 
 def _request_state(item: Any, where: str) -> RequestState:
-    # Imported here: statuses reads RequestState, which this module defines.
-    from socialbot.open311.statuses import plain_status
-
     record = _record(item, where)
-    request_id = _id(record.get("service_request_id"), f"{where}.service_request_id")
-    if request_id is None:
-        raise DataError(f"{where}.service_request_id: missing")
-    word = _text(record.get("status"), MAX_NAME)
-    extended = _text(record.get("extended_status"), MAX_NAME)
-    if word is None:
-        raise DataError(f"{where}.status: missing")
-    status = word.lower()
-    if status not in ("open", "closed"):
-        # FixMyStreet's endpoints write the extended status as the status itself.
-        extended = extended or word
-        plain = plain_status(_extended_word(extended))
-        if plain is None:
-            raise DataError(f"{where}.status: {short(word)} is neither open nor closed")
-        status = plain
+    request_id = _request_id(record, where)
+    status, extended = _status(record, where)
     return RequestState(
         service_request_id=request_id,
         status=status,
-        extended_status=_extended_word(extended) if extended else None,
+        extended_status=extended,
         status_notes=_text(record.get("status_notes"), MAX_TEXT),
         description=_text(record.get("description"), MAX_TEXT),
         requested_at=_datetime(record.get("requested_datetime")),
@@ -304,6 +350,51 @@ def _request_state(item: Any, where: str) -> RequestState:
         expected_at=_datetime(record.get("expected_datetime")),
         service_code=_code_or_none(record.get("service_code")),
     )
+
+
+def _request_update(item: Any, where: str) -> RequestUpdate:
+    record = _record(item, where)
+    if set(record) == {"request_update"}:
+        record = _record(record["request_update"], where)  # {"request_update": {...}}
+    update_id = _id(record.get("update_id"), f"{where}.update_id")
+    if update_id is None:
+        raise DataError(f"{where}.update_id: missing")
+    status, extended = _status(record, where)
+    media = _text(record.get("media_url"), MAX_TEXT)
+    return RequestUpdate(
+        update_id=update_id,
+        service_request_id=_request_id(record, where),
+        status=status,
+        extended_status=extended,
+        description=_text(record.get("description"), MAX_TEXT),
+        updated_at=_datetime(record.get("updated_datetime")),
+        media_url=media if media and media.lower().startswith(("https://", "http://")) else None,
+    )
+
+
+def _request_id(record: Mapping[str, Any], where: str) -> str:
+    request_id = _id(record.get("service_request_id"), f"{where}.service_request_id")
+    if request_id is None:
+        raise DataError(f"{where}.service_request_id: missing")
+    return request_id
+
+
+def _status(record: Mapping[str, Any], where: str) -> tuple[str, str | None]:
+    """ "open" or "closed", and the extended status if the CRM gave one: in its own field, or
+    as the status itself, as FixMyStreet's endpoints write it ("ACTION_SCHEDULED"). A word we
+    do not know is kept to be shown, and read as open: nothing is done on a guess."""
+    # Imported here: statuses reads RequestState, which this module defines.
+    from socialbot.open311.statuses import plain_status
+
+    word = _text(record.get("status"), MAX_NAME)
+    extended = _text(record.get("extended_status"), MAX_NAME)
+    if word is None:
+        raise DataError(f"{where}.status: missing")
+    status = word.lower()
+    if status not in ("open", "closed"):
+        extended = extended or word
+        status = plain_status(_extended_word(extended)) or "open"
+    return status, _extended_word(extended) if extended else None
 
 
 def _extended_word(word: str) -> str:

@@ -261,6 +261,7 @@ def test_definition_without_attributes() -> None:
     xml = b"<service_definition><service_code>7</service_code><attributes/></service_definition>"
     assert wire.parse_definition(xml, "xml") == wire.ServiceDefinition("7", ())
     assert wire.parse_definition(as_json({"service_code": 7}), "json").attributes == ()
+    assert wire.parse_definition(as_json([DEFINITION]), "json").code == "DMV66"
 
 
 @pytest.mark.parametrize(
@@ -306,6 +307,7 @@ def test_extended_status_in_its_own_field_and_as_the_status() -> None:
             request(service_request_id="3", status="Action scheduled"),
             request(service_request_id="4", status="fixed - council"),
             request(service_request_id="5", status="CLOSED"),
+            request(service_request_id="6", status="Waiting for parts"),
         ]
     )
     states = wire.parse_requests(body, "json").states
@@ -315,6 +317,7 @@ def test_extended_status_in_its_own_field_and_as_the_status() -> None:
         ("open", "ACTION_SCHEDULED"),
         ("closed", "FIXED_COUNCIL"),
         ("closed", None),
+        ("open", "WAITING_FOR_PARTS"),  # kept to be shown; nothing done on a guess
     ]
 
 
@@ -324,7 +327,7 @@ def test_an_unreadable_request_is_skipped_and_counted() -> None:
             request(service_request_id="ok-1"),
             request(service_request_id=None),
             "not an object",
-            request(service_request_id="bad", status="sort of"),
+            request(service_request_id="no-status", status=None),
             request(service_request_id={"id": 1}),
             request(service_request_id="ok-2", status="closed", requested_datetime="yesterday"),
         ]
@@ -378,6 +381,60 @@ def test_services_numbers_and_strings_as_xml_writes_them() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
+# FixMyStreet's servicerequestupdates extension
+
+UPDATES_XML = b"""<?xml version="1.0" encoding="utf-8"?>
+<service_requests_updates>
+  <request_update>
+    <update_id>9001</update_id>
+    <service_request_id>14-01100669</service_request_id>
+    <status>ACTION_SCHEDULED</status>
+    <description>Crew booked for Tuesday</description>
+    <updated_datetime>2024-05-02T09:30:00+01:00</updated_datetime>
+    <media_url/>
+  </request_update>
+  <request_update>
+    <update_id>9002</update_id>
+    <service_request_id>14-01100669</service_request_id>
+    <status>CLOSED</status>
+    <description></description>
+    <updated_datetime></updated_datetime>
+    <media_url>https://crm.example/after.jpg</media_url>
+  </request_update>
+  <request_update><update_id>9003</update_id><status>FIXED</status></request_update>
+</service_requests_updates>"""
+
+
+def test_updates_xml() -> None:
+    page = wire.parse_updates(UPDATES_XML, "xml")
+    scheduled, closed = page.updates
+    assert page.skipped == 1 and "service_request_id" in page.problems[0]
+    assert scheduled.update_id == "9001" and scheduled.service_request_id == "14-01100669"
+    assert (scheduled.status, scheduled.extended_status) == ("open", "ACTION_SCHEDULED")
+    assert scheduled.description == "Crew booked for Tuesday"
+    assert scheduled.updated_at == datetime(2024, 5, 2, 8, 30, tzinfo=UTC)
+    assert scheduled.media_url is None
+    assert (closed.status, closed.extended_status, closed.description) == ("closed", None, None)
+    assert closed.media_url == "https://crm.example/after.jpg"
+    # read as a state, the note is the status notes: what closure_of and the sync read
+    assert scheduled.state.status_notes == "Crew booked for Tuesday"
+    assert scheduled.state.extended_status == "ACTION_SCHEDULED"
+
+
+def test_updates_json_plain_and_wrapped() -> None:
+    item = {"update_id": 5, "service_request_id": 6, "status": "fixed", "media_url": "file:///x"}
+    for body in (
+        [item],
+        {"service_requests_updates": [item]},
+        {"service_requests_updates": [{"request_update": item}]},
+    ):
+        (update,) = wire.parse_updates(as_json(body), "json")
+        assert (update.update_id, update.service_request_id) == ("5", "6")
+        assert (update.status, update.extended_status) == ("closed", "FIXED")
+        assert update.media_url is None  # only a web address is one
+
+
+# ---------------------------------------------------------------------------------------------
 # Hostile and broken bodies
 
 BILLION_LAUGHS = b"""<?xml version="1.0"?>
@@ -410,7 +467,12 @@ def test_hostile_xml_is_refused(body: bytes) -> None:
 
 def test_an_oversized_body_is_refused_unread() -> None:
     body = b"[" + b" " * wire.MAX_BODY + b"]"
-    for parse in (wire.parse_services, wire.parse_requests, wire.parse_accepted):
+    for parse in (
+        wire.parse_services,
+        wire.parse_requests,
+        wire.parse_accepted,
+        wire.parse_updates,
+    ):
         with pytest.raises(DataError, match="at most"):
             parse(body, "json")
     with pytest.raises(DataError, match="at most"):
@@ -488,6 +550,8 @@ FIELDS = st.sampled_from(
         "attributes",
         "key",
         "name",
+        "update_id",
+        "media_url",
     ]
 )
 RECORDS = st.dictionaries(FIELDS, JSON_VALUES, max_size=8)
@@ -511,6 +575,7 @@ def xml_bodies(draw: st.DrawFn) -> bytes:
                 ("service_requests", "request"),
                 ("errors", "error"),
                 ("service_definition", "attributes"),
+                ("service_requests_updates", "request_update"),
             ]
         )
     )
@@ -523,7 +588,13 @@ def xml_bodies(draw: st.DrawFn) -> bytes:
     return f"<{root}>{''.join(items)}</{root}>".encode()
 
 
-PARSERS = [wire.parse_services, wire.parse_definition, wire.parse_accepted, wire.parse_requests]
+PARSERS = [
+    wire.parse_services,
+    wire.parse_definition,
+    wire.parse_accepted,
+    wire.parse_requests,
+    wire.parse_updates,
+]
 
 
 @pytest.mark.parametrize("parse", PARSERS, ids=lambda p: p.__name__)
