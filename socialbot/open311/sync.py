@@ -43,7 +43,7 @@ Clock = Callable[[], datetime]
 class SyncReport:
     checked: int = 0  # requests the CRM told us about (tokens and states)
     closed: int = 0  # cases resolved or closed because the CRM closed their request
-    changed: int = 0  # requests whose CRM state changed since the last sync
+    changed: int = 0  # requests whose CRM state or notes changed since the last sync
     failed: int = 0  # ids that could not be asked or read, actions that were refused
 
 
@@ -149,11 +149,13 @@ def _apply(
         ).first()
         if row is None:
             return
-        news = (row.crm_status, row.crm_extended_status) != (
-            state.status,
-            state.extended_status,
-        )
-        notes_changed = row.crm_status_notes != state.status_notes
+        said = (state.status, state.extended_status)
+        news = said != (row.crm_status, row.crm_extended_status)
+        # The first reading of a plain open request is where every request starts: no change.
+        first = row.crm_status is None
+        moved = news and not (first and said == ("open", None))
+        if moved or (not first and row.crm_status_notes != state.status_notes):
+            report.changed += 1
         row.crm_status, row.crm_extended_status = state.status, state.extended_status
         row.crm_status_notes = state.status_notes
         row.crm_updated_at = state.updated_at or row.crm_updated_at
@@ -161,8 +163,6 @@ def _apply(
         case = session.get(Case, row.case_id)
         assert case is not None
         case_id, case_status = row.case_id, case.status
-    if news or notes_changed:
-        report.changed += 1
     if not news:
         return
     closure = closure_of(state)

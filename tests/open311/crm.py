@@ -61,6 +61,7 @@ class FakeCrm:
     tokens: bool = False  # POST answers a token; the id comes later (`issue_ids`)
     api_key: str = API_KEY
     script: list[Step] = field(default_factory=list)
+    down: bool = False  # every GET answers 503
     made: list[CrmRequest] = field(default_factory=list)
     posts: list[list[tuple[str, str]]] = field(default_factory=list)  # every POST's form, as sent
     asked: list[list[str]] = field(default_factory=list)  # each GET requests' ids
@@ -142,6 +143,8 @@ class FakeCrm:
         return self._answer(201, "service_requests", "request", [item])
 
     def _get_token(self, prepared: requests.PreparedRequest) -> Any:
+        if self.down:
+            return (503, {}, "Service Unavailable")
         path = urlsplit(prepared.url or "").path
         token = path.rsplit("/", 1)[1].removesuffix(f".{self.fmt}")
         self.token_calls.append(token)
@@ -152,6 +155,8 @@ class FakeCrm:
         return self._answer(200, "service_requests", "request", [item])
 
     def _get_requests(self, prepared: requests.PreparedRequest) -> Any:
+        if self.down:
+            return (503, {}, "Service Unavailable")
         query = dict(parse_qsl(urlsplit(prepared.url or "").query))
         if "service_request_id" in query:
             ids = query["service_request_id"].split(",")
@@ -171,6 +176,8 @@ class FakeCrm:
         return self._answer(200, "service_requests", "request", [_state(r) for r in found])
 
     def _get_services(self, prepared: requests.PreparedRequest) -> Any:
+        if self.down:
+            return (503, {}, "Service Unavailable")
         items = [
             {
                 "service_code": code,
