@@ -123,8 +123,8 @@ def sync_command(
         if dry_run:
             report = forward_once(forwarder, utc_now, dry_run=True)
             console.print(
-                f"dry run: {report.due} queued request(s) due to be sent; nothing sent, queued "
-                "or read back",
+                f"dry run: {report.due} queued request(s) due to be sent (cases not queued yet "
+                "are not counted); nothing queued, sent or read back",
                 markup=False,
             )
             return

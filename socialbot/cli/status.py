@@ -146,9 +146,9 @@ def _crm_lines(status: Status) -> list[str]:
     if crm is None:
         return []
     waiting = f", {crm.awaiting_id} awaiting the CRM's id" if crm.awaiting_id else ""
+    oldest = f", oldest unsent {_ago(crm.oldest_unsent, status.at)}" if crm.queued else ""
     return [
-        f"crm queue:    {crm.queued} unsent{waiting}, oldest unsent "
-        f"{_ago(crm.oldest_unsent, status.at)}",
+        f"crm queue:    {crm.queued} unsent{waiting}{oldest}",
         f"crm failed:   {crm.failed} not accepted by the CRM (`socialbot cases list --crm-failed`)",
         f"crm sync:     last read {_ago(crm.last_sync, status.at)}",
     ]
