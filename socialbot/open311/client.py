@@ -62,6 +62,10 @@ class Open311Client:
         self._session = session or requests.Session()
         self._secrets = logs.masking([api_key] if api_key else [])
 
+    def close(self) -> None:
+        """Let the connections go (a command's client, once it is done)."""
+        self._session.close()
+
     def __repr__(self) -> str:  # never the key, in a traceback or a log line
         return f"Open311Client({self.endpoint!r}, fmt={self.fmt!r})"
 
