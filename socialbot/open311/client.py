@@ -27,7 +27,7 @@ from requests import Response, Session
 from socialbot import logs
 from socialbot.errors import CrmRejected, DataError, Unavailable
 from socialbot.open311 import wire
-from socialbot.open311.wire import Accepted, CrmError, Format, RequestsPage
+from socialbot.open311.wire import Accepted, CrmError, Format, RequestsPage, UpdatesPage
 
 log = logging.getLogger(__name__)
 MAX_BODY = wire.MAX_BODY  # read no further: an endpoint sending more is not answering us
@@ -61,6 +61,10 @@ class Open311Client:
         self._timeouts = timeouts
         self._session = session or requests.Session()
         self._secrets = logs.masking([api_key] if api_key else [])
+
+    def close(self) -> None:
+        """Let the connections go (a command's client, once it is done)."""
+        self._session.close()
 
     def __repr__(self) -> str:  # never the key, in a traceback or a log line
         return f"Open311Client({self.endpoint!r}, fmt={self.fmt!r})"
@@ -121,6 +125,14 @@ class Open311Client:
             "status": "open,closed",
         }
         return self._read("requests", wire.parse_requests, self._get("requests", params))
+
+    def updates(self, start: datetime, end: datetime) -> UpdatesPage:
+        """What changed on any request between `start` and `end`, where the endpoint offers
+        FixMyStreet's `servicerequestupdates` extension (a CRM without it answers 404:
+        `CrmRejected`)."""
+        params = {"start_date": _w3c(start), "end_date": _w3c(end)}
+        body = self._get("servicerequestupdates", params)
+        return self._read("servicerequestupdates", wire.parse_updates, body)
 
     # --- the calls -------------------------------------------------------------------------
 

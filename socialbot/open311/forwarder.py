@@ -19,7 +19,8 @@ the CRM's words in `last_error`), never retried; a 401, 403 or 429 is about our 
 not the case: the queue waits and tries again. A 5xx, a timeout or no connection is retried as
 FixMyStreet does it: after 5 minutes, then every 30, without end (an outage of a day loses
 nothing; `status` shows the oldest unsent). A case merged into another before its row went is
-never sent (`dropped`); merged after, it sends nothing more: the CRM's request stays one.
+never sent (`dropped`, as is one staff resolved or closed first); merged after, it sends
+nothing more: the CRM's request stays one.
 """
 
 from __future__ import annotations
@@ -281,7 +282,8 @@ def _claim(
     forwarder: Forwarder, row_id: int | None, at: datetime
 ) -> tuple[CrmRequest, Case] | None:
     """The row, now ours (`sending`), and its case; None when another sender has it. A row
-    whose case was merged into another meanwhile is `dropped` instead, and never sent."""
+    whose case was merged into another, resolved or closed meanwhile is `dropped` instead, and
+    never sent."""
     with transaction(forwarder.engine) as session:
         row = session.exec(
             select(CrmRequest)
@@ -303,6 +305,12 @@ def _claim(
                 "(that case is the CRM's request)"
             )
             log.info("event=crm_dropped case_id=%s into=%s", row.case_id, case.duplicate_of)
+            return row, case
+        if case.status not in OPEN:
+            # Staff finished it before it went: the CRM would open work that is already done.
+            row.state = CrmState.DROPPED
+            row.last_error = f"not sent: the case was {case.status.value} before it went"
+            log.info("event=crm_dropped case_id=%s status=%s", row.case_id, case.status.value)
             return row, case
         row.state, row.claimed_at, row.attempts = CrmState.SENDING, at, row.attempts + 1
         return row, case

@@ -10,7 +10,7 @@ wired to both, for the forwarder's and the sync's tests.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import responses
 from sqlalchemy import Engine
@@ -64,6 +64,7 @@ class City:
     platform: ReplayPlatform
     crm: FakeCrm
     clock: Clock
+    engines: list[Engine] = field(default_factory=list)  # the restarted processes' pools
 
     @property
     def engine(self) -> Engine:
@@ -80,11 +81,10 @@ class City:
 
     def forwarder(self, *, fresh_engine: bool = False) -> Forwarder:
         """The send job; `fresh_engine`: as a restarted process has it, a new connection pool."""
-        engine = (
-            make_engine(self.engine.url.render_as_string(hide_password=False))
-            if fresh_engine
-            else self.engine
-        )
+        engine = self.engine
+        if fresh_engine:
+            engine = make_engine(self.engine.url.render_as_string(hide_password=False))
+            self.engines.append(engine)
         return Forwarder(
             engine=engine,
             client=self.client(),
@@ -92,6 +92,11 @@ class City:
             catalog=self.service.catalog,
             api_key=API_KEY,
         )
+
+    def close(self) -> None:
+        for engine in self.engines:
+            engine.dispose()
+        self.service.close()
 
     def rows(self) -> list[CrmRequest]:
         with transaction(self.engine) as session:

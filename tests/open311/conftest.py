@@ -22,4 +22,4 @@ def crm_mock() -> Iterator[responses.RequestsMock]:
 def city(settings: Settings, clock: Clock, crm_mock: responses.RequestsMock) -> Iterator[City]:
     built = build_city(settings, clock, crm_mock)
     yield built
-    built.service.close()
+    built.close()

@@ -85,6 +85,26 @@ def test_the_lost_post_search_asks_one_service_over_a_time_window() -> None:
     }
 
 
+@responses.activate
+def test_fixmystreets_updates_are_asked_since_a_time() -> None:
+    responses.get(
+        f"{ENDPOINT}/servicerequestupdates.xml",
+        body="<service_requests_updates><request_update><update_id>7</update_id>"
+        "<service_request_id>638344</service_request_id><status>FIXED</status>"
+        "<description>Filled</description><updated_datetime>2026-11-23T12:30:00Z"
+        "</updated_datetime></request_update></service_requests_updates>",
+    )
+    start = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+    (update,) = client("xml").updates(start, datetime(2026, 11, 23, 13, 0, tzinfo=UTC))
+
+    assert (update.service_request_id, update.state.status_notes) == ("638344", "Filled")
+    assert query(responses.calls[0]) == {
+        "start_date": "2026-11-23T12:00:00Z",
+        "end_date": "2026-11-23T13:00:00Z",
+    }
+
+
 @pytest.mark.parametrize("fmt", ["json", "xml"])
 @responses.activate
 def test_a_4xx_with_an_errors_body_is_the_crms_own_words(fmt: Format) -> None:
@@ -215,6 +235,7 @@ def test_whatever_the_crm_answers_each_call_returns_or_raises_a_platform_error(
             lambda: crm.requests(["1", "2"]),
             crm.services,
             lambda: crm.definition("a/b"),
+            lambda: crm.updates(datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 2, tzinfo=UTC)),
         ):
             try:
                 call()

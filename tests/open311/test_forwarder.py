@@ -66,7 +66,7 @@ def test_a_located_case_goes_once_as_the_crm_expects_it(
         (1, CrmState.SENT, "REQ-00001"),
         (4, CrmState.SENT, "REQ-00002"),
     ]
-    city.service.close()
+    city.close()
 
 
 def test_a_case_waiting_for_its_location_goes_once_it_has_one(city: City) -> None:
@@ -104,7 +104,7 @@ def test_a_token_answer_does_not_hold_the_queue_and_becomes_an_id_later(
     ]
     assert city.crm.token_calls == ["tok-00001", "tok-00002"] * 2
     assert len(city.crm.posts) == 2
-    city.service.close()
+    city.close()
 
 
 def test_a_refusal_marks_the_case_with_the_crms_words_and_is_never_retried(city: City) -> None:
@@ -261,3 +261,13 @@ def test_no_rules_no_queue(city: City) -> None:
     assert enqueue_due(unmapped, city.clock) == 0
     with transaction(city.engine) as session:
         assert len(session.exec(select(Case)).all()) == 4
+
+
+def test_a_case_finished_here_before_it_went_is_not_sent(city: City) -> None:
+    forwarder = city.forwarder()
+    enqueue_due(forwarder, city.clock)
+    city.service.staff.act(Request(1, Action.RESOLVE, "ana"), city.clock())
+
+    assert forward_once(forwarder, city.clock) == ForwardReport(sent=1, dropped=1)
+    assert city.row(1).last_error == "not sent: the case was resolved before it went"
+    assert [dict(p)["description"].split(" ")[2] for p in city.crm.posts] == ["#4"]

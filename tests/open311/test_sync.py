@@ -4,19 +4,23 @@ told once in their own thread, the CRM's notes kept for staff only."""
 from __future__ import annotations
 
 import pytest
+import responses
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import col, select
 
+from socialbot.config import Settings
 from socialbot.domain import CaseStatus
 from socialbot.lifecycle import Action, CloseReason
 from socialbot.open311.forwarder import enqueue_due, forward_once
 from socialbot.open311.sync import SyncReport, sync_once
+from socialbot.open311.wire import Format
 from socialbot.staff import Request
 from socialbot.store.db import transaction
 from socialbot.store.models import Case, CaseEvent, CrmRequest, CrmState
 from tests import xapi
-from tests.open311.city import City
+from tests.conftest import Clock
+from tests.open311.city import City, build_city
 from tests.open311.crm import POTHOLE
 
 NOTES = "Crew 7 patched it at 14:10. Caller was rude on the phone, see ticket 5521."
@@ -39,9 +43,11 @@ def status_of(city: City, case_id: int) -> CaseStatus:
         return case.status
 
 
+@pytest.mark.parametrize("fmt", ["json", "xml"])
 def test_a_closed_request_is_one_resolved_reply_per_reporter_in_their_own_thread(
-    city: City,
+    settings: Settings, clock: Clock, crm_mock: responses.RequestsMock, fmt: Format
 ) -> None:
+    city = build_city(settings, clock, crm_mock, fmt=fmt)
     forwarded(city)
     # #4 was the same pothole after all: merged after both went, it is #1's reporter now.
     city.service.staff.act(
@@ -73,6 +79,7 @@ def test_a_closed_request_is_one_resolved_reply_per_reporter_in_their_own_thread
         "FIXED",
         NOTES,
     )
+    city.close()
 
 
 @pytest.mark.parametrize(
