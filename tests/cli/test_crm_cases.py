@@ -15,8 +15,6 @@ from tests.cli.test_cases_list import demo_db, demo_template, ids
 
 __all__ = ["demo_db", "demo_template"]  # the fixtures, used by name
 
-NOW = datetime.now(UTC)
-
 
 def add_requests(db: Path, *rows: CrmRequest) -> None:
     engine = make_engine(f"sqlite:///{db}")
@@ -27,12 +25,13 @@ def add_requests(db: Path, *rows: CrmRequest) -> None:
 
 
 def crm_row(case_id: int, state: CrmState, **fields: object) -> CrmRequest:
+    now = datetime.now(UTC)
     values: dict[str, object] = {
         "case_id": case_id,
         "state": state,
         "service_code": "4fd3b167e750846744000005",
-        "next_attempt_at": NOW,
-        "created_at": NOW - timedelta(minutes=40),
+        "next_attempt_at": now,
+        "created_at": now - timedelta(minutes=40),
     }
     values.update(fields)
     return CrmRequest.model_validate(values)
@@ -43,7 +42,8 @@ REFUSED = "400: lat/long outside the city's service area"
 
 def city(db: Path) -> None:
     """Case #1 sent and closed by the crew, #2 refused, #4 waiting after an outage, #6 with a
-    token, #9 refused too."""
+    token, #9 refused too. Times are now's, as `status` reads them at once after."""
+    now = datetime.now(UTC)
     add_requests(
         db,
         crm_row(
@@ -51,12 +51,12 @@ def city(db: Path) -> None:
             CrmState.SENT,
             service_request_id="REQ-00001",
             attempts=1,
-            sent_at=NOW - timedelta(minutes=39),
+            sent_at=now - timedelta(minutes=39),
             crm_status="closed",
             crm_extended_status="FIXED",
             crm_status_notes="Crew 14 filled it; asphalt cold patch",
-            crm_updated_at=NOW - timedelta(minutes=5),
-            synced_at=NOW - timedelta(minutes=3),
+            crm_updated_at=now - timedelta(minutes=5),
+            synced_at=now - timedelta(minutes=3),
         ),
         crm_row(2, CrmState.REJECTED, attempts=1, last_error=REFUSED),
         crm_row(
@@ -64,8 +64,8 @@ def city(db: Path) -> None:
             CrmState.PENDING,
             attempts=2,
             last_error="503 Service Unavailable",
-            created_at=NOW - timedelta(hours=3),
-            next_attempt_at=NOW + timedelta(minutes=30),
+            created_at=now - timedelta(hours=3),
+            next_attempt_at=now + timedelta(minutes=30),
         ),
         crm_row(6, CrmState.TOKEN, token="tok-00006", attempts=1),
         crm_row(9, CrmState.REJECTED, attempts=1, last_error="403: Invalid api_key"),
