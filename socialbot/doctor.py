@@ -937,6 +937,8 @@ def check_open311(settings: Settings, catalog: Catalog | None, *, offline: bool)
         }
     except SocialbotError as exc:  # out of reach, refused, or an answer that cannot be read
         return [fail(area, f"{client.endpoint}: {exc}", reach)]
+    finally:
+        client.close()
     found = compare_services(catalog, services, definitions)
     checks = [
         ok(

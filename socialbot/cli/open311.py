@@ -30,8 +30,13 @@ def services_command(
     settings = state(ctx).settings()
     catalog = load_case_content(settings).catalog
     client = open311_client(settings)
-    services = client.services()
-    definitions = {code: client.definition(code) for code in wanted_definitions(catalog, services)}
+    try:
+        services = client.services()
+        definitions = {
+            code: client.definition(code) for code in wanted_definitions(catalog, services)
+        }
+    finally:
+        client.close()
     found = compare_services(catalog, services, definitions)
     if as_json:
         print_json(services_json(found))
@@ -111,9 +116,10 @@ def sync_command(
             param_hint="--once",
         )
     settings = state(ctx).settings()
+    client = open311_client(settings)  # a missing endpoint is said before anything is opened
     staff = build_staff(settings)  # checks catalog, templates and database first
     try:
-        forwarder = make_forwarder(settings, staff.engine, staff.catalog)
+        forwarder = make_forwarder(settings, staff.engine, staff.catalog, client)
         if not forwarder.rules:
             console.print(
                 "no category has an open311_service_code: nothing is sent (see `socialbot "
@@ -143,4 +149,5 @@ def sync_command(
             markup=False,
         )
     finally:
+        client.close()
         staff.engine.dispose()
