@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import Engine
 
@@ -44,6 +44,10 @@ from socialbot.store.sessions import DatabaseSessions
 from socialbot.text_rules import TextRules
 from socialbot.usage import BudgetState, Meter, month_of
 
+if TYPE_CHECKING:
+    from socialbot.open311.client import Open311Client
+    from socialbot.open311.forwarder import Forwarder
+
 log = logging.getLogger(__name__)
 
 
@@ -67,6 +71,8 @@ class Service:
     calendar: BusinessCalendar | None = None
     # Failed job runs, as `status` shows them (see `health`); `build_service` makes one.
     health: JobHealth | None = None
+    # Sends cases to the city's Open311 CRM; None when SOCIALBOT_OPEN311_ENDPOINT is unset.
+    open311: Forwarder | None = None
 
     def close(self) -> None:
         """Return every database connection; call once the service is done."""
@@ -573,6 +579,45 @@ def require_credentials(settings: Settings, channel: Channel) -> None:
     NETWORKS[channel.network].user_id(settings, channel.account)
 
 
+def open311_client(settings: Settings) -> Open311Client:
+    """The client of the city's Open311 endpoint; a ConfigError when none is set."""
+    from socialbot.open311.client import Open311Client, Timeouts
+
+    if settings.open311_endpoint is None:
+        raise ConfigError(
+            "SOCIALBOT_OPEN311_ENDPOINT: not set; set it (`[open311] endpoint` in the config "
+            "file) to the base URL of the city's Open311 GeoReport v2 endpoint"
+        )
+    key = settings.open311_api_key
+    return Open311Client(
+        settings.open311_endpoint,
+        api_key=key.get_secret_value() if key is not None else None,
+        jurisdiction_id=settings.open311_jurisdiction_id,
+        fmt=settings.open311_format,
+        timeouts=Timeouts(read=settings.open311_timeout_seconds),
+    )
+
+
+def make_forwarder(
+    settings: Settings, engine: Engine, catalog: Catalog, client: Open311Client | None = None
+) -> Forwarder:
+    """What sends the catalog's mapped categories to the city's CRM (`client`, else the one the
+    settings name)."""
+    from socialbot.open311.forwarder import Forwarder
+    from socialbot.open311.mapping import service_rules
+
+    key = settings.open311_api_key
+    return Forwarder(
+        engine=engine,
+        client=client or open311_client(settings),
+        rules=service_rules(catalog),
+        catalog=catalog,
+        api_key=key.get_secret_value() if key is not None else None,
+        jurisdiction_id=settings.open311_jurisdiction_id,
+        send_handle=settings.open311_send_handle,
+    )
+
+
 def build_staff(settings: Settings) -> Staff:
     """What the staff commands need: no platform, no credentials. The catalog, bounds, districts
     and reply templates are all checked before the database is touched, as for `cases list`."""
@@ -637,14 +682,19 @@ def build_service(
             **{c: n for c, n in given.items() if c.account != INTAKE_ACCOUNT},
             **{c: n for c, n in built.items() if c.account != INTAKE_ACCOUNT},
         }
+    forwarder = make_forwarder(settings, engine, catalog) if settings.forwards_to_open311 else None
     log.info(
-        "event=configured database=%s catalog=%s categories=%d templates=%s bounds=%s networks=%s",
+        "event=configured database=%s catalog=%s categories=%d templates=%s bounds=%s networks=%s "
+        "open311=%s",
         engine.url.render_as_string(hide_password=True),
         settings.hashtags,
         len(catalog.categories),
         settings.templates,
         bounds.description if bounds is not None else "none",  # shows a swapped bbox at once
         ",".join(f"{c.network}/{c.account}" for c in networks),
+        f"{settings.open311_endpoint}({len(forwarder.rules)} categories)"
+        if forwarder is not None
+        else "none",
     )
     return Service(
         settings=settings,
@@ -658,4 +708,5 @@ def build_service(
         districts=districts,
         calendar=calendar,
         health=health,
+        open311=forwarder,
     )

@@ -41,7 +41,14 @@ _CATEGORY_FIELDS = (
     "featured",
     "sla",
     "duplicate_radius_m",
+    "open311_service_code",
+    "open311_attributes",
 )
+# What an `open311_attributes` value may be besides a fixed text: one of ours, resolved per case
+# (the category's key, the case's district, the network it was reported on).
+OPEN311_PLACEHOLDERS = ("{category}", "{district}", "{network}")
+# The spec says nothing of a code's length; a longer one is a paste gone wrong.
+MAX_OPEN311_CODE = 100
 # Reports further apart than this are never one problem, and the grid lookup stays small.
 MAX_DUPLICATE_RADIUS_M = MAX_RADIUS_M  # what the duplicate look-up's grid covers
 _REQUIRED_CATEGORY_FIELDS = ("key", "names", "aliases", "department", "priority")
@@ -103,6 +110,10 @@ class Category:
     featured: bool = False
     sla: Target | None = None  # None: no target, the case is never overdue
     duplicate_radius_m: float | None = None  # None: the SOCIALBOT_DUPLICATE_RADIUS_M default
+    # The city's Open311 service this category is sent to; None: never forwarded.
+    open311_service_code: str | None = None
+    # (attribute code, value) sent with each request: a fixed text or an `OPEN311_PLACEHOLDERS`.
+    open311_attributes: tuple[tuple[str, str], ...] = ()
 
     def name(self, lang: str) -> str:
         """The display name in `lang`; English for any language the catalog does not carry."""
@@ -400,6 +411,10 @@ class _Parser:
             featured=self.featured(fields.get("featured"), label),
             sla=self.sla(fields.get("sla"), label),
             duplicate_radius_m=self.radius(fields.get("duplicate_radius_m"), label),
+            open311_service_code=self.service_code(fields.get("open311_service_code"), label),
+            open311_attributes=self.attributes(
+                fields.get("open311_attributes"), fields.get("open311_service_code"), label
+            ),
         )
 
     def category_key(self, node: yaml.Node, index: int) -> str:
@@ -566,3 +581,69 @@ class _Parser:
         ):
             return str(node.value).lower() == "true"
         raise self.error(node, f"featured of {label} must be true or false, not {_kind(node)}")
+
+    def service_code(self, code: _Field | None, label: str) -> str | None:
+        if code is None:
+            return None
+        return self.open311_code(code.value, f"open311_service_code of {label}")
+
+    def open311_code(self, node: yaml.Node, what: str) -> str:
+        """A service or attribute code as the CRM lists it (`socialbot open311 services`)."""
+        value = self.text(node, what)
+        if len(value) > MAX_OPEN311_CODE or not value.isprintable():
+            raise self.error(
+                node,
+                f"{what} must be a code as `socialbot open311 services` lists it, one line of "
+                f"at most {MAX_OPEN311_CODE} characters",
+            )
+        return value
+
+    def attributes(
+        self, attributes: _Field | None, code: _Field | None, label: str
+    ) -> tuple[tuple[str, str], ...]:
+        if attributes is None:
+            return ()
+        node = attributes.value
+        if code is None:
+            raise self.error(
+                attributes.key,
+                f"open311_attributes of {label} without open311_service_code: add the service "
+                "they belong to, or remove them",
+            )
+        if not isinstance(node, yaml.MappingNode):
+            raise self.error(
+                node,
+                f"open311_attributes of {label} must map attribute codes to values, like "
+                f"{{ward: '{{district}}', size: large}}, not {_kind(node)}",
+            )
+        pairs: list[tuple[str, str]] = []
+        seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag == _MERGE_TAG:
+                raise self.error(
+                    key_node,
+                    f"merge keys ('<<') are not supported in open311_attributes of {label}; "
+                    "write the attributes out",
+                )
+            what = f"an attribute code in open311_attributes of {label}"
+            name = self.open311_code(key_node, what)
+            if name in seen:
+                raise self.error(
+                    key_node,
+                    f"attribute {name!r} appears twice in open311_attributes of {label} (lines "
+                    f"{seen[name]} and {_line(key_node)}); keep one",
+                )
+            seen[name] = _line(key_node)
+            pairs.append((name, self.attribute_value(value_node, name, label)))
+        return tuple(pairs)
+
+    def attribute_value(self, node: yaml.Node, name: str, label: str) -> str:
+        value = self.text(node, f"attribute {name!r} in open311_attributes of {label}")
+        # `{distrct}` is a misspelt placeholder, not a value the CRM should receive.
+        if ("{" in value or "}" in value) and value not in OPEN311_PLACEHOLDERS:
+            raise self.error(
+                node,
+                f"attribute {name!r} of {label}: {value!r} is not one of ours; use "
+                f"{', '.join(OPEN311_PLACEHOLDERS)} or a fixed value without braces",
+            )
+        return value

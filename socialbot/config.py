@@ -4,8 +4,8 @@ Precedence, highest first: environment, TOML file (``--config PATH`` or ``SOCIAL
 defaults. Every setting is declared once below with its help text; the README's settings table
 is checked against this declaration by the tests, so the two cannot drift apart. A network's
 settings (`x_*`, `mastodon_*`, `bluesky_*`) may also be grouped in the file as `[x]`, `[mastodon]`
-and `[bluesky]`; which networks and accounts socialbot acts on is `Settings.channels` (see
-`network_settings`).
+and `[bluesky]`, and the Open311 endpoint's (`open311_*`) as `[open311]`; which networks and
+accounts socialbot acts on is `Settings.channels` (see `network_settings`).
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ from socialbot.network_settings import (
     check_api_base_url,
     check_did,
     check_handle,
+    check_server_url,
     check_service_url,
     fold_tables,
     shown_key,
@@ -367,6 +368,48 @@ class Settings(BaseSettings):
         default=0.0, ge=0, description="US dollars X bills per photo uploaded."
     )
 
+    open311_endpoint: str | None = Field(
+        default=None,
+        description="The base URL of the city's Open311 GeoReport v2 endpoint, e.g. "
+        "`https://311.example.gov/open311/v2` (https; http only for localhost or 127.0.0.1): "
+        "each located case of a category with an `open311_service_code` is sent there as a "
+        "request, and its status read back. Unset: nothing is forwarded.",
+    )
+    open311_api_key: SecretStr | None = Field(
+        default=None,
+        description="The API key the endpoint gave the city for posting requests (sent as the "
+        "`api_key` form field). Unset: requests are posted without one (a test endpoint).",
+    )
+    open311_jurisdiction_id: str | None = Field(
+        default=None,
+        description="The `jurisdiction_id` an endpoint serving several cities asks for, e.g. "
+        "`city.example.gov`. Unset: not sent.",
+    )
+    open311_format: Literal["json", "xml"] = Field(
+        default="json",
+        description="What the endpoint speaks: `json` or `xml` (many, FixMyStreet's among them, "
+        "speak XML only).",
+    )
+    open311_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=300,
+        description="Longest wait for one answer of the endpoint; a slower one is retried later "
+        "as an outage.",
+    )
+    open311_send_handle: bool = Field(
+        default=False,
+        description="Also send the resident's handle (as posted, e.g. `@maria`) with each "
+        "request. Off: the CRM never learns who posted; the case number in every description "
+        "leads staff back to the case.",
+    )
+    open311_sync_minutes: float = Field(
+        default=5.0,
+        ge=1,
+        description="How often `socialbot run` reads the forwarded cases' status back from the "
+        "endpoint (new cases are sent at `SEND_SECONDS`).",
+    )
+
     @field_validator("database_url")
     @classmethod
     def _database_url_parses(cls, value: str) -> str:
@@ -406,6 +449,21 @@ class Settings(BaseSettings):
     @classmethod
     def _https(cls, value: str | None) -> str | None:
         return None if value is None else check_api_base_url(value)
+
+    @field_validator("open311_endpoint")
+    @classmethod
+    def _open311_endpoint(cls, value: str | None) -> str | None:
+        return None if value is None else check_open311_endpoint(value)
+
+    @field_validator("open311_jurisdiction_id")
+    @classmethod
+    def _jurisdiction(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip()
+        if not value or not value.isprintable():
+            raise ValueError("empty or holds control characters; e.g. city.example.gov")
+        return value
 
     @field_validator("bluesky_service")
     @classmethod
@@ -681,6 +739,11 @@ class Settings(BaseSettings):
         return self.bluesky_handle is not None and self.bluesky_app_password is not None
 
     @property
+    def forwards_to_open311(self) -> bool:
+        """An Open311 endpoint is set: cases are sent to the city's CRM and read back."""
+        return self.open311_endpoint is not None
+
+    @property
     def has_x_credentials(self) -> bool:
         return all(
             s is not None
@@ -694,11 +757,19 @@ class Settings(BaseSettings):
 
 
 class _TomlWithTables(TomlConfigSettingsSource):
-    """The TOML file, with `[x]`, `[mastodon]` and `[bluesky]` read as the flat settings they
-    group."""
+    """The TOML file, with `[x]`, `[mastodon]`, `[bluesky]` and `[open311]` read as the flat
+    settings they group."""
 
     def _read_file(self, file_path: Any) -> dict[str, Any]:
-        return fold_tables(super()._read_file(file_path), str(file_path))
+        return fold_tables(super()._read_file(file_path), str(file_path), FILE_TABLES)
+
+
+def check_open311_endpoint(value: str) -> str:
+    """`value` as the Open311 endpoint's base URL, without a trailing slash (the client adds
+    `services.json` and the rest); a ValueError saying what is wrong with it."""
+    return check_server_url(
+        value, "https://311.example.gov/open311/v2", "endpoint", ("API key", "OPEN311_API_KEY")
+    )
 
 
 def _on_another_network(account: str, network: str, asked: str) -> str:
@@ -813,10 +884,23 @@ def _check_toml(path: Path) -> None:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
 
 
+# `[open311] endpoint` is `open311_endpoint`. Open311 is no network (no account, no channel), but
+# its settings are grouped in the file the same way.
+OPEN311_KEYS = (
+    "endpoint",
+    "api_key",
+    "jurisdiction_id",
+    "format",
+    "timeout_seconds",
+    "send_handle",
+    "sync_minutes",
+)
+FILE_TABLES: dict[str, tuple[str, ...]] = {**TABLE_KEYS, "open311": OPEN311_KEYS}
+
 # `[mastodon] access_token` names the setting `mastodon_access_token` in a file as well as the
 # flat key does, and is how the README shows it.
 _TABLE_SPELLING = {
-    f"{network}_{key}": f"[{network}] {key}" for network, keys in TABLE_KEYS.items() for key in keys
+    f"{table}_{key}": f"[{table}] {key}" for table, keys in FILE_TABLES.items() for key in keys
 }
 
 

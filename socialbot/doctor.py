@@ -11,7 +11,10 @@ through (a `WARN` when it does not: a warning, not a failure); on Bluesky one `g
 account, on the session the service saved (no sign-in spent when it works), and whom it acts as
 against the configured handle and DID. `run_checks` runs them all: a check that fails does not
 stop the others, and one whose prerequisite failed (the templates when the catalog did not load)
-says so instead of running.
+says so instead of running. With an Open311 endpoint set, its service list (and the definitions
+of the mapped services that have attributes) is read and compared with the catalog's codes
+(`check_open311`): a code the CRM does not list, a required attribute with no value rule, or the
+endpoint out of reach is one failed line each.
 
 Nothing here writes but one thing: the database is read, never migrated (a SQLite file that does
 not exist is reported, not created), and no message carries a token or secret (`run_checks` masks
@@ -896,8 +899,71 @@ def run_checks(
                 settings, offline=offline, network_for=build, remembered=remembered
             ),
         )
+    checks += _guarded_list("open311", lambda: check_open311(settings, catalog, offline=offline))
     # The tokens of the sessions the adapters held, too: a server's error may quote one.
     return list(_masked(checks, masking((*secrets_of(settings), *learned_secrets()))))
+
+
+def check_open311(settings: Settings, catalog: Catalog | None, *, offline: bool) -> list[Check]:
+    """The city's Open311 endpoint answers its service list, every mapped code is on it, and
+    every required attribute of a mapped service has a value rule in the catalog. One request
+    for the list, one for each mapped service that has attributes; nothing is posted."""
+    from socialbot.open311.mapping import compare_services, service_rules, wanted_definitions
+
+    area = "open311"
+    mapped = len(service_rules(catalog)) if catalog is not None else 0
+    if settings.open311_endpoint is None:
+        # A city without a CRM link sees no line, as before; one that mapped codes is told.
+        if not mapped:
+            return []
+        return [
+            warn(
+                area,
+                f"{mapped} categories have an open311_service_code, but "
+                "SOCIALBOT_OPEN311_ENDPOINT is not set: no case is forwarded",
+                "set the endpoint (`[open311] endpoint`) to forward them",
+            )
+        ]
+    if catalog is None:
+        return [skip(area, "not checked: the catalog did not load (see catalog)")]
+    if offline:
+        return [skip(area, f"not checked (--offline): {settings.open311_endpoint}")]
+    client = app.open311_client(settings)
+    reach = "check SOCIALBOT_OPEN311_ENDPOINT (and OPEN311_FORMAT) and that the endpoint is up"
+    try:
+        services = client.services()
+        definitions = {
+            code: client.definition(code) for code in wanted_definitions(catalog, services)
+        }
+    except SocialbotError as exc:  # out of reach, refused, or an answer that cannot be read
+        return [fail(area, f"{client.endpoint}: {exc}", reach)]
+    finally:
+        client.close()
+    found = compare_services(catalog, services, definitions)
+    checks = [
+        ok(
+            area,
+            f"{client.endpoint} lists {len(services)} service(s); {mapped} of "
+            f"{len(catalog.categories)} categories mapped",
+        )
+    ]
+    if not mapped:
+        checks.append(
+            warn(
+                "open311 mapping",
+                "no category has an open311_service_code: nothing is forwarded",
+                "add codes to the catalog (`socialbot open311 services` lists the CRM's)",
+            )
+        )
+    for problem in found.problems:
+        fix = (
+            "use a code `socialbot open311 services` lists"
+            if problem.attribute is None
+            else "add it to the category's open311_attributes (a fixed value or "
+            "'{category}', '{district}', '{network}')"
+        )
+        checks.append(fail("open311 mapping", problem.describe(), fix))
+    return checks
 
 
 @contextmanager

@@ -12,7 +12,8 @@
           ├── RateLimited   wait until `reset_at` before the next call
           ├── AuthFailed    credentials rejected: stop and alert, do not retry
           ├── Unavailable   5xx, timeout, connection error: retry with backoff
-          └── Rejected      this request was refused (deleted post, duplicate text): never retry
+          ├── Rejected      this request was refused (deleted post, duplicate text): never retry
+          └── CrmRejected   the city's Open311 CRM refused a request (a 4xx): its own words
 
 The CLI turns any of these into one line on stderr and a non-zero exit, never a traceback.
 """
@@ -21,6 +22,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from socialbot.open311.wire import CrmError
 
 
 class SocialbotError(Exception):
@@ -99,3 +104,19 @@ class Rejected(PlatformError):
     def __init__(self, message: str, *, parameter: str | None = None) -> None:
         super().__init__(message)
         self.parameter = parameter
+
+
+class CrmRejected(PlatformError):
+    """The city's Open311 CRM answered a request with a 4xx: `errors` as its `errors` body says
+    them (one made of the HTTP status when it sent none), `status` the HTTP status. A 401, 403 or
+    429 says nothing about the case itself (`about_the_case` is false): the key or the pace is
+    wrong, and the request may go again once that is fixed."""
+
+    def __init__(self, message: str, errors: list[CrmError], *, status: int) -> None:
+        super().__init__(message)
+        self.errors = errors
+        self.status = status
+
+    @property
+    def about_the_case(self) -> bool:
+        return self.status not in (401, 403, 429)

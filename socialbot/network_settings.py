@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Self
 from urllib.parse import urlsplit
@@ -262,12 +263,14 @@ def shown_key(key: str) -> str:
     return key if key.isprintable() and key.strip() == key and key else repr(key)
 
 
-def fold_tables(data: dict[str, Any], origin: str) -> dict[str, Any]:
-    """`data` (a TOML file's) with `[x]`, `[mastodon]` and `[bluesky]` turned into the flat keys
-    they stand for; a ConfigError for a table that is not one, a key it does not take, or a
-    setting given both ways."""
+def fold_tables(
+    data: dict[str, Any], origin: str, tables: Mapping[str, tuple[str, ...]] = TABLE_KEYS
+) -> dict[str, Any]:
+    """`data` (a TOML file's) with each of `tables` (`[x]`, `[mastodon]` and `[bluesky]` unless
+    told otherwise) turned into the flat keys it stands for; a ConfigError for a table that is
+    not one, a key it does not take, or a setting given both ways."""
     folded = dict(data)
-    for network, keys in TABLE_KEYS.items():
+    for network, keys in tables.items():
         if network not in folded:
             continue
         table = folded.pop(network)

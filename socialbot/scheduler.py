@@ -1,5 +1,5 @@
-"""`socialbot run`: APScheduler calling the poll, send and broadcast jobs, and a clean stop on
-SIGINT/SIGTERM.
+"""`socialbot run`: APScheduler calling the poll, send and broadcast jobs (and, with an Open311
+endpoint, the CRM's send and sync jobs), and a clean stop on SIGINT/SIGTERM.
 
 The jobs are plain functions of the service and a clock; the scheduler only decides when. Each job
 runs at most one instance at a time (a slow poll is never overlapped by the next), missed runs are
@@ -27,6 +27,8 @@ from socialbot import sdnotify
 from socialbot.app import Service
 from socialbot.errors import AuthFailed, PlatformError, RateLimited
 from socialbot.health import JobHealth, fallback_path, one_line
+from socialbot.open311.forwarder import enqueue_due, forward_once
+from socialbot.open311.sync import sync_once
 from socialbot.outbox import AUTH_RETRY, Outbox, RetryPolicy, send_once
 from socialbot.poller import Intake, poll_once
 from socialbot.store.poll_lock import PollLock
@@ -78,6 +80,7 @@ class Jobs:
         self._backoffs = {
             "send": _backoff(service.settings.send_seconds),
             "broadcasts": _backoff(BROADCAST_SECONDS),
+            "open311": _backoff(service.settings.open311_sync_minutes * 60),
         }
         self._not_before: dict[str, datetime] = {}
 
@@ -187,6 +190,47 @@ class Jobs:
             if channel in self.service.networks:  # the broadcaster queues for these alone
                 self._send(self.service.outbox_for(channel.account, channel.network))
 
+    def open311_send(self) -> None:
+        """Queue the cases due for the city's CRM, and send what is due (the forwarder retries
+        an outage on its own rhythm; a failure here is the database's, or a bug)."""
+        self._guarded("open311:send", self._open311_send)
+
+    def _open311_send(self) -> None:
+        forwarder = self.service.open311
+        assert forwarder is not None  # the job exists only with an endpoint
+        queued = enqueue_due(forwarder, self.service.clock)
+        report = forward_once(forwarder, self.service.clock)
+        if queued or report.sent or report.token or report.rejected or report.recovered:
+            log.info(
+                "event=open311_send queued=%d sent=%d token=%d rejected=%d retrying=%d "
+                "recovered=%d",
+                queued,
+                report.sent,
+                report.token,
+                report.rejected,
+                report.retrying,
+                report.recovered,
+            )
+
+    def open311_sync(self) -> None:
+        """Read back what the city's CRM says of the forwarded cases, and act on it."""
+        self._guarded("open311:sync", self._open311_sync)
+
+    def _open311_sync(self) -> None:
+        forwarder = self.service.open311
+        assert forwarder is not None
+        report = sync_once(
+            self.service.engine, forwarder.client, self.service.staff, self.service.clock
+        )
+        if report.changed or report.closed or report.failed:
+            log.info(
+                "event=open311_sync checked=%d changed=%d closed=%d failed=%d",
+                report.checked,
+                report.changed,
+                report.closed,
+                report.failed,
+            )
+
     def _guarded(self, job: str, run: Callable[[], None]) -> None:
         """`run`, unless `job` is backing off; a failure counted, and backed off."""
         now = self.service.clock()
@@ -272,6 +316,12 @@ def build_scheduler(
         for network in jobs.networks
     ]
     wanted.append((send, jobs.broadcasts, "broadcasts", BROADCAST_SECONDS))
+    if service.open311 is not None:
+        # The city's CRM: its own two jobs, so its outage never delays a reply or a broadcast.
+        # A new case goes at the replies' pace; the CRM's word is read every few minutes.
+        wanted.append((send, jobs.open311_send, "open311:send", settings.send_seconds))
+        sync_every = round(settings.open311_sync_minutes * 60)  # whole seconds, as APScheduler
+        wanted.append((send, jobs.open311_sync, "open311:sync", sync_every))
     # One worker per job: the polls, the senders and the broadcasts never wait for each other.
     workers = ThreadPoolExecutor(len(wanted))
     scheduler = BackgroundScheduler(executors={"default": workers}, timezone="UTC")

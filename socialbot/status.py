@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, and_, func
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from socialbot import holds
 from socialbot.broadcasts.storm import active
@@ -24,6 +24,8 @@ from socialbot.store.models import (
     BroadcastRun,
     BroadcastState,
     Case,
+    CrmRequest,
+    CrmState,
     OutboxMessage,
     OutboxState,
     RunState,
@@ -53,6 +55,18 @@ class QueueStatus:
     oldest_pending: datetime | None
     failed_last_hour: int
     last_sent: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class CrmStatus:
+    """The requests sent to the city's Open311 CRM: how many wait to be sent (or for the CRM's
+    id), how many it refused, the oldest still unsent, and when its word was last read."""
+
+    queued: int
+    awaiting_id: int  # accepted with a token; the request id comes later
+    failed: int  # refused by the CRM: `cases list --crm-failed`
+    oldest_unsent: datetime | None
+    last_sync: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +106,7 @@ class Status:
     holds: tuple[holds.Hold, ...] = ()  # rate limits in force: no call before their end
     # Each network's intake account: when it was last polled (a network down shows here alone).
     polls: tuple[tuple[str, datetime | None], ...] = ()
+    crm: CrmStatus | None = None  # None: no case was ever queued for an Open311 CRM
 
     @property
     def networks(self) -> tuple[str, ...]:
@@ -207,6 +222,7 @@ def read_status(
             if last_failure is not None
             else None
         )
+        crm = _crm_status(session)
     return Status(
         at=now,
         database=engine.url.render_as_string(hide_password=True),
@@ -231,4 +247,25 @@ def read_status(
         jobs=tuple(read_jobs(engine, now, unsaved)),
         holds=tuple(holds.in_force(engine, now)),
         polls=polls,
+        crm=crm,
+    )
+
+
+def _crm_status(session: Session) -> CrmStatus | None:
+    counts = dict(
+        session.exec(select(CrmRequest.state, func.count()).group_by(col(CrmRequest.state))).all()
+    )
+    if not counts:
+        return None
+    unsent = [CrmState.PENDING, CrmState.SENDING]
+    oldest = session.exec(
+        select(func.min(CrmRequest.created_at)).where(col(CrmRequest.state).in_(unsent))
+    ).one()
+    last_sync = session.exec(select(func.max(CrmRequest.synced_at))).one()
+    return CrmStatus(
+        queued=sum(counts.get(state, 0) for state in unsent),
+        awaiting_id=counts.get(CrmState.TOKEN, 0),
+        failed=counts.get(CrmState.REJECTED, 0),
+        oldest_unsent=oldest,
+        last_sync=last_sync,
     )

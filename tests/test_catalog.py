@@ -289,7 +289,7 @@ def test_an_unknown_field_in_a_category(tmp_path: Path) -> None:
     assert error(tmp_path, GOOD.replace("department: Public", "departmnet: Public")) == (
         "DIR/hashtags.yaml:8: unknown field 'departmnet' in category 'pothole' "
         "(expected one of: key, names, aliases, department, priority, featured, sla, "
-        "duplicate_radius_m)"
+        "duplicate_radius_m, open311_service_code, open311_attributes)"
     )
 
 

@@ -19,6 +19,7 @@ from socialbot.cli import (
     doctor,
     jobs,
     moderation,
+    open311,
     report,
     status,
     usage,
@@ -62,6 +63,7 @@ app.add_typer(broadcast.app, name="broadcast")
 app.add_typer(broadcast.storm_app, name="storm")
 app.add_typer(report.app, name="report")
 app.add_typer(report.export_app, name="export")
+app.add_typer(open311.app, name="open311")
 status.register(app)
 usage.register(app)
 doctor.register(app)

@@ -120,6 +120,13 @@ def list_command(
     overdue: Annotated[
         bool, typer.Option("--overdue", help="Only open cases past their SLA due time.")
     ] = False,
+    crm_failed: Annotated[
+        bool,
+        typer.Option(
+            "--crm-failed",
+            help="Only cases the city's Open311 CRM refused (see `cases show` for its words).",
+        ),
+    ] = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="One JSON array instead of a table.")
     ] = False,
@@ -144,6 +151,7 @@ def list_command(
         radius_m=(DEFAULT_RADIUS_M if radius is None else radius) if near is not None else None,
         district=district,
         overdue_at=utc_now() if overdue else None,
+        crm_failed=crm_failed,
     )
     engine.dispose()
     if as_json:

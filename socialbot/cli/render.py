@@ -25,7 +25,7 @@ from rich.text import Text
 
 from socialbot.exports import spreadsheet_safe
 from socialbot.poller import Handled
-from socialbot.store.models import Case, MentionRecord, OutboxMessage
+from socialbot.store.models import Case, CrmRequest, CrmState, MentionRecord, OutboxMessage
 from socialbot.store.queries import CaseDetail
 from socialbot.usage import BudgetState
 
@@ -151,7 +151,56 @@ def case_detail_json(detail: CaseDetail) -> dict[str, Any]:
         ],
         "replies": [reply_json(r) for r in detail.replies],
         "thread": [mention_json(m) for m in detail.mentions],
+        "crm": crm_json(detail.crm) if detail.crm is not None else None,
     }
+
+
+def crm_json(row: CrmRequest) -> dict[str, Any]:
+    """A case's request in the city's Open311 CRM: our queue's state, the CRM's id and its last
+    word (its notes are for staff: shown here, never posted)."""
+    return {
+        "state": row.state.value,
+        "service_code": row.service_code,
+        "service_request_id": row.service_request_id,
+        "token": row.token,
+        "attempts": row.attempts,
+        "last_error": row.last_error,
+        "status": row.crm_status,
+        "extended_status": row.crm_extended_status,
+        "status_notes": row.crm_status_notes,
+        "updated_at": row.crm_updated_at.isoformat() if row.crm_updated_at else None,
+        "sent_at": row.sent_at.isoformat() if row.sent_at else None,
+        "synced_at": row.synced_at.isoformat() if row.synced_at else None,
+    }
+
+
+def crm_lines(row: CrmRequest) -> list[tuple[str, str]]:
+    """`cases show`'s lines of the case's CRM request: where it stands, what the CRM says."""
+    service = f"service {row.service_code}"
+    if row.state is CrmState.REJECTED:
+        lines = [("crm", f"NOT ACCEPTED by the CRM ({service}): {row.last_error or '?'}")]
+    elif row.service_request_id is not None:
+        lines = [("crm", f"request {row.service_request_id} ({service})")]
+    elif row.state is CrmState.TOKEN:
+        lines = [("crm", f"accepted, token {row.token}, its request id not given yet ({service})")]
+    else:
+        retry = f"; last try: {row.last_error}" if row.last_error else ""
+        lines = [
+            (
+                "crm",
+                f"queued ({service}), {row.attempts} attempt(s), next at "
+                f"{row.next_attempt_at:%Y-%m-%d %H:%M}{retry}",
+            )
+        ]
+    if row.crm_status is not None:
+        status = row.crm_status + (
+            f" ({row.crm_extended_status})" if row.crm_extended_status else ""
+        )
+        when = f" at {row.crm_updated_at:%Y-%m-%d %H:%M}" if row.crm_updated_at else ""
+        lines.append(("crm status", status + when))
+    if row.crm_status_notes:
+        lines.append(("crm notes", row.crm_status_notes))
+    return lines
 
 
 def mention_json(row: MentionRecord) -> dict[str, Any]:
@@ -279,6 +328,8 @@ def case_detail_table(detail: CaseDetail) -> Table:
         rows.append(("thread", f"{mention.created_at:%Y-%m-%d %H:%M} {who}: {mention.text}"))
     for reply in detail.replies:
         rows.append((f"reply ({reply.state.value})", reply.text))
+    if detail.crm is not None:
+        rows += crm_lines(detail.crm)
     for name, value in rows:
         table.add_row(name, value)
     return table

@@ -86,6 +86,7 @@ def status_command(
         f"{status.broadcasts_failed_24h} failed in the last 24 h",
         f"templates:    {_templates(status)}",
         *(f"held:         {hold.describe(settings.zone)}" for hold in status.holds),
+        *_crm_lines(status),
     ):
         console.print(line, markup=False)
     if status.jobs:
@@ -137,6 +138,20 @@ def status_command(
             f"#{item.broadcast_id}", local_time(item.due_at, zone), item.what, item.cron or "once"
         )
     console.print(upcoming)
+
+
+def _crm_lines(status: Status) -> list[str]:
+    """The Open311 CRM's lines, once a case has been queued for it."""
+    crm = status.crm
+    if crm is None:
+        return []
+    waiting = f", {crm.awaiting_id} awaiting the CRM's id" if crm.awaiting_id else ""
+    oldest = f", oldest unsent {_ago(crm.oldest_unsent, status.at)}" if crm.queued else ""
+    return [
+        f"crm queue:    {crm.queued} unsent{waiting}{oldest}",
+        f"crm failed:   {crm.failed} not accepted by the CRM (`socialbot cases list --crm-failed`)",
+        f"crm sync:     last read {_ago(crm.last_sync, status.at)}",
+    ]
 
 
 def _templates(status: Status) -> str:
@@ -266,6 +281,15 @@ def status_json(status: Status) -> dict[str, Any]:
         "broadcasts_missed_24h": status.broadcasts_missed_24h,
         "broadcasts_failed_24h": status.broadcasts_failed_24h,
         "overdue_cases": status.overdue_cases,
+        "crm": {
+            "queued": status.crm.queued,
+            "awaiting_id": status.crm.awaiting_id,
+            "failed": status.crm.failed,
+            "oldest_unsent": iso(status.crm.oldest_unsent),
+            "last_sync": iso(status.crm.last_sync),
+        }
+        if status.crm
+        else None,
         "template_fallbacks_24h": status.template_fallbacks_24h,
         "last_template_failure": {
             "at": iso(status.last_template_failure.at),

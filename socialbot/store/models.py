@@ -11,6 +11,7 @@ api_usage, api_endpoints, api_failures (what X was asked, answered and billed: `
 template_failures (replies that went out as the built-in fallback text: `status`)
 job_failures (failed runs of the service's jobs, for `status`), rate_holds (X said wait: until when)
 network_sessions (a network that signs in keeps its session here: Bluesky's tokens, a secret)
+crm_requests (a case forwarded to the city's Open311 CRM: one row a case, its send and its sync)
 """
 
 from __future__ import annotations
@@ -363,3 +364,43 @@ class NetworkSession(SQLModel, table=True):
     secret: str = Field(sa_type=Text, repr=False)
     created_at: datetime = Field(sa_type=UTCDateTime)
     refreshed_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class CrmState(enum.StrEnum):
+    PENDING = "pending"  # due at `next_attempt_at`
+    SENDING = "sending"  # claimed; the POST may or may not have reached the CRM (forwarder.recover)
+    TOKEN = "token"  # the CRM took it and gave a token; its request id comes later
+    SENT = "sent"  # the CRM's `service_request_id` is known
+    REJECTED = "rejected"  # the CRM refused it (a 4xx): `last_error` holds its words; never retried
+    DROPPED = "dropped"  # never sent: merged into another case first (`last_error` says which)
+
+
+class CrmRequest(SQLModel, table=True):
+    """A case forwarded to the city's Open311 CRM (`socialbot.open311.forwarder`), at most once:
+    the unique `case_id` makes a second request for one case a database refusal. The `crm_*`
+    columns are the CRM's word at the last sync (`open311.sync`); `crm_status_notes` is written for
+    staff, never posted."""
+
+    __tablename__ = "crm_requests"
+    __table_args__ = (
+        Index("ix_crm_requests_queue", "state", "next_attempt_at"),
+        Index("ix_crm_requests_service_request_id", "service_request_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", unique=True)
+    state: CrmState = Field(default=CrmState.PENDING, sa_type=str_enum(CrmState, 16))
+    service_code: str = Field(max_length=128)
+    service_request_id: str | None = Field(default=None, max_length=128)
+    token: str | None = Field(default=None, max_length=128)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_type=UTCDateTime)
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = Field(default=None, sa_type=Text)
+    crm_status: str | None = Field(default=None, max_length=32)
+    crm_extended_status: str | None = Field(default=None, max_length=64)
+    crm_status_notes: str | None = Field(default=None, sa_type=Text)
+    crm_updated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    synced_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

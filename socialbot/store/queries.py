@@ -14,7 +14,14 @@ from socialbot.lifecycle import OPEN, CloseReason
 from socialbot.location import EARTH_RADIUS_M, haversine_m
 from socialbot.reports import CaseFacts, ReportFacts
 from socialbot.store.db import transaction
-from socialbot.store.models import Case, CaseEvent, MentionRecord, OutboxMessage
+from socialbot.store.models import (
+    Case,
+    CaseEvent,
+    CrmRequest,
+    CrmState,
+    MentionRecord,
+    OutboxMessage,
+)
 
 # The statuses a crew still owes work on: what "open", "backlog" and "overdue" count.
 OPEN_STATUSES = OPEN
@@ -26,6 +33,7 @@ class CaseDetail:
     mentions: list[MentionRecord]
     events: list[CaseEvent]
     replies: list[OutboxMessage]
+    crm: CrmRequest | None = None  # its request in the city's Open311 CRM, once queued
 
 
 def list_cases(
@@ -41,13 +49,15 @@ def list_cases(
     limit: int | None = None,
     district: str | None = None,
     overdue_at: datetime | None = None,
+    crm_failed: bool = False,
 ) -> list[Case]:
     """Cases matching every filter given, by case number.
 
     `department` and `author` (with or without '@') ignore case; `since` keeps cases opened at
     or after it; `near` keeps cases within `radius_m` metres of it (cases without a location
     never match): a bounding box in SQL, then the exact great-circle distance here. `district`
-    ignores case; `overdue_at` keeps open cases whose due time is before it.
+    ignores case; `overdue_at` keeps open cases whose due time is before it; `crm_failed` keeps
+    the cases the city's Open311 CRM refused (`CrmState.REJECTED`).
     """
     query = select(Case).order_by(col(Case.id))
     if status is not None:
@@ -64,6 +74,12 @@ def list_cases(
     if overdue_at is not None:
         query = query.where(
             col(Case.due_at) < overdue_at, col(Case.status).in_(list(OPEN_STATUSES))
+        )
+    if crm_failed:
+        query = query.where(
+            col(Case.id).in_(
+                select(CrmRequest.case_id).where(CrmRequest.state == CrmState.REJECTED)
+            )
         )
     if author is not None:
         query = query.where(
@@ -165,7 +181,8 @@ def get_case(engine: Engine, case_id: int) -> CaseDetail | None:
             .where(OutboxMessage.case_id == case_id)
             .order_by(col(OutboxMessage.id))
         ).all()
-        return CaseDetail(case, list(mentions), list(events), list(replies))
+        crm = session.exec(select(CrmRequest).where(CrmRequest.case_id == case_id)).first()
+        return CaseDetail(case, list(mentions), list(events), list(replies), crm)
 
 
 def outbox_rows(engine: Engine) -> list[OutboxMessage]:

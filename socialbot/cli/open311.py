@@ -1,0 +1,153 @@
+"""`socialbot open311 …`: the city's Open311 CRM beside our catalog, and one round of the sync."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from socialbot.app import build_staff, load_case_content, make_forwarder, open311_client, utc_now
+from socialbot.cli.common import console, friendly_errors, print_json, state
+from socialbot.open311.forwarder import enqueue_due, forward_once
+from socialbot.open311.mapping import ServiceMap, compare_services, wanted_definitions
+from socialbot.open311.sync import sync_once
+
+app = typer.Typer(
+    help="The city's Open311 CRM: its services beside our categories, and the sync.",
+    no_args_is_help=True,
+)
+
+
+@app.command("services")
+@friendly_errors
+def services_command(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of tables.")] = False,
+) -> None:
+    """The CRM's services beside our categories: which category is filed as which service,
+    which are not sent, and which required attributes the catalog gives no value."""
+    settings = state(ctx).settings()
+    catalog = load_case_content(settings).catalog
+    client = open311_client(settings)
+    try:
+        services = client.services()
+        definitions = {
+            code: client.definition(code) for code in wanted_definitions(catalog, services)
+        }
+    finally:
+        client.close()
+    found = compare_services(catalog, services, definitions)
+    if as_json:
+        print_json(services_json(found))
+        return
+    console.print(
+        services_table(found, title=f"{len(found.services)} service(s) at {client.endpoint}")
+    )
+    if found.unmapped:
+        console.print(f"not sent (no open311_service_code): {', '.join(found.unmapped)}")
+    for problem in found.problems:
+        console.print(f"problem: {problem.describe()}", markup=False)
+    if not found.problems:
+        console.print(
+            "every mapped category has a listed service and a value for each required attribute"
+        )
+
+
+def services_table(found: ServiceMap, title: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    for header in ("service_code", "name", "group", "attributes", "our categories", "missing"):
+        table.add_column(header, overflow="fold")
+    for row in found.services:
+        table.add_row(
+            row.code,
+            row.name,
+            row.group or "—",
+            "yes" if row.metadata else "no",
+            ", ".join(row.categories) or "—",
+            ", ".join(row.missing) or "—",
+        )
+    return table
+
+
+def services_json(found: ServiceMap) -> dict[str, Any]:
+    return {
+        "services": [
+            {
+                "service_code": row.code,
+                "name": row.name,
+                "group": row.group,
+                "metadata": row.metadata,
+                "categories": list(row.categories),
+                "missing_attributes": list(row.missing),
+            }
+            for row in found.services
+        ],
+        "unmapped_categories": list(found.unmapped),
+        "problems": [
+            {
+                "category": p.category,
+                "service_code": p.service_code,
+                "attribute": p.attribute,
+                "problem": p.describe(),
+            }
+            for p in found.problems
+        ],
+    }
+
+
+@app.command("sync")
+@friendly_errors
+def sync_command(
+    ctx: typer.Context,
+    once: Annotated[
+        bool, typer.Option("--once", help="One round: send what is due, read back what changed.")
+    ] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Say how many requests are due to be sent; change nothing."),
+    ] = False,
+) -> None:
+    """Send the cases due for the city's CRM, then read back what it says of the forwarded ones
+    (closed there: resolved here, every reporter told). `socialbot run` does this on its own."""
+    if not once:
+        raise typer.BadParameter(
+            "the service runs the sync (`socialbot run`); for one round here, add --once",
+            param_hint="--once",
+        )
+    settings = state(ctx).settings()
+    client = open311_client(settings)  # a missing endpoint is said before anything is opened
+    staff = build_staff(settings)  # checks catalog, templates and database first
+    try:
+        forwarder = make_forwarder(settings, staff.engine, staff.catalog, client)
+        if not forwarder.rules:
+            console.print(
+                "no category has an open311_service_code: nothing is sent (see `socialbot "
+                "open311 services`)",
+                markup=False,
+            )
+        if dry_run:
+            report = forward_once(forwarder, utc_now, dry_run=True)
+            console.print(
+                f"dry run: {report.due} queued request(s) due to be sent (cases not queued yet "
+                "are not counted); nothing queued, sent or read back",
+                markup=False,
+            )
+            return
+        queued = enqueue_due(forwarder, utc_now)
+        sent = forward_once(forwarder, utc_now)
+        console.print(
+            f"send: queued {queued}, sent {sent.sent}, token {sent.token}, rejected "
+            f"{sent.rejected}, retrying later {sent.retrying}, recovered {sent.recovered}"
+            + (f"; stopped: {sent.stopped_by}" if sent.stopped_by else ""),
+            markup=False,
+        )
+        synced = sync_once(staff.engine, forwarder.client, staff, utc_now)
+        console.print(
+            f"sync: checked {synced.checked}, changed {synced.changed}, closed {synced.closed}, "
+            f"failed {synced.failed}",
+            markup=False,
+        )
+    finally:
+        client.close()
+        staff.engine.dispose()
