@@ -96,7 +96,7 @@ def description(case: ForwardedCase, *, with_handle: bool) -> str:
     if case.network:
         head.append(f"Reported on {case.network}")
     if with_handle and case.author_username:
-        head.append(f"by {case.author_username}")
+        head.append("by @" + case.author_username.removeprefix("@"))
     first = " · ".join(head)
     tail = ""
     if len(case.photo_urls) > 1:

@@ -236,8 +236,13 @@ def parse_definition(body: bytes, fmt: Format) -> ServiceDefinition:
 def parse_accepted(body: bytes, fmt: Format) -> Accepted:
     """The answer to `POST requests.{fmt}` (the new request's id, or a token) and to
     `GET tokens/{token}.{fmt}` (the id the token became; no id yet while it is pending).
-    An answer with neither an id nor a token is a DataError: it tells us nothing we can keep."""
-    items = _items(_document(body, fmt, "service_requests", "request"), "service_requests")
+    An answer with neither an id nor a token is a DataError: it tells us nothing we can keep.
+    One object instead of the spec's array is read too: refusing an answer that says where our
+    request went would make a filed request look lost."""
+    document = _document(body, fmt, "service_requests", "request")
+    if isinstance(document, Mapping) and ("service_request_id" in document or "token" in document):
+        document = [document]
+    items = _items(document, "service_requests")
     if not items:
         raise DataError("service_requests: the answer holds no request")
     record = _record(items[0], "service_requests[0]")

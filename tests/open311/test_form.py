@@ -74,7 +74,9 @@ def test_no_handle_unless_the_city_opts_in() -> None:
     handle = "alice@city.example"
     assert all(handle not in value for value in fields().values())
     opted = fields(with_handle=True)
-    assert handle in opted["description"].splitlines()[0]
+    assert opted["description"].splitlines()[0].endswith(" · by @alice@city.example")
+    x_style = fields(replace(CASE, author_username="@bob"), with_handle=True)
+    assert x_style["description"].splitlines()[0].endswith(" · by @bob")
     # opted in, but a case without a known author sends none
     nobody = fields(replace(CASE, author_username=None), with_handle=True)
     assert "by " not in nobody["description"].splitlines()[0]

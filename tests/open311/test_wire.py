@@ -121,6 +121,9 @@ def test_post_answer_with_token_and_token_lookup() -> None:
         b"<token>12345</token></request></service_requests>"
     )
     assert wire.parse_accepted(xml, "xml") == Accepted("638344", "12345", None)
+    # one object, not the spec's array, as some endpoints answer
+    body = as_json({"service_request_id": "A-1"})
+    assert wire.parse_accepted(body, "json") == Accepted("A-1", None, None)
 
 
 @pytest.mark.parametrize(
@@ -129,7 +132,8 @@ def test_post_answer_with_token_and_token_lookup() -> None:
         (b"[]", "json"),
         (b'[{"service_notice": "thanks"}]', "json"),
         (b'[{"service_request_id": null, "token": ""}]', "json"),
-        (b'{"service_request_id": "1"}', "json"),
+        (b'{"service_request_id": {"id": "1"}}', "json"),
+        (b'{"request": "1"}', "json"),
         (b'[{"service_request_id": true}]', "json"),
         (b'[{"service_request_id": 1.5}]', "json"),
         (b'[{"service_request_id": "a,b"}]', "json"),
@@ -509,6 +513,20 @@ def test_deeply_nested_xml_is_a_data_error() -> None:
         wire.parse_requests(body, "xml")
 
 
+def test_xml_in_latin_1_with_a_bom_comments_and_cdata() -> None:
+    latin = (
+        '<?xml version="1.0" encoding="ISO-8859-1"?><services><!-- Gießen -->'
+        "<service><service_code>011</service_code>"
+        "<service_name><![CDATA[Straßen- & Gehwegschäden]]></service_name></service>"
+        "</services>"
+    ).encode("latin-1")
+    (service,) = wire.parse_services(latin, "xml")
+    assert service.name == "Straßen- & Gehwegschäden"
+    bom = b"\xef\xbb\xbf" + fixture("services_giessen.xml")
+    assert len(wire.parse_services(bom, "xml")) == 8
+    assert len(wire.parse_services(b"\xef\xbb\xbf" + fixture("service_list.json"), "json")) == 3
+
+
 # ---------------------------------------------------------------------------------------------
 # Fuzz: whatever the CRM sends, a DataError or an answer; never anything else
 
@@ -624,3 +642,30 @@ def test_fuzz_requests_every_item_read_or_counted(items: list[dict[str, Any]]) -
         assert "," not in state.service_request_id
         for moment in (state.requested_at, state.updated_at, state.expected_at):
             assert moment is None or moment.tzinfo is UTC
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    index=st.integers(0, 1),
+    name=st.sampled_from(
+        [
+            "service_request_id",
+            "status",
+            "status_notes",
+            "description",
+            "requested_datetime",
+            "updated_datetime",
+            "expected_datetime",
+            "service_code",
+        ]
+    ),
+    value=JSON_VALUES,
+)
+def test_fuzz_chicago_with_one_value_of_any_type(index: int, name: str, value: Any) -> None:
+    """Chicago's real answer with one value changed to anything JSON can say: the other request
+    is always read, the changed one read or counted."""
+    items = json.loads(fixture("service_requests.json"))
+    items[index][name] = value
+    page = wire.parse_requests(as_json(items), "json")
+    assert len(page.states) + page.skipped == 2
+    assert items[1 - index]["service_request_id"] in [s.service_request_id for s in page.states]
