@@ -81,6 +81,9 @@ class Request:
     duplicate_of: int | None = None  # close --reason duplicate
     photo: Path | None = None  # resolve --photo: attached to the resident's reply
     unmerge: bool = False  # reopen: only a case merged into another (closed as a duplicate)
+    # When it happened, if elsewhere and earlier (the CRM's time of a closure): the case's
+    # resolved/closed time, so reports measure the crew's time to close, not our sync's delay.
+    happened_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,8 +193,9 @@ class Staff:
             case.duplicate_of = request.duplicate_of
         if request.action is Action.REOPEN:
             case.close_reason, case.duplicate_of = None, None
-        case.resolved_at = now if after is CaseStatus.RESOLVED else None
-        case.closed_at = now if after is CaseStatus.CLOSED else None
+        finished = _finished_at(request.happened_at, case.created_at, now)
+        case.resolved_at = finished if after is CaseStatus.RESOLVED else None
+        case.closed_at = finished if after is CaseStatus.CLOSED else None
         case.status = after
         case.updated_at = now
         return note
@@ -296,6 +300,14 @@ class Staff:
             )
         )
         return text, alt
+
+
+def _finished_at(happened: datetime | None, opened: datetime, now: datetime) -> datetime:
+    """`happened` when it can be true (after the case was opened, not in the future), else
+    `now`: a CRM's clock that is off, or a date it made up, never makes a case negative-aged."""
+    if happened is not None and opened <= happened <= now:
+        return happened
+    return now
 
 
 def _reply_context(session: Session, network: str, post_id: str) -> str:

@@ -200,4 +200,7 @@ def _request(case_id: int, closure: Closure, state: RequestState) -> Request:
         # Of a request we may never have made: no case of ours to point `--of` at.
         reason = CloseReason.INVALID
         note += " (a duplicate of another of its requests)"
-    return Request(case_id, closure.action, ACTOR, note=note, reason=reason)
+    # The CRM's time of the change, not our sync's: `report` counts the crew's time to close.
+    return Request(
+        case_id, closure.action, ACTOR, note=note, reason=reason, happened_at=state.updated_at
+    )

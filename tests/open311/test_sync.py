@@ -3,6 +3,8 @@ told once in their own thread, the CRM's notes kept for staff only."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 import responses
 from hypothesis import HealthCheck, given, settings
@@ -15,9 +17,11 @@ from socialbot.lifecycle import Action, CloseReason
 from socialbot.open311.forwarder import enqueue_due, forward_once
 from socialbot.open311.sync import SyncReport, sync_once
 from socialbot.open311.wire import Format
+from socialbot.reports import summary
 from socialbot.staff import Request
 from socialbot.store.db import transaction
 from socialbot.store.models import Case, CaseEvent, CrmRequest, CrmState
+from socialbot.store.queries import case_facts
 from tests import xapi
 from tests.conftest import Clock
 from tests.open311.city import City, build_city
@@ -217,3 +221,36 @@ def test_whatever_the_crm_says_its_notes_are_never_posted(
         rows = session.exec(select(CrmRequest).where(col(CrmRequest.case_id) == 1)).all()
     assert all(r.synced_at is not None for r in rows)
     assert all("STAFF-ONLY" not in r.text for r in city.status_replies())
+
+
+def time_to_resolve(city: City) -> timedelta | None:
+    """`socialbot report`'s median time to resolve, over the case rows as the command reads them."""
+    now = city.clock() + timedelta(minutes=1)  # the window excludes its end: a case just closed
+    facts = case_facts(city.engine)
+    return summary(
+        facts, since=now - timedelta(days=30), until=now, now=now
+    ).total.median_to_resolve
+
+
+def test_report_counts_the_crews_time_to_close_not_the_syncs_delay(city: City) -> None:
+    forwarded(city)
+    city.clock.advance(days=2)
+    city.crm.close("REQ-00001", extended="FIXED")  # the crew closed it two days after the report
+    city.clock.advance(days=1)  # and the sync only heard of it a day later
+    sync(city)
+
+    assert status_of(city, 1) is CaseStatus.RESOLVED
+    assert time_to_resolve(city) == timedelta(days=2)
+
+
+@pytest.mark.parametrize("off", [timedelta(days=-3), timedelta(days=5)])
+def test_a_crm_date_that_cannot_be_true_is_taken_as_now(city: City, off: timedelta) -> None:
+    forwarded(city)
+    city.clock.advance(days=1)
+    city.crm.close("REQ-00001")
+    request = city.crm.by_id("REQ-00001")
+    assert request.updated_at is not None
+    request.updated_at += off  # before the case was opened, or in the future
+    sync(city)
+
+    assert time_to_resolve(city) == timedelta(days=1)
