@@ -105,7 +105,9 @@ def sync_command(
     ] = False,
     dry_run: Annotated[
         bool,
-        typer.Option("--dry-run", help="Say how many requests are due to be sent; change nothing."),
+        typer.Option(
+            "--dry-run", help="Say how many cases would be queued and sent; change nothing."
+        ),
     ] = False,
 ) -> None:
     """Send the cases due for the city's CRM, then read back what it says of the forwarded ones
@@ -127,10 +129,11 @@ def sync_command(
                 markup=False,
             )
         if dry_run:
+            new = enqueue_due(forwarder, utc_now, dry_run=True)
             report = forward_once(forwarder, utc_now, dry_run=True)
             console.print(
-                f"dry run: {report.due} queued request(s) due to be sent (cases not queued yet "
-                "are not counted); nothing queued, sent or read back",
+                f"dry run: would queue {new} case(s); {new + report.due} request(s) due to be "
+                f"sent ({report.due} queued before); nothing queued, sent or read back",
                 markup=False,
             )
             return

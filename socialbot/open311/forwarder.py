@@ -33,6 +33,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from socialbot.catalog import Catalog
 from socialbot.errors import CrmRejected, SocialbotError, Unavailable
@@ -97,25 +98,18 @@ class Forwarder:
     batch: int = 50
 
 
-def enqueue_due(forwarder: Forwarder, now: Clock) -> int:
-    """Queue every case that should go to the CRM and has no row yet; returns how many."""
+def enqueue_due(forwarder: Forwarder, now: Clock, *, dry_run: bool = False) -> int:
+    """Queue every case that should go to the CRM and has no row yet; returns how many. With
+    `dry_run`, count (and log) the cases a real run would queue, write nothing."""
     if not forwarder.rules:
         return 0
     at = now()
-    queued = select(CrmRequest.case_id)
     with transaction(forwarder.engine) as session:
-        cases = session.exec(
-            select(Case)
-            .where(
-                col(Case.category).in_(sorted(forwarder.rules)),
-                col(Case.status).in_(sorted(OPEN)),
-                col(Case.lat).is_not(None),
-                col(Case.lon).is_not(None),
-                col(Case.duplicate_of).is_(None),
-                col(Case.id).not_in(queued),
-            )
-            .order_by(col(Case.id))
-        ).all()
+        cases = session.exec(_due_cases(forwarder)).all()
+        if dry_run:
+            for case in cases:
+                log.info("event=would_enqueue case_id=%s category=%s", case.id, case.category)
+            return len(cases)
         for case in cases:
             assert case.id is not None
             session.add(
@@ -136,6 +130,23 @@ def enqueue_due(forwarder: Forwarder, now: Clock) -> int:
     if cases:
         log.info("event=crm_enqueued cases=%d", len(cases))
     return len(cases)
+
+
+def _due_cases(forwarder: Forwarder) -> SelectOfScalar[Case]:
+    """The cases that should go to the CRM and have no row yet: located, open, of a mapped
+    category, not a duplicate of another case."""
+    return (
+        select(Case)
+        .where(
+            col(Case.category).in_(sorted(forwarder.rules)),
+            col(Case.status).in_(sorted(OPEN)),
+            col(Case.lat).is_not(None),
+            col(Case.lon).is_not(None),
+            col(Case.duplicate_of).is_(None),
+            col(Case.id).not_in(select(CrmRequest.case_id)),
+        )
+        .order_by(col(Case.id))
+    )
 
 
 def forward_once(forwarder: Forwarder, now: Clock, *, dry_run: bool = False) -> ForwardReport:

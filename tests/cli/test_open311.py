@@ -202,6 +202,8 @@ def test_sync_once_sends_the_located_cases_and_brings_a_closure_back(
 
     code, out = invoke("open311", "sync", "--once", "--dry-run")
     assert code == 0 and "nothing queued, sent or read back" in out
+    # What the real run below queues and sends: counted, not written.
+    assert "would queue 5 case(s); 5 request(s) due to be sent (0 queued before)" in out
     assert crm.posts == [] and crm_rows(demo_db) == {}
 
     code, out = invoke("open311", "sync", "--once")

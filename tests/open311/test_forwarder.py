@@ -253,6 +253,16 @@ def test_a_dry_run_sends_nothing_and_changes_nothing(city: City) -> None:
     assert {r.state for r in city.rows()} == {CrmState.PENDING}
 
 
+def test_a_dry_run_counts_the_cases_a_real_run_would_queue_and_queues_none(city: City) -> None:
+    forwarder = city.forwarder()
+    # #1 and #4: located potholes; #2 has no location yet, #3 is graffiti (not mapped).
+    assert enqueue_due(forwarder, city.clock, dry_run=True) == 2
+    assert city.rows() == []
+    assert enqueue_due(forwarder, city.clock, dry_run=True) == 2  # still nothing written
+    assert enqueue_due(forwarder, city.clock) == 2
+    assert enqueue_due(forwarder, city.clock, dry_run=True) == 0
+
+
 def test_no_rules_no_queue(city: City) -> None:
     forwarder = city.forwarder()
     unmapped = type(forwarder)(
