@@ -409,6 +409,11 @@ class Settings(BaseSettings):
         description="How often `socialbot run` reads the forwarded cases' status back from the "
         "endpoint (new cases are sent at `SEND_SECONDS`).",
     )
+    open311_updates: bool = Field(
+        default=False,
+        description="The endpoint offers FixMyStreet's `servicerequestupdates` extension: each "
+        "sync fetches only what changed since the last one, not every forwarded case's state.",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -894,6 +899,7 @@ OPEN311_KEYS = (
     "timeout_seconds",
     "send_handle",
     "sync_minutes",
+    "updates",
 )
 FILE_TABLES: dict[str, tuple[str, ...]] = {**TABLE_KEYS, "open311": OPEN311_KEYS}
 

@@ -220,7 +220,11 @@ class Jobs:
         forwarder = self.service.open311
         assert forwarder is not None
         report = sync_once(
-            self.service.engine, forwarder.client, self.service.staff, self.service.clock
+            self.service.engine,
+            forwarder.client,
+            self.service.staff,
+            self.service.clock,
+            updates=self.service.settings.open311_updates,
         )
         if report.changed or report.closed or report.failed:
             log.info(

@@ -145,7 +145,9 @@ def sync_command(
             + (f"; stopped: {sent.stopped_by}" if sent.stopped_by else ""),
             markup=False,
         )
-        synced = sync_once(staff.engine, forwarder.client, staff, utc_now)
+        synced = sync_once(
+            staff.engine, forwarder.client, staff, utc_now, updates=settings.open311_updates
+        )
         console.print(
             f"sync: checked {synced.checked}, changed {synced.changed}, closed {synced.closed}, "
             f"failed {synced.failed}",

@@ -13,6 +13,11 @@ The CRM is the system of record: its change wins over ours. It is acted on when 
 (the CRM's word differs from the last sync's), so a case staff reopened here after the CRM
 closed it stays reopened until the CRM says something new. A CRM "duplicate" names no case of
 ours, so the case is closed with the plain closed reply, the CRM's word in the note.
+
+Where the endpoint offers FixMyStreet's `servicerequestupdates` (`[open311] updates = true`),
+a sync after the first asks only the updates since the last fetch (`crm_update_marks`) and acts
+on them as on states; the closure's time is the CRM's either way (`report` counts the crew's
+time to close).
 """
 
 from __future__ import annotations
@@ -20,11 +25,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, or_
 from sqlmodel import col, select
 
+from socialbot import storable
 from socialbot.errors import CrmRejected, SocialbotError, Unavailable
 from socialbot.lifecycle import OPEN, Action, CloseReason
 from socialbot.open311.client import Open311Client
@@ -32,7 +38,7 @@ from socialbot.open311.statuses import Closure, applies, closure_of
 from socialbot.open311.wire import RequestState
 from socialbot.staff import Request, Staff
 from socialbot.store.db import transaction
-from socialbot.store.models import Case, CrmRequest, CrmState
+from socialbot.store.models import Case, CrmRequest, CrmState, CrmUpdatesMark
 
 log = logging.getLogger(__name__)
 ACTOR = "open311"
@@ -48,11 +54,44 @@ class SyncReport:
 
 
 def sync_once(
-    engine: Engine, client: Open311Client, staff: Staff, now: Clock, *, batch: int = 50
+    engine: Engine,
+    client: Open311Client,
+    staff: Staff,
+    now: Clock,
+    *,
+    batch: int = 50,
+    updates: bool = False,
 ) -> SyncReport:
-    """Resolve the tokens, then fetch the forwarded cases' states and act on what changed."""
+    """Resolve the tokens, then fetch the forwarded cases' states and act on what changed.
+    With `updates` (the endpoint offers `servicerequestupdates`), only what changed since the
+    last fetch is asked, once a first sync has read every state."""
     report = SyncReport()
     _resolve_tokens(engine, client, now, report)
+    if not (updates and _fetch_updates(engine, client, staff, now, report)):
+        began = now()
+        read_all = _fetch_states(engine, client, staff, now, report, batch)
+        if updates and read_all:  # every state as of `began`: the updates can go on from there
+            _mark(engine, client.endpoint[:MARK_KEY], began)
+    log.info(
+        "event=crm_synced checked=%d closed=%d changed=%d failed=%d",
+        report.checked,
+        report.closed,
+        report.changed,
+        report.failed,
+    )
+    return report
+
+
+def _fetch_states(
+    engine: Engine,
+    client: Open311Client,
+    staff: Staff,
+    now: Clock,
+    report: SyncReport,
+    batch: int,
+) -> bool:
+    """`GET requests?service_request_id=…` for every forwarded case with something to learn;
+    False when some could not be asked (the CRM down)."""
     with transaction(engine) as session:
         rows = session.exec(
             select(CrmRequest.id, CrmRequest.service_request_id)
@@ -78,7 +117,7 @@ def sync_once(
             report.failed += len(chunk)
             log.warning("event=crm_sync_failed ids=%d error=%r", len(chunk), str(exc))
             if isinstance(exc, Unavailable):
-                break  # the CRM is down: the rest waits for the next round
+                return False  # the CRM is down: the rest waits for the next round
             continue
         report.failed += page.skipped
         wanted = set(chunk)
@@ -86,14 +125,57 @@ def sync_once(
             if state.service_request_id in wanted:
                 wanted.discard(state.service_request_id)  # the first answer for an id counts
                 _apply(engine, staff, state, now, report)
-    log.info(
-        "event=crm_synced checked=%d closed=%d changed=%d failed=%d",
-        report.checked,
-        report.closed,
-        report.changed,
-        report.failed,
-    )
-    return report
+    return True
+
+
+# Each fetch of updates reaches back this far before the last one's end: an update the CRM
+# stamped a little before it became visible is still read. Read twice, it is no news (`_apply`).
+OVERLAP = timedelta(minutes=10)
+
+
+def _fetch_updates(
+    engine: Engine, client: Open311Client, staff: Staff, now: Clock, report: SyncReport
+) -> bool:
+    """The updates since the last fetch, acted on like states, oldest first; True when they
+    stood in for the batch of states. False the first time (no mark yet: every state is read,
+    then the mark set), and when the endpoint refuses the call (it may not offer it after all:
+    the states are read instead). The CRM down: True, and the mark stays, so the next round
+    asks from the same time and nothing is missed."""
+    key = client.endpoint[:MARK_KEY]
+    end = now()
+    with transaction(engine) as session:
+        mark = session.get(CrmUpdatesMark, key)
+        since = mark.fetched_until if mark is not None else None
+    if since is None:
+        return False
+    try:
+        page = client.updates(since - OVERLAP, end)
+    except Unavailable as exc:
+        report.failed += 1
+        log.warning("event=crm_updates_failed error=%r", str(exc))
+        return True
+    except CrmRejected as exc:
+        report.failed += 1
+        log.warning("event=crm_updates_refused error=%r", str(exc))
+        return False
+    report.failed += page.skipped
+    oldest_first = sorted(page, key=lambda u: (u.updated_at or end, u.update_id))
+    for update in oldest_first:
+        _apply(engine, staff, update.state, now, report)
+    _mark(engine, key, end)
+    return True
+
+
+MARK_KEY = storable.column_length(CrmUpdatesMark.endpoint)
+
+
+def _mark(engine: Engine, key: str, until: datetime) -> None:
+    with transaction(engine) as session:
+        mark = session.get(CrmUpdatesMark, key, with_for_update=True)
+        if mark is None:
+            session.add(CrmUpdatesMark(endpoint=key, fetched_until=until))
+        elif until > mark.fetched_until:
+            mark.fetched_until = until
 
 
 def _resolve_tokens(engine: Engine, client: Open311Client, now: Clock, report: SyncReport) -> None:
@@ -139,7 +221,6 @@ def _apply(
     engine: Engine, staff: Staff, state: RequestState, now: Clock, report: SyncReport
 ) -> None:
     """Keep the CRM's word on the row; when it is news, do what it means to the case."""
-    report.checked += 1
     with transaction(engine) as session:
         row = session.exec(
             select(CrmRequest).where(
@@ -148,7 +229,8 @@ def _apply(
             )
         ).first()
         if row is None:
-            return
+            return  # a request we did not make (an update of another channel's), or not sent
+        report.checked += 1
         said = (state.status, state.extended_status)
         news = said != (row.crm_status, row.crm_extended_status)
         # The first reading of a plain open request is where every request starts: no change.

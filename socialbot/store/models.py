@@ -404,3 +404,14 @@ class CrmRequest(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     synced_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class CrmUpdatesMark(SQLModel, table=True):
+    """How far the sync has read an endpoint's `servicerequestupdates` (FixMyStreet's
+    extension): the next fetch asks from there. One row an endpoint: a city that moves to
+    another endpoint starts that one afresh."""
+
+    __tablename__ = "crm_update_marks"
+
+    endpoint: str = Field(primary_key=True, max_length=512)
+    fetched_until: datetime = Field(sa_type=UTCDateTime)

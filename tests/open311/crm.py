@@ -67,6 +67,9 @@ class FakeCrm:
     asked: list[list[str]] = field(default_factory=list)  # each GET requests' ids
     searches: list[dict[str, str]] = field(default_factory=list)
     token_calls: list[str] = field(default_factory=list)
+    offers_updates: bool = False  # FixMyStreet's servicerequestupdates; else it answers 404
+    updates: list[dict[str, str | None]] = field(default_factory=list)  # each change, in order
+    updates_asked: list[dict[str, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         base = re.escape(ENDPOINT)
@@ -80,6 +83,11 @@ class FakeCrm:
         )
         self.mock.add_callback(
             responses.GET, re.compile(rf"{base}/services\.{ext}(\?.*)?$"), self._get_services
+        )
+        self.mock.add_callback(
+            responses.GET,
+            re.compile(rf"{base}/servicerequestupdates\.{ext}(\?.*)?$"),
+            self._get_updates,
         )
 
     # --- what a test does to the CRM ---------------------------------------------------------
@@ -97,6 +105,15 @@ class FakeCrm:
         request = self.by_id(service_request_id)
         request.status, request.extended_status, request.status_notes = "closed", extended, notes
         request.updated_at = self.clock()
+        self.updates.append(
+            {
+                "update_id": str(len(self.updates) + 1),
+                "service_request_id": service_request_id,
+                "status": extended or "closed",
+                "description": notes,
+                "updated_datetime": request.updated_at.astimezone(UTC).isoformat(),
+            }
+        )
 
     def by_id(self, service_request_id: str) -> CrmRequest:
         (request,) = [r for r in self.made if r.service_request_id == service_request_id]
@@ -174,6 +191,22 @@ class FakeCrm:
                 and (end is None or r.requested_at <= end)
             ]
         return self._answer(200, "service_requests", "request", [_state(r) for r in found])
+
+    def _get_updates(self, prepared: requests.PreparedRequest) -> Any:
+        if self.down:
+            return (503, {}, "Service Unavailable")
+        if not self.offers_updates:
+            return self._errors(404, [("404", "servicerequestupdates is not offered")])
+        query = dict(parse_qsl(urlsplit(prepared.url or "").query))
+        self.updates_asked.append(query)
+        start, end = _date(query.get("start_date")), _date(query.get("end_date"))
+        found = [
+            u
+            for u in self.updates
+            if (start is None or _date(u["updated_datetime"]) >= start)  # type: ignore[operator]
+            and (end is None or _date(u["updated_datetime"]) <= end)  # type: ignore[operator]
+        ]
+        return self._answer(200, "service_requests_updates", "request_update", found)
 
     def _get_services(self, prepared: requests.PreparedRequest) -> Any:
         if self.down:

@@ -254,3 +254,64 @@ def test_a_crm_date_that_cannot_be_true_is_taken_as_now(city: City, off: timedel
     sync(city)
 
     assert time_to_resolve(city) == timedelta(days=1)
+
+
+def sync_updates(city: City) -> SyncReport:
+    return sync_once(city.engine, city.client(), city.service.staff, city.clock, updates=True)
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_with_the_updates_extension_a_sync_asks_only_what_changed_since_the_last(
+    settings: Settings, clock: Clock, crm_mock: responses.RequestsMock, fmt: Format
+) -> None:
+    city = build_city(settings, clock, crm_mock, fmt=fmt)
+    city.crm.offers_updates = True
+    forwarded(city)
+    assert sync_updates(city) == SyncReport(checked=2)  # the first: every state, once
+    assert city.crm.asked == [["REQ-00001", "REQ-00002"]] and city.crm.updates_asked == []
+
+    city.clock.advance(days=2)
+    city.crm.close("REQ-00001", extended="FIXED", notes=NOTES)
+    city.clock.advance(hours=6)
+    assert sync_updates(city) == SyncReport(checked=1, closed=1, changed=1)
+    assert len(city.crm.asked) == 1  # no batch of states: the updates stood in for it
+    (asked,) = city.crm.updates_asked
+    assert "start_date" in asked and "end_date" in asked
+
+    assert status_of(city, 1) is CaseStatus.RESOLVED
+    resolved = [r for r in city.status_replies() if r.template == "resolved"]
+    assert len(resolved) == 2  # the opener and the linked report, once each
+    assert all("Crew 7" not in r.text for r in resolved)
+    assert time_to_resolve(city) == timedelta(days=2)  # the CRM's time, not the sync's
+
+    city.clock.advance(minutes=5)  # the next fetch asks from the last one's end: nothing new
+    assert sync_updates(city) == SyncReport()
+    assert len(city.crm.updates_asked) == 2
+    assert len([r for r in city.status_replies() if r.template == "resolved"]) == 2
+    city.close()
+
+
+def test_an_endpoint_that_refuses_the_updates_call_is_synced_by_states(city: City) -> None:
+    forwarded(city)
+    sync_updates(city)
+    city.crm.close("REQ-00001", extended="FIXED")
+    city.clock.advance(minutes=5)
+
+    assert sync_updates(city) == SyncReport(checked=2, closed=1, changed=1, failed=1)
+    assert status_of(city, 1) is CaseStatus.RESOLVED
+
+
+def test_updates_missed_in_an_outage_are_read_when_the_crm_is_back(city: City) -> None:
+    city.crm.offers_updates = True
+    forwarded(city)
+    sync_updates(city)
+    city.clock.advance(minutes=5)
+    city.crm.close("REQ-00001", extended="FIXED")
+    city.crm.down = True
+    city.clock.advance(minutes=5)
+    assert sync_updates(city) == SyncReport(failed=1)
+
+    city.crm.down = False
+    city.clock.advance(hours=3)  # far past the overlap: the mark stayed where the outage began
+    assert sync_updates(city).closed == 1
+    assert status_of(city, 1) is CaseStatus.RESOLVED
