@@ -51,10 +51,6 @@ def test_a_lost_answer_from_a_crm_that_answers_tokens_is_not_posted_again(
         city.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_accepted stores whatever id the CRM answers, even one another case's row holds",
-)
 def test_an_id_the_crm_already_gave_another_case_is_not_taken_for_this_one(city: City) -> None:
     forwarder = replace(city.forwarder(), batch=1)
     enqueue_due(forwarder, city.clock)
