@@ -13,6 +13,7 @@ from socialbot.errors import CrmRejected
 from socialbot.lifecycle import Action, CloseReason
 from socialbot.open311.client import Open311Client, Timeouts
 from socialbot.open311.forwarder import enqueue_due, forward_once
+from socialbot.open311.wire import Accepted
 from socialbot.staff import Request
 from socialbot.store.db import transaction
 from socialbot.store.models import Case, CrmState
@@ -114,3 +115,28 @@ def test_a_crm_echoing_our_form_does_not_leak_a_key_that_form_encoding_changes()
     said = str(refused.value) + " ".join(e.description for e in refused.value.errors)
     assert "s3cr3t" not in said
     assert "service_code=001" in said  # the rest of what the CRM said is kept
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="recover_after (2 min) is no bound on a POST (timeouts are per read, a slow CRM holds "
+    "it open): another process requeues and POSTs the row again while the first is in flight",
+)
+def test_a_post_still_in_flight_in_one_process_is_not_sent_again_by_another(
+    city: City, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    only_case_1(city)
+    enqueue_due(city.forwarder(), city.clock)
+    first, other = city.forwarder(), city.forwarder(fresh_engine=True)
+    post = Open311Client.post_request
+
+    def slow_post(client: Open311Client, form: list[tuple[str, str]]) -> Accepted:
+        if client is first.client:  # the CRM is slow to take it: `open311 sync --once` runs
+            city.clock.advance(minutes=6)
+            forward_once(other, city.clock)
+        return post(client, form)
+
+    monkeypatch.setattr(Open311Client, "post_request", slow_post)
+    forward_once(first, city.clock)
+
+    assert len(city.crm.posts) == 1
