@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, quote_plus
 
 import requests
 from requests import Response, Session
@@ -60,7 +60,11 @@ class Open311Client:
         self._jurisdiction_id = jurisdiction_id
         self._timeouts = timeouts
         self._session = session or requests.Session()
-        self._secrets = logs.masking([api_key] if api_key else [])
+        # The form carries the key URL-encoded ("a+b/c" as "a%2Bb%2Fc"): a CRM that quotes our
+        # request back in its errors body quotes that spelling.
+        self._secrets = logs.masking(
+            [api_key, quote_plus(api_key), quote(api_key, safe="")] if api_key else []
+        )
 
     def close(self) -> None:
         """Let the connections go (a command's client, once it is done)."""

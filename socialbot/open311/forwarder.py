@@ -32,7 +32,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from socialbot.catalog import Catalog
@@ -355,6 +355,23 @@ def _accepted(
         row = session.get(CrmRequest, row_id)
         assert row is not None
         row.sent_at, row.last_error = at, None
+        holder = _holder(session, accepted.service_request_id, row.id)
+        if holder is not None:
+            # Two cases on one id would each be told the other's news by `sync`: neither row
+            # takes the id twice. This one is made (never sent again) and left to staff.
+            row.state = CrmState.REJECTED
+            row.last_error = (
+                f"the CRM answered request id {accepted.service_request_id}, which is case "
+                f"#{holder}'s: not recorded (ask the CRM which request is this case's)"
+            )
+            report.rejected += 1
+            log.error(
+                "event=crm_id_reused case_id=%s service_request_id=%s holder=%s",
+                row.case_id,
+                accepted.service_request_id,
+                holder,
+            )
+            return
         if accepted.service_request_id is not None:
             row.state, row.service_request_id = CrmState.SENT, accepted.service_request_id
             report.sent += 1
@@ -367,6 +384,17 @@ def _accepted(
         accepted.service_request_id,
         accepted.token,
     )
+
+
+def _holder(session: Session, service_request_id: str | None, row_id: int | None) -> int | None:
+    """The case whose row already holds `service_request_id`, other than row `row_id`'s."""
+    if service_request_id is None:
+        return None
+    return session.exec(
+        select(CrmRequest.case_id).where(
+            CrmRequest.service_request_id == service_request_id, col(CrmRequest.id) != row_id
+        )
+    ).first()
 
 
 def _finish(
