@@ -112,6 +112,8 @@ def enqueue_due(forwarder: Forwarder, now: Clock, *, dry_run: bool = False) -> i
             return len(cases)
         for case in cases:
             assert case.id is not None
+            if _adopt(session, case.id) is not None:
+                continue  # a case merged into it went already: its request is this case's
             session.add(
                 CrmRequest(
                     case_id=case.id,
@@ -130,6 +132,33 @@ def enqueue_due(forwarder: Forwarder, now: Clock, *, dry_run: bool = False) -> i
     if cases:
         log.info("event=crm_enqueued cases=%d", len(cases))
     return len(cases)
+
+
+def _adopt(session: Session, case_id: int) -> CrmRequest | None:
+    """The request a case merged into `case_id` already made (sent, awaiting its id, or maybe
+    in flight), moved to `case_id`: a merge after sending is sent as nothing, and the CRM's word
+    on that one request reaches every reporter of the case that stands. None if there is none.
+    `case_id` must have no row of its own (the column is unique)."""
+    row = _adoptable(session, case_id)
+    if row is None:
+        return None
+    log.info("event=crm_adopted case_id=%s from_case_id=%s", case_id, row.case_id)
+    row.case_id = case_id
+    session.add(row)
+    return row
+
+
+def _adoptable(session: Session, case_id: int) -> CrmRequest | None:
+    """The request a case merged into `case_id` already made, if any (see `_adopt`)."""
+    merged = select(Case.id).where(col(Case.duplicate_of) == case_id)
+    return session.exec(
+        select(CrmRequest)
+        .where(
+            col(CrmRequest.case_id).in_(merged),
+            col(CrmRequest.state).in_([CrmState.SENT, CrmState.TOKEN, CrmState.SENDING]),
+        )
+        .order_by(col(CrmRequest.id))
+    ).first()
 
 
 def _due_cases(forwarder: Forwarder) -> SelectOfScalar[Case]:
@@ -309,6 +338,13 @@ def _claim(
             return None
         case = session.get(Case, row.case_id)
         assert case is not None  # a foreign key
+        if _adoptable(session, row.case_id) is not None:
+            # A case merged into this one went already: that request is this case's; this row,
+            # queued before the merge, is never sent.
+            session.delete(row)
+            session.flush()  # the delete first: `case_id` is unique
+            _adopt(session, row.case_id)
+            return None
         if case.duplicate_of is not None or case.close_reason == CloseReason.DUPLICATE.value:
             row.state = CrmState.DROPPED
             row.last_error = (

@@ -70,11 +70,6 @@ def test_an_id_the_crm_already_gave_another_case_is_not_taken_for_this_one(city:
     assert "case #1" in (city.row(4).last_error or "")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="enqueue_due queues the case a sent duplicate was merged into: the CRM gets a second "
-    "request for one problem, and the first request's closure is never told to anyone",
-)
 def test_a_sent_case_merged_into_one_not_sent_yet_makes_no_second_request(city: City) -> None:
     forwarder = city.forwarder()
     enqueue_due(forwarder, city.clock)
