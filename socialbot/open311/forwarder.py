@@ -48,8 +48,12 @@ from socialbot.open311.form import (
 from socialbot.open311.wire import Accepted
 from socialbot.store.db import transaction
 from socialbot.store.models import Case, CrmRequest, CrmState
+from socialbot.store.poll_lock import PollLock
 
 log = logging.getLogger(__name__)
+# The lock one sending process holds (`store.poll_lock`: a file beside SQLite, an advisory
+# lock on PostgreSQL).
+SENDER = ("open311", "send")
 Clock = Callable[[], datetime]
 
 
@@ -59,8 +63,13 @@ class ForwardPolicy:
 
     first_delay: timedelta = timedelta(minutes=5)
     delay: timedelta = timedelta(minutes=30)
-    # A `sending` row younger than this may still be in flight in another process.
+    # A `sending` row younger than this may still be in flight (a crash, or a lost answer).
+    # Two processes never send at once (`SENDER`), so no POST in flight is looked for.
     recover_after: timedelta = timedelta(minutes=2)
+    # On a CRM that answers tokens, a lost POST the CRM does not list is looked for again every
+    # `delay` this long before it is sent again: such a CRM lists a request only once its back
+    # office has given it an id, which may take hours.
+    unverified_for: timedelta = timedelta(hours=6)
     # How far around the claim the CRM is searched for a lost request: its clock may be off.
     search_margin: timedelta = timedelta(hours=1)
 
@@ -179,7 +188,22 @@ def _due_cases(forwarder: Forwarder) -> SelectOfScalar[Case]:
 
 
 def forward_once(forwarder: Forwarder, now: Clock, *, dry_run: bool = False) -> ForwardReport:
-    """Send every due row (up to `batch`). With `dry_run`, count and log them, change nothing."""
+    """Send every due row (up to `batch`). With `dry_run`, count and log them, change nothing.
+    One process sends at a time (the `SENDER` lock: `socialbot run` and `open311 sync --once`
+    beside it): a POST slow to answer in one is never taken for a lost one by the other."""
+    if dry_run:
+        return _forward(forwarder, now, dry_run=True)
+    lock = PollLock(forwarder.engine, platform=SENDER[0], account=SENDER[1])
+    try:
+        if not lock.acquire_or_check():
+            log.info("event=crm_send_skipped reason=another_process_sends")
+            return ForwardReport(stopped_by="another process is sending")
+        return _forward(forwarder, now, dry_run=False)
+    finally:
+        lock.release()
+
+
+def _forward(forwarder: Forwarder, now: Clock, *, dry_run: bool) -> ForwardReport:
     report = ForwardReport()
     if not dry_run:
         recover(forwarder, now, report)
@@ -261,6 +285,7 @@ def recover(forwarder: Forwarder, now: Clock, report: ForwardReport) -> None:
             select(CrmRequest).where(
                 CrmRequest.state == CrmState.SENDING,
                 col(CrmRequest.claimed_at) <= cutoff,
+                CrmRequest.next_attempt_at <= now(),  # not looked for in the last `delay`
             )
         ).all()
     by_code: dict[str, list[CrmRequest]] = {}
@@ -304,6 +329,18 @@ def _settle(
                 service_request_id,
             )
             return
+        claimed_at = row.claimed_at or at
+        if at - claimed_at < forwarder.policy.unverified_for and _answers_tokens(session):
+            # Not listed yet proves nothing on a CRM that answers tokens: looked for again
+            # later, never POSTed blind.
+            row.next_attempt_at = at + forwarder.policy.delay
+            report.unverified += 1
+            log.info(
+                "event=crm_still_unverified case_id=%s next_look=%s",
+                row.case_id,
+                row.next_attempt_at.isoformat(),
+            )
+            return
         # Not in the CRM: the attempt failed, and waits as any failed attempt does, counted from
         # when it was made.
         row.state = CrmState.PENDING
@@ -316,6 +353,14 @@ def _settle(
             row.attempts,
             row.next_attempt_at.isoformat(),
         )
+
+
+def _answers_tokens(session: Session) -> bool:
+    """Whether the CRM has answered a request with a token (its request ids come later)."""
+    return (
+        session.exec(select(CrmRequest.id).where(col(CrmRequest.token).is_not(None))).first()
+        is not None
+    )
 
 
 def _claim(
