@@ -231,6 +231,14 @@ def _apply(
         if row is None:
             return  # a request we did not make (an update of another channel's), or not sent
         report.checked += 1
+        if (
+            state.updated_at is not None
+            and row.crm_updated_at is not None
+            and state.updated_at < row.crm_updated_at
+        ):
+            # Older than the CRM's word we hold (an update the overlap reads again, behind a
+            # later one): no news, however it differs from where the request is now.
+            return
         said = (state.status, state.extended_status)
         news = said != (row.crm_status, row.crm_extended_status)
         # The first reading of a plain open request is where every request starts: no change.

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC
 
-import pytest
-
 from socialbot.domain import CaseStatus
 from socialbot.open311.sync import SyncReport, sync_once
 from socialbot.store.db import transaction
@@ -38,11 +36,6 @@ def crm_update(city: City, service_request_id: str, status: str) -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the 10-minute overlap re-reads a REOPEN older than the FIXED already applied: "
-    "the case is reopened and resolved again, every reporter told twice",
-)
 def test_a_reopen_then_fixed_read_again_in_the_overlap_is_no_news(city: City) -> None:
     city.crm.offers_updates = True
     forwarded(city)
