@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC
 
+import pytest
+import responses
+
+from socialbot.config import Settings
 from socialbot.domain import CaseStatus
+from socialbot.open311.forwarder import enqueue_due, forward_once
 from socialbot.open311.sync import SyncReport, sync_once
 from socialbot.store.db import transaction
-from socialbot.store.models import Case
-from tests.open311.city import City
+from socialbot.store.models import Case, CrmState
+from tests.conftest import Clock
+from tests.open311.city import City, build_city
 from tests.open311.test_sync import forwarded
 
 
@@ -60,3 +66,26 @@ def test_a_reopen_then_fixed_read_again_in_the_overlap_is_no_news(city: City) ->
     assert status_of(city, 1) is CaseStatus.RESOLVED
     assert len([r for r in city.status_replies() if r.template == "resolved"]) == after_batch
     assert after_batch >= told
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="_resolve_tokens records an id another case's row already holds: sync then "
+    "tells one case's reporters the other's closure, and the other's never",
+)
+def test_a_token_resolved_to_an_id_another_case_holds_is_not_recorded(
+    settings: Settings, clock: Clock, crm_mock: responses.RequestsMock
+) -> None:
+    city = build_city(settings, clock, crm_mock, tokens=True)
+    forwarder = city.forwarder()
+    enqueue_due(forwarder, clock)
+    forward_once(forwarder, clock)
+    city.crm.issue_ids()
+    city.crm.made[1].service_request_id = "REQ-00001"  # the CRM's back office erred
+    sync_once(city.engine, city.client(), city.service.staff, clock)
+
+    holding = [r.case_id for r in city.rows() if r.service_request_id == "REQ-00001"]
+    assert holding == [1]
+    second = city.rows()[1]
+    assert second.state is CrmState.REJECTED and "REQ-00001" in (second.last_error or "")
+    city.close()
