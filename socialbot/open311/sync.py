@@ -208,6 +208,28 @@ def _resolve_tokens(engine: Engine, client: Open311Client, now: Clock, report: S
             row = session.get(CrmRequest, row_id, with_for_update=True)
             if row is None or row.state is not CrmState.TOKEN:
                 continue
+            holder = session.exec(
+                select(CrmRequest.case_id).where(
+                    CrmRequest.service_request_id == accepted.service_request_id,
+                    col(CrmRequest.id) != row_id,
+                )
+            ).first()
+            if holder is not None:
+                # As the forwarder does with a reused id: two rows on one id would each be told
+                # the other's news. This one is left to staff, never sent again.
+                row.state = CrmState.REJECTED
+                row.last_error = (
+                    f"the CRM's token {token} became request id {accepted.service_request_id}, "
+                    f"which is case #{holder}'s: not recorded (ask the CRM which is this case's)"
+                )
+                report.failed += 1
+                log.error(
+                    "event=crm_id_reused case_id=%s service_request_id=%s holder=%s",
+                    row.case_id,
+                    accepted.service_request_id,
+                    holder,
+                )
+                continue
             row.state, row.service_request_id = CrmState.SENT, accepted.service_request_id
             row.synced_at, row.last_error = now(), None
         log.info(

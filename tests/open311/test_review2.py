@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC
 
-import pytest
 import responses
 
 from socialbot.config import Settings
@@ -68,11 +67,6 @@ def test_a_reopen_then_fixed_read_again_in_the_overlap_is_no_news(city: City) ->
     assert after_batch >= told
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_resolve_tokens records an id another case's row already holds: sync then "
-    "tells one case's reporters the other's closure, and the other's never",
-)
 def test_a_token_resolved_to_an_id_another_case_holds_is_not_recorded(
     settings: Settings, clock: Clock, crm_mock: responses.RequestsMock
 ) -> None:
