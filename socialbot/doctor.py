@@ -57,6 +57,7 @@ from socialbot.errors import (
     AuthFailed,
     CatalogError,
     ConfigError,
+    CrmRejected,
     PlatformError,
     RateLimited,
     Rejected,
@@ -935,7 +936,14 @@ def check_open311(settings: Settings, catalog: Catalog | None, *, offline: bool)
         definitions = {
             code: client.definition(code) for code in wanted_definitions(catalog, services)
         }
-    except SocialbotError as exc:  # out of reach, refused, or an answer that cannot be read
+    except CrmRejected as exc:  # refused: our key (401, 403) or our request
+        said = (
+            "check SOCIALBOT_OPEN311_API_KEY (and OPEN311_JURISDICTION_ID) with the CRM's team"
+            if exc.status in (401, 403)
+            else reach
+        )
+        return [fail(area, f"{client.endpoint}: {exc}", said)]
+    except SocialbotError as exc:  # out of reach, or an answer that cannot be read
         return [fail(area, f"{client.endpoint}: {exc}", reach)]
     finally:
         client.close()

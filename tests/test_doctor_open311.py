@@ -70,6 +70,21 @@ def test_an_endpoint_out_of_reach_is_one_line(tmp_path: Path) -> None:
 
 
 @responses.activate
+def test_a_refused_key_is_one_line_naming_the_key(tmp_path: Path) -> None:
+    responses.get(
+        f"{ENDPOINT}/services.json",
+        status=401,
+        json=[{"code": 401, "description": "invalid api_key"}],
+    )
+    (line,) = checks_of(city(tmp_path, sidewalk="003"))
+    assert line.startswith(f"FAIL open311: {ENDPOINT}: ")
+    assert line.endswith(
+        "→ check SOCIALBOT_OPEN311_API_KEY (and OPEN311_JURISDICTION_ID) with the CRM's team"
+    )
+    assert API_KEY not in line
+
+
+@responses.activate
 def test_an_answer_in_the_other_format_fails_the_same_way(tmp_path: Path) -> None:
     responses.get(f"{ENDPOINT}/services.json", body=b"<?xml version='1.0'?><services/>")
     (line,) = checks_of(city(tmp_path, sidewalk="003"))
