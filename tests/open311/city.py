@@ -83,6 +83,11 @@ class City:
         """The send job; `fresh_engine`: as a restarted process has it, a new connection pool."""
         engine = self.engine
         if fresh_engine:
+            # The process before it is gone, and its pool with it: a day of restarts must not
+            # hold a day of connections (PostgreSQL allows a hundred).
+            for gone in self.engines:
+                gone.dispose()
+            self.engines.clear()
             engine = make_engine(self.engine.url.render_as_string(hide_password=False))
             self.engines.append(engine)
         return Forwarder(
