@@ -73,10 +73,11 @@ from socialbot.networks.bluesky.rules import (
     REFRESH_SESSION,
     UPLOAD_BLOB,
 )
+from socialbot.networks.metering import report_unbilled
 from socialbot.networks.sessions import MemorySessions, SavedSession, SessionStore
 from socialbot.networks.timeline import same_text
 from socialbot.text_rules import TextRules
-from socialbot.usage import ApiCall, Meter
+from socialbot.usage import Meter
 
 log = logging.getLogger(__name__)
 
@@ -722,20 +723,16 @@ class BlueskyNetwork:
         budget: RateBudget | None = None,
         error: str | None = None,
     ) -> None:
-        if self._meter is None:
-            return
-        self._meter.record(
-            ApiCall(
-                network=self.name,
-                account=self._account,
-                endpoint=endpoint,
-                at=self._clock(),
-                status=status,
-                charge=None,  # Bluesky bills nothing
-                units=units,
-                budget=budget,
-                error=error,
-            )
+        report_unbilled(  # Bluesky bills nothing
+            self._meter,
+            network=self.name,
+            account=self._account,
+            endpoint=endpoint,
+            at=self._clock(),
+            status=status,
+            units=units,
+            budget=budget,
+            error=error,
         )
 
     @contextmanager

@@ -47,8 +47,9 @@ from socialbot.networks import timeline
 from socialbot.networks.base import Draft, Endpoints, MediaRules, MentionPage, OwnPost, Receipt
 from socialbot.networks.mastodon import text as mastodon_text
 from socialbot.networks.mastodon import wire
+from socialbot.networks.metering import report_unbilled
 from socialbot.text_rules import TextRules
-from socialbot.usage import ApiCall, Meter
+from socialbot.usage import Meter
 
 log = logging.getLogger(__name__)
 
@@ -489,20 +490,16 @@ class MastodonNetwork:
         budget: RateBudget | None = None,
         error: str | None = None,
     ) -> None:
-        if self._meter is None:
-            return
-        self._meter.record(
-            ApiCall(
-                network=self.name,
-                account=self._account,
-                endpoint=endpoint,
-                at=self._clock(),
-                status=status,
-                charge=None,  # Mastodon bills nothing
-                units=units,
-                budget=budget,
-                error=error,
-            )
+        report_unbilled(  # Mastodon bills nothing
+            self._meter,
+            network=self.name,
+            account=self._account,
+            endpoint=endpoint,
+            at=self._clock(),
+            status=status,
+            units=units,
+            budget=budget,
+            error=error,
         )
 
     @contextmanager
