@@ -56,17 +56,26 @@ def services_command(
 
 def services_table(found: ServiceMap, title: str) -> Table:
     table = Table(title=title, title_justify="left")
-    for header in ("service_code", "name", "group", "attributes", "our categories", "missing"):
-        table.add_column(header, overflow="fold")
+    # Codes and category keys are ids: never broken across lines (one a line when several);
+    # the CRM's names and groups are free text, and wrap.
+    table.add_column("service_code", no_wrap=True)
+    table.add_column("name", overflow="fold")
+    table.add_column("group", overflow="fold")
+    table.add_column("attrs", no_wrap=True)
+    table.add_column("category", no_wrap=True)
+    # The required attributes we cannot fill: a column only when some service has one.
+    missing = any(row.missing for row in found.services)
+    if missing:
+        table.add_column("missing", no_wrap=True)
     for row in found.services:
-        table.add_row(
+        cells = [
             row.code,
             row.name,
             row.group or "—",
             "yes" if row.metadata else "no",
-            ", ".join(row.categories) or "—",
-            ", ".join(row.missing) or "—",
-        )
+            "\n".join(row.categories) or "—",
+        ]
+        table.add_row(*cells, *(["\n".join(row.missing) or "—"] if missing else []))
     return table
 
 
