@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import enum
+import ipaddress
 import os
 import sys
 import tomllib
@@ -415,6 +416,51 @@ class Settings(BaseSettings):
         "sync fetches only what changed since the last one, not every forwarded case's state.",
     )
 
+    web_public_url: str | None = Field(
+        default=None,
+        description="The address residents reach the web service (`socialbot serve`) at, behind "
+        "the city's reverse proxy, e.g. `https://311.example.gov` (https; http only for "
+        "localhost or 127.0.0.1). Replies link each case's status page under it (see "
+        "`WEB_CASE_LINKS`). Unset: no reply carries a link, unless `CASE_URL` gives one.",
+    )
+    web_host: str = Field(
+        default="127.0.0.1",
+        description="The address `socialbot serve` listens on: loopback, behind a reverse proxy "
+        "(`--host` overrides it).",
+    )
+    web_port: int = Field(
+        default=8311, ge=1, le=65535, description="The port `socialbot serve` listens on."
+    )
+    web_trusted_proxies: str = Field(
+        default="127.0.0.1,::1",
+        description="Comma-separated addresses or networks (CIDR) of the reverse proxies whose "
+        "`X-Forwarded-For` and `X-Forwarded-Proto` are believed; from anyone else they are "
+        "ignored, so no client can claim an address it does not have.",
+    )
+    web_metrics_allow: str = Field(
+        default="127.0.0.1,::1",
+        description="Comma-separated addresses or networks (CIDR) that may read `/metrics` "
+        "(the monitor's): everyone else gets 403.",
+    )
+    web_public_descriptions: bool = Field(
+        default=False,
+        description="The Open311 answers' `description` also carries what the resident wrote, "
+        "when it was posted publicly. Off: the category's name alone. A direct message's words "
+        "are never shown.",
+    )
+    web_case_links: Literal["free", "all", "none"] = Field(
+        default="free",
+        description="Which networks' replies link the case's status page (with `WEB_PUBLIC_URL` "
+        "set): `free`, those where a link costs nothing (not X, which bills a post with a link "
+        "about 13 times a plain one); `all`; `none`.",
+    )
+    web_stale_minutes: float = Field(
+        default=10.0,
+        gt=0,
+        description="`/healthz` reports the bot unhealthy (503) once a network's poll has not "
+        "succeeded for this long, or a due reply has waited this long unsent.",
+    )
+
     @field_validator("database_url")
     @classmethod
     def _database_url_parses(cls, value: str) -> str:
@@ -459,6 +505,16 @@ class Settings(BaseSettings):
     @classmethod
     def _open311_endpoint(cls, value: str | None) -> str | None:
         return None if value is None else check_open311_endpoint(value)
+
+    @field_validator("web_public_url")
+    @classmethod
+    def _web_public_url(cls, value: str | None) -> str | None:
+        return None if value is None else check_web_public_url(value)
+
+    @field_validator("web_trusted_proxies", "web_metrics_allow")
+    @classmethod
+    def _addresses(cls, value: str) -> str:
+        return ",".join(str(network) for network in parse_networks(value))
 
     @field_validator("open311_jurisdiction_id")
     @classmethod
@@ -777,6 +833,30 @@ def check_open311_endpoint(value: str) -> str:
     )
 
 
+def check_web_public_url(value: str) -> str:
+    """`value` as the web service's public address, without a trailing slash; a ValueError
+    saying what is wrong with it."""
+    return check_server_url(
+        value, "https://311.example.gov", "web service", ("status page", "WEB_PUBLIC_URL")
+    )
+
+
+def parse_networks(value: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """`127.0.0.1,::1,10.0.0.0/8` as networks (an address is a network of one); a ValueError
+    naming the first that is neither."""
+    networks = []
+    for part in (p.strip() for p in value.split(",")):
+        if not part:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            raise ValueError(
+                f"{part!r} is not an address or network; e.g. 127.0.0.1,::1,10.0.0.0/8"
+            ) from None
+    return tuple(networks)
+
+
 def _on_another_network(account: str, network: str, asked: str) -> str:
     return (
         f"account {account!r} is on {network} ({account_env_name(account, 'network')}), not on "
@@ -901,7 +981,22 @@ OPEN311_KEYS = (
     "sync_minutes",
     "updates",
 )
-FILE_TABLES: dict[str, tuple[str, ...]] = {**TABLE_KEYS, "open311": OPEN311_KEYS}
+# `[web] public_url` is `web_public_url`: the web service's settings (`socialbot serve`).
+WEB_KEYS = (
+    "public_url",
+    "host",
+    "port",
+    "trusted_proxies",
+    "metrics_allow",
+    "public_descriptions",
+    "case_links",
+    "stale_minutes",
+)
+FILE_TABLES: dict[str, tuple[str, ...]] = {
+    **TABLE_KEYS,
+    "open311": OPEN311_KEYS,
+    "web": WEB_KEYS,
+}
 
 # `[mastodon] access_token` names the setting `mastodon_access_token` in a file as well as the
 # flat key does, and is how the README shows it.

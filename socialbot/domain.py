@@ -180,6 +180,9 @@ class Mention:
     missing: tuple[str, ...] = ()
     # What the network needs to answer this post, beside its id (see `PostRef.context`).
     reply_context: str = ""
+    # Whether anyone may read the post: False for a direct or followers-only message (and, later,
+    # a text message). A case it opens never shows its words or photos outside (`web`, Open311).
+    public: bool = True
     # The post's own JSON as received, for audit; never parsed again.
     raw: str = field(default="{}", repr=False, compare=False)
 

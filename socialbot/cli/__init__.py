@@ -23,6 +23,7 @@ from socialbot.cli import (
     report,
     status,
     usage,
+    web,
 )
 from socialbot.cli.common import State
 from socialbot.config import LogFormat
@@ -70,3 +71,4 @@ doctor.register(app)
 jobs.register(app)
 moderation.register(app)
 demo.register(app)
+web.register(app)

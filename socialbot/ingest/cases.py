@@ -144,6 +144,7 @@ def _open_case(
         "author_id": mention.author_id,
         "author_username": mention.author_username,
         "description": mention.text,
+        "public": mention.public,
         "created_at": now,
         "updated_at": now,
     }

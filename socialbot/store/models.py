@@ -90,6 +90,9 @@ class Case(SQLModel, table=True):
     # People who reported this problem: the opener, plus each report linked as a duplicate and
     # each case staff merged into it.
     reporter_count: int = Field(default=1)
+    # The opening post could be read by anyone (`Mention.public`). A case from a direct message
+    # shows no words and no photo on the web service or in its Open311 answers.
+    public: bool = Field(default=True)
 
 
 class CaseEvent(SQLModel, table=True):

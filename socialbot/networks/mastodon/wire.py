@@ -57,6 +57,9 @@ MAX_SPOILER = 1000  # longer than any instance's whole post; a warning is never 
 
 # Who sees a status, widest first: a reply is never wider than the post it answers.
 VISIBILITIES = ("public", "unlisted", "private", "direct")
+# Who may read a status of these: anyone (an unlisted one is left out of the public timelines,
+# not hidden). Followers-only and direct ones are private messages.
+PUBLIC_VISIBILITIES = ("public", "unlisted")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -301,6 +304,7 @@ def parse_status(value: Any) -> Mention:
         withheld="the author's account is suspended" if account.get("suspended") is True else None,
         missing=missing,
         reply_context=ReplyContext(visibility, clean_text(spoiler)[:MAX_SPOILER], acct).encode(),
+        public=visibility in PUBLIC_VISIBILITIES,
         raw=storable_json(status),
     )
 

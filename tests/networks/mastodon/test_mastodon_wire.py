@@ -138,6 +138,26 @@ def test_a_direct_mention_keeps_its_visibility_and_content_warning() -> None:
     context = wire.read_reply_context(mention.reply_context)
     assert (context.visibility, context.spoiler_text) == ("direct", "Content warning")
     assert context.acct == direct["account"]["acct"]
+    assert not mention.public  # its case shows no words and no photo on the web service
+
+
+def test_public_and_unlisted_mentions_are_public_followers_only_ones_are_not() -> None:
+    status = mentions_page()[0]["status"]
+    seen = {
+        visibility: wire.parse_notifications(
+            [notification() | {"status": status | {"visibility": visibility}}]
+        )
+        .mentions[0]
+        .public
+        for visibility in ("public", "unlisted", "private", "direct", "limited")
+    }
+    assert seen == {
+        "public": True,
+        "unlisted": True,
+        "private": False,
+        "direct": False,
+        "limited": False,
+    }
 
 
 def test_a_boost_is_kept_as_one_the_core_ignores() -> None:

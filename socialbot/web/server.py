@@ -1,0 +1,54 @@
+"""`socialbot serve`: the app under uvicorn, from the settings."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from socialbot.app import utc_now
+from socialbot.catalog import load_catalog
+from socialbot.config import Settings
+from socialbot.store.db import make_engine
+from socialbot.web.context import Web
+
+log = logging.getLogger(__name__)
+
+
+def build_web(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Web:
+    """What the app serves from. The database must exist (the bot, `socialbot run` or
+    `socialbot db upgrade`, makes it); its schema is checked by `/healthz`, not here, so that the
+    web service started before the bot's first migration answers "not ready" instead of dying."""
+    return Web(
+        settings=settings,
+        engine=make_engine(settings.database_url, create=False),
+        catalog=load_catalog(settings.hashtags),
+        clock=clock,
+    )
+
+
+def serve(settings: Settings, host: str, port: int) -> None:
+    """Serve until SIGINT or SIGTERM (uvicorn's own handlers: it finishes the requests in
+    flight, then stops)."""
+    import uvicorn
+
+    from socialbot.web.app import create_app
+
+    web = build_web(settings)
+    try:
+        config = uvicorn.Config(
+            create_app(web),
+            host=host,
+            port=port,
+            # X-Forwarded-For and -Proto believed from the configured proxies alone.
+            proxy_headers=True,
+            forwarded_allow_ips=[p for p in settings.web_trusted_proxies.split(",") if p],
+            log_config=None,  # our logging (`logs.setup_logging`), masked and one line an event
+            access_log=False,
+            server_header=False,
+            timeout_keep_alive=5,
+        )
+        log.info("serving http://%s:%d", host, port)
+        uvicorn.Server(config).run()
+    finally:
+        web.engine.dispose()
