@@ -500,7 +500,7 @@ def seed_history(engine: Engine, storm: Storm, batch: int = 50_000) -> None:
                     stored,
                 )
             )
-        _insert(
+        bulk_insert(
             engine,
             "cases",
             "id, category, department, priority, status, lat, lon, location_source, place_name, "
@@ -508,20 +508,20 @@ def seed_history(engine: Engine, storm: Storm, batch: int = 50_000) -> None:
             "description, created_at, updated_at, cell",
             case_rows,
         )
-        _insert(
+        bulk_insert(
             engine,
             "mentions",
             "id, platform, account, post_id, author_id, author_username, text, lang, "
             "conversation_id, created_at, received_at, outcome, detail, case_id, raw",
             mention_rows,
         )
-        _insert(
+        bulk_insert(
             engine,
             "case_events",
             "id, case_id, at, actor, from_status, to_status, note",
             event_rows,
         )
-        _insert(
+        bulk_insert(
             engine,
             "outbox",
             "id, platform, account, dedupe_key, in_reply_to_post_id, mention_id, case_id, "
@@ -542,7 +542,7 @@ def seed_history(engine: Engine, storm: Storm, batch: int = 50_000) -> None:
         conn.execute(text("ANALYZE"))
 
 
-def _insert(engine: Engine, table: str, columns: str, rows: list[tuple[Any, ...]]) -> None:
+def bulk_insert(engine: Engine, table: str, columns: str, rows: list[tuple[Any, ...]]) -> None:
     """One bulk insert: COPY on PostgreSQL, executemany on SQLite. A required column not named
     in `columns` (one added since this was written) gets its model's default."""
     named = [c.strip() for c in columns.split(",")]

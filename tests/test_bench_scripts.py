@@ -83,3 +83,51 @@ def test_the_outbox_benchmark_uses_the_quota_without_a_429(
     assert measured["posted"]["value"] == 120
     assert measured["too_many"]["value"] == 0
     assert measured["unpaced_too_many"]["value"] > 0
+
+
+@pytest.mark.usefixtures("scripts")
+def test_the_web_benchmark_loads_each_route_and_its_floor(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    bench = load("bench_web")
+    args = ["--cases", "300", "--seconds", "1", "--connections", "2", "--client", "python"]
+
+    assert bench.main([*args, "--json"]) == 0
+
+    printed = results(capsys)
+    rows = printed["rows"]
+    assert set(rows) == {"openapi"}
+    for row in rows.values():
+        assert row["status"] == 200
+        assert row["bytes"] > 0
+        assert all(row[f] > 0 for f in ("rps", "p50_ms", "p99_ms", "floor_rps", "ratio"))
+    assert printed["notes"][0].startswith("SQLite: 300 cases, ")
+
+
+@pytest.mark.usefixtures("scripts")
+def test_the_web_benchmark_reads_wrks_latency_report() -> None:
+    bench = load("bench_web")
+    report = """Running 10s test @ http://127.0.0.1:8311/cases/99996
+  1 threads and 16 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency    11.19ms    2.31ms  41.02ms   89.11%
+    Req/Sec     1.44k    95.21     1.60k    79.00%
+  Latency Distribution
+     50%   10.75ms
+     75%   11.63ms
+     90%   13.12ms
+     99%   20.51ms
+  14332 requests in 10.01s, 62.79MB read
+  Socket errors: connect 0, read 2, write 0, timeout 1
+  Non-2xx or 3xx responses: 4
+Requests/sec:   1432.06
+Transfer/sec:      6.27MB
+"""
+
+    run = bench.parse_wrk(report, ok=True)
+
+    assert (run.requests, run.seconds) == (14332, 10.01)
+    assert (run.p50_ms, run.p99_ms) == (10.75, 20.51)
+    assert (run.errors, run.unexpected) == (3, 4)
+    assert bench.parse_wrk(report.replace("20.51ms", "1.20s"), ok=False).p99_ms == 1200.0
+    assert bench.parse_wrk(report, ok=False).unexpected == 14332 - 4

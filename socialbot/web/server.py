@@ -5,12 +5,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from socialbot.app import utc_now
 from socialbot.catalog import load_catalog
 from socialbot.config import Settings
 from socialbot.store.db import make_engine
 from socialbot.web.context import Web
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp
+    from uvicorn import Config
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +32,25 @@ def build_web(settings: Settings, clock: Callable[[], datetime] = utc_now) -> We
     )
 
 
+def uvicorn_config(app: ASGIApp, settings: Settings, host: str, port: int) -> Config:
+    """How `socialbot serve` runs an app under uvicorn (the benchmark's floor runs its bare app
+    the same way, so the two differ by the app alone)."""
+    from uvicorn import Config
+
+    return Config(
+        app,
+        host=host,
+        port=port,
+        # X-Forwarded-For and -Proto believed from the configured proxies alone.
+        proxy_headers=True,
+        forwarded_allow_ips=[p for p in settings.web_trusted_proxies.split(",") if p],
+        log_config=None,  # our logging (`logs.setup_logging`), masked and one line an event
+        access_log=False,
+        server_header=False,
+        timeout_keep_alive=5,
+    )
+
+
 def serve(settings: Settings, host: str, port: int) -> None:
     """Serve until SIGINT or SIGTERM (uvicorn's own handlers: it finishes the requests in
     flight, then stops)."""
@@ -36,18 +60,7 @@ def serve(settings: Settings, host: str, port: int) -> None:
 
     web = build_web(settings)
     try:
-        config = uvicorn.Config(
-            create_app(web),
-            host=host,
-            port=port,
-            # X-Forwarded-For and -Proto believed from the configured proxies alone.
-            proxy_headers=True,
-            forwarded_allow_ips=[p for p in settings.web_trusted_proxies.split(",") if p],
-            log_config=None,  # our logging (`logs.setup_logging`), masked and one line an event
-            access_log=False,
-            server_header=False,
-            timeout_keep_alive=5,
-        )
+        config = uvicorn_config(create_app(web), settings, host, port)
         log.info("serving http://%s:%d", host, port)
         uvicorn.Server(config).run()
     finally:
