@@ -4,13 +4,12 @@ millions of them while the bot writes to it)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Engine, bindparam, func, select
 from sqlmodel import col
 
 from socialbot.domain import CaseStatus, GeoPoint
@@ -36,7 +35,9 @@ _COLUMNS = (
     col(Case.lat),
     col(Case.lon),
     col(Case.description),
-    col(Case.photo_urls),
+    # The first photo alone, read out of the JSON list by the database (json_extract, ->>):
+    # parsing each case's whole list in Python was a third of a list's time.
+    col(Case.photo_urls)[0].as_string(),
     col(Case.public),
 )
 
@@ -56,14 +57,15 @@ class CaseFilter:
 
 def read_case(engine: Engine, number: int, *, show_words: bool) -> PublicCase | None:
     """Case `number` as anyone may see it; None if there is no such case."""
-    cases = read_cases(engine, CaseFilter(numbers=(number,), limit=1), show_words=show_words)
-    return cases[0] if cases else None
+    with engine.connect() as connection:
+        row = connection.execute(_BY_NUMBER, {"number": number}).first()
+    return _public(row, show_words) if row is not None else None
 
 
 def read_cases(engine: Engine, where: CaseFilter, *, show_words: bool) -> list[PublicCase]:
-    """The cases `where` names, newest first, as anyone may see them: three queries (the cases,
-    when each was first acknowledged, which have an after-photo) whatever their number."""
-    query = select(*_COLUMNS)
+    """The cases `where` names, newest first, as anyone may see them: one query (the cases, when
+    each was first acknowledged, whether it has an after-photo) whatever their number."""
+    query = _SELECT
     if where.numbers is not None:
         query = query.where(col(Case.id).in_(where.numbers))
     else:
@@ -75,15 +77,10 @@ def read_cases(engine: Engine, where: CaseFilter, *, show_words: bool) -> list[P
             query = query.where(col(Case.created_at) >= where.start)
         if where.end is not None:
             query = query.where(col(Case.created_at) <= where.end)
-    query = query.order_by(col(Case.created_at).desc(), col(Case.id).desc()).limit(where.limit)
+    query = query.order_by(*_NEWEST_FIRST).limit(where.limit)
     with engine.connect() as connection:
         rows: list[Any] = list(connection.execute(query).all())
-        numbers: list[int] = [row[0] for row in rows]
-        acknowledged = _acknowledged(connection, numbers)
-        with_photo = _after_photos(connection, [r[0] for r in rows if r[15]])
-    return [
-        _public(row, acknowledged.get(row[0]), row[0] in with_photo, show_words) for row in rows
-    ]
+    return [_public(row, show_words) for row in rows]
 
 
 def after_photo(engine: Engine, number: int) -> Path | None:
@@ -106,41 +103,37 @@ def after_photo(engine: Engine, number: int) -> Path | None:
     return Path(path) if path else None
 
 
-def _acknowledged(connection: Connection, numbers: Sequence[int]) -> dict[int, datetime]:
-    """When staff first moved each case past new (ack, start or a resolve straight away)."""
-    if not numbers:
-        return {}
-    moved = [s.value for s in CaseStatus if s not in (CaseStatus.NEW, CaseStatus.NEEDS_LOCATION)]
-    query = (
-        select(col(CaseEvent.case_id), func.min(col(CaseEvent.at)))
-        .where(
-            col(CaseEvent.case_id).in_(numbers),
-            col(CaseEvent.to_status).in_(moved),
-            col(CaseEvent.from_status).is_not(None),
-        )
-        .group_by(col(CaseEvent.case_id))
+# When staff first moved each case past new (ack, start or a resolve straight away), and whether
+# staff attached an after-photo: correlated subqueries on the indexed case_id, computed for the
+# rows returned only. One statement built once: SQLAlchemy's statement building and cache key
+# cost more than SQLite's answer for one case (scripts/bench_web.py).
+_MOVED = [s.value for s in CaseStatus if s not in (CaseStatus.NEW, CaseStatus.NEEDS_LOCATION)]
+_ACKNOWLEDGED = (
+    select(func.min(col(CaseEvent.at)))
+    .where(
+        col(CaseEvent.case_id) == col(Case.id),
+        col(CaseEvent.to_status).in_(_MOVED),
+        col(CaseEvent.from_status).is_not(None),
     )
-    return {case_id: at for case_id, at in connection.execute(query).all()}
-
-
-def _after_photos(connection: Connection, numbers: Sequence[int]) -> set[int]:
-    if not numbers:
-        return set()
-    query = (
-        select(col(OutboxMessage.case_id))
-        .where(
-            col(OutboxMessage.case_id).in_(numbers),
-            col(OutboxMessage.template).in_(AFTER_PHOTO_TEMPLATES),
-            col(OutboxMessage.media_path).is_not(None),
-        )
-        .distinct()
+    .scalar_subquery()
+)
+_AFTER_PHOTO = (
+    select(col(OutboxMessage.id))
+    .where(
+        col(OutboxMessage.case_id) == col(Case.id),
+        col(OutboxMessage.template).in_(AFTER_PHOTO_TEMPLATES),
+        col(OutboxMessage.media_path).is_not(None),
     )
-    return {case_id for (case_id,) in connection.execute(query).all() if case_id is not None}
+    .exists()
+)
+_SELECT = select(*_COLUMNS, _ACKNOWLEDGED, _AFTER_PHOTO)
+_NEWEST_FIRST = (col(Case.created_at).desc(), col(Case.id).desc())
+_BY_NUMBER = _SELECT.where(col(Case.id) == bindparam("number"))
 
 
-def _public(row: Any, acknowledged: datetime | None, photo: bool, show_words: bool) -> PublicCase:
+def _public(row: Any, show_words: bool) -> PublicCase:
     (number, category, department, status, reason, of, created, updated, resolved, closed, due,
-     lat, lon, text, photos, public) = row  # fmt: skip
+     lat, lon, text, photos, public, acknowledged, photo) = row  # fmt: skip
     return PublicCase(
         number=number,
         category=category,
@@ -156,6 +149,6 @@ def _public(row: Any, acknowledged: datetime | None, photo: bool, show_words: bo
         expected_at=due,
         point=GeoPoint(lat, lon) if lat is not None and lon is not None else None,
         text=public_text(text, bool(public), show_words),
-        photo_url=public_photo(list(photos or []), bool(public)),
-        has_after_photo=photo and bool(public),
+        photo_url=public_photo([photos] if photos else [], bool(public)),
+        has_after_photo=bool(photo) and bool(public),
     )

@@ -14,3 +14,11 @@ def test_serve_answers_on_loopback_with_its_security_headers(served: Served) -> 
     assert answer.headers["x-content-type-options"] == "nosniff"
     assert "default-src 'none'" in answer.headers["content-security-policy"]
     assert "server" not in answer.headers  # no software version handed to a scanner
+
+
+def test_an_error_page_carries_the_security_headers_too(served: Served) -> None:
+    answer = served.get("/no-such-page")
+
+    assert answer.status_code == 404
+    assert answer.headers["x-frame-options"] == "DENY"
+    assert answer.headers["referrer-policy"] == "no-referrer"
