@@ -3,6 +3,7 @@
     app.py         the FastAPI app: routers, error pages, the `Web` it serves from
     public.py      a case as anyone may see it (`PublicCase`): pure, and the privacy rule
     reads.py       the database reads behind every page (one query a page, rows not objects)
+    answer_cache.py the costliest answers, kept while no case changes
     georeport.py   Open311 GeoReport v2, read side: services, requests, discovery (JSON, XML)
     status_page.py the resident's status page `/cases/{number}` (English, Spanish)
     operators.py   `/healthz` and `/metrics`, for load balancers and Prometheus

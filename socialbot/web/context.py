@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Engine
 
 from socialbot.catalog import Catalog
 from socialbot.config import Settings
+from socialbot.web.answer_cache import AnswerCache
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,3 +21,5 @@ class Web:
     engine: Engine
     catalog: Catalog
     clock: Callable[[], datetime]
+    # The costliest answers (lists of cases), kept while no case changes: `answer_cache`.
+    answers: AnswerCache = field(default_factory=AnswerCache)

@@ -83,6 +83,15 @@ def read_cases(engine: Engine, where: CaseFilter, *, show_words: bool) -> list[P
     return [_public(row, show_words) for row in rows]
 
 
+def change_mark(engine: Engine) -> int | None:
+    """What changes whenever a case does: the newest case event's id (opening, every staff
+    action, a follow-up, a duplicate linked, a closure from the CRM each write one). One look-up
+    of the primary key's end, for `answer_cache.AnswerCache`."""
+    with engine.connect() as connection:
+        mark: int | None = connection.execute(_CHANGE_MARK).scalar()
+    return mark
+
+
 def after_photo(engine: Engine, number: int) -> Path | None:
     """The file of the after-photo staff attached to case `number`'s resolved reply (the newest
     one), if the case is public and the file is still there; None otherwise."""
@@ -128,6 +137,7 @@ _AFTER_PHOTO = (
 )
 _SELECT = select(*_COLUMNS, _ACKNOWLEDGED, _AFTER_PHOTO)
 _NEWEST_FIRST = (col(Case.created_at).desc(), col(Case.id).desc())
+_CHANGE_MARK = select(func.max(col(CaseEvent.id)))
 _BY_NUMBER = _SELECT.where(col(Case.id) == bindparam("number"))
 
 

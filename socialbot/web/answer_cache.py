@@ -1,0 +1,62 @@
+"""The encoded answers of the costliest reads, kept while the cases have not changed.
+
+A list of up to 1,000 cases (Open311's `requests.json`, its 90-day default window) costs tens of
+milliseconds to read and encode; integrators poll it, and with a bounded number of pages the same
+few answers are asked for again and again. An answer is kept under its request (path and query,
+the parameters in order) with the database's change mark when it was made (`reads.change_mark`:
+the newest case event, which every change to a case writes) and is served again while the mark is
+the same and the answer is younger than `max_age` (a list's window moves with the clock). At most
+`entries` answers are kept, the least recently used dropped first.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+
+ENTRIES = 32  # 32 lists of 1,000 cases: about 20 MB
+MAX_AGE_SECONDS = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Kept:
+    mark: Hashable
+    made_at: float
+    body: bytes
+
+
+class AnswerCache:
+    """Answers by request, valid while the change mark is the same. Safe across the threads
+    FastAPI runs sync routes in: two requests that miss together both make the answer (the same
+    bytes), and the later one is kept."""
+
+    def __init__(
+        self,
+        entries: int = ENTRIES,
+        max_age: float = MAX_AGE_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._entries = entries
+        self._max_age = max_age
+        self._clock = clock
+        self._kept: OrderedDict[Hashable, _Kept] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def answer(self, key: Hashable, mark: Hashable, make: Callable[[], bytes]) -> bytes:
+        """The answer kept for `key` if it was made at `mark` and is fresh, else `make()`'s."""
+        now = self._clock()
+        with self._lock:
+            kept = self._kept.get(key)
+            if kept is not None and kept.mark == mark and now - kept.made_at < self._max_age:
+                self._kept.move_to_end(key)
+                return kept.body
+        body = make()
+        with self._lock:
+            self._kept[key] = _Kept(mark, now, body)
+            self._kept.move_to_end(key)
+            while len(self._kept) > self._entries:
+                self._kept.popitem(last=False)
+        return body
