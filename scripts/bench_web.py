@@ -567,7 +567,7 @@ def run_wrk(wrk: str, url: str, seconds: float, connections: int, threads: int, 
 
 def parse_wrk(output: str, ok: bool) -> Load:
     """wrk's `--latency` report → a Load."""
-    percentiles = dict(re.findall(r"^\s+(50|99)(?:\.0+)?%\s+(\S+)$", output, re.MULTILINE))
+    percentiles = dict(re.findall(r"^\s+(50|99)(?:\.0+)?%\s+(\S+)\s*$", output, re.MULTILINE))
     total = re.search(r"(\d+) requests in ([\d.]+)(\w+)", output)
     if total is None or set(percentiles) != {"50", "99"}:
         raise RuntimeError(f"wrk's report not understood:\n{output}")
