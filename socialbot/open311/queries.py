@@ -79,17 +79,17 @@ def parse_w3c(parameter: str, text: str | None) -> datetime | None:
     """A W3C date-time with its zone (`2026-11-24T12:49:18-05:00`, `…Z`); None when absent."""
     if text is None or not text.strip():
         return None
-    value = text.strip()
+    value = text.strip().upper()  # RFC 3339 allows a lower-case t and z
     example = "a W3C date-time with its time zone, e.g. 2026-11-24T12:49:18-05:00"
     if len(value) > 40:
         raise QueryError(parameter, f"not {example}")
-    if value[-1:] in ("z", "Z"):
+    if value.endswith("Z"):
         value = value[:-1] + "+00:00"
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise QueryError(parameter, f"not {example}") from None
-    if "T" not in value.upper() or moment.tzinfo is None or moment.utcoffset() is None:
+    if "T" not in value or moment.tzinfo is None or moment.utcoffset() is None:
         raise QueryError(parameter, f"has no time zone; write {example}")
     try:
         return moment.astimezone(UTC)

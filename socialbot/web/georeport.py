@@ -40,6 +40,10 @@ CONTACT = (
 KEY_SERVICE = "No key is needed: this endpoint answers GET requests only and takes no reports."
 
 _TAG = "Open311 GeoReport v2"
+# What the filters look like, for /openapi.json (the parsers in `queries` enforce them, with a
+# message naming the parameter, and also take spaces around the commas).
+_IDS = r"^[1-9][0-9]{0,17}(,[1-9][0-9]{0,17})*$"
+_STATUSES = r"^(open|closed)(,(open|closed))?$"
 _MEDIA = {"json": "application/json", "xml": "text/xml"}
 
 JurisdictionId = Annotated[
@@ -143,6 +147,7 @@ def _requests(fmt: Format) -> Callable[..., Response]:
                 max_length=20_000,
                 description="Comma-separated request ids (our case numbers); overrides every "
                 "other filter.",
+                json_schema_extra={"pattern": _IDS},
             ),
         ] = None,
         service_code: Annotated[
@@ -151,7 +156,11 @@ def _requests(fmt: Format) -> Callable[..., Response]:
         ] = None,
         status: Annotated[
             str | None,
-            Query(max_length=100, description="open, closed, or both comma-separated."),
+            Query(
+                max_length=100,
+                description="open, closed, or both comma-separated.",
+                json_schema_extra={"pattern": _STATUSES},
+            ),
         ] = None,
         start_date: Annotated[
             str | None,
@@ -159,6 +168,7 @@ def _requests(fmt: Format) -> Callable[..., Response]:
                 max_length=100,
                 description="Requested at or after this W3C date-time with its time zone "
                 "(e.g. 2026-11-24T12:49:18-05:00). At most 90 days before end_date.",
+                json_schema_extra={"format": "date-time"},
             ),
         ] = None,
         end_date: Annotated[
@@ -167,6 +177,7 @@ def _requests(fmt: Format) -> Callable[..., Response]:
                 max_length=100,
                 description="Requested at or before this W3C date-time with its time zone. "
                 "Without either date: the last 90 days.",
+                json_schema_extra={"format": "date-time"},
             ),
         ] = None,
         jurisdiction_id: JurisdictionId = None,

@@ -245,6 +245,12 @@ def test_a_private_case_shows_neither_words_nor_photo() -> None:
     assert "media_url" not in request
 
 
+def test_a_photo_at_an_address_naming_the_residents_account_is_not_shown() -> None:
+    bluesky = "https://cdn.bsky.app/img/feed_fullsize/plain/did:plc:maria123/bafkrei@jpeg"
+    assert public_photo([bluesky], public=True) is None
+    assert public_photo(["https://pbs.twimg.com/media/1.jpg"], public=True) is not None
+
+
 def test_words_are_shown_only_where_the_city_shows_them() -> None:
     (request,) = json.loads(answers.requests_json([case(show_words=False)], CATALOG, BOSTON))
     assert request["description"] == "Pothole"
