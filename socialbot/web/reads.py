@@ -54,15 +54,22 @@ class CaseFilter:
     limit: int = 1000
 
 
-def read_case(engine: Engine, number: int, *, show_words: bool) -> PublicCase | None:
+def read_case(
+    engine: Engine, number: int, *, show_words: bool, history: bool = True
+) -> PublicCase | None:
     """Case `number` as anyone may see it; None if there is no such case."""
-    cases = read_cases(engine, CaseFilter(numbers=(number,), limit=1), show_words=show_words)
+    where = CaseFilter(numbers=(number,), limit=1)
+    cases = read_cases(engine, where, show_words=show_words, history=history)
     return cases[0] if cases else None
 
 
-def read_cases(engine: Engine, where: CaseFilter, *, show_words: bool) -> list[PublicCase]:
+def read_cases(
+    engine: Engine, where: CaseFilter, *, show_words: bool, history: bool = True
+) -> list[PublicCase]:
     """The cases `where` names, newest first, as anyone may see them: three queries (the cases,
-    when each was first acknowledged, which have an after-photo) whatever their number."""
+    when each was first acknowledged, which have an after-photo) whatever their number. Without
+    `history` (Open311, which shows neither) the cases' query alone: `acknowledged_at` is None
+    and `has_after_photo` false."""
     query = select(*_COLUMNS)
     if where.numbers is not None:
         query = query.where(col(Case.id).in_(where.numbers))
@@ -78,9 +85,9 @@ def read_cases(engine: Engine, where: CaseFilter, *, show_words: bool) -> list[P
     query = query.order_by(col(Case.created_at).desc(), col(Case.id).desc()).limit(where.limit)
     with engine.connect() as connection:
         rows: list[Any] = list(connection.execute(query).all())
-        numbers: list[int] = [row[0] for row in rows]
+        numbers: list[int] = [row[0] for row in rows] if history else []
         acknowledged = _acknowledged(connection, numbers)
-        with_photo = _after_photos(connection, [r[0] for r in rows if r[15]])
+        with_photo = _after_photos(connection, [r[0] for r in rows if r[15]] if history else [])
     return [
         _public(row, acknowledged.get(row[0]), row[0] in with_photo, show_words) for row in rows
     ]
