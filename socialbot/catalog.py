@@ -35,6 +35,7 @@ _TOP_FIELDS = ("version", "categories")
 _CATEGORY_FIELDS = (
     "key",
     "names",
+    "description",
     "aliases",
     "department",
     "priority",
@@ -47,6 +48,8 @@ _CATEGORY_FIELDS = (
 # What an `open311_attributes` value may be besides a fixed text: one of ours, resolved per case
 # (the category's key, the case's district, the network it was reported on).
 OPEN311_PLACEHOLDERS = ("{category}", "{district}", "{network}")
+# Open311 clients show a service's description in a list: a sentence or two, not a page.
+MAX_DESCRIPTION = 500
 # The spec says nothing of a code's length; a longer one is a paste gone wrong.
 MAX_OPEN311_CODE = 100
 # Reports further apart than this are never one problem, and the grid lookup stays small.
@@ -114,10 +117,19 @@ class Category:
     open311_service_code: str | None = None
     # (attribute code, value) sent with each request: a fixed text or an `OPEN311_PLACEHOLDERS`.
     open311_attributes: tuple[tuple[str, str], ...] = ()
+    # What the category covers, in a sentence, for the Open311 service list; None: its name.
+    description_en: str | None = None
+    description_es: str | None = None
 
     def name(self, lang: str) -> str:
         """The display name in `lang`; English for any language the catalog does not carry."""
         return self.name_es if lang == "es" else self.name_en
+
+    def description(self, lang: str) -> str:
+        """What the category covers in `lang`: its description there, else the English one,
+        else its name."""
+        written = self.description_es if lang == "es" else None
+        return written or self.description_en or self.name(lang)
 
     def aliases_in(self, lang: str) -> tuple[Alias, ...]:
         return tuple(alias for alias in self.aliases if alias.lang == lang)
@@ -392,6 +404,7 @@ class _Parser:
                 raise self.error(node, f"missing field {required!r} in {label}")
         assert key is not None  # 'key' is required, so category_key ran
         names = self.names(fields["names"].value, label)
+        descriptions = self.descriptions(fields.get("description"), label)
         aliases = self.aliases(fields["aliases"].value, key, label)
         priority_text = self.text(fields["priority"].value, f"priority of {label}")
         try:
@@ -415,6 +428,8 @@ class _Parser:
             open311_attributes=self.attributes(
                 fields.get("open311_attributes"), fields.get("open311_service_code"), label
             ),
+            description_en=descriptions.get("en"),
+            description_es=descriptions.get("es"),
         )
 
     def category_key(self, node: yaml.Node, index: int) -> str:
@@ -450,6 +465,32 @@ class _Parser:
                 raise self.error(node, f"missing field 'names.{lang}' in {label}")
             names[lang] = self.text(fields[lang].value, f"names.{lang} of {label}")
         return names
+
+    def descriptions(self, description: _Field | None, label: str) -> dict[str, str]:
+        """The optional `description: {en: ..., es: ...}`; either language may be left out."""
+        if description is None:
+            return {}
+        node = description.value
+        if not isinstance(node, yaml.MappingNode):
+            raise self.error(
+                node,
+                f"description of {label} must be a mapping like "
+                f"{{en: Holes in the road, es: Hoyos en la calle}}, not {_kind(node)}",
+            )
+        fields = self.mapping(node, f"in description of {label}", LANGS)
+        if not fields:
+            raise self.error(node, f"description of {label} is empty; give en, es or both")
+        texts: dict[str, str] = {}
+        for lang, value in fields.items():
+            text = self.text(value.value, f"description.{lang} of {label}")
+            if len(text) > MAX_DESCRIPTION:
+                raise self.error(
+                    value.value,
+                    f"description.{lang} of {label} is {len(text)} characters; "
+                    f"keep it to {MAX_DESCRIPTION} (one or two sentences)",
+                )
+            texts[lang] = text
+        return texts
 
     def aliases(self, node: yaml.Node, key: str, label: str) -> tuple[Alias, ...]:
         if not isinstance(node, yaml.MappingNode):

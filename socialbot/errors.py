@@ -8,6 +8,7 @@
      ├── TransitionRefused  a staff action that the case's status does not allow
      ├── BroadcastError     a broadcast cannot be sent as asked (a missing --var, a bad --cron)
      ├── HandleError        not an account's handle as its network writes them (names the rule)
+     ├── QueryError         a web request's parameter we cannot answer (names the parameter)
      └── PlatformError      the network said no
           ├── RateLimited   wait until `reset_at` before the next call
           ├── AuthFailed    credentials rejected: stop and alert, do not retry
@@ -65,6 +66,16 @@ class BroadcastError(SocialbotError):
 
 class HandleError(SocialbotError, ValueError):
     """A handle its network's rule refuses (`NetworkKind.handle`); the message names the rule."""
+
+
+class QueryError(SocialbotError):
+    """A parameter of a request to the web service that cannot be answered (a 400); the
+    message reads `parameter: problem`."""
+
+    def __init__(self, parameter: str, problem: str) -> None:
+        super().__init__(f"{parameter}: {problem}")
+        self.parameter = parameter
+        self.problem = problem
 
 
 class PlatformError(SocialbotError):

@@ -288,8 +288,8 @@ def test_a_missing_required_field(tmp_path: Path, remove: str, line: int, proble
 def test_an_unknown_field_in_a_category(tmp_path: Path) -> None:
     assert error(tmp_path, GOOD.replace("department: Public", "departmnet: Public")) == (
         "DIR/hashtags.yaml:8: unknown field 'departmnet' in category 'pothole' "
-        "(expected one of: key, names, aliases, department, priority, featured, sla, "
-        "duplicate_radius_m, open311_service_code, open311_attributes)"
+        "(expected one of: key, names, description, aliases, department, priority, featured, "
+        "sla, duplicate_radius_m, open311_service_code, open311_attributes)"
     )
 
 
@@ -483,3 +483,71 @@ def test_a_bad_sla_or_radius_names_the_line(tmp_path: Path, line: str, message: 
 
 def test_every_shipped_category_has_a_target(shipped: Catalog) -> None:
     assert all(category.sla is not None for category in shipped.categories)
+
+
+def test_a_category_may_describe_itself_in_each_language(tmp_path: Path) -> None:
+    catalog = load_text(
+        tmp_path,
+        GOOD.replace(
+            "    names: {en: Pothole, es: Bache}\n",
+            "    names: {en: Pothole, es: Bache}\n"
+            "    description: {en: A hole in the road., es: Un hoyo en la calle.}\n",
+        ).replace(
+            "    names: {en: Graffiti, es: Grafiti}\n",
+            "    names: {en: Graffiti, es: Grafiti}\n    description: {en: Paint on walls.}\n",
+        ),
+    )
+    pothole, graffiti = catalog.categories
+    assert (pothole.description("en"), pothole.description("es")) == (
+        "A hole in the road.",
+        "Un hoyo en la calle.",
+    )
+    assert (graffiti.description("en"), graffiti.description("es")) == (
+        "Paint on walls.",
+        "Paint on walls.",  # no Spanish one written: the English one, not nothing
+    )
+
+
+def test_a_category_without_a_description_is_described_by_its_name(tmp_path: Path) -> None:
+    pothole, _ = load_text(tmp_path, GOOD).categories
+    assert (pothole.description("en"), pothole.description("es")) == ("Pothole", "Bache")
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        (
+            "    description: Holes",
+            "DIR/hashtags.yaml:5: description of category 'pothole' must be a mapping like "
+            "{en: Holes in the road, es: Hoyos en la calle}, not 'Holes'",
+        ),
+        (
+            "    description: {fr: Nid-de-poule}",
+            "DIR/hashtags.yaml:5: unknown field 'fr' in description of category 'pothole' "
+            "(expected one of: en, es)",
+        ),
+        (
+            "    description: {}",
+            "DIR/hashtags.yaml:5: description of category 'pothole' is empty; give en, es or both",
+        ),
+        (
+            "    description: {en: ''}",
+            "DIR/hashtags.yaml:5: description.en of category 'pothole' is empty",
+        ),
+        (
+            "    description: {en: " + "x" * 501 + "}",
+            "DIR/hashtags.yaml:5: description.en of category 'pothole' is 501 characters; "
+            "keep it to 500 (one or two sentences)",
+        ),
+    ],
+)
+def test_a_bad_description_names_the_line(tmp_path: Path, line: str, message: str) -> None:
+    text = GOOD.replace(
+        "    names: {en: Pothole, es: Bache}\n", f"    names: {{en: Pothole, es: Bache}}\n{line}\n"
+    )
+    assert error(tmp_path, text) == message
+
+
+def test_every_shipped_category_is_described_in_both_languages(shipped: Catalog) -> None:
+    described = [c for c in shipped.categories if c.description_en and c.description_es]
+    assert described == list(shipped.categories)

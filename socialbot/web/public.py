@@ -8,6 +8,7 @@ internal note or anything of a private message.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -103,5 +104,13 @@ def public_text(text: str, public: bool, show_words: bool) -> str | None:
 
 
 def public_photo(photo_urls: list[str], public: bool) -> str | None:
-    """The resident's first photo, from a public post only."""
-    return photo_urls[0] if public and photo_urls else None
+    """The resident's first photo, from a public post only, and only at an address that does not
+    name their account (a Bluesky CDN address carries the author's DID, which resolves to the
+    handle: such a photo is not shown)."""
+    if not public or not photo_urls or _NAMES_ACCOUNT.search(photo_urls[0]):
+        return None
+    return photo_urls[0]
+
+
+# A decentralized identifier (did:plc:…, did:web:…) in a media address: the poster's account.
+_NAMES_ACCOUNT = re.compile(r"(?i)\bdid(?::|%3a)[a-z0-9]+(?::|%3a)")

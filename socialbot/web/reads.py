@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, func, select
+from sqlalchemy import Engine, bindparam, false, func, null, select
 from sqlmodel import col
 
 from socialbot.domain import CaseStatus, GeoPoint
@@ -55,17 +55,25 @@ class CaseFilter:
     limit: int = 1000
 
 
-def read_case(engine: Engine, number: int, *, show_words: bool) -> PublicCase | None:
-    """Case `number` as anyone may see it; None if there is no such case."""
+def read_case(
+    engine: Engine, number: int, *, show_words: bool, history: bool = True
+) -> PublicCase | None:
+    """Case `number` as anyone may see it; None if there is no such case. Without `history`
+    (Open311, which shows neither) `acknowledged_at` is None and `has_after_photo` false."""
+    statement = _BY_NUMBER if history else _BY_NUMBER_BARE
     with engine.connect() as connection:
-        row = connection.execute(_BY_NUMBER, {"number": number}).first()
+        row = connection.execute(statement, {"number": number}).first()
     return _public(row, show_words) if row is not None else None
 
 
-def read_cases(engine: Engine, where: CaseFilter, *, show_words: bool) -> list[PublicCase]:
+def read_cases(
+    engine: Engine, where: CaseFilter, *, show_words: bool, history: bool = True
+) -> list[PublicCase]:
     """The cases `where` names, newest first, as anyone may see them: one query (the cases, when
-    each was first acknowledged, whether it has an after-photo) whatever their number."""
-    query = _SELECT
+    each was first acknowledged, whether it has an after-photo) whatever their number. Without
+    `history` (Open311, which shows neither) the cases alone: `acknowledged_at` is None and
+    `has_after_photo` false."""
+    query = _SELECT if history else _SELECT_BARE
     if where.numbers is not None:
         query = query.where(col(Case.id).in_(where.numbers))
     else:
@@ -136,9 +144,11 @@ _AFTER_PHOTO = (
     .exists()
 )
 _SELECT = select(*_COLUMNS, _ACKNOWLEDGED, _AFTER_PHOTO)
+_SELECT_BARE = select(*_COLUMNS, null(), false())
 _NEWEST_FIRST = (col(Case.created_at).desc(), col(Case.id).desc())
 _CHANGE_MARK = select(func.max(col(CaseEvent.id)))
 _BY_NUMBER = _SELECT.where(col(Case.id) == bindparam("number"))
+_BY_NUMBER_BARE = _SELECT_BARE.where(col(Case.id) == bindparam("number"))
 
 
 def _public(row: Any, show_words: bool) -> PublicCase:
