@@ -41,7 +41,7 @@ class NetworkFacts:
 @dataclass(frozen=True, slots=True)
 class HealthFacts:
     """The database's answer, or why there is none (`database_problem`: one line saying what to
-    run or check)."""
+    run or check). One `NetworkFacts` a network."""
 
     database_problem: str | None
     networks: tuple[NetworkFacts, ...] = ()
