@@ -1,10 +1,9 @@
 """The facts `/healthz` decides on (`web.health`), read from the database alone.
 
-A load balancer asks every few seconds, so this is five small queries, each on an index or a
-small table (accounts, rate_holds, api_usage for the month when a budget is set), never
-`socialbot status`'s full read: the due posts come from the outbox's queue index
-(`ix_outbox_queue`: network, account, state, next attempt), the last send per network from the
-same index's sent rows.
+A load balancer asks every few seconds, so this is a few small queries, never `socialbot
+status`'s full read: the accounts, the rate holds (small tables), the month's usage when a budget
+is set, and for each queue (network, account) two ranges of the outbox's queue index
+(`ix_outbox_queue`: network, account, state, next attempt): its newest send, its due posts.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ from datetime import datetime
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, and_, func, not_, select
+from sqlalchemy import Connection, Engine, Select, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col
 
@@ -83,19 +82,24 @@ def _budget_holds(engine: Engine, settings: Settings, now: datetime) -> bool:
     return monthly_budget(engine, settings, month_of(now)).holding_non_essential
 
 
+def queues(connection: Connection) -> list[tuple[str, str]]:
+    """Every (network, account) the outbox has seen: one pass over the queue index."""
+    return [
+        (network, account)
+        for network, account in connection.execute(
+            select(col(OutboxMessage.platform), col(OutboxMessage.account))
+            .group_by(col(OutboxMessage.platform), col(OutboxMessage.account))
+            .order_by(col(OutboxMessage.platform), col(OutboxMessage.account))
+        ).all()
+    ]
+
+
 def _networks(connection: Connection, now: datetime, holding: bool) -> tuple[NetworkFacts, ...]:
     polls = dict(
         connection.execute(
             select(col(Account.platform), col(Account.polled_at)).where(
                 col(Account.name) == INTAKE_ACCOUNT
             )
-        ).all()
-    )
-    sent = dict(
-        connection.execute(
-            select(col(OutboxMessage.platform), func.max(col(OutboxMessage.sent_at)))
-            .where(col(OutboxMessage.state) == OutboxState.SENT)
-            .group_by(col(OutboxMessage.platform))
         ).all()
     )
     held: dict[tuple[str, str], datetime] = {
@@ -106,35 +110,32 @@ def _networks(connection: Connection, now: datetime, holding: bool) -> tuple[Net
             .group_by(col(RateHold.platform), col(RateHold.account))
         ).all()
     }
-    due_query = select(
-        col(OutboxMessage.platform),
-        col(OutboxMessage.account),
-        func.count(),
-        func.min(col(OutboxMessage.next_attempt_at)),
-    ).where(
-        col(OutboxMessage.state) == OutboxState.PENDING,
-        col(OutboxMessage.next_attempt_at) <= now,
-        # A thread's later post waits for the one before it, which is counted itself.
-        col(OutboxMessage.after_id).is_(None),
-    )
-    if holding:
-        due_query = due_query.where(
-            not_(
-                and_(
-                    col(OutboxMessage.platform).in_(sorted(BILLED_NETWORKS)),
-                    col(OutboxMessage.account) == INTAKE_ACCOUNT,
-                    col(OutboxMessage.template).in_(sorted(NON_ESSENTIAL)),
-                )
-            )
-        )
+    sent: dict[str, datetime] = {}
     due: dict[str, tuple[int, datetime | None]] = {}
-    for network, account, count, oldest in connection.execute(
-        due_query.group_by(col(OutboxMessage.platform), col(OutboxMessage.account))
-    ).all():
+    # Queue by queue, each query a range of the queue index (network, account, state, next
+    # attempt): a GROUP BY over the whole outbox would read every row ever sent.
+    for network, account in queues(connection):
+        last = connection.execute(
+            select(col(OutboxMessage.sent_at))
+            .where(
+                col(OutboxMessage.platform) == network,
+                col(OutboxMessage.account) == account,
+                col(OutboxMessage.state) == OutboxState.SENT,
+            )
+            # The sent row scheduled last: the newest send, read from one row.
+            .order_by(col(OutboxMessage.next_attempt_at).desc())
+            .limit(1)
+        ).scalar()
+        if last is not None and (network not in sent or sent[network] < last):
+            sent[network] = last
         if (network, account) in held:
             continue  # waiting out the network's limit is what it should do
-        had, had_oldest = due.get(network, (0, None))
-        due[network] = (had + count, min(t for t in (had_oldest, oldest) if t is not None))
+        count, oldest = connection.execute(
+            _due_query(network, account, now, holding and network in BILLED_NETWORKS)
+        ).one()
+        if count:
+            had, had_oldest = due.get(network, (0, None))
+            due[network] = (had + count, min(t for t in (had_oldest, oldest) if t is not None))
     names = sorted(set(polls) | set(sent) | set(due) | {n for n, _ in held})
     return tuple(
         NetworkFacts(
@@ -148,3 +149,21 @@ def _networks(connection: Connection, now: datetime, holding: bool) -> tuple[Net
         )
         for name in names
     )
+
+
+def _due_query(
+    network: str, account: str, now: datetime, budget_holds: bool
+) -> Select[int, datetime]:
+    """How many of the queue's posts are due now, and since when the oldest: what the sender
+    would claim (`outbox.send_once`)."""
+    query = select(func.count(), func.min(col(OutboxMessage.next_attempt_at))).where(
+        col(OutboxMessage.platform) == network,
+        col(OutboxMessage.account) == account,
+        col(OutboxMessage.state) == OutboxState.PENDING,
+        col(OutboxMessage.next_attempt_at) <= now,
+        # A thread's later post waits for the one before it, which is counted itself.
+        col(OutboxMessage.after_id).is_(None),
+    )
+    if budget_holds and account == INTAKE_ACCOUNT:
+        query = query.where(col(OutboxMessage.template).not_in(sorted(NON_ESSENTIAL)))
+    return query

@@ -3,8 +3,8 @@
 The bot is another process, so nothing is counted here: a `prometheus_client` Collector runs a
 few GROUP BY queries over indexed columns when Prometheus scrapes (the totals are counters, since
 the tables only grow: mentions and cases are never deleted, an outbox row's state only moves
-forward). A scrape reads eight small results whatever the number of cases; `tests/web/
-test_metrics.py` counts the statements.
+forward). A scrape's statements do not grow with the number of cases (`tests/web/
+test_metrics.py` counts them), only with the queues that hold waiting posts.
 
     socialbot_database_up                                     1, or 0 (and nothing else)
     socialbot_mentions_total{network,outcome}                 mentions handled, by outcome
@@ -147,18 +147,17 @@ def _from_tables(connection: Connection, now: datetime) -> Iterator[Metric]:
         "How long the oldest post still waiting (pending or sending) has waited; 0 when none.",
         labels=["network", "account"],
     )
-    waiting = {
-        (network, account): at
-        for network, account, at in connection.execute(
-            select(
-                col(OutboxMessage.platform),
-                col(OutboxMessage.account),
-                func.min(col(OutboxMessage.created_at)),
-            )
-            .where(col(OutboxMessage.state).in_(WAITING))
-            .group_by(col(OutboxMessage.platform), col(OutboxMessage.account))
-        ).all()
-    }
+    waiting: dict[tuple[str, str], datetime | None] = {}
+    for key, states in counts.items():
+        if any(states.get(state) for state in WAITING):
+            # The queue's own range of its index, not a GROUP BY over every row ever sent.
+            waiting[key] = connection.execute(
+                select(func.min(col(OutboxMessage.created_at))).where(
+                    col(OutboxMessage.platform) == key[0],
+                    col(OutboxMessage.account) == key[1],
+                    col(OutboxMessage.state).in_(WAITING),
+                )
+            ).scalar()
     for key in sorted(counts):
         at = waiting.get(key)
         oldest.add_metric(list(key), max((now - at).total_seconds(), 0.0) if at else 0.0)
