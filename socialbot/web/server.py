@@ -23,7 +23,7 @@ def build_web(settings: Settings, clock: Callable[[], datetime] = utc_now) -> We
     web service started before the bot's first migration answers "not ready" instead of dying."""
     return Web(
         settings=settings,
-        engine=make_engine(settings.database_url, create=False),
+        engine=make_engine(settings.database_url, create=False, read_only=True),
         catalog=load_catalog(settings.hashtags),
         clock=clock,
     )
