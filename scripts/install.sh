@@ -2,14 +2,14 @@
 # Install or upgrade socialbot as a systemd service, from the checkout this script is in.
 #
 #   sudo scripts/install.sh            install, or upgrade after `git pull`
-#   sudo scripts/install.sh --enable   the same, then enable the service at boot and (re)start it
+#   sudo scripts/install.sh --enable   the same, then enable both services at boot and (re)start them
 #
 # Safe to run again and again: the city's settings, catalog, templates and secrets under
 # /etc/socialbot are created once and never overwritten; the program (/opt/socialbot/venv), the
 # unit and the shipped copies are replaced. Nothing is started or enabled without --enable.
 #
 # Options:
-#   --enable      `systemctl enable socialbot` and `systemctl restart socialbot` at the end
+#   --enable      `systemctl enable` and `systemctl restart` socialbot and socialbot-web at the end
 #   --no-venv     skip the venv and pip (tests; packagers who build the venv elsewhere)
 #   --root DIR    install under DIR instead of / (also SOCIALBOT_INSTALL_ROOT=DIR), like DESTDIR:
 #                 paths written inside files stay /etc/socialbot…; no user is created, nothing is
@@ -25,7 +25,8 @@
 #   /etc/socialbot/templates/         the city's templates, created once from the shipped ones
 #   /etc/socialbot/credentials/       secrets, one file each (root 0700), loaded by LoadCredential=
 #   /etc/socialbot/socialbot.env.example   the EnvironmentFile= alternative
-#   /etc/systemd/system/socialbot.service  the unit (local changes: `systemctl edit socialbot`)
+#   /etc/systemd/system/socialbot.service  the bot's unit (local changes: `systemctl edit socialbot`)
+#   /etc/systemd/system/socialbot-web.service  the web service's (`socialbot serve`, port 8311)
 #   /usr/local/bin/socialbot          the command, run as the service user with its settings
 #   /var/lib/socialbot/               the state directory (SQLite), socialbot 0700
 set -euo pipefail
@@ -59,6 +60,8 @@ OPT=/opt/socialbot
 ETC=/etc/socialbot
 STATE=/var/lib/socialbot
 UNIT=/etc/systemd/system/socialbot.service
+WEB_UNIT=/etc/systemd/system/socialbot-web.service
+UNITS=(socialbot.service socialbot-web.service)
 COMMAND=/usr/local/bin/socialbot
 
 say() { printf '%s\n' "$*"; }
@@ -122,7 +125,8 @@ dir() {
     own "$2" "$3" "$ROOT$1"
 }
 
-[[ -f $SRC/pyproject.toml && -f $SRC/systemd/socialbot.service ]] ||
+[[ -f $SRC/pyproject.toml && -f $SRC/systemd/socialbot.service &&
+    -f $SRC/systemd/socialbot-web.service ]] ||
     die "$SRC does not look like a socialbot checkout (no pyproject.toml or systemd/)"
 umask 022
 work=$(mktemp -d)
@@ -301,31 +305,36 @@ else
     put "$wrapper" "$COMMAND" 0755 root:root
 fi
 
-# --- The unit ------------------------------------------------------------------------------------
-step "systemd unit $UNIT"
-unit_before=$(cat -- "$ROOT$UNIT" 2>/dev/null || true)
+# --- The units ----------------------------------------------------------------------------------
+step "systemd units $UNIT, $WEB_UNIT"
+units_before=$(cat -- "$ROOT$UNIT" "$ROOT$WEB_UNIT" 2>/dev/null || true)
 put "$SRC/systemd/socialbot.service" "$UNIT" 0644 root:root
+put "$SRC/systemd/socialbot-web.service" "$WEB_UNIT" 0644 root:root
 unit_changed=0
-[[ $unit_before == "$(cat -- "$ROOT$UNIT")" ]] || unit_changed=1
+[[ $units_before == "$(cat -- "$ROOT$UNIT" "$ROOT$WEB_UNIT")" ]] || unit_changed=1
 
 # systemd is running when /run/systemd/system exists (sd_booted(3)).
 if ((SYSTEM)) && [[ -d /run/systemd/system ]] && command -v systemctl >/dev/null; then
     systemctl daemon-reload
     say "reloaded   systemd"
     if ((ENABLE)); then
-        systemctl enable socialbot.service
-        systemctl restart socialbot.service
-        say "started    socialbot (enabled at boot)"
-    elif systemctl is-active --quiet socialbot.service; then
-        say "running    socialbot still runs the old version: sudo systemctl restart socialbot"
+        systemctl enable "${UNITS[@]}"
+        systemctl restart "${UNITS[@]}"
+        say "started    socialbot and socialbot-web (enabled at boot)"
+    else
+        for unit in "${UNITS[@]}"; do
+            if systemctl is-active --quiet "$unit"; then
+                say "running    ${unit%.service} still runs the old version: sudo systemctl restart ${unit%.service}"
+            fi
+        done
     fi
 elif ((SYSTEM)); then
     say "systemd is not running here: once it is, run"
-    say "           sudo systemctl daemon-reload && sudo systemctl enable --now socialbot"
+    say "           sudo systemctl daemon-reload && sudo systemctl enable --now socialbot socialbot-web"
     if ((ENABLE)); then die "--enable: cannot enable or start without systemd"; fi
 else
     say "skipped    systemctl (installing into $ROOT)"
-    if ((unit_changed)); then say "           the unit changed: systemctl daemon-reload there"; fi
+    if ((unit_changed)); then say "           the units changed: systemctl daemon-reload there"; fi
 fi
 
 # --- What next -----------------------------------------------------------------------------------
@@ -339,6 +348,10 @@ Next, as root (sudo -i):
        editor x_consumer_key; editor x_consumer_secret
        editor x_access_token; editor x_access_token_secret
   3. Check, posting nothing:   socialbot poll --once --dry-run
-  4. Start, and at every boot: systemctl enable --now socialbot
-  5. Watch:                    systemctl status socialbot; journalctl -u socialbot -f
+  4. Start, and at every boot: systemctl enable --now socialbot socialbot-web
+  5. Watch:                    systemctl status socialbot socialbot-web
+                               journalctl -u socialbot -u socialbot-web -f
+  6. The web service listens on 127.0.0.1:8311: put the city's reverse proxy in front of it
+     (README, "Behind a reverse proxy"), set [web] public_url in $ETC/socialbot.toml, and check
+     it answers:                 curl -s http://127.0.0.1:8311/healthz
 EOF

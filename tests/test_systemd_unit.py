@@ -16,6 +16,7 @@ from socialbot.network_settings import NamedAccount
 
 ROOT = Path(__file__).resolve().parent.parent
 UNIT = ROOT / "systemd" / "socialbot.service"
+WEB_UNIT = ROOT / "systemd" / "socialbot-web.service"
 INSTALL = ROOT / "scripts" / "install.sh"
 TOML_EXAMPLE = ROOT / "systemd" / "socialbot.toml.example"
 ENV_EXAMPLE = ROOT / "systemd" / "socialbot.env.example"
@@ -99,12 +100,13 @@ def _exposure(output: str) -> float:
     return float(match.group(1))
 
 
-def test_the_unit_meets_the_security_score() -> None:
+@pytest.mark.parametrize("unit", [UNIT, WEB_UNIT], ids=lambda p: p.name)
+def test_the_unit_meets_the_security_score(unit: Path) -> None:
     analyze = shutil.which("systemd-analyze")
     if analyze is None:
         pytest.skip("systemd-analyze is not installed (it comes with systemd)")
     result = subprocess.run(
-        [analyze, "security", "--offline=true", "--no-pager", str(UNIT)],
+        [analyze, "security", "--offline=true", "--no-pager", str(unit)],
         capture_output=True,
         text=True,
         check=False,
@@ -114,6 +116,37 @@ def test_the_unit_meets_the_security_score() -> None:
         pytest.skip("this systemd-analyze has no --offline (systemd 250 or newer needed)")
     exposure = _exposure(result.stdout + result.stderr)
     assert exposure <= MAX_EXPOSURE, result.stdout
+
+
+@pytest.fixture(scope="module")
+def web_service() -> list[tuple[str, str]]:
+    return parse_unit(WEB_UNIT.read_text(encoding="utf-8"))["Service"]
+
+
+def test_the_web_unit_serves_as_the_bots_user_over_its_settings(
+    service: list[tuple[str, str]], web_service: list[tuple[str, str]]
+) -> None:
+    assert one(web_service, "ExecStart") == "/opt/socialbot/venv/bin/socialbot serve"
+    assert one(web_service, "Type") == "notify"  # READY=1 once uvicorn listens (web/server.py)
+    assert one(web_service, "Restart") == "on-failure"
+    for key in ("User", "Group", "StateDirectory", "EnvironmentFile", "ProtectSystem"):
+        assert values(web_service, key) == values(service, key), key
+    assert values(web_service, "Environment")[0] == values(service, "Environment")[0]
+    # None of the bot's secrets: it calls no network.
+    assert values(web_service, "LoadCredential") == []
+    assert one(web_service, "CapabilityBoundingSet") == ""
+    assert one(web_service, "AmbientCapabilities") == ""
+
+
+def test_the_web_unit_binds_the_default_port_alone(web_service: list[tuple[str, str]]) -> None:
+    default = Settings.model_fields["web_port"].default
+    assert values(web_service, "SocketBindAllow") == [f"tcp:{default}"]
+    assert one(web_service, "SocketBindDeny") == "any"
+    assert default > 1023  # no CAP_NET_BIND_SERVICE needed
+    assert (one(web_service, "IPAddressAllow"), one(web_service, "IPAddressDeny")) == (
+        "localhost",
+        "any",
+    )
 
 
 def test_the_toml_skeleton_is_valid_settings(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -188,6 +221,10 @@ def test_install_sh_twice_installs_once_and_keeps_the_citys_edits(tmp_path: Path
 
     etc = root / "etc" / "socialbot"
     assert (root / "etc/systemd/system/socialbot.service").read_bytes() == UNIT.read_bytes()
+    web_unit = root / "etc/systemd/system/socialbot-web.service"
+    assert web_unit.read_bytes() == WEB_UNIT.read_bytes()
+    assert first["etc/systemd/system/socialbot-web.service"][0] == oct(0o100644)
+    assert "systemctl enable --now socialbot socialbot-web" in again
     assert (etc / "socialbot.toml").read_bytes() == TOML_EXAMPLE.read_bytes()
     assert (etc / "hashtags.yaml").read_bytes() == (ROOT / "hashtags.yaml").read_bytes()
     assert (etc / "templates/replies/filed.en.j2").is_file()

@@ -30,11 +30,15 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
-def make_engine(url: str, *, create: bool = True) -> Engine:
+def make_engine(url: str, *, create: bool = True, read_only: bool = False) -> Engine:
     """An engine for `url`. With `create` (the commands that may create the database: `run`,
     `poll`, `demo`, `db upgrade`) a SQLite file's parent directory is made and the file appears on
     the first connection; without it a missing SQLite file is a ConfigError and no connection,
-    however late, creates one."""
+    however late, creates one.
+
+    `read_only` (the web service): the database refuses every write, and on SQLite a transaction
+    starts deferred, not `BEGIN IMMEDIATE`, so that a reader hit every few seconds (a load
+    balancer's /healthz) never takes the writer's lock from the bot."""
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError):  # ValueError: a port that is not a number
@@ -60,9 +64,15 @@ def make_engine(url: str, *, create: bool = True) -> Engine:
                 # the pool's next connection. mode=rw opens an existing file or fails.
                 event.listen(engine, "do_connect", _sqlite_open_existing(path))
             event.listen(engine, "connect", _sqlite_on_connect)
-            event.listen(engine, "begin", _sqlite_on_begin)
+            if read_only:  # after the connection's pragmas: WAL is set before writes are refused
+                event.listen(engine, "connect", _sqlite_query_only)
+            event.listen(engine, "begin", _sqlite_on_read if read_only else _sqlite_on_begin)
             return engine
-        return create_engine(parsed, pool_pre_ping=True)
+        engine = create_engine(parsed, pool_pre_ping=True)
+        if read_only:
+            # Per connection, not as the URL's `options`, which a city's URL may use itself.
+            event.listen(engine, "connect", _postgres_read_only)
+        return engine
     except (NoSuchModuleError, ArgumentError, ImportError) as exc:
         hint = (
             " (for PostgreSQL write postgresql+psycopg://…)"
@@ -109,6 +119,23 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
 
 def _sqlite_on_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _sqlite_on_read(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN")
+
+
+def _postgres_read_only(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+    cursor.close()
+    dbapi_connection.commit()  # a SET is transactional: rolled back, it would be undone
+
+
+def _sqlite_query_only(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA query_only=ON")
+    cursor.close()
 
 
 @contextmanager

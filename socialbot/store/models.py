@@ -113,6 +113,7 @@ class MentionRecord(SQLModel, table=True):
         UniqueConstraint("platform", "post_id"),
         Index("ix_mentions_author", "platform", "author_id", "received_at"),
         Index("ix_mentions_conversation", "platform", "conversation_id"),  # a reply's thread
+        Index("ix_mentions_outcome", "platform", "outcome"),  # /metrics' counts
     )
 
     id: int | None = Field(default=None, primary_key=True)

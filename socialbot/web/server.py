@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from socialbot.app import utc_now
 from socialbot.catalog import load_catalog
 from socialbot.config import Settings
+from socialbot.sdnotify import notify
 from socialbot.store.db import make_engine
 from socialbot.web.context import Web
 
@@ -26,7 +27,7 @@ def build_web(settings: Settings, clock: Callable[[], datetime] = utc_now) -> We
     web service started before the bot's first migration answers "not ready" instead of dying."""
     return Web(
         settings=settings,
-        engine=make_engine(settings.database_url, create=False),
+        engine=make_engine(settings.database_url, create=False, read_only=True),
         catalog=load_catalog(settings.hashtags),
         clock=clock,
     )
@@ -62,6 +63,24 @@ def serve(settings: Settings, host: str, port: int) -> None:
     try:
         config = uvicorn_config(create_app(web), settings, host, port)
         log.info("serving http://%s:%d", host, port)
-        uvicorn.Server(config).run()
+        _notifying_server(uvicorn.Server)(config).run()
     finally:
         web.engine.dispose()
+
+
+def _notifying_server(base: type[Any]) -> type[Any]:
+    """uvicorn's Server, telling systemd (`Type=notify`, socialbot-web.service) READY=1 once it
+    listens and STOPPING=1 when it begins to stop. After the bind, not in a lifespan hook: uvicorn
+    runs the app's startup before it binds, and a port already taken must fail the start."""
+
+    class NotifyingServer(base):  # type: ignore[misc]
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets)
+            if self.started:
+                notify("READY=1")
+
+        async def shutdown(self, sockets: Any = None) -> None:
+            notify("STOPPING=1")
+            await super().shutdown(sockets)
+
+    return NotifyingServer
