@@ -14,7 +14,7 @@ from datetime import datetime
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, Select, func, select
+from sqlalchemy import Connection, Engine, Select, bindparam, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col
 
@@ -83,15 +83,37 @@ def _budget_holds(engine: Engine, settings: Settings, now: datetime) -> bool:
 
 
 def queues(connection: Connection) -> list[tuple[str, str]]:
-    """Every (network, account) the outbox has seen: one pass over the queue index."""
-    return [
-        (network, account)
-        for network, account in connection.execute(
-            select(col(OutboxMessage.platform), col(OutboxMessage.account))
-            .group_by(col(OutboxMessage.platform), col(OutboxMessage.account))
-            .order_by(col(OutboxMessage.platform), col(OutboxMessage.account))
-        ).all()
-    ]
+    """Every (network, account) the outbox has seen, by hops along the queue index: the next
+    network after the last, then each of its accounts after the last, one indexed row each. A
+    GROUP BY over the index reads every row the outbox ever held (25 ms at 100k cases, most of
+    a `/healthz`; this, under a millisecond: scripts/bench_web.py)."""
+    found: list[tuple[str, str]] = []
+    network = connection.execute(_FIRST_NETWORK).scalar()
+    while network is not None:
+        account = connection.execute(_FIRST_ACCOUNT, {"network": network}).scalar()
+        while account is not None:
+            found.append((network, account))
+            account = connection.execute(
+                _NEXT_ACCOUNT, {"network": network, "account": account}
+            ).scalar()
+        network = connection.execute(_NEXT_NETWORK, {"network": network}).scalar()
+    return found
+
+
+_platform, _account = col(OutboxMessage.platform), col(OutboxMessage.account)
+_FIRST_NETWORK = select(_platform).order_by(_platform).limit(1)
+_NEXT_NETWORK = (
+    select(_platform).where(_platform > bindparam("network")).order_by(_platform).limit(1)
+)
+_FIRST_ACCOUNT = (
+    select(_account).where(_platform == bindparam("network")).order_by(_account).limit(1)
+)
+_NEXT_ACCOUNT = (
+    select(_account)
+    .where(_platform == bindparam("network"), _account > bindparam("account"))
+    .order_by(_account)
+    .limit(1)
+)
 
 
 def _networks(connection: Connection, now: datetime, holding: bool) -> tuple[NetworkFacts, ...]:
