@@ -47,16 +47,25 @@ class AnswerCache:
 
     def answer(self, key: Hashable, mark: Hashable, make: Callable[[], bytes]) -> bytes:
         """The answer kept for `key` if it was made at `mark` and is fresh, else `make()`'s."""
-        now = self._clock()
+        body = self.kept(key, mark)
+        if body is None:
+            body = make()
+            self.keep(key, mark, body)
+        return body
+
+    def kept(self, key: Hashable, mark: Hashable) -> bytes | None:
+        """The answer kept for `key` if it was made at `mark` and is fresh; None otherwise."""
         with self._lock:
             kept = self._kept.get(key)
-            if kept is not None and kept.mark == mark and now - kept.made_at < self._max_age:
-                self._kept.move_to_end(key)
-                return kept.body
-        body = make()
+            if kept is None or kept.mark != mark or self._clock() - kept.made_at >= self._max_age:
+                return None
+            self._kept.move_to_end(key)
+            return kept.body
+
+    def keep(self, key: Hashable, mark: Hashable, body: bytes) -> None:
+        """`body` is the answer for `key` at `mark`, from now."""
         with self._lock:
-            self._kept[key] = _Kept(mark, now, body)
+            self._kept[key] = _Kept(mark, self._clock(), body)
             self._kept.move_to_end(key)
             while len(self._kept) > self._entries:
                 self._kept.popitem(last=False)
-        return body
