@@ -3,7 +3,8 @@ Spanish, readable on a phone and without JavaScript.
 
     /cases/{number}               the page (`?lang=en|es` chooses its language)
     /cases/{number}/after-photo   the photo staff attached when resolving it (SOCIALBOT_MEDIA_DIR)
-    /static/status.css            the one stylesheet (its URL carries its digest: cached a year)
+    /static/status.css            the one stylesheet; /static/icon.svg the icon (each URL carries
+                                  the file's digest: cached a year)
 
 Everything on the page is ours: no script, no font, no map tile, no image from elsewhere (the CSP
 in app.py holds us to it); the map is a link to OpenStreetMap. The case is read as
@@ -22,7 +23,7 @@ from urllib.parse import quote, urlencode
 
 import jinja2
 from fastapi import Depends, FastAPI, Header, Query, Request, Response
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from starlette.exceptions import HTTPException
 
 from socialbot.lifecycle import FINISHED
@@ -34,8 +35,10 @@ from socialbot.web.page_text import LABELS, Labels, choose_lang, format_time, lo
 from socialbot.web.public import LANGS, PublicCase
 
 HERE = Path(__file__).parent
-STYLESHEET = HERE / "static" / "status.css"
-STYLESHEET_PATH = "/static/status.css"
+STATIC = HERE / "static"
+# Our own files, served from /static/<name>: the one stylesheet, and the icon a browser asks for
+# (without one, every page view logs a 404 for /favicon.ico).
+ASSETS = {"status.css": "text/css; charset=utf-8", "icon.svg": "image/svg+xml"}
 
 PHOTO_TYPES = {
     ".jpg": "image/jpeg",
@@ -44,11 +47,11 @@ PHOTO_TYPES = {
     ".webp": "image/webp",
 }
 
-# A page is fresh for a minute (a status changes a few times in a case's life); the stylesheet's
-# URL names its digest, so it may be kept for a year; a photo changes only if a case is resolved
+# A page is fresh for a minute (a status changes a few times in a case's life); an asset's URL
+# names its digest, so it may be kept for a year; a photo changes only if a case is resolved
 # again.
 PAGE_CACHE = "public, max-age=60"
-STYLESHEET_CACHE = "public, max-age=31536000, immutable"
+ASSET_CACHE = "public, max-age=31536000, immutable"
 PHOTO_CACHE = "public, max-age=3600"
 
 _environment = jinja2.Environment(
@@ -111,9 +114,20 @@ class ErrorPage:
     hint: str | None = None
 
 
-def _stylesheet() -> tuple[bytes, str]:
-    body = STYLESHEET.read_bytes()
-    return body, hashlib.sha256(body).hexdigest()[:16]
+@dataclass(frozen=True, slots=True)
+class Asset:
+    body: bytes
+    media_type: str
+    digest: str
+
+
+def load_assets() -> dict[str, Asset]:
+    """The static files, read once at start-up, each with the digest its URL carries."""
+    assets = {}
+    for name, media_type in ASSETS.items():
+        body = (STATIC / name).read_bytes()
+        assets[name] = Asset(body, media_type, hashlib.sha256(body).hexdigest()[:16])
+    return assets
 
 
 def web_of(request: Request) -> Web:
@@ -123,8 +137,8 @@ def web_of(request: Request) -> Web:
 
 def install(app: FastAPI) -> None:
     """Add the status page's routes to `app`."""
-    css, digest = _stylesheet()
-    app.state.stylesheet_url = f"{STYLESHEET_PATH}?v={digest}"
+    assets = load_assets()
+    app.state.asset_urls = {name: f"/static/{name}?v={a.digest}" for name, a in assets.items()}
 
     @app.api_route(
         "/cases/{number}",
@@ -175,16 +189,23 @@ def install(app: FastAPI) -> None:
             photo.path, media_type=photo.media_type, headers={"cache-control": PHOTO_CACHE}
         )
 
-    @app.api_route(STYLESHEET_PATH, methods=["GET", "HEAD"], include_in_schema=False)
-    def stylesheet(v: str | None = None) -> Response:
+    @app.api_route("/static/{name}", methods=["GET", "HEAD"], include_in_schema=False)
+    def static(name: str, v: str | None = None) -> Response:
+        asset = assets.get(name)
+        if asset is None:
+            raise HTTPException(404, "no such file")
         return Response(
-            css,
-            media_type="text/css; charset=utf-8",
+            asset.body,
+            media_type=asset.media_type,
             headers={
-                "cache-control": STYLESHEET_CACHE if v == digest else "no-cache",
-                "etag": f'"{digest}"',
+                "cache-control": ASSET_CACHE if v == asset.digest else "no-cache",
+                "etag": f'"{asset.digest}"',
             },
         )
+
+    @app.api_route("/favicon.ico", methods=["GET", "HEAD"], include_in_schema=False)
+    def favicon() -> Response:
+        return RedirectResponse(app.state.asset_urls["icon.svg"], status_code=301)
 
 
 def parse_number(text: str) -> int | None:
@@ -301,9 +322,8 @@ def _render(
         for lang in LANGS
         if lang != t.lang
     ]
-    stylesheet = getattr(request.app.state, "stylesheet_url", STYLESHEET_PATH)
     body = _environment.get_template(template).render(
-        t=t, page=page, other=other, stylesheet=stylesheet
+        t=t, page=page, other=other, assets=request.app.state.asset_urls
     )
     return HTMLResponse(
         body,
