@@ -3,6 +3,7 @@ follows the link in their reply sees, in their language, and what no one ever se
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 from collections.abc import Iterator
@@ -232,7 +233,9 @@ HEADER = st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E),
 
 
 @settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=int(os.environ.get("SOCIALBOT_FUZZ_EXAMPLES", "150")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(number=SEGMENT, lang=st.one_of(st.none(), SEGMENT), accept=HEADER)
 def test_any_case_address_and_language_is_a_page_never_a_server_error(
