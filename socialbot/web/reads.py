@@ -38,6 +38,7 @@ _COLUMNS = (
     col(Case.description),
     col(Case.photo_urls),
     col(Case.public),
+    col(Case.lang),
 )
 
 
@@ -93,11 +94,25 @@ def read_cases(
     ]
 
 
+@dataclass(frozen=True, slots=True)
+class AfterPhoto:
+    """The photo staff attached when resolving a case, and the alt text its reply carried."""
+
+    path: Path
+    alt: str | None
+
+
 def after_photo(engine: Engine, number: int) -> Path | None:
     """The file of the after-photo staff attached to case `number`'s resolved reply (the newest
-    one), if the case is public and the file is still there; None otherwise."""
+    one), if the case is public; None otherwise. The file may be gone since."""
+    photo = read_after_photo(engine, number)
+    return photo.path if photo is not None else None
+
+
+def read_after_photo(engine: Engine, number: int) -> AfterPhoto | None:
+    """`after_photo` with its alt text (the resolve's note, or the text staff.py made up)."""
     query = (
-        select(col(OutboxMessage.media_path))
+        select(col(OutboxMessage.media_path), col(OutboxMessage.media_alt))
         .join(Case, col(Case.id) == col(OutboxMessage.case_id))
         .where(
             col(OutboxMessage.case_id) == number,
@@ -109,8 +124,8 @@ def after_photo(engine: Engine, number: int) -> Path | None:
         .limit(1)
     )
     with engine.connect() as connection:
-        path = connection.execute(query).scalar()
-    return Path(path) if path else None
+        row = connection.execute(query).first()
+    return AfterPhoto(Path(row[0]), row[1] or None) if row is not None and row[0] else None
 
 
 def _acknowledged(connection: Connection, numbers: Sequence[int]) -> dict[int, datetime]:
@@ -147,7 +162,7 @@ def _after_photos(connection: Connection, numbers: Sequence[int]) -> set[int]:
 
 def _public(row: Any, acknowledged: datetime | None, photo: bool, show_words: bool) -> PublicCase:
     (number, category, department, status, reason, of, created, updated, resolved, closed, due,
-     lat, lon, text, photos, public) = row  # fmt: skip
+     lat, lon, text, photos, public, lang) = row  # fmt: skip
     return PublicCase(
         number=number,
         category=category,
@@ -165,4 +180,5 @@ def _public(row: Any, acknowledged: datetime | None, photo: bool, show_words: bo
         text=public_text(text, bool(public), show_words),
         photo_url=public_photo(list(photos or []), bool(public)),
         has_after_photo=photo and bool(public),
+        lang=lang,
     )
