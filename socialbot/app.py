@@ -95,7 +95,7 @@ class Service:
             replies=self.replies,
             rules_for=self.rules_for,
             account=INTAKE_ACCOUNT,
-            case_url=self.settings.case_url,
+            case_url=case_url_for(self.settings, network.name),
             backfill=timedelta(hours=self.settings.backfill_hours),
             user_id=configured_user_id(self.settings, network.name, INTAKE_ACCOUNT),
         )
@@ -325,7 +325,9 @@ def load_content(settings: Settings) -> tuple[Catalog, Replies, CityBounds | Non
     """Catalog, templates (length-checked with the catalog's longest names) and city bounds."""
     catalog = load_catalog(settings.hashtags)
     replies = Replies.for_dirs(settings.templates, SHIPPED_TEMPLATES)
-    replies.check_all(catalog, settings.case_url, rules=configured_text_rules(settings))
+    links = configured_case_urls(settings)
+    for rules in configured_text_rules(settings):
+        replies.check_all(catalog, links.get(rules.network), rules=[rules])
     return catalog, replies, load_bounds(settings)
 
 
@@ -481,7 +483,10 @@ class NetworkKind:
     domain out of a local account's handle.
 
     `signs_in`: the network signs in with a password and lives on a session (Bluesky), which
-    `network_for` keeps in the database, so that no restart or command spends a sign-in."""
+    `network_for` keeps in the database, so that no restart or command spends a sign-in.
+
+    `links_billed`: a post with a link costs more than a plain one (X: about 13 times), so its
+    replies link the status page only when the city asks (`WEB_CASE_LINKS=all`)."""
 
     build: NetworkBuilder
     user_id: Callable[[Settings, str], str | None]
@@ -489,6 +494,7 @@ class NetworkKind:
     media: MediaRules
     handle: Callable[[Settings, str], str]
     signs_in: bool = False
+    links_billed: bool = False
 
 
 def _mastodon_text(settings: Settings) -> TextRules:
@@ -516,6 +522,7 @@ NETWORKS: Mapping[str, NetworkKind] = {
         lambda _settings: X_TEXT,
         X_MEDIA,
         lambda _settings, handle: x_handle(handle),
+        links_billed=True,
     ),
     "mastodon": NetworkKind(
         mastodon_network,
@@ -533,6 +540,32 @@ NETWORKS: Mapping[str, NetworkKind] = {
         signs_in=True,
     ),
 }
+
+
+def case_url_for(settings: Settings, network: str) -> str | None:
+    """The link a reply on `network` gives its case, `{case}` standing for the number; None
+    for no link. `CASE_URL`, when set, on every network (the city chose it); else the status
+    page under `WEB_PUBLIC_URL` on the networks `WEB_CASE_LINKS` picks: `free` leaves out those
+    that bill a post with a link (`NetworkKind.links_billed`)."""
+    if settings.case_url:
+        return settings.case_url
+    if settings.web_public_url is None or settings.web_case_links == "none":
+        return None
+    if settings.web_case_links == "free" and NETWORKS[network].links_billed:
+        return None
+    return settings.web_public_url.rstrip("/") + "/cases/{case}"
+
+
+def case_urls(settings: Settings) -> dict[str, str | None]:
+    """`case_url_for` each network, by its short name (a case's `platform`)."""
+    return {name: case_url_for(settings, name) for name in NETWORKS}
+
+
+def configured_case_urls(settings: Settings) -> dict[str, str | None]:
+    """`case_url_for` each network the city runs, by its text rules' display name
+    (`TextRules.network`): what the reply templates are measured with."""
+    names = dict.fromkeys(channel.network for channel in settings.channels) or NETWORKS
+    return {NETWORKS[name].text(settings).network: case_url_for(settings, name) for name in names}
 
 
 def handle_rules(settings: Settings) -> dict[str, Callable[[str], str]]:
@@ -635,6 +668,7 @@ def make_staff(settings: Settings, engine: Engine, catalog: Catalog, replies: Re
         media_dir=settings.media_dir,
         text_rules=text_rules(settings),
         media_rules=media_rules(settings),
+        case_urls=case_urls(settings),
     )
 
 

@@ -42,7 +42,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlmodel import Session, select
 
 from socialbot import app
-from socialbot.app import configured_text_rules, network_for
+from socialbot.app import configured_case_urls, configured_text_rules, network_for
 from socialbot.broadcasts.templates import BroadcastTemplates
 from socialbot.catalog import Catalog, load_catalog
 from socialbot.config import (
@@ -207,7 +207,10 @@ def check_catalog(settings: Settings) -> tuple[Check, Catalog | None]:
 
 
 def check_replies(
-    settings: Settings, catalog: Catalog | None, rules: Sequence[TextRules]
+    settings: Settings,
+    catalog: Catalog | None,
+    rules: Sequence[TextRules],
+    case_urls: Mapping[str, str | None] | None = None,
 ) -> list[Check]:
     """Every reply template renders with the longest values the catalog can produce, within
     each configured network's length (`rules`), in every language: one line a broken template
@@ -220,7 +223,9 @@ def check_replies(
         return [fail("replies", str(exc))]
     checks = []
     for network in rules:
-        checked, problems = _first_problems(replies.check_each(catalog, settings.case_url, network))
+        # The case link that network's replies carry (`app.case_url_for`), by its display name.
+        link = case_urls.get(network.network) if case_urls is not None else settings.case_url
+        checked, problems = _first_problems(replies.check_each(catalog, link, network))
         if problems:
             checks += [fail("replies", str(problem)) for problem in problems]
             continue
@@ -884,7 +889,8 @@ def run_checks(
         catalog_check = _unexpected("catalog", exc)
     checks.append(catalog_check)
     networks = configured_text_rules(settings)
-    checks += _guarded_list("replies", lambda: check_replies(settings, catalog, networks))
+    links = configured_case_urls(settings)
+    checks += _guarded_list("replies", lambda: check_replies(settings, catalog, networks, links))
     checks += _guarded_list("broadcasts", lambda: check_broadcast_templates(settings))
     checks += _guarded_list("city bounds", lambda: [check_city_bounds(settings)])
     checks += _guarded_list("districts", lambda: [check_districts(settings, catalog)])

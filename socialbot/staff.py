@@ -23,7 +23,7 @@ import csv
 import io
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
@@ -108,6 +108,9 @@ class Staff:
     # measured, and its photo checked, by those of the network the case came from.
     text_rules: Mapping[str, TextRules]
     media_rules: Mapping[str, MediaRules]
+    # The link each network's replies give a case, `{case}` for its number (`app.case_url_for`);
+    # a network not named gets none.
+    case_urls: Mapping[str, str | None] = field(default_factory=dict)
 
     def act(self, request: Request, now: datetime) -> Done:
         """Apply `request`, or raise a SocialbotError saying why it was refused."""
@@ -260,6 +263,7 @@ class Staff:
                 case=case.id,
                 category=category_name,
                 duplicate_of=case.duplicate_of,
+                case_url=_case_link(self.case_urls.get(network), case.id),
             ),
             self._text_rules(case, network),
             handle=handle,
@@ -308,6 +312,10 @@ def _finished_at(happened: datetime | None, opened: datetime, now: datetime) -> 
     if happened is not None and opened <= happened <= now:
         return happened
     return now
+
+
+def _case_link(template: str | None, case_id: int | None) -> str | None:
+    return template.replace("{case}", str(case_id)) if template and case_id else None
 
 
 def _reply_context(session: Session, network: str, post_id: str) -> str:

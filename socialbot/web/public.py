@@ -78,6 +78,7 @@ class PublicCase:
     text: str | None
     photo_url: str | None
     has_after_photo: bool  # staff attached a photo when resolving it (and the case is public)
+    lang: str = "en"  # the language the resident wrote in: the status page's last resort
 
     @property
     def is_open(self) -> bool:

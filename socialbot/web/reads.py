@@ -39,6 +39,7 @@ _COLUMNS = (
     # parsing each case's whole list in Python was a third of a list's time.
     col(Case.photo_urls)[0].as_string(),
     col(Case.public),
+    col(Case.lang),
 )
 
 
@@ -100,11 +101,25 @@ def change_mark(engine: Engine) -> int | None:
     return mark
 
 
+@dataclass(frozen=True, slots=True)
+class AfterPhoto:
+    """The photo staff attached when resolving a case, and the alt text its reply carried."""
+
+    path: Path
+    alt: str | None
+
+
 def after_photo(engine: Engine, number: int) -> Path | None:
     """The file of the after-photo staff attached to case `number`'s resolved reply (the newest
-    one), if the case is public and the file is still there; None otherwise."""
+    one), if the case is public; None otherwise. The file may be gone since."""
+    photo = read_after_photo(engine, number)
+    return photo.path if photo is not None else None
+
+
+def read_after_photo(engine: Engine, number: int) -> AfterPhoto | None:
+    """`after_photo` with its alt text (the resolve's note, or the text staff.py made up)."""
     query = (
-        select(col(OutboxMessage.media_path))
+        select(col(OutboxMessage.media_path), col(OutboxMessage.media_alt))
         .join(Case, col(Case.id) == col(OutboxMessage.case_id))
         .where(
             col(OutboxMessage.case_id) == number,
@@ -116,8 +131,8 @@ def after_photo(engine: Engine, number: int) -> Path | None:
         .limit(1)
     )
     with engine.connect() as connection:
-        path = connection.execute(query).scalar()
-    return Path(path) if path else None
+        row = connection.execute(query).first()
+    return AfterPhoto(Path(row[0]), row[1] or None) if row is not None and row[0] else None
 
 
 # When staff first moved each case past new (ack, start or a resolve straight away), and whether
@@ -153,7 +168,7 @@ _BY_NUMBER_BARE = _SELECT_BARE.where(col(Case.id) == bindparam("number"))
 
 def _public(row: Any, show_words: bool) -> PublicCase:
     (number, category, department, status, reason, of, created, updated, resolved, closed, due,
-     lat, lon, text, photos, public, acknowledged, photo) = row  # fmt: skip
+     lat, lon, text, photos, public, lang, acknowledged, photo) = row  # fmt: skip
     return PublicCase(
         number=number,
         category=category,
@@ -171,4 +186,5 @@ def _public(row: Any, show_words: bool) -> PublicCase:
         text=public_text(text, bool(public), show_words),
         photo_url=public_photo([photos] if photos else [], bool(public)),
         has_after_photo=bool(photo) and bool(public),
+        lang=lang,
     )
