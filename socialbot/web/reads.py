@@ -118,20 +118,8 @@ def after_photo(engine: Engine, number: int) -> Path | None:
 
 def read_after_photo(engine: Engine, number: int) -> AfterPhoto | None:
     """`after_photo` with its alt text (the resolve's note, or the text staff.py made up)."""
-    query = (
-        select(col(OutboxMessage.media_path), col(OutboxMessage.media_alt))
-        .join(Case, col(Case.id) == col(OutboxMessage.case_id))
-        .where(
-            col(OutboxMessage.case_id) == number,
-            col(Case.public).is_(True),
-            col(OutboxMessage.template).in_(AFTER_PHOTO_TEMPLATES),
-            col(OutboxMessage.media_path).is_not(None),
-        )
-        .order_by(col(OutboxMessage.id).desc())
-        .limit(1)
-    )
     with engine.connect() as connection:
-        row = connection.execute(query).first()
+        row = connection.execute(_AFTER_PHOTO_OF, {"number": number}).first()
     return AfterPhoto(Path(row[0]), row[1] or None) if row is not None and row[0] else None
 
 
@@ -161,6 +149,18 @@ _AFTER_PHOTO = (
 _SELECT = select(*_COLUMNS, _ACKNOWLEDGED, _AFTER_PHOTO)
 _SELECT_BARE = select(*_COLUMNS, null(), false())
 _NEWEST_FIRST = (col(Case.created_at).desc(), col(Case.id).desc())
+_AFTER_PHOTO_OF = (  # built once, as _BY_NUMBER: a status page reads it with its case
+    select(col(OutboxMessage.media_path), col(OutboxMessage.media_alt))
+    .join(Case, col(Case.id) == col(OutboxMessage.case_id))
+    .where(
+        col(OutboxMessage.case_id) == bindparam("number"),
+        col(Case.public).is_(True),
+        col(OutboxMessage.template).in_(AFTER_PHOTO_TEMPLATES),
+        col(OutboxMessage.media_path).is_not(None),
+    )
+    .order_by(col(OutboxMessage.id).desc())
+    .limit(1)
+)
 _CHANGE_MARK = select(func.max(col(CaseEvent.id)))
 _BY_NUMBER = _SELECT.where(col(Case.id) == bindparam("number"))
 _BY_NUMBER_BARE = _SELECT_BARE.where(col(Case.id) == bindparam("number"))
