@@ -29,6 +29,7 @@ import asyncio
 import base64
 import http.client
 import json
+import multiprocessing
 import os
 import re
 import shutil
@@ -39,7 +40,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -531,21 +532,22 @@ class Client:
         """`url` under load; `ok`: it answers 2xx or 3xx (else: every answer is expected not to)."""
         if self.wrk:
             return run_wrk(self.wrk, url, self.seconds, connections, self.threads, ok)
-        done = subprocess.run(
-            [
-                sys.executable,
-                str(SCRIPT),
-                "--client-child",
-                url,
-                str(self.seconds),
-                str(connections),
-                "1" if ok else "0",
-            ],
-            check=True,
-            capture_output=True,
-            text=True,
+        # A process of its own, forked: no interpreter start and imports a row.
+        context = multiprocessing.get_context("fork")
+        receiving, sending = context.Pipe(duplex=False)
+        child = context.Process(
+            target=_client_process, args=(sending, url, self.seconds, connections, ok)
         )
-        return Load(**json.loads(done.stdout))
+        child.start()
+        sending.close()
+        measured: Load = receiving.recv()
+        child.join()
+        return measured
+
+
+def _client_process(out: Any, url: str, seconds: float, connections: int, ok: bool) -> None:
+    out.send(asyncio.run(_client(url, seconds, connections, ok)))
+    out.close()
 
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
@@ -583,12 +585,6 @@ def parse_wrk(output: str, ok: bool) -> Load:
         errors=errors,
         unexpected=bad if ok else requests - bad,
     )
-
-
-def client_child(url: str, seconds: float, connections: int, ok: bool) -> None:
-    """The Python load generator: `connections` keep-alive HTTP/1.1 connections, each sending
-    its next GET when the last answer is in, for `seconds`; prints a Load as JSON."""
-    print(json.dumps(asdict(asyncio.run(_client(url, seconds, connections, ok)))))
 
 
 async def _client(url: str, seconds: float, connections: int, ok: bool) -> Load:
@@ -812,14 +808,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--floor-child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--client-child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.floor_child is not None:
         floor_child(args.floor_child, args.port)
-        return 0
-    if args.client_child is not None:
-        url, seconds, connections, ok = args.client_child
-        client_child(url, float(seconds), int(connections), ok == "1")
         return 0
 
     wrk = shutil.which("wrk") if args.client != "python" else None
