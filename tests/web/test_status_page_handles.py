@@ -15,7 +15,6 @@ from tests.web.server import serve
 HANDLE = re.compile(r"(?<![\w@])@[\w.\-]+")
 
 
-@pytest.mark.xfail(strict=True, reason="the status page shows the post's text with its handles")
 def test_the_residents_words_on_the_page_carry_no_handle(
     demo_database: Path, tmp_path: Path
 ) -> None:
@@ -38,7 +37,6 @@ def test_the_residents_words_on_the_page_carry_no_handle(
         ("@City311", None),
     ],
 )
-@pytest.mark.xfail(strict=True, reason="public_text keeps the post's handles")
 def test_public_words_are_the_residents_without_any_handle(posted: str, shown: str | None) -> None:
     assert public_text(posted, public=True, show_words=True) == shown
 
