@@ -8,15 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from tests.web.server import serve
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="serve exits when the SQLite file is missing; a database error is a bare 500",
-)
 def test_healthz_says_the_database_is_missing(tmp_path: Path) -> None:
     missing = tmp_path / "state" / "socialbot.db"
     with serve(missing, tmp_path / "serve.log") as served:
