@@ -262,9 +262,10 @@ class Settings(BaseSettings):
     )
     case_url: str | None = Field(
         default=None,
-        description="Optional link added to the filed reply, with `{case}` replaced by the case "
-        "number, e.g. `https://311.example.gov/cases/{case}`. Unset: replies carry no URL "
-        "(X charges a post with a URL about 13 times a plain one).",
+        description="Optional link in the replies about a case, on every network (X included, "
+        "which charges a post with a URL about 13 times a plain one), with `{case}` replaced by "
+        "the case number, e.g. `https://311.example.gov/cases/{case}`. Unset: the status page "
+        "under `WEB_PUBLIC_URL` on the networks `WEB_CASE_LINKS` picks, else no URL.",
     )
     notify_on: str = Field(
         default="resolved,closed",

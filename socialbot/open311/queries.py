@@ -11,6 +11,7 @@ with the spec's errors body and a 400.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -23,6 +24,10 @@ MAX_CODES = 100
 MAX_CODE = 100  # our category keys are short slugs; anything longer names none of them
 MAX_CASE_NUMBER = 2**63 - 1  # the database's integer: a larger one is no case of ours
 _STATUSES = ("open", "closed")
+# A `+` offset a client wrote into the query string unencoded arrives as a space (a query
+# string's `+` is one); a W3C date-time holds no space, so a time then a space then an offset
+# can only be that `+`.
+_UNENCODED_PLUS = re.compile(r"(T[0-9:.,]+) ([0-9]{2}(?::?[0-9]{2})?)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +88,7 @@ def parse_w3c(parameter: str, text: str | None) -> datetime | None:
     example = "a W3C date-time with its time zone, e.g. 2026-11-24T12:49:18-05:00"
     if len(value) > 40:
         raise QueryError(parameter, f"not {example}")
+    value = _UNENCODED_PLUS.sub(r"\1+\2", value)
     if value.endswith("Z"):
         value = value[:-1] + "+00:00"
     try:

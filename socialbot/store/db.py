@@ -53,7 +53,9 @@ def make_engine(url: str, *, create: bool = True, read_only: bool = False) -> En
             path = _sqlite_file(parsed.database, parsed.query)
             if path is not None and create:
                 path.parent.mkdir(parents=True, exist_ok=True)
-            elif path is not None and not path.exists():
+            elif path is not None and not path.exists() and not read_only:
+                # A reader (the web service) starts without it and says so at each request
+                # (`/healthz`: 503): the bot makes it when it first starts.
                 raise ConfigError(
                     f"database {shown} does not exist: check SOCIALBOT_DATABASE_URL, or run "
                     "`socialbot db upgrade` to create it"

@@ -8,14 +8,20 @@ benchmark's floor is a bare route of the same framework.
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from socialbot import __version__
+from socialbot.store.db import driver_reason
 from socialbot.web import georeport, operators, status_page
 from socialbot.web.context import Web
+
+log = logging.getLogger(__name__)
 
 # Sent with every answer: no page of ours loads anything from elsewhere, runs an inline script,
 # is framed, or tells another site where the reader came from.
@@ -79,6 +85,14 @@ def create_app(web: Web) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def _bad_request(request: Request, exc: RequestValidationError) -> Response:
         return error_response(request, 400, validation_message(exc))
+
+    @app.exception_handler(SQLAlchemyError)
+    async def _database_error(request: Request, exc: SQLAlchemyError) -> Response:
+        # The database is missing, down or busy: a 503 in each part's own form (an Open311
+        # client retries a 503), never the bare text of an unhandled 500.
+        log.warning("event=web_database_error path=%s error=%r", request.url.path,
+                    driver_reason(exc, web.engine)[:300])  # fmt: skip
+        return error_response(request, 503, "the database cannot be read now; try again later")
 
     return app
 

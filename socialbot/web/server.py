@@ -22,9 +22,10 @@ log = logging.getLogger(__name__)
 
 
 def build_web(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Web:
-    """What the app serves from. The database must exist (the bot, `socialbot run` or
-    `socialbot db upgrade`, makes it); its schema is checked by `/healthz`, not here, so that the
-    web service started before the bot's first migration answers "not ready" instead of dying."""
+    """What the app serves from. The database need not exist yet (the bot, `socialbot run` or
+    `socialbot db upgrade`, makes it) and its schema is checked by `/healthz`, not here: the web
+    service started before the bot's first start answers "not ready" (503) instead of dying;
+    its engine never creates the file."""
     return Web(
         settings=settings,
         engine=make_engine(settings.database_url, create=False, read_only=True),
