@@ -26,7 +26,7 @@ from datetime import UTC, datetime, tzinfo
 from xml.sax.saxutils import escape
 
 from socialbot.catalog import Catalog, Category
-from socialbot.web.public import PublicCase
+from socialbot.web.public import PublicCase, without_handles
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 # The content types the spec names for its formats (its "Format Support" examples).
@@ -40,11 +40,6 @@ Record = tuple[tuple[str, Scalar], ...]
 _XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
 # Characters XML 1.0 cannot carry at all, even escaped: dropped from any text we write.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
-# An @handle as X, Mastodon (@user@server) and Bluesky (@name.bsky.social) write them; not the
-# middle of an e-mail address (the @ must not follow a letter or digit). X also takes the
-# full-width at sign (U+FF20) for one.
-_HANDLE = re.compile(r"(?<![\w@])[@\uff20][\w.\-]+(?:@[\w.\-]+)?")
-_SPACES = re.compile(r"\s+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +102,7 @@ def description(name: str, words: str | None) -> str:
     """The category's name, and after it the resident's public words without any @handle."""
     if not words:
         return name
-    kept = _SPACES.sub(" ", _HANDLE.sub(" ", words)).strip()
+    kept = without_handles(words)
     return f"{name}: {kept}" if kept else name
 
 

@@ -99,9 +99,17 @@ class PublicCase:
 
 
 def public_text(text: str, public: bool, show_words: bool) -> str | None:
-    """What of a resident's post may be shown: their words only from a public post, and only
-    when the city shows them."""
-    return text if public and show_words else None
+    """What of a resident's post may be shown: their words only from a public post, only
+    when the city shows them, and without any @handle (a post names the city's account, and
+    may name other people's); None when nothing is left."""
+    if not (public and show_words):
+        return None
+    return without_handles(text) or None
+
+
+def without_handles(words: str) -> str:
+    """`words` with every @handle taken out, runs of spaces made one."""
+    return _SPACES.sub(" ", _HANDLE.sub(" ", words)).strip()
 
 
 def public_photo(photo_urls: list[str], public: bool) -> str | None:
@@ -112,6 +120,12 @@ def public_photo(photo_urls: list[str], public: bool) -> str | None:
         return None
     return photo_urls[0]
 
+
+# An @handle as X, Mastodon (@user@server) and Bluesky (@name.bsky.social) write them; not the
+# middle of an e-mail address (the @ must not follow a letter or digit). X also takes the
+# full-width at sign (U+FF20) for one.
+_HANDLE = re.compile(r"(?<![\w@])[@\uff20][\w.\-]+(?:@[\w.\-]+)?")
+_SPACES = re.compile(r"\s+")
 
 # A decentralized identifier (did:plc:…, did:web:…) in a media address: the poster's account.
 _NAMES_ACCOUNT = re.compile(r"(?i)\bdid(?::|%3a)[a-z0-9]+(?::|%3a)")

@@ -6,16 +6,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
-
 from tests.web.server import serve
 
 HANDLE = re.compile(r"(?<![\w@])[@\uff20][\w.\-]+")
 
 
-@pytest.mark.xfail(
-    strict=True, reason="case_view shows PublicCase.text as stored, @handles and all"
-)
 def test_the_residents_words_on_a_status_page_name_no_handle(
     demo_database: Path, tmp_path: Path
 ) -> None:
