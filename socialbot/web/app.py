@@ -29,6 +29,10 @@ SECURITY_HEADERS = {
 }
 
 
+# What a 500 says (Open311's description; the status page says it in the reader's language).
+SERVER_ERROR = "the service could not answer this request; try again in a few minutes"
+
+
 def create_app(web: Web) -> FastAPI:
     """The app, serving from `web`."""
     app = FastAPI(
@@ -59,6 +63,15 @@ def create_app(web: Web) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def _bad_request(request: Request, exc: RequestValidationError) -> Response:
         return error_response(request, 400, validation_message(exc))
+
+    # Anything else a route raises (the database unreadable): Starlette answers it from its
+    # outermost middleware, outside `_headers`, so this answer carries its headers itself. The
+    # exception is still raised on, and logged, after it.
+    @app.exception_handler(Exception)
+    async def _server_error(request: Request, exc: Exception) -> Response:
+        response = error_response(request, 500, SERVER_ERROR)
+        response.headers.update(SECURITY_HEADERS)
+        return response
 
     return app
 

@@ -9,17 +9,10 @@ import sqlite3
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-import pytest
-
 from socialbot.web.app import SECURITY_HEADERS
 from tests.web.server import serve
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an unhandled exception is answered by Starlette's ServerErrorMiddleware, outside "
-    "the headers middleware: text/plain, no CSP, no Open311 errors body",
-)
 def test_a_server_error_is_answered_in_its_parts_form_with_the_security_headers(
     tmp_path: Path,
 ) -> None:
