@@ -58,7 +58,9 @@ def create_app(web: Web) -> FastAPI:
 
     @app.exception_handler(HTTPException)
     async def _http_error(request: Request, exc: HTTPException) -> Response:
-        return error_response(request, exc.status_code, str(exc.detail))
+        response = error_response(request, exc.status_code, str(exc.detail))
+        response.headers.update(exc.headers or {})  # a 405's Allow, which RFC 9110 requires
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _bad_request(request: Request, exc: RequestValidationError) -> Response:

@@ -9,14 +9,9 @@ import pytest
 from tests.web.server import Served
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app._http_error drops HTTPException.headers: Open311's and the operators' 405s "
-    "carry no Allow (the status page sets its own)",
-)
 @pytest.mark.parametrize(
     "path",
-    ["/open311/v2/services.json", "/open311/v2/requests/1.xml", "/healthz", "/metrics"],
+    ["/open311/v2/services.json", "/open311/v2/requests/1.xml", "/healthz", "/metrics", "/cases/1"],
 )
 @pytest.mark.parametrize("method", ["POST", "DELETE", "TRACE"])
 def test_a_method_not_taken_is_a_405_saying_which_are(
