@@ -62,6 +62,10 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+# What a 500 says (Open311's description; the status page says it in the reader's language).
+SERVER_ERROR = "the service could not answer this request; try again in a few minutes"
+
+
 def create_app(web: Web) -> FastAPI:
     """The app, serving from `web`."""
     app = FastAPI(
@@ -80,7 +84,9 @@ def create_app(web: Web) -> FastAPI:
 
     @app.exception_handler(HTTPException)
     async def _http_error(request: Request, exc: HTTPException) -> Response:
-        return error_response(request, exc.status_code, str(exc.detail))
+        response = error_response(request, exc.status_code, str(exc.detail))
+        response.headers.update(exc.headers or {})  # a 405's Allow, which RFC 9110 requires
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _bad_request(request: Request, exc: RequestValidationError) -> Response:
@@ -93,6 +99,15 @@ def create_app(web: Web) -> FastAPI:
         log.warning("event=web_database_error path=%s error=%r", request.url.path,
                     driver_reason(exc, web.engine)[:300])  # fmt: skip
         return error_response(request, 503, "the database cannot be read now; try again later")
+
+    # Anything else a route raises (a bug): Starlette answers it from its outermost middleware,
+    # outside `SecurityHeaders`, so this answer carries its headers itself. The exception is
+    # still raised on, and logged, after it.
+    @app.exception_handler(Exception)
+    async def _server_error(request: Request, exc: Exception) -> Response:
+        response = error_response(request, 500, SERVER_ERROR)
+        response.headers.update(SECURITY_HEADERS)
+        return response
 
     return app
 

@@ -310,8 +310,9 @@ def _render(
     request: Request, template: str, t: Labels, page: object, status: int, asked: str | None
 ) -> Response:
     # The same address in another language: the path as the request gave it (quoted again, so
-    # nothing in it can end the attribute or start a query), its other parameters kept.
-    path = quote(request.scope.get("path", "/"))
+    # nothing in it can end the attribute or start a query), its other parameters kept. One
+    # leading slash only: `//host/…` in a link is another site.
+    path = "/" + quote(request.scope.get("path", "/").lstrip("/"))
     kept = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
     other = [
         LanguageLink(
