@@ -227,6 +227,9 @@ else
 fi
 dir "$ETC/credentials" 0700 root:root
 if [[ -e $ROOT$ETC/socialbot.env ]]; then own 0640 root:"$USER_NAME" "$ROOT$ETC/socialbot.env"; fi
+# The web service's own environment (a PostgreSQL URL with its password): not socialbot.env,
+# which it cannot see.
+if [[ -e $ROOT$ETC/web.env ]]; then own 0640 root:"$USER_NAME" "$ROOT$ETC/web.env"; fi
 
 # --- State directory (systemd also creates it; the command needs it before the first start) -------
 dir "$STATE" 0700 "$USER_NAME:$USER_NAME"

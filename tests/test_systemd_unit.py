@@ -129,7 +129,7 @@ def test_the_web_unit_serves_as_the_bots_user_over_its_settings(
     assert one(web_service, "ExecStart") == "/opt/socialbot/venv/bin/socialbot serve"
     assert one(web_service, "Type") == "notify"  # READY=1 once uvicorn listens (web/server.py)
     assert one(web_service, "Restart") == "on-failure"
-    for key in ("User", "Group", "StateDirectory", "EnvironmentFile", "ProtectSystem"):
+    for key in ("User", "Group", "StateDirectory", "ProtectSystem"):
         assert values(web_service, key) == values(service, key), key
     assert values(web_service, "Environment")[0] == values(service, "Environment")[0]
     # None of the bot's secrets: it calls no network.

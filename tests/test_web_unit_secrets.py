@@ -4,17 +4,9 @@ Bluesky's tokens, the Open311 key), and the credentials' folder is not even visi
 
 from __future__ import annotations
 
-import pytest
-
 from tests.test_systemd_unit import WEB_UNIT, parse_unit, values
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the web unit says it needs none of the bot's secrets, yet loads "
-    "EnvironmentFile=-/etc/socialbot/socialbot.env, the secrets' documented second home, and "
-    "/etc/socialbot/ (socialbot.env is 0640 root:socialbot) stays readable to it",
-)
 def test_the_web_service_reads_no_file_of_the_bots_secrets() -> None:
     service = parse_unit(WEB_UNIT.read_text(encoding="utf-8"))["Service"]
 
