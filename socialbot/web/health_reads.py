@@ -9,6 +9,7 @@ is set, and for each queue (network, account) two ranges of the outbox's queue i
 from __future__ import annotations
 
 import functools
+import logging
 from datetime import datetime
 
 from alembic.config import Config
@@ -24,6 +25,8 @@ from socialbot.store.db import MIGRATIONS, driver_reason
 from socialbot.store.models import Account, OutboxMessage, OutboxState, RateHold
 from socialbot.usage import NON_ESSENTIAL, month_of
 from socialbot.web.health import HealthFacts, NetworkFacts
+
+log = logging.getLogger(__name__)
 
 
 @functools.cache
@@ -59,20 +62,34 @@ def schema_problem(connection: Connection, shown: str) -> str | None:
 
 
 def read_health_facts(engine: Engine, settings: Settings, now: datetime) -> HealthFacts:
-    """What the database says of the bot's networks at `now`, or why it says nothing."""
+    """What the database says of the bot's networks at `now`, or why it says nothing. /healthz
+    answers anyone, so its words name no file, host or user: the journal gets the full line
+    (each time the problem changes, not at every probe)."""
     shown = engine.url.render_as_string(hide_password=True)
     try:
         with engine.connect() as connection:
             problem = schema_problem(connection, shown)
             if problem is not None:
-                return HealthFacts(problem)
+                _journal(problem)
+                return HealthFacts(problem.replace(shown, "(SOCIALBOT_DATABASE_URL)"))
             holding = _budget_holds(engine, settings, now)
+            _journal(None)
             return HealthFacts(None, _networks(connection, now, holding))
     except SQLAlchemyError as exc:
+        _journal(f"database {shown}: cannot read it ({driver_reason(exc, engine)})")
         return HealthFacts(
-            f"database {shown}: cannot read it ({driver_reason(exc, engine)}); check "
-            "SOCIALBOT_DATABASE_URL and that the database (server) is there"
+            f"database: cannot read it ({type(exc).__name__}; the web service's journal says "
+            "more); check SOCIALBOT_DATABASE_URL and that the database (server) is there"
         )
+
+
+_last_problem: list[str | None] = [None]
+
+
+def _journal(problem: str | None) -> None:
+    if problem is not None and problem != _last_problem[0]:
+        log.warning("event=web_database_problem problem=%r", problem)
+    _last_problem[0] = problem
 
 
 def _budget_holds(engine: Engine, settings: Settings, now: datetime) -> bool:
