@@ -60,12 +60,20 @@ def _as_thread(case: Case, reporter: str | None = None) -> ThreadCase:
     )
 
 
+def _add_photos(case: Case, mention: Mention, decision: Decision) -> None:
+    """`mention`'s photos added to the case's, for staff; to its public ones only when anyone
+    may see the post (a direct message's photo is never shown on the web)."""
+    if decision.photo_urls:
+        case.photo_urls = _with_photos(case.photo_urls, decision.photo_urls)
+        if mention.public:
+            case.public_photo_urls = _with_photos(case.public_photo_urls, decision.photo_urls)
+
+
 def _link_to(mention: Mention, decision: Decision, case: Case, now: datetime) -> dict[str, Any]:
     """Count one more reporter on the (locked) case `mention` duplicates, add its photos; returns
     the row of the event saying so."""
     case.reporter_count += 1
-    if decision.photo_urls:
-        case.photo_urls = _with_photos(case.photo_urls, decision.photo_urls)
+    _add_photos(case, mention, decision)
     case.updated_at = now
     who = f"@{mention.author_username}" if mention.author_username else mention.author_id
     return {
@@ -96,8 +104,7 @@ def _apply_follow_up(
             case.district, case.cell = routing.district, routing.cell
         if case.status is CaseStatus.NEEDS_LOCATION:
             case.status = CaseStatus.NEW  # else staff already moved it on; keep their status
-    if decision.photo_urls:
-        case.photo_urls = _with_photos(case.photo_urls, decision.photo_urls)
+    _add_photos(case, mention, decision)
     case.updated_at = now
     who = f"@{mention.author_username}" if mention.author_username else mention.author_id
     event = {
@@ -138,6 +145,7 @@ def _open_case(
         "location_source": location.source.value if location else "none",
         "place_name": mention.place.full_name if mention.place else None,
         "photo_urls": list(decision.photo_urls),
+        "public_photo_urls": list(decision.photo_urls) if mention.public else [],
         "lang": decision.lang,
         "platform": mention.platform,
         "mention_post_id": mention.post_id,

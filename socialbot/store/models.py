@@ -93,6 +93,12 @@ class Case(SQLModel, table=True):
     # The opening post could be read by anyone (`Mention.public`). A case from a direct message
     # shows no words and no photo on the web service or in its Open311 answers.
     public: bool = Field(default=True)
+    # The photos of `photo_urls` that came from public posts (the opener's, when public, and
+    # those of public reports linked to it): the only ones the web service shows. A direct
+    # message linked as a duplicate adds its photos for staff, never here.
+    public_photo_urls: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
 
 
 class CaseEvent(SQLModel, table=True):

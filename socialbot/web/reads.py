@@ -37,7 +37,7 @@ _COLUMNS = (
     col(Case.description),
     # The first photo alone, read out of the JSON list by the database (json_extract, ->>):
     # parsing each case's whole list in Python was a third of a list's time.
-    col(Case.photo_urls)[0].as_string(),
+    col(Case.public_photo_urls)[0].as_string(),
     col(Case.public),
     col(Case.lang),
 )

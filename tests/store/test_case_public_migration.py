@@ -66,3 +66,30 @@ def test_direct_and_followers_only_statuses_make_private_cases(engine: Engine) -
     with engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM cases")).scalar() == 7
     command.upgrade(alembic_config(engine), "head")
+
+
+def test_0017_shows_the_photos_of_cases_no_private_message_was_linked_to(engine: Engine) -> None:
+    command.downgrade(alembic_config(engine), "0016")
+    opened = [
+        (1, "x", "1001", ""),  # a public case, its own photo
+        (2, "x", "1002", ""),  # a public case a direct message was linked to
+        (3, "mastodon", "m-direct", _context("direct")),  # a private case
+    ]
+    with engine.begin() as connection:
+        for case_id, platform, post, context in opened:
+            values = {"id": case_id, "platform": platform, "post": post, "context": context}
+            connection.execute(text(CASE), values)
+            connection.execute(text(MENTION), values)
+        linked = {"id": 2, "platform": "mastodon", "post": "m-dm", "context": _context("direct")}
+        connection.execute(text(MENTION), linked)
+        connection.execute(text("UPDATE cases SET photo_urls = '[\"https://p/1.jpg\"]'"))
+
+    command.upgrade(alembic_config(engine), "head")
+    with engine.connect() as connection:
+        shown = dict(connection.execute(text("SELECT id, public_photo_urls FROM cases")).all())
+    as_lists = {k: json.loads(v) if isinstance(v, str) else v for k, v in shown.items()}
+    assert as_lists == {1: ["https://p/1.jpg"], 2: [], 3: []}
+
+    command.downgrade(alembic_config(engine), "0016")
+    assert "public_photo_urls" not in {c["name"] for c in inspect(engine).get_columns("cases")}
+    command.upgrade(alembic_config(engine), "head")

@@ -66,12 +66,6 @@ def service(settings: Settings, clock: Clock) -> Iterator[Service]:
     service.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="intake adds a linked or follow-up mention's photos to cases.photo_urls whatever its "
-    "visibility, and public_photo shows photo_urls[0] of any public case: a direct message's "
-    "photo becomes Open311's media_url when the public opener had none",
-)
 def test_a_photo_from_a_direct_message_linked_to_a_public_case_is_never_shown(
     service: Service,
 ) -> None:
