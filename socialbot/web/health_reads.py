@@ -15,7 +15,7 @@ from datetime import datetime
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, Select, bindparam, func, select
+from sqlalchemy import Connection, Engine, Select, bindparam, case, func, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col
 
@@ -194,12 +194,16 @@ def _due_query(
     network: str, account: str, now: datetime, budget_holds: bool
 ) -> Select[int, datetime]:
     """How many of the queue's posts are due now, and since when the oldest: what the sender
-    would claim (`outbox.send_once`)."""
-    query = select(func.count(), func.min(col(OutboxMessage.next_attempt_at))).where(
+    would claim (`outbox.send_once`), and what it tried and failed to post. A post that failed is
+    waiting since it was queued, not since its next try: back-off keeps that ahead of now (up to
+    an hour between tries), and a sender failing every try for hours must not look healthy."""
+    tried = col(OutboxMessage.attempts) > 0
+    since = case((tried, col(OutboxMessage.created_at)), else_=col(OutboxMessage.next_attempt_at))
+    query = select(func.count(), func.min(since)).where(
         col(OutboxMessage.platform) == network,
         col(OutboxMessage.account) == account,
         col(OutboxMessage.state) == OutboxState.PENDING,
-        col(OutboxMessage.next_attempt_at) <= now,
+        or_(col(OutboxMessage.next_attempt_at) <= now, tried),
         # A thread's later post waits for the one before it, which is counted itself.
         col(OutboxMessage.after_id).is_(None),
     )
