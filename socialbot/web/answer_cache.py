@@ -16,19 +16,23 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 ENTRIES = 32  # 32 lists of 1,000 cases: about 20 MB
+PAGE_ENTRIES = 1024  # status pages of about 2 KB: about 2 MB
 MAX_AGE_SECONDS = 30.0
+
+V = TypeVar("V")
 
 
 @dataclass(frozen=True, slots=True)
-class _Kept:
+class _Kept(Generic[V]):
     mark: Hashable
     made_at: float
-    body: bytes
+    body: V
 
 
-class AnswerCache:
+class AnswerCache(Generic[V]):
     """Answers by request, valid while the change mark is the same. Safe across the threads
     FastAPI runs sync routes in: two requests that miss together both make the answer (the same
     bytes), and the later one is kept."""
@@ -42,10 +46,10 @@ class AnswerCache:
         self._entries = entries
         self._max_age = max_age
         self._clock = clock
-        self._kept: OrderedDict[Hashable, _Kept] = OrderedDict()
+        self._kept: OrderedDict[Hashable, _Kept[V]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def answer(self, key: Hashable, mark: Hashable, make: Callable[[], bytes]) -> bytes:
+    def answer(self, key: Hashable, mark: Hashable, make: Callable[[], V]) -> V:
         """The answer kept for `key` if it was made at `mark` and is fresh, else `make()`'s."""
         body = self.kept(key, mark)
         if body is None:
@@ -53,7 +57,7 @@ class AnswerCache:
             self.keep(key, mark, body)
         return body
 
-    def kept(self, key: Hashable, mark: Hashable) -> bytes | None:
+    def kept(self, key: Hashable, mark: Hashable) -> V | None:
         """The answer kept for `key` if it was made at `mark` and is fresh; None otherwise."""
         with self._lock:
             kept = self._kept.get(key)
@@ -62,7 +66,7 @@ class AnswerCache:
             self._kept.move_to_end(key)
             return kept.body
 
-    def keep(self, key: Hashable, mark: Hashable, body: bytes) -> None:
+    def keep(self, key: Hashable, mark: Hashable, body: V) -> None:
         """`body` is the answer for `key` at `mark`, from now."""
         with self._lock:
             self._kept[key] = _Kept(mark, self._clock(), body)

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from socialbot.catalog import Catalog
 from socialbot.config import Settings
-from socialbot.web.answer_cache import AnswerCache
+from socialbot.web.answer_cache import PAGE_ENTRIES, AnswerCache
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,4 +22,9 @@ class Web:
     catalog: Catalog
     clock: Callable[[], datetime]
     # The costliest answers (lists of cases), kept while no case changes: `answer_cache`.
-    answers: AnswerCache = field(default_factory=AnswerCache)
+    answers: AnswerCache[bytes] = field(default_factory=AnswerCache)
+    # Status pages (their language and HTML) by address, likewise: a case's link shared on a
+    # network brings its page many readers at once.
+    pages: AnswerCache[tuple[str, bytes]] = field(
+        default_factory=lambda: AnswerCache(entries=PAGE_ENTRIES)
+    )
