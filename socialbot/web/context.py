@@ -28,3 +28,5 @@ class Web:
     pages: AnswerCache[tuple[str, bytes]] = field(
         default_factory=lambda: AnswerCache(entries=PAGE_ENTRIES)
     )
+    # Open311's answers about one request, likewise (a CRM or an app polling a case).
+    requests: AnswerCache[bytes] = field(default_factory=lambda: AnswerCache(entries=PAGE_ENTRIES))

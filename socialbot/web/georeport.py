@@ -238,13 +238,21 @@ def _request(fmt: Format) -> Callable[..., Awaitable[Response]]:
         number = parse_case_number(service_request_id)
         case = None
         if number is not None:
+            # Kept while no case changes, as a list is: one look-up of the change mark.
+            mark = change_mark(web.engine)
+            body = web.requests.kept((number, fmt), mark)
+            if body is not None:
+                return _answer(body, fmt)
             show_words = web.settings.web_public_descriptions
             case = read_case(web.engine, number, show_words=show_words, history=False)
         if case is None:
             raise HTTPException(404, f"no request {service_request_id[:40]!r}")
         if fmt == "xml":
-            return _answer(answers.requests_xml([case], web.catalog, web.settings.zone), fmt)
-        return _answer(answers.requests_json([case], web.catalog, web.settings.zone), fmt)
+            body = answers.requests_xml([case], web.catalog, web.settings.zone)
+        else:
+            body = answers.requests_json([case], web.catalog, web.settings.zone)
+        web.requests.keep((number, fmt), mark, body)
+        return _answer(body, fmt)
 
     return one_request
 
