@@ -4,9 +4,7 @@ SOCIALBOT_CASE_URL wins everywhere."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlmodel import select
@@ -14,27 +12,21 @@ from sqlmodel import select
 from socialbot.app import (
     NETWORKS,
     Service,
-    build_service,
     build_staff,
     case_url_for,
     load_content,
 )
-from socialbot.config import INTAKE_ACCOUNT, Settings, load_settings
+from socialbot.config import Settings, load_settings
 from socialbot.errors import TemplateError
 from socialbot.lifecycle import Action
-from socialbot.network_settings import Channel
-from socialbot.networks.mastodon.replay import MastodonReplay
-from socialbot.networks.x.replay import ReplayPlatform
 from socialbot.scheduler import Jobs
 from socialbot.staff import Request
 from socialbot.store.db import transaction
 from socialbot.store.models import Case, OutboxMessage
-from tests import xapi
 from tests.conftest import Clock
+from tests.x_and_mastodon import x_and_mastodon
 
 PUBLIC = "https://311.example.gov"
-SAMPLE = Path(__file__).resolve().parents[1] / "socialbot" / "demo" / "mastodon.json"
-MASTODON_CITY = "113400000000000001"
 
 
 def links(**settings: str) -> dict[str, str | None]:
@@ -79,18 +71,10 @@ def city(database_url: str, clock: Clock) -> Iterator[Service]:
 
 
 def _city(settings: Settings, clock: Clock) -> Iterator[Service]:
-    x = ReplayPlatform(
-        xapi.CITY_ID,
-        [xapi.page([xapi.tweet(1, "@DemoCity311 #pothole on Boylston St at 42.35040, -71.07600")])],
-    )
-    mastodon = MastodonReplay(MASTODON_CITY, json.loads(SAMPLE.read_text(encoding="utf-8")))
-    service = build_service(
-        settings,
-        clock=clock,
-        networks={Channel("x", INTAKE_ACCOUNT): x, Channel("mastodon", INTAKE_ACCOUNT): mastodon},
-    )
-    yield service
-    service.close()
+    with x_and_mastodon(
+        settings, clock, "@DemoCity311 #pothole on Boylston St at 42.35040, -71.07600"
+    ) as service:
+        yield service
 
 
 def replies(service: Service, template: str) -> dict[str, list[tuple[int, str]]]:

@@ -2,46 +2,31 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlmodel import select
 
-from socialbot.app import Service, build_service, build_staff
-from socialbot.config import INTAKE_ACCOUNT, Settings
+from socialbot.app import Service, build_staff
+from socialbot.config import Settings
 from socialbot.lifecycle import Action
-from socialbot.network_settings import Channel
-from socialbot.networks.mastodon.replay import MastodonReplay
-from socialbot.networks.x.replay import ReplayPlatform
 from socialbot.scheduler import Jobs
 from socialbot.staff import Request
 from socialbot.store.db import transaction
 from socialbot.store.models import MentionRecord, OutboxMessage
 from socialbot.store.queries import list_cases
-from tests import xapi
 from tests.conftest import Clock
+from tests.x_and_mastodon import x_and_mastodon
 
-SAMPLE = Path(__file__).resolve().parents[1] / "socialbot" / "demo" / "mastodon.json"
-MASTODON_CITY = "113400000000000001"
 DIRECT_STREETLIGHT = "113500000000000012"  # the demo's direct mention, at 42.312, -71.114
 
 
 @pytest.fixture
 def service(settings: Settings, clock: Clock) -> Iterator[Service]:
-    x = ReplayPlatform(
-        xapi.CITY_ID,
-        [xapi.page([xapi.tweet(1, "@DemoCity311 #streetlight out at 42.31200, -71.11400")])],
-    )
-    mastodon = MastodonReplay(MASTODON_CITY, json.loads(SAMPLE.read_text(encoding="utf-8")))
-    service = build_service(
-        settings,
-        clock=clock,
-        networks={Channel("x", INTAKE_ACCOUNT): x, Channel("mastodon", INTAKE_ACCOUNT): mastodon},
-    )
-    yield service
-    service.close()
+    with x_and_mastodon(
+        settings, clock, "@DemoCity311 #streetlight out at 42.31200, -71.11400"
+    ) as service:
+        yield service
 
 
 def test_a_mastodon_reporter_linked_to_an_x_case_hears_the_news_on_mastodon(

@@ -4,26 +4,19 @@ from a private message that intake linked to the case."""
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from socialbot.app import Service, build_service
-from socialbot.config import INTAKE_ACCOUNT, Settings
-from socialbot.network_settings import Channel
-from socialbot.networks.mastodon.replay import MastodonReplay
-from socialbot.networks.x.replay import ReplayPlatform
+from socialbot.app import Service
+from socialbot.config import Settings
 from socialbot.scheduler import Jobs
 from socialbot.store.queries import list_cases
 from socialbot.web.reads import read_case
-from tests import xapi
 from tests.conftest import Clock
+from tests.x_and_mastodon import demo_timeline, x_and_mastodon
 
-SAMPLE = Path(__file__).resolve().parents[2] / "socialbot" / "demo" / "mastodon.json"
-MASTODON_CITY = "113400000000000001"
 DIRECT_STREETLIGHT = "113500000000000012"  # the demo's direct mention, at 42.312, -71.114
 PRIVATE_PHOTO = "https://social.example.gov/media_attachments/files/1/original/ben-private.jpg"
 
@@ -51,19 +44,13 @@ def with_private_photo(sample: Any) -> Any:
 @pytest.fixture
 def service(settings: Settings, clock: Clock) -> Iterator[Service]:
     # X's public report has no photo; Mastodon's direct one, at the same place, links to it.
-    x = ReplayPlatform(
-        xapi.CITY_ID,
-        [xapi.page([xapi.tweet(1, "@DemoCity311 #streetlight out at 42.31200, -71.11400")])],
-    )
-    timeline = with_private_photo(json.loads(SAMPLE.read_text(encoding="utf-8")))
-    mastodon = MastodonReplay(MASTODON_CITY, timeline)
-    service = build_service(
+    with x_and_mastodon(
         settings,
-        clock=clock,
-        networks={Channel("x", INTAKE_ACCOUNT): x, Channel("mastodon", INTAKE_ACCOUNT): mastodon},
-    )
-    yield service
-    service.close()
+        clock,
+        "@DemoCity311 #streetlight out at 42.31200, -71.11400",
+        with_private_photo(demo_timeline()),
+    ) as service:
+        yield service
 
 
 def test_a_photo_from_a_direct_message_linked_to_a_public_case_is_never_shown(
