@@ -16,6 +16,8 @@ takes at most ~40 ms; a 4,000-character "a.a.a..." takes ~10 s (twitter-text's J
 
 from __future__ import annotations
 
+import functools
+
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -151,14 +153,20 @@ _PATH = (
 _QUERY_CHAR = r"[a-zA-Z0-9!?*'();:&=+$/%#\[\]\-_.,~|@]"
 _QUERY_ENDING = r"[a-zA-Z0-9\-_&=#/]"
 
-_VALID_URL = regex.compile(
-    rf"({_PRECEDING})"  # 1: the character before, consumed as twitter-text does
-    rf"((?P<protocol>{_PROTOCOL})?"
-    rf"(?P<domain>{_DOMAIN})"
-    r"(?::[0-9]++)?"
-    rf"(?:/{_PATH}*+)?"
-    rf"(?:\?{_QUERY_CHAR}*{_QUERY_ENDING})?)"  # 2: the URL
-)
+@functools.cache
+def _valid_url() -> regex.Pattern[str]:
+    """twitter-text's URL pattern, compiled at its first use: with every TLD in it, compiling
+    takes most of a second, which every command and every `socialbot serve` start would pay."""
+    return regex.compile(
+        rf"({_PRECEDING})"  # 1: the character before, consumed as twitter-text does
+        rf"((?P<protocol>{_PROTOCOL})?"
+        rf"(?P<domain>{_DOMAIN})"
+        r"(?::[0-9]++)?"
+        rf"(?:/{_PATH}*+)?"
+        rf"(?:\?{_QUERY_CHAR}*{_QUERY_ENDING})?)"  # 2: the URL
+    )
+
+
 _TCO_URL = regex.compile(
     "^" + _PROTOCOL + _caseless("t.co") + rf"/([a-zA-Z0-9]+)(?:\?{_QUERY_CHAR}*{_QUERY_ENDING})?"
 )
@@ -183,7 +191,7 @@ def find_urls(text: str) -> list[UrlSpan]:
     if _MAY_HOLD_URL.search(text) is None:
         return []
     spans = []
-    for match in _VALID_URL.finditer(text):
+    for match in _valid_url().finditer(text):
         protocol = match.group("protocol")
         if protocol is None and match.group(1) in _NOT_BEFORE_BARE_DOMAIN:
             continue
