@@ -17,7 +17,6 @@ takes at most ~40 ms; a 4,000-character "a.a.a..." takes ~10 s (twitter-text's J
 from __future__ import annotations
 
 import functools
-
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -152,6 +151,7 @@ _PATH = (
 )
 _QUERY_CHAR = r"[a-zA-Z0-9!?*'();:&=+$/%#\[\]\-_.,~|@]"
 _QUERY_ENDING = r"[a-zA-Z0-9\-_&=#/]"
+
 
 @functools.cache
 def _valid_url() -> regex.Pattern[str]:
