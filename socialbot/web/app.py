@@ -112,12 +112,6 @@ def create_app(web: Web) -> FastAPI:
     return app
 
 
-def web_of(request: Request) -> Web:
-    """The `Web` the app serves from (a route's dependency)."""
-    web: Web = request.app.state.web
-    return web
-
-
 def error_response(request: Request, status: int, description: str) -> Response:
     """An error in the form its part of the service speaks: Open311's `errors` under
     `/open311/`, a page for a person elsewhere, JSON for the operators' endpoints."""

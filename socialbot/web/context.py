@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Engine
+from starlette.requests import Request
 
 from socialbot.catalog import Catalog
 from socialbot.config import Settings
@@ -30,3 +31,9 @@ class Web:
     )
     # Open311's answers about one request, likewise (a CRM or an app polling a case).
     requests: AnswerCache[bytes] = field(default_factory=lambda: AnswerCache(entries=PAGE_ENTRIES))
+
+
+def web_of(request: Request) -> Web:
+    """The `Web` the app serves from (`app.create_app` puts it in the app's state)."""
+    web: Web = request.app.state.web
+    return web

@@ -29,7 +29,7 @@ from socialbot.open311 import answers
 from socialbot.open311.answers import Discovery
 from socialbot.open311.queries import MAX_ROWS, parse_case_number, parse_requests_query
 from socialbot.open311.wire import FORMATS, Format
-from socialbot.web.context import Web
+from socialbot.web.context import Web, web_of
 from socialbot.web.reads import CaseFilter, change_mark, read_case, read_cases
 
 PREFIX = "/open311/v2"
@@ -99,7 +99,7 @@ def error_response(path: str, status: int, description: str) -> Response:
 
 def _discovery(fmt: Format) -> Callable[..., Response]:
     def discovery(request: Request, jurisdiction_id: JurisdictionId = None) -> Response:
-        web = _web(request)
+        web = web_of(request)
         base = web.settings.web_public_url or str(request.base_url).rstrip("/")
         document = Discovery(
             url=base + PREFIX,
@@ -117,7 +117,7 @@ def _discovery(fmt: Format) -> Callable[..., Response]:
 
 def _services(fmt: Format) -> Callable[..., Response]:
     def services(request: Request, jurisdiction_id: JurisdictionId = None) -> Response:
-        categories = _web(request).catalog.categories
+        categories = web_of(request).catalog.categories
         if fmt == "xml":
             return _answer(answers.services_xml(categories), fmt)
         return _answer(answers.services_json(categories), fmt)
@@ -129,7 +129,7 @@ def _definition(fmt: Format) -> Callable[..., Response]:
     def definition(
         request: Request, service_code: str, jurisdiction_id: JurisdictionId = None
     ) -> Response:
-        category = _web(request).catalog.find(service_code)
+        category = web_of(request).catalog.find(service_code)
         if category is None:
             raise HTTPException(404, f"service_code {service_code[:100]!r} is not one of ours")
         if fmt == "xml":
@@ -186,7 +186,7 @@ def _requests(fmt: Format) -> Callable[..., Awaitable[Response]]:
         ] = None,
         jurisdiction_id: JurisdictionId = None,
     ) -> Response:
-        web = _web(request)
+        web = web_of(request)
         try:
             query = parse_requests_query(
                 now=web.clock(),
@@ -234,7 +234,7 @@ def _request(fmt: Format) -> Callable[..., Awaitable[Response]]:
     async def one_request(
         request: Request, service_request_id: str, jurisdiction_id: JurisdictionId = None
     ) -> Response:
-        web = _web(request)
+        web = web_of(request)
         number = parse_case_number(service_request_id)
         case = None
         if number is not None:
@@ -259,11 +259,6 @@ def _request(fmt: Format) -> Callable[..., Awaitable[Response]]:
 
 # ---------------------------------------------------------------------------------------------
 # Helpers
-
-
-def _web(request: Request) -> Web:
-    web: Web = request.app.state.web
-    return web
 
 
 def _answer(body: bytes, fmt: Format) -> Response:

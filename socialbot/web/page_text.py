@@ -131,14 +131,20 @@ LABELS = {
 def choose_lang(asked: str | None, accept_language: str | None, case_lang: str | None) -> str:
     """The page's language: `?lang=` when it names one we carry, then the reader's
     Accept-Language (by q-value, first listed among equals), then the case's, else English."""
-    if asked is not None and asked.strip().lower() in LANGS:
-        return asked.strip().lower()
-    preferred = preferred_lang(accept_language or "")
-    if preferred is not None:
-        return preferred
+    reader = reader_lang(asked, accept_language)
+    if reader is not None:
+        return reader
     if case_lang in LANGS:
         return str(case_lang)
     return "en"
+
+
+def reader_lang(asked: str | None, accept_language: str | None) -> str | None:
+    """The language the reader's own words choose (`?lang=`, else Accept-Language); None when
+    they choose none we carry, and the case's language decides."""
+    if asked is not None and asked.strip().lower() in LANGS:
+        return asked.strip().lower()
+    return preferred_lang(accept_language or "")
 
 
 def preferred_lang(header: str) -> str | None:

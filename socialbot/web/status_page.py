@@ -30,14 +30,14 @@ from socialbot.lifecycle import FINISHED
 from socialbot.media import photo_suffix
 from socialbot.staff import MAX_CASE_NUMBER
 from socialbot.web import reads
-from socialbot.web.context import Web
+from socialbot.web.context import Web, web_of
 from socialbot.web.page_text import (
     LABELS,
     Labels,
     choose_lang,
     format_time,
     local_time,
-    preferred_lang,
+    reader_lang,
 )
 from socialbot.web.public import LANGS, PublicCase
 
@@ -137,11 +137,6 @@ def load_assets() -> dict[str, Asset]:
     return assets
 
 
-def web_of(request: Request) -> Web:
-    web: Web = request.app.state.web
-    return web
-
-
 def install(app: FastAPI) -> None:
     """Add the status page's routes to `app`."""
     assets = load_assets()
@@ -166,9 +161,7 @@ def install(app: FastAPI) -> None:
         case_number = parse_number(number)
         # A page is kept by its address and the reader's language while no case changes (one
         # look-up of the change mark): the same bytes the template would write again.
-        decided = (
-            choose_lang(lang, accept_language, None) if _decides(lang, accept_language) else None
-        )
+        decided = reader_lang(lang, accept_language)
         key = (request.url.path, tuple(sorted(request.query_params.multi_items())), decided)
         mark = reads.change_mark(web.engine) if case_number is not None else None
         kept = web.pages.kept(key, mark) if case_number is not None else None
@@ -361,13 +354,6 @@ def _page_response(body: bytes, lang: str, status: int) -> Response:
             "cache-control": PAGE_CACHE if status == 200 else "no-cache",
         },
     )
-
-
-def _decides(asked: str | None, accept_language: str | None) -> bool:
-    """Whether the reader's words choose the page's language (else the case's does)."""
-    if asked is not None and asked.strip().lower() in LANGS:
-        return True
-    return preferred_lang(accept_language or "") is not None
 
 
 def error_page(request: Request, status: int, description: str) -> Response:
