@@ -27,6 +27,7 @@ from socialbot.errors import ConfigError
 from socialbot.health import JobHealth
 from socialbot.intake import IntakeRules
 from socialbot.location import CityBounds, parse_city_bounds
+from socialbot.memo import Memo, files_key
 from socialbot.metering import BILLED_NETWORKS, DatabaseMeter, monthly_budget
 from socialbot.network_settings import Channel
 from socialbot.networks.base import MediaRules, Network
@@ -283,9 +284,17 @@ def configured_text_rules(settings: Settings) -> list[TextRules]:
 
 def load_broadcast_templates(settings: Settings) -> BroadcastTemplates:
     """The broadcast templates, every one checked (header against text, examples render)."""
-    templates = BroadcastTemplates.for_dirs(settings.templates, SHIPPED_TEMPLATES)
-    templates.check_all()
-    return templates
+
+    def checked() -> BroadcastTemplates:
+        templates = BroadcastTemplates.for_dirs(settings.templates, SHIPPED_TEMPLATES)
+        templates.check_all()
+        return templates
+
+    files = files_key([settings.templates, SHIPPED_TEMPLATES])
+    return checked() if files is None else _CHECKED_BROADCASTS.get(files, checked)
+
+
+_CHECKED_BROADCASTS: Memo[BroadcastTemplates] = Memo(size=16)
 
 
 def configured_channels(settings: Settings) -> tuple[Channel, ...]:
@@ -324,11 +333,28 @@ def load_routing(settings: Settings, catalog: Catalog) -> tuple[Districts | None
 def load_content(settings: Settings) -> tuple[Catalog, Replies, CityBounds | None]:
     """Catalog, templates (length-checked with the catalog's longest names) and city bounds."""
     catalog = load_catalog(settings.hashtags)
-    replies = Replies.for_dirs(settings.templates, SHIPPED_TEMPLATES)
     links = configured_case_urls(settings)
-    for rules in configured_text_rules(settings):
-        replies.check_all(catalog, links.get(rules.network), rules=[rules])
+    every_rules = configured_text_rules(settings)
+
+    def checked() -> Replies:
+        replies = Replies.for_dirs(settings.templates, SHIPPED_TEMPLATES)
+        for rules in every_rules:
+            replies.check_all(catalog, links.get(rules.network), rules=[rules])
+        return replies
+
+    # The same files checked against the same networks pass again: remembered (socialbot.memo).
+    files = files_key([settings.hashtags, settings.templates, SHIPPED_TEMPLATES])
+    replies = (
+        checked()
+        if files is None
+        else _CHECKED_REPLIES.get(
+            (files, tuple(sorted(links.items())), tuple(every_rules)), checked
+        )
+    )
     return catalog, replies, load_bounds(settings)
+
+
+_CHECKED_REPLIES: Memo[Replies] = Memo(size=16)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ constructed, so `featured: yes` or an alias `#no` cannot turn into a boolean beh
 from __future__ import annotations
 
 import enum
+import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -23,6 +24,7 @@ import yaml
 
 from socialbot.errors import CatalogError
 from socialbot.geocell import MAX_RADIUS_M
+from socialbot.memo import Memo
 from socialbot.sla import Target, parse_target
 from socialbot.text import weighted_length
 
@@ -239,7 +241,13 @@ def load_catalog(path: Path) -> Catalog:
         raise CatalogError(
             path, line, f"byte 0x{data[exc.start]:02x} is not UTF-8; save the file as UTF-8"
         ) from None
-    return parse_catalog(text, path)
+    # Parsed once a process for the same bytes (socialbot.memo): every command checks it first.
+    return _PARSED.get(
+        (str(path), hashlib.blake2b(data).digest()), lambda: parse_catalog(text, path)
+    )
+
+
+_PARSED: Memo[Catalog] = Memo(size=16)
 
 
 def parse_catalog(text: str, path: Path) -> Catalog:

@@ -13,6 +13,7 @@ resident's warning on its reply, so that `publish` checks the sum.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -68,6 +69,17 @@ def mastodon_length(text: str, url_length: int = URL_LENGTH) -> int:
     return len(_GRAPHEME.findall("".join(parts)))
 
 
+@dataclass(frozen=True, slots=True)
+class MastodonMeasure:
+    """`mastodon_length` with the instance's link length: a value, so two rules built from the
+    same settings are equal (start-up checks are remembered by their rules, `socialbot.memo`)."""
+
+    url_length: int
+
+    def __call__(self, text: str) -> int:
+        return mastodon_length(text, self.url_length)
+
+
 def mastodon_text_rules(
     max_characters: int = MAX_CHARACTERS, url_length: int = URL_LENGTH
 ) -> TextRules:
@@ -76,7 +88,7 @@ def mastodon_text_rules(
     return TextRules(
         network=NETWORK,
         limit=max_characters,
-        measure=lambda text: mastodon_length(text, url_length),
+        measure=MastodonMeasure(url_length),
         unit="characters",
         mention_author=True,
     )
