@@ -24,6 +24,9 @@ from sqlalchemy.engine import make_url
 from socialbot.config import Settings, load_settings
 from socialbot.store.db import make_engine, upgrade
 
+# Each backend's first migration is recorded and replayed for every later empty database.
+pytest_plugins = ["tests.migrate_once"]
+
 POSTGRES_URL = os.environ.get("SOCIALBOT_TEST_POSTGRES_URL")
 DATABASES = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 

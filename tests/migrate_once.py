@@ -1,0 +1,92 @@
+"""Migrations run once per test process, then replayed.
+
+Nearly every test starts from a new database that the service migrates (`store.db.upgrade`):
+Alembic loads its 17 revision files and builds each table's batch copy again, about 0.2 s a
+test on SQLite and more on PostgreSQL, for the same schema every time. So the first migration of
+an empty database on each backend runs for real and its SQL is recorded; every later migration
+of an empty database to `head` on that backend replays the recording, statement for statement,
+in one transaction. Anything else (an upgrade of a database that has tables, to a revision other
+than head, a downgrade, `--sql`) runs Alembic itself. `tests/store/test_migrate_once.py` proves
+the replayed schema is the migrated one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import alembic.command
+import pytest
+import regex
+from alembic.config import Config
+from sqlalchemy import Engine, event, inspect
+
+REAL_UPGRADE = alembic.command.upgrade
+# The engine's own transaction control (store.db issues BEGIN IMMEDIATE on SQLite): the replay
+# runs in a transaction of its own.
+_TRANSACTION = regex.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK)\b", regex.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    sql: str
+    parameters: Any
+    many: bool
+
+
+_RECORDED: dict[str, tuple[Statement, ...]] = {}
+
+
+def upgrade(config: Config, revision: str, sql: bool = False, tag: str | None = None) -> None:
+    """`alembic.command.upgrade`, replayed for an empty database migrated to head."""
+    engine = config.attributes.get("engine")
+    if revision != "head" or sql or tag is not None or not isinstance(engine, Engine):
+        REAL_UPGRADE(config, revision, sql=sql, tag=tag)
+        return
+    if inspect(engine).get_table_names():
+        REAL_UPGRADE(config, revision)
+        return
+    backend = engine.url.get_backend_name()
+    recorded = _RECORDED.get(backend)
+    if recorded is None:
+        _RECORDED[backend] = record(config, engine)
+    else:
+        replay(engine, recorded)
+
+
+def recorded(backend: str) -> bool:
+    """Whether this process has recorded `backend`'s migration (and replays it from now on)."""
+    return backend in _RECORDED
+
+
+def record(config: Config, engine: Engine) -> tuple[Statement, ...]:
+    """Migrate for real, keeping every statement Alembic sent."""
+    statements: list[Statement] = []
+
+    def keep(conn: Any, cursor: Any, sql: str, parameters: Any, context: Any, many: bool) -> None:
+        if not _TRANSACTION.match(sql):
+            statements.append(Statement(sql, parameters, many))
+
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        REAL_UPGRADE(config, "head")
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    return tuple(statements)
+
+
+def replay(engine: Engine, statements: tuple[Statement, ...]) -> None:
+    with engine.begin() as connection:
+        for statement in statements:
+            if statement.parameters in (None, (), {}):
+                connection.exec_driver_sql(statement.sql)
+            else:
+                connection.exec_driver_sql(statement.sql, statement.parameters)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _migrate_once() -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(alembic.command, "upgrade", upgrade)
+        yield

@@ -1,0 +1,116 @@
+"""The suite's replayed migration (tests/migrate_once.py) builds the very schema Alembic builds,
+on SQLite and PostgreSQL: every table, column, type, default, key, index and constraint, and the
+revision it is at."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, create_engine, inspect, text
+from sqlalchemy.engine import make_url
+
+from socialbot.store.db import alembic_config, make_engine, schema_is_current, upgrade
+from tests import migrate_once
+
+
+@pytest.fixture
+def new_engine(database_url: str, tmp_path: Path) -> Iterator[Callable[[], Engine]]:
+    """Engines on empty databases of `database_url`'s backend, each its own file or schema."""
+    made: list[Engine] = []
+    schemas: list[str] = []
+    url = make_url(database_url)
+    admin = create_engine(url.set(query={})) if url.get_backend_name() == "postgresql" else None
+
+    def new() -> Engine:
+        if admin is None:
+            engine = make_engine(f"sqlite:///{tmp_path / uuid.uuid4().hex}.db")
+        else:
+            schema = f"t_{uuid.uuid4().hex[:12]}"
+            with admin.begin() as connection:
+                connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+            schemas.append(schema)
+            options = {"options": f"-csearch_path={schema}"}
+            engine = make_engine(url.update_query_dict(options).render_as_string(False))
+        made.append(engine)
+        return engine
+
+    yield new
+    for engine in made:
+        engine.dispose()
+    if admin is not None:
+        with admin.begin() as connection:
+            for schema in schemas:
+                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def schema_of(engine: Engine) -> dict[str, object]:
+    """Everything the inspector tells about every table, and on SQLite the DDL itself."""
+    inspector = inspect(engine)
+    tables: dict[str, object] = {}
+    for name in sorted(inspector.get_table_names()):
+        tables[name] = {
+            "columns": [
+                (c["name"], str(c["type"]), c["nullable"], str(c.get("default")))
+                for c in inspector.get_columns(name)
+            ],
+            "primary key": inspector.get_pk_constraint(name)["constrained_columns"],
+            "foreign keys": sorted(
+                str(sorted((k, str(v)) for k, v in fk.items() if k != "referred_schema"))
+                for fk in inspector.get_foreign_keys(name)
+            ),
+            "indexes": _each(inspector.get_indexes(name)),
+            "unique": _each(inspector.get_unique_constraints(name)),
+            "checks": _each(inspector.get_check_constraints(name)),
+        }
+    with engine.connect() as connection:
+        revision = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+        sqlite = engine.dialect.name == "sqlite"
+        ddl = (
+            connection.execute(text("SELECT type, name, sql FROM sqlite_master")) if sqlite else []
+        )
+        # Alembic's batch copies list a table's constraints in no fixed order: compared as sets.
+        statements = sorted((kind, name, _lines(sql)) for kind, name, sql in ddl)
+    return {"tables": tables, "revision": revision, "ddl": statements}
+
+
+def _each(items: list[Any]) -> list[str]:
+    return sorted(str(sorted(item.items())) for item in items)
+
+
+def _lines(sql: str | None) -> tuple[str, ...]:
+    return tuple(sorted(line.strip().rstrip(",").strip() for line in (sql or "").splitlines()))
+
+
+def test_a_replayed_migration_builds_the_schema_alembic_builds(
+    new_engine: Callable[[], Engine],
+) -> None:
+    migrated = new_engine()
+    migrate_once.REAL_UPGRADE(alembic_config(migrated), "head")
+
+    first, replayed = new_engine(), new_engine()
+    upgrade(first)  # recorded, unless an earlier test of this process recorded it already
+    upgrade(replayed)  # replayed
+    assert migrate_once.recorded(migrated.url.get_backend_name())
+
+    expected = schema_of(migrated)
+    assert expected["tables"], "the real migration built nothing"
+    assert schema_of(first) == expected
+    assert schema_of(replayed) == expected
+    assert schema_is_current(replayed)
+
+
+def test_a_database_with_tables_is_migrated_by_alembic_itself(
+    new_engine: Callable[[], Engine],
+) -> None:
+    engine = new_engine()
+    migrate_once.REAL_UPGRADE(alembic_config(engine), "0014")
+    upgrade(engine)
+    assert schema_is_current(engine)
+    reference = new_engine()
+    migrate_once.REAL_UPGRADE(alembic_config(reference), "head")
+    assert schema_of(engine)["tables"] == schema_of(reference)["tables"]
