@@ -223,8 +223,11 @@ def post_queued(settings: Settings, broadcaster: Broadcaster, channel: Channel) 
 
 
 def retry_policy(settings: Settings) -> RetryPolicy:
-    """The outbox's retry policy; `recover_after_seconds` is the one part that is a setting."""
-    return RetryPolicy(recover_after=timedelta(seconds=settings.recover_after_seconds))
+    """The outbox's retry policy: its first wait and its recovery wait are settings."""
+    return RetryPolicy(
+        first_delay=timedelta(seconds=settings.retry_seconds),
+        recover_after=timedelta(seconds=settings.recover_after_seconds),
+    )
 
 
 def build_broadcaster(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Broadcaster:

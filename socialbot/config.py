@@ -231,6 +231,15 @@ class Settings(BaseSettings):
         "this long; a younger one may still be in flight in another process. Keep it well above "
         "X's 30-second read timeout; the crash tests set it low to recover at once.",
     )
+    retry_seconds: int = Field(
+        default=30,
+        ge=1,
+        le=3600,
+        description="The wait before a reply's first retry after a failed post or a crash in "
+        "mid-send; each later retry waits 1.5 times longer (jittered, at most an hour). A crash "
+        "that repeats at every send then restarts no faster than this; the crash tests set it "
+        "low.",
+    )
     city_bounds: str | None = Field(
         default=None,
         description="`west,south,east,north` in degrees, or a GeoJSON (Multi)Polygon file. "

@@ -43,6 +43,8 @@ FAST = {
     "SOCIALBOT_POLL_SECONDS": "5",
     "SOCIALBOT_SEND_SECONDS": "1",
     "SOCIALBOT_RECOVER_AFTER_SECONDS": "2",
+    # A reply requeued by the recovery goes again a second later, not after the usual 30.
+    "SOCIALBOT_RETRY_SECONDS": "1",
     # The mentions are minutes old; the first poll must file and answer them, not only record.
     "SOCIALBOT_BACKFILL_HOURS": "720",
 }
