@@ -11,6 +11,9 @@ from typing import Any
 
 import pytest
 
+# The benchmark scripts run for real, a small size each (`-m "not slow"` leaves them out).
+pytestmark = pytest.mark.slow
+
 SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
 
 

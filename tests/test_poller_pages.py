@@ -159,6 +159,7 @@ def run_storm(database: Path, clock: Clock, pages: list[list[dict[str, Any]]]) -
     return dumped
 
 
+@pytest.mark.slow  # 3,000 mentions through the pipeline (`-m "not slow"` leaves it out)
 def test_writing_a_page_at_once_writes_what_one_mention_at_a_time_writes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -22,6 +22,9 @@ from tests import xapi
 from tests.crash.fake_x import FakeX
 from tests.crash.harness import CrashHarness
 
+# Real processes killed and restarted: minutes in all (`-m "not slow"` leaves them out).
+pytestmark = pytest.mark.slow
+
 PAGE_SIZE = 3  # 9 mentions: three pages, so a poll commits page by page
 
 

@@ -29,6 +29,7 @@ from tests.crash.fake_x import FakeX, Request
 from tests.crash.harness import FAST, BotProcess, CrashHarness
 
 pytestmark = [
+    pytest.mark.slow,  # two real bots, killed and restarted (`-m "not slow"` leaves them out)
     pytest.mark.skipif(
         POSTGRES_URL is None,
         reason="two `socialbot run` on one database need PostgreSQL: set "
