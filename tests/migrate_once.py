@@ -3,11 +3,12 @@
 Nearly every test starts from a new database that the service migrates (`store.db.upgrade`):
 Alembic loads its 17 revision files and builds each table's batch copy again, about 0.2 s a
 test on SQLite and more on PostgreSQL, for the same schema every time. So the first migration of
-an empty database on each backend runs for real and its SQL is recorded; every later migration
-of an empty database to `head` on that backend replays the recording, statement for statement,
-in one transaction. Anything else (an upgrade of a database that has tables, to a revision other
-than head, a downgrade, `--sql`) runs Alembic itself. `tests/store/test_migrate_once.py` proves
-the replayed schema is the migrated one.
+an empty database on each backend runs for real and is recorded: on PostgreSQL every statement
+Alembic sent, on SQLite the schema it left (`final_sqlite_schema`). Every later migration of an
+empty database to `head` on that backend replays the recording in one transaction. Anything
+else (an upgrade of a database that has tables, to a revision other than head, a downgrade,
+`--sql`) runs Alembic itself. `tests/store/test_migrate_once.py` proves the replayed schema is
+the migrated one.
 """
 
 from __future__ import annotations
@@ -73,7 +74,29 @@ def record(config: Config, engine: Engine) -> tuple[Statement, ...]:
         REAL_UPGRADE(config, "head")
     finally:
         event.remove(engine, "before_cursor_execute", keep)
+    if engine.dialect.name == "sqlite":
+        return final_sqlite_schema(engine)
     return tuple(statements)
+
+
+def final_sqlite_schema(engine: Engine) -> tuple[Statement, ...]:
+    """On SQLite the schema Alembic built is its own text: each table's, index's and trigger's
+    statement as `sqlite_master` keeps it, and the revision. A few dozen statements instead of
+    the thousands of the batch copies that led to it (0.06 s a database)."""
+    order = "CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 ELSE 2 END, rowid"
+    with engine.connect() as connection:
+        ddl = connection.exec_driver_sql(
+            "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' "
+            f"ORDER BY {order}"
+        ).scalars()
+        revisions = connection.exec_driver_sql("SELECT version_num FROM alembic_version").all()
+        return (
+            *(Statement(sql, None, False) for sql in ddl),
+            *(
+                Statement("INSERT INTO alembic_version (version_num) VALUES (?)", tuple(row), False)
+                for row in revisions
+            ),
+        )
 
 
 def replay(engine: Engine, statements: tuple[Statement, ...]) -> None:
