@@ -24,6 +24,9 @@ from socialbot.catalog import load_catalog
 from socialbot.open311 import wire
 from tests.web.server import Served, serve
 
+# One worker runs this module, so its servers start once (`--dist loadgroup`).
+pytestmark = pytest.mark.xdist_group("web_georeport")
+
 CATALOG = load_catalog(Path(__file__).resolve().parents[2] / "hashtags.yaml")
 PRIVATE = "11"  # the demo's case from a Mastodon status that was not public
 FORMATS = ("json", "xml")

@@ -23,6 +23,9 @@ from socialbot.web import metrics
 from socialbot.web.access import allowed_networks, may_read_metrics
 from tests.web.server import Served, copy_database, serve
 
+# One worker runs this module, so its servers start once (`--dist loadgroup`).
+pytestmark = pytest.mark.xdist_group("web_metrics")
+
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     return {

@@ -18,6 +18,9 @@ from hypothesis import strategies as st
 from tests.web.server import Served, serve
 from tests.web.status_city import ALT, ZONE, StatusCity, make_status_city
 
+# One worker runs this module, so its servers start once (`--dist loadgroup`).
+pytestmark = pytest.mark.xdist_group("web_status_page")
+
 EN_TIME = re.compile(
     r"(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), [A-Z][a-z]+ \d{1,2}, 20\d\d, "
     r"\d{1,2}:\d\d [AP]M E[SD]T"

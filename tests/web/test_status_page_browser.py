@@ -53,6 +53,9 @@ from playwright.sync_api import (  # noqa: E402
     sync_playwright,
 )
 
+# One worker runs this module, so its servers start once (`--dist loadgroup`).
+pytestmark = pytest.mark.xdist_group("web_status_page_browser")
+
 
 @pytest.fixture(scope="module")
 def city(demo_database: Path, tmp_path_factory: pytest.TempPathFactory) -> StatusCity:
