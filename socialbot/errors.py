@@ -9,6 +9,7 @@
      ├── BroadcastError     a broadcast cannot be sent as asked (a missing --var, a bad --cron)
      ├── HandleError        not an account's handle as its network writes them (names the rule)
      ├── QueryError         a web request's parameter we cannot answer (names the parameter)
+     ├── CalendarError      a day the city's calendar cannot close or open as asked (names it)
      └── PlatformError      the network said no
           ├── RateLimited   wait until `reset_at` before the next call
           ├── AuthFailed    credentials rejected: stop and alert, do not retry
@@ -76,6 +77,10 @@ class QueryError(SocialbotError):
         super().__init__(f"{parameter}: {problem}")
         self.parameter = parameter
         self.problem = problem
+
+
+class CalendarError(SocialbotError):
+    """`socialbot calendar close`/`open` refused: not a date, too far away, a day not closed."""
 
 
 class PlatformError(SocialbotError):

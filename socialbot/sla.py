@@ -19,14 +19,20 @@ A target is written in ``hashtags.yaml`` as ``sla: 48 hours`` or ``sla: 3 busine
   rest of the arrival day is always a bonus, never a penalty. Days are local days in the city's
   time zone (a report at 22:30 on Monday in Boston is 03:30 on Tuesday in UTC: it is Monday's).
 
+  A closure recorded after a case opened (``socialbot calendar close``: a snow day) moves the
+  case's due time as the rule above would have set it had the day been closed from the start:
+  the case keeps its number of business days, counted anew (:meth:`BusinessCalendar.recount`).
+
 :class:`BusinessCalendar` works in local dates and converts the due moment to UTC, so daylight
 saving time is handled by the zone database, not by arithmetic here.
 """
 
 from __future__ import annotations
 
+import copy
 import enum
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
@@ -147,15 +153,46 @@ class BusinessCalendar:
                 count -= 1
         return day
 
+    def business_days_between(self, start: date, end: date) -> int:
+        """How many business days lie after ``start`` up to ``end`` included (0 if none)."""
+        count, day = 0, start
+        while day < end:
+            day += timedelta(days=1)
+            count += self.is_business_day(day)
+        return count
+
     def due_at(self, opened_at: datetime, target: Target) -> datetime:
         """When a case opened at ``opened_at`` is due under ``target``, in UTC (rules: above)."""
         opened = _aware(opened_at, "opened_at").astimezone(UTC)
         if target.unit is SlaUnit.HOURS:
             return opened + timedelta(hours=target.value)
-        last_day = self.add_business_days(self.received_on(opened), target.value)
+        return self.end_of(self.add_business_days(self.received_on(opened), target.value))
+
+    def end_of(self, day: date) -> datetime:
+        """23:59:59 local on ``day``, in UTC: the moment a case due that day is late after."""
         # fold=1: in a zone whose clocks fall back at midnight, the later 23:59:59 is the end.
-        end = datetime.combine(last_day, _END_OF_DAY, tzinfo=self.zone).replace(fold=1)
+        end = datetime.combine(day, _END_OF_DAY, tzinfo=self.zone).replace(fold=1)
         return end.astimezone(UTC)
+
+    def recount(self, opened_at: datetime, due_at: datetime, before: BusinessCalendar) -> datetime:
+        """The due time of a case in business days, opened at ``opened_at`` and due at ``due_at``
+        by the calendar ``before``, under this calendar instead (the same city with a day closed
+        or opened since): as many business days after the day it counts as received, counted
+        on this calendar. The stored due time, not the catalog's target of today, says how many:
+        a city that has changed a category's target since does not move its old cases by it."""
+        received = before.received_on(opened_at)
+        due_day = _aware(due_at, "due_at").astimezone(self.zone).date()
+        count = before.business_days_between(received, due_day)
+        if count < 1:  # not a due time this calendar set: leave it as it is
+            return due_at
+        return self.end_of(self.add_business_days(self.received_on(opened_at), count))
+
+    def with_closed_days(self, days: Iterable[date]) -> BusinessCalendar:
+        """This calendar with ``days`` as its listed closures instead of its own (the holiday
+        table is shared, not made again: intake asks for one each page)."""
+        changed = copy.copy(self)
+        object.__setattr__(changed, "closed_days", frozenset(days))
+        return changed
 
 
 def _aware(moment: datetime, name: str) -> datetime:

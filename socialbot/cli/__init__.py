@@ -13,6 +13,7 @@ import typer
 
 from socialbot.cli import (
     broadcast,
+    calendar,
     cases,
     db,
     demo,
@@ -65,6 +66,7 @@ app.add_typer(broadcast.storm_app, name="storm")
 app.add_typer(report.app, name="report")
 app.add_typer(report.export_app, name="export")
 app.add_typer(open311.app, name="open311")
+app.add_typer(calendar.app, name="calendar")
 status.register(app)
 usage.register(app)
 doctor.register(app)

@@ -4,6 +4,7 @@ SMS webhook) hands it the messages it received, the same way."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Sequence
 from datetime import datetime
@@ -11,6 +12,7 @@ from datetime import datetime
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlmodel import Session, select
 
+from socialbot.closures import calendar_in
 from socialbot.domain import (
     Mention,
     MentionOutcome,
@@ -43,6 +45,10 @@ def ingest(
     recorded as such), open and follow up cases, queue the replies, all inside `session`'s
     transaction; `report` counts what happened. Only the database failing raises: a message that
     cannot be handled is recorded as malformed, and the rest of the batch goes on."""
+    if (
+        rules.calendar is not None and page.mentions
+    ):  # due times by the days closed as this transaction sees them
+        rules = dataclasses.replace(rules, calendar=calendar_in(session, rules.calendar, now))
     platform = intake.platform.name
     ids = [m.post_id for m in page.mentions] + [b.key for b in page.malformed]
     seen = set(

@@ -12,6 +12,7 @@ template_failures (replies that went out as the built-in fallback text: `status`
 job_failures (failed runs of the service's jobs, for `status`), rate_holds (X said wait: until when)
 network_sessions (a network that signs in keeps its session here: Bluesky's tokens, a secret)
 crm_requests (a case forwarded to the city's Open311 CRM: one row a case, its send and its sync)
+closed_days (the city's own closures, a snow day: not business days for SLAs; opened again, kept)
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from socialbot.domain import CaseStatus, MentionOutcome
@@ -425,3 +426,29 @@ class CrmUpdatesMark(SQLModel, table=True):
 
     endpoint: str = Field(primary_key=True, max_length=512)
     fetched_until: datetime = Field(sa_type=UTCDateTime)
+
+
+class ClosedDay(SQLModel, table=True):
+    """A local day the city's offices close beyond weekends and public holidays (a snow day, a
+    strike): no business day for SLAs (`socialbot calendar close`, `socialbot.closures`). Opening
+    it again keeps the row, with who opened it and when: the city's closures stay in the audit.
+    At most one row a day is closed at a time (`ix_closed_days_closed`, a partial unique index)."""
+
+    __tablename__ = "closed_days"
+    __table_args__ = (
+        Index(
+            "ix_closed_days_closed",
+            "day",
+            unique=True,
+            sqlite_where=text("opened_at IS NULL"),
+            postgresql_where=text("opened_at IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    day: date  # in the city's zone, as the business-day rule counts days
+    reason: str = Field(sa_type=Text)
+    closed_at: datetime = Field(sa_type=UTCDateTime)
+    closed_by: str = Field(max_length=128)
+    opened_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    opened_by: str | None = Field(default=None, max_length=128)
