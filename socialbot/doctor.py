@@ -331,8 +331,7 @@ def check_database(settings: Settings) -> Check:
         return warn(
             "database",
             f"{shown}: no database yet (the file does not exist; doctor creates nothing)",
-            f"{UPGRADE_FIX} to create it (the service's first start, `socialbot run`, "
-            "does too)",
+            f"{UPGRADE_FIX} to create it (the service's first start, `socialbot run`, does too)",
         )
     try:
         engine = make_engine(settings.database_url, create=False)  # doctor never creates one
