@@ -10,6 +10,11 @@
 #
 # Options:
 #   --enable      `systemctl enable` and `systemctl restart` socialbot and socialbot-web at the end
+#   --timezone ZONE  the city's IANA time zone (e.g. America/New_York; also SOCIALBOT_TIMEZONE=ZONE)
+#                 for the settings file this creates: business days (SLAs) and every time shown
+#                 are in it. Without it: asked for at a terminal, else the machine's zone
+#                 (/etc/timezone, timedatectl, /etc/localtime), else UTC (`socialbot doctor`
+#                 warns on UTC). A settings file already there is never changed.
 #   --no-venv     skip the venv and pip (tests; packagers who build the venv elsewhere)
 #   --root DIR    install under DIR instead of / (also SOCIALBOT_INSTALL_ROOT=DIR), like DESTDIR:
 #                 paths written inside files stay /etc/socialbot…; no user is created, nothing is
@@ -36,6 +41,8 @@ usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; }
 ENABLE=0
 WITH_VENV=1
 ROOT=${SOCIALBOT_INSTALL_ROOT:-}
+ZONE=${SOCIALBOT_TIMEZONE:-}
+ZONE_FROM=${ZONE:+SOCIALBOT_TIMEZONE}
 while (($#)); do
     case $1 in
         --enable) ENABLE=1 ;;
@@ -46,6 +53,12 @@ while (($#)); do
             shift
             ;;
         --root=*) ROOT=${1#--root=} ;;
+        --timezone)
+            (($# >= 2)) || { echo "install.sh: --timezone needs a zone, e.g. America/New_York" >&2; exit 2; }
+            ZONE=$2 ZONE_FROM=--timezone
+            shift
+            ;;
+        --timezone=*) ZONE=${1#--timezone=} ZONE_FROM=--timezone ;;
         -h | --help) usage; exit 0 ;;
         *) echo "install.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
@@ -119,6 +132,48 @@ tree() {
     if ((SYSTEM)); then chown -R "$5" -- "$dest"; fi
 }
 
+# valid_zone ZONE: whether ZONE is an IANA time zone name socialbot will take.
+valid_zone() {
+    [[ $1 =~ ^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$ ]] || return 1
+    local py=$ROOT$OPT/venv/bin/python
+    [[ -x $py ]] || py=$(command -v "${PYTHON:-python3}" || true)
+    if [[ -n $py ]]; then
+        "$py" -c 'import sys, zoneinfo; zoneinfo.ZoneInfo(sys.argv[1])' "$1" 2>/dev/null
+    else
+        [[ -f /usr/share/zoneinfo/$1 ]]
+    fi
+}
+
+# utc_zone ZONE: whether ZONE is UTC by another name: no city's zone.
+utc_zone() {
+    case $1 in
+        UTC | UCT | Universal | Zulu | GMT | GMT0 | GMT+0 | GMT-0 | Greenwich) return 0 ;;
+        Etc/UTC | Etc/UCT | Etc/Universal | Etc/Zulu | Etc/GMT | Etc/GMT0 | Etc/GMT+0 | Etc/GMT-0 | Etc/Greenwich) return 0 ;;
+        *) return 1 ;;
+    esac
+}
+
+# machine_zone: DETECTED, the time zone of the machine installed onto (the one under $ROOT with
+# --root), or nothing; MACHINE_FROM, where it was read.
+machine_zone() {
+    local zone=""
+    MACHINE_FROM=""
+    if [[ -r $ROOT/etc/timezone ]]; then
+        zone=$(head -n 1 -- "$ROOT/etc/timezone" | tr -d '[:space:]')
+        MACHINE_FROM=/etc/timezone
+    fi
+    if [[ -z $zone && -z $ROOT ]] && command -v timedatectl >/dev/null; then
+        zone=$(timedatectl show --property=Timezone --value 2>/dev/null || true)
+        MACHINE_FROM=timedatectl
+    fi
+    if [[ -z $zone && -L $ROOT/etc/localtime ]]; then
+        zone=$(readlink -- "$ROOT/etc/localtime")
+        zone=${zone#*zoneinfo/}
+        MACHINE_FROM=/etc/localtime
+    fi
+    DETECTED=$zone
+}
+
 # dir DEST MODE OWNER: create a directory; its mode and owner are set every time.
 dir() {
     mkdir -p -- "$ROOT$1"
@@ -128,6 +183,10 @@ dir() {
 [[ -f $SRC/pyproject.toml && -f $SRC/systemd/socialbot.service &&
     -f $SRC/systemd/socialbot-web.service ]] ||
     die "$SRC does not look like a socialbot checkout (no pyproject.toml or systemd/)"
+# A zone given is checked before anything is written.
+if [[ -n $ZONE ]] && ! valid_zone "$ZONE"; then
+    die "$ZONE_FROM $ZONE: not an IANA time zone name such as America/New_York"
+fi
 umask 022
 work=$(mktemp -d)
 trap 'rm -rf -- "$work"' EXIT
@@ -210,7 +269,45 @@ else
     dir "$ETC" 0750 root:"$USER_NAME"
     say "created    $ETC"
 fi
-put_once "$SRC/systemd/socialbot.toml.example" "$ETC/socialbot.toml" 0640 root:"$USER_NAME"
+# The city's time zone, for a settings file made now: given, asked for, or the machine's.
+made_settings=0
+if [[ ! -e $ROOT$ETC/socialbot.toml ]]; then
+    if [[ -z $ZONE ]]; then
+        machine_zone
+        detected=$DETECTED
+        valid_zone "$detected" || detected=""
+        if [[ -t 0 ]]; then
+            say "The city's time zone: business days (SLAs) and every time shown are in it."
+            while :; do
+                read -r -p "IANA name, e.g. America/New_York [${detected:-UTC}]: " answer || answer=""
+                ZONE=${answer:-${detected:-UTC}} ZONE_FROM="as answered"
+                valid_zone "$ZONE" && break
+                say "$ZONE: not an IANA time zone name such as America/New_York"
+            done
+        elif [[ -n $detected ]]; then
+            ZONE=$detected ZONE_FROM="the machine's, from $MACHINE_FROM"
+        else
+            ZONE=UTC ZONE_FROM="no zone given and none found on this machine"
+        fi
+    fi
+    made_settings=1
+    sed "s|^timezone = \"UTC\"\$|timezone = \"$ZONE\"|" "$SRC/systemd/socialbot.toml.example" \
+        >"$work/socialbot.toml"
+fi
+put_once "$work/socialbot.toml" "$ETC/socialbot.toml" 0640 root:"$USER_NAME"
+set_zone=$(sed -n 's/^timezone = "\(.*\)"$/\1/p' "$ROOT$ETC/socialbot.toml" | tail -n 1)
+if ((made_settings)); then
+    case $ZONE_FROM in
+        --timezone | SOCIALBOT_TIMEZONE) ZONE_FROM="from $ZONE_FROM" ;;
+    esac
+    say "           timezone = \"$set_zone\" ($ZONE_FROM)"
+elif [[ -n $ZONE ]]; then
+    say "           $ZONE_FROM $ZONE not applied: the file is yours; set timezone in it"
+fi
+if utc_zone "${set_zone:-UTC}"; then
+    say "           timezone = \"${set_zone:-UTC}\" is no city's: set the city's zone in $ETC/socialbot.toml"
+    say "           (business days end at midnight UTC until then; \`socialbot doctor\` warns)"
+fi
 put_once "$SRC/hashtags.yaml" "$ETC/hashtags.yaml" 0640 root:"$USER_NAME"
 if [[ -e $ROOT$ETC/templates ]]; then
     say "kept       $ETC/templates/ (yours; the shipped ones are in $OPT/share/templates/)"
@@ -350,7 +447,10 @@ Next, as root (sudo -i):
        cd $ETC/credentials && umask 077
        editor x_consumer_key; editor x_consumer_secret
        editor x_access_token; editor x_access_token_secret
-  3. Check, posting nothing:   socialbot poll --once --dry-run
+  3. Check everything (changes nothing; says what to fix):
+                               socialbot doctor
+     then a poll that posts nothing (it creates the database and looks up the account's id):
+                               socialbot poll --once --dry-run
   4. Start, and at every boot: systemctl enable --now socialbot socialbot-web
   5. Watch:                    systemctl status socialbot socialbot-web
                                journalctl -u socialbot -u socialbot-web -f

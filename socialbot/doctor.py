@@ -181,6 +181,37 @@ def check_config(
     return ok("config", f"settings are valid (from {source})"), settings
 
 
+# What a zone is called when it is no city's: the settings' default, or a server's clock.
+UNIVERSAL_ZONES = frozenset(
+    {"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Universal", "Universal", "Etc/Zulu", "Zulu"}
+    | {"GMT", "Etc/GMT", "Etc/GMT+0", "Etc/GMT-0", "Etc/GMT0", "GMT0", "GMT+0", "GMT-0"}
+    | {"Etc/Greenwich", "Greenwich"}
+)
+
+
+def check_timezone(settings: Settings, config_file: Path | None = None) -> Check:
+    """The city's own time zone is set: business days (SLAs), `--at` and `--cron` and every time
+    shown are in it. UTC is the default, and a server's clock: a warning, since a city's business
+    day then ends at midnight UTC (7 pm in Boston)."""
+    area = "time zone"
+    if settings.timezone not in UNIVERSAL_ZONES:
+        return ok(area, f"{settings.timezone}: business days, SLAs and every time shown are in it")
+    if config_file is None and os.environ.get(ENV_PREFIX + "CONFIG"):
+        config_file = Path(os.environ[ENV_PREFIX + "CONFIG"])
+    where = (
+        f'set timezone = "America/New_York" (the city\'s IANA zone) in {config_file}'
+        if config_file is not None and ENV_PREFIX + "TIMEZONE" not in os.environ
+        else "set SOCIALBOT_TIMEZONE=America/New_York (the city's IANA zone)"
+    )
+    return warn(
+        area,
+        f"{settings.timezone}: the default, not the city's zone: business days (and so SLA due "
+        f"times) end at midnight {settings.timezone}, and every time is shown in "
+        f"{settings.timezone}",
+        where,
+    )
+
+
 def check_secrets(settings: Settings) -> list[Check]:
     """No secret is too short to be a real credential. The logs mask it anyway, and with it
     every innocent occurrence of those few characters: the lines of a short secret read wrong."""
@@ -296,11 +327,11 @@ def check_database(settings: Settings) -> Check:
     except ArgumentError:
         shown = "SOCIALBOT_DATABASE_URL"
     missing = _missing_sqlite_file(settings.database_url)
-    if missing is not None:
-        return fail(
+    if missing is not None:  # a fresh install: nothing is wrong yet, one command makes it
+        return warn(
             "database",
-            f"{shown}: no database yet (the file does not exist)",
-            f"{UPGRADE_FIX} to create it (`socialbot run` does too)",
+            f"{shown}: no database yet (the file does not exist; doctor creates nothing)",
+            f"{UPGRADE_FIX} to create it (the service's first start, `socialbot run`, does too)",
         )
     try:
         engine = make_engine(settings.database_url, create=False)  # doctor never creates one
@@ -871,6 +902,7 @@ def run_checks(
             *(
                 skip(area, not_checked)
                 for area in (
+                    "time zone",
                     "catalog",
                     "replies",
                     "broadcasts",
@@ -881,7 +913,11 @@ def run_checks(
                 )
             ),
         ]
-    checks = [config, *_guarded_list("secrets", lambda: check_secrets(settings))]
+    checks = [
+        config,
+        *_guarded_list("time zone", lambda: [check_timezone(settings, config_file)]),
+        *_guarded_list("secrets", lambda: check_secrets(settings)),
+    ]
     catalog: Catalog | None = None
     try:
         catalog_check, catalog = check_catalog(settings)

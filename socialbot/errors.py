@@ -6,6 +6,7 @@
      ├── TemplateError      a reply template is missing, broken or renders too long
      ├── DataError          a platform payload could not be understood (names the field)
      ├── TransitionRefused  a staff action that the case's status does not allow
+     ├── UnknownDepartment  `cases assign --to` names no department of the catalog (suggests some)
      ├── BroadcastError     a broadcast cannot be sent as asked (a missing --var, a bad --cron)
      ├── HandleError        not an account's handle as its network writes them (names the rule)
      ├── QueryError         a web request's parameter we cannot answer (names the parameter)
@@ -36,6 +37,14 @@ class SocialbotError(Exception):
 
 class ConfigError(SocialbotError):
     """A setting is missing or malformed."""
+
+
+class UnknownDepartment(SocialbotError):
+    """`cases assign --to` names no department the catalog or the districts know."""
+
+    def __init__(self, message: str, suggestions: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.suggestions = suggestions
 
 
 class CatalogError(SocialbotError):

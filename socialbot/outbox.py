@@ -95,6 +95,10 @@ class SendReport:
     unverified: int = 0  # failed in a way that may have posted: left for `recover` to check
     stopped_by: str | None = None  # why the batch ended early: rate limit, quota used, auth
     held: holds.Hold | None = None  # posting was held by X's limit: nothing was tried
+    # The wait the network asked for during this batch (a 429, the quota's last post), as
+    # written down for every process: the rest of the queue waits for it. None when it could not
+    # be written (the queue's rows still wait, each with its own next attempt).
+    paused: holds.Hold | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,6 +254,10 @@ def send_once(outbox: Outbox, now: Clock, *, dry_run: bool = False) -> SendRepor
             report.stopped_by = QUOTA_USED
             log.info("event=quota_used until=%s", budget.reset_at.isoformat())
             break
+    if report.stopped_by in (RateLimited.__name__, QUOTA_USED):
+        report.paused = holds.current(
+            outbox.engine, outbox.network, outbox.account, outbox.platform.endpoints.post, now()
+        )
     return report
 
 

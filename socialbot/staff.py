@@ -147,7 +147,7 @@ class Staff:
                     case.id, request, photo, self.media_dir, self._media_rules(case)
                 )
                 kept.append(photo)
-            _move_reporters(session, case, request)
+            _move_reporters(session, case, request, now)
             event_note = self._apply(case, request, after, now)
             session.add(case)
             event = CaseEvent(
@@ -190,11 +190,16 @@ class Staff:
                 f": {note}" if note else ""
             )
             case.department = request.department
+        why = f": {note}" if note else ""
         if request.action is Action.CLOSE:
             assert request.reason is not None
             case.close_reason = request.reason.value
             case.duplicate_of = request.duplicate_of
+            if request.reason is CloseReason.DUPLICATE:  # the history says into which, and why
+                note = f"merged into #{request.duplicate_of}{why}"
         if request.action is Action.REOPEN:
+            if case.close_reason == CloseReason.DUPLICATE.value:
+                note = f"unmerged from #{case.duplicate_of}{why}"
             case.close_reason, case.duplicate_of = None, None
         finished = _finished_at(request.happened_at, case.created_at, now)
         case.resolved_at = finished if after is CaseStatus.RESOLVED else None
@@ -370,8 +375,9 @@ def linked_reporters(session: Session, case: Case) -> list[Reporter]:
     ]
 
 
-def _move_reporters(session: Session, case: Case, request: Request) -> None:
-    """Merging adds the case's reporters to the one it duplicates; unmerging takes them back."""
+def _move_reporters(session: Session, case: Case, request: Request, now: datetime) -> None:
+    """Merging adds the case's reporters to the one it duplicates; unmerging takes them back.
+    The other case's history says so too: who, which case, the count, and why."""
     target_id: int | None = None
     sign = 0
     if request.action is Action.CLOSE and request.reason is CloseReason.DUPLICATE:
@@ -383,8 +389,21 @@ def _move_reporters(session: Session, case: Case, request: Request) -> None:
     target = session.get(Case, target_id, with_for_update=True)
     if target is None:
         return
+    before = target.reporter_count
     target.reporter_count = max(1, target.reporter_count + sign * case.reporter_count)
     session.add(target)
+    what = "merged into this case" if sign > 0 else "unmerged from this case"
+    session.add(
+        CaseEvent(
+            case_id=target_id,
+            at=now,
+            actor=request.actor,
+            from_status=target.status,
+            to_status=target.status,
+            note=f"#{case.id} {what} (reporters {before} → {target.reporter_count})"
+            + (f": {request.note}" if request.note else ""),
+        )
+    )
 
 
 def _supersede_unsent_status_replies(

@@ -16,7 +16,15 @@ from sqlalchemy import Engine, text
 
 from socialbot.catalog import load_catalog
 from socialbot.config import SHIPPED_HASHTAGS, Settings, load_settings
-from socialbot.doctor import Check, Outcome, check_database, check_replies, failed, run_checks
+from socialbot.doctor import (
+    Check,
+    Outcome,
+    check_database,
+    check_replies,
+    check_timezone,
+    failed,
+    run_checks,
+)
 from socialbot.networks.x.rules import X_TEXT
 from socialbot.store.db import alembic_config, make_engine, transaction
 from socialbot.store.models import Account
@@ -30,8 +38,12 @@ SECRETS = {
     "x_access_token_secret": "ats-SECRET-4",
 }
 
+CITY_ZONE = "America/New_York"
+
 
 def with_credentials(database_url: str, **more: object) -> Settings:
+    # A city's zone: the UTC default is a warning of its own (test_utc_is_a_warning_…).
+    more = {"timezone": CITY_ZONE} | more
     return load_settings(None, database_url=database_url, **SECRETS, **more)
 
 
@@ -89,6 +101,7 @@ def test_a_healthy_install_is_ok_from_settings_to_credentials(engine: Engine) ->
     assert failed(checks) == []
     assert [(c.outcome, c.area) for c in checks] == [
         (Outcome.OK, "config"),
+        (Outcome.OK, "time zone"),
         (Outcome.OK, "catalog"),
         (Outcome.OK, "replies"),
         (Outcome.OK, "broadcasts"),
@@ -282,12 +295,48 @@ def test_a_missing_sqlite_file_is_reported_not_created(tmp_path: Path) -> None:
 
     check = check_database(load_settings(database_url=f"sqlite:///{path}"))
 
+    # A fresh install has no database: not a failure, and the line says what creates it.
     assert (check.outcome, check.detail) == (
-        Outcome.FAIL,
-        f"sqlite:///{path}: no database yet (the file does not exist)",
+        Outcome.WARN,
+        f"sqlite:///{path}: no database yet (the file does not exist; doctor creates nothing)",
     )
-    assert check.fix == "run `socialbot db upgrade` to create it (`socialbot run` does too)"
+    assert check.fix == (
+        "run `socialbot db upgrade` to create it (the service's first start, `socialbot run`, "
+        "does too)"
+    )
     assert not path.parent.exists()
+
+
+def test_utc_is_a_warning_naming_the_setting_to_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The installed settings' default: a city's business day would end at 7 pm in Boston."""
+    monkeypatch.delenv("SOCIALBOT_TIMEZONE", raising=False)
+    config = tmp_path / "socialbot.toml"
+    config.write_text('timezone = "UTC"\n', encoding="utf-8")
+
+    check = check_timezone(load_settings(config), config)
+
+    assert check.outcome is Outcome.WARN
+    assert check.detail == (
+        "UTC: the default, not the city's zone: business days (and so SLA due times) end at "
+        "midnight UTC, and every time is shown in UTC"
+    )
+    assert check.fix == f'set timezone = "America/New_York" (the city\'s IANA zone) in {config}'
+    # From the environment, the fix names the variable.
+    monkeypatch.setenv("SOCIALBOT_TIMEZONE", "Etc/UTC")
+    check = check_timezone(load_settings(config), config)
+    assert check.outcome is Outcome.WARN
+    assert check.fix == "set SOCIALBOT_TIMEZONE=America/New_York (the city's IANA zone)"
+
+
+@pytest.mark.parametrize("zone", ["America/New_York", "Europe/London", "Atlantic/Reykjavik"])
+def test_a_city_s_zone_is_ok(zone: str) -> None:
+    check = check_timezone(load_settings(None, timezone=zone))
+    assert (check.outcome, check.detail) == (
+        Outcome.OK,
+        f"{zone}: business days, SLAs and every time shown are in it",
+    )
 
 
 @pytest.mark.parametrize(

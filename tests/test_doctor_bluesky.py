@@ -39,6 +39,8 @@ SERVICE = "https://bsky.social"
 WHO = f"@{CITY_HANDLE} ({CITY_DID}) at {SERVICE}"
 INTAKE = Channel("bluesky", "intake")
 
+CITY_ZONE = "America/New_York"
+
 
 def utc_now() -> datetime:
     # The adapter doctor builds runs on the real clock: so does the PDS it talks to.
@@ -55,6 +57,7 @@ def pds() -> Iterator[BlueskyServer]:
 
 def on_bluesky(engine: Engine, **more: object) -> Settings:
     values: dict[str, object] = {
+        "timezone": CITY_ZONE,  # a city's: the UTC default is a warning of its own
         "bluesky_handle": CITY_HANDLE,
         "bluesky_app_password": APP_PASSWORD,
     } | more

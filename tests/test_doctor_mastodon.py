@@ -38,6 +38,8 @@ DEFAULT_POLICY, FILTERING_POLICY, ACCEPTING_POLICY = (
 )
 POLICY_URL = f"{BASE}/api/v2/notifications/policy"
 
+CITY_ZONE = "America/New_York"
+
 
 def on_mastodon(engine: Engine, **more: object) -> Settings:
     return load_settings(
@@ -45,7 +47,7 @@ def on_mastodon(engine: Engine, **more: object) -> Settings:
         database_url=engine.url.render_as_string(hide_password=False),
         mastodon_api_base_url=BASE,
         mastodon_access_token=TOKEN,
-        **more,
+        **({"timezone": CITY_ZONE} | more),  # a city's: the UTC default is a warning of its own
     )
 
 

@@ -121,3 +121,52 @@ def test_a_case_cannot_be_merged_into_a_closed_one(
         merge(staff, clock, 2, into=1)
     with pytest.raises(SocialbotError, match=r"--of 9: no such case"):
         merge(staff, clock, 2, into=9)
+
+
+def notes(staff: Staff, case_id: int) -> list[tuple[str, str | None, str, str]]:
+    detail = get_case(staff.engine, case_id)
+    assert detail is not None
+    return [(e.actor, e.from_status, e.to_status, e.note) for e in detail.events]
+
+
+def test_merge_and_unmerge_are_in_both_cases_history_with_who_and_why(
+    city: tuple[Service, ReplayPlatform], staff: Staff, clock: Clock
+) -> None:
+    staff.act(
+        Request(
+            2,
+            Action.CLOSE,
+            "ana",
+            note="same hole, other corner",
+            reason=CloseReason.DUPLICATE,
+            duplicate_of=1,
+        ),
+        clock(),
+    )
+    staff.act(Request(2, Action.REOPEN, "li", note="two holes after all", unmerge=True), clock())
+
+    assert notes(staff, 2)[1:] == [
+        ("ana", "new", "closed", "merged into #1: same hole, other corner"),
+        ("li", "closed", "in_progress", "unmerged from #1: two holes after all"),
+    ]
+    assert notes(staff, 1)[1:] == [
+        (
+            "ana",
+            "new",
+            "new",
+            "#2 merged into this case (reporters 1 → 2): same hole, other corner",
+        ),
+        ("li", "new", "new", "#2 unmerged from this case (reporters 2 → 1): two holes after all"),
+    ]
+
+
+def test_a_merge_without_a_note_still_says_into_which_case(
+    city: tuple[Service, ReplayPlatform], staff: Staff, clock: Clock
+) -> None:
+    merge(staff, clock, 2, into=1)
+    staff.act(Request(2, Action.REOPEN, "ana"), clock())  # a plain reopen undoes the merge too
+    assert [note for *_, note in notes(staff, 2)[1:]] == ["merged into #1", "unmerged from #1"]
+    assert [note for *_, note in notes(staff, 1)[1:]] == [
+        "#2 merged into this case (reporters 1 → 2)",
+        "#2 unmerged from this case (reporters 2 → 1)",
+    ]

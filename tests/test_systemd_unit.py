@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pty
 import re
 import shutil
 import subprocess
@@ -189,16 +190,23 @@ def test_install_sh_is_shellcheck_clean() -> None:
 
 
 def _install(root: Path, *args: str, env: dict[str, str] | None = None) -> str:
-    result = subprocess.run(
+    result = _run_install(*args, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def _run_install(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """install.sh as a script runs it: no terminal to ask at (stdin is not one)."""
+    environment = {k: v for k, v in os.environ.items() if k != "SOCIALBOT_TIMEZONE"}
+    return subprocess.run(
         ["bash", str(INSTALL), "--no-venv", *args],
         capture_output=True,
         text=True,
         check=False,
         timeout=120,
-        env={**os.environ, **(env or {})},
+        stdin=subprocess.DEVNULL,
+        env={**environment, **(env or {})},
     )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
 
 
 def _listing(root: Path) -> dict[str, tuple[str, str]]:
@@ -324,3 +332,106 @@ def test_the_installed_command_drops_the_callers_settings(tmp_path: Path) -> Non
         },
     )
     assert result.stdout == "SOCIALBOT_CONFIG=/etc/socialbot/socialbot.toml\n"
+
+
+def _zone(root: Path) -> str:
+    settings = (root / "etc/socialbot/socialbot.toml").read_text(encoding="utf-8")
+    (line,) = [line for line in settings.splitlines() if line.startswith("timezone = ")]
+    return line.removeprefix("timezone = ")
+
+
+def test_the_next_steps_check_with_doctor_before_the_dry_run(tmp_path: Path) -> None:
+    """As the README's step 3: `socialbot doctor`, then a poll that posts nothing."""
+    out = _install(tmp_path, "--root", str(tmp_path))
+    steps = out.split("Next, as root", 1)[1]
+    assert "socialbot doctor" in steps
+    assert steps.index("socialbot doctor") < steps.index("socialbot poll --once --dry-run")
+
+
+@pytest.mark.parametrize(
+    ("args", "env"),
+    [
+        (["--timezone", "America/New_York"], {}),
+        (["--timezone=America/New_York"], {}),
+        ([], {"SOCIALBOT_TIMEZONE": "America/New_York"}),
+    ],
+)
+def test_install_sh_sets_the_zone_it_is_given(
+    tmp_path: Path, args: list[str], env: dict[str, str]
+) -> None:
+    out = _install(tmp_path, "--root", str(tmp_path), *args, env=env)
+    assert _zone(tmp_path) == '"America/New_York"'
+    given = "--timezone" if args else "SOCIALBOT_TIMEZONE"
+    assert f'           timezone = "America/New_York" (from {given})\n' in out
+    assert "is no city's" not in out
+    # The rest of the settings file is the skeleton's.
+    settings = (tmp_path / "etc/socialbot/socialbot.toml").read_text(encoding="utf-8")
+    assert settings == TOML_EXAMPLE.read_text(encoding="utf-8").replace(
+        'timezone = "UTC"', 'timezone = "America/New_York"'
+    )
+
+
+def test_install_sh_takes_the_machine_s_zone(tmp_path: Path) -> None:
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc/timezone").write_text("America/Chicago\n")
+    out = _install(tmp_path, "--root", str(tmp_path))
+    assert _zone(tmp_path) == '"America/Chicago"'
+    assert 'timezone = "America/Chicago" (the machine\'s, from /etc/timezone)' in out
+
+    other = tmp_path / "other"
+    (other / "etc").mkdir(parents=True)
+    (other / "etc/localtime").symlink_to("../usr/share/zoneinfo/Europe/Paris")
+    out = _install(other, "--root", str(other))
+    assert _zone(other) == '"Europe/Paris"'
+
+
+def test_install_sh_on_a_utc_machine_says_to_set_the_city_s_zone(tmp_path: Path) -> None:
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc/timezone").write_text("Etc/UTC\n")
+    out = _install(tmp_path, "--root", str(tmp_path))
+    assert _zone(tmp_path) == '"Etc/UTC"'
+    assert (
+        "           timezone = \"Etc/UTC\" is no city's: set the city's zone in "
+        "/etc/socialbot/socialbot.toml\n"
+    ) in out
+    # And again on every later run, until it is set; a zone given then changes nothing.
+    again = _install(tmp_path, "--root", str(tmp_path), "--timezone", "America/New_York")
+    assert "is no city's" in again
+    assert "--timezone America/New_York not applied: the file is yours" in again
+    assert _zone(tmp_path) == '"Etc/UTC"'
+
+
+def test_install_sh_refuses_a_zone_that_is_none_before_writing(tmp_path: Path) -> None:
+    result = _run_install("--root", str(tmp_path), "--timezone", "America/Gotham")
+    assert result.returncode == 1
+    assert result.stderr == (
+        "install.sh: --timezone America/Gotham: not an IANA time zone name such as "
+        "America/New_York\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_install_sh_asks_for_the_zone_at_a_terminal(tmp_path: Path) -> None:
+    """At a terminal the operator is asked, the machine's zone offered; a wrong name asks again."""
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc/timezone").write_text("Etc/UTC\n")
+    main, terminal = pty.openpty()
+    try:
+        os.write(main, b"Boston\nAmerica/New_York\n")
+        result = subprocess.run(
+            ["bash", str(INSTALL), "--no-venv", "--root", str(tmp_path)],
+            stdin=terminal,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+            env={k: v for k, v in os.environ.items() if k != "SOCIALBOT_TIMEZONE"},
+        )
+    finally:
+        os.close(terminal)
+        os.close(main)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "IANA name, e.g. America/New_York [Etc/UTC]: " in result.stderr  # read's prompt
+    assert "Boston: not an IANA time zone name such as America/New_York\n" in result.stdout
+    assert 'timezone = "America/New_York" (as answered)' in result.stdout
+    assert _zone(tmp_path) == '"America/New_York"'

@@ -30,6 +30,7 @@ from socialbot.cli.render import (
     cases_csv,
     cases_table,
 )
+from socialbot.departments import department_named, known_departments
 from socialbot.domain import CaseStatus, GeoPoint
 from socialbot.errors import SocialbotError
 from socialbot.lifecycle import Action, CloseReason
@@ -242,12 +243,28 @@ _simple(Action.REOPEN, "Reopen resolved or closed cases (back to in_progress).")
 def assign_command(
     ctx: typer.Context,
     case_ids: CaseIds,
-    to: Annotated[str, typer.Option("--to", help="The department that takes the cases.")],
+    to: Annotated[
+        str,
+        typer.Option(
+            "--to",
+            help="The department that takes the cases: one the catalog or the districts name "
+            "(case, accents and dashes as you like).",
+        ),
+    ],
     note: Note = "",
     actor: Actor = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Assign to a department the catalog does not name (a new one)."
+        ),
+    ] = False,
 ) -> None:
     """Hand cases to another department."""
     storable.check(to, "--to", DEPARTMENT_LENGTH)
+    if not force:  # a typo must not open a department nobody reads
+        content = load_case_content(state(ctx).settings())
+        to = department_named(to, known_departments(content.catalog, content.districts))
     _run(
         ctx,
         [Request(n, Action.ASSIGN, recorded_as(actor), note=note, department=to) for n in case_ids],

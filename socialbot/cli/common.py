@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import getpass
+import logging
 import sys
 import typing
 from collections.abc import Callable
@@ -41,10 +42,21 @@ class State:
     log_format: LogFormat | None = None  # `--log-format`; else the setting
 
     def settings(self, **overrides: object) -> Settings:
+        """The settings, with logging set up from them (`SOCIALBOT_LOG_LEVEL`)."""
+        return self._load(overrides, quiet=False)
+
+    def quiet_settings(self) -> Settings:
+        """The settings, logging warnings and errors only (on stderr): for a command a person
+        runs and reads (`poll --once`, `send --once`), whose own output must not be buried
+        under INFO lines. A level set higher (ERROR) is kept; the service keeps its own."""
+        return self._load({}, quiet=True)
+
+    def _load(self, overrides: dict[str, object], *, quiet: bool) -> Settings:
         settings = load_settings(self.config_file, **overrides)
-        setup_logging(
-            settings.log_level, self.log_format or settings.log_format, secrets_of(settings)
-        )
+        level = settings.log_level
+        if quiet and logging.getLevelName(level) < logging.WARNING:
+            level = "WARNING"
+        setup_logging(level, self.log_format or settings.log_format, secrets_of(settings))
         return settings
 
 

@@ -214,21 +214,27 @@ def export_cases_command(
     if since is not None:
         start = moment(since, "--since")
         cases = [c for c in cases if c.created_at >= start]
-    note = ""
     if fmt is ExportFormat.CSV:
-        text = exports.cases_csv(cases)
+        text, written, note = exports.cases_csv(cases), len(cases), ""
     else:
         result = exports.cases_geojson(cases)
         text = json.dumps(result.collection, ensure_ascii=False, indent=1) + "\n"
-        if result.omitted:
-            note = f"{result.omitted} case(s) without a location left out"
+        written = len(cases) - result.omitted
+        # A GIS layer has no place for a case without a point: say so, and what to do about it.
+        note = (
+            f"{result.omitted} without a location left out (a GeoJSON feature needs a point; "
+            "`--format csv` has every case)"
+            if result.omitted
+            else ""
+        )
     if output is None:
         print_data(text)
+        if note:
+            typer.echo(f"{written} case(s) written; {note}", err=True)
     else:
         output.write_text(text, encoding="utf-8")
-        typer.echo(f"{len(cases)} case(s) written to {output}", err=True)
-    if note:
-        typer.echo(note, err=True)
+        said = f"{written} case(s) written to {output}" + (f"; {note}" if note else "")
+        typer.echo(said, err=True)
 
 
 def _cases(settings: Settings, until: datetime | None) -> list[reports.CaseFacts]:

@@ -235,6 +235,26 @@ def test_staff_work_cases_from_the_command_line(demo_db: Path) -> None:
     ]
 
 
+def test_merge_and_unmerge_show_who_and_why_in_both_histories(demo_db: Path) -> None:
+    code, out = invoke("cases", "merge", "14", "--into", "1", "--as", "J. Rivera", "--note", "same")
+    assert code == 0 and out.startswith("case #14: new → closed; reply queued: ")
+    code, out = invoke("cases", "unmerge", "14", "--as", "A. Chen", "--note", "other hole")
+    assert (code, out) == (0, "case #14: closed → in_progress\n")
+
+    merged = json.loads(invoke("cases", "show", "14", "--json")[1])["history"]
+    assert [(h["actor"], h["note"]) for h in merged[-2:]] == [
+        ("J. Rivera", "merged into #1: same"),
+        ("A. Chen", "unmerged from #1: other hole"),
+    ]
+    into = json.loads(invoke("cases", "show", "1", "--json")[1])["history"]
+    assert [(h["actor"], h["note"]) for h in into[-2:]] == [
+        ("J. Rivera", "#14 merged into this case (reporters 3 → 4): same"),
+        ("A. Chen", "#14 unmerged from this case (reporters 4 → 3): other hole"),
+    ]
+    code, out = invoke("cases", "show", "14")
+    assert " A. Chen: closed → in_progress — unmerged from #1: other hole" in out
+
+
 def test_bulk_resolve_reports_each_failure_and_exits_1(demo_db: Path, tmp_path: Path) -> None:
     sheet = tmp_path / "done.csv"
     sheet.write_text("id,note\n2,scrubbed\nseven,typo\n", encoding="utf-8")

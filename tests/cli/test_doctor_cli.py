@@ -31,6 +31,7 @@ SECRETS = {
 def city(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     """A migrated database and the city account's credentials, in the environment."""
     monkeypatch.setenv("SOCIALBOT_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("SOCIALBOT_TIMEZONE", "America/New_York")
     for name, value in SECRETS.items():
         monkeypatch.setenv(name, value)
 
@@ -51,6 +52,7 @@ def test_all_well_is_ok_line_by_line_and_exit_0() -> None:
     assert code == 0
     assert columns(out) == [
         ("OK", "config"),
+        ("OK", "time zone"),
         ("OK", "catalog"),
         ("OK", "replies"),
         ("OK", "broadcasts"),
@@ -224,6 +226,7 @@ def mastodon_city(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     """A migrated database and the city's Mastodon account (the recorded server's), in the
     environment."""
     monkeypatch.setenv("SOCIALBOT_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("SOCIALBOT_TIMEZONE", "America/New_York")
     monkeypatch.setenv("SOCIALBOT_MASTODON_API_BASE_URL", cassettes.BASE_URL)
     monkeypatch.setenv("SOCIALBOT_MASTODON_ACCESS_TOKEN", "mat-SECRET-7-mastodon")
 
@@ -282,3 +285,24 @@ def test_offline_notes_the_mastodon_credentials() -> None:
         "SKIP  credentials  mastodon/intake: credentials set; not checked with Mastodon "
         "(--offline)\n"
     ) in out
+
+
+def test_a_fresh_install_passes_doctor_saying_what_creates_the_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As install.sh leaves it: settings in UTC, no database yet. Neither is a failure; each line
+    says what to do."""
+    monkeypatch.setenv("SOCIALBOT_DATABASE_URL", f"sqlite:///{tmp_path / 'socialbot.db'}")
+    monkeypatch.delenv("SOCIALBOT_TIMEZONE", raising=False)
+
+    code, out = invoke("doctor", "--offline")
+
+    assert code == 0, out
+    assert columns(out)[:2] == [("OK", "config"), ("WARN", "time zone")]
+    assert (
+        f"WARN  database     sqlite:///{tmp_path / 'socialbot.db'}: no database yet (the file "
+        "does not exist; doctor creates nothing) → run `socialbot db upgrade` to create it"
+    ) in out
+    assert "→ set SOCIALBOT_TIMEZONE=America/New_York (the city's IANA zone)\n" in out
+    assert out.endswith("No problems, 2 warning(s): read the WARN lines.\n")
+    assert not (tmp_path / "socialbot.db").exists()

@@ -9,17 +9,19 @@ import re
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import responses
 from sqlalchemy import Engine
 
 from socialbot import holds
+from socialbot.cli import app
 from socialbot.store.db import transaction
 from socialbot.store.models import RateHold
 from socialbot.usage import MENTIONS
 from tests import xapi
-from tests.cli.run import invoke
+from tests.cli.run import invoke, runner
 
 
 @pytest.fixture(autouse=True)
@@ -49,8 +51,15 @@ def too_many_requests() -> dict[str, object]:
 def test_poll_once_during_a_429_hold_makes_no_call_and_says_until_when() -> None:
     responses.get(xapi.MENTIONS_URL, **too_many_requests())  # type: ignore[arg-type]
 
-    code, _ = invoke("poll", "--once")  # X says 429: one line, exit 1, as before
-    assert code == 1 and len(responses.calls) == 1
+    first = runner.invoke(app, ["poll", "--once"])  # X says 429: one line, exit 1, as before
+    assert first.exit_code == 1 and len(responses.calls) == 1
+    # What waits, why, and until when: not the network's words and a UTC timestamp.
+    assert re.fullmatch(
+        r"socialbot: X GET /2/users/:id/mentions for account intake is held until "
+        r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(X answered 429, at \d\d:\d\d:\d\d UTC\); "
+        r"no call is made before then; nothing fetched\n",
+        first.stderr,
+    ), first.stderr
 
     code, out = invoke("poll", "--once")
     assert code == 0
@@ -75,7 +84,15 @@ def test_send_once_during_a_429_hold_makes_no_post() -> None:
     assert invoke("poll", "--once")[0] == 0
 
     code, out = invoke("send", "--once")
-    assert code == 0 and "paused: RateLimited" in out
+    assert code == 0
+    # The queue waits: for what (network, endpoint, account), why, and until when.
+    assert re.fullmatch(
+        r"intake: sent 0, failed 0, retrying later 1, recovered 0; paused: X POST /2/tweets for "
+        r"account intake is held until \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(X answered 429, "
+        r"at \d\d:\d\d:\d\d UTC\); no call is made before then\n",
+        out,
+    ), out
+    assert "RateLimited" not in out
     assert invoke("poll", "--once")[0] == 0  # a new reply queued after the 429: held too
 
     code, out = invoke("send", "--once")
@@ -132,3 +149,22 @@ def test_the_hold_is_told_in_the_city_s_time_zone(monkeypatch: pytest.MonkeyPatc
 
     assert code == 0
     assert re.search(r"held until \d{4}-\d\d-\d\d \d\d:\d\d:\d\d E[SD]T \(", out), out
+
+
+@responses.activate
+def test_send_once_after_a_429_says_until_when_in_the_city_s_zone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SOCIALBOT_TIMEZONE", "America/New_York")
+    page = xapi.page([xapi.tweet(1, "@DemoCity311 #pothole on Main", coordinates=(42.35, -71.06))])
+    responses.get(xapi.MENTIONS_URL, json=page)
+    limited = too_many_requests()
+    responses.post(xapi.TWEETS_URL, **limited)  # type: ignore[arg-type]
+    assert invoke("poll", "--once")[0] == 0
+
+    code, out = invoke("send", "--once")
+
+    assert code == 0
+    reset = datetime.fromtimestamp(int(limited["headers"]["x-rate-limit-reset"]), UTC)  # type: ignore[index]
+    local = reset.astimezone(ZoneInfo("America/New_York"))
+    assert f"held until {local:%Y-%m-%d %H:%M:%S} {local.tzname()} (X answered 429" in out, out

@@ -40,7 +40,7 @@ READING = [
 ]
 WRITING = [
     ("cases", "ack", "1"),
-    ("cases", "assign", "1", "--to", "Parks"),
+    ("cases", "assign", "1", "--to", "Parks and Recreation – Maintenance"),
     ("cases", "note", "1", "seen it"),
     ("cases", "resolve", "1"),
     ("cases", "close", "1", "--reason", "invalid"),

@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 import shapely.geometry
 
+from socialbot.cli import app
 from socialbot.domain import CaseStatus, MentionOutcome
 from socialbot.store.db import make_engine, transaction, upgrade
 from socialbot.store.models import Case, MentionRecord
-from tests.cli.run import invoke
+from tests.cli.run import invoke, runner
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 DAY = timedelta(days=1)
@@ -179,10 +180,30 @@ def test_export_loads_back_as_csv_and_as_geojson(tmp_path: Path) -> None:
     assert rows[2]["reporter_count"] == "2"
 
     target = tmp_path / "cases.geojson"
-    code, _ = invoke("export", "cases", "--format", "geojson", "--output", str(target))
-    assert code == 0
+    result = runner.invoke(app, ["export", "cases", "--format", "geojson", "--output", str(target)])
+    assert result.exit_code == 0
+    # What was written, what was left out and why: 4 features, not "5 case(s) written".
+    assert result.stderr == (
+        f"4 case(s) written to {target}; 1 without a location left out (a GeoJSON feature "
+        "needs a point; `--format csv` has every case)\n"
+    )
     collection = json.loads(target.read_text(encoding="utf-8"))
     assert collection["type"] == "FeatureCollection"
     assert len(collection["features"]) == 4  # #4 has no location
     first = shapely.geometry.shape(collection["features"][0]["geometry"])
     assert (round(first.y, 4), round(first.x, 4)) == (42.3501, -71.06)
+
+
+def test_a_csv_export_to_a_file_counts_every_case(tmp_path: Path) -> None:
+    target = tmp_path / "cases.csv"
+    result = runner.invoke(app, ["export", "cases", "--output", str(target)])
+    assert result.exit_code == 0
+    assert result.stderr == f"5 case(s) written to {target}\n"
+    assert len(list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))) == 5
+
+
+def test_a_geojson_export_to_standard_output_says_what_it_left_out() -> None:
+    result = runner.invoke(app, ["export", "cases", "--format", "geojson"])
+    assert result.exit_code == 0
+    assert len(json.loads(result.stdout)["features"]) == 4
+    assert result.stderr.startswith("4 case(s) written; 1 without a location left out")

@@ -74,7 +74,7 @@ def test_a_department_longer_than_its_column_is_one_line_on_every_database(cases
     result = run("cases", "assign", "1", "2", "--to", "D" * 129)
     assert one_line_error(result) == "--to: 129 characters; at most 128 fit"
     assert events(cases) == 0
-    assert run("cases", "assign", "1", "--to", "D" * 128).exit_code == 0
+    assert run("cases", "assign", "1", "--to", "D" * 128, "--force").exit_code == 0
 
 
 def test_an_actor_longer_than_its_column_is_one_line_for_every_command(cases: Engine) -> None:
@@ -82,7 +82,7 @@ def test_an_actor_longer_than_its_column_is_one_line_for_every_command(cases: En
     for args in (
         ("cases", "ack", "1"),
         ("cases", "note", "1", "text"),
-        ("cases", "assign", "1", "--to", "Parks"),
+        ("cases", "assign", "1", "--to", "Parks", "--force"),
         ("block", "@spammer"),
         ("storm", "start", "--name", "Sandy", "--hashtag", "BoSandy"),
         ("broadcast", "cancel", "1"),
@@ -240,3 +240,30 @@ def test_any_csv_sheet_is_answered_line_by_line_never_with_a_traceback(
     assert result.exit_code in (0, 1, 2), result.output
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     assert "Traceback" not in result.output
+
+
+def test_assign_takes_a_catalog_department_however_typed_and_stores_its_spelling(
+    cases: Engine,
+) -> None:
+    result = run("cases", "assign", "1", "--to", "public works - highway", "--as", "ana")
+    assert result.exit_code == 0, result.output
+    with transaction(cases) as session:
+        case = session.get(Case, 1)
+        assert case is not None and case.department == "Public Works – Highway"
+
+
+def test_assign_to_no_department_of_the_catalog_is_one_line_with_the_nearest(
+    cases: Engine,
+) -> None:
+    result = run("cases", "assign", "1", "2", "--to", "Parks")
+    assert one_line_error(result) == (
+        "--to 'Parks': no department of the catalog or districts is called that; did you mean "
+        "'Parks and Recreation – Maintenance', 'Parks and Recreation – Urban Forestry'? "
+        "(--force assigns to a new department)"
+    )
+    assert events(cases) == 0
+    # On purpose: a department the catalog does not name yet.
+    assert run("cases", "assign", "1", "--to", "Parks", "--force").exit_code == 0
+    with transaction(cases) as session:
+        case = session.get(Case, 1)
+        assert case is not None and case.department == "Parks"
