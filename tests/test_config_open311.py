@@ -201,8 +201,11 @@ def test_any_open311_table_loads_or_is_one_line_naming_the_setting(
         message = str(err)
         assert "\n" not in message and "\r" not in message and message.isprintable(), message
         assert "OPEN311" in message or "open311" in message, message
+        # The key is never echoed; a key that is also another setting's value (`api_key =
+        # "json"` beside `format = "json"`) may be, as that value.
         key = values.get("api_key")
-        if key and len(key) > 3:
+        others = [value for name, value in values.items() if name != "api_key"]
+        if key and len(key) > 3 and not any(key in value for value in others):
             assert key not in message
         return
     assert city.open311_format in ("json", "xml")
