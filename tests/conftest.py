@@ -1,5 +1,6 @@
 """Shared fixtures. The database is real: a SQLite file, and PostgreSQL too when
-SOCIALBOT_TEST_POSTGRES_URL is set (each test then gets a schema of its own, dropped after).
+SOCIALBOT_TEST_POSTGRES_URL is set (each test then gets a new schema of its own; see
+tests/postgres_schemas.py for how migrated ones are reused).
 No test reaches the network: a connection to anything but loopback fails loudly."""
 
 from __future__ import annotations
@@ -11,14 +12,13 @@ import os
 # A test of narrow output sets COLUMNS itself.
 os.environ.setdefault("COLUMNS", "200")
 import socket
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from socialbot.config import Settings, load_settings
@@ -63,18 +63,16 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'socialbot.db'}"
         return
-    assert POSTGRES_URL is not None
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    from tests import migrate_once  # a plugin (pytest_plugins): imported by pytest first
+
+    assert POSTGRES_URL is not None and migrate_once.POSTGRES_SCHEMAS is not None
+    schemas = migrate_once.POSTGRES_SCHEMAS
+    schema = schemas.new()
     url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
     try:
         yield url.render_as_string(hide_password=False)
     finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+        schemas.done(schema)  # kept for a later test if it is still as migrated, else dropped
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ the migrated one.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,8 @@ import pytest
 import regex
 from alembic.config import Config
 from sqlalchemy import Engine, event, inspect
+
+from tests.postgres_schemas import SchemaPool
 
 REAL_UPGRADE = alembic.command.upgrade
 # The engine's own transaction control (store.db issues BEGIN IMMEDIATE on SQLite): the replay
@@ -37,6 +40,9 @@ class Statement:
 
 
 _RECORDED: dict[str, tuple[Statement, ...]] = {}
+# This process's PostgreSQL schemas (tests/postgres_schemas.py), when it runs PostgreSQL tests: a
+# migration of an empty one takes a kept migrated schema before it replays anything.
+POSTGRES_SCHEMAS: SchemaPool | None = None
 
 
 def upgrade(config: Config, revision: str, sql: bool = False, tag: str | None = None) -> None:
@@ -52,7 +58,9 @@ def upgrade(config: Config, revision: str, sql: bool = False, tag: str | None = 
     recorded = _RECORDED.get(backend)
     if recorded is None:
         _RECORDED[backend] = record(config, engine)
-    else:
+        if backend == "postgresql" and POSTGRES_SCHEMAS is not None:
+            POSTGRES_SCHEMAS.migrated(engine)
+    elif backend != "postgresql" or POSTGRES_SCHEMAS is None or not POSTGRES_SCHEMAS.take(engine):
         replay(engine, recorded)
 
 
@@ -110,6 +118,12 @@ def replay(engine: Engine, statements: tuple[Statement, ...]) -> None:
 
 @pytest.fixture(autouse=True, scope="session")
 def _migrate_once() -> Iterator[None]:
+    global POSTGRES_SCHEMAS
+    url = os.environ.get("SOCIALBOT_TEST_POSTGRES_URL")
+    POSTGRES_SCHEMAS = SchemaPool(url) if url else None
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(alembic.command, "upgrade", upgrade)
         yield
+    if POSTGRES_SCHEMAS is not None:
+        POSTGRES_SCHEMAS.close()
+        POSTGRES_SCHEMAS = None

@@ -14,8 +14,15 @@ from sqlalchemy import Engine, create_engine, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.sql import ClauseElement
 
+from socialbot.config import load_settings
+from socialbot.networks.x.replay import ReplayPlatform
 from socialbot.store.db import alembic_config, make_engine, schema_is_current, upgrade
-from tests import migrate_once
+from socialbot.store.queries import list_cases
+from tests import migrate_once, xapi
+from tests.city import filed
+from tests.conftest import POSTGRES_URL, Clock
+
+AT = (42.3601, -71.0589)
 
 
 @pytest.fixture
@@ -126,3 +133,63 @@ def test_a_database_with_tables_is_migrated_by_alembic_itself(
     reference = new_engine()
     migrate_once.REAL_UPGRADE(alembic_config(reference), "head")
     assert schema_of(engine)["tables"] == schema_of(reference)["tables"]
+
+
+@pytest.mark.skipif(POSTGRES_URL is None, reason="needs SOCIALBOT_TEST_POSTGRES_URL")
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_kept_postgres_schema_is_as_new_once_a_test_takes_it(
+    new_engine: Callable[[], Engine], clock: Clock
+) -> None:
+    """A schema a test filed cases in, kept (tests/postgres_schemas.py), then taken by the next
+    test's migration: empty until then, afterwards Alembic's schema with no row and case #1
+    first again."""
+    schemas = migrate_once.POSTGRES_SCHEMAS
+    assert schemas is not None and POSTGRES_URL is not None
+
+    def url(schema: str) -> str:
+        options = {"options": f"-csearch_path={schema}"}
+        return make_url(POSTGRES_URL).update_query_dict(options).render_as_string(False)
+
+    def city(schema: str) -> int:
+        platform = ReplayPlatform(
+            xapi.CITY_ID,
+            [
+                xapi.page(
+                    [
+                        xapi.tweet(1, "@DemoCity311 #pothole", coordinates=AT),
+                        xapi.tweet(2, "@DemoCity311 #graffiti", coordinates=AT),
+                    ]
+                )
+            ],
+        )
+        service = filed(load_settings(database_url=url(schema)), clock, platform)
+        numbers = [case.id for case in list_cases(service.engine)]
+        service.close()
+        assert len(numbers) == 2
+        return min(n for n in numbers if n is not None)
+
+    used = schemas.new()
+    city(used)
+    kept = schemas.kept
+    schemas.done(used)
+    assert schemas.kept == kept + 1, "a schema as migrated, with rows, is kept"
+
+    fresh = schemas.new()
+    engine = make_engine(url(fresh))
+    assert not schema_is_current(engine), "a new schema is empty until it is migrated"
+    taken = schemas.taken
+    upgrade(engine)
+    assert schemas.taken == taken + 1
+    reference = new_engine()
+    migrate_once.REAL_UPGRADE(alembic_config(reference), "head")
+    assert schema_of(engine) == schema_of(reference)
+    with engine.connect() as connection:
+        rows = {
+            table: connection.exec_driver_sql(f'SELECT count(*) FROM "{table}"').scalar()
+            for table in inspect(engine).get_table_names()
+            if table != "alembic_version"
+        }
+    engine.dispose()
+    assert set(rows.values()) == {0}, rows
+    assert city(fresh) == 1, "the sequences start again"
+    schemas.done(fresh)
