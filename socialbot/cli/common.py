@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
+from zoneinfo import ZoneInfo
 
 import typer
 from sqlalchemy.exc import DBAPIError
@@ -73,10 +74,11 @@ def _is_terminal(stream: typing.TextIO) -> bool:
         return False
 
 
-def moment(text: str, option: str | None = None) -> datetime:
-    """`--since 7d` (or a date) as a UTC moment; a bad one is a usage error naming `option`."""
+def moment(text: str, option: str | None = None, zone: ZoneInfo | None = None) -> datetime:
+    """`--since 7d` (or a date, from its midnight in `zone`: the city's) as a UTC moment; a bad
+    one is a usage error naming `option`."""
     try:
-        return parse_since(text, utc_now())
+        return parse_since(text, utc_now(), zone)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint=option) from None
 
