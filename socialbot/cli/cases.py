@@ -20,6 +20,7 @@ from socialbot.cli.common import (
     print_data,
     print_json,
     recorded_as,
+    since_form,
     state,
 )
 from socialbot.cli.render import (
@@ -93,6 +94,7 @@ def list_command(
         str | None,
         typer.Option(
             metavar="WHEN",
+            parser=since_form,
             help=f"Only cases opened since then: {SINCE_FORMS}.",
         ),
     ] = None,

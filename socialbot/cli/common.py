@@ -83,6 +83,13 @@ def moment(text: str, option: str | None = None, zone: ZoneInfo | None = None) -
         raise typer.BadParameter(str(exc), param_hint=option) from None
 
 
+def since_form(text: str) -> str:
+    """`--since` as typed, once it is known to be one of the forms (a usage error before anything
+    is opened); `moment` reads it with the city's zone, from the settings."""
+    moment(text)
+    return text
+
+
 def recorded_as(name: str | None) -> str:
     """Who a staff or comms action is recorded as: `--as`, else the login name."""
     if name is None:
