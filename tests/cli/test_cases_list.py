@@ -21,6 +21,7 @@ import math
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import select
@@ -343,6 +344,26 @@ def test_parse_since() -> None:
             parse_since(bad, now)
     with pytest.raises(ValueError, match="too far"):
         parse_since("99999999999d", now)
+
+
+def test_a_bare_date_is_the_city_midnight() -> None:
+    now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    boston = ZoneInfo("America/New_York")
+    # 2026-11-01 is the day clocks go back: its midnight is still summer time (UTC-4).
+    assert parse_since("2026-11-01", now, boston) == datetime(2026, 11, 1, 4, 0, tzinfo=UTC)
+    assert parse_since("2026-11-02", now, boston) == datetime(2026, 11, 2, 5, 0, tzinfo=UTC)
+    assert parse_since("7d", now, boston) == parse_since("7d", now)  # a span has no zone
+
+
+def test_cases_list_since_a_date_starts_at_the_city_midnight(
+    demo_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Case 1 opened at 02:00 UTC on 11-24: still 11-23 (21:00) in Boston.
+    edit_cases(demo_db, c1={"created_at": datetime(2026, 11, 24, 2, 0, tzinfo=UTC)})
+    assert 1 in ids("--since", "2026-11-24")  # the demo city's zone: UTC
+    monkeypatch.setenv("SOCIALBOT_TIMEZONE", "America/New_York")
+    assert 1 not in ids("--since", "2026-11-24")
+    assert 1 in ids("--since", "2026-11-23")
 
 
 def test_parse_radius() -> None:
