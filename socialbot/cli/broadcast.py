@@ -434,9 +434,10 @@ def storm_start_command(
 ) -> None:
     """Turn storm mode on: every alert carries the hashtag; emergency reports get a storm line."""
     # Only the database: a broken template must not keep storm mode from being switched.
-    engine = open_database(state(ctx).settings())
+    settings = state(ctx).settings()
+    engine = open_database(settings)
     try:
-        row = storm.start(engine, name, hashtag, recorded_as(actor), utc_now)
+        row = storm.start(engine, name, hashtag, recorded_as(actor), utc_now, settings.zone)
     finally:
         engine.dispose()
     console.print(
