@@ -83,7 +83,7 @@ def usage_command(
             Col("billed", wrap=True),
             Col("est. spend", right=True, short="spend"),
         ),
-        title=f"{label} usage, {wanted} (the month in UTC, as X bills it)",
+        title=f"{label} usage, {wanted} (the month in UTC)",
     )
     for line in lines:
         table.add_row(
