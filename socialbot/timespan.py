@@ -6,16 +6,18 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-SINCE_FORMS = "30m, 24h, 7d, 2w or a date like 2026-11-01"
+SINCE_FORMS = "30m, 24h, 7d, 2w, or a date like 2026-11-01 (from its midnight, the city's time)"
 
 _DURATION = re.compile(r"(\d+)([mhdw])")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-def parse_since(text: str, now: datetime) -> datetime:
+def parse_since(text: str, now: datetime, zone: ZoneInfo | None = None) -> datetime:
     """The moment `text` means: `now` minus a duration (`30m`, `24h`, `7d`, `2w`), or the start
-    (00:00 UTC) of an ISO date (`2026-11-01`). Anything else is a ValueError naming the forms."""
+    of an ISO date (`2026-11-01`) in `zone` (the city's: its midnight, as staff and the reports
+    read a day; UTC when none is given), as a UTC moment. Anything else is a ValueError naming
+    the forms."""
     value = text.strip()
     if match := _DURATION.fullmatch(value):
         amount, unit = int(match[1]), _UNITS[match[2]]
@@ -28,7 +30,8 @@ def parse_since(text: str, now: datetime) -> datetime:
             day = date.fromisoformat(value)
         except ValueError:
             raise ValueError(f"{text!r} is not a day of the calendar") from None
-        return datetime(day.year, day.month, day.day, tzinfo=UTC)
+        midnight = datetime(day.year, day.month, day.day, tzinfo=zone or UTC)
+        return midnight.astimezone(UTC)
     raise ValueError(f"expected {SINCE_FORMS}, got {text!r}")
 
 

@@ -161,6 +161,6 @@ def test_usage_counts_bluesky_calls_under_its_name_at_no_cost(
     result = CliRunner().invoke(cli, ["usage", "--month", "2026-11"])
 
     assert result.exit_code == 0, result.output
-    assert "Bluesky API usage, 2026-11 (UTC)" in result.output
+    assert "Bluesky API usage, 2026-11 (the month in UTC)" in result.output
     assert "POST com.atproto.server.createSession" in result.output
     assert "total: $0.00 (estimate)" in result.output

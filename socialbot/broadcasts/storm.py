@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
@@ -17,6 +18,8 @@ from socialbot.errors import BroadcastError
 from socialbot.hashtags import extract_hashtags
 from socialbot.store.db import transaction
 from socialbot.store.models import StormCampaign
+
+UTC_ZONE = ZoneInfo("UTC")
 
 MAX_NAME, MAX_HASHTAG = StormMode.MAX_NAME, StormMode.MAX_HASHTAG
 
@@ -42,8 +45,15 @@ def current(engine: Engine) -> StormMode | None:
 
 
 def start(
-    engine: Engine, name: str, hashtag: str, actor: str, now: Callable[[], datetime]
+    engine: Engine,
+    name: str,
+    hashtag: str,
+    actor: str,
+    now: Callable[[], datetime],
+    zone: ZoneInfo = UTC_ZONE,
 ) -> StormCampaign:
+    """Storm mode on, as `actor`; refused while a storm is on (named with its start, in `zone`:
+    the city's)."""
     name, tag = name.strip(), hashtag.strip().removeprefix("#")
     if not name or len(name) > MAX_NAME:
         raise BroadcastError(
@@ -59,7 +69,8 @@ def start(
         if on is not None:
             raise BroadcastError(
                 f"storm mode is already on: {on.name} #{on.hashtag} since "
-                f"{on.started_at:%Y-%m-%d %H:%M} UTC; run `socialbot storm stop` first"
+                f"{on.started_at.astimezone(zone):%Y-%m-%d %H:%M %Z}; run `socialbot storm stop` "
+                "first"
             )
         row = StormCampaign(name=name, hashtag=tag, started_at=now(), started_by=actor)
         session.add(row)

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from socialbot.app import (
     build_broadcaster,
@@ -31,10 +30,11 @@ from socialbot.broadcasts.broadcaster import (
 )
 from socialbot.broadcasts.compose import OPTIONAL_MARK, parse_var_args
 from socialbot.cli.common import console, friendly_errors, moment, print_json, recorded_as, state
+from socialbot.cli.render import Col, FitTable, zone_label
 from socialbot.config import Settings
 from socialbot.network_settings import Channel
 from socialbot.store.models import Broadcast
-from socialbot.timespan import local_time
+from socialbot.timespan import SINCE_FORMS, local_time
 
 app = typer.Typer(
     help="Alerts to residents: send now, schedule, and the log.", no_args_is_help=True
@@ -191,12 +191,13 @@ def _schedule_text(broadcaster: Broadcaster, when: datetime | None, cron: str | 
     return "now"
 
 
-def preview_table(preview: Preview) -> Table:
+def preview_table(preview: Preview) -> FitTable:
     rules = preview.rules
-    table = Table(title="Preview: exactly what will be posted", show_lines=True)
-    table.add_column("post")
-    table.add_column("text", overflow="fold")
-    table.add_column("length", justify="right")
+    table = FitTable(
+        (Col("post"), Col("text", wrap=True, narrowest=30), Col("length", right=True)),
+        title="Preview: exactly what will be posted",
+        show_lines=True,
+    )
     for thread in preview.threads:
         for part, post in enumerate(thread.posts, start=1):
             label = f"{thread.lang} {part}/{len(thread.posts)}"
@@ -207,14 +208,23 @@ def preview_table(preview: Preview) -> Table:
     captions = [f"lengths as {rules.describe()}"]
     if preview.storm is not None:
         captions.append(f"storm mode: {preview.storm.name} #{preview.storm.hashtag}")
-    table.caption = "\n".join(captions)
+    table.style["caption"] = "\n".join(captions)
     return table
 
 
-def run_table(view: RunView, title: str) -> Table:
-    table = Table(title=title, show_lines=True)
-    for column in ("post", "state", "posted id", "text"):
-        table.add_column(column, overflow="fold")
+def run_table(view: RunView, title: str) -> FitTable:
+    """Each post of a broadcast: its state (and error), the id it was posted as (whole: a
+    19-digit id is what staff search for) and its text."""
+    table = FitTable(
+        (
+            Col("post"),
+            Col("state", wrap=True, narrowest=10),
+            Col("posted id"),
+            Col("text", wrap=True),
+        ),
+        title=title,
+        show_lines=True,
+    )
     for post in view.posts:
         table.add_row(
             f"{post.lang} {post.part}/{post.parts}",
@@ -230,9 +240,15 @@ def run_table(view: RunView, title: str) -> Table:
 def templates_command(ctx: typer.Context) -> None:
     """List the broadcast templates, their languages and variables."""
     templates = load_broadcast_templates(state(ctx).settings())
-    table = Table(show_lines=True)
-    for column in ("template", "languages", "use it for", "variables (example)"):
-        table.add_column(column, overflow="fold")
+    table = FitTable(
+        (
+            Col("template"),
+            Col("languages", short="langs"),
+            Col("use it for", wrap=True),
+            Col("variables (example)", wrap=True, short="variables"),
+        ),
+        show_lines=True,
+    )
     for template in templates.all():
         variables = "\n".join(
             f"{v.name}{OPTIONAL_MARK if v.optional else ''}: {v.description} ({v.example})"
@@ -251,13 +267,23 @@ def list_command(ctx: typer.Context) -> None:
         rows = broadcaster.scheduled()
     finally:
         broadcaster.engine.dispose()
-    table = Table(title=f"{len(rows)} scheduled broadcast(s)")
-    for column in ("id", "next", "repeats", "what", "langs", "account", "by"):
-        table.add_column(column, overflow="fold")
+    zone = broadcaster.zone
+    table = FitTable(
+        (
+            Col("id"),
+            Col(f"next ({zone_label(zone, (r.next_due_at for r in rows))})", short="next"),
+            Col("repeats"),
+            Col("what", wrap=True),
+            Col("langs", priority=2),
+            Col("account", priority=3),
+            Col("by", priority=1),
+        ),
+        title=f"{len(rows)} scheduled broadcast(s), times in {zone.key}",
+    )
     for row in rows:
         table.add_row(
             str(row.id),
-            local_time(row.next_due_at, broadcaster.zone),
+            local_time(row.next_due_at, zone, with_zone=False),
             row.cron or "once",
             _what(row),
             row.langs,
@@ -327,14 +353,15 @@ def cancel_command(ctx: typer.Context, broadcast_id: BroadcastId, actor: Actor =
 def log_command(
     ctx: typer.Context,
     since: Annotated[
-        str | None, typer.Option("--since", help="How far back: 30m, 24h, 7d, 2w or a date.")
+        str | None, typer.Option("--since", help=f"How far back: {SINCE_FORMS}.")
     ] = "7d",
     as_json: Annotated[bool, typer.Option("--json", help="One JSON array, for scripts.")] = False,
 ) -> None:
     """Every broadcast sent, scheduled, cancelled, missed or failed: who, when, the exact text,
     the account and the posted ids."""
-    start = moment(since, "--since") if since else None
-    broadcaster = build_broadcaster(state(ctx).settings())
+    settings = state(ctx).settings()
+    start = moment(since, "--since", settings.zone) if since else None
+    broadcaster = build_broadcaster(settings)
     try:
         entries = broadcaster.log(start)
     finally:
@@ -342,13 +369,24 @@ def log_command(
     if as_json:
         print_json([_entry_json(e) for e in entries])
         return
-    table = Table(title=f"{len(entries)} broadcast event(s) since {since}", show_lines=True)
-    for column in ("when", "event", "id", "account", "by", "text", "posted ids"):
-        table.add_column(column, overflow="fold")
+    zone = broadcaster.zone
+    table = FitTable(
+        (
+            Col(f"when ({zone_label(zone, (e.at for e in entries))})", short="when"),
+            Col("event", wrap=True, narrowest=10),
+            Col("id"),
+            Col("account", priority=2),
+            Col("by", priority=1),
+            Col("text", wrap=True),
+            Col("posted ids"),
+        ),
+        title=f"{len(entries)} broadcast event(s) since {since}, times in {zone.key}",
+        show_lines=True,
+    )
     for entry in entries:
         event = entry.event + (f"\n{entry.error}" if entry.error else "")
         table.add_row(
-            local_time(entry.at, broadcaster.zone),
+            local_time(entry.at, zone, with_zone=False),
             event,
             f"#{entry.broadcast_id}",
             _account(broadcaster, entry.network, entry.account),
@@ -396,9 +434,10 @@ def storm_start_command(
 ) -> None:
     """Turn storm mode on: every alert carries the hashtag; emergency reports get a storm line."""
     # Only the database: a broken template must not keep storm mode from being switched.
-    engine = open_database(state(ctx).settings())
+    settings = state(ctx).settings()
+    engine = open_database(settings)
     try:
-        row = storm.start(engine, name, hashtag, recorded_as(actor), utc_now)
+        row = storm.start(engine, name, hashtag, recorded_as(actor), utc_now, settings.zone)
     finally:
         engine.dispose()
     console.print(

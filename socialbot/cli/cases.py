@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -21,6 +20,7 @@ from socialbot.cli.common import (
     print_data,
     print_json,
     recorded_as,
+    since_form,
     state,
 )
 from socialbot.cli.render import (
@@ -30,12 +30,14 @@ from socialbot.cli.render import (
     cases_csv,
     cases_table,
 )
+from socialbot.config import Settings
 from socialbot.departments import department_named, known_departments
 from socialbot.domain import CaseStatus, GeoPoint
 from socialbot.errors import SocialbotError
 from socialbot.lifecycle import Action, CloseReason
 from socialbot.staff import DEPARTMENT_LENGTH, Request, requests_from_csv
 from socialbot.store.queries import get_case, list_cases
+from socialbot.timespan import SINCE_FORMS
 
 app = typer.Typer(help="Read and work the cases the bot has opened.", no_args_is_help=True)
 
@@ -68,13 +70,13 @@ def parse_point(text: str) -> GeoPoint:
         ) from None
 
 
-def _open(ctx: typer.Context) -> Engine:
-    """The database, once the content cases are filed with is checked (`load_case_content`):
-    staff reading cases hear of a broken bounds, districts or catalog file at once, as
-    `socialbot run` would at its next start."""
+def _open(ctx: typer.Context) -> tuple[Settings, Engine]:
+    """The settings and the database, once the content cases are filed with is checked
+    (`load_case_content`): staff reading cases hear of a broken bounds, districts or catalog file
+    at once, as `socialbot run` would at its next start."""
     settings = state(ctx).settings()
     load_case_content(settings)
-    return open_database(settings)
+    return settings, open_database(settings)
 
 
 @app.command("list")
@@ -90,11 +92,11 @@ def list_command(
         typer.Option(help="Only this department, the whole name in any case."),
     ] = None,
     since: Annotated[
-        datetime | None,
+        str | None,
         typer.Option(
             metavar="WHEN",
-            parser=moment,
-            help="Only cases opened since then: 30m, 24h, 7d, 2w ago, or a date (UTC) 2026-11-01.",
+            parser=since_form,
+            help=f"Only cases opened since then: {SINCE_FORMS}.",
         ),
     ] = None,
     author: Annotated[
@@ -140,13 +142,13 @@ def list_command(
         raise typer.BadParameter("choose one of --json and --csv", param_hint="--csv")
     if radius is not None and near is None:
         raise typer.BadParameter("needs --near LAT,LON", param_hint="--radius")
-    engine = _open(ctx)
+    settings, engine = _open(ctx)
     cases = list_cases(
         engine,
         status=status,
         category=category,
         department=department,
-        since=since,
+        since=moment(since, "--since", settings.zone) if since is not None else None,
         author=author,
         near=near,
         radius_m=(DEFAULT_RADIUS_M if radius is None else radius) if near is not None else None,
@@ -160,7 +162,7 @@ def list_command(
     elif as_csv:
         print_data(cases_csv(cases))
     else:
-        console.print(cases_table(cases, title=f"{len(cases)} case(s)"))
+        console.print(cases_table(cases, settings.zone, title=f"{len(cases)} case(s)"))
 
 
 @app.command("show")
@@ -171,7 +173,7 @@ def show_command(
     as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table.")] = False,
 ) -> None:
     """One case with its history, photos, a map link, its thread and our replies."""
-    engine = _open(ctx)
+    settings, engine = _open(ctx)
     detail = get_case(engine, case_id)
     engine.dispose()
     if detail is None:
@@ -179,7 +181,7 @@ def show_command(
     if as_json:
         print_json(case_detail_json(detail))
     else:
-        console.print(case_detail_table(detail))
+        console.print(case_detail_table(detail, settings.zone))
 
 
 Actor = Annotated[

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
+from zoneinfo import ZoneInfo
 
 import typer
 from sqlalchemy.exc import DBAPIError
@@ -85,12 +86,20 @@ def _is_terminal(stream: typing.TextIO) -> bool:
         return False
 
 
-def moment(text: str, option: str | None = None) -> datetime:
-    """`--since 7d` (or a date) as a UTC moment; a bad one is a usage error naming `option`."""
+def moment(text: str, option: str | None = None, zone: ZoneInfo | None = None) -> datetime:
+    """`--since 7d` (or a date, from its midnight in `zone`: the city's) as a UTC moment; a bad
+    one is a usage error naming `option`."""
     try:
-        return parse_since(text, utc_now())
+        return parse_since(text, utc_now(), zone)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint=option) from None
+
+
+def since_form(text: str) -> str:
+    """`--since` as typed, once it is known to be one of the forms (a usage error before anything
+    is opened); `moment` reads it with the city's zone, from the settings."""
+    moment(text)
+    return text
 
 
 def recorded_as(name: str | None) -> str:

@@ -8,12 +8,18 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from socialbot import reports
 from socialbot.app import utc_now
 from socialbot.cli.common import console, friendly_errors, state
-from socialbot.cli.render import cases_table, handled_table, replies_table
+from socialbot.cli.render import (
+    Col,
+    FitTable,
+    cases_table,
+    handled_table,
+    replies_table,
+    zone_label,
+)
 from socialbot.cli.report import summary_table
 from socialbot.config import Settings
 from socialbot.demo import DEMO_SETTINGS, DemoRun, run_demo
@@ -60,7 +66,7 @@ def demo_command(
             )
         )
         console.print()
-    console.print(cases_table(list_cases(run.service.engine), title="Cases opened"))
+    console.print(cases_table(list_cases(run.service.engine), settings.zone, title="Cases opened"))
     console.print()
     rows = outbox_rows(run.service.engine)
     for network, name in names.items():
@@ -74,7 +80,8 @@ def demo_command(
     again = sum(len(report.handled) for report in run.second.values())
     console.print(
         f"Polled again: {again} new mention(s), "
-        f"{run.sent.sent} replies in all — nothing is filed or answered twice."
+        f"{run.sent.sent} replies in all — nothing is filed or answered twice.",
+        soft_wrap=False,
     )
     if no_week:
         run.service.close()
@@ -115,10 +122,18 @@ def demo_command(
         )
 
 
-def week_table(run: DemoRun, settings: Settings) -> Table:
-    table = Table(title="A week of staff work (simulated, through `socialbot cases …`)")
-    for column in ("when", "case", "action", "status", "resident told"):
-        table.add_column(column)
+def week_table(run: DemoRun, settings: Settings) -> FitTable:
+    zone = settings.zone
+    table = FitTable(
+        (
+            Col(f"when ({zone_label(zone, (at for at, _ in run.week))})", short="when"),
+            Col("case"),
+            Col("action"),
+            Col("status"),
+            Col("resident told", short="told"),
+        ),
+        title="A week of staff work (simulated, through `socialbot cases …`)",
+    )
     for at, done in run.week:
         table.add_row(
             f"{at.astimezone(settings.zone):%a %H:%M}",

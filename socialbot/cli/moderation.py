@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from socialbot import moderation
 from socialbot.app import NETWORKS, handle_rules, open_database, utc_now
 from socialbot.cli.common import console, friendly_errors, recorded_as, state
+from socialbot.cli.render import Col, FitTable, local, zone_label
 from socialbot.config import Settings
 from socialbot.network_settings import LABELS
 
@@ -102,14 +102,22 @@ def blocked_command(ctx: typer.Context) -> None:
     runs = _runs(settings)
     # The network is named when the city runs several, as `status` names them.
     several = len(runs) > 1 or any(row.platform not in runs for row in rows)
-    table = Table(title=f"{len(rows)} blocked account(s)", title_justify="left")
-    for column in (*(["network"] if several else []), "account", "since (UTC)", "by", "reason"):
-        table.add_column(column)
+    zone = settings.zone
+    table = FitTable(
+        (
+            *([Col("network")] if several else []),
+            Col("account"),
+            Col(f"since ({zone_label(zone, (r.blocked_at for r in rows))})", short="since"),
+            Col("by", priority=1),
+            Col("reason", wrap=True),
+        ),
+        title=f"{len(rows)} blocked account(s), times in {zone.key}",
+    )
     for row in rows:
         table.add_row(
             *([LABELS.get(row.platform, row.platform)] if several else []),
             f"@{row.username}",
-            f"{row.blocked_at:%Y-%m-%d %H:%M}",
+            local(row.blocked_at, zone),
             row.blocked_by,
             row.reason,
         )

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from socialbot.app import build_staff, load_case_content, make_forwarder, open311_client, utc_now
 from socialbot.cli.common import console, friendly_errors, print_json, state
+from socialbot.cli.render import Col, FitTable
 from socialbot.open311.forwarder import enqueue_due, forward_once
 from socialbot.open311.mapping import ServiceMap, compare_services, wanted_definitions
 from socialbot.open311.sync import sync_once
@@ -54,19 +54,22 @@ def services_command(
         )
 
 
-def services_table(found: ServiceMap, title: str) -> Table:
-    table = Table(title=title, title_justify="left")
+def services_table(found: ServiceMap, title: str) -> FitTable:
     # Codes and category keys are ids: never broken across lines (one a line when several);
     # the CRM's names and groups are free text, and wrap.
-    table.add_column("service_code", no_wrap=True)
-    table.add_column("name", overflow="fold")
-    table.add_column("group", overflow="fold")
-    table.add_column("attrs", no_wrap=True)
-    table.add_column("category", no_wrap=True)
     # The required attributes we cannot fill: a column only when some service has one.
     missing = any(row.missing for row in found.services)
-    if missing:
-        table.add_column("missing", no_wrap=True)
+    table = FitTable(
+        (
+            Col("service_code", short="code"),
+            Col("name", wrap=True, narrowest=12),
+            Col("group", wrap=True, narrowest=10, priority=2),
+            Col("attrs", priority=1),
+            Col("category"),
+            *([Col("missing")] if missing else []),
+        ),
+        title=title,
+    )
     for row in found.services:
         cells = [
             row.code,

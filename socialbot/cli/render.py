@@ -14,11 +14,22 @@ import csv
 import io
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from rich.console import Console, JustifyMethod, OverflowMethod
+from rich.cells import cell_len
+from rich.console import (
+    Console,
+    ConsoleOptions,
+    JustifyMethod,
+    OverflowMethod,
+    RenderResult,
+)
 from rich.highlighter import Highlighter
+from rich.measure import Measurement
 from rich.style import Style
 from rich.table import Table
 from rich.text import Text
@@ -51,7 +62,14 @@ def visible(text: str) -> str:
 class PlainConsole(Console):
     """A console on which every string is plain text (no markup, no emoji codes), its control
     characters made visible. Tables, titles and prints all turn their strings into `Text` here,
-    so no command can forget it; `Text` we build ourselves goes through `visible` itself."""
+    so no command can forget it; `Text` we build ourselves goes through `visible` itself.
+
+    Its width is the terminal's at each print (rich would read COLUMNS once, when the console is
+    made): tables fit the terminal they are printed on."""
+
+    def __init__(self, *, width: int | None = None, **options: Any) -> None:
+        super().__init__(width=width, **options)
+        self._width = width
 
     def render_str(
         self,
@@ -174,8 +192,9 @@ def crm_json(row: CrmRequest) -> dict[str, Any]:
     }
 
 
-def crm_lines(row: CrmRequest) -> list[tuple[str, str]]:
-    """`cases show`'s lines of the case's CRM request: where it stands, what the CRM says."""
+def crm_lines(row: CrmRequest, zone: ZoneInfo) -> list[tuple[str, str]]:
+    """`cases show`'s lines of the case's CRM request: where it stands, what the CRM says (its
+    times in `zone`)."""
     service = f"service {row.service_code}"
     if row.state is CrmState.REJECTED:
         lines = [("crm", f"NOT ACCEPTED by the CRM ({service}): {row.last_error or '?'}")]
@@ -189,14 +208,18 @@ def crm_lines(row: CrmRequest) -> list[tuple[str, str]]:
             (
                 "crm",
                 f"queued ({service}), {row.attempts} attempt(s), next at "
-                f"{row.next_attempt_at:%Y-%m-%d %H:%M}{retry}",
+                f"{local(row.next_attempt_at, zone, '%Y-%m-%d %H:%M %Z')}{retry}",
             )
         ]
     if row.crm_status is not None:
         status = row.crm_status + (
             f" ({row.crm_extended_status})" if row.crm_extended_status else ""
         )
-        when = f" at {row.crm_updated_at:%Y-%m-%d %H:%M}" if row.crm_updated_at else ""
+        when = (
+            f" at {local(row.crm_updated_at, zone, '%Y-%m-%d %H:%M %Z')}"
+            if row.crm_updated_at
+            else ""
+        )
         lines.append(("crm status", status + when))
     if row.crm_status_notes:
         lines.append(("crm notes", row.crm_status_notes))
@@ -249,10 +272,25 @@ def location_text(case: Case) -> str:
     return f"{case.lat:.5f},{case.lon:.5f}"
 
 
-def cases_table(cases: list[Case], title: str | None = None) -> Table:
-    headers = ("case", "status", "category", "location", "via", "photos", "reporter", "opened UTC")
-    rows = [
+def cases_table(cases: list[Case], zone: ZoneInfo, title: str) -> FitTable:
+    """`cases list`: on 80 columns the case, its status, category, when it was opened and by
+    whom; the location, how it was found and the photo count where there is room."""
+    zone_name = zone_label(zone, (c.created_at for c in cases))
+    table = FitTable(
         (
+            Col("case"),
+            Col("status"),
+            Col("category"),
+            Col("location", priority=2),
+            Col("via", priority=4),
+            Col("photos", priority=3, right=True),
+            Col("reporter", priority=1),
+            Col(f"opened ({zone_name})", short=f"opened\n({zone_name})"),
+        ),
+        title=title,
+    )
+    for case in cases:
+        table.add_row(
             f"#{case.id}",
             case.status.value,
             case.category,
@@ -260,40 +298,26 @@ def cases_table(cases: list[Case], title: str | None = None) -> Table:
             case.location_source if case.lat is not None else "—",
             str(len(case.photo_urls)),
             f"@{case.author_username}" if case.author_username else case.author_id,
-            case.created_at.strftime("%m-%d %H:%M"),
+            local(case.created_at, zone, "%m-%d %H:%M"),
         )
-        for case in cases
-    ]
-    # On a narrow terminal only the reporter's handle is cut short; the rest stay whole.
-    return _table(title, headers, rows, flexible="reporter", cut=True)
-
-
-def _table(
-    title: str | None,
-    headers: tuple[str, ...],
-    rows: Sequence[tuple[str, ...]],
-    *,
-    flexible: str,
-    cut: bool = False,
-) -> Table:
-    """Every column as wide as its widest cell, except `flexible`, which wraps (or is `cut`)."""
-    table = Table(title=title, title_justify="left")
-    for index, header in enumerate(headers):
-        widest = max([len(header), *(len(row[index]) for row in rows)])
-        if header == flexible:
-            table.add_column(header, no_wrap=cut, overflow="ellipsis" if cut else "fold")
-        else:
-            table.add_column(header, no_wrap=True, min_width=widest)
-    for row in rows:
-        table.add_row(*row)
     return table
 
 
-def case_detail_table(detail: CaseDetail) -> Table:
+def map_link(case: Case) -> str:
+    """The case's place on OpenStreetMap, a marker on it; short enough for one line of 80."""
+    if case.lat is None or case.lon is None:
+        return "—"
+    return f"https://www.openstreetmap.org/?mlat={case.lat:.5f}&mlon={case.lon:.5f}&zoom=18"
+
+
+def case_detail_table(detail: CaseDetail, zone: ZoneInfo) -> FitTable:
+    """`cases show`: one field a line, the value wrapping under itself; every time in `zone`,
+    with its abbreviation."""
     case = detail.case
-    table = Table(show_header=False, title=f"Case #{case.id}", title_justify="left")
-    table.add_column("field", style="bold")
-    table.add_column("value", overflow="fold")
+
+    def when(moment: datetime) -> str:
+        return local(moment, zone, "%Y-%m-%d %H:%M %Z")
+
     rows = [
         ("status", case.status.value),
         ("category", f"{case.category} ({case.department}, {case.priority})"),
@@ -303,43 +327,56 @@ def case_detail_table(detail: CaseDetail) -> Table:
             + f" ({case.location_source})"
             + (f" — {case.place_name}" if case.place_name else ""),
         ),
-        (
-            "map",
-            f"https://www.openstreetmap.org/?mlat={case.lat}&mlon={case.lon}#map=18/{case.lat}/{case.lon}"
-            if case.lat is not None
-            else "—",
-        ),
+        ("map", map_link(case)),
         ("photos", "\n".join(case.photo_urls) or "—"),
         ("reporter", f"@{case.author_username} ({case.platform} post {case.mention_post_id})"),
         ("text", case.description),
-        ("opened", case.created_at.isoformat()),
+        ("opened", when(case.created_at)),
     ]
     for event in detail.events:
         rows.append(
             (
                 "history",
-                f"{event.at:%Y-%m-%d %H:%M} {event.actor}: "
+                f"{when(event.at)} {event.actor}: "
                 f"{event.from_status or '—'} → {event.to_status}"
                 + (f" — {event.note}" if event.note else ""),
             )
         )
     for mention in detail.mentions:
         who = f"@{mention.author_username}" if mention.author_username else mention.author_id
-        rows.append(("thread", f"{mention.created_at:%Y-%m-%d %H:%M} {who}: {mention.text}"))
+        rows.append(("thread", f"{when(mention.created_at)} {who}: {mention.text}"))
     for reply in detail.replies:
-        rows.append((f"reply ({reply.state.value})", reply.text))
+        rows.append(("reply", f"({reply.state.value}) {reply.text}"))
     if detail.crm is not None:
-        rows += crm_lines(detail.crm)
-    for name, value in rows:
-        table.add_row(name, value)
-    return table
+        rows += crm_lines(detail.crm, zone)
+    # Borderless: the value column gets all but the field names, so a map link stays whole.
+    return FitTable(
+        (Col("field"), Col("value", wrap=True)),
+        rows,
+        title=f"Case #{case.id}",
+        show_header=False,
+        box=None,
+        pad_edge=False,
+    )
 
 
-def handled_table(handled: list[Handled], title: str | None = None) -> Table:
-    """What happened to each mention of a poll: the demo's and `poll --once`'s main output."""
-    headers = ("post", "from", "outcome", "case", "category", "location", "why")
-    rows = [
+def handled_table(handled: list[Handled], title: str) -> FitTable:
+    """What happened to each mention of a poll: the demo's and `poll --once`'s main output. On
+    80 columns the location source and the post's id go first; the reason wraps."""
+    table = FitTable(
         (
+            Col("post", priority=2),
+            Col("from"),
+            Col("outcome"),
+            Col("case"),
+            Col("category", priority=1),
+            Col("location", priority=3),
+            Col("why", wrap=True, narrowest=14),
+        ),
+        title=title,
+    )
+    for item in handled:
+        table.add_row(
             item.post_id[-6:],
             f"@{item.author}" if item.author else "?",
             item.decision.outcome.value,
@@ -348,15 +385,22 @@ def handled_table(handled: list[Handled], title: str | None = None) -> Table:
             item.decision.location.source.value if item.decision.location else "—",
             item.decision.detail,
         )
-        for item in handled
-    ]
-    return _table(title, headers, rows, flexible="why")
+    return table
 
 
-def replies_table(rows: list[OutboxMessage], title: str | None = None) -> Table:
-    headers = ("in reply to", "lang", "state", "text")
-    cells = [((r.in_reply_to_post_id or "—")[-6:], r.lang, r.state.value, r.text) for r in rows]
-    return _table(title, headers, cells, flexible="text")
+def replies_table(rows: list[OutboxMessage], title: str) -> FitTable:
+    table = FitTable(
+        (
+            Col("in reply to", short="post"),
+            Col("lang", priority=1),
+            Col("state"),
+            Col("text", wrap=True),
+        ),
+        title=title,
+    )
+    for r in rows:
+        table.add_row((r.in_reply_to_post_id or "—")[-6:], r.lang, r.state.value, r.text)
+    return table
 
 
 def against_budget(budget: BudgetState) -> str:
@@ -369,3 +413,188 @@ def against_budget(budget: BudgetState) -> str:
         else "non-essential replies held"
     )
     return f" of ${budget.budget:,.2f} budget; {held} from ${budget.hold_at:,.2f}"
+
+
+# --- Tables that fit the terminal -------------------------------------------------------------
+#
+# A table is printed at the width the console has (80 columns on a plain terminal, more on a wide
+# one). `FitTable` chooses its columns when it is printed, not when it is built: every column is
+# as wide as its widest cell; when that is too wide, the free-text columns (`wrap`) wrap, headers
+# take their short form, and then the least useful columns (the highest `priority`) are left out,
+# one at a time, until the rest fits. A cell that is not free text (a number, an id, a handle, a
+# URL, a time) is never broken or cut. `--json` and `--csv` are where every field always is.
+
+ALWAYS = 0  # `Col.priority` of a column that is never left out
+
+
+@dataclass(frozen=True, slots=True)
+class Col:
+    """One column: `priority` 0 is always shown, else the highest number is left out first;
+    `wrap` marks free text, which may wrap over lines (down to `narrowest` columns before a
+    column is left out instead); `short` is the header when space is short."""
+
+    header: str
+    priority: int = ALWAYS
+    wrap: bool = False
+    right: bool = False
+    short: str | None = None
+    narrowest: int = 16
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """What `FitTable` chose for one width: the columns shown (by index), their headers and
+    widths (of their text, padding and borders aside)."""
+
+    shown: tuple[int, ...]
+    headers: tuple[str, ...]
+    widths: tuple[int, ...]
+
+
+def _width_of(text: str) -> int:
+    """Columns `text` takes on a terminal, as printed (control characters as escapes)."""
+    return max((cell_len(line) for line in visible(text).split("\n")), default=0)
+
+
+def _longest_word(text: str) -> int:
+    return max((cell_len(word) for word in visible(text).split()), default=0)
+
+
+class FitTable:
+    """A rich table that fits the width it is printed at (see `Col`). Style keywords (`title`,
+    `caption`, `show_lines`, `show_header`, `box`, `padding`, …) go to `rich.table.Table`."""
+
+    def __init__(
+        self, columns: Sequence[Col], rows: Iterable[Sequence[str]] = (), **style: Any
+    ) -> None:
+        self.columns = tuple(columns)
+        self.rows: list[tuple[str, ...]] = []
+        self.style = style
+        for row in rows:
+            self.add_row(*row)
+
+    def add_row(self, *cells: str) -> None:
+        if len(cells) != len(self.columns):
+            raise ValueError(f"{len(cells)} cells for {len(self.columns)} columns")
+        self.rows.append(tuple(cells))
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = options.max_width
+        # The title and caption are free text: wrapped here, as a console that soft-wraps (ours)
+        # would print them on one line, however long.
+        if self.style.get("title"):
+            yield Text(visible(self.style["title"])).wrap(console, width)
+        yield self.table(self.layout(width, console))
+        if self.style.get("caption"):
+            yield Text(visible(self.style["caption"]), style="dim").wrap(console, width)
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement.get(
+            console, options, self.table(self.layout(options.max_width, console))
+        )
+
+    def _overhead(self, count: int, console: Console) -> int:
+        """Borders and padding of a table of `count` columns, as rich lays it out."""
+        probe = Table(**self._table_style())
+        for _ in range(count):
+            probe.add_column(no_wrap=True)
+        probe.add_row(*("x" for _ in range(count)))
+        options = console.options.update_width(10_000)
+        return Measurement.get(console, options, probe).maximum - count
+
+    def _table_style(self) -> dict[str, Any]:
+        return {
+            k: v for k, v in self.style.items() if k not in ("title", "caption", "title_justify")
+        }
+
+    def layout(self, width: int, console: Console) -> Layout:
+        """The columns shown at `width`, their headers and how wide each is: all of them, as wide
+        as their cells, if that fits; else, by steps until it fits, free text wrapped, then the
+        short headers, then the least useful column left out, and again."""
+        count = len(self.columns)
+        cells = [_width_of_cells(self.rows, i) for i in range(count)]
+        words = [max((_longest_word(row[i]) for row in self.rows), default=0) for i in range(count)]
+        full = [c.header for c in self.columns]
+        short = [c.short or c.header for c in self.columns]
+        overheads: dict[int, int] = {}
+
+        def overhead(columns: int) -> int:
+            if columns not in overheads:
+                overheads[columns] = self._overhead(columns, console)
+            return overheads[columns]
+
+        def whole(i: int, headers: list[str]) -> int:
+            return max(cells[i], _width_of(headers[i]))
+
+        def least(i: int, headers: list[str]) -> int:
+            column = self.columns[i]
+            if not column.wrap:
+                return whole(i, headers)
+            # Not narrower than its longest word (a hashtag, a handle), up to twice `narrowest`.
+            word = min(max(words[i], _longest_word(headers[i])), 2 * column.narrowest)
+            return min(whole(i, headers), max(column.narrowest, word))
+
+        def need(indexes: list[int], headers: list[str]) -> int:
+            return overhead(len(indexes)) + sum(least(i, headers) for i in indexes)
+
+        shown = list(range(count))
+        if overhead(count) + sum(whole(i, full) for i in shown) <= width:
+            return Layout(tuple(shown), tuple(full), tuple(whole(i, full) for i in shown))
+        # The least useful last in this list: the highest priority number, the rightmost of equals.
+        droppable = sorted(
+            (i for i in shown if self.columns[i].priority != ALWAYS),
+            key=lambda i: (self.columns[i].priority, i),
+        )
+        while True:
+            headers = next((h for h in (full, short) if need(shown, h) <= width), None)
+            if headers is not None or not droppable:
+                break
+            shown.remove(droppable.pop())
+        headers = headers or short
+        widths = {i: least(i, headers) for i in shown}
+        room = width - need(shown, headers)
+        # What is left goes to the free text, a column at a time, up to its widest cell.
+        wrapping = [i for i in shown if self.columns[i].wrap]
+        while room > 0:
+            short_of = [i for i in wrapping if widths[i] < whole(i, headers)]
+            if not short_of:
+                break
+            widths[min(short_of, key=lambda i: (widths[i], i))] += 1
+            room -= 1
+        return Layout(
+            tuple(shown), tuple(headers[i] for i in shown), tuple(widths[i] for i in shown)
+        )
+
+    def table(self, layout: Layout) -> Table:
+        """The rich table of `layout`."""
+        table = Table(**self._table_style())
+        for index, header, width in zip(layout.shown, layout.headers, layout.widths, strict=True):
+            column = self.columns[index]
+            # "fold", not "ellipsis": where even the columns always shown do not fit, rich breaks
+            # a cell over lines rather than cutting it short.
+            table.add_column(
+                header,
+                width=width,
+                no_wrap=False,
+                overflow="fold",
+                justify="right" if column.right else "left",
+            )
+        for row in self.rows:
+            table.add_row(*(row[i] for i in layout.shown))
+        return table
+
+
+def _width_of_cells(rows: Sequence[tuple[str, ...]], index: int) -> int:
+    return max((_width_of(row[index]) for row in rows), default=0)
+
+
+def zone_label(zone: ZoneInfo, moments: Iterable[datetime | None]) -> str:
+    """`EST`: the zone's abbreviation when every moment shown has the same one, else the zone's
+    name (`America/New_York`), for the header or title that says which zone times are in."""
+    names = {m.astimezone(zone).tzname() for m in moments if m is not None}
+    return names.pop() or zone.key if len(names) == 1 else zone.key
+
+
+def local(moment: datetime, zone: ZoneInfo, form: str = "%Y-%m-%d %H:%M") -> str:
+    """`moment` as the city's clock shows it, in `form` (strftime)."""
+    return f"{moment.astimezone(zone):{form}}"

@@ -14,13 +14,14 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import typer
-from rich.table import Table
 
 from socialbot import exports, reports
 from socialbot.app import CaseContent, load_case_content, open_database, utc_now
 from socialbot.cli.common import console, friendly_errors, moment, print_data, print_json, state
+from socialbot.cli.render import Col, FitTable
 from socialbot.config import Settings
 from socialbot.errors import ConfigError
 from socialbot.exports import spreadsheet_safe
@@ -60,9 +61,9 @@ def _started(ctx: typer.Context) -> tuple[Settings, CaseContent]:
     return settings, load_case_content(settings)
 
 
-def _window(since: str, until: str | None) -> tuple[datetime, datetime]:
-    start = moment(since, "--since")
-    end = moment(until, "--until") if until else utc_now()
+def _window(since: str, until: str | None, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    start = moment(since, "--since", zone)
+    end = moment(until, "--until", zone) if until else utc_now()
     if end <= start:
         raise typer.BadParameter("must be after --since", param_hint="--until")
     return start, end
@@ -75,9 +76,11 @@ def report_command(
     since: Since = "30d",
     until: Until = None,
     by: Annotated[
-        reports.GroupBy | None,
-        typer.Option("--by", help="One row per category, district, department or week."),
-    ] = None,
+        reports.GroupBy,
+        typer.Option(
+            "--by", help="One row per category, district, department or week, and the total."
+        ),
+    ] = reports.GroupBy.CATEGORY,
     fmt: FormatOption = Format.TABLE,
     chart: Annotated[
         Path | None,
@@ -91,7 +94,7 @@ def report_command(
     if ctx.invoked_subcommand is not None:
         return
     settings, content = _started(ctx)
-    start, end = _window(since, until)
+    start, end = _window(since, until, settings.zone)
     now = utc_now()
     cases = _cases(settings, end)
     result = reports.summary(cases, since=start, until=end, now=now, by=by, zone=settings.zone)
@@ -129,15 +132,22 @@ def hotspots_command(
 ) -> None:
     """The places with the most reports in the window, with their top categories."""
     settings, _ = _started(ctx)
-    start, end = _window(since, until)
+    start, end = _window(since, until, settings.zone)
     result = reports.hotspots(
         _cases(settings, end), since=start, until=end, now=utc_now(), by=by, top=top
     )
     if _printed([row.to_record() for row in result.rows], fmt):
         return
-    table = Table(title=f"Hot spots by {by.value}, {_title(start, end, settings)}")
-    for column in ("place", "reports", "cases", "top categories", "map"):
-        table.add_column(column, overflow="fold")
+    table = FitTable(
+        (
+            Col("place"),
+            Col("reports", right=True),
+            Col("cases", right=True),
+            Col("top categories", wrap=True, short="categories"),
+            Col("map", priority=1),
+        ),
+        title=f"Hot spots by {by.value}, {_title(start, end, settings)}",
+    )
     for row in result.rows:
         table.add_row(
             row.key,
@@ -164,7 +174,7 @@ def reporters_command(
 ) -> None:
     """Repeat reporters: who filed many reports, and of how many problems."""
     settings, _ = _started(ctx)
-    start, end = _window(since, until)
+    start, end = _window(since, until, settings.zone)
     engine = open_database(settings)
     try:
         facts = report_facts(engine, until=end)
@@ -173,11 +183,17 @@ def reporters_command(
     rows = reports.reporters(facts, since=start, until=end, now=utc_now(), min_reports=min_reports)
     if _printed([row.to_record() for row in rows], fmt):
         return
-    table = Table(
-        title=f"{len(rows)} people with {min_reports}+ reports, {_title(start, end, settings)}"
+    table = FitTable(
+        (
+            Col("account"),
+            Col("reports", right=True),
+            Col("cases", right=True),
+            Col("categories", wrap=True),
+            Col("first", priority=1),
+            Col("last"),
+        ),
+        title=f"{len(rows)} people with {min_reports}+ reports, {_title(start, end, settings)}",
     )
-    for column in ("account", "reports", "cases", "categories", "first", "last"):
-        table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(
             f"@{row.author_username}" if row.author_username else row.author_id,
@@ -212,7 +228,7 @@ def export_cases_command(
     settings, _ = _started(ctx)
     cases = _cases(settings, None)
     if since is not None:
-        start = moment(since, "--since")
+        start = moment(since, "--since", settings.zone)
         cases = [c for c in cases if c.created_at >= start]
     if fmt is ExportFormat.CSV:
         text, written, note = exports.cases_csv(cases), len(cases), ""
@@ -292,8 +308,25 @@ def _share(value: float | None) -> str:
 
 def summary_table(
     rows: Sequence[reports.SummaryRow], by: reports.GroupBy | None, title: str
-) -> Table:
-    table = Table(
+) -> FitTable:
+    """The report's figures, a row per group and the total. Short headers (the README and
+    `--format json` spell them out: median/p90 are times to resolve, backlog the age of open
+    cases); on 80 columns the report count, the closed count and the oldest backlog go first."""
+    table = FitTable(
+        (
+            Col(by.value if by else ""),
+            Col("opened", right=True),
+            Col("reports", right=True, priority=3),
+            Col("resolved", right=True),
+            Col("closed", right=True, priority=2),
+            Col("open", right=True),
+            Col("overdue", right=True),
+            Col("median", right=True),
+            Col("p90", right=True),
+            Col("in SLA", right=True),
+            Col("backlog", right=True),
+            Col("oldest", right=True, priority=1),
+        ),
         title=title,
         box=None,
         pad_edge=False,
@@ -301,24 +334,6 @@ def summary_table(
         collapse_padding=True,
         header_style="bold underline",
     )
-    # Short headers: a council slide is often a terminal 100 columns wide. The README and
-    # `--format json` spell them out (median/p90: time to resolve; backlog: age of open cases).
-    columns = (
-        "opened",
-        "reports",
-        "resolved",
-        "closed",
-        "open",
-        "overdue",
-        "median",
-        "p90",
-        "in SLA",
-        "backlog",
-        "oldest",
-    )
-    table.add_column(by.value if by else "", no_wrap=True)
-    for column in columns:
-        table.add_column(column, justify="right", no_wrap=True)
     for row in rows:
         table.add_row(
             "total" if row.key == reports.TOTAL_KEY else (row.key or "(none)"),

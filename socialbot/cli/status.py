@@ -6,12 +6,11 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 from sqlalchemy.exc import DBAPIError
 
 from socialbot.app import open_database, utc_now
 from socialbot.cli.common import console, friendly_errors, print_json, state
-from socialbot.cli.render import against_budget
+from socialbot.cli.render import Col, FitTable, against_budget, zone_label
 from socialbot.errors import ConfigError
 from socialbot.health import fallback_path, read_unsaved
 from socialbot.metering import EndpointStatus, monthly_budget
@@ -90,10 +89,15 @@ def status_command(
     ):
         console.print(line, markup=False)
     if status.jobs:
-        jobs = Table(title="Failed job runs")
-        for column in ("job", "last hour", "last 24 h"):
-            jobs.add_column(column)
-        jobs.add_column("last error", overflow="fold")
+        jobs = FitTable(
+            (
+                Col("job"),
+                Col("last hour", right=True, short="1 h"),
+                Col("last 24 h", right=True, short="24 h"),
+                Col("last error", wrap=True),
+            ),
+            title="Failed job runs",
+        )
         for job in status.jobs:
             jobs.add_row(
                 job.job,
@@ -102,9 +106,16 @@ def status_command(
                 f"{_ago(job.last_error_at, status.at)}: {job.last_error}",
             )
         console.print(jobs)
-    queues = Table(title="Outbox")
-    for column in ("account", "waiting", "oldest waiting", "failed last hour", "last sent"):
-        queues.add_column(column)
+    queues = FitTable(
+        (
+            Col("account"),
+            Col("waiting", right=True),
+            Col("oldest waiting", short="oldest\nwaiting"),
+            Col("failed last hour", right=True, short="failed\nlast hour"),
+            Col("last sent", priority=1),
+        ),
+        title="Outbox",
+    )
     for queue in status.queues:
         queues.add_row(
             f"{queue.network}/{queue.account}" if several else queue.account,
@@ -114,10 +125,18 @@ def status_command(
             _ago(queue.last_sent, status.at),
         )
     console.print(queues)
-    endpoints = Table(title="Endpoints" if several else f"{LABELS.get(only, only)} endpoints")
-    for column in ("account", "endpoint", "last worked", "failures last hour", "rate limit left"):
-        endpoints.add_column(column)
-    endpoints.add_column("last error", overflow="fold")
+    # The endpoint is a name to look up (`GET /2/users/:id/mentions`): whole, never cut short.
+    endpoints = FitTable(
+        (
+            Col("account", priority=3),
+            Col("endpoint"),
+            Col("last worked", short="last\nworked"),
+            Col("failures last hour", right=True, short="failures\nlast hour"),
+            Col("rate limit left", wrap=True, narrowest=10, priority=1),
+            Col("last error", wrap=True, priority=2),
+        ),
+        title="Endpoints" if several else f"{LABELS.get(only, only)} endpoints",
+    )
     for point in status.endpoints:
         endpoints.add_row(
             f"{point.network}/{point.account}" if several else point.account,
@@ -130,12 +149,21 @@ def status_command(
             else "-",
         )
     console.print(endpoints)
-    upcoming = Table(title="Next scheduled broadcasts")
-    for column in ("id", "due", "what", "repeats"):
-        upcoming.add_column(column)
+    upcoming = FitTable(
+        (
+            Col("id"),
+            Col(f"due ({zone_label(zone, (u.due_at for u in status.upcoming))})", short="due"),
+            Col("what", wrap=True),
+            Col("repeats"),
+        ),
+        title=f"Next scheduled broadcasts, times in {zone.key}",
+    )
     for item in status.upcoming:
         upcoming.add_row(
-            f"#{item.broadcast_id}", local_time(item.due_at, zone), item.what, item.cron or "once"
+            f"#{item.broadcast_id}",
+            local_time(item.due_at, zone, with_zone=False),
+            item.what,
+            item.cron or "once",
         )
     console.print(upcoming)
 

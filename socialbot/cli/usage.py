@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from socialbot.app import open_database, utc_now
 from socialbot.cli.common import console, friendly_errors, print_json, state
-from socialbot.cli.render import against_budget
+from socialbot.cli.render import Col, FitTable, against_budget
 from socialbot.errors import ConfigError
 from socialbot.metering import monthly_budget, read_usage
 from socialbot.network_settings import LABELS
@@ -25,7 +24,11 @@ def usage_command(
     ctx: typer.Context,
     month: Annotated[
         str | None,
-        typer.Option("--month", help="YYYY-MM (UTC), e.g. 2026-11. Default: this month."),
+        typer.Option(
+            "--month",
+            help="YYYY-MM, e.g. 2026-11: X's billing month, which runs in UTC (not the city's "
+            "time). Default: this month.",
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
 ) -> None:
@@ -70,9 +73,18 @@ def usage_command(
     # network sees its name (X when there is no call yet, as always).
     only = next(iter(networks)) if len(networks) == 1 else "x"
     label = "API" if several else f"{LABELS.get(only, only)} API"
-    table = Table(title=f"{label} usage, {wanted} (UTC)")
-    for column in ("account", "endpoint", "calls", "failed", "billed", "est. spend"):
-        table.add_column(column, justify="right" if column in ("calls", "failed") else "left")
+    # The month is X's billing month, which runs in UTC (`--month` says so).
+    table = FitTable(
+        (
+            Col("account", priority=1),
+            Col("endpoint"),
+            Col("calls", right=True),
+            Col("failed", right=True),
+            Col("billed", wrap=True),
+            Col("est. spend", right=True, short="spend"),
+        ),
+        title=f"{label} usage, {wanted} (the month in UTC)",
+    )
     for line in lines:
         table.add_row(
             f"{line.network}/{line.account}" if several else line.account,

@@ -21,6 +21,7 @@ import math
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import select
@@ -345,6 +346,26 @@ def test_parse_since() -> None:
         parse_since("99999999999d", now)
 
 
+def test_a_bare_date_is_the_city_midnight() -> None:
+    now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    boston = ZoneInfo("America/New_York")
+    # 2026-11-01 is the day clocks go back: its midnight is still summer time (UTC-4).
+    assert parse_since("2026-11-01", now, boston) == datetime(2026, 11, 1, 4, 0, tzinfo=UTC)
+    assert parse_since("2026-11-02", now, boston) == datetime(2026, 11, 2, 5, 0, tzinfo=UTC)
+    assert parse_since("7d", now, boston) == parse_since("7d", now)  # a span has no zone
+
+
+def test_cases_list_since_a_date_starts_at_the_city_midnight(
+    demo_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Case 1 opened at 02:00 UTC on 11-24: still 11-23 (21:00) in Boston.
+    edit_cases(demo_db, c1={"created_at": datetime(2026, 11, 24, 2, 0, tzinfo=UTC)})
+    assert 1 in ids("--since", "2026-11-24")  # the demo city's zone: UTC
+    monkeypatch.setenv("SOCIALBOT_TIMEZONE", "America/New_York")
+    assert 1 not in ids("--since", "2026-11-24")
+    assert 1 in ids("--since", "2026-11-23")
+
+
 def test_parse_radius() -> None:
     assert parse_radius("500m") == 500
     assert parse_radius("1km") == 1000
@@ -433,8 +454,9 @@ def test_show_table_has_the_thread_with_time_and_author(demo_db: Path) -> None:
     link_mention(demo_db, "1859000000000000007", 2)
     code, out = invoke("cases", "show", "2")
     assert code == 0
-    thread = [line for line in out.splitlines() if "│ thread" in line]
+    thread = [line for line in out.splitlines() if line.startswith("thread ")]
     assert len(thread) == 2
-    assert "2026-11-23 07:03 @jpatel_bos: @DemoCity311 #graffiti all over" in thread[0]
-    assert "2026-11-23 07:14 @backbay_beth: @DemoCity311 loved the #marathon" in thread[1]
-    assert "reply (sent)" in out
+    # The demo city's settings leave SOCIALBOT_TIMEZONE at UTC, and each time says so.
+    assert "2026-11-23 07:03 UTC @jpatel_bos: @DemoCity311 #graffiti all over" in thread[0]
+    assert "2026-11-23 07:14 UTC @backbay_beth: @DemoCity311 loved the" in thread[1]
+    assert "reply     (sent)" in out

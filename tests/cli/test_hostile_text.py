@@ -220,8 +220,8 @@ def test_any_text_renders_in_cases_show_and_list_with_nothing_raw(
 ) -> None:
     shown = detail(text, handle, note, ids=True)
     with console.capture() as capture:
-        console.print(case_detail_table(shown))
-        console.print(cases_table([shown.case], title=f"1 case(s) {note}"))
+        console.print(case_detail_table(shown, UTC))
+        console.print(cases_table([shown.case], UTC, title=f"1 case(s) {note}"))
     out = capture.get()
     assert not RAW_CONTROL.search(out), repr(out)
     assert not re.search("[\ud800-\udfff]", out)
