@@ -24,9 +24,6 @@ from socialbot.catalog import load_catalog
 from socialbot.open311 import wire
 from tests.web.server import Served, serve
 
-# One worker runs this module, so its servers start once (`--dist loadgroup`).
-pytestmark = pytest.mark.xdist_group("web_georeport")
-
 CATALOG = load_catalog(Path(__file__).resolve().parents[2] / "hashtags.yaml")
 PRIVATE = "11"  # the demo's case from a Mastodon status that was not public
 FORMATS = ("json", "xml")
@@ -36,7 +33,7 @@ def client(served: Served, fmt: str) -> georeport.GeoReport:
     return georeport.GeoReport(served.base_url + "/open311/v2", output_format=fmt)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # one server a worker, however xdist orders the tests
 def described(demo_database: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """`socialbot serve` for a city that shows residents' public words
     (`[web] public_descriptions`)."""

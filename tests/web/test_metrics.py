@@ -23,9 +23,6 @@ from socialbot.web import metrics
 from socialbot.web.access import allowed_networks, may_read_metrics
 from tests.web.server import Served, copy_database, serve
 
-# One worker runs this module, so its servers start once (`--dist loadgroup`).
-pytestmark = pytest.mark.xdist_group("web_metrics")
-
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     return {
@@ -113,7 +110,7 @@ def test_a_scrape_costs_the_same_statements_whatever_the_number_of_cases(
 # --- Who may read it ------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # one server a worker, however xdist orders the tests
 def behind_a_proxy(
     demo_database: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Served]:
@@ -127,7 +124,7 @@ def behind_a_proxy(
         yield server
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # one server a worker, however xdist orders the tests
 def proxy_elsewhere(
     demo_database: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Served]:

@@ -18,9 +18,6 @@ from hypothesis import strategies as st
 from tests.web.server import Served, serve
 from tests.web.status_city import ALT, ZONE, StatusCity, make_status_city
 
-# One worker runs this module, so its servers start once (`--dist loadgroup`).
-pytestmark = pytest.mark.xdist_group("web_status_page")
-
 EN_TIME = re.compile(
     r"(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), [A-Z][a-z]+ \d{1,2}, 20\d\d, "
     r"\d{1,2}:\d\d [AP]M E[SD]T"
@@ -31,12 +28,12 @@ ES_TIME = re.compile(
 )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # one server a worker, however xdist orders the tests
 def city(demo_database: Path, tmp_path_factory: pytest.TempPathFactory) -> StatusCity:
     return make_status_city(demo_database, tmp_path_factory.mktemp("status"))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # one server a worker, however xdist orders the tests
 def page(city: StatusCity, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     log = tmp_path_factory.mktemp("status-serve") / "serve.log"
     with serve(city.database, log, city.env) as server:

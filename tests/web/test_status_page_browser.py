@@ -53,16 +53,13 @@ from playwright.sync_api import (  # noqa: E402
     sync_playwright,
 )
 
-# One worker runs this module, so its servers start once (`--dist loadgroup`).
-pytestmark = pytest.mark.xdist_group("web_status_page_browser")
 
-
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # one server a worker, however xdist orders the tests
 def city(demo_database: Path, tmp_path_factory: pytest.TempPathFactory) -> StatusCity:
     return make_status_city(demo_database, tmp_path_factory.mktemp("browser"))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # one server a worker, however xdist orders the tests
 def page_server(city: StatusCity, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     with serve(
         city.database, tmp_path_factory.mktemp("browser-serve") / "serve.log", city.env
@@ -70,7 +67,7 @@ def page_server(city: StatusCity, tmp_path_factory: pytest.TempPathFactory) -> I
         yield s
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # one server a worker, however xdist orders the tests
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
@@ -80,7 +77,7 @@ def browser() -> Iterator[Browser]:
             chromium.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # one server a worker, however xdist orders the tests
 def artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
     where = os.environ.get("SOCIALBOT_TEST_ARTIFACTS")
     folder = Path(where) if where else tmp_path_factory.mktemp("artifacts")
