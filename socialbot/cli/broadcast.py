@@ -102,7 +102,7 @@ def send_command(
     actor: Actor = None,
 ) -> None:
     """Preview, confirm and post (or schedule) an alert from a template or a text."""
-    settings = state(ctx).settings()
+    settings = state(ctx).quiet_settings()  # a person reads it: no INFO lines over it
     broadcaster = build_broadcaster(settings)
     try:
         requests = [
