@@ -1,5 +1,6 @@
-"""`broadcast send` and `open311 sync --once` are read by a person as `poll --once` is: their
-standard error holds warnings and errors, not an INFO line for every post queued and sent."""
+"""`broadcast send`, `broadcast cancel` and `open311 sync --once` are read by a person as
+`poll --once` is: their standard error holds warnings and errors, not an INFO line for every post
+queued and sent."""
 
 from __future__ import annotations
 
@@ -50,6 +51,12 @@ def test_broadcast_send_prints_its_tables_and_logs_nothing_below_warning(
     assert result.exit_code == 0, result.output
     assert "Broadcast #1: sent" in result.stdout and new_id in result.stdout
     assert result.stderr == ""
+
+    scheduled = ["--text", "Street cleaning", "--at", "2099-01-05 07:00", "--yes"]
+    assert runner.invoke(app, ["broadcast", "send", *scheduled]).exit_code == 0
+    cancelled = runner.invoke(app, ["broadcast", "cancel", "2", "--as", "comms"])
+    assert cancelled.exit_code == 0, cancelled.output
+    assert cancelled.stdout == "Cancelled broadcast #2.\n" and cancelled.stderr == ""
 
 
 @responses.activate
