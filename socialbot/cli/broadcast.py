@@ -102,7 +102,7 @@ def send_command(
     actor: Actor = None,
 ) -> None:
     """Preview, confirm and post (or schedule) an alert from a template or a text."""
-    settings = state(ctx).settings()
+    settings = state(ctx).quiet_settings()  # a person reads it: no INFO lines over it
     broadcaster = build_broadcaster(settings)
     try:
         requests = [
@@ -340,7 +340,7 @@ def show_command(ctx: typer.Context, broadcast_id: BroadcastId) -> None:
 @friendly_errors
 def cancel_command(ctx: typer.Context, broadcast_id: BroadcastId, actor: Actor = None) -> None:
     """Stop a scheduled broadcast (what already went out stays in the log)."""
-    broadcaster = build_broadcaster(state(ctx).settings())
+    broadcaster = build_broadcaster(state(ctx).quiet_settings())
     try:
         broadcaster.cancel(broadcast_id, recorded_as(actor))
     finally:

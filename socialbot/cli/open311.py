@@ -129,7 +129,7 @@ def sync_command(
             "the service runs the sync (`socialbot run`); for one round here, add --once",
             param_hint="--once",
         )
-    settings = state(ctx).settings()
+    settings = state(ctx).quiet_settings()  # a person reads it: no INFO lines over it
     client = open311_client(settings)  # a missing endpoint is said before anything is opened
     staff = build_staff(settings)  # checks catalog, templates and database first
     try:
