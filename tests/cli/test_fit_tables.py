@@ -261,7 +261,6 @@ def test_report_by_department_keeps_every_figure_whole_at_80(
         assert header in out.splitlines()[1], out
 
 
-@pytest.mark.xfail(strict=True, reason="status prints its X spend line on one 83-column line")
 def test_status_fits_80_columns(city: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out = run_at(80, monkeypatch, "status")
     # The database's URL is one word, never broken: a test's temporary path may be longer.
