@@ -314,7 +314,9 @@ def summary_table(
     cases); on 80 columns the report count, the closed count and the oldest backlog go first."""
     table = FitTable(
         (
-            Col(by.value if by else ""),
+            # A department's name ("Parks and Recreation – Urban Forestry") is the free text here:
+            # it wraps, so that no figure is folded over two lines.
+            Col(by.value if by else "", wrap=True),
             Col("opened", right=True),
             Col("reports", right=True, priority=3),
             Col("resolved", right=True),

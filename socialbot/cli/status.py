@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
@@ -87,7 +88,14 @@ def status_command(
         *(f"held:         {hold.describe(settings.zone)}" for hold in status.holds),
         *_crm_lines(status),
     ):
-        console.print(line, markup=False)
+        # Wrapped under its value, not its label, as the terminal would wrap it; a URL or an
+        # endpoint (one word) is never broken, nor moved off its label's line.
+        label, value = line[:14], line[14:]
+        parts = textwrap.wrap(
+            value, max(console.width - 14, 20), break_long_words=False, break_on_hyphens=False
+        )
+        wrapped = label + ("\n" + " " * 14).join(parts or [""])
+        console.print(wrapped, markup=False)
     if status.jobs:
         jobs = FitTable(
             (

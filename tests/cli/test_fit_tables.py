@@ -244,3 +244,26 @@ def test_wide_characters_count_twice() -> None:
     rows = [("1859000000000000001", "@界界界界界界界界界界", "🚧🚧🚧🚧🚧🚧🚧🚧", "7", "x " * 60)]
     out = render(FitTable(COLUMNS, rows), 60)
     assert widest(out) <= 60, out
+
+
+def test_report_by_department_keeps_every_figure_whole_at_80(
+    city: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = run_at(80, monkeypatch, "report", "--by", "department")
+    rows = json.loads(run_at(200, monkeypatch, "report", "--by", "department", "--format", "json"))
+    total = next(r for r in rows["rows"] if r["key"] == "total")
+    assert widest(out) <= 80, out
+    # The total row on one line, each of its figures whole: a department name wraps, not a figure.
+    line = next(line for line in out.splitlines() if line.startswith("total "))
+    assert line.split()[1:4] == [str(total["opened"]), str(total["resolved"]), str(total["open"])]
+    assert re.search(r" \d+(\.\d)? [hd] ", line), line
+    for header in ("opened", "resolved", "open", "overdue", "median", "p90", "in SLA"):
+        assert header in out.splitlines()[1], out
+
+
+def test_status_fits_80_columns(city: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = run_at(80, monkeypatch, "status")
+    # The database's URL is one word, never broken: a test's temporary path may be longer.
+    assert widest("\n".join(line for line in out.splitlines() if "sqlite:" not in line)) <= 80
+    assert any(line.startswith("database:     sqlite:") for line in out.splitlines()), out
+    assert "no monthly budget set" in " ".join(out.split())  # wrapped, not cut
