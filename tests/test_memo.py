@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-import socialbot.app
 from socialbot.app import load_content
-from socialbot.config import SHIPPED_HASHTAGS, load_settings
+from socialbot.catalog import Catalog, load_catalog
+from socialbot.config import SHIPPED_HASHTAGS, Settings, load_settings
 from socialbot.errors import TemplateError
 from socialbot.memo import files_key
 from socialbot.replies import Replies
@@ -34,7 +34,7 @@ def city(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def settings_for(city: Path) -> socialbot.config.Settings:
+def settings_for(city: Path) -> Settings:
     return load_settings(
         database_url="sqlite://", hashtags=city / "hashtags.yaml", templates=city / "templates"
     )
@@ -75,16 +75,15 @@ def test_a_catalog_saved_during_start_up_is_checked_again(
     catalog: the next start-up reads it and must check its reply."""
     (city / "templates" / "replies" / "filed" / "snowplow.en.j2").write_text(TOO_LONG)
     hashtags = city / "hashtags.yaml"
-    read = socialbot.app.load_catalog
 
-    def saved_meanwhile(path: Path) -> socialbot.catalog.Catalog:
-        catalog = read(path)
+    def saved_meanwhile(path: Path) -> Catalog:
+        catalog = load_catalog(path)
         hashtags.write_text(hashtags.read_text() + NEW_CATEGORY)
         return catalog
 
-    monkeypatch.setattr(socialbot.app, "load_catalog", saved_meanwhile)
+    monkeypatch.setattr("socialbot.app.load_catalog", saved_meanwhile)
     load_content(settings_for(city))  # checked the catalog without snowplow
-    monkeypatch.setattr(socialbot.app, "load_catalog", read)
+    monkeypatch.setattr("socialbot.app.load_catalog", load_catalog)
 
     with pytest.raises(TemplateError, match="snowplow"):
         load_content(settings_for(city))
