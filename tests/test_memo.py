@@ -40,9 +40,6 @@ def settings_for(city: Path) -> Settings:
     )
 
 
-@pytest.mark.xfail(
-    strict=True, reason="memo: a template fixed during its check is remembered as the broken one"
-)
 def test_a_template_edited_while_it_is_checked_is_not_remembered_for_its_old_bytes(
     city: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -65,9 +62,6 @@ def test_a_template_edited_while_it_is_checked_is_not_remembered_for_its_old_byt
         load_content(settings_for(city))
 
 
-@pytest.mark.xfail(
-    strict=True, reason="memo: a catalog saved after it was read keys a check of the old one"
-)
 def test_a_catalog_saved_during_start_up_is_checked_again(
     city: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -89,7 +83,6 @@ def test_a_catalog_saved_during_start_up_is_checked_again(
         load_content(settings_for(city))
 
 
-@pytest.mark.xfail(strict=True, reason="memo: files under a linked folder are not in the key")
 def test_a_template_in_a_linked_folder_is_part_of_the_key(tmp_path: Path) -> None:
     """A city that keeps its replies in a shared folder linked into its templates: editing a
     reply there is a change of the templates."""
