@@ -293,8 +293,11 @@ def load_broadcast_templates(settings: Settings) -> BroadcastTemplates:
         templates.check_all()
         return templates
 
-    files = files_key([settings.templates, SHIPPED_TEMPLATES])
-    return checked() if files is None else _CHECKED_BROADCASTS.get(files, checked)
+    read = [settings.templates, SHIPPED_TEMPLATES]
+    files = files_key(read)
+    if files is None:
+        return checked()
+    return _CHECKED_BROADCASTS.get(files, checked, still=lambda: files_key(read) == files)
 
 
 _CHECKED_BROADCASTS: Memo[BroadcastTemplates] = Memo(size=16)
@@ -335,6 +338,10 @@ def load_routing(settings: Settings, catalog: Catalog) -> tuple[Districts | None
 
 def load_content(settings: Settings) -> tuple[Catalog, Replies, CityBounds | None]:
     """Catalog, templates (length-checked with the catalog's longest names) and city bounds."""
+    # The key before anything is read: a file saved from here to the end of the check is a
+    # different key afterwards, and nothing is remembered (socialbot.memo).
+    read = [settings.hashtags, settings.templates, SHIPPED_TEMPLATES]
+    files = files_key(read)
     catalog = load_catalog(settings.hashtags)
     links = configured_case_urls(settings)
     every_rules = configured_text_rules(settings)
@@ -346,12 +353,13 @@ def load_content(settings: Settings) -> tuple[Catalog, Replies, CityBounds | Non
         return replies
 
     # The same files checked against the same networks pass again: remembered (socialbot.memo).
-    files = files_key([settings.hashtags, settings.templates, SHIPPED_TEMPLATES])
     replies = (
         checked()
         if files is None
         else _CHECKED_REPLIES.get(
-            (files, tuple(sorted(links.items())), tuple(every_rules)), checked
+            (files, tuple(sorted(links.items())), tuple(every_rules)),
+            checked,
+            still=lambda: files_key(read) == files,
         )
     )
     return catalog, replies, load_bounds(settings)

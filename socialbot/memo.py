@@ -6,12 +6,15 @@ runs (thousands of renders, about 0.3 s). A process that builds the service agai
 files (a test suite, `doctor` after a build, the web service beside the checks) would repeat
 the same work for the same answer. `Memo` keeps a result under a key that names everything it
 was computed from, the files by their bytes (`files_key`), so a changed file is a new key and is
-checked again; nothing is remembered when the check fails, so a broken file fails every time.
+checked again; nothing is remembered when the check fails, so a broken file fails every time. The
+key is read before the check and again after it: a file saved meanwhile (the check may have read
+either version) leaves nothing remembered.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
@@ -30,12 +33,18 @@ class Memo(Generic[V]):
         self._items: OrderedDict[Hashable, V] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable, compute: Callable[[], V]) -> V:
+    def get(
+        self, key: Hashable, compute: Callable[[], V], *, still: Callable[[], bool] | None = None
+    ) -> V:
+        """The result kept for `key`, else `compute()`'s, kept unless `still` (asked after the
+        computation) says that what the key names has changed since it was made."""
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
                 return self._items[key]
         value = compute()
+        if still is not None and not still():
+            return value
         with self._lock:
             self._items[key] = value
             self._items.move_to_end(key)
@@ -55,11 +64,7 @@ def files_key(paths: Iterable[Path]) -> str | None:
     try:
         for path in paths:
             resolved = path.resolve()
-            files = (
-                sorted(p for p in resolved.rglob("*") if p.is_file())
-                if path.is_dir()
-                else [resolved]
-            )
+            files = _files_under(resolved) if resolved.is_dir() else [resolved]
             digest.update(f"\0{resolved}\0{len(files)}".encode())
             for file in files:
                 data = file.read_bytes()
@@ -68,3 +73,23 @@ def files_key(paths: Iterable[Path]) -> str | None:
     except OSError:
         return None
     return digest.hexdigest()
+
+
+def _files_under(top: Path) -> list[Path]:
+    """Every file under `top`, through linked folders too (a template in one is read as any
+    other), each real folder once (a link back up is not walked round)."""
+    found: list[Path] = []
+    seen: set[str] = set()
+
+    def refuse(error: OSError) -> None:
+        raise error
+
+    for folder, dirs, names in os.walk(top, followlinks=True, onerror=refuse):
+        real = os.path.realpath(folder)
+        if real in seen:
+            dirs.clear()
+            continue
+        seen.add(real)
+        dirs.sort()
+        found.extend(Path(folder, name) for name in names if Path(folder, name).is_file())
+    return sorted(found)

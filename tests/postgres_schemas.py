@@ -18,7 +18,8 @@ from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.pool import NullPool
 
 # Everything a migration decides about a schema, as one digest (index definitions name their
-# schema: left out).
+# schema: left out), and what a test could add besides: rules, types and domains, a sequence's
+# step or bounds, a trigger turned off, a function's body.
 _SHAPE = text(
     """
     SELECT md5(concat_ws('|',
@@ -37,11 +38,19 @@ _SHAPE = text(
         (SELECT string_agg(i.indexname || ':' || replace(i.indexdef, i.schemaname || '.', ''),
                 ',' ORDER BY i.indexname)
            FROM pg_indexes i WHERE i.schemaname = n.nspname),
-        (SELECT string_agg(t.tgname, ',' ORDER BY t.tgname)
+        (SELECT string_agg(pg_get_triggerdef(t.oid) || ':' || t.tgenabled::text, ','
+                ORDER BY t.tgname)
            FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
           WHERE c.relnamespace = n.oid AND NOT t.tgisinternal),
-        (SELECT string_agg(p.proname, ',' ORDER BY p.proname)
-           FROM pg_proc p WHERE p.pronamespace = n.oid)
+        (SELECT string_agg(p.proname || ':' || md5(p.prosrc), ',' ORDER BY p.proname)
+           FROM pg_proc p WHERE p.pronamespace = n.oid),
+        (SELECT string_agg(r.rulename || ':' || r.definition, ',' ORDER BY r.rulename)
+           FROM pg_rules r WHERE r.schemaname = n.nspname),
+        (SELECT string_agg(ty.typname || ':' || ty.typtype::text, ',' ORDER BY ty.typname)
+           FROM pg_type ty WHERE ty.typnamespace = n.oid),
+        (SELECT string_agg(concat_ws(':', s.sequencename, s.start_value, s.increment_by,
+                s.min_value, s.max_value, s.cycle, s.cache_size), ',' ORDER BY s.sequencename)
+           FROM pg_sequences s WHERE s.schemaname = n.nspname)
     ))
     FROM pg_namespace n WHERE n.nspname = :schema
     """
