@@ -383,10 +383,11 @@ def test_status_shows_the_fallbacks(
     )
     result = runner.invoke(app, ["status"])
     assert result.exit_code == 0, result.output
+    # Wrapped under its label at the terminal's width: read with its spaces and breaks as one.
     assert (
-        "templates:    1 replies sent as the fallback text in the last 24 h; last 0 s ago: "
+        "templates: 1 replies sent as the fallback text in the last 24 h; last 0 s ago: "
         "resolved (es): /t/resolved.es.j2:3: boom"
-    ) in " ".join(result.stdout.split())  # wrapped under its label at the terminal's width
+    ) in " ".join(result.stdout.split())
     shown = runner.invoke(app, ["status", "--json"])
     assert '"template_fallbacks_24h": 1' in shown.stdout
 
