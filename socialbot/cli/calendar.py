@@ -3,7 +3,7 @@ which SLA business days skip as they skip weekends and public holidays (`socialb
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -11,9 +11,10 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.console import Group
 from rich.table import Table
+from sqlalchemy import Engine
 
 from socialbot import closures
-from socialbot.app import load_case_content, open_database, utc_now
+from socialbot.app import CaseContent, load_case_content, open_database, utc_now
 from socialbot.cli.common import console, friendly_errors, print_json, recorded_as, state
 from socialbot.closures import CalendarDay, Change, DayKind
 
@@ -47,19 +48,18 @@ def close_command(
 ) -> None:
     """Close a day (or the days FIRST to LAST): open cases due after it are due a business day
     later, as are the cases opened before it."""
-    settings = state(ctx).settings()
-    content = load_case_content(settings)
-    now, who = utc_now(), recorded_as(actor)
-    days = _days(first, last, closures.local_today(now, settings.zone))
-    engine = open_database(settings)
-    try:
-        change = closures.close(
+    who = recorded_as(actor)
+    _change(
+        ctx,
+        first,
+        last,
+        lambda engine, content, days, now: closures.close(
             engine, content.calendar, content.catalog, days, reason=reason, actor=who, now=now
-        )
-    finally:
-        engine.dispose()
-    headline = f"closed {_days_text(change.changed)}: {closures.check_reason(reason)} (by {who})"
-    _report(headline, change, settings.zone, closures.local_today(now, settings.zone))
+        ),
+        lambda change: (
+            f"closed {_days_text(change.changed)}: {closures.check_reason(reason)} (by {who})"
+        ),
+    )
 
 
 @app.command("open")
@@ -67,19 +67,38 @@ def close_command(
 def open_command(ctx: typer.Context, first: First, last: Last = None, actor: Actor = None) -> None:
     """Open a closed day (or the closed days FIRST to LAST) again: the due times its closure
     moved move back."""
+    who = recorded_as(actor)
+    _change(
+        ctx,
+        first,
+        last,
+        lambda engine, content, days, now: closures.reopen(
+            engine, content.calendar, content.catalog, days, actor=who, now=now
+        ),
+        lambda change: f"open again {_days_text(change.changed)} (by {who})",
+    )
+
+
+def _change(
+    ctx: typer.Context,
+    first: str,
+    last: str | None,
+    act: Callable[[Engine, CaseContent, Sequence[date], datetime], Change],
+    headline: Callable[[Change], str],
+) -> None:
+    """What `close` and `open` share: the days read in the city's zone, `act` on the database,
+    the report of what moved."""
     settings = state(ctx).settings()
     content = load_case_content(settings)
-    now, who = utc_now(), recorded_as(actor)
-    days = _days(first, last, closures.local_today(now, settings.zone))
+    now = utc_now()
+    today = closures.local_today(now, settings.zone)
+    days = _days(first, last, today)
     engine = open_database(settings)
     try:
-        change = closures.reopen(
-            engine, content.calendar, content.catalog, days, actor=who, now=now
-        )
+        change = act(engine, content, days, now)
     finally:
         engine.dispose()
-    headline = f"open again {_days_text(change.changed)} (by {who})"
-    _report(headline, change, settings.zone, closures.local_today(now, settings.zone))
+    _report(headline(change), change, settings.zone, today)
 
 
 @app.command("list")
