@@ -91,6 +91,26 @@ class MentionOutcome(enum.StrEnum):
     LIMITED = "limited"  # the author reached the daily case limit: one polite reply, then silence
     DUPLICATE = "duplicate"  # the same problem as an open case nearby: linked to it, no new case
     MALFORMED = "malformed"  # the payload could not be understood: recorded, skipped
+    ANSWERED = "answered"  # a common question, answered from answers.yaml: no case, no staff
+
+
+class InboxReason(enum.StrEnum):
+    """Why a message that is not a report waits for staff in the inbox."""
+
+    UNCLASSIFIED = "unclassified"  # no category and no question: the help reply went out
+    QUESTION = "question"  # a question no entry of answers.yaml answers confidently: no reply
+    COMMENT = "comment"  # free words in a case's thread: kept on the case, no reply
+    STORM = "storm"  # a storm-campaign post whose problem could not be told: first in line
+
+
+class InboxState(enum.StrEnum):
+    """Where an inbox item stands; every state but OPEN is final."""
+
+    OPEN = "open"  # waiting for staff
+    REPLIED = "replied"  # staff's own words were queued in the resident's thread
+    ANSWERED = "answered"  # an entry of answers.yaml was queued in the resident's thread
+    DONE = "done"  # no reply needed (`inbox done`)
+    FILED = "filed"  # made a case by staff (`inbox file`), the resident told
 
 
 class CaseStatus(enum.StrEnum):
@@ -120,6 +140,12 @@ class Reply(enum.StrEnum):
     STATUS = "status"  # a resident asked, in the case's thread, how it is going
     LIMIT_REACHED = "limit_reached"  # the first report over the daily limit (later ones: silence)
     ALREADY_REPORTED = "already_reported"  # a duplicate, linked: names the existing case
+    ANSWER = "answer"  # an entry of answers.yaml (`Decision.answer_key`), not a template
+
+
+# The replies written by a template of `templates/replies/` (an answer's text is the city's own,
+# from answers.yaml, checked by `socialbot.answers`).
+TEMPLATED_REPLIES = tuple(reply for reply in Reply if reply is not Reply.ANSWER)
 
 
 class ReferenceType(enum.StrEnum):

@@ -23,7 +23,7 @@ import jinja2
 
 from socialbot import templating
 from socialbot.catalog import Catalog, Category, Priority
-from socialbot.domain import CaseStatus, Reply, StormMode
+from socialbot.domain import TEMPLATED_REPLIES, CaseStatus, Reply, StormMode
 from socialbot.errors import TemplateError
 from socialbot.text_rules import TextRules
 
@@ -250,7 +250,7 @@ class Replies:
                 case_url=case_url.replace("{case}", str(LONGEST_CASE_NUMBER)) if case_url else None,
                 duplicate_of=LONGEST_CASE_NUMBER,
             )
-            for message in Reply:
+            for message in TEMPLATED_REPLIES:
                 categories: list[Category | None] = (
                     [None] if message is Reply.HELP else list(catalog.categories)
                 )

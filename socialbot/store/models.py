@@ -13,6 +13,7 @@ job_failures (failed runs of the service's jobs, for `status`), rate_holds (X sa
 network_sessions (a network that signs in keeps its session here: Bluesky's tokens, a secret)
 crm_requests (a case forwarded to the city's Open311 CRM: one row a case, its send and its sync)
 closed_days (the city's own closures, a snow day: not business days for SLAs; opened again, kept)
+mentions ─▶ inbox (a message that is not a report, nor answered, waits for staff: one row a message)
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
-from socialbot.domain import CaseStatus, MentionOutcome
+from socialbot.domain import CaseStatus, InboxReason, InboxState, MentionOutcome
 from socialbot.store.types import UTCDateTime, str_enum
 
 
@@ -452,3 +453,32 @@ class ClosedDay(SQLModel, table=True):
     closed_by: str = Field(max_length=128)
     opened_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     opened_by: str | None = Field(default=None, max_length=128)
+
+
+class InboxItem(SQLModel, table=True):
+    """A message for staff (`socialbot inbox`): one that is not a report, not a thank-you and
+    not answered from answers.yaml. Written in the same transaction as its mention, at most once
+    (the unique `mention_id`). `state` moves once from OPEN to a final state; the reply staff
+    queue is an outbox row (`outbox_id`, dedupe key `inbox:<id>`), so it is sent once."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (
+        Index("ix_inbox_queue", "state", "created_at"),  # what is waiting, oldest first
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    mention_id: int = Field(foreign_key="mentions.id", unique=True)
+    platform: str = Field(max_length=32)
+    account: str = Field(max_length=64)
+    reason: InboxReason = Field(sa_type=str_enum(InboxReason, 16))
+    priority: bool = Field(default=False)  # a storm post: listed first
+    case_id: int | None = Field(default=None, foreign_key="cases.id", index=True)  # its thread's
+    state: InboxState = Field(default=InboxState.OPEN, sa_type=str_enum(InboxState, 16))
+    created_at: datetime = Field(sa_type=UTCDateTime)  # when the message was received
+    assigned_to: str | None = Field(default=None, max_length=128)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_by: str | None = Field(default=None, max_length=128)
+    answer_key: str | None = Field(default=None, max_length=64)  # `inbox answer`'s entry
+    note: str = Field(default="", sa_type=Text)
+    outbox_id: int | None = Field(default=None, foreign_key="outbox.id")
+    filed_case_id: int | None = Field(default=None, foreign_key="cases.id")
