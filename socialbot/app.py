@@ -99,6 +99,7 @@ class Service:
             case_url=case_url_for(self.settings, network.name),
             backfill=timedelta(hours=self.settings.backfill_hours),
             user_id=configured_user_id(self.settings, network.name, INTAKE_ACCOUNT),
+            answer_links=answer_links(network.name),
         )
 
     @property
@@ -577,6 +578,13 @@ NETWORKS: Mapping[str, NetworkKind] = {
         signs_in=True,
     ),
 }
+
+
+def answer_links(network: str) -> bool:
+    """Whether an answer of answers.yaml carries its link on `network`: not where a post with a
+    link is billed (`NetworkKind.links_billed`); a resident there is told the answer alone."""
+    kind = NETWORKS.get(network)
+    return kind is None or not kind.links_billed
 
 
 def case_url_for(settings: Settings, network: str) -> str | None:

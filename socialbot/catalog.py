@@ -16,7 +16,7 @@ import enum
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,6 +65,10 @@ _NULL_TAG = "tag:yaml.org,2002:null"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 # The full-width number sign (U+FF03) is what CJK phone keyboards type; X accepts it for '#'.
 _HASH_SIGNS = ("#", "\uff03")
+
+
+# The most words of a storm post read as one alias ("water main break": #watermainbreak).
+WORDS_IN_ALIAS = 3
 
 
 def normalize_tag(tag: str) -> str:
@@ -157,6 +161,8 @@ class Catalog:
     categories: tuple[Category, ...]
     _by_key: dict[str, Category] = field(init=False, repr=False, compare=False)
     _by_tag: dict[str, tuple[Category, Alias]] = field(init=False, repr=False, compare=False)
+    # Aliases and names written as one folded word ("streetlightout"): `match_words`' table.
+    _by_words: dict[str, tuple[Category, Alias]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         by_key: dict[str, Category] = {}
@@ -173,6 +179,12 @@ class Catalog:
         # Frozen dataclass: the tables are derived once here, then never change.
         object.__setattr__(self, "_by_key", by_key)
         object.__setattr__(self, "_by_tag", by_tag)
+        by_words = dict(by_tag)
+        for category in self.categories:
+            for lang in LANGS:
+                name = "".join(normalize_tag(category.name(lang)).split())
+                by_words.setdefault(name, (category, Alias(name, lang)))
+        object.__setattr__(self, "_by_words", by_words)
 
     def get(self, key: str) -> Category:
         """The category with this key; KeyError if there is none."""
@@ -194,6 +206,20 @@ class Catalog:
                 category, alias = found
                 written = hashtag[1:] if hashtag.startswith(_HASH_SIGNS) else hashtag
                 return CategoryMatch(category=category, hashtag=written, lang=alias.lang)
+        return None
+
+    def match_words(self, words: Sequence[str]) -> CategoryMatch | None:
+        """The first category the folded `words` of a text name without a '#': a word, or up to
+        `WORDS_IN_ALIAS` words in a row written as one, that is an alias or a category's name
+        ("tree down" is #treedown, "streetlight out" the name "Streetlight out"). At each word
+        the longest run wins. Only storm posts are read this way (`intake`): everywhere else a
+        category takes a hashtag, which no ordinary sentence trips over by chance."""
+        for start in range(len(words)):
+            for size in range(min(WORDS_IN_ALIAS, len(words) - start), 0, -1):
+                found = self._by_words.get("".join(words[start : start + size]))
+                if found is not None:
+                    category, alias = found
+                    return CategoryMatch(category=category, hashtag=alias.tag, lang=alias.lang)
         return None
 
     def featured_hashtags(self, lang: str) -> list[str]:

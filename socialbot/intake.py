@@ -7,9 +7,16 @@ The rules, in order:
    opens another: from the reporter, a location completes a case waiting for one (and the filed
    reply follows) and photos are added; "status", "estado" or a question gets the case's status;
    anything else is kept for staff as a comment, without a reply;
-2. the category is the first hashtag the catalog knows; with none, a help reply lists the main
-   hashtags (but a reply in one of our threads that names no category gets no help reply: it is a
-   resident talking to us, and answering "thanks!" with a hashtag list would be absurd);
+   a thank-you is left alone; anything else someone writes there waits for staff in the inbox,
+   and only a question about the case's progress gets the status, in the language asked;
+2. the category is the first hashtag the catalog knows. With none, in this order: during storm
+   mode, a post with the campaign's hashtag is read for the catalog's words ("#BoSandy tree down
+   on Elm St" is #treedown); a common question answers.yaml answers confidently gets that answer
+   (`ANSWERED`); a thank-you is left alone; a question waits for staff in the inbox without a
+   reply (never a guess); anything else gets the help reply listing the main hashtags and waits
+   in the inbox too (but a reply in one of our threads gets no help reply: it is a resident
+   talking to us, and answering them with a hashtag list would be absurd). Storm posts wait
+   first in line;
 3. the location is the best of: exact coordinates, a small tagged place, a map link or coordinates
    in the text; a location outside the city bounds gets a polite reply and no case;
 4. a located report opens a case ("filed"); one without a location opens a case waiting for one
@@ -26,12 +33,15 @@ from datetime import datetime, timedelta
 
 import regex
 
-from socialbot.catalog import Catalog, Category, normalize_tag
+from socialbot import message_kind
+from socialbot.answers import Answers
+from socialbot.catalog import Catalog, Category, CategoryMatch, normalize_tag
 from socialbot.districts import Districts
 from socialbot.domain import (
     REPORT_OUTCOMES,
     CaseStatus,
     GeoPoint,
+    InboxReason,
     Location,
     Mention,
     MentionOutcome,
@@ -65,6 +75,7 @@ class IntakeRules:
     calendar: BusinessCalendar | None = None  # for due times in business days
     duplicate_radius_m: float = 50.0  # a category's own radius in the catalog wins
     duplicate_window: timedelta = timedelta(days=30)
+    answers: Answers | None = None  # answers.yaml: common questions answered without staff
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +111,9 @@ class Decision:
     follow_up_case: int | None = None  # a reply in this case's thread: update it, open nothing
     duplicate_of: int | None = None  # the same problem as this open case: linked to it
     duplicate_distance_m: float | None = None  # how far from that case's location
+    answer_key: str | None = None  # the entry of answers.yaml that answers it (`Reply.ANSWER`)
+    inbox: InboxReason | None = None  # waits for staff in the inbox, for this reason
+    inbox_priority: bool = False  # first in the inbox's line (a storm post)
 
     @property
     def opens_case(self) -> bool:
@@ -123,7 +137,10 @@ def decide(
     if not edit:
         return decision
     if decision.outcome in (*REPORT_OUTCOMES, MentionOutcome.FOLLOW_UP):
-        return dataclasses.replace(decision, reply=None, detail=f"edit: {decision.detail}")
+        # The post it edits was already answered, or already waits for staff.
+        return dataclasses.replace(
+            decision, reply=None, inbox=None, detail=f"edit: {decision.detail}"
+        )
     return Decision(
         MentionOutcome.IGNORED, decision.lang, detail="an edit of a post already handled"
     )
@@ -154,19 +171,9 @@ def _decide(
     ):
         return _follow_up(mention, rules, thread, text, hashtags)
     if match is None:
-        in_our_thread = mention.in_reply_to_user_id == rules.own_user_id
-        return Decision(
-            MentionOutcome.UNCLASSIFIED,
-            lang,
-            reply=None if in_our_thread else Reply.HELP,
-            detail="reply in our thread, no category"
-            if in_our_thread
-            else (
-                "unknown hashtags: " + " ".join("#" + h for h in hashtags)
-                if hashtags
-                else "no hashtag"
-            ),
-        )
+        match = _storm_words(mention, rules, text, hashtags)
+        if match is None:
+            return _not_a_report(mention, rules, text, hashtags, lang)
     if match.lang == "es":
         lang = "es"
 
@@ -178,6 +185,8 @@ def _decide(
         max_place_diagonal_m=rules.max_place_diagonal_m,
     )
     detail = f"#{match.hashtag}"
+    if not any(normalize_tag(h) == normalize_tag(match.hashtag) for h in hashtags):
+        detail = f"storm post, read as #{match.hashtag}"
     if author.cases_today >= rules.daily_case_limit:
         return Decision(
             MentionOutcome.LIMITED,
@@ -204,8 +213,69 @@ def _decide(
     )
 
 
-# "status", "estado" (or #status, #estado) anywhere, or a post that ends in a question mark.
-_STATUS_WORD = regex.compile(r"(?<![\w])#?(?:status|estado)(?![\w])", regex.IGNORECASE)
+def _is_storm_post(rules: IntakeRules, hashtags: Sequence[str]) -> bool:
+    storm = rules.storm
+    return storm is not None and any(
+        normalize_tag(h) == normalize_tag(storm.hashtag) for h in hashtags
+    )
+
+
+def _storm_words(
+    mention: Mention, rules: IntakeRules, text: str, hashtags: Sequence[str]
+) -> CategoryMatch | None:
+    """During storm mode, the category a post with the campaign's hashtag names in words ("tree
+    down"): a storm post is a report in a hurry. A question is not read this way ("#BoSandy where
+    can I park?" names no problem): answers.yaml or staff take it."""
+    if not _is_storm_post(rules, hashtags) or message_kind.is_question(text):
+        return None
+    return rules.catalog.match_words(message_kind.words(text))
+
+
+def _not_a_report(
+    mention: Mention, rules: IntakeRules, text: str, hashtags: Sequence[str], lang: str
+) -> Decision:
+    """A message that names no category: answered from answers.yaml, left alone (a thank-you), or
+    kept for staff in the inbox, with the help reply unless it asks something or answers us."""
+    in_our_thread = mention.in_reply_to_user_id == rules.own_user_id
+    storm = _is_storm_post(rules, hashtags)
+    found = rules.answers.match(text) if rules.answers is not None else None
+    if found is not None:
+        said = (mention.lang or "").lower()[:2]
+        return Decision(
+            MentionOutcome.ANSWERED,
+            said if said in ("en", "es") else found.lang,
+            reply=Reply.ANSWER,
+            answer_key=found.answer.key,
+            detail=f"answered from answers.yaml: {found.answer.key} (score {found.score:.0f})",
+        )
+    if message_kind.is_thanks(text):
+        return Decision(MentionOutcome.UNCLASSIFIED, lang, detail="a thank-you")
+    if message_kind.is_question(text):
+        return Decision(
+            MentionOutcome.UNCLASSIFIED,
+            lang,
+            detail="a question answers.yaml does not answer: for staff",
+            inbox=InboxReason.STORM if storm else InboxReason.QUESTION,
+            inbox_priority=storm,
+        )
+    if in_our_thread:
+        why = "reply in our thread, no category"
+    elif hashtags:
+        why = "unknown hashtags: " + " ".join("#" + h for h in hashtags)
+    else:
+        why = "no hashtag"
+    if storm:
+        why = "storm post, no category told; " + why
+    return Decision(
+        MentionOutcome.UNCLASSIFIED,
+        lang,
+        reply=None if in_our_thread else Reply.HELP,
+        detail=why,
+        inbox=InboxReason.STORM if storm else InboxReason.UNCLASSIFIED,
+        inbox_priority=storm,
+    )
+
+
 _HANDLE_OR_LINK = regex.compile(r"@\w+|https?://\S+")
 
 
@@ -221,10 +291,10 @@ def _follow_up(
     by_reporter = mention.author_id == thread.author_id
     words = _HANDLE_OR_LINK.sub(" ", text).strip()
     # Only the reporter is told the status: anyone else's question is a comment, and no other
-    # account (an auto-replying bot, say) can keep a conversation with us going.
+    # account (an auto-replying bot, say) can keep a conversation with us going. Only a question
+    # about the case's progress gets it: "can you also fix the sidewalk?" is for staff.
     asks = by_reporter and (
-        bool(_STATUS_WORD.search(words))
-        or words.endswith(("?", "\uff1f"))
+        message_kind.asks_status(words)
         or any(normalize_tag(h) in ("status", "estado") for h in hashtags)
     )
     photos = tuple(u for m in mention.media if (u := m.image_url)) if by_reporter else ()
@@ -255,18 +325,33 @@ def _follow_up(
         notes.append(f"{len(photos)} photo(s)")
     if asks:
         notes.append("asked for the status")
+    inbox = None
     if not notes:
-        notes.append("comment" if by_reporter else "comment from another account")
+        if message_kind.is_thanks(words):
+            notes.append("a thank-you")
+        else:
+            notes.append("comment" if by_reporter else "comment from another account")
+            inbox = InboxReason.COMMENT
     return Decision(
         MentionOutcome.FOLLOW_UP,
-        thread.lang,
+        _language_of(mention, words, thread.lang) if asks else thread.lang,
         reply=reply,
         category=rules.catalog.find(thread.category_key),
         location=location,
         photo_urls=photos,
         detail=f"case #{thread.case_id}: " + ", ".join(notes),
         follow_up_case=thread.case_id,
+        inbox=inbox,
     )
+
+
+def _language_of(mention: Mention, words: str, otherwise: str) -> str:
+    """The language a follow-up asks in: the network's word for it, else its words ("¿estado?"),
+    else `otherwise` (the case's)."""
+    said = (mention.lang or "").lower()[:2]
+    if said in ("en", "es"):
+        return said
+    return "es" if message_kind.speaks_spanish(words) else otherwise
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ CORE = [
     "catalog",
     "location",
     "intake",
+    "message_kind",
     "lifecycle",
     "timespan",
     "threads",

@@ -119,7 +119,7 @@ def test_the_service_weighs_the_months_spend_as_x_was_billed(
         json=xapi.page(
             [
                 xapi.tweet(1, "@DemoCity311 #pothole", coordinates=(42.3601, -71.0589)),
-                xapi.tweet(2, "@DemoCity311 what is this account?"),
+                xapi.tweet(2, "@DemoCity311 nice account"),
             ]
         ),
     )

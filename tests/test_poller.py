@@ -359,7 +359,7 @@ def test_on_a_network_whose_replies_name_the_resident_the_reply_starts_with_them
         xapi.page(
             [
                 xapi.tweet(1, "@DemoCity311 #pothole on Boylston St", author="2001"),
-                xapi.tweet(2, "@DemoCity311 hello?", author="2002"),
+                xapi.tweet(2, "@DemoCity311 hello", author="2002"),
             ],
             users=[xapi.user("2001", "maria"), xapi.user("2002", "li_backbay")],
         )

@@ -132,18 +132,18 @@ def test_asking_for_the_status_gets_it(
     )
 
 
-def test_a_thank_you_is_kept_for_staff_and_answered_by_no_one(
+def test_a_thank_you_is_kept_on_the_case_and_answered_by_no_one(
     city: tuple[Service, ReplayPlatform], clock: Clock
 ) -> None:
     service, platform = city
     answer(platform, 2, "@DemoCity311 thank you!")
 
-    assert handle(service, clock) == [(MentionOutcome.FOLLOW_UP, "case #1: comment")]
+    assert handle(service, clock) == [(MentionOutcome.FOLLOW_UP, "case #1: a thank-you")]
     send_once(service.outbox, clock)
     assert len(platform.posted) == 1  # only the needs_location reply from before
     detail = get_case(service.engine, 1)
     assert detail is not None
-    assert detail.events[-1].note == "comment: @DemoCity311 thank you!"
+    assert detail.events[-1].note == "a thank-you: @DemoCity311 thank you!"
     assert [m.post_id for m in detail.mentions] == [xapi.post_id(1), xapi.post_id(2)]
 
 

@@ -63,3 +63,5 @@ class Intake:
     case_url: str | None = None
     backfill: timedelta = timedelta(hours=24)
     user_id: str | None = None  # the account's id on the network, when the settings give it
+    # Whether an answer of answers.yaml carries its link here: not where a link is billed.
+    answer_links: bool = True

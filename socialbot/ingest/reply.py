@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from socialbot.domain import Reply
 from socialbot.ingest.cases import (
     _CaseView,
 )
@@ -14,7 +15,7 @@ from socialbot.intake import (
     Decision,
     IntakeRules,
 )
-from socialbot.replies import Rendered, ReplyContext
+from socialbot.replies import Rendered, ReplyContext, fallback_reply
 
 
 def _reply_text(
@@ -29,6 +30,8 @@ def _reply_text(
     when its template fails (the report goes on, `status` shows it)."""
     if decision.reply is None:
         return None
+    if decision.reply is Reply.ANSWER:
+        return _answer_text(intake, rules, decision, handle)
     category = decision.category or (rules.catalog.find(case.category) if case else None)
     context = ReplyContext(
         case=case.id if case else None,
@@ -54,6 +57,30 @@ def _reply_text(
         case_status=case.status if case else None,
         storm=storm,
     )
+
+
+def _answer_text(
+    intake: Intake, rules: IntakeRules, decision: Decision, handle: str | None
+) -> Rendered:
+    """The entry of answers.yaml `decision` names, in its language, addressed to `handle` where
+    the network needs it; without its link if only that makes it fit (a long handle); the
+    built-in text when nothing fits (start-up checked every answer with the longest handle, so
+    only a handle longer still gets here), and the message then waits for staff too."""
+    answer = rules.answers.get(decision.answer_key or "") if rules.answers else None
+    if answer is None:
+        problem = f"answers.yaml has no entry {decision.answer_key!r} any more"
+        return Rendered(fallback_reply(decision.lang, None, None), problem)
+    text_rules = intake.platform.text_rules
+    for with_link in dict.fromkeys((intake.answer_links, False)):
+        text = text_rules.addressed(answer.text(decision.lang, with_link=with_link), handle)
+        if text_rules.fits(text):
+            return Rendered(text)
+    length = text_rules.length(text)
+    problem = (
+        f"answers.yaml: entry {answer.key!r} ({decision.lang}) is {length} {text_rules.unit} "
+        f"addressed to @{handle}, over {text_rules.network}'s {text_rules.limit}"
+    )
+    return Rendered(fallback_reply(decision.lang, None, None), problem)
 
 
 def _failure(

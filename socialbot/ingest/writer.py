@@ -17,8 +17,11 @@ from sqlmodel import Session
 from socialbot.domain import (
     REPORT_OUTCOMES,
     GeoPoint,
+    InboxReason,
+    InboxState,
     Mention,
     MentionOutcome,
+    Reply,
 )
 from socialbot.ingest.cases import (
     _apply_follow_up,
@@ -53,6 +56,7 @@ from socialbot.location import haversine_m
 from socialbot.store.models import (
     Case,
     CaseEvent,
+    InboxItem,
     MentionRecord,
     OutboxMessage,
     OutboxState,
@@ -224,6 +228,7 @@ class _PageWriter:
         replies: list[dict[str, Any]] = []
         handled: list[Handled] = []
         failures: list[dict[str, Any]] = []
+        inbox: list[dict[str, Any]] = []
         for s in staged:
             mention, decision, case = s.mention, s.decision, s.case
             rendered = _reply_text(self.intake, self.rules, decision, case, mention.author_username)
@@ -231,6 +236,23 @@ class _PageWriter:
             if rendered is not None and rendered.problem is not None and decision.reply:
                 failures.append(
                     _failure(decision.reply.value, decision.lang, case, rendered, self.now)
+                )
+            reason = decision.inbox
+            if decision.reply is Reply.ANSWER and rendered is not None and rendered.problem:
+                reason = InboxReason.QUESTION  # it got the built-in text: staff owe the answer
+            if reason is not None:
+                inbox.append(
+                    {
+                        "mention_id": mention_ids[mention.post_id],
+                        "platform": mention.platform,
+                        "account": self.intake.account,
+                        "reason": reason,
+                        "priority": decision.inbox_priority,
+                        "case_id": case.id if case else None,
+                        "state": InboxState.OPEN,
+                        "created_at": self.now,
+                        "note": "",
+                    }
                 )
             if decision.reply is not None:
                 replies.append(
@@ -264,6 +286,8 @@ class _PageWriter:
             self.session.execute(insert(_OUTBOX), replies)
         if failures:
             self.session.execute(insert(_table(TemplateFailure)), failures)
+        if inbox:
+            self.session.execute(insert(_INBOX), inbox)
         for s in staged:
             author = (s.mention.platform, s.mention.author_id)
             if s.new_case is not None:
@@ -370,3 +394,6 @@ _CASE_EVENTS = _table(CaseEvent)
 
 
 _OUTBOX = _table(OutboxMessage)
+
+
+_INBOX = _table(InboxItem)

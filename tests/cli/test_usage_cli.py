@@ -41,7 +41,7 @@ def a_morning_of_reports() -> None:
             [
                 xapi.tweet(1, "@DemoCity311 #pothole", coordinates=(42.3601, -71.0589)),
                 xapi.tweet(2, "@DemoCity311 #graffiti", coordinates=(42.35, -71.06)),
-                xapi.tweet(3, "@DemoCity311 hello?"),
+                xapi.tweet(3, "@DemoCity311 hello"),
             ]
         ),
         headers={
