@@ -24,9 +24,11 @@
 #
 # What goes where:
 #   /opt/socialbot/venv/              the program (pip install of this checkout)
-#   /opt/socialbot/share/             the shipped hashtags.yaml, templates/ and examples, for diffing
+#   /opt/socialbot/share/             the shipped hashtags.yaml, answers.yaml, templates/ and examples,
+#                                     for diffing
 #   /etc/socialbot/socialbot.toml     settings (root:socialbot 0640), created once
 #   /etc/socialbot/hashtags.yaml      the city's catalog, created once from the shipped one
+#   /etc/socialbot/answers.yaml       the city's answers, created once from the shipped example
 #   /etc/socialbot/templates/         the city's templates, created once from the shipped ones
 #   /etc/socialbot/credentials/       secrets, one file each (root 0700), loaded by LoadCredential=
 #   /etc/socialbot/socialbot.env.example   the EnvironmentFile= alternative
@@ -258,6 +260,7 @@ rm -rf -- "$ROOT$OPT/share/templates"
 tree "$SRC/templates" "$ROOT$OPT/share/templates" 0644 0755 root:root
 say "replaced   $OPT/share/templates/"
 put "$SRC/hashtags.yaml" "$OPT/share/hashtags.yaml" 0644 root:root
+put "$SRC/answers.yaml" "$OPT/share/answers.yaml" 0644 root:root
 put "$SRC/systemd/socialbot.toml.example" "$OPT/share/socialbot.toml.example" 0644 root:root
 put "$SRC/systemd/socialbot.env.example" "$OPT/share/socialbot.env.example" 0644 root:root
 
@@ -309,6 +312,7 @@ if utc_zone "${set_zone:-UTC}"; then
     say "           (business days end at midnight UTC until then; \`socialbot doctor\` warns)"
 fi
 put_once "$SRC/hashtags.yaml" "$ETC/hashtags.yaml" 0640 root:"$USER_NAME"
+put_once "$SRC/answers.yaml" "$ETC/answers.yaml" 0640 root:"$USER_NAME"
 if [[ -e $ROOT$ETC/templates ]]; then
     say "kept       $ETC/templates/ (yours; the shipped ones are in $OPT/share/templates/)"
 else

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import Engine
 
+from socialbot.answers import Answers, length_errors
+from socialbot.answers import load_answers as read_answers
 from socialbot.broadcasts import storm
 from socialbot.broadcasts.broadcaster import Broadcaster
 from socialbot.broadcasts.templates import BroadcastTemplates
@@ -74,6 +76,9 @@ class Service:
     health: JobHealth | None = None
     # Sends cases to the city's Open311 CRM; None when SOCIALBOT_OPEN311_ENDPOINT is unset.
     open311: Forwarder | None = None
+    # The city's answers (`load_answers`), checked against every network it runs; None when
+    # the service was built without them (no entries: automatic answers are off).
+    answers: Answers | None = None
 
     def close(self) -> None:
         """Return every database connection; call once the service is done."""
@@ -367,6 +372,49 @@ def load_content(settings: Settings) -> tuple[Catalog, Replies, CityBounds | Non
 
 
 _CHECKED_REPLIES: Memo[Replies] = Memo(size=16)
+
+
+def answers_are_off(settings: Settings) -> bool:
+    """The default answers file is gone (a city that deleted it): no automatic answers, every
+    question to staff. A file the settings name must exist: its absence is a mistake."""
+    return "answers" not in settings.model_fields_set and not settings.answers.exists()
+
+
+def answer_rules(settings: Settings) -> list[tuple[TextRules, bool]]:
+    """The text rules of each network the city runs (every one, if it runs none yet), each with
+    whether its answers carry their link: not where a link is billed (`links_billed`)."""
+    names = dict.fromkeys(channel.network for channel in settings.channels) or NETWORKS
+    return [(NETWORKS[name].text(settings), not NETWORKS[name].links_billed) for name in names]
+
+
+def load_answers(settings: Settings, catalog: Catalog) -> Answers:
+    """The answers file checked against the catalog and, every answer in every language, against
+    the length of each network the city runs; the first problem is an AnswersError line.
+    Remembered once a process by the file's bytes, the catalog and the rules (socialbot.memo)."""
+    if answers_are_off(settings):
+        return Answers(())
+    read = [settings.answers]
+    files = files_key(read)
+    rules = answer_rules(settings)
+
+    def checked() -> Answers:
+        answers = read_answers(settings.answers, catalog)
+        for network, with_link in rules:
+            problems = length_errors(answers, network, with_link=with_link)
+            if problems:
+                raise problems[0]
+        return answers
+
+    if files is None:
+        return checked()
+    return _CHECKED_ANSWERS.get(
+        (files, tuple(c.key for c in catalog.categories), tuple(rules)),
+        checked,
+        still=lambda: files_key(read) == files,
+    )
+
+
+_CHECKED_ANSWERS: Memo[Answers] = Memo(size=16)
 
 
 @dataclass(frozen=True, slots=True)
@@ -745,6 +793,7 @@ def build_service(
     catalog, replies, bounds = load_content(settings)
     districts, calendar = load_routing(settings, catalog)
     broadcast_templates = load_broadcast_templates(settings)
+    answers = load_answers(settings, catalog)
     engine = open_database(settings, migrate=migrate)
     health = JobHealth(engine, clock)  # `socialbot run` adds its file (`scheduler.Jobs`)
     meter = DatabaseMeter(engine, health=health)
@@ -788,4 +837,5 @@ def build_service(
         calendar=calendar,
         health=health,
         open311=forwarder,
+        answers=answers,
     )

@@ -76,6 +76,7 @@ def _shipped(name: str) -> Path:
 
 
 SHIPPED_HASHTAGS = _shipped("hashtags.yaml")
+SHIPPED_ANSWERS = _shipped("answers.yaml")
 SHIPPED_TEMPLATES = _shipped("templates")
 
 
@@ -205,6 +206,12 @@ class Settings(BaseSettings):
     hashtags: Path = Field(
         default=SHIPPED_HASHTAGS,
         description="The city's hashtag → category catalog. Default: the shipped `hashtags.yaml`.",
+    )
+    answers: Path = Field(
+        default=SHIPPED_ANSWERS,
+        description="The city's answers to common questions (`answers.yaml`), sent when a "
+        "message that is not a report matches one confidently. Default: the shipped example; "
+        "without that file, no automatic answers. A file named here must exist.",
     )
     templates: Path = Field(
         default=SHIPPED_TEMPLATES,

@@ -1,6 +1,7 @@
 """`socialbot doctor`: everything the service needs, checked one by one, changing nothing.
 
-Each check is a plain function returning `Check` lines: the settings, the catalog, every reply and
+Each check is a plain function returning `Check` lines: the settings, the catalog, the answers
+(`answers.yaml` against the catalog and each network's length), every reply and
 broadcast template, the city bounds and districts files, the database and its migrations, and the
 credentials of every account on every network (`Settings.channels`), unless offline, each
 network checked in its own way (`NETWORK_CHECKS`): on X one `GET /2/users/me` an account, and for
@@ -42,6 +43,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlmodel import Session, select
 
 from socialbot import app
+from socialbot.answers import length_errors, load_answers
 from socialbot.app import configured_case_urls, configured_text_rules, network_for
 from socialbot.broadcasts.templates import BroadcastTemplates
 from socialbot.catalog import Catalog, load_catalog
@@ -54,6 +56,7 @@ from socialbot.config import (
 )
 from socialbot.districts import load_districts
 from socialbot.errors import (
+    AnswersError,
     AuthFailed,
     CatalogError,
     ConfigError,
@@ -235,6 +238,39 @@ def check_catalog(settings: Settings) -> tuple[Check, Catalog | None]:
     except CatalogError as exc:
         return fail("catalog", str(exc)), None
     return ok("catalog", f"{settings.hashtags}: {len(catalog.categories)} categories"), catalog
+
+
+def check_answers(settings: Settings, catalog: Catalog | None) -> Check:
+    """The answers file loads against the catalog and every answer, in each language, fits each
+    network the city runs (with its link where links are not billed), as start-up checks it; the
+    first problem and how many more. A WARN when the default file is gone: answers are off."""
+    area = "answers"
+    if catalog is None:
+        return skip(area, "not checked: they need the catalog, which did not load")
+    if app.answers_are_off(settings):
+        return warn(
+            area,
+            f"{settings.answers} not found: no automatic answers, every question goes to staff",
+            "restore the shipped answers.yaml, or set SOCIALBOT_ANSWERS to the city's file",
+        )
+    try:
+        answers = load_answers(settings.answers, catalog)
+    except AnswersError as exc:
+        return fail(area, str(exc))
+    networks = app.answer_rules(settings)
+    problems = [
+        problem
+        for rules, with_link in networks
+        for problem in length_errors(answers, rules, with_link=with_link)
+    ]
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        return fail(area, f"{problems[0]}{more}", "shorten the answers named")
+    detail = (
+        f"{settings.answers}: {len(answers.entries)} entries, en and es, fit "
+        f"{', '.join(rules.network for rules, _ in networks)}"
+    )
+    return ok(area, detail)
 
 
 def check_replies(
@@ -904,6 +940,7 @@ def run_checks(
                 for area in (
                     "time zone",
                     "catalog",
+                    "answers",
                     "replies",
                     "broadcasts",
                     "city bounds",
@@ -924,6 +961,7 @@ def run_checks(
     except Exception as exc:  # a bug must not hide the other checks
         catalog_check = _unexpected("catalog", exc)
     checks.append(catalog_check)
+    checks += _guarded_list("answers", lambda: [check_answers(settings, catalog)])
     networks = configured_text_rules(settings)
     links = configured_case_urls(settings)
     checks += _guarded_list("replies", lambda: check_replies(settings, catalog, networks, links))

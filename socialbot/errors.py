@@ -3,6 +3,7 @@
     SocialbotError
      ├── ConfigError        a setting is missing or malformed (names the setting or file)
      ├── CatalogError       hashtags.yaml is invalid (names file, line and problem)
+     ├── AnswersError       answers.yaml is invalid or an answer too long (names file, line)
      ├── TemplateError      a reply template is missing, broken or renders too long
      ├── DataError          a platform payload could not be understood (names the field)
      ├── TransitionRefused  a staff action that the case's status does not allow
@@ -49,6 +50,17 @@ class UnknownDepartment(SocialbotError):
 
 class CatalogError(SocialbotError):
     """The hashtag catalog is invalid; the message reads `file:line: problem`."""
+
+    def __init__(self, path: Path | str, line: int | None, problem: str) -> None:
+        self.path = Path(path)
+        self.line = line
+        self.problem = problem
+        where = f"{self.path}:{line}" if line is not None else str(self.path)
+        super().__init__(f"{where}: {problem}")
+
+
+class AnswersError(SocialbotError):
+    """The answers file is invalid; the message reads `file:line: problem (hint)`, one line."""
 
     def __init__(self, path: Path | str, line: int | None, problem: str) -> None:
         self.path = Path(path)

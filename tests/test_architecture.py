@@ -13,6 +13,7 @@ CORE = [
     "hashtags",
     "text",
     "catalog",
+    "answers",
     "location",
     "intake",
     "message_kind",

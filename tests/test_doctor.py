@@ -103,6 +103,7 @@ def test_a_healthy_install_is_ok_from_settings_to_credentials(engine: Engine) ->
         (Outcome.OK, "config"),
         (Outcome.OK, "time zone"),
         (Outcome.OK, "catalog"),
+        (Outcome.OK, "answers"),
         (Outcome.OK, "replies"),
         (Outcome.OK, "broadcasts"),
         (Outcome.SKIP, "city bounds"),  # not set

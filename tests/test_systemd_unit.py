@@ -254,6 +254,14 @@ def test_install_sh_twice_installs_once_and_keeps_the_citys_edits(tmp_path: Path
     assert (root / "opt/socialbot/share/hashtags.yaml").read_bytes() == (
         ROOT / "hashtags.yaml"
     ).read_bytes()
+    # The answers like the catalog: the city's copy kept, the shipped one beside it refreshed.
+    (etc / "answers.yaml").write_text("version: 1\nanswers:\n")
+    (root / "opt/socialbot/share/answers.yaml").write_text("stale\n")
+    _install(root, "--root", str(root))
+    assert (etc / "answers.yaml").read_text() == "version: 1\nanswers:\n"
+    assert (root / "opt/socialbot/share/answers.yaml").read_bytes() == (
+        ROOT / "answers.yaml"
+    ).read_bytes()
 
 
 def test_the_installed_command_wrapper_is_shellcheck_clean(tmp_path: Path) -> None:
@@ -272,7 +280,7 @@ def test_the_installed_command_wrapper_is_shellcheck_clean(tmp_path: Path) -> No
     assert result.returncode == 0, result.stdout
 
 
-def test_the_wheel_carries_every_shipped_template_and_the_catalog() -> None:
+def test_the_wheel_carries_every_shipped_template_the_catalog_and_the_answers() -> None:
     """A template added in a new folder must not be left out of a non-editable install."""
     import tomllib
 
@@ -287,7 +295,7 @@ def test_the_wheel_carries_every_shipped_template_and_the_catalog() -> None:
     }
     shipped = {
         p.relative_to(ROOT).as_posix()
-        for p in [ROOT / "hashtags.yaml", *(ROOT / "templates").rglob("*")]
+        for p in [ROOT / "hashtags.yaml", ROOT / "answers.yaml", *(ROOT / "templates").rglob("*")]
         if p.is_file()
     }
     assert carried == shipped

@@ -54,6 +54,7 @@ def test_all_well_is_ok_line_by_line_and_exit_0() -> None:
         ("OK", "config"),
         ("OK", "time zone"),
         ("OK", "catalog"),
+        ("OK", "answers"),
         ("OK", "replies"),
         ("OK", "broadcasts"),
         ("SKIP", "city bounds"),
