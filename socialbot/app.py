@@ -48,6 +48,7 @@ from socialbot.text_rules import TextRules
 from socialbot.usage import BudgetState, Meter, month_of
 
 if TYPE_CHECKING:
+    from socialbot.inbox import Inbox
     from socialbot.open311.client import Open311Client
     from socialbot.open311.forwarder import Forwarder
 
@@ -838,4 +839,37 @@ def build_service(
         health=health,
         open311=forwarder,
         answers=answers,
+    )
+
+
+def build_inbox(settings: Settings, *, answers: bool = False, filing: bool = False) -> Inbox:
+    """What the inbox commands need: the database and each network's text rules; answers.yaml
+    (checked as at start-up) for `inbox answer`; for `inbox file` the catalog, bounds, districts,
+    calendar and reply templates, as intake files a case with them. No network is called."""
+    from socialbot.inbox import Filing, Inbox
+
+    catalog = None
+    made_filing = None
+    if filing:
+        catalog, replies, bounds = load_content(settings)
+        districts, calendar = load_routing(settings, catalog)
+        rules = IntakeRules(
+            catalog=catalog,
+            own_user_id="",  # nothing is decided about an author here: only routed and filed
+            bounds=bounds,
+            max_place_diagonal_m=settings.max_place_diagonal_m,
+            districts=districts,
+            calendar=calendar,
+        )
+        made_filing = Filing(rules=rules, replies=replies, case_urls=case_urls(settings))
+    loaded = None
+    if answers:
+        loaded = load_answers(settings, catalog or load_catalog(settings.hashtags))
+    return Inbox(
+        engine=open_database(settings),
+        text_rules=text_rules(settings),
+        zone=settings.zone,
+        answers=loaded,
+        answer_links={name: answer_links(name) for name in NETWORKS},
+        filing=made_filing,
     )

@@ -42,6 +42,7 @@ class LocationSource(enum.StrEnum):
     PLACE = "place"  # centroid of a small tagged place
     MAP_LINK = "map_link"  # a Google/Apple/OpenStreetMap link or geo: URI in the text
     TEXT = "text"  # a plain "lat, lon" pair in the text
+    STAFF = "staff"  # typed by staff filing a message of the inbox (`inbox file --at`)
     NONE = "none"
 
 

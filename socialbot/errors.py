@@ -12,6 +12,7 @@
      ├── HandleError        not an account's handle as its network writes them (names the rule)
      ├── QueryError         a web request's parameter we cannot answer (names the parameter)
      ├── CalendarError      a day the city's calendar cannot close or open as asked (names it)
+     ├── InboxError         an inbox item staff cannot act on as asked (unknown, closed, too long)
      └── PlatformError      the network said no
           ├── RateLimited   wait until `reset_at` before the next call
           ├── AuthFailed    credentials rejected: stop and alert, do not retry
@@ -102,6 +103,10 @@ class QueryError(SocialbotError):
 
 class CalendarError(SocialbotError):
     """`socialbot calendar close`/`open` refused: not a date, too far away, a day not closed."""
+
+
+class InboxError(SocialbotError):
+    """`socialbot inbox`: no such item, one already closed (by whom, when), a reply too long."""
 
 
 class PlatformError(SocialbotError):
