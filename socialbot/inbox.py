@@ -169,6 +169,7 @@ class Draft:
     measured by the rules of the network it goes to."""
 
     item_id: int
+    to: str  # `@maria`: whose thread it goes to
     text: str
     lang: str
     rules: TextRules
@@ -501,7 +502,7 @@ class Inbox:
             )
         rules = self._rules(item)
         posted = rules.addressed(words, item.handle)
-        return Draft(item.id, posted, item.reply_lang, rules, rules.length(posted))
+        return Draft(item.id, item.who, posted, item.reply_lang, rules, rules.length(posted))
 
     def _answer_draft(self, item: Item, answer: Answer) -> Draft:
         """The answer in the message's language, with its link where the network carries one,
@@ -513,7 +514,7 @@ class Inbox:
             posted = rules.addressed(answer.text(lang, with_link=with_link), item.handle)
             if rules.fits(posted):
                 break
-        return Draft(item.id, posted, lang, rules, rules.length(posted))
+        return Draft(item.id, item.who, posted, lang, rules, rules.length(posted))
 
     def _close_with_post(
         self,

@@ -18,6 +18,7 @@ from socialbot.cli import (
     db,
     demo,
     doctor,
+    inbox,
     jobs,
     moderation,
     open311,
@@ -67,6 +68,7 @@ app.add_typer(report.app, name="report")
 app.add_typer(report.export_app, name="export")
 app.add_typer(open311.app, name="open311")
 app.add_typer(calendar.app, name="calendar")
+app.add_typer(inbox.app, name="inbox")
 status.register(app)
 usage.register(app)
 doctor.register(app)

@@ -1,0 +1,430 @@
+"""`socialbot inbox …`: the messages that wait for staff, and what staff do with each.
+
+What goes to a resident (`reply`, `answer`, `file`) is shown first exactly as it will be posted,
+with its length against the network's limit, and asked about before it is queued (unless
+`--yes`), as `broadcast send` does; `done` and `assign` send nothing and ask nothing. Every
+item is closed once (`socialbot.inbox`): a second try is refused with who closed it and when.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+import typer
+
+from socialbot.app import build_inbox, utc_now
+from socialbot.cli.cases import parse_point
+from socialbot.cli.common import (
+    console,
+    friendly_errors,
+    moment,
+    print_json,
+    recorded_as,
+    since_form,
+    state,
+)
+from socialbot.cli.render import Col, FitTable, local, zone_label
+from socialbot.domain import GeoPoint
+from socialbot.inbox import Closed, Detail, Draft, FilePlan, Item
+from socialbot.timespan import SINCE_FORMS
+
+app = typer.Typer(
+    help="The staff inbox: messages that are not reports, waiting for a person.",
+    no_args_is_help=True,
+)
+
+EMPTY = "The inbox is empty: nothing waits for staff."
+
+ItemId = Annotated[int, typer.Argument(metavar="N", help="The inbox item's number (#N).")]
+Actor = Annotated[
+    str | None,
+    typer.Option("--as", help="Who is acting, for the record. Default: your login name."),
+]
+Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before queueing it.")]
+
+
+@app.command("list")
+@friendly_errors
+def list_command(
+    ctx: typer.Context,
+    network: Annotated[
+        str | None, typer.Option("--network", help="Only messages from this network, e.g. x.")
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            metavar="WHEN", parser=since_form, help=f"Only messages received since: {SINCE_FORMS}."
+        ),
+    ] = None,
+    everything: Annotated[
+        bool, typer.Option("--all", help="The closed ones too, with their state.")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON array instead of a table.")
+    ] = False,
+) -> None:
+    """The messages waiting for staff: storm posts first, then the oldest."""
+    settings = state(ctx).settings()
+    inbox = build_inbox(settings)
+    try:
+        items = inbox.items(
+            network=network.strip().lower() if network else None,
+            since=moment(since, "--since", settings.zone) if since is not None else None,
+            include_closed=everything,
+        )
+    finally:
+        inbox.engine.dispose()
+    now = utc_now()
+    if as_json:
+        print_json([item_json(item, settings.zone, now) for item in items])
+    elif not items:
+        filtered = network is not None or since is not None or everything
+        console.print("No message of the inbox matches." if filtered else EMPTY)
+    else:
+        console.print(items_table(items, settings.zone, now, with_state=everything))
+
+
+@app.command("show")
+@friendly_errors
+def show_command(ctx: typer.Context, item_id: ItemId) -> None:
+    """One message: who, when, why it is here, its thread, and the resident's open cases."""
+    settings = state(ctx).settings()
+    inbox = build_inbox(settings)
+    try:
+        detail = inbox.detail(item_id)
+    finally:
+        inbox.engine.dispose()
+    console.print(detail_table(detail, settings.zone))
+
+
+@app.command("reply")
+@friendly_errors
+def reply_command(
+    ctx: typer.Context,
+    item_id: ItemId,
+    text: Annotated[str, typer.Argument(help="Your reply, in your own words.")],
+    actor: Actor = None,
+    yes: Yes = False,
+) -> None:
+    """Reply in the resident's thread, in your own words (previewed, then queued once)."""
+    who = recorded_as(actor)
+    inbox = build_inbox(state(ctx).quiet_settings())
+    try:
+        draft = inbox.draft_reply(item_id, text, utc_now())
+        _confirm_post(draft, "your reply", yes)
+        done = inbox.reply(item_id, text, who, utc_now())
+    finally:
+        inbox.engine.dispose()
+    _print_queued(done)
+
+
+@app.command("answer")
+@friendly_errors
+def answer_command(
+    ctx: typer.Context,
+    item_id: ItemId,
+    key: Annotated[str, typer.Argument(help="The key of an entry of answers.yaml.")],
+    actor: Actor = None,
+    yes: Yes = False,
+) -> None:
+    """Send an entry of answers.yaml, in the message's language (previewed, then queued once)."""
+    who = recorded_as(actor)
+    inbox = build_inbox(state(ctx).quiet_settings(), answers=True)
+    try:
+        draft = inbox.draft_answer(item_id, key, utc_now())
+        _confirm_post(draft, f"answers.yaml's {inbox.answer_named(key).key}", yes)
+        done = inbox.answer(item_id, key, who, utc_now())
+    finally:
+        inbox.engine.dispose()
+    _print_queued(done)
+
+
+@app.command("done")
+@friendly_errors
+def done_command(
+    ctx: typer.Context,
+    item_id: ItemId,
+    note: Annotated[
+        str, typer.Option("--note", help="Why no reply is needed, for the record; never posted.")
+    ] = "",
+    actor: Actor = None,
+) -> None:
+    """Close a message that needs no reply."""
+    who = recorded_as(actor)
+    inbox = build_inbox(state(ctx).settings())
+    try:
+        inbox.done(item_id, who, utc_now(), note=note)
+    finally:
+        inbox.engine.dispose()
+    console.print(f"inbox #{item_id}: done; nothing sent", markup=False)
+
+
+@app.command("assign")
+@friendly_errors
+def assign_command(
+    ctx: typer.Context,
+    item_id: ItemId,
+    to: Annotated[
+        str, typer.Option("--to", help="Who sees to it: a person or a department (free text).")
+    ],
+) -> None:
+    """Give an open message to a person or a department; it stays in the inbox."""
+    inbox = build_inbox(state(ctx).settings())
+    try:
+        assigned = inbox.assign(item_id, to, utc_now())
+    finally:
+        inbox.engine.dispose()
+    line = f"inbox #{item_id}: assigned to {assigned.to}"
+    if assigned.before is not None and assigned.before != assigned.to:
+        line += f" (was {assigned.before})"
+    elif assigned.before == assigned.to:
+        line += " (as it was)"
+    console.print(line, markup=False)
+
+
+@app.command("file")
+@friendly_errors
+def file_command(
+    ctx: typer.Context,
+    item_id: ItemId,
+    category: Annotated[
+        str,
+        typer.Option("--category", help="The category: its key or any of its hashtags."),
+    ],
+    at: Annotated[
+        GeoPoint | None,
+        typer.Option(
+            "--at",
+            metavar="LAT,LON",
+            parser=parse_point,
+            help="Where the problem is. Default: a map link or coordinates in the message.",
+        ),
+    ] = None,
+    actor: Actor = None,
+    yes: Yes = False,
+) -> None:
+    """Make the message a case, as if the resident had posted it properly, and tell them."""
+    who = recorded_as(actor)
+    settings = state(ctx).quiet_settings()
+    inbox = build_inbox(settings, filing=True)
+    try:
+        plan = inbox.plan_file(item_id, category, at, utc_now())
+        console.print(plan_table(plan))
+        question = f"File it as a case and tell {plan.item.who}?"
+        if not yes and not typer.confirm(question, default=False):
+            console.print("Nothing filed, nothing sent.")
+            raise typer.Exit(1)
+        done = inbox.file(item_id, category, at, who, utc_now())
+    finally:
+        inbox.engine.dispose()
+    status = done.case_status.value if done.case_status else "?"
+    console.print(
+        f"inbox #{item_id}: filed as case #{done.case_id} ({status}); reply queued as outbox "
+        f"#{done.outbox_id}: {done.text}",
+        markup=False,
+    )
+
+
+def _confirm_post(draft: Draft, what: str, yes: bool) -> None:
+    """The preview, a refusal when it is too long, and the question (unless `--yes`)."""
+    if not draft.fits:
+        raise draft.too_long()
+    console.print(preview_table(draft, what))
+    question = f"Queue it in {draft.to}'s thread on {draft.rules.network}?"
+    if not yes and not typer.confirm(question, default=False):
+        console.print("Nothing sent.")
+        raise typer.Exit(1)
+
+
+def _print_queued(done: Closed) -> None:
+    console.print(
+        f"inbox #{done.item_id}: {done.state.value}; queued as outbox #{done.outbox_id} "
+        "(`socialbot run` sends it)",
+        markup=False,
+    )
+
+
+# --- how it looks --------------------------------------------------------------------------
+
+
+def age(since: datetime, now: datetime) -> str:
+    """How long a message has waited, as staff read it at a glance: `12 m`, `3 h`, `2 d`."""
+    waited = max(now - since, timedelta(0))
+    if waited < timedelta(hours=1):
+        return f"{int(waited.total_seconds() // 60)} m"
+    if waited < timedelta(days=2):
+        return f"{int(waited.total_seconds() // 3600)} h"
+    return f"{waited.days} d"
+
+
+def _closed_line(item: Item, zone: ZoneInfo) -> str:
+    if item.closed_at is None:
+        return item.state.value
+    return (
+        f"{item.state.value}\nby {item.closed_by or '?'}\n"
+        f"{local(item.closed_at, zone, '%m-%d %H:%M')}"
+    )
+
+
+def items_table(items: list[Item], zone: ZoneInfo, now: datetime, *, with_state: bool) -> FitTable:
+    """`inbox list`: on 80 columns the age, number, handle and message; the case, assignee,
+    network, reason and time received where there is room."""
+    zone_name = zone_label(zone, (i.received_at for i in items))
+    columns = [
+        Col("#"),
+        Col("age", right=True),
+        Col("from"),
+        Col("network", short="net", priority=3),
+        Col("reason", priority=4),
+        Col("case", priority=2),
+        Col("assigned", priority=1, wrap=True, narrowest=10),
+        Col(f"received ({zone_name})", short="received", priority=5),
+        Col("message", wrap=True, narrowest=20),
+    ]
+    if with_state:
+        columns.insert(1, Col("state", priority=1))
+    waiting = [i for i in items if i.state.value == "open"]
+    title = (
+        f"{len(items)} message(s), {len(waiting)} waiting for staff"
+        if with_state
+        else f"{len(items)} message(s) waiting for staff, storm posts first, then the oldest"
+    )
+    table = FitTable(columns, title=f"{title}; times in {zone.key}")
+    for item in items:
+        row = [
+            f"#{item.id}",
+            age(item.received_at, now),
+            item.who,
+            item.network,
+            item.reason.value + (" (first)" if item.priority else ""),
+            f"#{item.case_id}" if item.case_id is not None else "—",
+            item.assigned_to or "—",
+            local(item.received_at, zone, "%m-%d %H:%M"),
+            item.text,
+        ]
+        if with_state:
+            row.insert(1, _closed_line(item, zone))
+        table.add_row(*row)
+    return table
+
+
+def detail_table(detail: Detail, zone: ZoneInfo) -> FitTable:
+    """`inbox show`: one field a line, the value wrapping under itself; times in the city's zone
+    with its abbreviation."""
+    item = detail.item
+
+    def when(moment: datetime) -> str:
+        return local(moment, zone, "%Y-%m-%d %H:%M %Z")
+
+    closed = ""
+    if item.closed_at is not None:
+        closed = f" by {item.closed_by or '?'} at {when(item.closed_at)}"
+        if item.answer_key:
+            closed += f" (answers.yaml: {item.answer_key})"
+        if item.filed_case_id is not None:
+            closed += f" as case #{item.filed_case_id}"
+    rows = [
+        ("from", f"{item.who} on {item.network} (post {item.post_id}, account {item.account})"),
+        ("received", when(item.received_at)),
+        ("language", item.lang or "not given"),
+        ("reason", item.reason.value + (", first in line" if item.priority else "")),
+        ("state", item.state.value + closed),
+        ("assigned", item.assigned_to or "—"),
+        ("case", f"#{item.case_id}" if item.case_id is not None else "—"),
+        ("message", item.text),
+    ]
+    if item.note:
+        rows.append(("note", item.note))
+    for post in detail.thread:
+        mark = "▶ " if post.this else ""
+        who = f"{post.who} (ours, {post.state})" if post.ours else post.who
+        rows.append(("thread", f"{mark}{when(post.at)} {who}: {post.text}"))
+    for case in detail.open_cases:
+        rows.append(
+            (
+                "open case",
+                f"#{case.id} {case.category} ({case.status.value}), opened {when(case.created_at)}",
+            )
+        )
+    if not detail.open_cases:
+        rows.append(("open cases", "none"))
+    return FitTable(
+        (Col("field"), Col("value", wrap=True)),
+        rows,
+        title=f"Inbox #{item.id}",
+        show_header=False,
+        box=None,
+        pad_edge=False,
+    )
+
+
+def preview_table(draft: Draft, what: str) -> FitTable:
+    table = FitTable(
+        (Col("to"), Col("text", wrap=True, narrowest=30), Col("length", right=True)),
+        title=f"Preview of {what}: exactly what will be posted",
+        show_lines=True,
+    )
+    table.add_row(
+        f"{draft.to}\n{draft.rules.network}", draft.text, f"{draft.length}/{draft.rules.limit}"
+    )
+    table.style["caption"] = f"{draft.measured}; language {draft.lang}"
+    return table
+
+
+def plan_table(plan: FilePlan) -> FitTable:
+    location = plan.location
+    where = (
+        f"{location.point.lat:.5f},{location.point.lon:.5f} ({location.source.value})"
+        if location is not None
+        else "none: the case waits for one, and the resident is asked"
+    )
+    rows = [
+        ("message", f"#{plan.item.id} {plan.item.who}: {plan.item.text}"),
+        ("category", f"{plan.category.key} ({plan.category.name(plan.lang)})"),
+        ("department", plan.department),
+        ("district", plan.district or "—"),
+        ("location", where),
+        ("status", plan.status.value),
+        ("reply", f"the {'filed' if location else 'needs_location'} reply, in {plan.lang}"),
+    ]
+    return FitTable(
+        (Col("field"), Col("value", wrap=True)),
+        rows,
+        title="The case it opens",
+        show_header=False,
+        box=None,
+        pad_edge=False,
+    )
+
+
+def item_json(item: Item, zone: ZoneInfo, now: datetime) -> dict[str, Any]:
+    """An item for `--json`: times in ISO 8601 with the city's offset."""
+
+    def iso(moment: datetime | None) -> str | None:
+        return moment.astimezone(zone).isoformat() if moment is not None else None
+
+    return {
+        "id": item.id,
+        "state": item.state.value,
+        "network": item.network,
+        "account": item.account,
+        "post_id": item.post_id,
+        "author": item.handle,
+        "author_id": item.author_id,
+        "reason": item.reason.value,
+        "priority": item.priority,
+        "received_at": iso(item.received_at),
+        "age_seconds": int(max((now - item.received_at).total_seconds(), 0)),
+        "lang": item.lang,
+        "text": item.text,
+        "case_id": item.case_id,
+        "assigned_to": item.assigned_to,
+        "closed_at": iso(item.closed_at),
+        "closed_by": item.closed_by,
+        "answer_key": item.answer_key,
+        "note": item.note,
+        "outbox_id": item.outbox_id,
+        "filed_case_id": item.filed_case_id,
+    }
