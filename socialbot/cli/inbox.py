@@ -221,10 +221,11 @@ def file_command(
         inbox.engine.dispose()
     status = done.case_status.value if done.case_status else "?"
     console.print(
-        f"inbox #{item_id}: filed as case #{done.case_id} ({status}); reply queued as outbox "
-        f"#{done.outbox_id}: {done.text}",
+        f"inbox #{item_id}: filed as case #{done.case_id} ({status}); "
+        f"reply queued as outbox #{done.outbox_id}:",
         markup=False,
     )
+    console.print(_wrapped(done.text or ""))
 
 
 def _confirm_post(draft: Draft, what: str, yes: bool) -> None:
@@ -247,6 +248,13 @@ def _print_queued(done: Closed) -> None:
 
 
 # --- how it looks --------------------------------------------------------------------------
+
+
+def _wrapped(text: str) -> FitTable:
+    """Free text on lines that fit the terminal, indented under the line it belongs to."""
+    return FitTable(
+        (Col("text", wrap=True),), [(text,)], show_header=False, box=None, padding=(0, 2)
+    )
 
 
 def age(since: datetime, now: datetime) -> str:
