@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from rich.cells import cell_len
 from sqlalchemy import Engine, delete
 from sqlmodel import select
 
@@ -80,4 +81,4 @@ def test_show_and_list_print_any_message_as_plain_text_within_80_columns(
     console.print(items_table(box.items(), EASTERN, RECEIVED, with_state=False))
     printed = out.getvalue()
     assert not _UNSAFE.search(printed.replace("\n", ""))
-    assert all(len(line) <= 80 for line in printed.splitlines())
+    assert all(cell_len(line) <= 80 for line in printed.splitlines()), printed
