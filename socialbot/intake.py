@@ -246,7 +246,7 @@ def _not_a_report(
             said if said in ("en", "es") else found.lang,
             reply=Reply.ANSWER,
             answer_key=found.answer.key,
-            detail=f"answered from answers.yaml: {found.answer.key} (score {found.score:.0f})",
+            detail=f"answered: {found.answer.key} (score {found.score:.0f})",
         )
     if message_kind.is_thanks(text):
         return Decision(MentionOutcome.UNCLASSIFIED, lang, detail="a thank-you")
@@ -254,7 +254,7 @@ def _not_a_report(
         return Decision(
             MentionOutcome.UNCLASSIFIED,
             lang,
-            detail="a question answers.yaml does not answer: for staff",
+            detail="question, for staff",
             inbox=InboxReason.STORM if storm else InboxReason.QUESTION,
             inbox_priority=storm,
         )
