@@ -652,14 +652,15 @@ def _engaged(row: EngagementRow) -> bool:
 
 def span_text(span: timedelta) -> str:
     """A time span as people say it, in its two largest units: "< 1 min", "45 min",
-    "3 h 20 min", "2 d 4 h" (whole units, rounded down: never more than it was)."""
+    "3 h 20 min", "26 h", "2 d 4 h" (hours up to two days, as the summary's durations; whole
+    units, rounded down: never more than it was)."""
     minutes = max(int(span.total_seconds() // 60), 0)
     if minutes < 1:
         return "< 1 min"
     if minutes < 60:
         return f"{minutes} min"
     hours, minutes = divmod(minutes, 60)
-    if hours < 24:
+    if hours < 48:
         return f"{hours} h {minutes} min" if minutes else f"{hours} h"
     days, hours = divmod(hours, 24)
     return f"{days} d {hours} h" if hours else f"{days} d"

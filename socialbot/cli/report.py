@@ -449,8 +449,8 @@ def engagement_table(talk: reports.Engagement, title: str) -> FitTable:
         title=f"Residents' messages, {title}",
         box=None,
         pad_edge=False,
+        # Two spaces between columns: a time is two words ("3 h 20 min"), a column is not.
         padding=(0, 1),
-        collapse_padding=True,
         header_style="bold underline",
     )
     columns = [
