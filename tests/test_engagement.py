@@ -8,7 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import Engine
 
+from socialbot.config import load_settings
 from socialbot.domain import InboxReason, InboxState, MentionOutcome
 from socialbot.reports import (
     NOT_ENGAGEMENT,
@@ -18,6 +21,10 @@ from socialbot.reports import (
     engagement,
     span_text,
 )
+from socialbot.status import read_status
+from socialbot.store.queries import inbox_facts, message_facts
+from socialbot.web import metrics
+from tests import engagement_city
 
 SINCE = datetime(2026, 11, 2, tzinfo=UTC)
 UNTIL = datetime(2026, 11, 23, tzinfo=UTC)
@@ -114,3 +121,37 @@ def test_the_channels_add_up_to_the_total_for_any_facts(
         if row.oldest_unanswered_age is not None:
             assert row.oldest_unanswered_age >= timedelta(0)
             assert span_text(row.oldest_unanswered_age)
+
+
+def test_the_store_reads_count_the_same_on_every_database(engine: Engine) -> None:
+    """The hand-counted month of `tests/engagement_city.py`, read back by report, status and
+    /metrics from SQLite and (with SOCIALBOT_TEST_POSTGRES_URL) PostgreSQL."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    engagement_city.build(engine, now)
+    since, until = now - 30 * engagement_city.DAY, now
+    result = engagement(
+        message_facts(engine, since=since, until=until),
+        inbox_facts(engine, since=since, until=until),
+        since=since,
+        until=until,
+        now=now,
+    )
+    assert [row.key for row in result.rows] == ["mastodon", "x"]
+    total = result.total
+    assert (total.messages_in, total.reports_filed, total.answered_by_staff) == (14, 5, 3)
+    assert total.median_to_staff_answer == 2 * HOUR
+    assert total.oldest_unanswered_age == 50 * engagement_city.DAY
+
+    inbox = read_status(engine, now).inbox
+    assert inbox.by_reason == ((InboxReason.QUESTION, 1), (InboxReason.STORM, 1))
+    assert (inbox.waiting, inbox.priority, inbox.oldest) == (2, 1, now - 50 * engagement_city.DAY)
+
+    scraped = {
+        (s.name, s.labels.get("reason")): s.value
+        for family in text_string_to_metric_families(
+            metrics.render(engine, load_settings(), lambda: now).decode()
+        )
+        for s in family.samples
+    }
+    assert scraped[("socialbot_inbox_waiting", "storm")] == 1
+    assert scraped[("socialbot_inbox_oldest_seconds", None)] == 50 * 24 * 3600

@@ -301,8 +301,9 @@ def _engagement(
 ) -> reports.Engagement:
     engine = open_database(settings)
     try:
-        window = {"since": start, "until": min(end, now)}
-        messages, inbox = message_facts(engine, **window), inbox_facts(engine, **window)
+        cut = min(end, now)
+        messages = message_facts(engine, since=start, until=cut)
+        inbox = inbox_facts(engine, since=start, until=cut)
     finally:
         engine.dispose()
     return reports.engagement(messages, inbox, since=start, until=end, now=now)
