@@ -174,6 +174,7 @@ class Service:
             calendar=self.calendar,
             duplicate_radius_m=self.settings.duplicate_radius_m,
             duplicate_window=timedelta(days=self.settings.duplicate_days),
+            answers=self.answers if self.answers is not None and self.answers.entries else None,
         )
 
     def own_user_id(self, network: str | None = None) -> str:

@@ -240,13 +240,14 @@ def _not_a_report(
     storm = _is_storm_post(rules, hashtags)
     found = rules.answers.match(text) if rules.answers is not None else None
     if found is not None:
-        said = (mention.lang or "").lower()[:2]
+        # In the language of the words that matched: a network's guess (Mastodon's is the
+        # author's default, whatever they wrote) is no better than the resident's own words.
         return Decision(
             MentionOutcome.ANSWERED,
-            said if said in ("en", "es") else found.lang,
+            found.lang,
             reply=Reply.ANSWER,
             answer_key=found.answer.key,
-            detail=f"answered from answers.yaml: {found.answer.key} (score {found.score:.0f})",
+            detail=f"answered: {found.answer.key} (score {found.score:.0f})",
         )
     if message_kind.is_thanks(text):
         return Decision(MentionOutcome.UNCLASSIFIED, lang, detail="a thank-you")
@@ -254,7 +255,7 @@ def _not_a_report(
         return Decision(
             MentionOutcome.UNCLASSIFIED,
             lang,
-            detail="a question answers.yaml does not answer: for staff",
+            detail="question, for staff",
             inbox=InboxReason.STORM if storm else InboxReason.QUESTION,
             inbox_priority=storm,
         )
@@ -346,12 +347,13 @@ def _follow_up(
 
 
 def _language_of(mention: Mention, words: str, otherwise: str) -> str:
-    """The language a follow-up asks in: the network's word for it, else its words ("¿estado?"),
-    else `otherwise` (the case's)."""
+    """The language a follow-up asks in: Spanish if its words plainly are ("¿estado?"), else the
+    network's word for it, else `otherwise` (the case's). The words come first: Mastodon's
+    language is the author's default, whatever they wrote."""
+    if message_kind.speaks_spanish(words):
+        return "es"
     said = (mention.lang or "").lower()[:2]
-    if said in ("en", "es"):
-        return said
-    return "es" if message_kind.speaks_spanish(words) else otherwise
+    return said if said in ("en", "es") else otherwise
 
 
 @dataclass(frozen=True, slots=True)

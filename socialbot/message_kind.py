@@ -30,7 +30,8 @@ _THANKS_COMPANY = _set(
     """you u so very much a lot great job work awesome amazing perfect ok okay cool nice
     the team crew all for it this that guys folks again really quick fast fix fixing
     de por todo la el su muy buen bueno trabajo equipo excelente rapido perfecto vale
-    gracias muchisimas muchas mil and y i we love"""
+    gracias muchisimas muchas mil and y i we love was is were that's thats it's its super soon
+    already fixed done arreglado resuelto fue"""
 )
 _QUESTION_WORDS = _set(
     """what when where who whom whose why how which is are am can could do does did will would

@@ -30,6 +30,22 @@ Definitions, the same in every function:
 - **Weeks** are ISO weeks (Monday to Sunday, keyed ``2026-W47``, ISO year) in the city's zone.
   Grouped by week, each row is the same report over that week's part of the window: opened and
   resolved in that week, open and backlog at the week's end.
+
+Engagement (:func:`engagement`, over :class:`MessageFacts` and :class:`InboxFacts`), by channel:
+
+- **Messages in**: mentions *received* in the window, whatever became of them, except
+  ``ignored`` (our own posts, retweets and boosts, a blocked account's posts) and ``malformed``
+  (a payload that could not be read): neither is a resident speaking to the city. Follow-ups in
+  a case's thread, help replies, posts from outside the city and over the daily limit count.
+- **Reports filed**: outcomes ``case_opened`` and ``needs_location`` (a case was opened);
+  **reports linked**: ``duplicate`` (linked to an existing case, no new one);
+  **answered automatically**: ``answered`` (an entry of answers.yaml).
+- **Answered by staff**: inbox items *closed* in the window as ``replied``, ``answered`` or
+  ``filed`` (whenever they came in); **closed without a reply**: closed as ``done``.
+- **Time to a staff answer**: ``closed_at - created_at`` of the items answered by staff in the
+  window; median and 90th percentile by nearest rank, as the time to resolve.
+- **Unanswered now**: items ``open`` at ``now``, whatever the window (a queue is read today),
+  and the oldest's age at ``now``.
 """
 
 from __future__ import annotations
@@ -41,7 +57,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from socialbot.domain import CaseStatus, GeoPoint
+from socialbot.domain import CaseStatus, GeoPoint, InboxReason, InboxState, MentionOutcome
 from socialbot.geocell import cell_centre, cell_of
 from socialbot.lifecycle import FINISHED
 
@@ -494,3 +510,157 @@ def _reporter(author_id: str, items: Sequence[ReportFacts]) -> Reporter:
         first_at=items[0].created_at,
         last_at=items[-1].created_at,
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# engagement: the residents' messages in `socialbot report`
+
+# Not a resident speaking to the city: our own posts, retweets, a blocked account; unreadable.
+NOT_ENGAGEMENT = frozenset({MentionOutcome.IGNORED, MentionOutcome.MALFORMED})
+FILED_OUTCOMES = frozenset({MentionOutcome.CASE_OPENED, MentionOutcome.NEEDS_LOCATION})
+STAFF_ANSWERS = frozenset({InboxState.REPLIED, InboxState.ANSWERED, InboxState.FILED})
+
+
+@dataclass(frozen=True, slots=True)
+class MessageFacts:
+    """One mention as the engagement figures read it; `received_at` UTC-aware."""
+
+    network: str
+    outcome: MentionOutcome
+    received_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class InboxFacts:
+    """One inbox item as the engagement figures read it; times UTC-aware."""
+
+    network: str
+    reason: InboxReason
+    state: InboxState
+    created_at: datetime
+    closed_at: datetime | None  # None while it is open
+    priority: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class EngagementRow:
+    """The residents' messages on one channel (or on all: the total row). See the module
+    docstring for each figure's definition."""
+
+    key: str  # the network, or "total"
+    messages_in: int
+    reports_filed: int
+    reports_linked: int
+    answered_automatically: int
+    answered_by_staff: int
+    closed_without_reply: int
+    median_to_staff_answer: timedelta | None
+    p90_to_staff_answer: timedelta | None
+    unanswered: int
+    oldest_unanswered_age: timedelta | None
+
+    def to_record(self) -> dict[str, str | int | float | None]:
+        """The row for CSV and JSON: durations in hours, as the summary's."""
+        return {
+            "key": self.key,
+            "messages_in": self.messages_in,
+            "reports_filed": self.reports_filed,
+            "reports_linked": self.reports_linked,
+            "answered_automatically": self.answered_automatically,
+            "answered_by_staff": self.answered_by_staff,
+            "closed_without_reply": self.closed_without_reply,
+            "median_hours_to_staff_answer": _hours(self.median_to_staff_answer),
+            "p90_hours_to_staff_answer": _hours(self.p90_to_staff_answer),
+            "unanswered_now": self.unanswered,
+            "oldest_unanswered_age_hours": _hours(self.oldest_unanswered_age),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Engagement:
+    since: datetime
+    until: datetime  # cut to `now` if it was later
+    rows: tuple[EngagementRow, ...]  # a row per network that had anything, by name
+    total: EngagementRow
+
+
+def engagement(
+    messages: Iterable[MessageFacts],
+    inbox: Iterable[InboxFacts],
+    *,
+    since: datetime,
+    until: datetime,
+    now: datetime,
+) -> Engagement:
+    """Messages in, reports filed and linked, questions answered automatically, staff's answers
+    and their times, and what waits now: a row per network and the total."""
+    until = _window(since, until, now)
+    mine = [m for m in messages if _in(m.received_at, since, until)]
+    items = list(inbox)
+    networks = sorted({m.network for m in mine} | {i.network for i in items})
+    rows = (
+        _engagement_row(
+            network,
+            [m for m in mine if m.network == network],
+            [i for i in items if i.network == network],
+            since,
+            until,
+            now,
+        )
+        for network in networks
+    )
+    total = _engagement_row(TOTAL_KEY, mine, items, since, until, now)
+    return Engagement(since, until, tuple(r for r in rows if _engaged(r)), total)
+
+
+def _engagement_row(
+    key: str,
+    messages: Sequence[MessageFacts],
+    items: Sequence[InboxFacts],
+    since: datetime,
+    until: datetime,
+    now: datetime,
+) -> EngagementRow:
+    outcomes = Counter(m.outcome for m in messages)
+    closed = [i for i in items if i.state is not InboxState.OPEN and _in(i.closed_at, since, until)]
+    answered = [i for i in closed if i.state in STAFF_ANSWERS]
+    to_answer = [i.closed_at - i.created_at for i in answered if i.closed_at is not None]
+    waiting = [i for i in items if i.state is InboxState.OPEN]
+    return EngagementRow(
+        key=key,
+        messages_in=sum(n for outcome, n in outcomes.items() if outcome not in NOT_ENGAGEMENT),
+        reports_filed=sum(outcomes[o] for o in FILED_OUTCOMES),
+        reports_linked=outcomes[MentionOutcome.DUPLICATE],
+        answered_automatically=outcomes[MentionOutcome.ANSWERED],
+        answered_by_staff=len(answered),
+        closed_without_reply=sum(1 for i in closed if i.state is InboxState.DONE),
+        median_to_staff_answer=nearest_rank(to_answer, 50),
+        p90_to_staff_answer=nearest_rank(to_answer, 90),
+        unanswered=len(waiting),
+        # A clock a little behind a message's own time must not show a negative age.
+        oldest_unanswered_age=max(
+            (max(now - i.created_at, timedelta(0)) for i in waiting), default=None
+        ),
+    )
+
+
+def _engaged(row: EngagementRow) -> bool:
+    return bool(
+        row.messages_in or row.answered_by_staff or row.closed_without_reply or row.unanswered
+    )
+
+
+def span_text(span: timedelta) -> str:
+    """A time span as people say it, in its two largest units: "< 1 min", "45 min",
+    "3 h 20 min", "26 h", "2 d 4 h" (hours up to two days, as the summary's durations; whole
+    units, rounded down: never more than it was)."""
+    minutes = max(int(span.total_seconds() // 60), 0)
+    if minutes < 1:
+        return "< 1 min"
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h" if hours else f"{days} d"

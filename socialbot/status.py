@@ -9,12 +9,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, and_, func
+from sqlalchemy import Engine, and_, case, func
 from sqlmodel import Session, col, select
 
 from socialbot import holds
 from socialbot.broadcasts.storm import active
 from socialbot.config import INTAKE_ACCOUNT
+from socialbot.domain import InboxReason, InboxState
 from socialbot.health import Failure, JobStatus, read_jobs
 from socialbot.metering import BILLED_NETWORKS, EndpointStatus, read_endpoints
 from socialbot.store.db import transaction
@@ -26,6 +27,7 @@ from socialbot.store.models import (
     Case,
     CrmRequest,
     CrmState,
+    InboxItem,
     OutboxMessage,
     OutboxState,
     RunState,
@@ -70,6 +72,19 @@ class CrmStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class InboxStatus:
+    """The messages waiting for staff (`socialbot inbox list`)."""
+
+    by_reason: tuple[tuple[InboxReason, int], ...]  # the reasons with a message waiting
+    oldest: datetime | None  # when the oldest waiting message came in
+    priority: int  # storm posts: listed first
+
+    @property
+    def waiting(self) -> int:
+        return sum(n for _, n in self.by_reason)
+
+
+@dataclass(frozen=True, slots=True)
 class UpcomingBroadcast:
     broadcast_id: int
     due_at: datetime
@@ -107,6 +122,7 @@ class Status:
     # Each network's intake account: when it was last polled (a network down shows here alone).
     polls: tuple[tuple[str, datetime | None], ...] = ()
     crm: CrmStatus | None = None  # None: no case was ever queued for an Open311 CRM
+    inbox: InboxStatus = InboxStatus((), None, 0)
 
     @property
     def networks(self) -> tuple[str, ...]:
@@ -223,6 +239,7 @@ def read_status(
             else None
         )
         crm = _crm_status(session)
+        inbox = _inbox_status(session)
     return Status(
         at=now,
         database=engine.url.render_as_string(hide_password=True),
@@ -248,6 +265,31 @@ def read_status(
         holds=tuple(holds.in_force(engine, now)),
         polls=polls,
         crm=crm,
+        inbox=inbox,
+    )
+
+
+def _inbox_status(session: Session) -> InboxStatus:
+    """One statement on `ix_inbox_queue (state, created_at)`: what waits, by reason."""
+    rows = session.exec(
+        select(
+            InboxItem.reason,
+            func.count(),
+            func.min(InboxItem.created_at),
+            func.sum(case((col(InboxItem.priority), 1), else_=0)),
+        )
+        .where(InboxItem.state == InboxState.OPEN)
+        .group_by(col(InboxItem.reason))
+    ).all()
+    return InboxStatus(
+        by_reason=tuple(
+            sorted(
+                ((InboxReason(reason), count) for reason, count, _, _ in rows),
+                key=lambda pair: list(InboxReason).index(pair[0]),
+            )
+        ),
+        oldest=min((oldest for _, _, oldest, _ in rows if oldest is not None), default=None),
+        priority=sum(int(first or 0) for _, _, _, first in rows),
     )
 
 

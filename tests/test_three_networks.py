@@ -9,6 +9,7 @@ speaks httpx). Nothing here names a network to the pipeline: the settings do.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -47,6 +48,13 @@ class City:
 
 @pytest.fixture
 def city(clock: Clock) -> Iterator[City]:
+    with city_servers(clock) as servers:
+        yield servers
+
+
+@contextmanager
+def city_servers(clock: Clock) -> Iterator[City]:
+    """The three networks' servers, mocked at the HTTP level, while the block runs."""
     # The harnesses' servers only: the adapters under test are the ones `app` builds.
     x, mastodon, bluesky = XHarness(clock), MastodonHarness(clock), BlueskyHarness(clock)
     with responses.RequestsMock(assert_all_requests_are_fired=False) as requests_mock:

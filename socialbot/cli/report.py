@@ -1,7 +1,8 @@
 """`socialbot report …` and `socialbot export cases`: the figures a 311 director takes to council.
 
-Thin: read the cases (`store.queries.case_facts`), compute (`socialbot.reports`), print as a table,
-CSV or JSON, or draw the chart (`socialbot.exports`).
+Thin: read the cases (`store.queries.case_facts`) and the residents' messages
+(`message_facts`, `inbox_facts`), compute (`socialbot.reports`), print as a table, CSV or JSON, or
+draw the chart (`socialbot.exports`).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from socialbot.cli.render import Col, FitTable
 from socialbot.config import Settings
 from socialbot.errors import ConfigError
 from socialbot.exports import spreadsheet_safe
-from socialbot.store.queries import case_facts, report_facts
+from socialbot.store.queries import case_facts, inbox_facts, message_facts, report_facts
 from socialbot.timespan import SINCE_FORMS, local_time
 
 app = typer.Typer(
@@ -90,7 +91,8 @@ def report_command(
     ] = None,
 ) -> None:
     """Opened, resolved and open cases, time to resolve (median, 90th percentile), share resolved
-    within SLA and backlog age, in total and per group."""
+    within SLA and backlog age, in total and per group; then the residents' messages (in, filed,
+    answered automatically and by staff, time to a staff answer, unanswered now) by channel."""
     if ctx.invoked_subcommand is not None:
         return
     settings, content = _started(ctx)
@@ -98,14 +100,28 @@ def report_command(
     now = utc_now()
     cases = _cases(settings, end)
     result = reports.summary(cases, since=start, until=end, now=now, by=by, zone=settings.zone)
+    talk = _engagement(settings, start, end, now)
     rows = [*result.rows, result.total]
     records = [row.to_record() for row in rows]
     if fmt is Format.JSON:
-        print_json({"since": start.isoformat(), "until": result.until.isoformat(), "rows": records})
+        print_json(
+            {
+                "since": start.isoformat(),
+                "until": result.until.isoformat(),
+                "rows": records,
+                "engagement": _engagement_records(talk),
+            }
+        )
     elif fmt is Format.CSV:
-        _print_csv(records)
+        # One table, as before: the city's engagement totals are extra columns of the total row
+        # (empty in a group's row), so a reader that goes by header names reads what it did.
+        # A row per channel: `report engagement --format csv`.
+        *groups, total = records
+        _print_csv([*groups, {**total, **_without_key(talk.total.to_record())}])
     else:
         console.print(summary_table(rows, by, _title(start, result.until, settings)))
+        console.print()
+        console.print(engagement_table(talk, _title(start, talk.until, settings)))
     if chart is not None:
         labels = {c.key: c.name_en for c in content.catalog.categories}
         try:
@@ -115,6 +131,25 @@ def report_command(
         except ConfigError as exc:
             raise ConfigError(f"--chart: {exc}; give a path in a folder you can write to") from None
         console.print(f"chart written to {chart}", markup=False)
+
+
+@app.command("engagement")
+@friendly_errors
+def engagement_command(
+    ctx: typer.Context,
+    since: Since = "30d",
+    until: Until = None,
+    fmt: FormatOption = Format.TABLE,
+) -> None:
+    """Residents' messages by channel: in, reports filed and linked, questions answered
+    automatically, answered by staff (median and p90 time), closed without a reply, unanswered
+    now. The same figures as plain `report`'s second table, with a CSV row per channel."""
+    settings, _ = _started(ctx)
+    start, end = _window(since, until, settings.zone)
+    talk = _engagement(settings, start, end, utc_now())
+    if _printed(_engagement_records(talk), fmt):
+        return
+    console.print(engagement_table(talk, _title(start, talk.until, settings)))
 
 
 @app.command("hotspots")
@@ -261,6 +296,29 @@ def _cases(settings: Settings, until: datetime | None) -> list[reports.CaseFacts
         engine.dispose()
 
 
+def _engagement(
+    settings: Settings, start: datetime, end: datetime, now: datetime
+) -> reports.Engagement:
+    engine = open_database(settings)
+    try:
+        cut = min(end, now)
+        messages = message_facts(engine, since=start, until=cut)
+        inbox = inbox_facts(engine, since=start, until=cut)
+    finally:
+        engine.dispose()
+    return reports.engagement(messages, inbox, since=start, until=end, now=now)
+
+
+def _engagement_records(talk: reports.Engagement) -> list[dict[str, str | int | float | None]]:
+    return [row.to_record() for row in (*talk.rows, talk.total)]
+
+
+def _without_key(
+    record: dict[str, str | int | float | None],
+) -> dict[str, str | int | float | None]:
+    return {k: v for k, v in record.items() if k != "key"}
+
+
 def _printed(records: Sequence[Mapping[str, object]], fmt: Format) -> bool:
     """Print `records` as JSON or CSV when `fmt` asks for it; False means: draw the table."""
     if fmt is Format.JSON:
@@ -276,7 +334,9 @@ def _print_csv(records: Sequence[Mapping[str, object]]) -> None:
     if not records:
         return
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(records[0]), lineterminator="\r\n")
+    # Every record's columns, in the order first seen: a later row may carry more (the total's).
+    fields = list(dict.fromkeys(k for record in records for k in record))
+    writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\r\n")
     writer.writeheader()
     for record in records:  # names from the catalog and districts files: for spreadsheets too
         writer.writerow(
@@ -351,4 +411,64 @@ def summary_table(
             _duration(row.backlog_median_age),
             _duration(row.backlog_oldest_age),
         )
+    return table
+
+
+# What each figure is called, in the order a council reads them (see `socialbot.reports`).
+ENGAGEMENT_FIGURES = (
+    "messages in",
+    "reports filed (cases opened)",
+    "reports linked to an existing case",
+    "questions answered automatically",
+    "messages answered by staff",
+    "median time to a staff answer",
+    "p90 time to a staff answer",
+    "closed without a reply",
+    "unanswered now",
+    "age of the oldest unanswered",
+)
+NONE_YET = "–"  # no staff answer in the window, nothing waiting: no time to show
+
+
+def _span(span: timedelta | None) -> str:
+    return NONE_YET if span is None else reports.span_text(span)
+
+
+def engagement_table(talk: reports.Engagement, title: str) -> FitTable:
+    """A row per figure, a column per channel and the total (one channel: its column alone, the
+    total would repeat it). On a narrow terminal the last channels are left out, never the
+    total; a figure's name wraps, a number never does."""
+    rows = list(talk.rows) if len(talk.rows) == 1 else [*talk.rows, talk.total]
+    table = FitTable(
+        (
+            Col("", wrap=True, narrowest=20),
+            *(
+                Col(row.key, right=True, priority=0 if row is talk.total else i + 1)
+                for i, row in enumerate(rows)
+            ),
+        ),
+        title=f"Residents' messages, {title}",
+        box=None,
+        pad_edge=False,
+        # Two spaces between columns: a time is two words ("3 h 20 min"), a column is not.
+        padding=(0, 1),
+        header_style="bold underline",
+    )
+    columns = [
+        (
+            str(row.messages_in),
+            str(row.reports_filed),
+            str(row.reports_linked),
+            str(row.answered_automatically),
+            str(row.answered_by_staff),
+            _span(row.median_to_staff_answer),
+            _span(row.p90_to_staff_answer),
+            str(row.closed_without_reply),
+            str(row.unanswered),
+            _span(row.oldest_unanswered_age),
+        )
+        for row in rows
+    ]
+    for index, figure in enumerate(ENGAGEMENT_FIGURES):
+        table.add_row(figure, *(column[index] for column in columns))
     return table

@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 from datetime import datetime, timedelta
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import typer
 from sqlalchemy.exc import DBAPIError
@@ -16,6 +17,7 @@ from socialbot.errors import ConfigError
 from socialbot.health import fallback_path, read_unsaved
 from socialbot.metering import EndpointStatus, monthly_budget
 from socialbot.network_settings import LABELS
+from socialbot.reports import span_text
 from socialbot.status import Status, read_status
 from socialbot.store.db import driver_reason
 from socialbot.timespan import local_time
@@ -82,6 +84,7 @@ def status_command(
         f"X spend:      {_spend(status)}",
         f"overdue:      {status.overdue_cases} open case(s) past their SLA "
         "(`socialbot cases list --overdue`)",
+        f"inbox:        {_inbox(status, zone)}",
         f"broadcasts:   {status.broadcasts_missed_24h} missed, "
         f"{status.broadcasts_failed_24h} failed in the last 24 h",
         f"templates:    {_templates(status)}",
@@ -188,6 +191,23 @@ def _crm_lines(status: Status) -> list[str]:
         f"crm failed:   {crm.failed} not accepted by the CRM (`socialbot cases list --crm-failed`)",
         f"crm sync:     last read {_ago(crm.last_sync, status.at)}",
     ]
+
+
+def _inbox(status: Status, zone: ZoneInfo) -> str:
+    """ "7 waiting, oldest 2 d (since Mon 09:14 EST), 1 storm post first", or "empty"."""
+    inbox = status.inbox
+    if not inbox.waiting or inbox.oldest is None:
+        return "empty"
+    age = status.at - inbox.oldest
+    # A weekday names a day only within the week; an older message gets its date.
+    form = "%a %H:%M %Z" if age < timedelta(days=6) else "%Y-%m-%d %H:%M %Z"
+    said = (
+        f"{inbox.waiting} waiting, oldest {span_text(age)} "
+        f"(since {inbox.oldest.astimezone(zone):{form}})"
+    )
+    if inbox.priority:
+        said += f", {inbox.priority} storm post{'s' if inbox.priority > 1 else ''} first"
+    return said + " (`socialbot inbox list`)"
 
 
 def _templates(status: Status) -> str:
@@ -317,6 +337,12 @@ def status_json(status: Status) -> dict[str, Any]:
         "broadcasts_missed_24h": status.broadcasts_missed_24h,
         "broadcasts_failed_24h": status.broadcasts_failed_24h,
         "overdue_cases": status.overdue_cases,
+        "inbox": {
+            "waiting": status.inbox.waiting,
+            "by_reason": {reason.value: n for reason, n in status.inbox.by_reason},
+            "oldest": iso(status.inbox.oldest),
+            "priority": status.inbox.priority,
+        },
         "crm": {
             "queued": status.crm.queued,
             "awaiting_id": status.crm.awaiting_id,

@@ -6,19 +6,28 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
+import sqlalchemy
 from sqlalchemy import ColumnElement, Engine, and_, func, or_
 from sqlmodel import col, select
 
-from socialbot.domain import REPORT_OUTCOMES, CaseStatus, GeoPoint
+from socialbot.domain import (
+    REPORT_OUTCOMES,
+    CaseStatus,
+    GeoPoint,
+    InboxReason,
+    InboxState,
+    MentionOutcome,
+)
 from socialbot.lifecycle import OPEN, CloseReason
 from socialbot.location import EARTH_RADIUS_M, haversine_m
-from socialbot.reports import CaseFacts, ReportFacts
+from socialbot.reports import CaseFacts, InboxFacts, MessageFacts, ReportFacts
 from socialbot.store.db import transaction
 from socialbot.store.models import (
     Case,
     CaseEvent,
     CrmRequest,
     CrmState,
+    InboxItem,
     MentionRecord,
     OutboxMessage,
 )
@@ -242,4 +251,45 @@ def report_facts(engine: Engine, *, until: datetime | None = None) -> list[Repor
                 created_at=record.received_at,
             )
             for record, category in session.exec(query)
+        ]
+
+
+def message_facts(engine: Engine, *, since: datetime, until: datetime) -> list[MessageFacts]:
+    """Every mention received in ``[since, until)``: three columns a row, not the post's text."""
+    query = (
+        select(MentionRecord.platform, MentionRecord.outcome, MentionRecord.received_at)
+        .where(col(MentionRecord.received_at) >= since, col(MentionRecord.received_at) < until)
+        .order_by(col(MentionRecord.id))
+    )
+    with transaction(engine) as session:
+        return [
+            MessageFacts(network, MentionOutcome(outcome), received_at)
+            for network, outcome, received_at in session.exec(query)
+        ]
+
+
+def inbox_facts(engine: Engine, *, since: datetime, until: datetime) -> list[InboxFacts]:
+    """The inbox items the engagement figures can count: open now (on `ix_inbox_queue`), or
+    closed in ``[since, until)``."""
+    query = (
+        sqlalchemy.select(  # six columns: more than sqlmodel's `select` is typed for
+            col(InboxItem.platform),
+            col(InboxItem.reason),
+            col(InboxItem.state),
+            col(InboxItem.created_at),
+            col(InboxItem.closed_at),
+            col(InboxItem.priority),
+        )
+        .where(
+            or_(
+                col(InboxItem.state) == InboxState.OPEN,
+                and_(col(InboxItem.closed_at) >= since, col(InboxItem.closed_at) < until),
+            )
+        )
+        .order_by(col(InboxItem.id))
+    )
+    with transaction(engine) as session:
+        return [
+            InboxFacts(network, InboxReason(reason), InboxState(state), created, closed, priority)
+            for network, reason, state, created, closed, priority in session.execute(query)
         ]

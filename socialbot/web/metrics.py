@@ -18,6 +18,8 @@ test_metrics.py` counts them), only with the queues that hold waiting posts.
     socialbot_rate_limit_remaining{network,account,endpoint}  calls left in the open window
     socialbot_spend_this_month_dollars{network}               the month's estimated spend (UTC)
     socialbot_monthly_budget_dollars                          SOCIALBOT_MONTHLY_BUDGET, if set
+    socialbot_inbox_waiting{reason}                           messages waiting for staff
+    socialbot_inbox_oldest_seconds                            the oldest's wait; 0 when none
 """
 
 from __future__ import annotations
@@ -34,10 +36,17 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col
 
 from socialbot.config import INTAKE_ACCOUNT, Settings
-from socialbot.domain import CaseStatus
+from socialbot.domain import CaseStatus, InboxReason, InboxState
 from socialbot.metering import read_endpoints, read_usage
 from socialbot.store.db import driver_reason
-from socialbot.store.models import Account, Case, MentionRecord, OutboxMessage, OutboxState
+from socialbot.store.models import (
+    Account,
+    Case,
+    InboxItem,
+    MentionRecord,
+    OutboxMessage,
+    OutboxState,
+)
 from socialbot.usage import month_of
 
 log = logging.getLogger(__name__)
@@ -177,6 +186,32 @@ def _from_tables(connection: Connection, now: datetime) -> Iterator[Metric]:
         if polled is not None:
             lag.add_metric([network], max((now - polled).total_seconds(), 0.0))
     yield lag
+
+    # One statement on `ix_inbox_queue (state, created_at)`: the open range of the index only,
+    # however many messages staff have closed.
+    open_items = {
+        InboxReason(reason): (count, first)
+        for reason, count, first in connection.execute(
+            select(col(InboxItem.reason), func.count(), func.min(col(InboxItem.created_at)))
+            .where(col(InboxItem.state) == InboxState.OPEN)
+            .group_by(col(InboxItem.reason))
+        ).all()
+    }
+    inbox = GaugeMetricFamily(
+        "socialbot_inbox_waiting",
+        "Messages waiting for staff in the inbox, by why they are there.",
+        labels=["reason"],
+    )
+    for reason in InboxReason:
+        inbox.add_metric([reason.value], open_items.get(reason, (0, None))[0])
+    yield inbox
+    firsts = [first for _, first in open_items.values() if first is not None]
+    inbox_oldest = GaugeMetricFamily(
+        "socialbot_inbox_oldest_seconds",
+        "How long the oldest message still waiting for staff has waited; 0 when none.",
+    )
+    inbox_oldest.add_metric([], max((now - min(firsts)).total_seconds(), 0.0) if firsts else 0.0)
+    yield inbox_oldest
 
 
 def _from_metering(engine: Engine, settings: Settings, now: datetime) -> list[Metric]:

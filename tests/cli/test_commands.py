@@ -222,7 +222,8 @@ def test_staff_work_cases_from_the_command_line(demo_db: Path) -> None:
     code, out = invoke("cases", "resolve", "1", "--as", "J. Rivera")
     assert code == 0 and out.startswith("case #1: acknowledged → resolved; reply queued: Good news")
     history = json.loads(invoke("cases", "show", "1", "--json")[1])["history"]
-    assert history[1]["note"] == "comment: @DemoCity311 thank you, that was fast!"  # in the thread
+    # in the thread: a thank-you, kept on the case and for no one in the inbox
+    assert history[1]["note"] == "a thank-you: @DemoCity311 thank you, that was fast!"
     # Two neighbours reported the same pothole: linked to case #1, not cases of their own.
     assert [h["note"][:45] for h in history[2:4]] == [
         "also reported by @li_backbay, 17 m away (2 re",

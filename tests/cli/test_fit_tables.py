@@ -65,6 +65,7 @@ COMMANDS = [
     ("report", "--by", "district"),
     ("report", "hotspots"),
     ("report", "reporters", "--min", "1"),
+    ("report", "engagement"),
     ("usage",),
     ("blocked",),
     ("broadcast", "templates"),
@@ -159,6 +160,8 @@ def test_report_keeps_every_figure_whole_at_80_and_shows_every_column_at_200(
     narrow = run_at(80, monkeypatch, "report", "--by", "category")
     wide = run_at(200, monkeypatch, "report", "--by", "category")
     assert widest(narrow) <= 80
+    # The cases' table: the residents' messages after it have words of their own ("reports filed").
+    narrow, wide = (out.split("\nResidents' messages, ")[0] for out in (narrow, wide))
     for header in ("reports", "closed"):
         assert header not in narrow and header in wide
 
@@ -170,6 +173,18 @@ def test_plain_report_shows_a_row_per_category_and_the_total(
     assert out.splitlines()[1].startswith("category")
     assert re.search(r"^pothole ", out, re.M)
     assert re.search(r"^total ", out, re.M)
+
+
+def test_plain_report_ends_with_the_residents_messages_every_channel_whole_at_80(
+    city: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = run_at(80, monkeypatch, "report")
+    rows = json.loads(run_at(200, monkeypatch, "report", "--format", "json"))["engagement"]
+    assert widest(out) <= 80, out
+    tail = out.split("\nResidents' messages, ", 1)[1].splitlines()
+    assert tail[1].split() == [row["key"] for row in rows]  # the demo's three networks, total
+    line = next(line for line in tail if line.startswith("messages in "))
+    assert line.split()[2:] == [str(row["messages_in"]) for row in rows]
 
 
 def test_blocked_says_since_in_the_city_zone(city: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -60,7 +60,7 @@ SCENARIOS = {
 def seed(fake_x: FakeX) -> list[Seeded]:
     """Nine mentions of the last minutes, each from its own resident: seven located reports
     (each over a kilometre from the others: no duplicates), one report without a location (a
-    case waiting for one) and one without a hashtag (the help reply)."""
+    case waiting for one) and a common question (answered from answers.yaml)."""
     located = [
         ("pothole", (42.3601, -71.0589)),
         ("graffiti", (42.3500, -71.0800)),
@@ -75,7 +75,7 @@ def seed(fake_x: FakeX) -> list[Seeded]:
         for i, (tag, where) in enumerate(located)
     ]
     texts.insert(4, ("@DemoCity311 #sidewalk broken, somewhere on my street", None, True))
-    texts.insert(7, ("@DemoCity311 how do I report a problem to the city?", None, False))
+    texts.insert(7, ("@DemoCity311 when is trash day on my street?", None, False))
     now = datetime.now(UTC)
     seeded = []
     for i, (text, where, report) in enumerate(texts):
@@ -167,7 +167,7 @@ def assert_left(harness: CrashHarness, left: Left) -> None:
 def assert_each_mention_handled_once(
     harness: CrashHarness, seeded: list[Seeded], ignored: Sequence[str] = ()
 ) -> None:
-    """Each of `seeded` recorded once, with its case or unclassified record; each of `ignored`
+    """Each of `seeded` recorded once, with its case or its answer; each of `ignored`
     recorded once as ignored."""
     with Session(harness.engine) as session:
         records = session.exec(select(MentionRecord)).all()
@@ -189,7 +189,7 @@ def assert_each_mention_handled_once(
             assert record[s.post_id].case_id == case_of[s.post_id]
         else:
             assert opened[s.post_id] == 0, s
-            assert record[s.post_id].outcome is MentionOutcome.UNCLASSIFIED
+            assert record[s.post_id].outcome is MentionOutcome.ANSWERED
             assert record[s.post_id].case_id is None
     assert len(cases) == sum(s.report for s in seeded)  # no stray case from a rolled-back page
 

@@ -18,9 +18,12 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import event
 
 from socialbot.config import load_settings
-from socialbot.store.db import make_engine
+from socialbot.domain import InboxReason, InboxState, MentionOutcome
+from socialbot.store.db import make_engine, transaction, upgrade
+from socialbot.store.models import InboxItem, MentionRecord
 from socialbot.web import metrics
 from socialbot.web.access import allowed_networks, may_read_metrics
+from tests import engagement_city
 from tests.web.server import Served, copy_database, serve
 
 
@@ -104,6 +107,74 @@ def test_a_scrape_costs_the_same_statements_whatever_the_number_of_cases(
                 "FROM cases"
             )
     assert rows(large, "SELECT count(*) FROM cases") == [(224,)]
+    assert _statements(large) == _statements(small)
+
+
+def _messages_city(path: Path, now: datetime) -> Path:
+    """`tests/engagement_city.py`: a storm post and a question wait, the question 50 d."""
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        upgrade(engine)
+        engagement_city.build(engine, now)
+    finally:
+        engine.dispose()
+    return path
+
+
+def test_the_inbox_gauges_say_what_waits_by_reason_and_for_how_long(tmp_path: Path) -> None:
+    now = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+    engine = make_engine(f"sqlite:///{_messages_city(tmp_path / 'city.db', now)}", create=False)
+    try:
+        found = samples(metrics.render(engine, load_settings(), lambda: now).decode())
+    finally:
+        engine.dispose()
+    waiting = {
+        dict(labels)["reason"]: value
+        for (name, labels), value in found.items()
+        if name == "socialbot_inbox_waiting"
+    }
+    assert waiting == {"unclassified": 0, "question": 1, "comment": 0, "storm": 1}
+    assert found[("socialbot_inbox_oldest_seconds", ())] == 50 * 24 * 3600
+
+
+def test_a_scrape_costs_the_same_statements_whatever_the_inbox_holds(tmp_path: Path) -> None:
+    now = datetime.now(UTC)
+    small = _messages_city(tmp_path / "small.db", now)
+    large = copy_database(small, tmp_path / "large.db")
+    engine = make_engine(f"sqlite:///{large}", create=False)
+    states = list(InboxState)
+    try:
+        with transaction(engine) as session:
+            for n in range(217):  # 7 → 224 inbox items, open and closed, each with its mention
+                mention = MentionRecord(
+                    platform="x",
+                    account="intake",
+                    post_id=f"more-{n}",
+                    author_id="2001",
+                    text="@City a question",
+                    created_at=now,
+                    received_at=now,
+                    outcome=MentionOutcome.UNCLASSIFIED,
+                    raw="{}",
+                )
+                session.add(mention)
+                session.flush()
+                assert mention.id is not None
+                state = states[n % len(states)]
+                session.add(
+                    InboxItem(
+                        mention_id=mention.id,
+                        platform="x",
+                        account="intake",
+                        reason=list(InboxReason)[n % len(InboxReason)],
+                        state=state,
+                        created_at=now,
+                        closed_at=None if state is InboxState.OPEN else now,
+                    )
+                )
+    finally:
+        engine.dispose()
+    assert rows(large, "SELECT count(*) FROM inbox") == [(224,)]
     assert _statements(large) == _statements(small)
 
 
