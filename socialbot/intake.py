@@ -10,13 +10,14 @@ The rules, in order:
    a thank-you is left alone; anything else someone writes there waits for staff in the inbox,
    and only a question about the case's progress gets the status, in the language asked;
 2. the category is the first hashtag the catalog knows. With none, in this order: during storm
-   mode, a post with the campaign's hashtag is read for the catalog's words ("#BoSandy tree down
-   on Elm St" is #treedown); a common question answers.yaml answers confidently gets that answer
-   (`ANSWERED`); a thank-you is left alone; a question waits for staff in the inbox without a
-   reply (never a guess); anything else gets the help reply listing the main hashtags and waits
-   in the inbox too (but a reply in one of our threads gets no help reply: it is a resident
-   talking to us, and answering them with a hashtag list would be absurd). Storm posts wait
-   first in line;
+   mode, a post with the campaign's hashtag is read for the catalog's words, two or three that
+   make an alias ("#BoSandy tree down on Elm St" is #treedown; "snow day, stay safe", one word
+   alone, is a notice, not a #snow report); a common question answers.yaml answers confidently
+   gets that answer (`ANSWERED`); a thank-you is left alone; a question waits for staff in the
+   inbox without a reply (never a guess); anything else gets the help reply listing the main
+   hashtags and waits in the inbox too (but a reply in one of our threads gets no help reply: it
+   is a resident talking to us, and answering them with a hashtag list would be absurd). Storm
+   posts wait first in line;
 3. the location is the best of: exact coordinates, a small tagged place, a map link or coordinates
    in the text; a location outside the city bounds gets a polite reply and no case;
 4. a located report opens a case ("filed"); one without a location opens a case waiting for one

@@ -46,9 +46,6 @@ def storming(catalog: Catalog, answers: Answers) -> IntakeRules:
     )
 
 
-@pytest.mark.xfail(
-    strict=True, reason="a storm post's one common word ('snow') is read as a report"
-)
 @pytest.mark.parametrize(
     "text",
     [
