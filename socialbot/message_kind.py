@@ -46,6 +46,9 @@ _DONE_WORDS = _set(
     arreglan arreglado arreglada arreglar reparan reparado reparada reparar resuelto listo
     terminado"""
 )
+# A status word outside a question is asking only in a message this short ("status update
+# please"): in a longer one it is part of what the resident tells staff.
+MAX_BARE_STATUS_WORDS = 3
 # The longest thank-you we recognise, in words: beyond it, a message says something more.
 MAX_THANKS_WORDS = 10
 
@@ -79,12 +82,16 @@ def is_question(text: str) -> bool:
 
 def asks_status(text: str) -> bool:
     """A question about a case's progress: it names the status ("status?", "¿estado?", "any
-    update?"), or asks when it will be done ("when will it be fixed?", "¿cuándo lo arreglan?").
-    "Can you also fix the sidewalk?" is not one: it asks something new, for staff."""
-    said = set(words(text))
-    if said & _STATUS_WORDS:
+    update?", or just "status"), or asks when it will be done ("when will it be fixed?",
+    "¿cuándo lo arreglan?"). "Can you also fix the sidewalk?" is not one: it asks something new,
+    for staff; nor is "the status says closed but it is still there", which tells them."""
+    folded = words(text)
+    said = set(folded)
+    asked = is_question(text)
+    # Not in a statement: "Update: the hole got bigger" is news for staff, not a question.
+    if said & _STATUS_WORDS and (asked or len(folded) <= MAX_BARE_STATUS_WORDS):
         return True
-    if not is_question(text):
+    if not asked:
         return False
     return "yet" in said or bool(said & _WHEN and said & _DONE_WORDS)
 

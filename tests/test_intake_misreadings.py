@@ -66,7 +66,6 @@ def test_a_storm_report_in_words_still_files_a_case(storming: IntakeRules) -> No
         assert decide(mention(text), storming).opens_case, text
 
 
-@pytest.mark.xfail(strict=True, reason="'update'/'status' anywhere reads as a status question")
 @pytest.mark.parametrize(
     "text",
     [
