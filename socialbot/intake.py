@@ -278,7 +278,9 @@ def _not_a_report(
     )
 
 
-_HANDLE_OR_LINK = regex.compile(r"@\w+|https?://\S+")
+# A whole handle: Bluesky's "@boston.bsky.social" and Mastodon's "@city@mastodon.social" too,
+# whose tail ("bsky social") would otherwise read as the resident's words.
+_HANDLE_OR_LINK = regex.compile(r"@[\w.@-]+|https?://\S+")
 
 
 def _starts_its_own_report(mention: Mention, thread: ThreadCase, names_category: bool) -> bool:

@@ -86,7 +86,6 @@ def test_a_bare_status_word_still_asks_for_the_status(rules: IntakeRules, text: 
     assert decide(mention(text), rules, case_thread()).reply is Reply.STATUS
 
 
-@pytest.mark.xfail(strict=True, reason="intake strips only '@boston' of '@boston.bsky.social'")
 def test_a_bluesky_handle_is_not_the_residents_words(rules: IntakeRules) -> None:
     thanks = decide(
         mention("@boston.bsky.social thanks!", platform="bluesky"), rules, case_thread()
@@ -142,3 +141,8 @@ def test_an_edit_that_makes_a_post_a_report_takes_it_out_of_the_inbox(
     with transaction(service.engine) as session:
         states = [item.state for item in session.exec(select(InboxItem))]
     assert InboxState.OPEN not in states
+
+
+def test_a_mastodon_handle_is_not_the_residents_words(rules: IntakeRules) -> None:
+    thanks = mention("@city@mastodon.social thanks!", platform="mastodon")
+    assert decide(thanks, rules, case_thread()).inbox is None
