@@ -221,6 +221,17 @@ def _is_storm_post(rules: IntakeRules, hashtags: Sequence[str]) -> bool:
     )
 
 
+def _without(campaign: str, text: str) -> str:
+    """`text` without the storm `campaign`'s hashtag: "#BoSandy thank you to all the crews!" is a
+    thank-you, not a storm post for the front of the inbox. Other hashtags stay words: "thanks
+    #stillbroken" is no thank-you."""
+    tag = normalize_tag(campaign)
+    return " ".join(word for word in text.split() if normalize_tag(word.rstrip(_TRAILING)) != tag)
+
+
+_TRAILING = ".,;:!?\uff01\uff1f"
+
+
 def _storm_words(
     mention: Mention, rules: IntakeRules, text: str, hashtags: Sequence[str]
 ) -> CategoryMatch | None:
@@ -250,7 +261,7 @@ def _not_a_report(
             answer_key=found.answer.key,
             detail=f"answered: {found.answer.key} (score {found.score:.0f})",
         )
-    if message_kind.is_thanks(text):
+    if message_kind.is_thanks(_without(rules.storm.hashtag, text) if rules.storm else text):
         return Decision(MentionOutcome.UNCLASSIFIED, lang, detail="a thank-you")
     if message_kind.is_question(text):
         return Decision(

@@ -28,7 +28,7 @@ _THANKS = _set("thanks thank thx ty tysm thankyou gracias grax muchas mil apprec
 # What a thank-you may also hold ("thank you so much, great job!"), and nothing else.
 _THANKS_COMPANY = _set(
     """you u so very much a lot great job work awesome amazing perfect ok okay cool nice
-    the team crew all for it this that guys folks again really quick fast fix fixing
+    the team crew crews all for to it this that guys folks again really quick fast fix fixing
     de por todo la el su muy buen bueno trabajo equipo excelente rapido perfecto vale
     gracias muchisimas muchas mil and y i we love was is were that's thats it's its super soon
     already fixed done arreglado resuelto fue"""

@@ -99,16 +99,17 @@ def test_a_bluesky_handle_is_not_the_residents_words(rules: IntakeRules) -> None
     assert asks.reply is Reply.STATUS
 
 
-@pytest.mark.xfail(strict=True, reason="a hashtag's word makes a thank-you a message for staff")
 @pytest.mark.parametrize(
-    ("text", "storm"),
-    [("@City thanks #BostonPWD!", False), ("@City #BoSandy thank you to all the crews!", True)],
+    "text", ["@City #BoSandy thank you to all the crews!", "@City thanks, #bosandy!"]
 )
-def test_a_thank_you_with_a_hashtag_is_left_alone(
-    rules: IntakeRules, storming: IntakeRules, text: str, storm: bool
-) -> None:
-    decision = decide(mention(text), storming if storm else rules)
+def test_a_storm_thank_you_is_left_alone(storming: IntakeRules, text: str) -> None:
+    decision = decide(mention(text), storming)
     assert decision.reply is None and decision.inbox is None
+
+
+def test_a_thank_you_with_a_hashtag_of_its_own_is_still_for_staff(storming: IntakeRules) -> None:
+    decision = decide(mention("@City #BoSandy thanks #stillbroken"), storming)
+    assert decision.inbox is InboxReason.STORM
 
 
 @pytest.mark.xfail(strict=True, reason="'fix' lets an imperative pass for a thank-you")
