@@ -261,6 +261,9 @@ def _not_a_report(
             answer_key=found.answer.key,
             detail=f"answered: {found.answer.key} (score {found.score:.0f})",
         )
+    # The resident's words before the network's label: Mastodon's is the author's default.
+    if message_kind.speaks_spanish(text):
+        lang = "es"
     if message_kind.is_thanks(_without(rules.storm.hashtag, text) if rules.storm else text):
         return Decision(MentionOutcome.UNCLASSIFIED, lang, detail="a thank-you")
     if message_kind.is_question(text):

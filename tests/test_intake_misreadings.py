@@ -121,7 +121,6 @@ def test_a_nudge_is_not_a_thank_you(rules: IntakeRules, in_thread: bool) -> None
     assert decision.inbox is not None
 
 
-@pytest.mark.xfail(strict=True, reason="the help reply takes the network's language, not the words")
 def test_a_message_in_spanish_gets_the_help_reply_in_spanish(rules: IntakeRules) -> None:
     decision = decide(mention("@City hola, hay un problema en mi calle", lang="en"), rules)
     assert (decision.reply, decision.lang) == (Reply.HELP, "es")
