@@ -25,10 +25,11 @@ def _set(words: str) -> frozenset[str]:
 _QUESTION_MARKS = ("?", "\uff1f", "\u00bf")  # ?, the full-width ? of CJK keyboards, ¿
 
 _THANKS = _set("thanks thank thx ty tysm thankyou gracias grax muchas mil appreciate appreciated")
-# What a thank-you may also hold ("thank you so much, great job!"), and nothing else.
+# What a thank-you may also hold ("thank you so much, great job!"), and nothing else. Not "fix":
+# "thanks, fix it already" is a nudge for staff, not a thank-you.
 _THANKS_COMPANY = _set(
     """you u so very much a lot great job work awesome amazing perfect ok okay cool nice
-    the team crew crews all for to it this that guys folks again really quick fast fix fixing
+    the team crew crews all for to it this that guys folks again really quick fast fixing
     de por todo la el su muy buen bueno trabajo equipo excelente rapido perfecto vale
     gracias muchisimas muchas mil and y i we love was is were that's thats it's its super soon
     already fixed done arreglado resuelto fue"""

@@ -112,7 +112,6 @@ def test_a_thank_you_with_a_hashtag_of_its_own_is_still_for_staff(storming: Inta
     assert decision.inbox is InboxReason.STORM
 
 
-@pytest.mark.xfail(strict=True, reason="'fix' lets an imperative pass for a thank-you")
 @pytest.mark.parametrize("in_thread", [False, True])
 def test_a_nudge_is_not_a_thank_you(rules: IntakeRules, in_thread: bool) -> None:
     decision = decide(
