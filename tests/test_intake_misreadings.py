@@ -125,9 +125,6 @@ def test_a_message_in_spanish_gets_the_help_reply_in_spanish(rules: IntakeRules)
     assert (decision.reply, decision.lang) == (Reply.HELP, "es")
 
 
-@pytest.mark.xfail(
-    strict=True, reason="an edit that opens a case leaves its post open in the inbox"
-)
 def test_an_edit_that_makes_a_post_a_report_takes_it_out_of_the_inbox(
     service: Service,
 ) -> None:
@@ -138,8 +135,9 @@ def test_an_edit_that_makes_a_post_a_report_takes_it_out_of_the_inbox(
 
     assert fate[0] is MentionOutcome.CASE_OPENED
     with transaction(service.engine) as session:
-        states = [item.state for item in session.exec(select(InboxItem))]
-    assert InboxState.OPEN not in states
+        (item,) = session.exec(select(InboxItem))
+    assert item.state is InboxState.DONE
+    assert item.note == "the resident's edit made it a report: case #1"
 
 
 def test_a_mastodon_handle_is_not_the_residents_words(rules: IntakeRules) -> None:
