@@ -8,7 +8,6 @@ import pytest
 from socialbot.answers import Answers
 
 
-@pytest.mark.xfail(strict=True, reason="'need a permit' answers every permit with the building's")
 @pytest.mark.parametrize(
     "text",
     [
