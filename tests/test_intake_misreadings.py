@@ -143,3 +143,26 @@ def test_an_edit_that_makes_a_post_a_report_takes_it_out_of_the_inbox(
 def test_a_mastodon_handle_is_not_the_residents_words(rules: IntakeRules) -> None:
     thanks = mention("@city@mastodon.social thanks!", platform="mastodon")
     assert decide(thanks, rules, case_thread()).inbox is None
+
+
+# A design change, left for the issue: an answer (from answers.yaml, or the case's status) and a
+# place in the inbox are one or the other today, so what a message says besides its question is
+# never seen by staff.
+@pytest.mark.xfail(strict=True, reason="design: an answered message is never kept for staff too")
+@pytest.mark.parametrize(
+    "text",
+    [
+        "@City is it a snow emergency? my street hasn't been plowed",
+        "@City is the library open? also the sidewalk is broken",
+    ],
+)
+def test_a_question_that_also_reports_reaches_staff(rules: IntakeRules, text: str) -> None:
+    decision = decide(mention(text), rules)
+    assert decision.inbox is not None
+
+
+@pytest.mark.xfail(strict=True, reason="design: a status question is never kept for staff too")
+def test_a_status_question_that_also_asks_for_more_reaches_staff(rules: IntakeRules) -> None:
+    text = "@City any update? also the sidewalk next to it is cracked"
+    decision = decide(mention(text), rules, case_thread())
+    assert decision.inbox is InboxReason.COMMENT
