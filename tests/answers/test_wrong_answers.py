@@ -3,9 +3,13 @@ a phrase as general as "need a permit" asks about any permit, not only a buildin
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from socialbot.answers import Answers
+from socialbot.catalog import Catalog
+from tests.answers.conftest import GOOD, error
 
 
 @pytest.mark.parametrize(
@@ -36,3 +40,21 @@ def test_a_permit_that_is_not_a_buildings_gets_no_building_answer(
 def test_a_building_permit_question_is_still_answered(shipped: Answers, text: str) -> None:
     found = shipped.match(text)
     assert found is not None and found.answer.key == "building_permit"
+
+
+@pytest.mark.xfail(strict=True, reason="a link in an answer's text skips the link-cost rule")
+@pytest.mark.parametrize(
+    "written",
+    ["see https://www.example.gov/trash", "see www.example.gov/trash", "see example.gov/trash"],
+)
+def test_a_link_in_an_answers_text_is_refused(
+    tmp_path: Path, catalog: Catalog, written: str
+) -> None:
+    """X bills a post with a link about 13 times a plain one, so an answer's link goes in
+    `link:`, which X's answers leave out; one in the text would go out on every answer."""
+    text = GOOD.replace("The library is open 9 to 5.", f"The library is open 9 to 5, {written}.")
+    assert error(tmp_path, catalog, text) == (
+        "DIR/answers.yaml:16: answer.en of entry 'library_hours' holds a link "
+        f"({written.removeprefix('see ')}): put it in 'link:', which networks that bill "
+        "links leave out"
+    )
