@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 import yaml
 from rapidfuzz import fuzz, process
 
+from socialbot._urls import find_urls
 from socialbot.catalog import Catalog, normalize_tag
 from socialbot.errors import AnswersError
 from socialbot.memo import Memo
@@ -634,6 +635,15 @@ class _Parser:
                     value,
                     f"answer.{lang} of {label} is {len(text)} characters "
                     f"(keep it to one post; at most {MAX_TEXT})",
+                )
+            links = find_urls(text)
+            if links:
+                # X bills a post with a link about 13 times a plain one: its answers leave out
+                # `link:`, and a link in the text would go out on every one.
+                raise self.error(
+                    value,
+                    f"answer.{lang} of {label} holds a link ({links[0].url[:60]}): put it in "
+                    "'link:', which networks that bill links leave out",
                 )
             texts[lang] = text
         return MappingProxyType(texts)
