@@ -57,3 +57,26 @@ def test_a_link_in_an_answers_text_is_refused(
         f"({written.removeprefix('see ')}): put it in 'link:', which networks that bill "
         "links leave out"
     )
+
+
+@pytest.mark.xfail(strict=True, reason="the answer's language is the phrase's, not the message's")
+@pytest.mark.parametrize(
+    "text",
+    [
+        "@City hola, donde pago un parking ticket?",
+        "@City ¿cuándo es el trash day en mi calle?",
+        "@City como pago el water bill?",
+    ],
+)
+def test_asked_in_spanish_with_an_english_word_is_answered_in_spanish(
+    shipped: Answers, text: str
+) -> None:
+    found = shipped.match(text)
+    assert found is not None and found.lang == "es"
+
+
+def test_asked_in_english_with_a_spanish_street_name_is_answered_in_english(
+    shipped: Answers,
+) -> None:
+    found = shipped.match("@City when is trash day on La Grange St?")
+    assert found is not None and found.lang == "en"
