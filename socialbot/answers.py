@@ -162,7 +162,8 @@ class Answer:
 
 @dataclass(frozen=True, slots=True)
 class AnswerMatch:
-    """The entry a message asks for, the language of the phrase that matched best, the score."""
+    """The entry a message asks for, the language to answer in (the message's, by its function
+    words, else that of the phrase that matched best), the score."""
 
     answer: Answer
     lang: str
@@ -262,7 +263,10 @@ class Answers:
         rival = next(rivals, None)
         if rival is not None and rival.score > best.score - self.margin:
             return None  # two entries alike: staff decide
-        return AnswerMatch(self.entries[best.answer], best.lang, best.score)
+        # The message's language where its own words tell it: a Spanish question often names
+        # the thing in English ("¿dónde pago un parking ticket?").
+        lang = "es" if _guess_lang(words) == "es" else best.lang
+        return AnswerMatch(self.entries[best.answer], lang, best.score)
 
     def _hits(self, words: tuple[str, ...]) -> Iterator[_Hit]:
         """Each entry's best phrase in `words` (one per entry, the best language's)."""

@@ -59,7 +59,6 @@ def test_a_link_in_an_answers_text_is_refused(
     )
 
 
-@pytest.mark.xfail(strict=True, reason="the answer's language is the phrase's, not the message's")
 @pytest.mark.parametrize(
     "text",
     [
