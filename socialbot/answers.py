@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 import yaml
 from rapidfuzz import fuzz, process
 
+from socialbot._urls import find_urls
 from socialbot.catalog import Catalog, normalize_tag
 from socialbot.errors import AnswersError
 from socialbot.memo import Memo
@@ -161,7 +162,8 @@ class Answer:
 
 @dataclass(frozen=True, slots=True)
 class AnswerMatch:
-    """The entry a message asks for, the language of the phrase that matched best, the score."""
+    """The entry a message asks for, the language to answer in (the message's, by its function
+    words, else that of the phrase that matched best), the score."""
 
     answer: Answer
     lang: str
@@ -261,7 +263,10 @@ class Answers:
         rival = next(rivals, None)
         if rival is not None and rival.score > best.score - self.margin:
             return None  # two entries alike: staff decide
-        return AnswerMatch(self.entries[best.answer], best.lang, best.score)
+        # The message's language where its own words tell it: a Spanish question often names
+        # the thing in English ("¿dónde pago un parking ticket?").
+        lang = "es" if _guess_lang(words) == "es" else best.lang
+        return AnswerMatch(self.entries[best.answer], lang, best.score)
 
     def _hits(self, words: tuple[str, ...]) -> Iterator[_Hit]:
         """Each entry's best phrase in `words` (one per entry, the best language's)."""
@@ -634,6 +639,15 @@ class _Parser:
                     value,
                     f"answer.{lang} of {label} is {len(text)} characters "
                     f"(keep it to one post; at most {MAX_TEXT})",
+                )
+            links = find_urls(text)
+            if links:
+                # X bills a post with a link about 13 times a plain one: its answers leave out
+                # `link:`, and a link in the text would go out on every one.
+                raise self.error(
+                    value,
+                    f"answer.{lang} of {label} holds a link ({links[0].url[:60]}): put it in "
+                    "'link:', which networks that bill links leave out",
                 )
             texts[lang] = text
         return MappingProxyType(texts)

@@ -69,6 +69,9 @@ _HASH_SIGNS = ("#", "\uff03")
 
 # The most words of a storm post read as one alias ("water main break": #watermainbreak).
 WORDS_IN_ALIAS = 3
+# The fewest: one word alone is a topic, not a report ("snow day, stay safe" is no #snow case,
+# "no trash pickup tomorrow" no #trash one); two written as an alias name a problem ("tree down").
+MIN_WORDS_IN_ALIAS = 2
 
 
 def normalize_tag(tag: str) -> str:
@@ -209,13 +212,15 @@ class Catalog:
         return None
 
     def match_words(self, words: Sequence[str]) -> CategoryMatch | None:
-        """The first category the folded `words` of a text name without a '#': a word, or up to
-        `WORDS_IN_ALIAS` words in a row written as one, that is an alias or a category's name
-        ("tree down" is #treedown, "streetlight out" the name "Streetlight out"). At each word
-        the longest run wins. Only storm posts are read this way (`intake`): everywhere else a
-        category takes a hashtag, which no ordinary sentence trips over by chance."""
+        """The first category the folded `words` of a text name without a '#': from
+        `MIN_WORDS_IN_ALIAS` to `WORDS_IN_ALIAS` words in a row written as one, that are an alias
+        or a category's name ("tree down" is #treedown, "streetlight out" the name "Streetlight
+        out"); a single word never is ("snow", "parking": the words of any storm notice). At each
+        word the longest run wins. Only storm posts are read this way (`intake`): everywhere else
+        a category takes a hashtag, which no ordinary sentence trips over by chance."""
         for start in range(len(words)):
-            for size in range(min(WORDS_IN_ALIAS, len(words) - start), 0, -1):
+            longest = min(WORDS_IN_ALIAS, len(words) - start)
+            for size in range(longest, MIN_WORDS_IN_ALIAS - 1, -1):
                 found = self._by_words.get("".join(words[start : start + size]))
                 if found is not None:
                     category, alias = found

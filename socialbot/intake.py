@@ -10,13 +10,14 @@ The rules, in order:
    a thank-you is left alone; anything else someone writes there waits for staff in the inbox,
    and only a question about the case's progress gets the status, in the language asked;
 2. the category is the first hashtag the catalog knows. With none, in this order: during storm
-   mode, a post with the campaign's hashtag is read for the catalog's words ("#BoSandy tree down
-   on Elm St" is #treedown); a common question answers.yaml answers confidently gets that answer
-   (`ANSWERED`); a thank-you is left alone; a question waits for staff in the inbox without a
-   reply (never a guess); anything else gets the help reply listing the main hashtags and waits
-   in the inbox too (but a reply in one of our threads gets no help reply: it is a resident
-   talking to us, and answering them with a hashtag list would be absurd). Storm posts wait
-   first in line;
+   mode, a post with the campaign's hashtag is read for the catalog's words, two or three that
+   make an alias ("#BoSandy tree down on Elm St" is #treedown; "snow day, stay safe", one word
+   alone, is a notice, not a #snow report); a common question answers.yaml answers confidently
+   gets that answer (`ANSWERED`); a thank-you is left alone; a question waits for staff in the
+   inbox without a reply (never a guess); anything else gets the help reply listing the main
+   hashtags and waits in the inbox too (but a reply in one of our threads gets no help reply: it
+   is a resident talking to us, and answering them with a hashtag list would be absurd). Storm
+   posts wait first in line;
 3. the location is the best of: exact coordinates, a small tagged place, a map link or coordinates
    in the text; a location outside the city bounds gets a polite reply and no case;
 4. a located report opens a case ("filed"); one without a location opens a case waiting for one
@@ -220,6 +221,17 @@ def _is_storm_post(rules: IntakeRules, hashtags: Sequence[str]) -> bool:
     )
 
 
+def _without(campaign: str, text: str) -> str:
+    """`text` without the storm `campaign`'s hashtag: "#BoSandy thank you to all the crews!" is a
+    thank-you, not a storm post for the front of the inbox. Other hashtags stay words: "thanks
+    #stillbroken" is no thank-you."""
+    tag = normalize_tag(campaign)
+    return " ".join(word for word in text.split() if normalize_tag(word.rstrip(_TRAILING)) != tag)
+
+
+_TRAILING = ".,;:!?\uff01\uff1f"
+
+
 def _storm_words(
     mention: Mention, rules: IntakeRules, text: str, hashtags: Sequence[str]
 ) -> CategoryMatch | None:
@@ -249,7 +261,10 @@ def _not_a_report(
             answer_key=found.answer.key,
             detail=f"answered: {found.answer.key} (score {found.score:.0f})",
         )
-    if message_kind.is_thanks(text):
+    # The resident's words before the network's label: Mastodon's is the author's default.
+    if message_kind.speaks_spanish(text):
+        lang = "es"
+    if message_kind.is_thanks(_without(rules.storm.hashtag, text) if rules.storm else text):
         return Decision(MentionOutcome.UNCLASSIFIED, lang, detail="a thank-you")
     if message_kind.is_question(text):
         return Decision(
@@ -277,7 +292,9 @@ def _not_a_report(
     )
 
 
-_HANDLE_OR_LINK = regex.compile(r"@\w+|https?://\S+")
+# A whole handle: Bluesky's "@boston.bsky.social" and Mastodon's "@city@mastodon.social" too,
+# whose tail ("bsky social") would otherwise read as the resident's words.
+_HANDLE_OR_LINK = regex.compile(r"@[\w.@-]+|https?://\S+")
 
 
 def _starts_its_own_report(mention: Mention, thread: ThreadCase, names_category: bool) -> bool:

@@ -25,10 +25,11 @@ def _set(words: str) -> frozenset[str]:
 _QUESTION_MARKS = ("?", "\uff1f", "\u00bf")  # ?, the full-width ? of CJK keyboards, ¿
 
 _THANKS = _set("thanks thank thx ty tysm thankyou gracias grax muchas mil appreciate appreciated")
-# What a thank-you may also hold ("thank you so much, great job!"), and nothing else.
+# What a thank-you may also hold ("thank you so much, great job!"), and nothing else. Not "fix":
+# "thanks, fix it already" is a nudge for staff, not a thank-you.
 _THANKS_COMPANY = _set(
     """you u so very much a lot great job work awesome amazing perfect ok okay cool nice
-    the team crew all for it this that guys folks again really quick fast fix fixing
+    the team crew crews all for to it this that guys folks again really quick fast fixing
     de por todo la el su muy buen bueno trabajo equipo excelente rapido perfecto vale
     gracias muchisimas muchas mil and y i we love was is were that's thats it's its super soon
     already fixed done arreglado resuelto fue"""
@@ -46,6 +47,9 @@ _DONE_WORDS = _set(
     arreglan arreglado arreglada arreglar reparan reparado reparada reparar resuelto listo
     terminado"""
 )
+# A status word outside a question is asking only in a message this short ("status update
+# please"): in a longer one it is part of what the resident tells staff.
+MAX_BARE_STATUS_WORDS = 3
 # The longest thank-you we recognise, in words: beyond it, a message says something more.
 MAX_THANKS_WORDS = 10
 
@@ -79,12 +83,16 @@ def is_question(text: str) -> bool:
 
 def asks_status(text: str) -> bool:
     """A question about a case's progress: it names the status ("status?", "¿estado?", "any
-    update?"), or asks when it will be done ("when will it be fixed?", "¿cuándo lo arreglan?").
-    "Can you also fix the sidewalk?" is not one: it asks something new, for staff."""
-    said = set(words(text))
-    if said & _STATUS_WORDS:
+    update?", or just "status"), or asks when it will be done ("when will it be fixed?",
+    "¿cuándo lo arreglan?"). "Can you also fix the sidewalk?" is not one: it asks something new,
+    for staff; nor is "the status says closed but it is still there", which tells them."""
+    folded = words(text)
+    said = set(folded)
+    asked = is_question(text)
+    # Not in a statement: "Update: the hole got bigger" is news for staff, not a question.
+    if said & _STATUS_WORDS and (asked or len(folded) <= MAX_BARE_STATUS_WORDS):
         return True
-    if not is_question(text):
+    if not asked:
         return False
     return "yet" in said or bool(said & _WHEN and said & _DONE_WORDS)
 

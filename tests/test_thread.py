@@ -109,27 +109,35 @@ def test_a_photo_from_the_reporter_is_added(
     assert list_cases(service.engine)[0].photo_urls == ["https://pbs.twimg.com/media/3_9.jpg"]
 
 
+STATUS_EN = (
+    "Case #1 (Streetlight out) is waiting for a location: reply here with a map link or pin. "
+    "Thanks for checking in!"
+)
+# Asked in Spanish, answered in Spanish (issue 19), though the case was reported in English.
+STATUS_ES = (
+    "El caso #1 (Alumbrado apagado) está en espera de una ubicación: responda aquí con un enlace "
+    "de mapa o un pin. ¡Gracias por preguntar!"
+)
+
+
 @pytest.mark.parametrize(
-    "text",
+    ("text", "reply"),
     [
-        "@DemoCity311 status",
-        "@DemoCity311 ¿estado?",
-        "@DemoCity311 any news?",
-        "@DemoCity311 #status",
+        ("@DemoCity311 status", STATUS_EN),
+        ("@DemoCity311 ¿estado?", STATUS_ES),
+        ("@DemoCity311 any news?", STATUS_EN),
+        ("@DemoCity311 #status", STATUS_EN),
     ],
 )
 def test_asking_for_the_status_gets_it(
-    city: tuple[Service, ReplayPlatform], clock: Clock, text: str
+    city: tuple[Service, ReplayPlatform], clock: Clock, text: str, reply: str
 ) -> None:
     service, platform = city
     answer(platform, 2, text)
 
     assert handle(service, clock) == [(MentionOutcome.FOLLOW_UP, "case #1: asked for the status")]
     send_once(service.outbox, clock)
-    assert platform.posted[-1].text == (
-        "Case #1 (Streetlight out) is waiting for a location: reply here with a map link or pin. "
-        "Thanks for checking in!"
-    )
+    assert platform.posted[-1].text == reply
 
 
 def test_a_thank_you_is_kept_on_the_case_and_answered_by_no_one(

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Result, Table, insert
-from sqlmodel import Session
+from sqlalchemy import Result, Table, insert, update
+from sqlmodel import Session, col, select
 
 from socialbot.domain import (
     REPORT_OUTCOMES,
@@ -76,6 +76,7 @@ class _Staged:
     case: _CaseView | None  # the case it opens or follows up
     new_case: dict[str, Any] | None  # the `cases` row of the case it opens
     event: dict[str, Any] | None  # the `case_events` row, less a new case's id
+    edit: bool = False  # an edit of a post already handled
 
 
 class _PageWriter:
@@ -190,7 +191,7 @@ class _PageWriter:
         if decision.outcome in REPORT_OUTCOMES:
             self._reported.add((mention.platform, mention.conversation_id))
         self._staged.add((mention.platform, mention.post_id))
-        self.pending.append(_Staged(mention, decision, record, case, new_case, event))
+        self.pending.append(_Staged(mention, decision, record, case, new_case, event, edit))
 
     def write(self) -> None:
         """Insert the staged rows, a statement per table, and record their mentions' fate."""
@@ -289,6 +290,9 @@ class _PageWriter:
         if inbox:
             self.session.execute(insert(_INBOX), inbox)
         for s in staged:
+            if s.edit and s.decision.outcome in REPORT_OUTCOMES and s.case and s.case.id:
+                _close_edited(self.session, s.mention, s.case.id, self.now)
+        for s in staged:
             author = (s.mention.platform, s.mention.author_id)
             if s.new_case is not None:
                 self._cases_today[author] += 1
@@ -371,6 +375,30 @@ class _PageWriter:
             and (mention.platform, mention.conversation_id) in self._reported
             and bool(_replied_to(mention))
         )
+
+
+def _close_edited(session: Session, edit: Mention, case_id: int, now: datetime) -> None:
+    """The inbox item of the post `edit` edits, if it still waits: the resident's edit made the
+    post a report (case `case_id`), so staff have nothing left to do with it (and filing it
+    would open the case twice). DONE, not FILED: no staff answered it."""
+    originals = select(MentionRecord.id).where(
+        col(MentionRecord.platform) == edit.platform,
+        col(MentionRecord.post_id).in_(edit.edit_of),
+    )
+    session.execute(
+        update(InboxItem)
+        .where(col(InboxItem.state) == InboxState.OPEN, col(InboxItem.mention_id).in_(originals))
+        .values(
+            state=InboxState.DONE,
+            closed_at=now,
+            closed_by=EDIT_CLOSER,
+            note=f"the resident's edit made it a report: case #{case_id}",
+        )
+    )
+
+
+# Who `closed_by` names when no staff member closed an inbox item.
+EDIT_CLOSER = "socialbot"
 
 
 def _returned(result: Result[str, int]) -> dict[str, int]:
