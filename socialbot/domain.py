@@ -102,6 +102,7 @@ class InboxReason(enum.StrEnum):
     QUESTION = "question"  # a question no entry of answers.yaml answers confidently: no reply
     COMMENT = "comment"  # free words in a case's thread: kept on the case, no reply
     STORM = "storm"  # a storm-campaign post whose problem could not be told: first in line
+    MORE = "more"  # answered (from answers.yaml, or the status), but it says more: for staff too
 
 
 class InboxState(enum.StrEnum):

@@ -115,6 +115,9 @@ class Item:
     note: str = ""
     outbox_id: int | None = None
     filed_case_id: int | None = None
+    location: Location | None = None  # what intake found in the message: exact geo, a map link
+    photo_urls: tuple[str, ...] = ()
+    public: bool = True  # anyone may read the message (not a direct one)
 
     @property
     def who(self) -> str:
@@ -454,6 +457,7 @@ class Inbox:
                 reply=reply,
                 category=plan.category,
                 location=plan.location,
+                photo_urls=item.photo_urls,
                 detail=f"filed from the inbox by {actor}",
             )
             row, event = _open_case(_as_mention(item), decision, rules, now)
@@ -549,6 +553,8 @@ class Inbox:
         category, lang = _category(rules, typed, item)
         if at is not None:
             location: Location | None = Location(at, LocationSource.STAFF)
+        elif item.location is not None:
+            location = item.location
         else:
             location = best_location(
                 coordinates=None,
@@ -645,7 +651,20 @@ def _item(row: InboxItem, mention: MentionRecord) -> Item:
         note=row.note,
         outbox_id=row.outbox_id,
         filed_case_id=row.filed_case_id,
+        location=_stored_location(row),
+        photo_urls=tuple(row.photo_urls),
+        public=row.public,
     )
+
+
+def _stored_location(row: InboxItem) -> Location | None:
+    if row.lat is None or row.lon is None:
+        return None
+    try:
+        source = LocationSource(row.location_source or "")
+    except ValueError:
+        source = LocationSource.TEXT
+    return Location(GeoPoint(row.lat, row.lon), source)
 
 
 def _unknown(item_id: int) -> InboxError:
@@ -790,9 +809,8 @@ def _category(rules: IntakeRules, typed: str, item: Item) -> tuple[Category, str
 
 
 def _as_mention(item: Item) -> Mention:
-    """The stored message as intake read it, for `_open_case`. Private: what was stored does not
-    say whether anyone may read the post (a direct message), so a case staff file from the inbox
-    never shows its words or photos on the web."""
+    """The stored message as intake read it, for `_open_case`: public or not as the post was (a
+    case from a direct message shows no words and no photo on the web)."""
     return Mention(
         platform=item.network,
         post_id=item.post_id,
@@ -803,7 +821,7 @@ def _as_mention(item: Item) -> Mention:
         lang=item.lang,
         conversation_id=item.conversation_id,
         reply_context=item.reply_context,
-        public=False,
+        public=item.public,
     )
 
 

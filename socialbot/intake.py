@@ -252,6 +252,7 @@ def _not_a_report(
     storm = _is_storm_post(rules, hashtags)
     found = rules.answers.match(text) if rules.answers is not None else None
     if found is not None:
+        more = message_kind.says_more(text)
         # In the language of the words that matched: a network's guess (Mastodon's is the
         # author's default, whatever they wrote) is no better than the resident's own words.
         return Decision(
@@ -259,13 +260,18 @@ def _not_a_report(
             found.lang,
             reply=Reply.ANSWER,
             answer_key=found.answer.key,
-            detail=f"answered: {found.answer.key} (score {found.score:.0f})",
+            detail=f"answered: {found.answer.key} (score {found.score:.0f})"
+            + ("; it says more: for staff too" if more else ""),
+            inbox=InboxReason.MORE if more else None,
         )
     # The resident's words before the network's label: Mastodon's is the author's default.
     if message_kind.speaks_spanish(text):
         lang = "es"
     if message_kind.is_thanks(_without(rules.storm.hashtag, text) if rules.storm else text):
         return Decision(MentionOutcome.UNCLASSIFIED, lang, detail="a thank-you")
+    # What the message carries, kept with it for staff (`inbox file` opens its case from it).
+    location = _location_of(mention, rules, text)
+    photos = tuple(url for m in mention.media if (url := m.image_url) is not None)
     if message_kind.is_question(text):
         return Decision(
             MentionOutcome.UNCLASSIFIED,
@@ -273,6 +279,8 @@ def _not_a_report(
             detail="question, for staff",
             inbox=InboxReason.STORM if storm else InboxReason.QUESTION,
             inbox_priority=storm,
+            location=location,
+            photo_urls=photos,
         )
     if in_our_thread:
         why = "reply in our thread, no category"
@@ -289,6 +297,18 @@ def _not_a_report(
         detail=why,
         inbox=InboxReason.STORM if storm else InboxReason.UNCLASSIFIED,
         inbox_priority=storm,
+        location=location,
+        photo_urls=photos,
+    )
+
+
+def _location_of(mention: Mention, rules: IntakeRules, text: str) -> Location | None:
+    return best_location(
+        coordinates=mention.coordinates,
+        place=mention.place,
+        text=text,
+        expanded_urls=mention.expanded_urls,
+        max_place_diagonal_m=rules.max_place_diagonal_m,
     )
 
 
@@ -341,9 +361,12 @@ def _follow_up(
             reply = Reply.FILED
     if photos:
         notes.append(f"{len(photos)} photo(s)")
+    inbox = None
     if asks:
         notes.append("asked for the status")
-    inbox = None
+        if message_kind.says_more(words):  # "any update? also the sidewalk is cracked"
+            notes.append("and more, for staff")
+            inbox = InboxReason.MORE
     if not notes:
         if message_kind.is_thanks(words):
             notes.append("a thank-you")

@@ -108,3 +108,26 @@ _SPANISH_MARKERS = _set(
     """estado gracias cuando donde que por favor novedad novedades arreglan arreglado reparado
     hola buenas buenos dias tardes noches calle esta todavia aun ya"""
 )
+
+
+# A message's sentences, each with the marks that end it; and the words that add one more thing.
+_SENTENCE = regex.compile(r"([^.!?;\n\uff1f]+)([.!?;\n\uff1f]*)")
+_ONE_MORE_THING = regex.compile(
+    r"\b(?:also|plus|but|tambien|también|pero|ademas|además)\b", regex.IGNORECASE
+)
+# A part shorter than this says nothing of its own ("hi!", "ok so", "hola").
+MIN_WORDS_SAID = 3
+
+
+def says_more(text: str) -> bool:
+    """Whether a question says something more that is neither a question nor a thank-you: "is it
+    a snow emergency? my street hasn't been plowed", "any update? also the sidewalk is cracked".
+    An answer to the question would leave that unheard: staff must see it too."""
+    plain = _NOT_WORDS.sub(" ", text).replace("\u00bf", ". ").replace("\u00a1", ". ")
+    for chunk in _ONE_MORE_THING.split(plain):
+        for sentence, ends in _SENTENCE.findall(chunk):
+            said = words(sentence)
+            asked = "?" in ends or "\uff1f" in ends or (bool(said) and said[0] in _QUESTION_WORDS)
+            if len(said) >= MIN_WORDS_SAID and not asked and not is_thanks(sentence):
+                return True
+    return False

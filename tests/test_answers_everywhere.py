@@ -11,7 +11,7 @@ from collections import Counter
 
 from sqlmodel import select
 
-from socialbot.app import build_service
+from socialbot.app import build_inbox, build_service
 from socialbot.broadcasts import storm
 from socialbot.config import INTAKE_ACCOUNT, Settings, load_settings
 from socialbot.domain import InboxReason, InboxState, MentionOutcome
@@ -174,3 +174,38 @@ def test_a_storm_post_files_its_case_by_its_words_or_waits_first_in_line(
 
     assert [(c.category, c.mention_post_id) for c in cases] == [("downed_tree", tree)]
     assert [(i.reason, i.priority) for i in items] == [(InboxReason.STORM, True)]
+
+
+def test_staff_file_a_message_as_the_residents_post_would_have_opened_it(
+    database_url: str, clock: Clock
+) -> None:
+    """X's text holds only t.co links: the message's own geo, kept with it, places the case."""
+    with servers(clock) as city:
+        city.x.mentions.append(
+            xapi.tweet(1, "@City the bench by the pond is smashed", coordinates=(42.3493, -71.0780))
+        )
+        settings = three(database_url)
+        service = build_service(settings, clock=clock)
+        jobs = Jobs(service)
+        try:
+            run_once(jobs)
+            with transaction(service.engine) as session:
+                [item] = session.exec(select(InboxItem)).all()
+            assert item.id is not None
+            build_inbox(settings, filing=True).file(item.id, "park", None, "maria", clock())
+            run_once(jobs)
+            [case] = list_cases(service.engine)
+        finally:
+            jobs.release_locks()
+            service.close()
+
+    assert (case.category, case.lat, case.lon, case.location_source) == (
+        "park_maintenance",
+        42.3493,
+        -71.078,
+        "exact",
+    )
+    assert case.public  # a public post: its case is shown as any other
+    [(help_text, _), (filed, to)] = city.x.posts()
+    assert "#pothole" in help_text
+    assert to == xapi.post_id(1) and f"case #{case.id}" in filed

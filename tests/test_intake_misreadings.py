@@ -148,7 +148,6 @@ def test_a_mastodon_handle_is_not_the_residents_words(rules: IntakeRules) -> Non
 # A design change, left for the issue: an answer (from answers.yaml, or the case's status) and a
 # place in the inbox are one or the other today, so what a message says besides its question is
 # never seen by staff.
-@pytest.mark.xfail(strict=True, reason="design: an answered message is never kept for staff too")
 @pytest.mark.parametrize(
     "text",
     [
@@ -161,8 +160,8 @@ def test_a_question_that_also_reports_reaches_staff(rules: IntakeRules, text: st
     assert decision.inbox is not None
 
 
-@pytest.mark.xfail(strict=True, reason="design: a status question is never kept for staff too")
 def test_a_status_question_that_also_asks_for_more_reaches_staff(rules: IntakeRules) -> None:
     text = "@City any update? also the sidewalk next to it is cracked"
     decision = decide(mention(text), rules, case_thread())
-    assert decision.inbox is InboxReason.COMMENT
+    assert decision.inbox is InboxReason.MORE
+    assert decision.reply is Reply.STATUS

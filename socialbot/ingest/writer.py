@@ -253,6 +253,7 @@ class _PageWriter:
                         "state": InboxState.OPEN,
                         "created_at": self.now,
                         "note": "",
+                        **_carried(mention, decision),
                     }
                 )
             if decision.reply is not None:
@@ -399,6 +400,19 @@ def _close_edited(session: Session, edit: Mention, case_id: int, now: datetime) 
 
 # Who `closed_by` names when no staff member closed an inbox item.
 EDIT_CLOSER = "socialbot"
+
+
+def _carried(mention: Mention, decision: Decision) -> dict[str, Any]:
+    """What an inbox row keeps of its message: the location and photos intake found in it
+    (a follow-up's belong to its case already), and whether anyone may read it."""
+    where = decision.location if decision.follow_up_case is None else None
+    return {
+        "lat": where.point.lat if where else None,
+        "lon": where.point.lon if where else None,
+        "location_source": where.source.value if where else None,
+        "photo_urls": list(decision.photo_urls) if decision.follow_up_case is None else [],
+        "public": mention.public,
+    }
 
 
 def _returned(result: Result[str, int]) -> dict[str, int]:

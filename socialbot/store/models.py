@@ -482,3 +482,13 @@ class InboxItem(SQLModel, table=True):
     note: str = Field(default="", sa_type=Text)
     outbox_id: int | None = Field(default=None, foreign_key="outbox.id")
     filed_case_id: int | None = Field(default=None, foreign_key="cases.id")
+    # What the message itself carried, for `inbox file` to open the case the resident's post
+    # would have: its best location (exact geo, a place, a map link; X's text holds only t.co
+    # links, so the text alone cannot tell later), its photos, and whether anyone may read it.
+    lat: float | None = None
+    lon: float | None = None
+    location_source: str | None = Field(default=None, max_length=16)
+    photo_urls: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
+    public: bool = Field(default=True)

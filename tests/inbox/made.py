@@ -47,6 +47,8 @@ def add_message(
     conversation_id: str | None = None,
     post_id: str | None = None,
     reply_context: str = "",
+    public: bool = True,
+    photo_urls: tuple[str, ...] = (),
 ) -> int:
     """A message waiting for staff; its inbox number."""
     with transaction(engine) as session:
@@ -78,6 +80,8 @@ def add_message(
             case_id=case_id,
             state=InboxState.OPEN,
             created_at=received,
+            public=public,
+            photo_urls=list(photo_urls),
         )
         session.add(item)
         session.flush()

@@ -337,7 +337,7 @@ def test_file_opens_the_case_as_intake_would_and_tells_the_resident(engine: Engi
     )
     assert case.department == "Public Works – Highway" and case.due_at is not None
     assert case.description == "@City there's a huge hole on Elm St near the school"
-    assert case.public is False  # the stored message does not say who may read it
+    assert case.public  # a public post's case, as intake would have opened it
     assert (event.actor, event.note) == ("maria", "filed from the inbox by maria")
     (row,) = outbox(engine)
     assert row.dedupe_key == f"inbox:{item}" and row.template == "filed"
@@ -347,6 +347,15 @@ def test_file_opens_the_case_as_intake_would_and_tells_the_resident(engine: Engi
         assert session.exec(select(MentionRecord.case_id)).one() == case.id
     closed = item_row(engine, item)
     assert (closed.state, closed.filed_case_id) == (InboxState.FILED, case.id)
+
+
+def test_file_keeps_a_direct_messages_privacy_and_its_photos(engine: Engine) -> None:
+    photo = "https://pbs.twimg.com/media/hole.jpg"
+    item = add_message(engine, "@City hole on Elm St", public=False, photo_urls=(photo,))
+    done = inbox(engine).file(item, "pothole", GeoPoint(42.35, -71.06), "maria", RECEIVED)
+
+    case, _ = case_of(engine, done.case_id or 0)
+    assert (case.public, case.photo_urls, case.public_photo_urls) == (False, [photo], [])
 
 
 def test_file_finds_the_location_in_the_message(engine: Engine) -> None:

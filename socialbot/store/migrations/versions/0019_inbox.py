@@ -6,7 +6,8 @@ Create Date: 2026-12-05 10:00:00
 
 A message that is not a report, not a thank-you and not answered from answers.yaml waits for staff
 here (`socialbot inbox`), one row a mention (unique `mention_id`), written in the mention's own
-transaction. A new table: nothing already there is altered. Going down, the table is dropped:
+transaction, with what the message carried (its best location, photos, whether it was public) for
+`inbox file`. A new table: nothing already there is altered. Going down, the table is dropped:
 the mentions stay, and the replies staff queued stay in the outbox.
 """
 
@@ -44,6 +45,11 @@ def upgrade() -> None:
         sa.Column("note", sa.Text(), nullable=False),
         sa.Column("outbox_id", sa.Integer(), nullable=True),
         sa.Column("filed_case_id", sa.Integer(), nullable=True),
+        sa.Column("lat", sa.Float(), nullable=True),
+        sa.Column("lon", sa.Float(), nullable=True),
+        sa.Column("location_source", sa.String(length=16), nullable=True),
+        sa.Column("photo_urls", sa.JSON(), server_default="[]", nullable=False),
+        sa.Column("public", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(["mention_id"], ["mentions.id"]),
         sa.ForeignKeyConstraint(["case_id"], ["cases.id"]),
         sa.ForeignKeyConstraint(["outbox_id"], ["outbox.id"]),
