@@ -162,7 +162,7 @@ def test_run_polls_and_sends_from_worker_threads_until_sigterm(settings: Setting
 
     def stop_when_all_replies_are_out() -> None:
         deadline = time.monotonic() + 20
-        while len(platform.posted) < 13 and time.monotonic() < deadline:
+        while len(platform.posted) < 14 and time.monotonic() < deadline:
             time.sleep(0.05)
         os.kill(os.getpid(), signal.SIGTERM)
 
@@ -170,8 +170,8 @@ def test_run_polls_and_sends_from_worker_threads_until_sigterm(settings: Setting
     run_forever(scheduler)
 
     assert (
-        len(platform.posted) == 13
-    )  # 11 for the cases and the help, 2 for neighbours linked to case #1
+        len(platform.posted) == 14
+    )  # 12 for the cases and the two help replies, 2 for neighbours linked to case #1
     assert len(list_cases(service.engine)) == 9
     assert {r.state.value for r in outbox_rows(service.engine)} == {"sent"}
     service.close()

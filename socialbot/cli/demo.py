@@ -85,10 +85,11 @@ def demo_command(
     )
     if no_week:
         run.service.close()
-        console.print(f"The demo database is {db}; work its cases with, for example:")
-        console.print(
-            f"  SOCIALBOT_DATABASE_URL={url} socialbot cases ack 1", markup=False, soft_wrap=True
-        )
+        console.print(f"The demo database is {db}; work its cases and inbox with, for example:")
+        for command in ("cases ack 1", "inbox list"):
+            console.print(
+                f"  SOCIALBOT_DATABASE_URL={url} socialbot {command}", markup=False, soft_wrap=True
+            )
         return
     console.print()
     console.print(week_table(run, settings))
@@ -116,7 +117,7 @@ def demo_command(
     )
     run.service.close()
     console.print(f"The demo database is {db}; look around with:")
-    for command in ("cases show 1", "report --by district", "report hotspots"):
+    for command in ("cases show 1", "report --by district", "report hotspots", "inbox list"):
         console.print(
             f"  SOCIALBOT_DATABASE_URL={url} socialbot {command}", markup=False, soft_wrap=True
         )

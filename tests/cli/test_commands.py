@@ -37,7 +37,7 @@ def test_demo_runs_the_pipeline_without_credentials(tmp_path: Path) -> None:
     assert code == 0
     # Reports arrive on X and on Mastodon, each in its network's wire format, each answered in
     # its own thread on its own network (Mastodon's replies name their resident).
-    assert "X: polled 16 mentions in 2 pages" in out
+    assert "X: polled 17 mentions in 2 pages" in out
     assert "Mastodon: polled 4 mentions in 2 pages" in out
     assert "Bluesky: polled 3 mentions in 1 page" in out
     assert "@ana@mastodon.social Thanks! Your report is filed as case #10" in out
