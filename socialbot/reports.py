@@ -629,7 +629,10 @@ def _engagement_row(
     return EngagementRow(
         key=key,
         messages_in=sum(n for outcome, n in outcomes.items() if outcome not in NOT_ENGAGEMENT),
-        reports_filed=sum(outcomes[o] for o in FILED_OUTCOMES),
+        # A message of the window that staff filed from the inbox (`inbox file`) is a report
+        # filed too (its mention stays unclassified: that is how it came in).
+        reports_filed=sum(outcomes[o] for o in FILED_OUTCOMES)
+        + sum(1 for i in closed if i.state is InboxState.FILED and _in(i.created_at, since, until)),
         reports_linked=outcomes[MentionOutcome.DUPLICATE],
         answered_automatically=outcomes[MentionOutcome.ANSWERED],
         answered_by_staff=len(answered),
