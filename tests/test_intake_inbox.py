@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -15,16 +13,13 @@ from socialbot.config import SHIPPED_HASHTAGS
 from socialbot.domain import (
     CaseStatus,
     InboxReason,
-    Mention,
     MentionOutcome,
     Reply,
     StormMode,
 )
 from socialbot.intake import IntakeRules, ThreadCase, decide
-from socialbot.location import parse_city_bounds
+from tests.test_intake import BOSTON, CITY, mention
 
-CITY = "1583000000000000001"
-BOSTON = parse_city_bounds("-71.191155,42.227926,-70.986078,42.399974")
 TRASH_DAY = Answer(
     key="trash_day",
     asks={
@@ -58,20 +53,6 @@ def rules(catalog: Catalog) -> IntakeRules:
         bounds=BOSTON,
         answers=Answers(entries=(TRASH_DAY, SNOW_PARKING)),
     )
-
-
-def mention(text: str, **fields: object) -> Mention:
-    values: dict[str, object] = {
-        "platform": "x",
-        "post_id": "1859100000000000001",
-        "author_id": "2001",
-        "author_username": "maria",
-        "text": text,
-        "created_at": datetime(2026, 11, 23, 7, 0, tzinfo=UTC),
-        "lang": "en",
-    }
-    values.update(fields)
-    return Mention(**values)  # type: ignore[arg-type]
 
 
 def case_thread(lang: str = "en", status: CaseStatus = CaseStatus.NEW) -> ThreadCase:
