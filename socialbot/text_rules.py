@@ -39,7 +39,8 @@ class TextRules:
         if not self.mention_author or not handle:
             return text
         mention = "@" + handle.lstrip("@")
-        if text.split(maxsplit=1)[:1] == [mention]:
+        # Networks match names without case: "@Li" already names li, as "@li" would.
+        if [word.casefold() for word in text.split(maxsplit=1)[:1]] == [mention.casefold()]:
             return text
         return f"{mention} {text}"
 

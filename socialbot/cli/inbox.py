@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from socialbot.app import build_inbox, utc_now
+from socialbot.app import NETWORKS, build_inbox, utc_now
 from socialbot.cli.cases import parse_point
 from socialbot.cli.common import (
     console,
@@ -67,10 +67,11 @@ def list_command(
 ) -> None:
     """The messages waiting for staff: storm posts first, then the oldest."""
     settings = state(ctx).settings()
+    name = _network(network) if network is not None else None
     inbox = build_inbox(settings)
     try:
         items = inbox.items(
-            network=network.strip().lower() if network else None,
+            network=name,
             since=moment(since, "--since", settings.zone) if since is not None else None,
             include_closed=everything,
         )
@@ -226,6 +227,18 @@ def file_command(
         markup=False,
     )
     console.print(_wrapped(done.text or ""))
+
+
+def _network(typed: str) -> str:
+    """`--network` as a network's short name; a usage error for a name socialbot does not know,
+    which would otherwise list nothing and read as an empty inbox."""
+    name = typed.strip().lower()
+    if name not in NETWORKS:
+        raise typer.BadParameter(
+            f"{typed!r} is not a network socialbot knows: {', '.join(NETWORKS)}",
+            param_hint="--network",
+        )
+    return name
 
 
 def _confirm_post(draft: Draft, what: str, yes: bool) -> None:
