@@ -2,9 +2,9 @@
 
 Pure apart from reading the one file: `parse_answers` turns text into `Answers`, `load_answers`
 reads the file first. Like the catalog, the file is edited by city staff, so every problem is one
-`AnswersError` line, `file:line: problem (hint)`, and the YAML is walked node by node (line
-numbers; a key written twice is refused, never silently the last one; scalars read as written, so
-`link: no` is a bad link, not a boolean).
+`AnswersError` line, `file:line: problem (hint)`, and the YAML is walked node by node, as the
+catalog is, by `socialbot.yaml_fields` (line numbers; a key written twice is refused, never
+silently the last one; scalars read as written, so `link: no` is a bad link, not a boolean).
 
 Matching is built for precision: a wrong automatic answer is worse than none, since the message
 then goes to staff who answer it properly. The text is cleaned (no @handles, no links, `#` marks
@@ -36,6 +36,7 @@ from socialbot.catalog import Catalog, normalize_tag
 from socialbot.errors import AnswersError
 from socialbot.memo import Memo
 from socialbot.text_rules import TextRules
+from socialbot.yaml_fields import Field, Reader, Wording, is_null, line_of, value_of
 
 SUPPORTED_VERSION = 1
 LANGS = ("en", "es")
@@ -65,9 +66,6 @@ _KEY_SLUG = re.compile(r"[a-z0-9_]+")
 _TOP_FIELDS = ("version", "answers")
 _ENTRY_FIELDS = ("key", "asks", "answer", "link", "category")
 _REQUIRED_FIELDS = ("key", "asks", "answer")
-_INT_TAG = "tag:yaml.org,2002:int"
-_NULL_TAG = "tag:yaml.org,2002:null"
-_MERGE_TAG = "tag:yaml.org,2002:merge"
 
 # --- the words of a message ---------------------------------------------------------------------
 
@@ -413,24 +411,25 @@ def parse_answers(text: str, path: Path, catalog: Catalog) -> Answers:
         raise AnswersError(path, None, "nested too deeply (is this the answers file?)") from None
 
 
-def _line(node: yaml.Node) -> int:
-    return int(node.start_mark.line) + 1
+def _invalid_yaml(exc: yaml.MarkedYAMLError, text: str) -> str:
+    problem = str(exc.problem or exc.context or "cannot parse").splitlines()[0]
+    return f"invalid YAML: {problem} (a ':' or '#' in a text needs the text in quotes)"
 
 
-def _kind(node: yaml.Node) -> str:
-    """What a node is, in words for a city editor rather than YAML terms."""
-    if isinstance(node, yaml.MappingNode):
-        return "a mapping"
-    if isinstance(node, yaml.SequenceNode):
-        return "a list"
-    value = str(node.value)
-    return repr(value[:40]) if value != "" else "nothing"
-
-
-@dataclass(frozen=True, slots=True)
-class _Field:
-    key: yaml.ScalarNode
-    value: yaml.Node
+# The answers file's voice: the problem, then what to do in parentheses; what an editor wrote is
+# quoted 40 characters at most, so that one line stays one line.
+_WORDING = Wording(
+    invalid=_invalid_yaml,
+    empty_file="the file is empty (it needs 'version: 1' and 'answers:')",
+    top_level="the top level must be a mapping with 'version' and 'answers', not {kind}",
+    merge_key="merge keys ('<<') are not supported {where} (write it out)",
+    repeated="field {name} appears twice {where} (lines {first} and {line}; keep one)",
+    unknown="unknown field {name} {where} (expected one of: {allowed})",
+    missing_version="missing 'version' at the top level (add 'version: {version}')",
+    bad_version="unsupported version {kind} (this socialbot reads 'version: {version}')",
+    empty_text="{what} is empty (write it, or remove the field)",
+    cut=40,
+)
 
 
 @dataclass(slots=True)
@@ -440,116 +439,43 @@ class _Parser:
     _keys: dict[str, int] = field(default_factory=dict)
     # A folded phrase → (the entry that has it, its line): a phrase in two entries is refused.
     _phrases: dict[str, tuple[str, int]] = field(default_factory=dict)
+    _yaml: Reader[AnswersError] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._yaml = Reader(self.path, AnswersError, _WORDING)
 
     def error(self, node: yaml.Node | None, problem: str) -> AnswersError:
-        return AnswersError(self.path, _line(node) if node is not None else None, problem)
+        return self._yaml.error(node, problem)
 
     def parse(self, text: str) -> Answers:
-        try:
-            root = yaml.compose(text, Loader=yaml.SafeLoader)
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            problem = str(exc.problem or exc.context or "cannot parse").splitlines()[0]
-            raise AnswersError(
-                self.path,
-                int(mark.line) + 1 if mark is not None else None,
-                f"invalid YAML: {problem} (a ':' or '#' in a text needs the text in quotes)",
-            ) from None
-        except yaml.YAMLError as exc:  # e.g. a control character: no position to report
-            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise AnswersError(self.path, None, f"invalid YAML: {first}") from None
-        if root is None:
-            raise AnswersError(
-                self.path, None, "the file is empty (it needs 'version: 1' and 'answers:')"
-            )
-        if not isinstance(root, yaml.MappingNode):
-            raise self.error(
-                root,
-                f"the top level must be a mapping with 'version' and 'answers', not {_kind(root)}",
-            )
-        fields = self.mapping(root, "at the top level", _TOP_FIELDS)
-        self.version(root, fields.get("version"))
+        root, fields = self._yaml.document(text, _TOP_FIELDS, SUPPORTED_VERSION)
         listed = fields.get("answers")
         if listed is None:
             raise self.error(root, "missing 'answers' at the top level (the list of entries)")
         node = listed.value
-        if isinstance(node, yaml.ScalarNode) and node.tag == _NULL_TAG:
+        if is_null(node):
             return Answers((), path=self.path)  # `answers:` with nothing: none, on purpose
         if not isinstance(node, yaml.SequenceNode):
             raise self.error(
-                node, f"'answers' must be a list of entries ('- key: ...'), not {_kind(node)}"
+                node,
+                f"'answers' must be a list of entries ('- key: ...'), not {self._yaml.kind(node)}",
             )
         entries = tuple(self.entry(item, index) for index, item in enumerate(node.value, 1))
         return Answers(entries, path=self.path)
-
-    def mapping(
-        self, node: yaml.MappingNode, where: str, allowed: tuple[str, ...]
-    ) -> dict[str, _Field]:
-        """The fields of a mapping, refusing non-text, repeated and unknown keys."""
-        fields: dict[str, _Field] = {}
-        for key, value in node.value:
-            if not isinstance(key, yaml.ScalarNode):
-                raise self.error(key, f"a field name {where} must be a word, not {_kind(key)}")
-            if key.tag == _MERGE_TAG:
-                raise self.error(key, f"merge keys ('<<') are not supported {where} (write it out)")
-            name = str(key.value)
-            if name in fields:
-                raise self.error(
-                    key,
-                    f"field {name[:40]!r} appears twice {where} (lines {_line(fields[name].key)} "
-                    f"and {_line(key)}; keep one)",
-                )
-            if name not in allowed:
-                raise self.error(
-                    key,
-                    f"unknown field {name[:40]!r} {where} (expected one of: {', '.join(allowed)})",
-                )
-            fields[name] = _Field(key, value)
-        return fields
-
-    def version(self, root: yaml.Node, version: _Field | None) -> None:
-        if version is None:
-            raise self.error(
-                root, f"missing 'version' at the top level (add 'version: {SUPPORTED_VERSION}')"
-            )
-        node = version.value
-        if not (
-            isinstance(node, yaml.ScalarNode)
-            and node.tag == _INT_TAG
-            and node.value == str(SUPPORTED_VERSION)
-        ):
-            raise self.error(
-                node,
-                f"unsupported version {_kind(node)} "
-                f"(this socialbot reads 'version: {SUPPORTED_VERSION}')",
-            )
-
-    def text(self, node: yaml.Node, what: str) -> str:
-        """A scalar as written, refusing lists, mappings and empty values."""
-        if not isinstance(node, yaml.ScalarNode):
-            raise self.error(node, f"{what} must be text, not {_kind(node)}")
-        value = str(node.value).strip()
-        if not value or node.tag == _NULL_TAG:
-            raise self.error(node, f"{what} is empty (write it, or remove the field)")
-        return value
 
     def entry(self, node: yaml.Node, index: int) -> Answer:
         if not isinstance(node, yaml.MappingNode):
             raise self.error(
                 node,
                 f"entry #{index} must be a mapping with {', '.join(_REQUIRED_FIELDS)}, "
-                f"not {_kind(node)}",
+                f"not {self._yaml.kind(node)}",
             )
         # The key first, so that every later message can name the entry.
-        key_node = next(
-            (v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == "key"), None
-        )
+        key_node = value_of(node, "key")
         key = self.key(key_node, index) if key_node is not None else None
         label = f"entry {key!r}" if key else f"entry #{index}"
-        fields = self.mapping(node, f"in {label}", _ENTRY_FIELDS)
-        for required in _REQUIRED_FIELDS:
-            if required not in fields:
-                raise self.error(node, f"missing field {required!r} in {label}")
+        fields = self._yaml.fields_of(node, f"in {label}", _ENTRY_FIELDS)
+        self._yaml.required(node, fields, _REQUIRED_FIELDS, label)
         assert key is not None  # 'key' is required, so key() ran
         return Answer(
             key=key,
@@ -557,11 +483,11 @@ class _Parser:
             texts=self.texts(fields["answer"].value, label),
             link=self.link(fields.get("link"), label),
             category=self.category(fields.get("category"), label),
-            line=_line(node),
+            line=line_of(node),
         )
 
     def key(self, node: yaml.Node, index: int) -> str:
-        key = self.text(node, f"the key of entry #{index}")
+        key = self._yaml.text(node, f"the key of entry #{index}")
         if len(key) > MAX_KEY or not _KEY_SLUG.fullmatch(key):
             suggestion = re.sub(r"[^a-z0-9]+", "_", normalize_tag(key)).strip("_")[:MAX_KEY]
             raise self.error(
@@ -573,17 +499,19 @@ class _Parser:
         if first is not None:
             raise self.error(
                 node,
-                f"entry key {key!r} is used twice (lines {first} and {_line(node)}; "
+                f"entry key {key!r} is used twice (lines {first} and {line_of(node)}; "
                 "keys must be unique)",
             )
-        self._keys[key] = _line(node)
+        self._keys[key] = line_of(node)
         return key
 
-    def languages(self, node: yaml.Node, what: str, example: str) -> dict[str, _Field]:
+    def languages(self, node: yaml.Node, what: str, example: str) -> dict[str, Field]:
         """A mapping of both languages, each required."""
         if not isinstance(node, yaml.MappingNode):
-            raise self.error(node, f"{what} must be a mapping like {example}, not {_kind(node)}")
-        fields = self.mapping(node, f"in {what}", LANGS)
+            raise self.error(
+                node, f"{what} must be a mapping like {example}, not {self._yaml.kind(node)}"
+            )
+        fields = self._yaml.fields_of(node, f"in {what}", LANGS)
         for lang in LANGS:
             if lang not in fields:
                 raise self.error(node, f"missing language {lang!r} in {what} (give en and es)")
@@ -597,7 +525,9 @@ class _Parser:
             what = f"asks.{lang} of {label}"
             if not isinstance(value, yaml.SequenceNode):
                 raise self.error(
-                    value, f"{what} must be a list of phrases like [trash day], not {_kind(value)}"
+                    value,
+                    f"{what} must be a list of phrases like [trash day], "
+                    f"not {self._yaml.kind(value)}",
                 )
             if not value.value:
                 raise self.error(value, f"{what} is empty (list the ways residents ask)")
@@ -605,7 +535,7 @@ class _Parser:
         return MappingProxyType(asks)
 
     def ask(self, node: yaml.Node, key: str, what: str) -> str:
-        phrase = self.text(node, f"a phrase in {what}")
+        phrase = self._yaml.text(node, f"a phrase in {what}")
         words = fold_words(phrase)
         if not words:
             raise self.error(node, f"phrase {phrase[:40]!r} in {what} has no word to match")
@@ -625,7 +555,7 @@ class _Parser:
                 f"phrase {phrase!r} in {what} is already in {same} (line {line}; "
                 "keep it in one entry)",
             )
-        self._phrases[folded] = (key, _line(node))
+        self._phrases[folded] = (key, line_of(node))
         return phrase
 
     def texts(self, node: yaml.Node, label: str) -> Mapping[str, str]:
@@ -633,7 +563,7 @@ class _Parser:
         texts: dict[str, str] = {}
         for lang in LANGS:
             value = fields[lang].value
-            text = self.text(value, f"answer.{lang} of {label}")
+            text = self._yaml.text(value, f"answer.{lang} of {label}")
             if len(text) > MAX_TEXT:
                 raise self.error(
                     value,
@@ -652,10 +582,10 @@ class _Parser:
             texts[lang] = text
         return MappingProxyType(texts)
 
-    def link(self, link: _Field | None, label: str) -> str | None:
+    def link(self, link: Field | None, label: str) -> str | None:
         if link is None:
             return None
-        value = self.text(link.value, f"link of {label}")
+        value = self._yaml.text(link.value, f"link of {label}")
         try:
             parts = urlsplit(value)
             ok = parts.scheme == "https" and bool(parts.hostname)
@@ -669,10 +599,10 @@ class _Parser:
             )
         return value
 
-    def category(self, category: _Field | None, label: str) -> str | None:
+    def category(self, category: Field | None, label: str) -> str | None:
         if category is None:
             return None
-        key = self.text(category.value, f"category of {label}")
+        key = self._yaml.text(category.value, f"category of {label}")
         if self.catalog.find(key) is None:
             known = ", ".join(c.key for c in self.catalog.categories[:6])
             raise self.error(

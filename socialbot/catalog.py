@@ -4,10 +4,10 @@ Pure apart from reading the one file: `parse_catalog` turns text into a `Catalog
 reads the file first. The file is edited by city staff, not programmers, so every problem is a
 `CatalogError` reading `file:line: problem`, naming the line to look at and what to change.
 
-Why the YAML is walked node by node (`yaml.compose`) rather than loaded into dicts: only the node
-tree keeps line numbers, and PyYAML's loader silently keeps the last of two equal keys in a mapping,
-which would hide a pasted-twice category field. Scalars are read as the text written, never
-constructed, so `featured: yes` or an alias `#no` cannot turn into a boolean behind our back.
+The YAML is walked node by node (`socialbot.yaml_fields`, shared with answers.yaml: line numbers,
+a pasted-twice field refused rather than silently the last, scalars read as the text written, so
+`featured: yes` or an alias `#no` cannot turn into a boolean behind our back); what is the
+catalog's own, its entries and the wording of its messages, is here.
 """
 
 from __future__ import annotations
@@ -27,6 +27,19 @@ from socialbot.geocell import MAX_RADIUS_M
 from socialbot.memo import Memo
 from socialbot.sla import Target, parse_target
 from socialbot.text import weighted_length
+from socialbot.yaml_fields import (
+    BOOL_TAG,
+    FLOAT_TAG,
+    INT_TAG,
+    MERGE_TAG,
+    Field,
+    Reader,
+    Wording,
+    is_null,
+    kind,
+    line_of,
+    value_of,
+)
 
 SUPPORTED_VERSION = 1
 LANGS = ("en", "es")
@@ -57,12 +70,6 @@ MAX_OPEN311_CODE = 100
 # Reports further apart than this are never one problem, and the grid lookup stays small.
 MAX_DUPLICATE_RADIUS_M = MAX_RADIUS_M  # what the duplicate look-up's grid covers
 _REQUIRED_CATEGORY_FIELDS = ("key", "names", "aliases", "department", "priority")
-# Resolver tags of plain scalars: the only way, short of constructing, to tell `1` from `"1"`.
-_INT_TAG = "tag:yaml.org,2002:int"
-_FLOAT_TAG = "tag:yaml.org,2002:float"
-_BOOL_TAG = "tag:yaml.org,2002:bool"
-_NULL_TAG = "tag:yaml.org,2002:null"
-_MERGE_TAG = "tag:yaml.org,2002:merge"
 # The full-width number sign (U+FF03) is what CJK phone keyboards type; X accepts it for '#'.
 _HASH_SIGNS = ("#", "\uff03")
 
@@ -286,27 +293,34 @@ def parse_catalog(text: str, path: Path) -> Catalog:
     return _Parser(path).parse(text)
 
 
-def _line(node: yaml.Node) -> int:
-    return node.start_mark.line + 1
+def _invalid_yaml(exc: yaml.MarkedYAMLError, text: str) -> str:
+    mark = exc.problem_mark or exc.context_mark
+    problem = f"invalid YAML: {exc.problem or exc.context or 'cannot parse'}"
+    if exc.problem and exc.context:
+        where = ""
+        if exc.context_mark is not None and (mark is None or exc.context_mark.line != mark.line):
+            where = f" on line {exc.context_mark.line + 1}"
+        problem += f" ({exc.context}{where})"
+    # The mistake this file invites: `[#pothole]` makes the rest of the line a comment.
+    last = mark.line if mark is not None else 0
+    first = exc.context_mark.line if exc.context_mark is not None else last
+    if any(re.search(r"[\[,-]\s*#", line) for line in text.splitlines()[first : last + 1]):
+        problem += "; note that '#' starts a comment in YAML, so write hashtags without it"
+    return problem
 
 
-def _kind(node: yaml.Node) -> str:
-    """What a node is, in words for a city editor rather than YAML terms."""
-    if isinstance(node, yaml.MappingNode):
-        return "a mapping"
-    if isinstance(node, yaml.SequenceNode):
-        return "a list"
-    return f"{str(node.value)!r}" if node.value != "" else "nothing"
-
-
-def _is_null(node: yaml.Node) -> bool:
-    return isinstance(node, yaml.ScalarNode) and node.tag == _NULL_TAG
-
-
-@dataclass(frozen=True, slots=True)
-class _Field:
-    key: yaml.ScalarNode
-    value: yaml.Node
+# The catalog's voice: the problem, then what to do after '; '.
+_WORDING = Wording(
+    invalid=_invalid_yaml,
+    empty_file="the file is empty; it needs 'version: 1' and 'categories:'",
+    top_level="the top level must be a mapping with 'version' and 'categories', not {kind}",
+    merge_key="merge keys ('<<') are not supported {where}; write the fields out",
+    repeated="field {name} appears twice {where} (lines {first} and {line}); keep one",
+    unknown="unknown field {name} {where} (expected one of: {allowed})",
+    missing_version="missing 'version' at the top level; add 'version: {version}'",
+    bad_version="unsupported version {kind}; this socialbot reads 'version: {version}'",
+    empty_text="{what} is empty",
+)
 
 
 @dataclass(slots=True)
@@ -315,29 +329,16 @@ class _Parser:
     # For messages naming the first occurrence: normalised alias → (as written, line, category key).
     _seen_aliases: dict[str, tuple[str, int, str]] = field(default_factory=dict)
     _seen_keys: dict[str, int] = field(default_factory=dict)
+    _yaml: Reader[CatalogError] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._yaml = Reader(self.path, CatalogError, _WORDING)
 
     def error(self, node: yaml.Node | None, problem: str) -> CatalogError:
-        return CatalogError(self.path, _line(node) if node is not None else None, problem)
+        return self._yaml.error(node, problem)
 
     def parse(self, text: str) -> Catalog:
-        try:
-            root = yaml.compose(text, Loader=yaml.SafeLoader)
-        except yaml.MarkedYAMLError as exc:
-            raise self._yaml_error(exc, text) from None
-        except yaml.YAMLError as exc:  # e.g. a control character: no position to report
-            raise CatalogError(self.path, None, f"invalid YAML: {exc}".splitlines()[0]) from None
-        if root is None:
-            raise CatalogError(
-                self.path, None, "the file is empty; it needs 'version: 1' and 'categories:'"
-            )
-        if not isinstance(root, yaml.MappingNode):
-            raise self.error(
-                root,
-                f"the top level must be a mapping with 'version' and 'categories', "
-                f"not {_kind(root)}",
-            )
-        fields = self.mapping(root, "at the top level", _TOP_FIELDS)
-        self.check_version(root, fields.get("version"))
+        root, fields = self._yaml.document(text, _TOP_FIELDS, SUPPORTED_VERSION)
         categories = fields.get("categories")
         if categories is None:
             raise self.error(root, "missing 'categories' (the list of categories) at the top level")
@@ -345,7 +346,7 @@ class _Parser:
             raise self.error(
                 categories.value,
                 f"'categories' must be a list of categories ('- key: ...'), "
-                f"not {_kind(categories.value)}",
+                f"not {kind(categories.value)}",
             )
         if not categories.value.value:
             raise self.error(categories.value, "'categories' is empty; add at least one category")
@@ -355,97 +356,24 @@ class _Parser:
             )
         )
 
-    def _yaml_error(self, exc: yaml.MarkedYAMLError, text: str) -> CatalogError:
-        mark = exc.problem_mark or exc.context_mark
-        problem = f"invalid YAML: {exc.problem or exc.context or 'cannot parse'}"
-        if exc.problem and exc.context:
-            where = ""
-            if exc.context_mark is not None and (
-                mark is None or exc.context_mark.line != mark.line
-            ):
-                where = f" on line {exc.context_mark.line + 1}"
-            problem += f" ({exc.context}{where})"
-        # The mistake this file invites: `[#pothole]` makes the rest of the line a comment.
-        last = mark.line if mark is not None else 0
-        first = exc.context_mark.line if exc.context_mark is not None else last
-        if any(re.search(r"[\[,-]\s*#", line) for line in text.splitlines()[first : last + 1]):
-            problem += "; note that '#' starts a comment in YAML, so write hashtags without it"
-        return CatalogError(self.path, mark.line + 1 if mark is not None else None, problem)
-
-    def mapping(
-        self, node: yaml.MappingNode, where: str, allowed: tuple[str, ...]
-    ) -> dict[str, _Field]:
-        """The fields of a mapping, refusing non-text keys, repeated keys and unknown keys."""
-        fields: dict[str, _Field] = {}
-        for key, value in node.value:
-            if not isinstance(key, yaml.ScalarNode):
-                raise self.error(key, f"a field name {where} must be a word, not {_kind(key)}")
-            if key.tag == _MERGE_TAG:
-                raise self.error(
-                    key, f"merge keys ('<<') are not supported {where}; write the fields out"
-                )
-            name = str(key.value)
-            if name in fields:
-                raise self.error(
-                    key,
-                    f"field {name!r} appears twice {where} (lines {_line(fields[name].key)} and "
-                    f"{_line(key)}); keep one",
-                )
-            if name not in allowed:
-                raise self.error(
-                    key, f"unknown field {name!r} {where} (expected one of: {', '.join(allowed)})"
-                )
-            fields[name] = _Field(key, value)
-        return fields
-
-    def check_version(self, root: yaml.Node, version: _Field | None) -> None:
-        if version is None:
-            raise self.error(
-                root, f"missing 'version' at the top level; add 'version: {SUPPORTED_VERSION}'"
-            )
-        node = version.value
-        if not (
-            isinstance(node, yaml.ScalarNode)
-            and node.tag == _INT_TAG
-            and node.value == str(SUPPORTED_VERSION)
-        ):
-            raise self.error(
-                node,
-                f"unsupported version {_kind(node)}; "
-                f"this socialbot reads 'version: {SUPPORTED_VERSION}'",
-            )
-
-    def text(self, node: yaml.Node, what: str) -> str:
-        """A scalar as written, refusing lists, mappings and empty values."""
-        if not isinstance(node, yaml.ScalarNode):
-            raise self.error(node, f"{what} must be text, not {_kind(node)}")
-        value = str(node.value).strip()
-        if not value or _is_null(node):
-            raise self.error(node, f"{what} is empty")
-        return value
-
     def category(self, node: yaml.Node, index: int) -> Category:
         if not isinstance(node, yaml.MappingNode):
             raise self.error(
                 node,
                 f"category #{index} must be a mapping with {', '.join(_REQUIRED_CATEGORY_FIELDS)}, "
-                f"not {_kind(node)}",
+                f"not {kind(node)}",
             )
         # Find the key first, so that every later message can name the category.
-        key_node = next(
-            (v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == "key"), None
-        )
+        key_node = value_of(node, "key")
         key = self.category_key(key_node, index) if key_node is not None else None
         label = f"category {key!r}" if key else f"category #{index}"
-        fields = self.mapping(node, f"in {label}", _CATEGORY_FIELDS)
-        for required in _REQUIRED_CATEGORY_FIELDS:
-            if required not in fields:
-                raise self.error(node, f"missing field {required!r} in {label}")
+        fields = self._yaml.fields_of(node, f"in {label}", _CATEGORY_FIELDS)
+        self._yaml.required(node, fields, _REQUIRED_CATEGORY_FIELDS, label)
         assert key is not None  # 'key' is required, so category_key ran
         names = self.names(fields["names"].value, label)
         descriptions = self.descriptions(fields.get("description"), label)
         aliases = self.aliases(fields["aliases"].value, key, label)
-        priority_text = self.text(fields["priority"].value, f"priority of {label}")
+        priority_text = self._yaml.text(fields["priority"].value, f"priority of {label}")
         try:
             priority = Priority(priority_text)
         except ValueError:
@@ -458,7 +386,7 @@ class _Parser:
             name_en=names["en"],
             name_es=names["es"],
             aliases=aliases,
-            department=self.text(fields["department"].value, f"department of {label}"),
+            department=self._yaml.text(fields["department"].value, f"department of {label}"),
             priority=priority,
             featured=self.featured(fields.get("featured"), label),
             sla=self.sla(fields.get("sla"), label),
@@ -472,7 +400,7 @@ class _Parser:
         )
 
     def category_key(self, node: yaml.Node, index: int) -> str:
-        key = self.text(node, f"the key of category #{index}")
+        key = self._yaml.text(node, f"the key of category #{index}")
         if not _KEY_SLUG.fullmatch(key):
             suggestion = re.sub(r"[^a-z0-9]+", "_", normalize_tag(key)).strip("_") or "pothole"
             raise self.error(
@@ -484,10 +412,10 @@ class _Parser:
         if first is not None:
             raise self.error(
                 node,
-                f"category key {key!r} is used twice (lines {first} and {_line(node)}); "
+                f"category key {key!r} is used twice (lines {first} and {line_of(node)}); "
                 "keys must be unique",
             )
-        self._seen_keys[key] = _line(node)
+        self._seen_keys[key] = line_of(node)
         return key
 
     def names(self, node: yaml.Node, label: str) -> dict[str, str]:
@@ -495,17 +423,17 @@ class _Parser:
             raise self.error(
                 node,
                 f"names of {label} must be a mapping like {{en: Pothole, es: Bache}}, "
-                f"not {_kind(node)}",
+                f"not {kind(node)}",
             )
-        fields = self.mapping(node, f"in names of {label}", LANGS)
+        fields = self._yaml.fields_of(node, f"in names of {label}", LANGS)
         names: dict[str, str] = {}
         for lang in LANGS:
             if lang not in fields:
                 raise self.error(node, f"missing field 'names.{lang}' in {label}")
-            names[lang] = self.text(fields[lang].value, f"names.{lang} of {label}")
+            names[lang] = self._yaml.text(fields[lang].value, f"names.{lang} of {label}")
         return names
 
-    def descriptions(self, description: _Field | None, label: str) -> dict[str, str]:
+    def descriptions(self, description: Field | None, label: str) -> dict[str, str]:
         """The optional `description: {en: ..., es: ...}`; either language may be left out."""
         if description is None:
             return {}
@@ -514,14 +442,14 @@ class _Parser:
             raise self.error(
                 node,
                 f"description of {label} must be a mapping like "
-                f"{{en: Holes in the road, es: Hoyos en la calle}}, not {_kind(node)}",
+                f"{{en: Holes in the road, es: Hoyos en la calle}}, not {kind(node)}",
             )
-        fields = self.mapping(node, f"in description of {label}", LANGS)
+        fields = self._yaml.fields_of(node, f"in description of {label}", LANGS)
         if not fields:
             raise self.error(node, f"description of {label} is empty; give en, es or both")
         texts: dict[str, str] = {}
         for lang, value in fields.items():
-            text = self.text(value.value, f"description.{lang} of {label}")
+            text = self._yaml.text(value.value, f"description.{lang} of {label}")
             if len(text) > MAX_DESCRIPTION:
                 raise self.error(
                     value.value,
@@ -536,7 +464,7 @@ class _Parser:
             raise self.error(
                 node,
                 f"aliases of {label} must map languages to hashtag lists, like "
-                f"{{en: [pothole], es: [bache]}}, not {_kind(node)}",
+                f"{{en: [pothole], es: [bache]}}, not {kind(node)}",
             )
         if not node.value:
             raise self.error(node, f"aliases of {label} is empty; list hashtags under en and es")
@@ -544,14 +472,14 @@ class _Parser:
             if (
                 isinstance(lang_node, yaml.ScalarNode)
                 and lang_node.value not in LANGS
-                and lang_node.tag != _MERGE_TAG
+                and lang_node.tag != MERGE_TAG
             ):
                 raise self.error(
                     lang_node,
                     f"unknown alias language {str(lang_node.value)!r} in {label} "
                     f"(expected one of: {', '.join(LANGS)})",
                 )
-        fields = self.mapping(node, f"in aliases of {label}", LANGS)
+        fields = self._yaml.fields_of(node, f"in aliases of {label}", LANGS)
         aliases: list[Alias] = []
         for lang in LANGS:
             if lang not in fields:
@@ -564,7 +492,7 @@ class _Parser:
             raise self.error(
                 node,
                 f"aliases.{lang} of {label} must be a list like [pothole, potholes], "
-                f"not {_kind(node)}",
+                f"not {kind(node)}",
             )
         if not node.value:
             raise self.error(node, f"aliases.{lang} of {label} is empty; list at least one hashtag")
@@ -576,20 +504,20 @@ class _Parser:
                 first_tag, first_line, first_key = seen
                 raise self.error(
                     item,
-                    f"alias {tag!r} (line {_line(item)}) duplicates {first_tag!r} of category "
+                    f"alias {tag!r} (line {line_of(item)}) duplicates {first_tag!r} of category "
                     f"{first_key!r} (line {first_line})",
                 )
-            self._seen_aliases[normal] = (tag, _line(item), key)
+            self._seen_aliases[normal] = (tag, line_of(item), key)
             yield Alias(tag=tag, lang=lang)
 
     def alias_tag(self, node: yaml.Node, lang: str, label: str) -> str:
         """One alias: something X would recognise as a whole hashtag, written without the '#'."""
         if not isinstance(node, yaml.ScalarNode):
             raise self.error(
-                node, f"an alias in aliases.{lang} of {label} must be a hashtag, not {_kind(node)}"
+                node, f"an alias in aliases.{lang} of {label} must be a hashtag, not {kind(node)}"
             )
         tag = str(node.value)
-        if not tag or _is_null(node):
+        if not tag or is_null(node):
             # `- #pothole` parses as an empty item, the '#' having started a comment.
             raise self.error(
                 node,
@@ -624,52 +552,52 @@ class _Parser:
             )
         return tag
 
-    def sla(self, sla: _Field | None, label: str) -> Target | None:
+    def sla(self, sla: Field | None, label: str) -> Target | None:
         if sla is None:
             return None
-        text = self.text(sla.value, f"sla of {label}")
+        text = self._yaml.text(sla.value, f"sla of {label}")
         try:
             return parse_target(text)
         except ValueError as exc:
             raise self.error(sla.value, f"sla of {label}: {exc}") from None
 
-    def radius(self, radius: _Field | None, label: str) -> float | None:
+    def radius(self, radius: Field | None, label: str) -> float | None:
         if radius is None:
             return None
         node = radius.value
-        text = self.text(node, f"duplicate_radius_m of {label}")
+        text = self._yaml.text(node, f"duplicate_radius_m of {label}")
         try:
             value = float(text)
         except ValueError:
             value = -1.0
-        if not 0 <= value <= MAX_DUPLICATE_RADIUS_M or node.tag not in (_INT_TAG, _FLOAT_TAG):
+        if not 0 <= value <= MAX_DUPLICATE_RADIUS_M or node.tag not in (INT_TAG, FLOAT_TAG):
             raise self.error(
                 node,
                 f"duplicate_radius_m of {label} must be a number of metres from 0 to "
-                f"{MAX_DUPLICATE_RADIUS_M:.0f} (0: never merge), not {_kind(node)}",
+                f"{MAX_DUPLICATE_RADIUS_M:.0f} (0: never merge), not {kind(node)}",
             )
         return value
 
-    def featured(self, featured: _Field | None, label: str) -> bool:
+    def featured(self, featured: Field | None, label: str) -> bool:
         if featured is None:
             return False
         node = featured.value
         if (
             isinstance(node, yaml.ScalarNode)
-            and node.tag == _BOOL_TAG
+            and node.tag == BOOL_TAG
             and str(node.value).lower() in ("true", "false")
         ):
             return str(node.value).lower() == "true"
-        raise self.error(node, f"featured of {label} must be true or false, not {_kind(node)}")
+        raise self.error(node, f"featured of {label} must be true or false, not {kind(node)}")
 
-    def service_code(self, code: _Field | None, label: str) -> str | None:
+    def service_code(self, code: Field | None, label: str) -> str | None:
         if code is None:
             return None
         return self.open311_code(code.value, f"open311_service_code of {label}")
 
     def open311_code(self, node: yaml.Node, what: str) -> str:
         """A service or attribute code as the CRM lists it (`socialbot open311 services`)."""
-        value = self.text(node, what)
+        value = self._yaml.text(node, what)
         if len(value) > MAX_OPEN311_CODE or not value.isprintable():
             raise self.error(
                 node,
@@ -679,7 +607,7 @@ class _Parser:
         return value
 
     def attributes(
-        self, attributes: _Field | None, code: _Field | None, label: str
+        self, attributes: Field | None, code: Field | None, label: str
     ) -> tuple[tuple[str, str], ...]:
         if attributes is None:
             return ()
@@ -694,12 +622,12 @@ class _Parser:
             raise self.error(
                 node,
                 f"open311_attributes of {label} must map attribute codes to values, like "
-                f"{{ward: '{{district}}', size: large}}, not {_kind(node)}",
+                f"{{ward: '{{district}}', size: large}}, not {kind(node)}",
             )
         pairs: list[tuple[str, str]] = []
         seen: dict[str, int] = {}
         for key_node, value_node in node.value:
-            if isinstance(key_node, yaml.ScalarNode) and key_node.tag == _MERGE_TAG:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag == MERGE_TAG:
                 raise self.error(
                     key_node,
                     f"merge keys ('<<') are not supported in open311_attributes of {label}; "
@@ -711,14 +639,14 @@ class _Parser:
                 raise self.error(
                     key_node,
                     f"attribute {name!r} appears twice in open311_attributes of {label} (lines "
-                    f"{seen[name]} and {_line(key_node)}); keep one",
+                    f"{seen[name]} and {line_of(key_node)}); keep one",
                 )
-            seen[name] = _line(key_node)
+            seen[name] = line_of(key_node)
             pairs.append((name, self.attribute_value(value_node, name, label)))
         return tuple(pairs)
 
     def attribute_value(self, node: yaml.Node, name: str, label: str) -> str:
-        value = self.text(node, f"attribute {name!r} in open311_attributes of {label}")
+        value = self._yaml.text(node, f"attribute {name!r} in open311_attributes of {label}")
         # `{distrct}` is a misspelt placeholder, not a value the CRM should receive.
         if ("{" in value or "}" in value) and value not in OPEN311_PLACEHOLDERS:
             raise self.error(

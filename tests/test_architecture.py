@@ -12,6 +12,7 @@ CORE = [
     "errors",
     "hashtags",
     "text",
+    "yaml_fields",
     "catalog",
     "answers",
     "location",
