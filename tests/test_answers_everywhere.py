@@ -192,7 +192,11 @@ def test_staff_file_a_message_as_the_residents_post_would_have_opened_it(
             with transaction(service.engine) as session:
                 [item] = session.exec(select(InboxItem)).all()
             assert item.id is not None
-            build_inbox(settings, filing=True).file(item.id, "park", None, "maria", clock())
+            staff = build_inbox(settings, filing=True)
+            try:
+                staff.file(item.id, "park", None, "maria", clock())
+            finally:
+                staff.engine.dispose()
             run_once(jobs)
             [case] = list_cases(service.engine)
         finally:

@@ -74,7 +74,7 @@ def seed(fake_x: FakeX, first: int, reports: int, help_requests: int) -> list[Se
             text = f"@DemoCity311 #{TAGS[i % len(TAGS)]} here, report {n}"
             tweet = xapi.tweet(n, text, author=str(10_000 + n), coordinates=where)
         else:
-            text = f"@DemoCity311 how do I report a problem to the city? (asking {n})"
+            text = f"@DemoCity311 I'd like to report a problem to the city (asking {n})"
             tweet = xapi.tweet(n, text, author=str(10_000 + n))
         created = now - timedelta(seconds=total - i)
         tweet["created_at"] = created.strftime("%Y-%m-%dT%H:%M:%S.000Z")
