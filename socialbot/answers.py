@@ -35,16 +35,12 @@ from socialbot._urls import find_urls
 from socialbot.catalog import Catalog, normalize_tag
 from socialbot.errors import AnswersError
 from socialbot.memo import Memo
-from socialbot.text_rules import TextRules
+from socialbot.text_rules import LONGEST_HANDLE, TextRules
 from socialbot.yaml_fields import Field, Reader, Wording, is_null, line_of, value_of
 
 SUPPORTED_VERSION = 1
 LANGS = ("en", "es")
 DEFAULT_LANG = "en"
-# What `length_problems` addresses a reply to where the network names its resident: the same
-# stand-in as the reply templates are measured with (`socialbot.replies.LONGEST_HANDLE`, which
-# this pure module may not import; a test holds the two equal).
-LONGEST_HANDLE = "w" * 30
 
 MAX_KEY = 40
 # A phrase is what residents say, not a paragraph: the window of words each is compared with

@@ -9,7 +9,8 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -386,7 +387,7 @@ def answer_rules(settings: Settings) -> list[tuple[TextRules, bool]]:
     """The text rules of each network the city runs (every one, if it runs none yet), each with
     whether its answers carry their link: not where a link is billed (`links_billed`)."""
     names = dict.fromkeys(channel.network for channel in settings.channels) or NETWORKS
-    return [(NETWORKS[name].text(settings), not NETWORKS[name].links_billed) for name in names]
+    return [(NETWORKS[name].text(settings), answer_links(name)) for name in names]
 
 
 def load_answers(settings: Settings, catalog: Catalog) -> Answers:
@@ -841,6 +842,18 @@ def build_service(
         open311=forwarder,
         answers=answers,
     )
+
+
+@contextmanager
+def opened_inbox(
+    settings: Settings, *, answers: bool = False, filing: bool = False
+) -> Iterator[Inbox]:
+    """`build_inbox`'s inbox for the block, its database connections closed when it ends."""
+    inbox = build_inbox(settings, answers=answers, filing=filing)
+    try:
+        yield inbox
+    finally:
+        inbox.engine.dispose()
 
 
 def build_inbox(settings: Settings, *, answers: bool = False, filing: bool = False) -> Inbox:

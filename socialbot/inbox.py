@@ -126,13 +126,10 @@ class Item:
 
     @property
     def reply_lang(self) -> str:
-        """The language of what staff send back: the network's word for the message's, else its
-        words ("¿cuándo…?"), else English. A comment in a case's thread is answered in the
-        language it was written in, not the case's."""
-        said = (self.lang or "").lower()[:2]
-        if said in ("en", "es"):
-            return said
-        return "es" if message_kind.speaks_spanish(self.text) else "en"
+        """The language of what staff send back, as intake chooses it: its words ("¿cuándo…?"),
+        else the network's word for it, else English. A comment in a case's thread is answered
+        in the language it was written in, not the case's."""
+        return message_kind.language_of(self.text, self.lang, "en")
 
 
 @dataclass(frozen=True, slots=True)

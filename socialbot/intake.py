@@ -375,7 +375,7 @@ def _follow_up(
             inbox = InboxReason.COMMENT
     return Decision(
         MentionOutcome.FOLLOW_UP,
-        _language_of(mention, words, thread.lang) if asks else thread.lang,
+        message_kind.language_of(words, mention.lang, thread.lang) if asks else thread.lang,
         reply=reply,
         category=rules.catalog.find(thread.category_key),
         location=location,
@@ -384,16 +384,6 @@ def _follow_up(
         follow_up_case=thread.case_id,
         inbox=inbox,
     )
-
-
-def _language_of(mention: Mention, words: str, otherwise: str) -> str:
-    """The language a follow-up asks in: Spanish if its words plainly are ("¿estado?"), else the
-    network's word for it, else `otherwise` (the case's). The words come first: Mastodon's
-    language is the author's default, whatever they wrote."""
-    if message_kind.speaks_spanish(words):
-        return "es"
-    said = (mention.lang or "").lower()[:2]
-    return said if said in ("en", "es") else otherwise
 
 
 @dataclass(frozen=True, slots=True)

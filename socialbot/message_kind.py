@@ -97,6 +97,16 @@ def asks_status(text: str) -> bool:
     return "yet" in said or bool(said & _WHEN and said & _DONE_WORDS)
 
 
+def language_of(text: str, said: str | None, otherwise: str) -> str:
+    """The language to answer `text` in: Spanish if its words plainly are ("¿estado?"), else the
+    network's word for it (`said`), else `otherwise`. The words come first: Mastodon's language
+    is the author's default, whatever they wrote."""
+    if speaks_spanish(text):
+        return "es"
+    said = (said or "").lower()[:2]
+    return said if said in ("en", "es") else otherwise
+
+
 def speaks_spanish(text: str) -> bool:
     """Whether a short message is plainly Spanish by its words, where the network did not say
     ("¿estado?", "¿cuándo lo arreglan?")."""

@@ -25,7 +25,7 @@ from socialbot import templating
 from socialbot.catalog import Catalog, Category, Priority
 from socialbot.domain import TEMPLATED_REPLIES, CaseStatus, Reply, StormMode
 from socialbot.errors import TemplateError
-from socialbot.text_rules import TextRules
+from socialbot.text_rules import LONGEST_HANDLE, TextRules
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +36,6 @@ LONGEST_CASE_NUMBER = 9_999_999
 STORM_LINE = "storm_line"
 # The longest storm name and hashtag `storm start` accepts (see socialbot.broadcasts.storm).
 LONGEST_STORM = StormMode(name="S" * StormMode.MAX_NAME, hashtag="H" * StormMode.MAX_HASHTAG)
-# The longest handle the length check assumes on a network whose replies name the resident:
-# Mastodon's 30-character usernames (its `Account::USERNAME_LENGTH_LIMIT`). The domain is left
-# out: Mastodon counts a mention without it. A longer one at run time gets the fallback reply.
-LONGEST_HANDLE = "w" * 30
 
 
 @dataclass(frozen=True, slots=True)

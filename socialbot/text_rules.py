@@ -11,6 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+# The longest handle a length check assumes on a network whose replies name the resident:
+# Mastodon's 30-character usernames (its `Account::USERNAME_LENGTH_LIMIT`). The domain is left
+# out: Mastodon counts a mention without it. Reply templates and answers.yaml are both measured
+# with it; a longer one at run time gets the fallback reply.
+LONGEST_HANDLE = "w" * 30
+
 
 @dataclass(frozen=True, slots=True)
 class TextRules:

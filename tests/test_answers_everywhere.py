@@ -11,7 +11,7 @@ from collections import Counter
 
 from sqlmodel import select
 
-from socialbot.app import build_inbox, build_service
+from socialbot.app import build_service, opened_inbox
 from socialbot.broadcasts import storm
 from socialbot.config import INTAKE_ACCOUNT, Settings, load_settings
 from socialbot.domain import InboxReason, InboxState, MentionOutcome
@@ -192,11 +192,8 @@ def test_staff_file_a_message_as_the_residents_post_would_have_opened_it(
             with transaction(service.engine) as session:
                 [item] = session.exec(select(InboxItem)).all()
             assert item.id is not None
-            staff = build_inbox(settings, filing=True)
-            try:
+            with opened_inbox(settings, filing=True) as staff:
                 staff.file(item.id, "park", None, "maria", clock())
-            finally:
-                staff.engine.dispose()
             run_once(jobs)
             [case] = list_cases(service.engine)
         finally:

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from socialbot.app import NETWORKS, build_inbox, utc_now
+from socialbot.app import NETWORKS, opened_inbox, utc_now
 from socialbot.cli.cases import parse_point
 from socialbot.cli.common import (
     console,
@@ -25,7 +25,7 @@ from socialbot.cli.common import (
     since_form,
     state,
 )
-from socialbot.cli.render import Col, FitTable, local, zone_label
+from socialbot.cli.render import Col, FitTable, field_list, local, zone_label
 from socialbot.domain import GeoPoint
 from socialbot.inbox import Closed, Detail, Draft, FilePlan, Item
 from socialbot.timespan import SINCE_FORMS
@@ -68,15 +68,12 @@ def list_command(
     """The messages waiting for staff: storm posts first, then the oldest."""
     settings = state(ctx).settings()
     name = _network(network) if network is not None else None
-    inbox = build_inbox(settings)
-    try:
+    with opened_inbox(settings) as inbox:
         items = inbox.items(
             network=name,
             since=moment(since, "--since", settings.zone) if since is not None else None,
             include_closed=everything,
         )
-    finally:
-        inbox.engine.dispose()
     now = utc_now()
     if as_json:
         print_json([item_json(item, settings.zone, now) for item in items])
@@ -92,11 +89,8 @@ def list_command(
 def show_command(ctx: typer.Context, item_id: ItemId) -> None:
     """One message: who, when, why it is here, its thread, and the resident's open cases."""
     settings = state(ctx).settings()
-    inbox = build_inbox(settings)
-    try:
+    with opened_inbox(settings) as inbox:
         detail = inbox.detail(item_id)
-    finally:
-        inbox.engine.dispose()
     console.print(detail_table(detail, settings.zone))
 
 
@@ -111,13 +105,10 @@ def reply_command(
 ) -> None:
     """Reply in the resident's thread, in your own words (previewed, then queued once)."""
     who = recorded_as(actor)
-    inbox = build_inbox(state(ctx).quiet_settings())
-    try:
+    with opened_inbox(state(ctx).quiet_settings()) as inbox:
         draft = inbox.draft_reply(item_id, text, utc_now())
         _confirm_post(draft, "your reply", yes)
         done = inbox.reply(item_id, text, who, utc_now())
-    finally:
-        inbox.engine.dispose()
     _print_queued(done)
 
 
@@ -132,13 +123,10 @@ def answer_command(
 ) -> None:
     """Send an entry of answers.yaml, in the message's language (previewed, then queued once)."""
     who = recorded_as(actor)
-    inbox = build_inbox(state(ctx).quiet_settings(), answers=True)
-    try:
+    with opened_inbox(state(ctx).quiet_settings(), answers=True) as inbox:
         draft = inbox.draft_answer(item_id, key, utc_now())
         _confirm_post(draft, f"answers.yaml's {inbox.answer_named(key).key}", yes)
         done = inbox.answer(item_id, key, who, utc_now())
-    finally:
-        inbox.engine.dispose()
     _print_queued(done)
 
 
@@ -154,11 +142,8 @@ def done_command(
 ) -> None:
     """Close a message that needs no reply."""
     who = recorded_as(actor)
-    inbox = build_inbox(state(ctx).settings())
-    try:
+    with opened_inbox(state(ctx).settings()) as inbox:
         inbox.done(item_id, who, utc_now(), note=note)
-    finally:
-        inbox.engine.dispose()
     console.print(f"inbox #{item_id}: done; nothing sent", markup=False)
 
 
@@ -172,11 +157,8 @@ def assign_command(
     ],
 ) -> None:
     """Give an open message to a person or a department; it stays in the inbox."""
-    inbox = build_inbox(state(ctx).settings())
-    try:
+    with opened_inbox(state(ctx).settings()) as inbox:
         assigned = inbox.assign(item_id, to, utc_now())
-    finally:
-        inbox.engine.dispose()
     line = f"inbox #{item_id}: assigned to {assigned.to}"
     if assigned.before is not None and assigned.before != assigned.to:
         line += f" (was {assigned.before})"
@@ -209,8 +191,7 @@ def file_command(
     """Make the message a case, as if the resident had posted it properly, and tell them."""
     who = recorded_as(actor)
     settings = state(ctx).quiet_settings()
-    inbox = build_inbox(settings, filing=True)
-    try:
+    with opened_inbox(settings, filing=True) as inbox:
         plan = inbox.plan_file(item_id, category, at, utc_now())
         console.print(plan_table(plan))
         question = f"File it as a case and tell {plan.item.who}?"
@@ -218,8 +199,6 @@ def file_command(
             console.print("Nothing filed, nothing sent.")
             raise typer.Exit(1)
         done = inbox.file(item_id, category, at, who, utc_now())
-    finally:
-        inbox.engine.dispose()
     status = done.case_status.value if done.case_status else "?"
     console.print(
         f"inbox #{item_id}: filed as case #{done.case_id} ({status}); "
@@ -371,14 +350,7 @@ def detail_table(detail: Detail, zone: ZoneInfo) -> FitTable:
         )
     if not detail.open_cases:
         rows.append(("open cases", "none"))
-    return FitTable(
-        (Col("field"), Col("value", wrap=True)),
-        rows,
-        title=f"Inbox #{item.id}",
-        show_header=False,
-        box=None,
-        pad_edge=False,
-    )
+    return field_list(rows, f"Inbox #{item.id}")
 
 
 def preview_table(draft: Draft, what: str) -> FitTable:
@@ -410,14 +382,7 @@ def plan_table(plan: FilePlan) -> FitTable:
         ("status", plan.status.value),
         ("reply", f"the {'filed' if location else 'needs_location'} reply, in {plan.lang}"),
     ]
-    return FitTable(
-        (Col("field"), Col("value", wrap=True)),
-        rows,
-        title="The case it opens",
-        show_header=False,
-        box=None,
-        pad_edge=False,
-    )
+    return field_list(rows, "The case it opens")
 
 
 def item_json(item: Item, zone: ZoneInfo, now: datetime) -> dict[str, Any]:

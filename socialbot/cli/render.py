@@ -349,11 +349,16 @@ def case_detail_table(detail: CaseDetail, zone: ZoneInfo) -> FitTable:
         rows.append(("reply", f"({reply.state.value}) {reply.text}"))
     if detail.crm is not None:
         rows += crm_lines(detail.crm, zone)
-    # Borderless: the value column gets all but the field names, so a map link stays whole.
+    return field_list(rows, f"Case #{case.id}")
+
+
+def field_list(rows: list[tuple[str, str]], title: str) -> FitTable:
+    """Fields and their values, borderless: the value column gets all but the field names, so
+    a map link or a long id stays whole and the rest wraps under its value."""
     return FitTable(
         (Col("field"), Col("value", wrap=True)),
         rows,
-        title=f"Case #{case.id}",
+        title=title,
         show_header=False,
         box=None,
         pad_edge=False,
