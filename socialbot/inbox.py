@@ -50,7 +50,7 @@ from socialbot.domain import (
     Reply,
 )
 from socialbot.errors import InboxError
-from socialbot.ingest.cases import _open_case
+from socialbot.ingest.cases import open_case
 from socialbot.intake import Decision, IntakeRules, route
 from socialbot.lifecycle import OPEN
 from socialbot.location import best_location
@@ -457,7 +457,7 @@ class Inbox:
                 photo_urls=item.photo_urls,
                 detail=f"filed from the inbox by {actor}",
             )
-            row, event = _open_case(_as_mention(item), decision, rules, now)
+            row, event = open_case(_as_mention(item), decision, rules, now)
             opened = Case(**row)
             session.add(opened)
             session.flush()
@@ -806,7 +806,7 @@ def _category(rules: IntakeRules, typed: str, item: Item) -> tuple[Category, str
 
 
 def _as_mention(item: Item) -> Mention:
-    """The stored message as intake read it, for `_open_case`: public or not as the post was (a
+    """The stored message as intake read it, for `open_case`: public or not as the post was (a
     case from a direct message shows no words and no photo on the web)."""
     return Mention(
         platform=item.network,

@@ -123,7 +123,7 @@ def _with_photos(photos: Sequence[str], added: Sequence[str]) -> list[str]:
     return [*photos, *(url for url in dict.fromkeys(added) if url not in photos)]
 
 
-def _open_case(
+def open_case(
     mention: Mention, decision: Decision, rules: IntakeRules, now: datetime
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The row of the case `mention` opens, and of its first event (less the case's number)."""

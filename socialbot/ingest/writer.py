@@ -28,8 +28,8 @@ from socialbot.ingest.cases import (
     _as_thread,
     _CaseView,
     _link_to,
-    _open_case,
     _thread_case,
+    open_case,
 )
 from socialbot.ingest.context import Handled, Intake
 from socialbot.ingest.prereads import (
@@ -185,7 +185,7 @@ class _PageWriter:
             event = _link_to(mention, decision, target, self.now)
             case = _CaseView(target.id, target.category, target.status)
         elif decision.opens_case:
-            new_case, event = _open_case(mention, decision, self.rules, self.now)
+            new_case, event = open_case(mention, decision, self.rules, self.now)
             case = _CaseView(None, new_case["category"], new_case["status"])
             self._opened.add((mention.platform, mention.post_id))
         if decision.outcome in REPORT_OUTCOMES:
