@@ -100,6 +100,54 @@ class ThreadCase:
     located: bool = False
 
 
+class Reading:
+    """What a mention says by itself, whoever wrote it and whatever thread it is in: its scanned
+    text, its hashtags, the category they name (or, in storm mode, its words name), and its
+    location. Intake reads each mention of a page once: to know where to look for duplicates
+    before the page is decided (`likely_duplicate_search`), then to decide it. The storm words and
+    the location are worked out at their first use: most follow-ups and questions never need
+    them. Pure, like `decide`."""
+
+    __slots__ = (
+        "_located",
+        "_location",
+        "_storm",
+        "_stormed",
+        "hashtags",
+        "match",
+        "mention",
+        "rules",
+        "text",
+    )
+
+    def __init__(self, mention: Mention, rules: IntakeRules) -> None:
+        self.mention, self.rules = mention, rules
+        self.text = mention.text[:MAX_SCANNED_CHARS]
+        self.hashtags: Sequence[str] = (
+            mention.hashtags if mention.hashtags is not None else extract_hashtags(self.text)
+        )
+        self.match = rules.catalog.match(self.hashtags)  # by a hashtag
+        self._stormed = self._located = False
+        self._storm: CategoryMatch | None = None
+        self._location: Location | None = None
+
+    @property
+    def storm_match(self) -> CategoryMatch | None:
+        """The category a storm post names in words (see `_storm_words`)."""
+        if not self._stormed:
+            self._storm = _storm_words(self.mention, self.rules, self.text, self.hashtags)
+            self._stormed = True
+        return self._storm
+
+    @property
+    def location(self) -> Location | None:
+        """The best location the mention carries (see `location.best_location`)."""
+        if not self._located:
+            self._location = _location_of(self.mention, self.rules, self.text)
+            self._located = True
+        return self._location
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
     outcome: MentionOutcome
@@ -128,13 +176,17 @@ def decide(
     author: Standing | None = None,
     *,
     edit: bool = False,
+    reading: Reading | None = None,
 ) -> Decision:
     """What socialbot does with `mention` (a reply in `thread`'s case, when given).
 
     `edit`: `mention` is an edit of a post already handled (`thread` is that post's case, if it
     has one). It belongs to that post: it completes its case as a follow-up would (or, if the
-    post opened none, may open the one it now describes), and is never answered again."""
-    decision = _decide(mention, rules, thread, author or Standing(), edit)
+    post opened none, may open the one it now describes), and is never answered again.
+    `reading`: the mention already read with these rules (`Reading(mention, rules)`), if it was."""
+    if reading is not None and (reading.mention is not mention or reading.rules is not rules):
+        reading = None  # another mention's, or read by other rules: never trusted
+    decision = _decide(mention, rules, thread, author or Standing(), edit, reading)
     if not edit:
         return decision
     if decision.outcome in (*REPORT_OUTCOMES, MentionOutcome.FOLLOW_UP):
@@ -148,7 +200,12 @@ def decide(
 
 
 def _decide(
-    mention: Mention, rules: IntakeRules, thread: ThreadCase | None, author: Standing, edit: bool
+    mention: Mention,
+    rules: IntakeRules,
+    thread: ThreadCase | None,
+    author: Standing,
+    edit: bool,
+    reading: Reading | None,
 ) -> Decision:
     lang = "es" if (mention.lang or "").lower().startswith("es") else "en"
     if mention.author_id == rules.own_user_id:
@@ -164,27 +221,20 @@ def _decide(
     if rules.not_before is not None and mention.created_at < rules.not_before:
         return Decision(MentionOutcome.IGNORED, lang, detail="posted before socialbot started")
 
-    text = mention.text[:MAX_SCANNED_CHARS]
-    hashtags = mention.hashtags if mention.hashtags is not None else extract_hashtags(text)
-    match = rules.catalog.match(hashtags)
+    read = reading if reading is not None else Reading(mention, rules)
+    hashtags, match = read.hashtags, read.match
     if thread is not None and (
         edit or not _starts_its_own_report(mention, thread, match is not None)
     ):
-        return _follow_up(mention, rules, thread, text, hashtags)
+        return _follow_up(mention, rules, thread, read)
     if match is None:
-        match = _storm_words(mention, rules, text, hashtags)
+        match = read.storm_match
         if match is None:
-            return _not_a_report(mention, rules, text, hashtags, lang)
+            return _not_a_report(mention, rules, read, lang)
     if match.lang == "es":
         lang = "es"
 
-    location = best_location(
-        coordinates=mention.coordinates,
-        place=mention.place,
-        text=text,
-        expanded_urls=mention.expanded_urls,
-        max_place_diagonal_m=rules.max_place_diagonal_m,
-    )
+    location = read.location
     detail = f"#{match.hashtag}"
     if not any(normalize_tag(h) == normalize_tag(match.hashtag) for h in hashtags):
         detail = f"storm post, read as #{match.hashtag}"
@@ -243,11 +293,10 @@ def _storm_words(
     return rules.catalog.match_words(message_kind.words(text))
 
 
-def _not_a_report(
-    mention: Mention, rules: IntakeRules, text: str, hashtags: Sequence[str], lang: str
-) -> Decision:
+def _not_a_report(mention: Mention, rules: IntakeRules, read: Reading, lang: str) -> Decision:
     """A message that names no category: answered from answers.yaml, left alone (a thank-you), or
     kept for staff in the inbox, with the help reply unless it asks something or answers us."""
+    text, hashtags = read.text, read.hashtags
     in_our_thread = mention.in_reply_to_user_id == rules.own_user_id
     storm = _is_storm_post(rules, hashtags)
     found = rules.answers.match(text) if rules.answers is not None else None
@@ -270,7 +319,7 @@ def _not_a_report(
     if message_kind.is_thanks(_without(rules.storm.hashtag, text) if rules.storm else text):
         return Decision(MentionOutcome.UNCLASSIFIED, lang, detail="a thank-you")
     # What the message carries, kept with it for staff (`inbox file` opens its case from it).
-    location = _location_of(mention, rules, text)
+    location = read.location
     photos = tuple(url for m in mention.media if (url := m.image_url) is not None)
     if message_kind.is_question(text):
         return Decision(
@@ -323,9 +372,8 @@ def _starts_its_own_report(mention: Mention, thread: ThreadCase, names_category:
     return names_category and (mention.author_id != thread.author_id or finished)
 
 
-def _follow_up(
-    mention: Mention, rules: IntakeRules, thread: ThreadCase, text: str, hashtags: Sequence[str]
-) -> Decision:
+def _follow_up(mention: Mention, rules: IntakeRules, thread: ThreadCase, read: Reading) -> Decision:
+    text, hashtags = read.text, read.hashtags
     by_reporter = mention.author_id == thread.author_id
     words = _HANDLE_OR_LINK.sub(" ", text).strip()
     # Only the reporter is told the status: anyone else's question is a comment, and no other
@@ -339,13 +387,7 @@ def _follow_up(
     location = None
     open_ = thread.status not in (CaseStatus.RESOLVED, CaseStatus.CLOSED)
     if by_reporter and open_ and not thread.located:
-        location = best_location(
-            coordinates=mention.coordinates,
-            place=mention.place,
-            text=text,
-            expanded_urls=mention.expanded_urls,
-            max_place_diagonal_m=rules.max_place_diagonal_m,
-        )
+        location = read.location
     notes: list[str] = []
     reply: Reply | None = Reply.STATUS if asks else None
     if (
@@ -414,6 +456,22 @@ def duplicate_search(decision: Decision, rules: IntakeRules) -> DuplicateSearch 
     if radius <= 0:
         return None
     return DuplicateSearch(decision.category, decision.location.point, radius)
+
+
+def likely_duplicate_search(reading: Reading) -> DuplicateSearch | None:
+    """Where `reading`'s mention would look for the case it duplicates if it opened a case of its
+    own: a guess made before the page is decided (its thread and its author's standing may yet
+    make it a follow-up, or no report at all), so that the page's look-up of nearby cases is one
+    query; the real decision looks again wherever the guess did not."""
+    match = reading.match or reading.storm_match
+    location = reading.location if match is not None else None
+    if match is None or location is None:
+        return None
+    rules = reading.rules
+    if rules.bounds is not None and not rules.bounds.contains(location.point):
+        return None
+    radius = duplicate_radius(match.category, rules)
+    return DuplicateSearch(match.category, location.point, radius) if radius > 0 else None
 
 
 @dataclass(frozen=True, slots=True)

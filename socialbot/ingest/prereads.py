@@ -25,8 +25,8 @@ from socialbot.domain import (
 from socialbot.geocell import cells_near
 from socialbot.intake import (
     IntakeRules,
-    decide,
-    duplicate_search,
+    Reading,
+    likely_duplicate_search,
 )
 from socialbot.store.models import (
     BlockedAuthor,
@@ -267,8 +267,9 @@ _NearbyRow = tuple[int | None, float | None, float | None, datetime]  # id, lat,
 class _Nearby:
     """The open cases near the page's located reports, as the store had them before the page: one
     query a page instead of one a report. Which cells to read is known only once a report is
-    decided, so each mention is first decided as if it started a thread of its own and its author
-    had no history; the cells a real decision needs and this did not cover are looked up then."""
+    decided, so each mention's reading is first taken as a report of its own
+    (`intake.likely_duplicate_search`); the cells a real decision needs and this did not cover
+    are looked up then."""
 
     since: datetime | None
     covered: set[tuple[str, str]]  # (category, cell) read
@@ -281,13 +282,13 @@ class _Nearby:
 
     @classmethod
     def load(
-        cls, session: Session, rules: IntakeRules, mentions: Sequence[Mention], now: datetime
+        cls, session: Session, rules: IntakeRules, readings: Iterable[Reading], now: datetime
     ) -> _Nearby:
         covered: set[tuple[str, str]] = set()
         cells: dict[tuple[GeoPoint, float], tuple[str, ...]] = {}
-        for mention in mentions:
+        for reading in readings:
             try:
-                search = duplicate_search(decide(mention, rules), rules)
+                search = likely_duplicate_search(reading)
                 if search is None:
                     continue
                 near = cells_near(search.point, search.radius)

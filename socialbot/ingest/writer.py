@@ -47,6 +47,7 @@ from socialbot.intake import (
     Decision,
     IntakeRules,
     NearbyCase,
+    Reading,
     Standing,
     decide,
     duplicate_search,
@@ -99,9 +100,11 @@ class _PageWriter:
         edits: _Edits,
         nearby: _Nearby,
         now: datetime,
+        readings: dict[str, Reading] | None = None,
     ) -> None:
         self.session, self.intake, self.rules, self.now = session, intake, rules, now
         self.authors, self.threads, self.edits, self.nearby = authors, threads, edits, nearby
+        self.readings = readings or {}  # post id → its mention read once, for its decision
         # The cases this writer wrote that the duplicate look-up could find, by (category, cell);
         # and the (category, cell) a case followed up may have moved into.
         self._opened_nearby: dict[tuple[str, str], list[_NearbyRow]] = {}
@@ -132,8 +135,9 @@ class _PageWriter:
         authors = _Authors.load(session, mentions, now)
         threads = _Threads.load(session, mentions)
         edits = _Edits.load(session, mentions)
-        nearby = _Nearby.load(session, rules, mentions, now)
-        return cls(session, intake, rules, authors, threads, edits, nearby, now)
+        readings = _readings(mentions, rules)
+        nearby = _Nearby.load(session, rules, readings.values(), now)
+        return cls(session, intake, rules, authors, threads, edits, nearby, now, readings)
 
     def stage(self, mention: Mention) -> None:
         edit, thread, linked = self._edited(mention)
@@ -151,6 +155,7 @@ class _PageWriter:
             _as_thread(thread, reporter) if thread else None,
             self._standing(mention),
             edit=edit,
+            reading=self.readings.get(mention.post_id),
         )
         decision = self._linked(decision)
         if edit and decision.reply is not None:  # linked as a duplicate: still never answered
@@ -175,10 +180,11 @@ class _PageWriter:
         new_case = event = None
         if decision.follow_up_case is not None:
             assert thread is not None and thread.id == decision.follow_up_case
+            located = thread.lat is not None
             event = _apply_follow_up(mention, decision, thread, self.rules, self.now)
             case = _CaseView(thread.id, thread.category, thread.status)
-            if thread.cell is not None:  # it may have just come to a cell: look there in the store
-                self._moved.add((thread.category, thread.cell))
+            if not located and thread.cell is not None:  # it just came to a cell: look there in
+                self._moved.add((thread.category, thread.cell))  # the store, which has it now
         elif decision.duplicate_of is not None:
             target = self.session.get(Case, decision.duplicate_of, with_for_update=True)
             assert target is not None and target.id is not None
@@ -376,6 +382,18 @@ class _PageWriter:
             and (mention.platform, mention.conversation_id) in self._reported
             and bool(_replied_to(mention))
         )
+
+
+def _readings(mentions: Sequence[Mention], rules: IntakeRules) -> dict[str, Reading]:
+    """Each mention read once (`intake.Reading`), by post id. One that cannot be read is left
+    out: its own decision reads it again, and fails where a failure is handled."""
+    readings = {}
+    for mention in mentions:
+        try:
+            readings[mention.post_id] = Reading(mention, rules)
+        except Exception:  # see the docstring
+            continue
+    return readings
 
 
 def _close_edited(session: Session, edit: Mention, case_id: int, now: datetime) -> None:
