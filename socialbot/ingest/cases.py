@@ -1,5 +1,5 @@
 """The case rows a mention writes: the case it opens, the follow-up it applies, the duplicate it
-links; and the case whose thread a reply is in."""
+links; and a case as `intake.decide` reads a thread."""
 
 from __future__ import annotations
 
@@ -8,16 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session
-
 from socialbot.domain import (
     CaseStatus,
     Mention,
 )
 from socialbot.ingest.context import INTAKE_ACTOR
-from socialbot.ingest.prereads import (
-    _Threads,
-)
 from socialbot.intake import (
     Decision,
     IntakeRules,
@@ -37,13 +32,6 @@ class _CaseView:
     id: int | None  # None until a new case is written
     category: str
     status: CaseStatus
-
-
-def _thread_case(session: Session, mention: Mention) -> Case | None:
-    """The case whose thread `mention` replies in: a reply to one of our replies, to the post that
-    opened the case, or anywhere in that post's conversation. None for a post starting a thread.
-    The case comes locked: staff must not change it before the follow-up is applied."""
-    return _Threads.load(session, [mention]).case_for(mention)
 
 
 def _as_thread(case: Case, reporter: str | None = None) -> ThreadCase:

@@ -5,7 +5,7 @@ nearby. Every look-up is indexed (migration 0006)."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -121,22 +121,28 @@ def _replied_to(mention: Mention) -> list[str]:
     return [r.post_id for r in mention.references if r.type is ReferenceType.REPLIED_TO]
 
 
+_PostKey = tuple[str, str]  # (platform, post id)
+_ConversationKey = tuple[str, str | None]  # (platform, conversation id)
+
+
 @dataclass(frozen=True, slots=True)
 class _Threads:
     """The cases replies belong to, as the store has them: a reply to one of our replies, to the
     post that opened the case, or anywhere in that post's conversation (its newest report), with
     four queries a page, not a reply. The cases come locked (now, not when the follow-up is
     applied: staff must not change a case in between). A reply that could belong to a case the
-    page itself opened is looked up by `_thread_case`, after the page's rows are written."""
+    page itself opened asks `case_id_for` with what the page has written and staged on top."""
 
-    found: dict[str, int | None]  # a reply's post id → its case's id
+    ours: dict[str, int]  # a post of ours → the case it is about
+    reports: dict[_PostKey, int]  # a post that opened a case → that case
+    newest: dict[_ConversationKey, int | None]  # a conversation → the case of its newest report
     cases: dict[int, Case]
 
     @classmethod
     def load(cls, session: Session, mentions: Sequence[Mention]) -> _Threads:
         replies = [m for m in mentions if _replied_to(m)]
         if not replies:
-            return cls({}, {})
+            return cls({}, {}, {}, {})
         replied_to = {post for m in replies for post in _replied_to(m)}
         ours = {
             posted: case_id
@@ -146,6 +152,7 @@ class _Threads:
                     col(OutboxMessage.case_id).is_not(None),
                 )
             ).all()
+            if posted is not None and case_id is not None
         }
         reports = {
             (platform, post): case_id
@@ -155,9 +162,10 @@ class _Threads:
                     col(Case.mention_post_id).in_(replied_to),
                 )
             ).all()
+            if case_id is not None
         }
         conversations = {(m.platform, m.conversation_id) for m in replies if m.conversation_id}
-        newest: dict[tuple[str, str | None], int | None] = {}
+        newest: dict[_ConversationKey, int | None] = {}
         if conversations:
             for platform, conversation, case_id in session.exec(
                 select(MentionRecord.platform, MentionRecord.conversation_id, MentionRecord.case_id)
@@ -169,27 +177,46 @@ class _Threads:
                 .order_by(col(MentionRecord.id))  # the newest report of each comes last, and wins
             ).all():
                 newest[(platform, conversation)] = case_id
-        found: dict[str, int | None] = {}
-        for m in replies:
-            posts = _replied_to(m)
-            case_id = next((ours[p] for p in posts if p in ours), None)
-            if case_id is None:
-                case_id = next(
-                    (reports[(m.platform, p)] for p in posts if (m.platform, p) in reports), None
-                )
-            if case_id is None and m.conversation_id:
-                case_id = newest.get((m.platform, m.conversation_id))
-            found[m.post_id] = case_id
-        wanted = {case_id for case_id in found.values() if case_id is not None}
-        cases = (
-            session.exec(select(Case).where(col(Case.id).in_(wanted)).with_for_update()).all()
-            if wanted
-            else []
-        )
-        return cls(found, {case.id: case for case in cases if case.id is not None})
+        threads = cls(ours, reports, newest, {})
+        wanted = {c for m in replies if (c := threads.case_id_for(m)) is not None}
+        if wanted:
+            for case in session.exec(
+                select(Case).where(col(Case.id).in_(wanted)).with_for_update()
+            ).all():
+                if case.id is not None:
+                    threads.cases[case.id] = case
+        return threads
+
+    def case_id_for(
+        self,
+        mention: Mention,
+        opened: Mapping[_PostKey, int] | None = None,
+        reported: Mapping[_ConversationKey, int | None] | None = None,
+    ) -> int | None:
+        """The id of the case `mention` replies in: by our reply it answers, else by the report
+        it answers, else by its conversation's newest report; `opened` (the posts that opened a
+        case since the store was read) and `reported` (each conversation's newest report since)
+        on top of what the store had."""
+        posts = _replied_to(mention)
+        case_id = next((self.ours[p] for p in posts if p in self.ours), None)
+        if case_id is None:
+            for post in posts:
+                key = (mention.platform, post)
+                if opened is not None and key in opened:
+                    case_id = opened[key]
+                    break
+                if key in self.reports:
+                    case_id = self.reports[key]
+                    break
+        if case_id is None and mention.conversation_id:
+            key_c = (mention.platform, mention.conversation_id)
+            if reported is not None and key_c in reported:
+                return reported[key_c]
+            case_id = self.newest.get(key_c)
+        return case_id
 
     def case_for(self, mention: Mention) -> Case | None:
-        case_id = self.found.get(mention.post_id)
+        case_id = self.case_id_for(mention)
         return self.cases.get(case_id) if case_id is not None else None
 
 

@@ -28,7 +28,6 @@ from socialbot.ingest.cases import (
     _as_thread,
     _CaseView,
     _link_to,
-    _thread_case,
     open_case,
 )
 from socialbot.ingest.context import Handled, Intake
@@ -110,10 +109,14 @@ class _PageWriter:
         self._opened_nearby: dict[tuple[str, str], list[_NearbyRow]] = {}
         self._moved: set[tuple[str, str]] = set()
         # (platform, post id) of the mentions staged that open a case, and (platform,
-        # conversation id) of those that are reports: what `_thread_case` could find of the page.
+        # conversation id) of those that are reports: what `_page_thread` could find of the page.
         self._opened: set[tuple[str, str]] = set()
         self._reported: set[tuple[str, str | None]] = set()
         self._staged: set[tuple[str, str]] = set()  # (platform, post id) of every mention staged
+        # The cases the page opened that are written, by (platform, post id) of their report;
+        # and each conversation's newest report of the page, by (platform, conversation id).
+        self._page_cases: dict[tuple[str, str], int] = {}
+        self._page_reports: dict[tuple[str, str | None], _CaseView] = {}
         self.pending: list[_Staged] = []
         self.handled: list[Handled] = []
         # What this writer wrote, on top of `authors`: (platform, author id) → new cases; and
@@ -142,8 +145,7 @@ class _PageWriter:
     def stage(self, mention: Mention) -> None:
         edit, thread, linked = self._edited(mention)
         if not edit and self._page_may_hold_thread(mention):
-            self.write()  # the look-up must see the rows of the mentions before it
-            thread = _thread_case(self.session, mention)
+            thread = self._page_thread(mention)
         elif not edit:
             thread = self.threads.case_for(mention)
         # A duplicate's edit is its author's, in another resident's case: they are one of its
@@ -196,6 +198,8 @@ class _PageWriter:
             self._opened.add((mention.platform, mention.post_id))
         if decision.outcome in REPORT_OUTCOMES:
             self._reported.add((mention.platform, mention.conversation_id))
+            if mention.conversation_id and case is not None:
+                self._page_reports[(mention.platform, mention.conversation_id)] = case
         self._staged.add((mention.platform, mention.post_id))
         self.pending.append(_Staged(mention, decision, record, case, new_case, event, edit))
 
@@ -205,22 +209,7 @@ class _PageWriter:
         if not staged:
             return
         self.session.flush()  # the cases followed up and the blocks, changed in place
-        opened = [s for s in staged if s.new_case is not None]
-        if opened:
-            numbers = _returned(
-                self.session.execute(
-                    insert(_CASES).returning(_CASES.c.mention_post_id, _CASES.c.id),
-                    [s.new_case for s in opened if s.new_case is not None],
-                )
-            )
-            for s in opened:
-                assert s.case is not None and s.new_case is not None
-                s.case.id = numbers[s.mention.post_id]
-                row = s.new_case
-                if row.get("cell") is not None and row["status"] in _TAKES_DUPLICATES:
-                    self._opened_nearby.setdefault((row["category"], row["cell"]), []).append(
-                        (s.case.id, row["lat"], row["lon"], row["created_at"])
-                    )
+        self._write_cases(staged)
         mention_ids = _returned(
             self.session.execute(
                 insert(_MENTIONS).returning(_MENTIONS.c.post_id, _MENTIONS.c.id),
@@ -307,6 +296,44 @@ class _PageWriter:
                 self._told.add(author)
         self.handled += handled
 
+    def _write_cases(self, staged: Sequence[_Staged]) -> None:
+        """Insert the cases of `staged` not written yet (one statement), for their numbers."""
+        opened = [s for s in staged if s.new_case is not None and s.case and s.case.id is None]
+        if not opened:
+            return
+        numbers = _returned(
+            self.session.execute(
+                insert(_CASES).returning(_CASES.c.mention_post_id, _CASES.c.id),
+                [s.new_case for s in opened if s.new_case is not None],
+            )
+        )
+        for s in opened:
+            assert s.case is not None and s.new_case is not None
+            s.case.id = numbers[s.mention.post_id]
+            self._page_cases[(s.mention.platform, s.mention.post_id)] = s.case.id
+            row = s.new_case
+            if row.get("cell") is not None and row["status"] in _TAKES_DUPLICATES:
+                self._opened_nearby.setdefault((row["category"], row["cell"]), []).append(
+                    (s.case.id, row["lat"], row["lon"], row["created_at"])
+                )
+
+    def _page_thread(self, mention: Mention) -> Case | None:
+        """The case `mention` replies in when it may be one the page opened (or a conversation
+        the page reported in): the store's threads with the page's on top, as the store will
+        have them once the page is written. Only the page's cases are written for it, not its
+        other rows; the case comes locked, as `_Threads` locks its cases."""
+        self._write_cases(self.pending)
+        reported = {key: view.id for key, view in self._page_reports.items()}
+        case_id = self.threads.case_id_for(mention, self._page_cases, reported)
+        if case_id is None:
+            return None
+        case = self.threads.cases.get(case_id)
+        if case is None:
+            case = self.session.get(Case, case_id, with_for_update=True)
+            if case is not None:
+                self.threads.cases[case_id] = case
+        return case
+
     def _standing(self, mention: Mention) -> Standing:
         """Whether staff blocked the author, and how many cases they opened in the last 24 hours."""
         author = (mention.platform, mention.author_id)
@@ -335,9 +362,11 @@ class _PageWriter:
             and s.new_case["cell"] in cells
             # one farther than the radius could not be the one linked: no need to write it now
             and haversine_m(search.point, GeoPoint(s.new_case["lat"], s.new_case["lon"])) <= radius
+            and s.case is not None
+            and s.case.id is None
             for s in self.pending
         ):
-            self.write()  # a case this page opened nearby must be found too
+            self._write_cases(self.pending)  # a case this page opened nearby must be found too
         since = self.now - self.rules.duplicate_window
         nearby = [
             NearbyCase(case_id, GeoPoint(lat, lon), created_at)
@@ -376,7 +405,7 @@ class _PageWriter:
 
     def _page_may_hold_thread(self, mention: Mention) -> bool:
         """Whether the case `mention` replies in could be one the page opened (or the thread a
-        report of the page's): then `_thread_case` must look, after the page's rows are written."""
+        report of the page's): then `_page_thread` looks, with the page's own reports."""
         return any((mention.platform, p) in self._opened for p in _replied_to(mention)) or (
             mention.conversation_id is not None
             and (mention.platform, mention.conversation_id) in self._reported
