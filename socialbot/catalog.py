@@ -13,6 +13,7 @@ catalog's own, its entries and the wording of its messages, is here.
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
 import re
 import unicodedata
@@ -81,6 +82,7 @@ WORDS_IN_ALIAS = 3
 MIN_WORDS_IN_ALIAS = 2
 
 
+@functools.lru_cache(maxsize=4096)  # pure; a storm repeats a few dozen tags thousands of times
 def normalize_tag(tag: str) -> str:
     """The key a hashtag is matched by: no leading '#', no accents, case-folded.
 
@@ -173,6 +175,8 @@ class Catalog:
     _by_tag: dict[str, tuple[Category, Alias]] = field(init=False, repr=False, compare=False)
     # Aliases and names written as one folded word ("streetlightout"): `match_words`' table.
     _by_words: dict[str, tuple[Category, Alias]] = field(init=False, repr=False, compare=False)
+    # `featured_hashtags` by language, as asked: every help and filed reply lists them.
+    _featured: dict[str, tuple[str, ...]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         by_key: dict[str, Category] = {}
@@ -195,6 +199,7 @@ class Catalog:
                 name = "".join(normalize_tag(category.name(lang)).split())
                 by_words.setdefault(name, (category, Alias(name, lang)))
         object.__setattr__(self, "_by_words", by_words)
+        object.__setattr__(self, "_featured", {})
 
     def get(self, key: str) -> Category:
         """The category with this key; KeyError if there is none."""
@@ -239,13 +244,16 @@ class Catalog:
 
         These go into the help reply, so the file's order and first aliases are the city's choice.
         """
-        tags: list[str] = []
-        for category in self.categories:
-            if category.featured:
-                aliases = category.aliases_in(lang) or category.aliases_in(DEFAULT_LANG)
-                if aliases:
-                    tags.append("#" + aliases[0].tag)
-        return tags
+        known = self._featured.get(lang)
+        if known is None:
+            tags: list[str] = []
+            for category in self.categories:
+                if category.featured:
+                    aliases = category.aliases_in(lang) or category.aliases_in(DEFAULT_LANG)
+                    if aliases:
+                        tags.append("#" + aliases[0].tag)
+            known = self._featured[lang] = tuple(tags)
+        return list(known)
 
     def longest_name(self, lang: str) -> str:
         """The category name in `lang` that weighs most as X counts (`weighted_length`: an emoji

@@ -119,6 +119,8 @@ class BusinessCalendar:
     subdivision: str | None = None
     closed_days: frozenset[date] = frozenset()
     _holidays: HolidayBase = field(init=False, repr=False, compare=False)
+    # `due_at` by (opening, target): a page of intake opens its cases at one moment.
+    _due: dict[tuple[datetime, Target], datetime] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Frozen dataclass: the holiday table is made once here and fills in years as asked.
@@ -126,6 +128,7 @@ class BusinessCalendar:
         object.__setattr__(self, "country", country)
         object.__setattr__(self, "subdivision", subdivision)
         object.__setattr__(self, "_holidays", table)
+        object.__setattr__(self, "_due", {})
 
     def is_business_day(self, day: date) -> bool:
         """Monday to Friday, not a public holiday (or its observed day), not a listed closure."""
@@ -163,10 +166,19 @@ class BusinessCalendar:
 
     def due_at(self, opened_at: datetime, target: Target) -> datetime:
         """When a case opened at ``opened_at`` is due under ``target``, in UTC (rules: above)."""
+        key = (opened_at, target)
+        known = self._due.get(key)
+        if known is not None:
+            return known
         opened = _aware(opened_at, "opened_at").astimezone(UTC)
         if target.unit is SlaUnit.HOURS:
-            return opened + timedelta(hours=target.value)
-        return self.end_of(self.add_business_days(self.received_on(opened), target.value))
+            due = opened + timedelta(hours=target.value)
+        else:
+            due = self.end_of(self.add_business_days(self.received_on(opened), target.value))
+        if len(self._due) >= _DUE_KEPT:
+            self._due.clear()
+        self._due[key] = due
+        return due
 
     def end_of(self, day: date) -> datetime:
         """23:59:59 local on ``day``, in UTC: the moment a case due that day is late after."""
@@ -192,7 +204,12 @@ class BusinessCalendar:
         table is shared, not made again: intake asks for one each page)."""
         changed = copy.copy(self)
         object.__setattr__(changed, "closed_days", frozenset(days))
+        object.__setattr__(changed, "_due", {})  # due times under other closures
         return changed
+
+
+# The due times a calendar keeps (`due_at`): a few pages' worth, then it starts again.
+_DUE_KEPT = 256
 
 
 def _aware(moment: datetime, name: str) -> datetime:
