@@ -57,21 +57,41 @@ def _add_photos(case: Case, mention: Mention, decision: Decision) -> None:
             case.public_photo_urls = _with_photos(case.public_photo_urls, decision.photo_urls)
 
 
+def _photos_added(
+    photos: Sequence[str], public: Sequence[str], mention: Mention, decision: Decision
+) -> tuple[list[str] | None, list[str]]:
+    """A case's photos and public photos with `mention`'s added, as `_add_photos` adds them;
+    (None, …) when it brings none."""
+    if not decision.photo_urls:
+        return None, list(public)
+    return _with_photos(photos, decision.photo_urls), (
+        _with_photos(public, decision.photo_urls) if mention.public else list(public)
+    )
+
+
 def _link_to(mention: Mention, decision: Decision, case: Case, now: datetime) -> dict[str, Any]:
     """Count one more reporter on the (locked) case `mention` duplicates, add its photos; returns
     the row of the event saying so."""
     case.reporter_count += 1
     _add_photos(case, mention, decision)
     case.updated_at = now
+    return _link_event(mention, decision, case.status, case.reporter_count, now)
+
+
+def _link_event(
+    mention: Mention, decision: Decision, status: CaseStatus, reporters: int, now: datetime
+) -> dict[str, Any]:
+    """The row of the event of `mention` linked to the case it duplicates, which now has
+    `reporters` reporters."""
     who = f"@{mention.author_username}" if mention.author_username else mention.author_id
     return {
         "at": now,
         "actor": INTAKE_ACTOR,
-        "from_status": case.status,
-        "to_status": case.status,
+        "from_status": status,
+        "to_status": status,
         # "also reported by @li, 17 m away (3 reporters): <their post>"
         "note": f"also reported by {who}, {decision.duplicate_distance_m or 0:.0f} m away "
-        f"({case.reporter_count} reporters): {mention.text}",
+        f"({reporters} reporters): {mention.text}",
     }
 
 

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Result, Table, insert, update
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col, select
 
 from socialbot.domain import (
@@ -27,7 +28,9 @@ from socialbot.ingest.cases import (
     _apply_follow_up,
     _as_thread,
     _CaseView,
+    _link_event,
     _link_to,
+    _photos_added,
     open_case,
 )
 from socialbot.ingest.context import Handled, Intake
@@ -188,10 +191,7 @@ class _PageWriter:
             if not located and thread.cell is not None:  # it just came to a cell: look there in
                 self._moved.add((thread.category, thread.cell))  # the store, which has it now
         elif decision.duplicate_of is not None:
-            target = self.session.get(Case, decision.duplicate_of, with_for_update=True)
-            assert target is not None and target.id is not None
-            event = _link_to(mention, decision, target, self.now)
-            case = _CaseView(target.id, target.category, target.status)
+            event, case = self._link(mention, decision, decision.duplicate_of)
         elif decision.opens_case:
             new_case, event = open_case(mention, decision, self.rules, self.now)
             case = _CaseView(None, new_case["category"], new_case["status"])
@@ -316,6 +316,43 @@ class _PageWriter:
                 self._opened_nearby.setdefault((row["category"], row["cell"]), []).append(
                     (s.case.id, row["lat"], row["lon"], row["created_at"])
                 )
+
+    def _link(
+        self, mention: Mention, decision: Decision, case_id: int
+    ) -> tuple[dict[str, Any], _CaseView]:
+        """Link `mention` to the case it duplicates: one more reporter, its photos; the event
+        saying so, and the case as it stands. A case the session holds (a thread's, a case
+        linked before) changes in place, as the session will write it; any other is changed by
+        one UPDATE … RETURNING, which locks its row as a `SELECT … FOR UPDATE` would, instead
+        of a select, an object and an update."""
+        held = self.session.identity_map.get(identity_key(Case, case_id))
+        if isinstance(held, Case):
+            held = self.session.get(Case, case_id, with_for_update=True)  # locked, and current
+            assert held is not None and held.id is not None
+            return _link_to(mention, decision, held, self.now), _CaseView(
+                held.id, held.category, held.status
+            )
+        row = self.session.execute(
+            update(_CASES)
+            .where(_CASES.c.id == case_id)
+            .values(reporter_count=_CASES.c.reporter_count + 1, updated_at=self.now)
+            .returning(
+                _CASES.c.category,
+                _CASES.c.status,
+                _CASES.c.reporter_count,
+                _CASES.c.photo_urls,
+                _CASES.c.public_photo_urls,
+            )
+        ).one()
+        photos, public = _photos_added(row.photo_urls, row.public_photo_urls, mention, decision)
+        if photos is not None:
+            self.session.execute(
+                update(_CASES)
+                .where(_CASES.c.id == case_id)
+                .values(photo_urls=photos, public_photo_urls=public)
+            )
+        event = _link_event(mention, decision, row.status, row.reporter_count, self.now)
+        return event, _CaseView(case_id, row.category, row.status)
 
     def _page_thread(self, mention: Mention) -> Case | None:
         """The case `mention` replies in when it may be one the page opened (or a conversation
