@@ -136,12 +136,16 @@ def _is_load(node: nodes.Node, names: frozenset[str]) -> bool:
 
 
 def _key_of(value: object) -> object:
-    """`value` as part of a key, its type included (1, 1.0 and True are equal, not the same)."""
-    if value is None or type(value) in (str, int, bool):
-        return (type(value), value)
-    if type(value) in (list, tuple):
+    """`value` as part of a key: a number with its type (1 and True are equal, not the same), a
+    list or tuple as its type and items; anything else not kept."""
+    kind = type(value)
+    if kind is str or value is None:
+        return value
+    if kind is int or kind is bool:
+        return (kind, value)
+    if kind is list or kind is tuple:
         assert isinstance(value, list | tuple)
-        return (type(value), tuple(_key_of(item) for item in value))
+        return (kind, tuple(_key_of(item) for item in value))
     raise _Slow
 
 
@@ -211,19 +215,27 @@ class RenderOnce:
         key: list[object] = [template]
         kinds: dict[str, type] = {}
         real: list[str] = []
-        for name in sorted(values):
-            value = values[name]
+        for name, value in values.items():
             if name not in substituted or not value:
                 key.append((name, _key_of(value)))
                 continue
-            if len(kinds) == len(_STAND_INS) or type(value) not in (int, str):
+            kind = type(value)
+            if len(kinds) == len(_STAND_INS) or not (kind is int or kind is str):
                 raise _Slow
-            try:
-                templating.checked(value, "an output")  # as the sandbox checks each output
-            except templating.Refused:
-                raise _Slow from None
-            kinds[name] = type(value)
-            key.append((name, type(value)))
+            # The sandbox's check of each output (templating.checked), which a stand-in passes:
+            # a text of up to MAX_SIZE, a number of up to 64 bits pass it too.
+            heavy = (
+                len(value) > templating.MAX_SIZE
+                if isinstance(value, str)
+                else isinstance(value, int) and value.bit_length() > 64
+            )
+            if heavy:
+                try:
+                    templating.checked(value, "an output")
+                except templating.Refused:
+                    raise _Slow from None
+            kinds[name] = kind
+            key.append((name, kind))
             real.append(str(value))
         return tuple(key), kinds, tuple(real)
 
