@@ -285,3 +285,20 @@ def test_a_text_over_the_limit_raises_as_a_render_does() -> None:
     with pytest.raises(TemplateError, match=f"{over}, over Tight's {limit}; shorten"):
         replies.render(Reply.FILED, "en", ReplyContext(case=10**6, category="Pothole"), tight)
     assert replies.once.renders == 1
+
+
+def test_a_template_loaded_again_is_rendered_again(tmp_path: Path) -> None:
+    # The environment reads a template once (auto_reload off) and again only once it has
+    # forgotten it; the cache goes by the template the environment serves, so it follows.
+    (tmp_path / "replies").mkdir()
+    filed = tmp_path / "replies" / "filed.en.j2"
+    filed.write_text("Old #{{ case }}", encoding="utf-8")
+    cached = Replies([tmp_path, SHIPPED_TEMPLATES])
+    uncached = Replies([tmp_path, SHIPPED_TEMPLATES], cache_size=0)
+    for replies in (cached, uncached):
+        assert replies.render(Reply.FILED, "en", ReplyContext(case=1), X_TEXT) == "Old #1"
+    filed.write_text("New #{{ case }}", encoding="utf-8")
+    for replies in (cached, uncached):
+        assert replies.render(Reply.FILED, "en", ReplyContext(case=2), X_TEXT) == "Old #2"
+        replies._env.cache.clear()  # type: ignore[union-attr]
+        assert replies.render(Reply.FILED, "en", ReplyContext(case=3), X_TEXT) == "New #3"
