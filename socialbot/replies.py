@@ -25,6 +25,7 @@ from socialbot import templating
 from socialbot.catalog import Catalog, Category, Priority
 from socialbot.domain import TEMPLATED_REPLIES, CaseStatus, Reply, StormMode
 from socialbot.errors import TemplateError
+from socialbot.render_once import RenderOnce
 from socialbot.text_rules import LONGEST_HANDLE, TextRules
 
 log = logging.getLogger(__name__)
@@ -91,6 +92,9 @@ FALLBACK_STATUS = {
     },
 }
 VARIABLES = "variables: case, category, hashtags, case_url, duplicate_of, status"
+# The values that differ from reply to reply: each distinct text is rendered once for the rest and
+# these put in (socialbot.render_once), where the template only prints or tests them.
+NUMBERED = frozenset({"case", "case_url", "duplicate_of"})
 
 
 def fallback_reply(lang: str, case: int | None, status: CaseStatus | None) -> str:
@@ -110,8 +114,10 @@ class Rendered:
 
 
 class Replies:
-    def __init__(self, template_dirs: list[Path]) -> None:
+    def __init__(self, template_dirs: list[Path], *, cache_size: int = 512) -> None:
+        """`cache_size`: how many distinct texts to keep rendered (0: render every reply)."""
         self._env = template_environment(template_dirs)
+        self.once = RenderOnce(cache_size)
 
     @classmethod
     def for_dirs(cls, city_dir: Path, shipped_dir: Path) -> Replies:
@@ -132,7 +138,7 @@ class Replies:
         be made, is empty, or is longer than the network allows."""
         template = templating.load(self._env, [self._chosen(message, lang, category_key)])
         path = template.filename or template.name or "replies"
-        text = templating.render(
+        text = self.once.render(
             self._env,
             template,
             {
@@ -143,6 +149,7 @@ class Replies:
                 "duplicate_of": context.duplicate_of,
                 "status": context.status,
             },
+            substituted=NUMBERED,
             hint=VARIABLES,
         )
         if not text:
@@ -198,7 +205,7 @@ class Replies:
 
     def storm_line(self, lang: str, storm: StormMode) -> str:
         template = templating.load(self._env, [f"replies/{STORM_LINE}.{lang}.j2"])
-        return templating.render(
+        return self.once.render(
             self._env,
             template,
             {"storm": storm.name, "hashtag": storm.hashtag},

@@ -436,12 +436,62 @@ class _BoundedCodeGenerator(jinja2.compiler.CodeGenerator):
         self.write(")")
 
 
+class ParsedTemplate(jinja2.Template):
+    """A compiled template that keeps the syntax tree it was compiled from (`tree`), so that a
+    caller can tell what the template does with a variable (`socialbot.render_once`) from the
+    very source this object runs, not from the file as it is on disk now."""
+
+    tree: jinja2.nodes.Template | None = None
+
+    @classmethod
+    def from_code(
+        cls,
+        environment: jinja2.Environment,
+        code: types.CodeType,
+        globals: MutableMapping[str, Any],
+        uptodate: Callable[[], bool] | None = None,
+    ) -> jinja2.Template:
+        template = super().from_code(environment, code, globals, uptodate)
+        assert isinstance(template, ParsedTemplate)
+        step = getattr(_compiling, "step", None)
+        if step is not None and step[0] is code:
+            template.tree = step[1]
+        _compiling.step = None
+        return template
+
+
+# The tree of the template being compiled in this thread, with what was last made of it.
+_compiling = threading.local()
+
+
 class SandboxEnvironment(jinja2.sandbox.ImmutableSandboxedEnvironment):
     """Jinja2's immutable sandbox with the bounds of this module's docstring."""
 
     intercepted_binops = frozenset({"+", "*", "**", "%", "//", "/", "-"})
     intercepted_unops = frozenset({"-", "+"})
     code_generator_class = _BoundedCodeGenerator
+    template_class = ParsedTemplate
+
+    # Jinja2 compiles a source as _parse → _generate → _compile, then the loader makes the
+    # template with from_code; each step here hands the tree on to the next, in this thread, by
+    # the identity of what it made, so a template never carries a tree it was not made of.
+
+    def _generate(
+        self,
+        source: jinja2.nodes.Template,
+        name: str | None,
+        filename: str | None,
+        defer_init: bool = False,
+    ) -> str:
+        python = super()._generate(source, name, filename, defer_init)
+        _compiling.step = (python, source)
+        return python
+
+    def _compile(self, source: str, filename: str) -> types.CodeType:
+        code = super()._compile(source, filename)
+        step = getattr(_compiling, "step", None)
+        _compiling.step = (code, step[1]) if step is not None and step[0] is source else None
+        return code
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(finalize=self._finalize, **kwargs)
@@ -678,6 +728,14 @@ def render(
 ) -> str:
     """`template` rendered with `values`, bounded (see the module), stripped; any problem a
     TemplateError `<path>:<line>: <problem>`. `hint` follows an undefined-variable message."""
+    return render_unstripped(env, template, values, hint).strip()
+
+
+def render_unstripped(
+    env: jinja2.Environment, template: jinja2.Template, values: Mapping[str, object], hint: str = ""
+) -> str:
+    """`render`, before the text is stripped: what the template made, at most MAX_SIZE
+    characters (more is refused)."""
     path = template.filename or template.name or "<template>"
     meter = _Meter()
     previous = sys.gettrace()
@@ -710,7 +768,7 @@ def render(
         if isinstance(exc, jinja2.UndefinedError) and hint:
             problem += f" ({hint})"
         raise TemplateError(f"{where_}: {problem}") from None
-    return "".join(pieces).strip()
+    return "".join(pieces)
 
 
 # The render under way in this thread (the scheduler renders in worker threads).

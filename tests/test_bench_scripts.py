@@ -136,3 +136,16 @@ Transfer/sec:      6.27MB
     # wrk pads a figure in seconds to the width of one in ms
     assert bench.parse_wrk(report.replace("20.51ms", "1.20s "), ok=False).p99_ms == 1200.0
     assert bench.parse_wrk(report, ok=False).unexpected == 14332 - 4
+
+
+@pytest.mark.usefixtures("scripts")
+def test_the_replies_benchmark_gives_the_same_texts_both_ways(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    bench = load("bench_replies")
+    args = ["--replies", "400", "--repeat", "1", "--case-url", "https://x.example/{case}"]
+    assert bench.main([*args, "--storm", "--json"]) == 0
+    printed = results(capsys)
+    assert printed["replies"] == 400
+    # Far fewer renders than replies: the fast path was taken.
+    assert 0 < printed["results"]["renders"]["value"] < 200
