@@ -1,28 +1,42 @@
 """A storm surge through the real pipeline, measured.
 
-    .venv/bin/python scripts/bench_intake.py [--quick] [--n N] [--postgres URL] [--json]
+    .venv/bin/python scripts/bench_intake.py [--quick] [--n N] [--network x|mastodon|bluesky]...
+        [--postgres URL] [--profile] [--json]
 
-N synthetic mentions in X API v2's wire shape (pages of 100; English and Spanish hashtags, photos,
-exact geo, small and city-wide places, Google/Apple/OpenStreetMap links, typed coordinates, no
-location, unknown hashtags, reports from outside the city, thread follow-ups, repeated reports and
-posts X serves twice) are served to the real X adapter (tweepy) through `responses`, and run
-through the real pipeline: `poll_once` (parse, decide, cases, outbox rows, cursor; one transaction
-a page); between polls the queued replies go out, as the send job would post them (marked sent in
-the database, untimed: posting is measured against X's quota by bench_outbox.py), so that residents
-can answer them. The storm arrives in bursts of `--per-poll`
-mentions (800: as many as X keeps reachable on the mentions timeline), one poll each.
+N synthetic mentions (English and Spanish hashtags, photos, exact geo, small and city-wide places,
+Google/Apple/OpenStreetMap links, typed coordinates, no location, unknown hashtags, reports from
+outside the city, thread follow-ups, repeated reports and posts served twice) are served, on each
+network chosen (`--network`, repeatable; all three by default), to that network's real adapter as
+`socialbot run` builds it, in the network's own wire shape (see `_bench_networks`): X API v2
+through tweepy, Mastodon's notifications through Mastodon.py (both mocked with `responses`),
+Bluesky's through the atproto SDK (mocked with `respx`). They run through the real pipeline:
+`poll_once` (fetch, parse, decide, cases, duplicates, outbox rows, cursor; one transaction a
+page); between polls the queued replies go out, as the send job would post them (marked sent in
+the database, untimed: posting is measured against X's quota by bench_outbox.py), so that
+residents can answer them. The storm arrives in bursts, one poll each: 800 mentions on X (as many
+as X keeps reachable on the mentions timeline) and Bluesky, 760 on Mastodon (what the adapter's
+20 pages of 40 take in a poll), or `--per-poll`.
 
-It prints:
-- mentions/s through the whole pipeline (poll → case → reply posted), on SQLite and, with
-  `--postgres`, PostgreSQL; and the intake part alone (poll → case → reply queued);
-- the "floor" on the same pages: `json.loads` of each page and one bare `executemany` of its rows
-  (id, author, text, time, raw JSON) into a plain SQLite table; and the ratio pipeline / floor;
+It prints, per network:
+- mentions/s through intake (poll → case → reply queued), on SQLite and, with `--postgres`,
+  PostgreSQL;
+- the "floor" on that network's own pages as served: `json.loads` of each page and one bare
+  `executemany` of its rows (id, author, text, time, raw JSON) into a plain SQLite table; and the
+  ratio pipeline / floor;
+and, for X only:
 - the cost per mention of a fixed batch on top of 10k and of 1M past cases (seeded in bulk), and
   their ratio: how intake ages as the case history grows;
 - the peak RSS of a fresh process running N = 10k and N = 100k, and their ratio.
 
+`--profile` runs each network's pipeline once more (SQLite, and PostgreSQL with `--postgres`)
+under pyinstrument, apart from the timed runs (the profiler slows them), and prints where the time
+inside `poll_once` goes (`_bench_profile`).
+
 Timings exclude building the pages (the storm, not the bot) but include everything the bot does
-with them, `responses` and tweepy's request signing included.
+with them, the HTTP mocks and the clients' request building and signing included. Each run
+starts with an untimed warm-up poll (the network's first page) that pays the one-time costs: the
+URL regex's compilation (its batch holds links), the templates, the statement caches, the
+Mastodon instance document, the Bluesky sign-in.
 """
 
 from __future__ import annotations
@@ -39,19 +53,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-import responses
 from _bench_common import (
     BOSTON,
-    CITY_ID,
-    MENTIONS_URL,
-    REPLY_OFFSET,
-    MentionsServer,
     Row,
     Stopwatch,
     Storm,
     as_json,
-    forget_calls,
     peak_rss_mb,
     postgres_url,
     print_table,
@@ -59,7 +68,9 @@ from _bench_common import (
     seed_history,
     sqlite_url,
 )
-from sqlalchemy import BigInteger, Engine, String, cast, update
+from _bench_networks import NETWORKS, StormNetwork, for_name
+from _bench_profile import Breakdown, PollProfiler, as_dict, print_breakdown
+from sqlalchemy import Engine, bindparam, select, update
 
 from socialbot.app import build_service
 from socialbot.config import load_settings
@@ -68,7 +79,9 @@ from socialbot.store.models import OutboxMessage, OutboxState
 
 SCRIPT = Path(__file__).resolve()
 PER_POLL = 800  # X keeps the newest 800 mentions reachable: a poll never sees more
-WARM_UP = 100  # mentions run before timing starts (connections, statement caches)
+LABELS = {"x": "X", "mastodon": "Mastodon", "bluesky": "Bluesky"}
+# Kinds of mention whose words hold a link: the warm-up needs one (see `check_warm_up`).
+LINKED = frozenset({"map_link", "follow_up_location"})
 
 
 @dataclass(slots=True)
@@ -77,9 +90,13 @@ class PipelineRun:
     intake: Stopwatch = field(default_factory=Stopwatch)
     floor: Stopwatch = field(default_factory=Stopwatch)
     outcomes: Counter[str] = field(default_factory=Counter)
+    fetched: int = 0
     already_seen: int = 0
     malformed: int = 0
     replies_queued: int = 0
+    pages: int = 0
+    per_poll: int = 0
+    profile: Breakdown | None = None
 
     @property
     def rate(self) -> float:
@@ -107,12 +124,7 @@ class Floor:
             "created_at TEXT, raw TEXT)"
         )
 
-    def ingest(self, body: str) -> None:
-        page = json.loads(body)
-        rows = [
-            (t["id"], t["author_id"], t["text"], t.get("lang"), t["created_at"], json.dumps(t))
-            for t in page.get("data", [])
-        ]
+    def ingest(self, rows: list[tuple[str, str, str, str | None, str, str]]) -> None:
         self.db.execute("BEGIN")
         self.db.executemany("INSERT INTO mentions VALUES (?, ?, ?, ?, ?, ?)", rows)
         self.db.execute("COMMIT")
@@ -121,82 +133,105 @@ class Floor:
         self.db.close()
 
 
+def check_warm_up(storm: Storm, warm_up: int) -> None:
+    """The warm-up must pay for the URL regex (compiled at its first use, ~0.5 s): a link."""
+    if not any(storm.kind(i) in LINKED for i in range(warm_up)):
+        raise SystemExit(f"the warm-up's {warm_up} mentions hold no link: it would time a compile")
+
+
 def run_pipeline(
     database_url: str,
     n: int,
     *,
-    per_poll: int = PER_POLL,
+    network: str = "x",
+    per_poll: int | None = None,
     history: int = 0,
     floor: bool = False,
+    profile: bool = False,
     say: Callable[[str], None] = lambda _m: None,
 ) -> PipelineRun:
-    """N mentions through poll → case → outbox → posted, on a fresh database at `database_url`
-    (with `history` past cases seeded first). Timed after a warm-up of WARM_UP mentions."""
-    settings = load_settings(
-        database_url=database_url,
-        city_bounds=BOSTON,
-        x_consumer_key="ck",
-        x_consumer_secret="cs",
-        x_access_token="at",
-        x_access_token_secret="ats",
-    )
-    # The real X adapter as `socialbot run` builds it: every call metered into the database.
-    service = build_service(settings)
+    """N mentions of `network` through poll → case → reply queued, on a fresh database at
+    `database_url` (with `history` past cases seeded first); between polls the replies go out.
+    Timed after an untimed warm-up poll (the network's first page). `profile`: the polls run
+    under pyinstrument (`_bench_profile`), which slows them: not a run to read the rate of."""
     storm = Storm.for_size(n, history)
+    wire: StormNetwork = for_name(network, storm)
+    settings = load_settings(database_url=database_url, city_bounds=BOSTON, **wire.settings())
+    # The real adapter as `socialbot run` builds it: every call metered into the database.
+    service = build_service(settings)
     if history:
         say(f"seeding {history:,} past cases")
         seed_history(service.engine, storm)
-    server = MentionsServer(storm)
-    run = PipelineRun()
-    with (
-        tempfile.TemporaryDirectory(prefix="socialbot-floor-") as tmp,
-        responses.RequestsMock(assert_all_requests_are_fired=False) as mock,
-    ):
+    per_poll = per_poll or wire.per_poll
+    warm_up = wire.warm_up
+    check_warm_up(storm, warm_up)
+    profiler = PollProfiler() if profile else None
+    if profiler is not None:
+        profiler.attach(service.engine)
+    run = PipelineRun(per_poll=per_poll)
+    with tempfile.TemporaryDirectory(prefix="socialbot-floor-") as tmp, wire.serving():
         floor_db = Floor(Path(tmp) / "floor.db") if floor else None
-        mock.add_callback(responses.GET, MENTIONS_URL, callback=server)
-        bursts = [(0, WARM_UP)] + [
-            (start, min(WARM_UP + n, start + per_poll))
-            for start in range(WARM_UP, WARM_UP + n, per_poll)
+        bursts = [(0, warm_up)] + [
+            (start, min(warm_up + n, start + per_poll))
+            for start in range(warm_up, warm_up + n, per_poll)
         ]
         for number, (start, stop) in enumerate(bursts):
             timed = number > 0
-            bodies = server.arrive(start, stop)  # the storm's work, not the bot's: untimed
+            wire.arrive(start, stop)  # the storm's work, not the bot's: untimed
+            with run.intake if timed else Stopwatch():
+                if profiler is not None and timed:
+                    with profiler.poll():
+                        report = poll_once(service.intake, service.clock, user_id=wire.user_id)
+                else:
+                    report = poll_once(service.intake, service.clock, user_id=wire.user_id)
+            bodies = wire.polled()
             if floor_db is not None and timed:
                 with run.floor:
                     for body in bodies:
-                        floor_db.ingest(body)
-            with run.intake if timed else Stopwatch():
-                report = poll_once(service.intake, service.clock, user_id=CITY_ID)
-            server.moved_past(json.loads(bodies[0])["meta"]["newest_id"])
-            queued = _replies_go_out(service.engine, service.clock())
-            forget_calls(mock)
+                        floor_db.ingest(wire.floor_rows(body))  # json.loads and its rows
+            queued = _replies_go_out(service.engine, service.clock(), wire.reply_id)
             if not timed:
                 continue
             run.mentions += stop - start
+            run.pages += len(bodies)
+            run.fetched += report.fetched
             run.already_seen += report.already_seen
             run.malformed += report.malformed
             run.outcomes.update(h.decision.outcome.value for h in report.handled)
             run.replies_queued += queued
-            if number % 10 == 0 or stop == WARM_UP + n:
-                say(f"  {stop - WARM_UP:,}/{n:,} mentions, {run.rate:,.0f}/s")
+            if number % 10 == 0 or stop == warm_up + n:
+                say(f"  {stop - warm_up:,}/{n:,} mentions, {run.rate:,.0f}/s")
         if floor_db is not None:
             floor_db.close()
+    if profiler is not None:
+        profiler.mentions = run.mentions
+        run.profile = profiler.breakdown()
     service.close()
     return run
 
 
-def _replies_go_out(engine: Engine, at: datetime) -> int:
+def _replies_go_out(engine: Engine, at: datetime, reply_id: Callable[[str], str]) -> int:
     """Every queued reply is posted, as the send job would post it (with the id the storm
-    expects: see `_bench_common.reply_id`); returns how many."""
+    expects: see `StormNetwork.reply_id`); returns how many."""
     outbox = OutboxMessage.__table__  # type: ignore[attr-defined]
-    their_reply = cast(outbox.c.in_reply_to_post_id, BigInteger) + REPLY_OFFSET
     with engine.begin() as connection:
-        done = connection.execute(
+        pending = connection.execute(
+            select(outbox.c.id, outbox.c.in_reply_to_post_id).where(
+                outbox.c.state == OutboxState.PENDING
+            )
+        ).all()
+        if not pending:
+            return 0
+        connection.execute(
             update(outbox)
-            .where(outbox.c.state == OutboxState.PENDING)
-            .values(state=OutboxState.SENT, posted_id=cast(their_reply, String), sent_at=at)
+            .where(outbox.c.id == bindparam("row_id"))
+            .values(state=OutboxState.SENT, posted_id=bindparam("reply"), sent_at=at),
+            [
+                {"row_id": row_id, "reply": reply_id(post) if post else None}
+                for row_id, post in pending
+            ],
         )
-    return done.rowcount
+    return len(pending)
 
 
 def rss_child(n: int) -> None:
@@ -249,8 +284,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes: about a minute")
     parser.add_argument("--n", type=int, help="mentions for the throughput runs")
-    parser.add_argument("--per-poll", type=int, default=PER_POLL, help="mentions a poll sees")
+    parser.add_argument(
+        "--per-poll",
+        type=int,
+        help="mentions a poll sees (default: 800 on X and Bluesky, 760 on Mastodon)",
+    )
+    parser.add_argument(
+        "--network",
+        action="append",
+        choices=NETWORKS,
+        help="the network whose storm is run (repeatable; default: all three)",
+    )
     parser.add_argument("--postgres", metavar="URL", help="also run on this PostgreSQL database")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="also run each pipeline under pyinstrument and print where poll_once's time goes",
+    )
     parser.add_argument("--history", type=int, nargs=2, metavar=("SMALL", "LARGE"))
     parser.add_argument("--history-batch", type=int)
     parser.add_argument("--rss", type=int, nargs=2, metavar=("SMALL", "LARGE"))
@@ -265,43 +315,92 @@ def main(argv: list[str] | None = None) -> int:
 
     plan = QUICK if args.quick else FULL
     n = args.n or plan.n
+    networks = list(dict.fromkeys(args.network or NETWORKS))
     small, large = args.history or (plan.history_small, plan.history_large)
     batch = args.history_batch or plan.history_batch
     rss_small, rss_large = args.rss or (plan.rss_small, plan.rss_large)
     say = progress(not args.json)
     rows: list[Row] = []
+    notes: list[str] = []
+    per_poll: dict[str, int] = {}
+    profiles: dict[str, dict[str, Any]] = {}
+    profiled: list[tuple[str, PipelineRun]] = []
 
-    say(f"SQLite: {n:,} mentions through the pipeline, and the floor on the same pages")
-    with sqlite_url() as url:
-        lite = run_pipeline(url, n, per_poll=args.per_poll, floor=True, say=say)
-    slower = lite.floor_rate / lite.rate
-    rows += [
-        Row(
-            "sqlite_rate",
-            "pipeline, SQLite (poll → case → reply queued)",
-            lite.rate,
-            "mentions/s",
-            "≥ 1,000",
-            lite.rate >= 1000,
-        ),
-        Row("floor_rate", "floor (json.loads + executemany)", lite.floor_rate, "mentions/s"),
-        Row("floor_ratio", "  pipeline / floor, time a mention", slower, "x", "≤ 10", slower <= 10),
-    ]
-    notes = [
-        f"storm of {n:,} mentions, {args.per_poll:,} a poll: "
-        + ", ".join(f"{k} {v:,}" for k, v in sorted(lite.outcomes.items()))
-        + f"; served twice {lite.already_seen:,}; malformed {lite.malformed:,}; "
-        f"{lite.replies_queued:,} replies queued"
-    ]
-    if args.postgres:
-        say(f"PostgreSQL: {n:,} mentions through the pipeline")
-        with postgres_url(args.postgres) as url:
-            pg = run_pipeline(url, n, per_poll=args.per_poll, say=say)
+    for network in networks:
+        label = LABELS[network]
+        key = "" if network == "x" else f"{network}_"  # X's keys as they always were
+        say(f"{label}, SQLite: {n:,} mentions through the pipeline, and the floor on its pages")
+        with sqlite_url() as url:
+            lite = run_pipeline(
+                url, n, network=network, per_poll=args.per_poll, floor=True, say=say
+            )
+        per_poll[network] = lite.per_poll
+        slower = lite.floor_rate / lite.rate
         rows += [
-            Row("postgres_rate", "pipeline, PostgreSQL", pg.rate, "mentions/s"),
+            Row(
+                f"{key}sqlite_rate",
+                f"{label}: pipeline, SQLite (poll → case → reply queued)",
+                lite.rate,
+                "mentions/s",
+                "≥ 1,000",
+                lite.rate >= 1000,
+            ),
+            Row(
+                f"{key}floor_rate",
+                f"{label}: floor (json.loads + executemany)",
+                lite.floor_rate,
+                "mentions/s",
+            ),
+            Row(
+                f"{key}floor_ratio",
+                "  pipeline / floor, time a mention",
+                slower,
+                "x",
+                "≤ 10",
+                slower <= 10,
+            ),
         ]
+        notes.append(
+            f"{label}: {n:,} mentions, {lite.per_poll:,} a poll, {lite.pages:,} pages served "
+            f"({lite.fetched:,} mentions read): "
+            + ", ".join(f"{k} {v:,}" for k, v in sorted(lite.outcomes.items()))
+            + f"; already seen {lite.already_seen:,}; malformed {lite.malformed:,}; "
+            f"{lite.replies_queued:,} replies queued"
+        )
+        if args.postgres:
+            say(f"{label}, PostgreSQL: {n:,} mentions through the pipeline")
+            with postgres_url(args.postgres) as url:
+                pg = run_pipeline(url, n, network=network, per_poll=args.per_poll, say=say)
+            rows.append(
+                Row(
+                    f"{key}postgres_rate",
+                    f"{label}: pipeline, PostgreSQL",
+                    pg.rate,
+                    "mentions/s",
+                    "≥ 1,000",
+                    pg.rate >= 1000,
+                )
+            )
+        if args.profile:
+            say(f"{label}, SQLite: {n:,} mentions under the profiler")
+            with sqlite_url() as url:
+                run = run_pipeline(url, n, network=network, per_poll=args.per_poll, profile=True)
+            profiled.append((f"{label}, SQLite", run))
+            if args.postgres:
+                say(f"{label}, PostgreSQL: {n:,} mentions under the profiler")
+                with postgres_url(args.postgres) as url:
+                    run = run_pipeline(
+                        url, n, network=network, per_poll=args.per_poll, profile=True
+                    )
+                profiled.append((f"{label}, PostgreSQL", run))
+    notes.append(
+        "pages as each network serves them: X 100 a page (max_results), Mastodon 40 (its default; "
+        "80 at most), Bluesky 100 (its most; each poll reads back to the page holding its cursor, "
+        "whose older items it reads again, and asks getPosts per 25 mentions); the floor "
+        "parses the mention pages only"
+    )
 
-    if "history" not in args.skip:
+    if "history" not in args.skip and "x" in networks:  # X only: its storm, its adapter
         costs = {}
         for seeded in (small, large):
             say(f"SQLite: {batch:,} mentions on top of {seeded:,} past cases")
@@ -321,7 +420,7 @@ def main(argv: list[str] | None = None) -> int:
             ),
         ]
 
-    if "rss" not in args.skip:
+    if "rss" not in args.skip and "x" in networks:
         rss = {}
         for size in (rss_small, rss_large):
             say(f"peak RSS of a fresh process running {size:,} mentions")
@@ -346,10 +445,32 @@ def main(argv: list[str] | None = None) -> int:
             ),
         ]
 
+    for title, run in profiled:
+        assert run.profile is not None
+        profiles[title] = as_dict(run.profile)
     if args.json:
-        print(as_json(rows, benchmark="intake", n=n, per_poll=args.per_poll, notes=notes))
+        print(
+            as_json(
+                rows,
+                benchmark="intake",
+                n=n,
+                per_poll=per_poll.get("x", args.per_poll or PER_POLL),
+                per_poll_by_network=per_poll,
+                networks=networks,
+                notes=notes,
+                **({"profiles": profiles} if profiles else {}),
+            )
+        )
     else:
         print_table("socialbot intake benchmark", rows, notes)
+        for title, run in profiled:
+            assert run.profile is not None
+            print()
+            print_breakdown(
+                f"where poll_once's time goes, {title}, {run.mentions:,} mentions (a run of its "
+                "own, under pyinstrument, slower than the timed one):",
+                run.profile,
+            )
     return 0
 
 
