@@ -33,6 +33,7 @@ from socialbot.demo import DEMO_CITY_BOUNDS
 from socialbot.domain import GeoPoint
 from socialbot.geocell import cell_of
 from socialbot.poller import reply_key
+from socialbot.store.statistics import analyze
 
 API = "https://api.twitter.com"
 CITY_ID = "1583000000000000001"
@@ -407,11 +408,18 @@ def postgres_url(url: str) -> Iterator[str]:
 PAST_CATEGORIES = ("pothole", "streetlight", "graffiti", "downed_tree", "missed_trash")
 
 
-def seed_history(engine: Engine, storm: Storm, batch: int = 50_000) -> None:
+def seed_history(
+    engine: Engine, storm: Storm, batch: int = 50_000, *, statistics: bool = True
+) -> None:
     """The storm's past cases (`storm.history`) as a busy city's database holds them, inserted
     in bulk (not through the pipeline): each with the mention that opened it, its intake event
     and its sent reply. Their reporters are the storm's residents, so the daily-limit and thread
-    look-ups search among them. Post ids are below the storm's; dates spread over two years."""
+    look-ups search among them. Post ids are below the storm's; dates spread over two years.
+
+    With `statistics`, then the statistics production has after that history: on SQLite what
+    the hourly `db:optimize` job of `socialbot run` leaves (the function it calls), on
+    PostgreSQL what autovacuum's analyze does after a bulk load. Without, none: the worst hour
+    (a database that never ran the job), what nothing here does on its own."""
     cases = storm.history
     now = datetime.now(UTC)
     dialect = engine.dialect.name
@@ -538,8 +546,8 @@ def seed_history(engine: Engine, storm: Storm, batch: int = 50_000) -> None:
                         f"(SELECT max(id) FROM {table}))"
                     )
                 )
-    with engine.begin() as conn:  # fresh statistics, as autovacuum / a routine ANALYZE keep them
-        conn.execute(text("ANALYZE"))
+    if statistics:
+        analyze(engine)
 
 
 def bulk_insert(engine: Engine, table: str, columns: str, rows: list[tuple[Any, ...]]) -> None:

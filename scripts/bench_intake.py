@@ -25,7 +25,9 @@ It prints, per network:
   ratio pipeline / floor;
 and, for X only:
 - the cost per mention of a fixed batch on top of 10k and of 1M past cases (seeded in bulk), and
-  their ratio: how intake ages as the case history grows;
+  their ratio: how intake ages as the case history grows. The seeded databases get the
+  statistics `socialbot run` keeps (its hourly `db:optimize` job's function), and nothing more;
+  1M is measured once more without any (the worst hour: the job never ran);
 - the peak RSS of a fresh process running N = 10k and N = 100k, and their ratio.
 
 `--profile` runs each network's pipeline once more (SQLite, and PostgreSQL with `--postgres`)
@@ -146,6 +148,7 @@ def run_pipeline(
     network: str = "x",
     per_poll: int | None = None,
     history: int = 0,
+    statistics: bool = True,
     floor: bool = False,
     profile: bool = False,
     say: Callable[[str], None] = lambda _m: None,
@@ -161,7 +164,7 @@ def run_pipeline(
     service = build_service(settings)
     if history:
         say(f"seeding {history:,} past cases")
-        seed_history(service.engine, storm)
+        seed_history(service.engine, storm, statistics=statistics)
     per_poll = per_poll or wire.per_poll
     warm_up = wire.warm_up
     check_warm_up(storm, warm_up)
@@ -406,7 +409,11 @@ def main(argv: list[str] | None = None) -> int:
             say(f"SQLite: {batch:,} mentions on top of {seeded:,} past cases")
             with sqlite_url() as url:
                 costs[seeded] = run_pipeline(url, batch, history=seeded, say=say).per_mention_ms
+        say(f"SQLite: {batch:,} mentions on top of {large:,} past cases, no statistics yet")
+        with sqlite_url() as url:
+            bare = run_pipeline(url, batch, history=large, statistics=False, say=say)
         growth = costs[large] / costs[small]
+        bare_growth = bare.per_mention_ms / costs[small]
         rows += [
             Row("cost_small_history", f"per mention, {small:,} past cases", costs[small], "ms"),
             Row("cost_large_history", f"per mention, {large:,} past cases", costs[large], "ms"),
@@ -418,7 +425,26 @@ def main(argv: list[str] | None = None) -> int:
                 "≤ 1.5",
                 growth <= 1.5,
             ),
+            Row(
+                "cost_large_history_no_statistics",
+                f"per mention, {large:,} past cases, no statistics",
+                bare.per_mention_ms,
+                "ms",
+            ),
+            Row(
+                "history_ratio_no_statistics",
+                f"  {large:,} without statistics / {small:,}",
+                bare_growth,
+                "x",
+                "≤ 1.5",
+                bare_growth <= 1.5,
+            ),
         ]
+        notes.append(
+            "history: the seeded databases carry the statistics the hourly db:optimize job of "
+            "`socialbot run` leaves (the function it calls, store.statistics.analyze); the "
+            "'no statistics' row is the worst hour, a database that never ran it"
+        )
 
     if "rss" not in args.skip and "x" in networks:
         rss = {}

@@ -56,6 +56,7 @@ from socialbot.domain import GeoPoint
 from socialbot.geocell import cell_of
 from socialbot.store.db import make_engine, upgrade
 from socialbot.store.models import Case
+from socialbot.store.statistics import analyze
 
 SCRIPT = Path(__file__).resolve()
 CASES = 100_000
@@ -326,6 +327,9 @@ def seed_cases(engine: Engine, n: int, now: datetime, batch: int = 25_000) -> No
 
 
 def _after_seeding(engine: Engine) -> None:
+    """Sequences past the seeded ids; then the statistics production keeps: SQLite's from the
+    hourly `db:optimize` job of `socialbot run` (the function it calls), PostgreSQL's from
+    autovacuum's analyze after a bulk load."""
     from sqlalchemy import text
 
     with engine.begin() as conn:
@@ -337,7 +341,7 @@ def _after_seeding(engine: Engine) -> None:
                         f"(SELECT max(id) FROM {table}))"
                     )
                 )
-        conn.execute(text("ANALYZE"))  # statistics, as a routine ANALYZE or autovacuum keep them
+    analyze(engine)
 
 
 def prepare(url: str, n: int, say: Any) -> Seeded:

@@ -32,6 +32,7 @@ from socialbot.open311.sync import sync_once
 from socialbot.outbox import AUTH_RETRY, Outbox, RetryPolicy, send_once
 from socialbot.poller import Intake, poll_once
 from socialbot.store.poll_lock import PollLock
+from socialbot.store.statistics import analyze, keeps_statistics
 
 log = logging.getLogger(__name__)
 # The longest the poll waits after failures in a row: X back within 15 minutes is heard from.
@@ -81,6 +82,7 @@ class Jobs:
             "send": _backoff(service.settings.send_seconds),
             "broadcasts": _backoff(BROADCAST_SECONDS),
             "open311": _backoff(service.settings.open311_sync_minutes * 60),
+            "db": _backoff(service.settings.poll_seconds),
         }
         self._not_before: dict[str, datetime] = {}
 
@@ -235,6 +237,11 @@ class Jobs:
                 report.failed,
             )
 
+    def optimize(self) -> None:
+        """Fresh statistics for SQLite's planner, which gathers none itself
+        (`store.statistics`)."""
+        self._guarded("db:optimize", lambda: analyze(self.service.engine))
+
     def _guarded(self, job: str, run: Callable[[], None]) -> None:
         """`run`, unless `job` is backing off; a failure counted, and backed off."""
         now = self.service.clock()
@@ -291,6 +298,9 @@ def _on_error(event: JobExecutionEvent) -> None:
 
 # How often due broadcasts are looked for: an alert set for 07:00 goes out by 07:00:15.
 BROADCAST_SECONDS = 15
+# How often SQLite's statistics are taken again: a storm's thousands of cases a day change them
+# little within an hour, and each take costs milliseconds.
+OPTIMIZE_SECONDS = 3600
 
 
 def build_scheduler(
@@ -326,6 +336,8 @@ def build_scheduler(
         wanted.append((send, jobs.open311_send, "open311:send", settings.send_seconds))
         sync_every = round(settings.open311_sync_minutes * 60)  # whole seconds, as APScheduler
         wanted.append((send, jobs.open311_sync, "open311:sync", sync_every))
+    if keeps_statistics(service.engine):
+        wanted.append((True, jobs.optimize, "db:optimize", OPTIMIZE_SECONDS))
     # One worker per job: the polls, the senders and the broadcasts never wait for each other.
     workers = ThreadPoolExecutor(len(wanted))
     scheduler = BackgroundScheduler(executors={"default": workers}, timezone="UTC")

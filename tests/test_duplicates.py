@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, text
 from sqlmodel import select
 
 from socialbot.app import Service, build_service, build_staff
@@ -18,7 +17,7 @@ from socialbot.domain import CaseStatus, MentionOutcome
 from socialbot.lifecycle import Action
 from socialbot.networks.x.replay import ReplayPlatform
 from socialbot.outbox import send_once
-from socialbot.poller import nearby_cases, poll_once
+from socialbot.poller import poll_once
 from socialbot.staff import Request
 from socialbot.store.db import transaction
 from socialbot.store.models import Case, MentionRecord
@@ -173,18 +172,6 @@ def test_every_reporter_hears_the_case_is_fixed(city: City) -> None:
         (xapi.post_id(1), "Good news: th"),
         (xapi.post_id(2), "Buenas notici"),
     ]
-
-
-def test_the_duplicate_lookup_uses_the_grid_index(engine: Engine) -> None:
-    if engine.dialect.name != "sqlite":
-        pytest.skip("the plan is checked on SQLite; PostgreSQL's planner chooses by statistics")
-    query = nearby_cases("pothole", ["drt2yzr", "drt2yzq"], datetime(2026, 11, 1, tzinfo=UTC))
-    compiled = query.compile(engine, compile_kwargs={"literal_binds": True})
-    with engine.connect() as connection:
-        plan = " ".join(
-            str(row[-1]) for row in connection.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))
-        )
-    assert "USING INDEX ix_cases_nearby" in plan
 
 
 def test_cases_are_routed_by_district_with_its_department_override(

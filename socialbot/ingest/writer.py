@@ -424,7 +424,7 @@ class _PageWriter:
                 for key in wanted
                 for row in (*known.rows.get(key, ()), *self._opened_nearby.get(key, ()))
             ]
-        return list(self.session.exec(nearby_cases(category, cells, since)).all())
+        return [row for rows in nearby_cases(self.session, wanted, since).values() for row in rows]
 
     def _edited(self, mention: Mention) -> tuple[bool, Case | None, bool]:
         """Whether `mention` edits a post already handled, that post's case (None: none), and

@@ -25,6 +25,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlch
 from sqlmodel import Session
 
 from socialbot.errors import ConfigError
+from socialbot.store.statistics import analyze
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -164,14 +165,23 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest migration; a no-op when it is already there."""
+    """Bring the schema to the newest migration; a no-op when it is already there. After a
+    migration, fresh statistics (`statistics.analyze`): a new index has none."""
     try:
+        before = _revision(engine)
         command.upgrade(alembic_config(engine), "head")
+        if _revision(engine) != before:
+            analyze(engine)
     except DBAPIError as exc:
         raise ConfigError(
             f"database {engine.url.render_as_string(hide_password=True)}: cannot migrate "
             f"({driver_reason(exc, engine)})"
         ) from None
+
+
+def _revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
 
 
 def pending_migrations(engine: Engine) -> list[str]:

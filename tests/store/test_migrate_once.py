@@ -79,7 +79,13 @@ def schema_of(engine: Engine) -> dict[str, object]:
         revision = connection.execute(text("SELECT version_num FROM alembic_version")).all()
         sqlite = engine.dialect.name == "sqlite"
         ddl = (
-            connection.execute(text("SELECT type, name, sql FROM sqlite_master")) if sqlite else []
+            # The planner's statistics (sqlite_stat1, written by `upgrade`'s ANALYZE) are data,
+            # not schema: a database migrated by Alembic alone has none.
+            connection.execute(
+                text("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_stat%'")
+            )
+            if sqlite
+            else []
         )
         # Alembic's batch copies list a table's constraints in no fixed order: compared as sets.
         statements = sorted((kind, name, _lines(sql)) for kind, name, sql in ddl)
