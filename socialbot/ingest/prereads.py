@@ -9,8 +9,11 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Executable, and_, bindparam, func, or_, text
+from sqlalchemy import Executable, FunctionElement, and_, bindparam, func, or_, text
+from sqlalchemy import select as sa_select
+from sqlalchemy.ext.compiler import compiles
 from sqlmodel import Session, SQLModel, col, select
 
 from socialbot.domain import (
@@ -121,6 +124,48 @@ def _replied_to(mention: Mention) -> list[str]:
     return [r.post_id for r in mention.references if r.type is ReferenceType.REPLIED_TO]
 
 
+class _Unindexed(FunctionElement[Any]):
+    """A column the planner must not search an index by: `+column` on SQLite (its documented
+    way), the column itself elsewhere (PostgreSQL plans by the statistics autovacuum keeps)."""
+
+    inherit_cache = True
+    name = "unindexed"
+
+    def __init__(self, column: Any) -> None:  # a column (sqlmodel types it as Mapped)
+        super().__init__(column)
+        self.type = column.type
+
+
+@compiles(_Unindexed, "sqlite")
+def _unindexed_on_sqlite(element: _Unindexed, compiler: Any, **kw: Any) -> str:
+    return "+" + str(compiler.process(element.clauses, **kw))
+
+
+@compiles(_Unindexed)
+def _unindexed(element: _Unindexed, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.clauses, **kw))
+
+
+def conversation_reports(conversations: Collection[tuple[str, str | None]]) -> Any:
+    """The reports of `conversations` ((platform, conversation id)), oldest first: (platform,
+    conversation id, case id). Searched by ix_mentions_conversation whatever the statistics:
+    SQLite without them would read every report of the platform through ix_mentions_outcome
+    (389 ms a page on 1,000,000 past cases, against 0.1 ms)."""
+    return (
+        sa_select(
+            col(MentionRecord.platform),
+            col(MentionRecord.conversation_id),
+            col(MentionRecord.case_id),
+        )
+        .where(
+            col(MentionRecord.platform).in_({p for p, _ in conversations}),
+            col(MentionRecord.conversation_id).in_({c for _, c in conversations}),
+            _Unindexed(col(MentionRecord.outcome)).in_(REPORT_OUTCOMES),
+        )
+        .order_by(col(MentionRecord.id))  # the newest report of each comes last, and wins
+    )
+
+
 _PostKey = tuple[str, str]  # (platform, post id)
 _ConversationKey = tuple[str, str | None]  # (platform, conversation id)
 
@@ -167,14 +212,8 @@ class _Threads:
         conversations = {(m.platform, m.conversation_id) for m in replies if m.conversation_id}
         newest: dict[_ConversationKey, int | None] = {}
         if conversations:
-            for platform, conversation, case_id in session.exec(
-                select(MentionRecord.platform, MentionRecord.conversation_id, MentionRecord.case_id)
-                .where(
-                    col(MentionRecord.platform).in_({p for p, _ in conversations}),
-                    col(MentionRecord.conversation_id).in_({c for _, c in conversations}),
-                    col(MentionRecord.outcome).in_(REPORT_OUTCOMES),
-                )
-                .order_by(col(MentionRecord.id))  # the newest report of each comes last, and wins
+            for platform, conversation, case_id in session.execute(
+                conversation_reports(conversations)
             ).all():
                 newest[(platform, conversation)] = case_id
         threads = cls(ours, reports, newest, {})
