@@ -122,3 +122,16 @@ def test_a_failed_optimize_is_logged_and_counted_and_the_next_hour_runs(
     assert failed["db:optimize"].failures_last_hour == 1
     assert failed["db:optimize"].last_error == "OSError: disk I/O error"
     assert len(runs) == 2 and caplog.text.count("job=db:optimize") == 1  # ran again, fine
+
+
+def test_a_migration_leaves_postgresqls_statistics_to_autovacuum(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An ANALYZE of a new PostgreSQL database's empty tables would tell the planner they stay
+    empty; SQLite, which gathers none by itself, gets them after every migration."""
+    calls: list[Engine] = []
+    revisions = iter(["0018", "0019"])  # as if a migration ran
+    monkeypatch.setattr("socialbot.store.db._revision", lambda _engine: next(revisions))
+    monkeypatch.setattr("socialbot.store.db.analyze", calls.append)
+    upgrade(engine)
+    assert calls == ([engine] if engine.dialect.name == "sqlite" else [])
