@@ -24,6 +24,7 @@ from socialbot.errors import AuthFailed, RateLimited, Rejected, Unavailable
 from socialbot.networks.base import Draft
 from socialbot.networks.mastodon import wire
 from socialbot.networks.mastodon.adapter import (
+    CAST_METHOD,
     MastodonCredentials,
     MastodonNetwork,
 )
@@ -624,3 +625,37 @@ def test_a_post_the_server_took_is_no_rate_limit_for_an_unreadable_reset_header(
         mastodon.publish(Draft(key="outbox-7", text="Toot!"))
     assert raised.value.maybe_done
     assert not isinstance(raised.value, RateLimited)
+
+
+def test_mastodon_py_still_casts_through_the_method_the_adapter_replaces() -> None:
+    """`adapter._uncast` replaces Mastodon.py's private cast for pages: were it renamed in a
+    new Mastodon.py, pages would silently be cast again (three quarters of intake's time)."""
+    from mastodon import Mastodon
+
+    assert callable(getattr(Mastodon, CAST_METHOD, None))
+
+
+@responses.activate
+def test_a_page_of_notifications_is_left_as_json_and_still_walks_forward(
+    mastodon: MastodonNetwork, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mastodon import types_base
+
+    casts: list[object] = []
+    real = types_base.try_cast_recurse
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        casts.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr("mastodon.internals.try_cast_recurse", counted)
+    for since, ids in (("19", ["21", "20"]), ("21", ["22"]), ("22", [])):
+        answer = notifications_answer(ids, ids[0] if ids else None)
+        cassettes.serve(
+            dataclasses.replace(answer, uri=f"{NOTIFICATIONS}?min_id={since}&types%5B%5D=mention")
+        )
+
+    pages = mastodon.fetch_mentions("117020565966271181", cursor="19")
+
+    assert [p.cursor for p in pages] == ["22", "21"]  # the Link header still paginates
+    assert casts == []  # no page through Mastodon.py's types (the instance document is one)
