@@ -6,8 +6,8 @@ answers); each `StormNetwork` here serves it as that network does:
 - X: API v2's mentions timeline (`_bench_common.MentionsServer`), pages of 100, via `responses`
   (tweepy speaks `requests`).
 - Mastodon: `GET /api/v1/notifications` pages as Mastodon 4.x builds them (the fields of the
-  recorded cassettes, the status as HTML, `Link` pagination, `X-RateLimit-*` headers), 40 a
-  page (the server's default: the adapter asks no `limit`), via `responses` (Mastodon.py speaks
+  recorded cassettes, the status as HTML, `Link` pagination, `X-RateLimit-*` headers), 80 a
+  page (the adapter's `limit`, the most Mastodon serves), via `responses` (Mastodon.py speaks
   `requests`). The instance document is asked once per adapter.
 - Bluesky: `app.bsky.notification.listNotifications` pages of 100 (the adapter's `limit`, the
   AppView's most) with keyset cursors, and the `app.bsky.feed.getPosts` calls (25 uris each) the
@@ -191,7 +191,7 @@ MASTODON_URL = "https://social.example.gov"
 MASTODON_CITY_ID = "109311000000000001"
 MASTODON_CITY = "city311"
 RESIDENTS_SERVER = "town.example"
-MASTODON_PAGE = 40  # GET /api/v1/notifications' default limit (80 at most)
+MASTODON_PAGE = 80  # the adapter's limit of GET /api/v1/notifications (its most; 40 by default)
 MASTODON_RATE_LIMIT = 300  # a token's calls per 5 minutes
 NOTIFICATION_BASE = 1_000_000  # notification ids: their own sequence, as on a server
 
@@ -270,11 +270,9 @@ class MastodonStorm:
     storm: Storm
     name: str = "mastodon"
     user_id: str = MASTODON_CITY_ID
-    # 19 full pages and the empty one that ends the walk: the adapter reads 20 pages a poll
-    # (MAX_PAGES), so 800 would end each poll at its page cap (and its warning).
-    per_poll: int = 19 * MASTODON_PAGE
+    per_poll: int = 800  # 10 pages of 80 and the empty one that ends the walk (20 at most)
     warm_up: int = MASTODON_PAGE  # the first poll reads the newest page only
-    pages_note: str = "Mastodon: pages of 40 (its default limit), oldest page first via min_id"
+    pages_note: str = "Mastodon: pages of 80 (the adapter's limit), oldest page first via min_id"
     _ids: list[int] = field(default_factory=list)  # notification ids, ascending
     _bodies: list[str] = field(default_factory=list)  # their JSON, in the same order
     _served: list[str] = field(default_factory=list)
@@ -415,7 +413,7 @@ class MastodonStorm:
         query = parse_qs(urlsplit(request.url).query)
         if query.get("types[]") != ["mention"]:
             return 400, self._headers(), json.dumps({"error": "expected types[]=mention"})
-        size = min(int(query.get("limit", [str(MASTODON_PAGE)])[0]), 2 * MASTODON_PAGE)
+        size = min(int(query.get("limit", ["40"])[0]), MASTODON_PAGE)
         if "min_id" in query:  # the oldest `size` newer than min_id
             start = bisect.bisect_right(self._ids, int(query["min_id"][0]))
             chosen = range(start, min(start + size, len(self._ids)))

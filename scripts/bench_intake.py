@@ -13,9 +13,8 @@ Bluesky's through the atproto SDK (mocked with `respx`). They run through the re
 `poll_once` (fetch, parse, decide, cases, duplicates, outbox rows, cursor; one transaction a
 page); between polls the queued replies go out, as the send job would post them (marked sent in
 the database, untimed: posting is measured against X's quota by bench_outbox.py), so that
-residents can answer them. The storm arrives in bursts, one poll each: 800 mentions on X (as many
-as X keeps reachable on the mentions timeline) and Bluesky, 760 on Mastodon (what the adapter's
-20 pages of 40 take in a poll), or `--per-poll`.
+residents can answer them. The storm arrives in bursts, one poll each: 800 mentions (as many as X
+keeps reachable on the mentions timeline) on every network, or `--per-poll`.
 
 It prints, per network:
 - mentions/s through intake (poll → case → reply queued), on SQLite and, with `--postgres`,
@@ -290,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--per-poll",
         type=int,
-        help="mentions a poll sees (default: 800 on X and Bluesky, 760 on Mastodon)",
+        help="mentions a poll sees (default: 800)",
     )
     parser.add_argument(
         "--network",
@@ -397,10 +396,10 @@ def main(argv: list[str] | None = None) -> int:
                     )
                 profiled.append((f"{label}, PostgreSQL", run))
     notes.append(
-        "pages as each network serves them: X 100 a page (max_results), Mastodon 40 (its default; "
-        "80 at most), Bluesky 100 (its most; each poll reads back to the page holding its cursor, "
-        "whose older items it reads again, and asks getPosts per 25 mentions); the floor "
-        "parses the mention pages only"
+        "pages as each network serves them: X 100 a page (max_results), Mastodon 80 (the "
+        "adapter's limit, its most), Bluesky 100 (its most; each poll reads back to the page "
+        "holding its cursor, whose older items it reads again, and asks getPosts per 25 "
+        "mentions); the floor parses the mention pages only"
     )
 
     if "history" not in args.skip and "x" in networks:  # X only: its storm, its adapter

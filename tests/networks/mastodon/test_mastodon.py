@@ -97,9 +97,8 @@ def resident_status(**changes: Any) -> dict[str, Any]:
 def test_first_poll_reads_the_newest_page_of_mentions(
     mastodon: MastodonNetwork, meter: Calls
 ) -> None:
-    cassettes.serve(
-        cassettes.find("test_notifications_mentions_only", "GET", "/api/v1/notifications")
-    )
+    recorded = cassettes.find("test_notifications_mentions_only", "GET", "/api/v1/notifications")
+    cassettes.serve(dataclasses.replace(recorded, uri=recorded.uri + "&limit=80"))
 
     (page,) = mastodon.fetch_mentions("117020565966271181", cursor=None)
 
@@ -107,7 +106,7 @@ def test_first_poll_reads_the_newest_page_of_mentions(
     # any page, so that no reply measured during intake ever calls out; then the page.
     instance, notifications = responses.calls
     assert "/api/v2/instance" in (instance.request.url or "")
-    assert query(notifications) == {"types[]": ["mention"]}
+    assert query(notifications) == {"types[]": ["mention"], "limit": ["80"]}  # its most
     assert notifications.request.headers["Authorization"] == f"Bearer {TOKEN}"
     assert [m.text for m in page.mentions] == ["@mastodonpy_test hello!"]
     assert page.cursor == "21"
@@ -147,7 +146,9 @@ def test_later_polls_walk_forward_from_the_cursor_and_return_the_newest_page_fir
     for since, ids in (("19", ["21", "20"]), ("21", ["22"]), ("22", [])):
         answer = notifications_answer(ids, ids[0] if ids else None)
         cassettes.serve(
-            dataclasses.replace(answer, uri=f"{NOTIFICATIONS}?min_id={since}&types%5B%5D=mention")
+            dataclasses.replace(
+                answer, uri=f"{NOTIFICATIONS}?min_id={since}&types%5B%5D=mention&limit=80"
+            )
         )
 
     pages = mastodon.fetch_mentions("117020565966271181", cursor="19")
@@ -165,7 +166,7 @@ def test_later_polls_walk_forward_from_the_cursor_and_return_the_newest_page_fir
 def test_a_poll_with_nothing_new_moves_no_cursor(mastodon: MastodonNetwork) -> None:
     answer = notifications_answer([], None)
     cassettes.serve(
-        dataclasses.replace(answer, uri=f"{NOTIFICATIONS}?min_id=21&types%5B%5D=mention")
+        dataclasses.replace(answer, uri=f"{NOTIFICATIONS}?min_id=21&types%5B%5D=mention&limit=80")
     )
 
     (page,) = mastodon.fetch_mentions("117020565966271181", cursor="21")
@@ -652,7 +653,9 @@ def test_a_page_of_notifications_is_left_as_json_and_still_walks_forward(
     for since, ids in (("19", ["21", "20"]), ("21", ["22"]), ("22", [])):
         answer = notifications_answer(ids, ids[0] if ids else None)
         cassettes.serve(
-            dataclasses.replace(answer, uri=f"{NOTIFICATIONS}?min_id={since}&types%5B%5D=mention")
+            dataclasses.replace(
+                answer, uri=f"{NOTIFICATIONS}?min_id={since}&types%5B%5D=mention&limit=80"
+            )
         )
 
     pages = mastodon.fetch_mentions("117020565966271181", cursor="19")
