@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Result, Table, insert, update
+from sqlalchemy import Table, insert, text, update
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col, select
 
@@ -210,11 +210,11 @@ class _PageWriter:
             return
         self.session.flush()  # the cases followed up and the blocks, changed in place
         self._write_cases(staged)
-        mention_ids = _returned(
-            self.session.execute(
-                insert(_MENTIONS).returning(_MENTIONS.c.post_id, _MENTIONS.c.id),
-                [{**s.record, "case_id": s.case.id if s.case else None} for s in staged],
-            )
+        mention_ids = _inserted(
+            self.session,
+            _MENTIONS,
+            "post_id",
+            [{**s.record, "case_id": s.case.id if s.case else None} for s in staged],
         )
         events = [
             {**s.event, "case_id": s.case.id} for s in staged if s.event is not None and s.case
@@ -301,11 +301,11 @@ class _PageWriter:
         opened = [s for s in staged if s.new_case is not None and s.case and s.case.id is None]
         if not opened:
             return
-        numbers = _returned(
-            self.session.execute(
-                insert(_CASES).returning(_CASES.c.mention_post_id, _CASES.c.id),
-                [s.new_case for s in opened if s.new_case is not None],
-            )
+        numbers = _inserted(
+            self.session,
+            _CASES,
+            "mention_post_id",
+            [s.new_case for s in opened if s.new_case is not None],
         )
         for s in opened:
             assert s.case is not None and s.new_case is not None
@@ -499,9 +499,29 @@ def _carried(mention: Mention, decision: Decision) -> dict[str, Any]:
     }
 
 
-def _returned(result: Result[str, int]) -> dict[str, int]:
-    """Post id → new row id, from an INSERT … RETURNING (post id, id) of many rows."""
-    return {post_id: row_id for post_id, row_id in result.all()}
+def _inserted(
+    session: Session, table: Table, key: str, rows: Sequence[dict[str, Any]]
+) -> dict[str, int]:
+    """Insert `rows` into `table` (one statement) and return each row's new id by its `key`
+    column (a post id). On PostgreSQL the ids are taken from the table's sequence first, one
+    query for all, and the rows inserted with them: psycopg sends a plain many-row INSERT as
+    one prepared statement in pipeline mode, where an INSERT … RETURNING of many rows is a new
+    statement text for every number of rows (measured: 2.6 ms against 1.8 ms for 20 cases). A
+    transaction that rolls back leaves the same gap in the sequence either way."""
+    if session.get_bind().dialect.name != "postgresql":
+        returned = session.execute(insert(table).returning(table.c[key], table.c.id), rows)
+        return {post_id: row_id for post_id, row_id in returned.all()}
+    ids = session.execute(_NEXT_IDS, {"table": table.name, "count": len(rows)}).scalars().all()
+    session.execute(
+        insert(table), [{**row, "id": row_id} for row, row_id in zip(rows, ids, strict=True)]
+    )
+    return {row[key]: row_id for row, row_id in zip(rows, ids, strict=True)}
+
+
+# As many new ids of a table's `id` sequence as asked, in order.
+_NEXT_IDS = text(
+    "SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :count)"
+)
 
 
 def _table(model: type[Any]) -> Table:
