@@ -8,6 +8,7 @@ rows); the failures behind `status`'s "failures in the last hour" are kept for 3
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections import deque
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, delete, func
+from sqlalchemy import Engine, bindparam, delete, func
 from sqlalchemy import select as sql_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
@@ -101,33 +102,53 @@ def _record(session: Session, call: ApiCall) -> None:
         session.execute(delete(ApiFailure).where(col(ApiFailure.at) < call.at - FAILURES_KEPT))
 
 
-def _upsert(session: Session, model: type[Any]) -> Any:
-    """INSERT … ON CONFLICT for this database (both SQLite and PostgreSQL speak it)."""
-    dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
-    return dialect.insert(model)
+_USAGE_KEY = ("day", "platform", "account", "endpoint", "charge")
+_ENDPOINT_KEY = ("platform", "account", "endpoint")
+
+
+@functools.cache
+def _count_statement(dialect: str) -> Any:
+    """The upsert of a call into `api_usage`, its values bound at execution: built and
+    compiled once a process, not at every call (a Bluesky page is five calls)."""
+    table = ApiUsage.__table__  # type: ignore[attr-defined]
+    insert = (sqlite if dialect == "sqlite" else postgresql).insert(ApiUsage)
+    statement = insert.values(
+        {name: bindparam(name) for name in (*_USAGE_KEY, "calls", "errors", "units")}
+    )
+    return statement.on_conflict_do_update(
+        index_elements=list(_USAGE_KEY),
+        set_={
+            "calls": table.c.calls + statement.excluded.calls,
+            "errors": table.c.errors + statement.excluded.errors,
+            "units": table.c.units + statement.excluded.units,
+        },
+    )
 
 
 def _count(session: Session, call: ApiCall) -> None:
-    table = ApiUsage.__table__  # type: ignore[attr-defined]
-    statement = _upsert(session, ApiUsage).values(
-        day=call.at.astimezone(UTC).date(),
-        platform=call.network,
-        account=call.account,
-        endpoint=call.endpoint,
-        charge=call.charge.value if call.charge and call.ok else "",
-        calls=1,
-        errors=0 if call.ok else 1,
-        units=call.units if call.ok else 0,
-    )
     session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["day", "platform", "account", "endpoint", "charge"],
-            set_={
-                "calls": table.c.calls + statement.excluded.calls,
-                "errors": table.c.errors + statement.excluded.errors,
-                "units": table.c.units + statement.excluded.units,
-            },
-        )
+        _count_statement(session.get_bind().dialect.name),
+        {
+            "day": call.at.astimezone(UTC).date(),
+            "platform": call.network,
+            "account": call.account,
+            "endpoint": call.endpoint,
+            "charge": call.charge.value if call.charge and call.ok else "",
+            "calls": 1,
+            "errors": 0 if call.ok else 1,
+            "units": call.units if call.ok else 0,
+        },
+    )
+
+
+@functools.cache
+def _remember_statement(dialect: str, columns: tuple[str, ...]) -> Any:
+    """The upsert of an endpoint's last answer setting `columns`, built once for each set."""
+    insert = (sqlite if dialect == "sqlite" else postgresql).insert(ApiEndpoint)
+    statement = insert.values({name: bindparam(name) for name in (*_ENDPOINT_KEY, *columns)})
+    return statement.on_conflict_do_update(
+        index_elements=list(_ENDPOINT_KEY),
+        set_={name: getattr(statement.excluded, name) for name in columns},
     )
 
 
@@ -141,13 +162,10 @@ def _remember(session: Session, call: ApiCall) -> None:
         values["rate_limit"] = call.budget.limit
         values["rate_remaining"] = call.budget.remaining
         values["rate_reset_at"] = call.budget.reset_at
-    statement = _upsert(session, ApiEndpoint).values(
-        platform=call.network, account=call.account, endpoint=call.endpoint, **values
-    )
+    statement = _remember_statement(session.get_bind().dialect.name, tuple(values))
     session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["platform", "account", "endpoint"], set_=values
-        )
+        statement,
+        {"platform": call.network, "account": call.account, "endpoint": call.endpoint, **values},
     )
 
 
