@@ -10,8 +10,8 @@ measured): rough figures, all the planner needs. It is run directly rather than 
 optimize`, because before SQLite 3.46 (Debian 12 ships 3.40, Ubuntu 24.04 3.45) optimize only
 looks at tables the connection running it has itself queried, and a job on a pooled connection
 then does nothing (measured on 3.40: no statistics written for a table that had none). On
-PostgreSQL autovacuum keeps them; `analyze` after migrations covers new tables and indexes, and
-only socialbot's tables, for the database may hold other schemas.
+PostgreSQL autovacuum keeps them, after migrations too (`store.db.upgrade` says why); `analyze`
+there, when called, takes only socialbot's tables, for the database may hold other schemas.
 """
 
 from __future__ import annotations
