@@ -518,9 +518,11 @@ def _inserted(
     return {row[key]: row_id for row, row_id in zip(rows, ids, strict=True)}
 
 
-# As many new ids of a table's `id` sequence as asked, in order.
+# As many new ids of a table's `id` sequence as asked, ascending: the page's rows take them in
+# their order ("the newest report wins" reads mention ids).
 _NEXT_IDS = text(
-    "SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :count)"
+    "SELECT nextval(pg_get_serial_sequence(:table, 'id')) AS id "
+    "FROM generate_series(1, :count) ORDER BY id"
 )
 
 
