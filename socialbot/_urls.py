@@ -190,6 +190,14 @@ def find_urls(text: str) -> list[UrlSpan]:
     """Every URL twitter-text would link in ``text``, in order."""
     if _MAY_HOLD_URL.search(text) is None:
         return []
+    return list(_urls_in(text))
+
+
+# A post's text is scanned for URLs by its wire (links, hashtags outside them), by intake's
+# location (links, then the text without them) and by its reply's length: the same text up to
+# four times in a row, the big regex each time. The last texts' answers are kept.
+@functools.lru_cache(maxsize=256)
+def _urls_in(text: str) -> tuple[UrlSpan, ...]:
     spans = []
     for match in _valid_url().finditer(text):
         protocol = match.group("protocol")
@@ -205,7 +213,7 @@ def find_urls(text: str) -> list[UrlSpan]:
             end = start + len(url)
         if _host_and_length_ok(url, protocol, match.group("domain")):
             spans.append(UrlSpan(url, start, end))
-    return spans
+    return tuple(spans)
 
 
 def _host_and_length_ok(url: str, protocol: str | None, host: str) -> bool:
