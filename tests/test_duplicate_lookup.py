@@ -214,6 +214,29 @@ def test_on_postgresql_the_lookup_can_search_ix_cases_nearby(engine: Engine) -> 
     assert "ix_cases_status" not in plan
 
 
+def _postgres_plan(connection: Connection, statement: Any) -> str:
+    compiled = statement.compile(
+        dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+    )
+    rows = connection.exec_driver_sql(f"EXPLAIN {compiled.string}", compiled.construct_params())
+    return " | ".join(str(row[0]) for row in rows)
+
+
+def test_on_postgresql_without_statistics_each_pair_is_a_search_of_ix_cases_nearby(
+    engine: Engine,
+) -> None:
+    """A new database has no statistics until autovacuum's first ANALYZE: the whole join then
+    read every open case (a scan, or ix_cases_status); a lateral search a pair does not."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's plan")
+    with engine.connect() as connection:
+        _many_cases(connection, 4_000)
+        plan = _postgres_plan(connection, nearby_query("postgresql", PAIRS, SINCE))
+        connection.rollback()
+    assert "Index Scan using ix_cases_nearby on cases" in plan
+    assert "ix_cases_status" not in plan and "Seq Scan on cases" not in plan
+
+
 # Statistics that make ix_mentions_outcome look like the better index for a conversation's
 # reports: one row an outcome, against half the table a conversation.
 _FAVOUR_OUTCOME = (

@@ -125,8 +125,9 @@ def _replied_to(mention: Mention) -> list[str]:
 
 
 class _Unindexed(FunctionElement[Any]):
-    """A column the planner must not search an index by: `+column` on SQLite (its documented
-    way), the column itself elsewhere (PostgreSQL plans by the statistics autovacuum keeps)."""
+    """A text column the planner must not search an index by: `+column` on SQLite (its
+    documented way), `(column || '')` on PostgreSQL, which has no statistics either until
+    autovacuum's first ANALYZE of a new database."""
 
     inherit_cache = True
     name = "unindexed"
@@ -143,7 +144,8 @@ def _unindexed_on_sqlite(element: _Unindexed, compiler: Any, **kw: Any) -> str:
 
 @compiles(_Unindexed)
 def _unindexed(element: _Unindexed, compiler: Any, **kw: Any) -> str:
-    return str(compiler.process(element.clauses, **kw))
+    # PostgreSQL: an expression no index is on (the column is text).
+    return "(" + str(compiler.process(element.clauses, **kw)) + " || '')"
 
 
 def conversation_reports(conversations: Collection[tuple[str, str | None]]) -> Any:
@@ -385,10 +387,18 @@ FROM json_each(:pairs) AS wanted CROSS JOIN cases
   ON cases.category = json_extract(wanted.value, '$[0]')
   AND cases.cell = json_extract(wanted.value, '$[1]')
 WHERE cases.created_at >= :since AND +cases.status IN ({_OPEN})""",
+    # A lateral search a pair (OFFSET 0 keeps the planner from folding it into one join), so
+    # that the plan is a search of ix_cases_nearby for each pair whatever the statistics say:
+    # a new database has none until autovacuum's first ANALYZE, and joined whole the planner
+    # then read every open case, through ix_cases_status or the table.
     "postgresql": f"""SELECT {_NEARBY_COLUMNS}
 FROM unnest(CAST(:categories AS VARCHAR[]), CAST(:cells AS VARCHAR[])) AS wanted (category, cell)
-  JOIN cases ON cases.category = wanted.category AND cases.cell = wanted.cell
-WHERE cases.created_at >= :since AND cases.status IN ({_OPEN})""",
+  CROSS JOIN LATERAL (
+    SELECT * FROM cases
+    WHERE cases.category = wanted.category AND cases.cell = wanted.cell
+      AND cases.created_at >= :since AND (cases.status || '') IN ({_OPEN})
+    OFFSET 0
+  ) AS cases""",
 }
 _CASES = SQLModel.metadata.tables["cases"]
 _NEARBY = {
