@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from socialbot.closures import calendar_in
 from socialbot.domain import (
@@ -18,6 +18,7 @@ from socialbot.domain import (
     MentionOutcome,
 )
 from socialbot.ingest.context import Intake, PollReport
+from socialbot.ingest.prereads import recorded_posts
 from socialbot.ingest.writer import (
     _PageWriter,
 )
@@ -51,14 +52,7 @@ def ingest(
         rules = dataclasses.replace(rules, calendar=calendar_in(session, rules.calendar, now))
     platform = intake.platform.name
     ids = [m.post_id for m in page.mentions] + [b.key for b in page.malformed]
-    seen = set(
-        session.exec(
-            select(MentionRecord.post_id).where(
-                MentionRecord.platform == platform,
-                MentionRecord.post_id.in_(ids),  # type: ignore[attr-defined]
-            )
-        ).all()
-    )
+    seen = recorded_posts(session, platform, ids)
     for bad in page.malformed:
         if bad.key in seen:
             continue

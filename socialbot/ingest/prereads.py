@@ -71,15 +71,7 @@ class _Authors:
             )
             .order_by(col(BlockedAuthor.id))
         ).all()
-        counts = session.exec(
-            select(Case.platform, Case.author_id, func.count())
-            .where(
-                col(Case.platform).in_(platforms),
-                col(Case.author_id).in_(author_ids),
-                Case.created_at >= day_ago,
-            )
-            .group_by(Case.platform, Case.author_id)
-        ).all()
+        counts = _cases_since(session, {(m.platform, m.author_id) for m in mentions}, day_ago)
         told = session.exec(
             select(MentionRecord.platform, MentionRecord.author_id)
             .where(
@@ -326,6 +318,83 @@ class _Edits:
                 for post, (case_id, linked) in found.items()
             }
         )
+
+
+def _cases_since(
+    session: Session, authors: Collection[tuple[str, str]], since: datetime
+) -> list[tuple[str, str, int]]:
+    """(platform, author id, cases opened since `since`) of each of `authors` who opened any.
+    On PostgreSQL a lateral count an author, a search of ix_cases_author each, whatever the
+    statistics (before autovacuum's first ANALYZE of a new database the planner searched the
+    index by platform and time alone and read every case of the day)."""
+    if session.get_bind().dialect.name == "postgresql":
+        wanted = sorted(authors)
+        return [
+            (platform, author, count)
+            for platform, author, count in session.execute(
+                _CASES_SINCE_POSTGRES,
+                {
+                    "platforms": [platform for platform, _ in wanted],
+                    "authors": [author for _, author in wanted],
+                    "since": since,
+                },
+            ).all()
+        ]
+    rows = session.execute(
+        sa_select(col(Case.platform), col(Case.author_id), func.count())
+        .where(
+            col(Case.platform).in_({platform for platform, _ in authors}),
+            col(Case.author_id).in_({author for _, author in authors}),
+            col(Case.created_at) >= since,
+        )
+        .group_by(col(Case.platform), col(Case.author_id))
+    ).all()
+    return [(platform, author, count) for platform, author, count in rows]
+
+
+_CASES_SINCE_POSTGRES = text(
+    """SELECT wanted.platform, wanted.author_id, opened.n
+FROM unnest(CAST(:platforms AS VARCHAR[]), CAST(:authors AS VARCHAR[]))
+  AS wanted (platform, author_id)
+  CROSS JOIN LATERAL (
+    SELECT count(*) AS n FROM cases
+    WHERE cases.platform = wanted.platform AND cases.author_id = wanted.author_id
+      AND cases.created_at >= :since
+  ) AS opened
+WHERE opened.n > 0"""
+).bindparams(bindparam("since", type_=UTCDateTime))
+
+
+def recorded_posts(session: Session, platform: str, post_ids: Collection[str]) -> set[str]:
+    """Which of `post_ids` of `platform` are recorded already. On PostgreSQL a lateral search
+    of the (platform, post id) index an id, whatever the statistics (before autovacuum's first
+    ANALYZE the planner read every mention of the platform through ix_mentions_outcome)."""
+    if not post_ids:
+        return set()
+    if session.get_bind().dialect.name == "postgresql":
+        found = session.execute(
+            _RECORDED_POSTGRES, {"platform": platform, "ids": sorted(set(post_ids))}
+        )
+        return {post_id for (post_id,) in found.all()}
+    return set(
+        session.exec(
+            select(MentionRecord.post_id).where(
+                MentionRecord.platform == platform,
+                col(MentionRecord.post_id).in_(post_ids),
+            )
+        ).all()
+    )
+
+
+_RECORDED_POSTGRES = text(
+    """SELECT recorded.post_id
+FROM unnest(CAST(:ids AS VARCHAR[])) AS wanted (post_id)
+  CROSS JOIN LATERAL (
+    SELECT mentions.post_id FROM mentions
+    WHERE mentions.platform = :platform AND mentions.post_id = wanted.post_id
+    OFFSET 0
+  ) AS recorded"""
+)
 
 
 _NearbyRow = tuple[int | None, float | None, float | None, datetime]  # id, lat, lon, opened
