@@ -9,10 +9,8 @@ from typing import Any
 
 import pytest
 
-from socialbot.ingest import writer
 from tests import xapi
-from tests.conftest import Clock
-from tests.test_poller_pages import run_storm
+from tests.test_poller_pages import written_both_ways
 
 AT = (42.35, -71.06)
 NEAR = (42.35003, -71.06003)
@@ -115,17 +113,7 @@ def test_a_tangled_page_at_once_writes_what_one_mention_at_a_time_writes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pages = tangled_pages()
-    at_once = run_storm(tmp_path / "at_once.db", Clock(), pages)
-
-    real_write = writer._PageWriter.write
-
-    def one_at_a_time(self: writer._PageWriter) -> None:
-        if len(self.pending) > 1:
-            raise RuntimeError("only one mention at a time")
-        real_write(self)
-
-    monkeypatch.setattr(writer._PageWriter, "write", one_at_a_time)
-    one_by_one = run_storm(tmp_path / "one_by_one.db", Clock(), pages)
+    at_once, one_by_one = written_both_ways(tmp_path, monkeypatch, pages)
 
     assert len(at_once["cases"]) == 1, at_once["cases"]
     assert at_once == one_by_one

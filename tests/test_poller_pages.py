@@ -174,8 +174,18 @@ def test_writing_a_page_at_once_writes_what_one_mention_at_a_time_writes(
         [json.loads(body) for body in server.arrive(start, start + 500)]
         for start in range(0, 1_500, 500)
     ]
-    at_once = run_storm(tmp_path / "at_once.db", Clock(), pages)
+    at_once, one_by_one = written_both_ways(tmp_path, monkeypatch, pages)
 
+    assert len(at_once["cases"]) > 500 and len(at_once["case_events"]) > len(at_once["cases"])
+    assert at_once == one_by_one
+
+
+def written_both_ways(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pages: list[list[dict[str, Any]]]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """`pages` through the page writer, then again with every page failing its first try, so
+    that it is written one mention at a time: each database's rows (see `run_storm`)."""
+    at_once = run_storm(tmp_path / "at_once.db", Clock(), pages)
     real_write = writer._PageWriter.write
 
     def one_at_a_time(self: writer._PageWriter) -> None:
@@ -183,8 +193,7 @@ def test_writing_a_page_at_once_writes_what_one_mention_at_a_time_writes(
             raise RuntimeError("only one mention at a time")
         real_write(self)
 
-    monkeypatch.setattr(writer._PageWriter, "write", one_at_a_time)
-    one_by_one = run_storm(tmp_path / "one_by_one.db", Clock(), pages)
-
-    assert len(at_once["cases"]) > 500 and len(at_once["case_events"]) > len(at_once["cases"])
-    assert at_once == one_by_one
+    with monkeypatch.context() as patched:
+        patched.setattr(writer._PageWriter, "write", one_at_a_time)
+        one_by_one = run_storm(tmp_path / "one_by_one.db", Clock(), pages)
+    return at_once, one_by_one
