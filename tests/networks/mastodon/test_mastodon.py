@@ -139,11 +139,10 @@ def notifications_answer(ids: list[str], newest: str | None) -> cassettes.Intera
     return dataclasses.replace(recorded, body=json.dumps(body), headers=tuple(headers))
 
 
-def serve_three_pages_after(cursor: str) -> None:
-    """Two pages of mentions newer than `cursor` (notifications 20–21, then 22), and the empty
+def serve_three_pages_after_19() -> None:
+    """Two pages of mentions newer than cursor 19 (notifications 20–21, then 22), and the empty
     one that ends the walk, each asked by `min_id` as the adapter asks."""
-    assert cursor == "19"
-    for since, ids in ((cursor, ["21", "20"]), ("21", ["22"]), ("22", [])):
+    for since, ids in (("19", ["21", "20"]), ("21", ["22"]), ("22", [])):
         answer = notifications_answer(ids, ids[0] if ids else None)
         cassettes.serve(
             dataclasses.replace(
@@ -156,7 +155,7 @@ def serve_three_pages_after(cursor: str) -> None:
 def test_later_polls_walk_forward_from_the_cursor_and_return_the_newest_page_first(
     mastodon: MastodonNetwork,
 ) -> None:
-    serve_three_pages_after("19")
+    serve_three_pages_after_19()
 
     pages = mastodon.fetch_mentions("117020565966271181", cursor="19")
 
@@ -657,7 +656,7 @@ def test_a_page_of_notifications_is_left_as_json_and_still_walks_forward(
         return real(*args, **kwargs)
 
     monkeypatch.setattr("mastodon.internals.try_cast_recurse", counted)
-    serve_three_pages_after("19")
+    serve_three_pages_after_19()
 
     pages = mastodon.fetch_mentions("117020565966271181", cursor="19")
 
