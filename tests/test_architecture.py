@@ -30,6 +30,8 @@ CORE = [
     "usage",
     "storable",
     "text_rules",
+    "sms/segments",
+    "sms/rules",
 ]
 FORBIDDEN_IN_CORE = (
     "tweepy",
