@@ -32,6 +32,7 @@ CORE = [
     "text_rules",
     "sms/segments",
     "sms/rules",
+    "sms/keywords",
 ]
 FORBIDDEN_IN_CORE = (
     "tweepy",
