@@ -33,6 +33,7 @@ CORE = [
     "sms/segments",
     "sms/rules",
     "sms/keywords",
+    "sms/phone",
 ]
 FORBIDDEN_IN_CORE = (
     "tweepy",
