@@ -5,7 +5,10 @@ Our messages read `event=poll pages=1 fetched=3 …`; the JSON format turns thos
 so a log shipper needs no parsing rules. Whatever a line says, and whatever library wrote it (a
 traceback that quotes a request, a DEBUG line of an HTTP client), every configured secret is
 replaced by `****` before it is written: the credentials are not logged by our code, and this
-makes sure no one else's code logs them either.
+makes sure no one else's code logs them either. Phone numbers are masked the same way, all but
+their last two digits (`+•••••••••67`), wherever a line holds one in E.164 (or URL-encoded,
+`%2B…`, as an HTTP client's line would quote a form): a number is personal data, not a secret,
+so it is masked by its shape, not by a list.
 
 A secret is masked before it can be spelled: in the message and in each argument of the log call
 (strings, bytes, and the tuples, lists, dicts and exceptions holding them) before `%` formats them,
@@ -36,6 +39,7 @@ from typing import Any
 import regex
 
 from socialbot.config import LogFormat, Settings
+from socialbot.sms.phone import masked_in
 
 MASK = "****"
 # Shorter than this is no real credential (X's are 25 characters and more): `doctor` fails on it.
@@ -159,8 +163,9 @@ def mask(text: str, secrets: Iterable[str]) -> str:
 
 
 def redact(text: str) -> str:
-    """`text` with every secret `setup_logging` was given masked."""
-    return mask(text, _secrets)
+    """`text` with every secret `setup_logging` was given masked, and every phone number but
+    its last two digits (`socialbot.sms.phone.masked_in`: a number is personal data)."""
+    return masked_in(mask(text, _secrets))
 
 
 def remember_secrets(values: Iterable[str]) -> None:

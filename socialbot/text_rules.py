@@ -25,6 +25,11 @@ class TextRules:
     `mention_author`: a reply notifies its resident only if it names them (`@user@instance` on
     Mastodon); on X the thread itself does. `unit` is how the limit reads in a message to staff
     ("weighted characters", "characters").
+
+    `by_words`: a text measures about what its words and gaps measure one by one, which
+    `threads.split_thread` fills its posts by. True of every network's characters; not of SMS's
+    segments (one "á" turns a whole text UCS-2, and a word is "1 segment" by itself), so a thread
+    is never split by those rules: `split_thread` refuses them.
     """
 
     network: str  # the network's display name, for messages: "X", "Mastodon"
@@ -32,6 +37,7 @@ class TextRules:
     measure: Callable[[str], int]
     unit: str = "characters"
     mention_author: bool = False
+    by_words: bool = True
 
     def length(self, text: str) -> int:
         return self.measure(text)

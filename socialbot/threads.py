@@ -72,9 +72,12 @@ def split_thread(text: str, *, rules: TextRules, tail: str = "") -> list[str]:
     thread. The whitespace where the text is cut is dropped; whitespace inside a part is kept.
 
     Raises ``TooLongToSplit`` when something that must not be cut does not fit in a post, and
-    ``ValueError`` when there is no text or it holds a character no post may carry.
+    ``ValueError`` when there is no text or it holds a character no post may carry, or when
+    ``rules`` measure no sum of words (``TextRules.by_words``: SMS segments).
     """
     limit, measure = rules.limit, rules.measure
+    if not rules.by_words:
+        raise ValueError(f"{rules.network}'s {rules.unit} are not measured by words: no thread")
     if limit <= 0:
         raise ValueError(f"{rules.network}'s limit must be at least 1, got {limit}")
     text = text.strip()

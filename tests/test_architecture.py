@@ -30,6 +30,10 @@ CORE = [
     "usage",
     "storable",
     "text_rules",
+    "sms/segments",
+    "sms/rules",
+    "sms/keywords",
+    "sms/phone",
 ]
 FORBIDDEN_IN_CORE = (
     "tweepy",
