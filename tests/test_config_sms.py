@@ -71,5 +71,7 @@ def test_the_auth_token_is_never_echoed_and_is_masked_in_logs(tmp_path: Path) ->
 def test_a_key_the_sms_table_does_not_take_is_named(tmp_path: Path) -> None:
     config = tmp_path / "socialbot.toml"
     config.write_text('[sms]\nauth_tokn = "x"\n', encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"unknown setting `sms.auth_tokn`; did you mean auth_token"):
+    with pytest.raises(
+        ConfigError, match=r"unknown setting `sms.auth_tokn`; did you mean auth_token"
+    ):
         load_settings(config)

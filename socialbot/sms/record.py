@@ -30,6 +30,9 @@ def record(engine: Engine, text: InboundText, received_at: datetime) -> bool:
             received_at=received_at,
         )
         .on_conflict_do_nothing(index_elements=["message_sid"])
+        # The row's id when it was inserted, no row when it was there: rowcount is no answer
+        # (psycopg gives -1 for an INSERT SQLAlchemy made RETURNING its key).
+        .returning(SmsInbound.__table__.c.id)  # type: ignore[attr-defined]
     )
     with engine.begin() as connection:
-        return connection.execute(statement).rowcount == 1
+        return connection.execute(statement).first() is not None
