@@ -4,8 +4,9 @@ Precedence, highest first: environment, TOML file (``--config PATH`` or ``SOCIAL
 defaults. Every setting is declared once below with its help text; the README's settings table
 is checked against this declaration by the tests, so the two cannot drift apart. A network's
 settings (`x_*`, `mastodon_*`, `bluesky_*`) may also be grouped in the file as `[x]`, `[mastodon]`
-and `[bluesky]`, and the Open311 endpoint's (`open311_*`) as `[open311]`; which networks and
-accounts socialbot acts on is `Settings.channels` (see `network_settings`).
+and `[bluesky]`, the Open311 endpoint's (`open311_*`) as `[open311]`, the web service's (`web_*`)
+as `[web]` and Twilio's (`twilio_*`) as `[sms]`; which networks and accounts socialbot acts on is
+`Settings.channels` (see `network_settings`).
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ from socialbot.network_settings import (
     fold_tables,
     shown_key,
 )
+from socialbot.sms.phone import check_account_sid, check_auth_token, check_sender
 from socialbot.usage import Prices
 
 ENV_PREFIX = "SOCIALBOT_"
@@ -478,6 +480,24 @@ class Settings(BaseSettings):
         "succeeded for this long, or a due reply has waited this long unsent.",
     )
 
+    twilio_account_sid: str | None = Field(
+        default=None,
+        description="The city's Twilio account SID (`AC…`, the console's Account Info). Kept "
+        "for the sending side, which is not built yet: the webhook needs only the auth token.",
+    )
+    twilio_auth_token: SecretStr | None = Field(
+        default=None,
+        description="The Twilio account's auth token: the web service checks every inbound "
+        "text's `X-Twilio-Signature` with it (`POST /sms/twilio` under `WEB_PUBLIC_URL`, which "
+        "it then needs). Unset: the webhook refuses every request. A secret: masked in every "
+        "log line.",
+    )
+    twilio_from: str | None = Field(
+        default=None,
+        description="The number texts are sent from, in E.164 (`+16175550100`), or a "
+        "Messaging Service SID (`MG…`). Kept for the sending side, which is not built yet.",
+    )
+
     @field_validator("database_url")
     @classmethod
     def _database_url_parses(cls, value: str) -> str:
@@ -527,6 +547,21 @@ class Settings(BaseSettings):
     @classmethod
     def _web_public_url(cls, value: str | None) -> str | None:
         return None if value is None else check_web_public_url(value)
+
+    @field_validator("twilio_account_sid")
+    @classmethod
+    def _twilio_account_sid(cls, value: str | None) -> str | None:
+        return None if value is None else check_account_sid(value)
+
+    @field_validator("twilio_auth_token")
+    @classmethod
+    def _twilio_auth_token(cls, value: SecretStr | None) -> SecretStr | None:
+        return None if value is None else SecretStr(check_auth_token(value.get_secret_value()))
+
+    @field_validator("twilio_from")
+    @classmethod
+    def _twilio_from(cls, value: str | None) -> str | None:
+        return None if value is None else check_sender(value)
 
     @field_validator("web_trusted_proxies", "web_metrics_allow")
     @classmethod
@@ -835,11 +870,13 @@ class Settings(BaseSettings):
 
 
 class _TomlWithTables(TomlConfigSettingsSource):
-    """The TOML file, with `[x]`, `[mastodon]`, `[bluesky]` and `[open311]` read as the flat
-    settings they group."""
+    """The TOML file, with `[x]`, `[mastodon]`, `[bluesky]`, `[open311]`, `[web]` and `[sms]`
+    read as the flat settings they group."""
 
     def _read_file(self, file_path: Any) -> dict[str, Any]:
-        return fold_tables(super()._read_file(file_path), str(file_path), FILE_TABLES)
+        return fold_tables(
+            super()._read_file(file_path), str(file_path), FILE_TABLES, TABLE_PREFIXES
+        )
 
 
 def check_open311_endpoint(value: str) -> str:
@@ -1009,16 +1046,23 @@ WEB_KEYS = (
     "case_links",
     "stale_minutes",
 )
+# `[sms] auth_token` is `twilio_auth_token`: the table is named for the channel, the settings
+# for the provider whose credentials they are (as their variables, SOCIALBOT_TWILIO_*).
+SMS_KEYS = ("account_sid", "auth_token", "from")
 FILE_TABLES: dict[str, tuple[str, ...]] = {
     **TABLE_KEYS,
     "open311": OPEN311_KEYS,
     "web": WEB_KEYS,
+    "sms": SMS_KEYS,
 }
+TABLE_PREFIXES = {"sms": "twilio"}
 
 # `[mastodon] access_token` names the setting `mastodon_access_token` in a file as well as the
 # flat key does, and is how the README shows it.
 _TABLE_SPELLING = {
-    f"{table}_{key}": f"[{table}] {key}" for table, keys in FILE_TABLES.items() for key in keys
+    f"{TABLE_PREFIXES.get(table, table)}_{key}": f"[{table}] {key}"
+    for table, keys in FILE_TABLES.items()
+    for key in keys
 }
 
 

@@ -81,12 +81,13 @@ _SECRET_FIELDS = (
     "mastodon_access_token",
     "bluesky_app_password",
     "open311_api_key",  # the city's alone, never an account's: only the top level holds one
+    "twilio_auth_token",  # likewise; the web service holds it, to check Twilio's signatures
 )
 
 
 def named_secrets(settings: Settings) -> list[tuple[str, str]]:
     """(setting, value) of every secret in the settings: X, Mastodon and Bluesky credentials of
-    each account, the Open311 API key, the database password."""
+    each account, the Open311 API key, the Twilio auth token, the database password."""
     from socialbot.config import INTAKE_ACCOUNT, account_env_name
 
     found: list[tuple[str, str]] = []

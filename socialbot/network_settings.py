@@ -264,11 +264,15 @@ def shown_key(key: str) -> str:
 
 
 def fold_tables(
-    data: dict[str, Any], origin: str, tables: Mapping[str, tuple[str, ...]] = TABLE_KEYS
+    data: dict[str, Any],
+    origin: str,
+    tables: Mapping[str, tuple[str, ...]] = TABLE_KEYS,
+    prefixes: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """`data` (a TOML file's) with each of `tables` (`[x]`, `[mastodon]` and `[bluesky]` unless
-    told otherwise) turned into the flat keys it stands for; a ConfigError for a table that is
-    not one, a key it does not take, or a setting given both ways."""
+    told otherwise) turned into the flat keys it stands for, `<table>_<key>` or, for a table in
+    `prefixes`, `<prefix>_<key>`; a ConfigError for a table that is not one, a key it does not
+    take, or a setting given both ways."""
     folded = dict(data)
     for network, keys in tables.items():
         if network not in folded:
@@ -283,7 +287,7 @@ def fold_tables(
                 close = difflib.get_close_matches(key, keys, n=1)
                 hint = f"did you mean {close[0]}?" if close else f"it takes {', '.join(keys)}"
                 raise ConfigError(f"{origin}: unknown setting `{network}.{shown_key(key)}`; {hint}")
-            flat = f"{network}_{key}"
+            flat = f"{(prefixes or {}).get(network, network)}_{key}"
             if flat in folded:
                 raise ConfigError(
                     f"{origin}: `{flat}` and `[{network}] {key}` are the same setting, given "

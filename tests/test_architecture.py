@@ -91,6 +91,15 @@ def test_only_the_bluesky_adapter_and_its_facets_import_atproto() -> None:
     assert importers <= {"networks/bluesky/adapter.py", "networks/bluesky/facets.py"}
 
 
+def test_only_the_signature_check_imports_twilio() -> None:
+    importers = sorted(
+        str(path.relative_to(PACKAGE))
+        for path in PACKAGE.rglob("*.py")
+        if any(name == "twilio" or name.startswith("twilio.") for name in imports_of(path))
+    )
+    assert importers == ["sms/signature.py"]
+
+
 # Where a network may be named: its own package, the composition root and the settings (which
 # read its credentials), and the commands that say which network's credentials to set.
 NAMES_NETWORKS = ("networks/", "app.py", "config.py", "network_settings.py", "doctor.py", "cli/")

@@ -84,3 +84,49 @@ def masked_in(text: str) -> str:
 
 def _hidden(digits: str, plus: str) -> str:
     return plus + HIDDEN * (len(digits) - SHOWN_DIGITS) + digits[-SHOWN_DIGITS:]
+
+
+# Twilio's ids: two upper-case letters naming the kind (AC an account, MG a Messaging Service,
+# SM/MM a message), then 32 hexadecimal digits.
+_SID = regex.compile(r"[A-Z]{2}[0-9a-fA-F]{32}")
+SID_LENGTH = 34
+
+
+def is_e164(value: str) -> bool:
+    """`value` is a phone number as E.164 writes it (see `PhoneNumber`), e.g. +14155550100."""
+    return _E164.fullmatch(value) is not None
+
+
+def is_sid(value: str, kinds: tuple[str, ...]) -> bool:
+    """`value` is a Twilio id of one of `kinds` (e.g. ("SM", "MM")) as Twilio writes them."""
+    return _SID.fullmatch(value) is not None and value[:2] in kinds
+
+
+def check_account_sid(value: str) -> str:
+    """`value` as a Twilio account SID; a ValueError saying what one looks like."""
+    value = value.strip()
+    if not is_sid(value, ("AC",)):
+        raise ValueError(
+            "not a Twilio account SID: AC and 32 hexadecimal digits (the console's Account Info)"
+        )
+    return value
+
+
+def check_sender(value: str) -> str:
+    """`value` as what Twilio sends from: our number in E.164 or a Messaging Service SID; a
+    ValueError saying which two it may be."""
+    value = value.strip()
+    if not (is_e164(value) or is_sid(value, ("MG",))):
+        raise ValueError(
+            "neither a phone number in E.164 (e.g. +16175550100) nor a Messaging Service SID "
+            "(MG and 32 hexadecimal digits)"
+        )
+    return value
+
+
+def check_auth_token(value: str) -> str:
+    """`value` as a Twilio auth token; a ValueError (which never quotes it) when it cannot be
+    one."""
+    if not value or not value.isprintable() or any(c.isspace() for c in value):
+        raise ValueError("empty, or holds spaces or control characters (copy it again)")
+    return value

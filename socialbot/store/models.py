@@ -14,6 +14,7 @@ network_sessions (a network that signs in keeps its session here: Bluesky's toke
 crm_requests (a case forwarded to the city's Open311 CRM: one row a case, its send and its sync)
 closed_days (the city's own closures, a snow day: not business days for SLAs; opened again, kept)
 mentions ─▶ inbox (a message that is not a report, nor answered, waits for staff: one row a message)
+sms_inbound (a text Twilio posted to the webhook: one row a MessageSid; recorded, not yet read)
 """
 
 from __future__ import annotations
@@ -492,3 +493,26 @@ class InboxItem(SQLModel, table=True):
         default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
     )
     public: bool = Field(default=True)
+
+
+class SmsInbound(SQLModel, table=True):
+    """A text Twilio posted to the web service's webhook (`POST /sms/twilio`), its signature
+    checked: one row a `MessageSid` (unique), however often Twilio retries. Only recorded so
+    far: nothing reads these rows into intake yet. `sender` is a resident's phone number,
+    personal data: never printed in full (`sms.phone.mask`)."""
+
+    __tablename__ = "sms_inbound"
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_sid: str = Field(max_length=34, unique=True)  # Twilio's SM…/MM… id
+    sender: str = Field(max_length=16)  # `From`, E.164
+    recipient: str = Field(max_length=16)  # `To`, E.164: our number the text was sent to
+    body: str = Field(sa_type=Text)  # `Body`, made storable (`storable.clean_text`)
+    # [{"url": …, "content_type": …}] from `NumMedia`, `MediaUrl{N}`, `MediaContentType{N}`.
+    media: list[dict[str, str]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
+    # Every field of the form as posted (`storable.storable_json`): Twilio adds fields without
+    # notice, and what it sent is kept for audit whatever socialbot reads of it today.
+    form: str = Field(sa_type=Text)
+    received_at: datetime = Field(sa_type=UTCDateTime)

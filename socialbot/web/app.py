@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from socialbot import __version__
 from socialbot.store.db import driver_reason
-from socialbot.web import georeport, operators, status_page
+from socialbot.web import georeport, operators, sms_webhook, status_page
 from socialbot.web.context import Web
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,8 @@ def create_app(web: Web) -> FastAPI:
     app = FastAPI(
         title="socialbot",
         version=__version__,
-        description="The city's 311 cases: Open311 GeoReport v2, status pages, health.",
+        description="The city's 311 cases: Open311 GeoReport v2, status pages, health; "
+        "Twilio's inbound texts, recorded.",
         docs_url=None,  # Swagger UI and ReDoc load their scripts from a CDN: no third parties
         redoc_url=None,
     )
@@ -79,6 +80,7 @@ def create_app(web: Web) -> FastAPI:
     georeport.install(app)
     status_page.install(app)
     operators.install(app)
+    sms_webhook.install(app)
 
     app.add_middleware(SecurityHeaders)
 
@@ -114,12 +116,15 @@ def create_app(web: Web) -> FastAPI:
 
 def error_response(request: Request, status: int, description: str) -> Response:
     """An error in the form its part of the service speaks: Open311's `errors` under
-    `/open311/`, a page for a person elsewhere, JSON for the operators' endpoints."""
+    `/open311/`, JSON for the operators' endpoints, a line of text for Twilio under `/sms/`, a
+    page for a person elsewhere."""
     path = request.url.path
     if path.startswith(georeport.PREFIX + "/"):
         return georeport.error_response(path, status, description)
     if path.startswith(operators.PATHS):
         return operators.error_response(status, description)
+    if path.startswith(sms_webhook.PREFIX):
+        return sms_webhook.error_response(status, description)
     return status_page.error_page(request, status, description)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from starlette.requests import Request
@@ -12,6 +13,9 @@ from starlette.requests import Request
 from socialbot.catalog import Catalog
 from socialbot.config import Settings
 from socialbot.web.answer_cache import PAGE_ENTRIES, AnswerCache
+
+if TYPE_CHECKING:
+    from socialbot.web.sms_webhook import SmsWebhook
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +35,9 @@ class Web:
     )
     # Open311's answers about one request, likewise (a CRM or an app polling a case).
     requests: AnswerCache[bytes] = field(default_factory=lambda: AnswerCache(entries=PAGE_ENTRIES))
+    # The SMS webhook's token, address and writing engine; None (every text refused) without
+    # TWILIO_AUTH_TOKEN. `engine` above stays read-only whatever this holds.
+    sms: SmsWebhook | None = None
 
 
 def web_of(request: Request) -> Web:

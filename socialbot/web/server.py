@@ -25,12 +25,16 @@ def build_web(settings: Settings, clock: Callable[[], datetime] = utc_now) -> We
     """What the app serves from. The database need not exist yet (the bot, `socialbot run` or
     `socialbot db upgrade`, makes it) and its schema is checked by `/healthz`, not here: the web
     service started before the bot's first start answers "not ready" (503) instead of dying;
-    its engine never creates the file."""
+    its engine never creates the file. With `TWILIO_AUTH_TOKEN` set, the SMS webhook's needs too
+    (`sms_webhook_of`: a ConfigError without `WEB_PUBLIC_URL`), its writing engine among them."""
+    from socialbot.web.sms_webhook import sms_webhook_of
+
     return Web(
         settings=settings,
         engine=make_engine(settings.database_url, create=False, read_only=True),
         catalog=load_catalog(settings.hashtags),
         clock=clock,
+        sms=sms_webhook_of(settings),
     )
 
 
@@ -67,6 +71,8 @@ def serve(settings: Settings, host: str, port: int) -> None:
         _notifying_server(uvicorn.Server)(config).run()
     finally:
         web.engine.dispose()
+        if web.sms is not None:
+            web.sms.dispose()
 
 
 def _notifying_server(base: type[Any]) -> type[Any]:
