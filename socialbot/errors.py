@@ -148,6 +148,11 @@ class Rejected(PlatformError):
         self.parameter = parameter
 
 
+class OptedOut(Rejected):
+    """The resident's number said STOP to our number (Twilio's error 21610): nothing more may be
+    texted to it until it texts START. The message never names the number."""
+
+
 class CrmRejected(PlatformError):
     """The city's Open311 CRM answered a request with a 4xx: `errors` as its `errors` body says
     them (one made of the HTTP status when it sent none), `status` the HTTP status. A 401, 403 or

@@ -91,13 +91,23 @@ def test_only_the_bluesky_adapter_and_its_facets_import_atproto() -> None:
     assert importers <= {"networks/bluesky/adapter.py", "networks/bluesky/facets.py"}
 
 
-def test_only_the_signature_check_imports_twilio() -> None:
+def test_only_the_signature_check_and_the_sms_adapter_import_twilio() -> None:
     importers = sorted(
         str(path.relative_to(PACKAGE))
         for path in PACKAGE.rglob("*.py")
         if any(name == "twilio" or name.startswith("twilio.") for name in imports_of(path))
     )
-    assert importers == ["sms/signature.py"]
+    assert importers == ["networks/sms/adapter.py", "sms/signature.py"]
+
+
+def test_the_sms_wire_is_pure() -> None:
+    """`networks/sms/wire.py` reads rows and answers handed to it: no SDK, no store, no HTTP."""
+    offences = sorted(
+        n
+        for n in imports_of(PACKAGE / "networks/sms/wire.py")
+        if n.startswith(("twilio", "requests", "sqlalchemy", "sqlmodel", "socialbot.store"))
+    )
+    assert offences == []
 
 
 # Where a network may be named: its own package, the composition root and the settings (which

@@ -1,0 +1,1 @@
+"""SMS through Twilio: `wire` reads recorded texts and Twilio's answers, `adapter` calls it."""
