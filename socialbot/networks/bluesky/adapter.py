@@ -73,7 +73,7 @@ from socialbot.networks.bluesky.rules import (
     REFRESH_SESSION,
     UPLOAD_BLOB,
 )
-from socialbot.networks.metering import report_unbilled
+from socialbot.networks.metering import UnbilledCalls
 from socialbot.networks.sessions import MemorySessions, SavedSession, SessionStore
 from socialbot.networks.timeline import same_text
 from socialbot.text_rules import TextRules
@@ -196,7 +196,8 @@ class BlueskyNetwork:
     ) -> None:
         self._credentials = credentials
         self._timeouts = timeouts or Timeouts()
-        self._account, self._meter, self._clock = account, meter, clock
+        self._account, self._clock = account, clock
+        self._calls = UnbilledCalls(meter, self.name, account, clock)
         self._sessions: SessionStore = sessions if sessions is not None else MemorySessions()
         self._secrets = secrets
         self._password_setting = (
@@ -690,7 +691,7 @@ class BlueskyNetwork:
                 result = call()
         except PlatformError as exc:
             response = getattr(exc.__cause__, "response", None)
-            self._report(
+            self._calls.report(
                 endpoint,
                 status=response.status_code if response is not None else None,
                 budget=(
@@ -702,7 +703,7 @@ class BlueskyNetwork:
             )
             raise
         response = result if hasattr(result, "status_code") else None
-        self._report(
+        self._calls.report(
             endpoint,
             status=response.status_code if response is not None else 200,
             units=units(response.content) if response is not None else 1,
@@ -713,27 +714,6 @@ class BlueskyNetwork:
             ),
         )
         return result
-
-    def _report(
-        self,
-        endpoint: str,
-        *,
-        status: int | None,
-        units: int = 0,
-        budget: RateBudget | None = None,
-        error: str | None = None,
-    ) -> None:
-        report_unbilled(  # Bluesky bills nothing
-            self._meter,
-            network=self.name,
-            account=self._account,
-            endpoint=endpoint,
-            at=self._clock(),
-            status=status,
-            units=units,
-            budget=budget,
-            error=error,
-        )
 
     @contextmanager
     def _translated(self, *, posting: bool, signing_in: bool = False) -> Iterator[None]:

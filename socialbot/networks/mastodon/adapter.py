@@ -47,7 +47,7 @@ from socialbot.networks import timeline
 from socialbot.networks.base import Draft, Endpoints, MediaRules, MentionPage, OwnPost, Receipt
 from socialbot.networks.mastodon import text as mastodon_text
 from socialbot.networks.mastodon import wire
-from socialbot.networks.metering import report_unbilled
+from socialbot.networks.metering import UnbilledCalls
 from socialbot.text_rules import TextRules
 from socialbot.usage import Meter
 
@@ -202,7 +202,8 @@ class MastodonNetwork:
         mastodon = _mastodon()
         timeouts = timeouts or Timeouts()
         self._base_url = credentials.api_base_url.rstrip("/")
-        self._account, self._meter, self._clock, self._sleep = account, meter, clock, sleep
+        self._account, self._clock, self._sleep = account, clock, sleep
+        self._calls = UnbilledCalls(meter, self.name, account, clock)
         self._token_setting = (
             TOKEN_SETTING
             if account == "intake"
@@ -493,7 +494,7 @@ class MastodonNetwork:
                 yield answer
         except PlatformError as exc:
             last = self._last
-            self._report(
+            self._calls.report(
                 endpoint,
                 status=last.status_code if last is not None else None,
                 budget=(
@@ -504,28 +505,7 @@ class MastodonNetwork:
                 error=str(exc),
             )
             raise
-        self._report(endpoint, status=answer.status, units=answer.units, budget=answer.budget)
-
-    def _report(
-        self,
-        endpoint: str,
-        *,
-        status: int | None,
-        units: int = 0,
-        budget: RateBudget | None = None,
-        error: str | None = None,
-    ) -> None:
-        report_unbilled(  # Mastodon bills nothing
-            self._meter,
-            network=self.name,
-            account=self._account,
-            endpoint=endpoint,
-            at=self._clock(),
-            status=status,
-            units=units,
-            budget=budget,
-            error=error,
-        )
+        self._calls.report(endpoint, status=answer.status, units=answer.units, budget=answer.budget)
 
     @contextmanager
     def _translated(self, *, posting: bool) -> Iterator[None]:

@@ -33,7 +33,7 @@ import requests
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from socialbot.domain import PostRef, RateBudget
+from socialbot.domain import PostRef
 from socialbot.errors import (
     AuthFailed,
     DataError,
@@ -43,7 +43,7 @@ from socialbot.errors import (
     Unavailable,
 )
 from socialbot.networks.base import Draft, Endpoints, Malformed, MediaRules, MentionPage, Receipt
-from socialbot.networks.metering import report_unbilled
+from socialbot.networks.metering import UnbilledCalls
 from socialbot.networks.sms import wire
 from socialbot.networks.timeline import same_text
 from socialbot.sms.phone import is_sid, mask, parse
@@ -137,7 +137,8 @@ class SmsNetwork:
         timeout: float = 30.0,
     ) -> None:
         self._credentials, self._engine = credentials, engine
-        self._account, self._meter, self._clock = account, meter, clock
+        self._account, self._clock = account, clock
+        self._calls = UnbilledCalls(meter, self.name, account, clock)
         self._page_size = page_size
         self._api = _client(credentials, timeout)
         self._messages = f"{API}/Accounts/{credentials.account_sid}/Messages.json"
@@ -287,14 +288,14 @@ class SmsNetwork:
             answer = self._api.request(method, url, params=params, data=data)
         except requests.RequestException as exc:
             message = f"Twilio unreachable: {type(exc).__name__}"
-            self._report(endpoint, status=None, error=message)
+            self._calls.report(endpoint, status=None, error=message)
             raise Unavailable(message, maybe_done=posting) from exc
         status = int(answer.status_code)
         if 200 <= status < 300:
-            self._report(endpoint, status=status, units=1)
+            self._calls.report(endpoint, status=status, units=1)
             return answer
         error = self._error(status, answer, posting=posting)
-        self._report(endpoint, status=status, error=str(error))
+        self._calls.report(endpoint, status=status, error=str(error))
         raise error
 
     def _error(self, status: int, answer: Any, *, posting: bool) -> Exception:
@@ -314,27 +315,6 @@ class SmsNetwork:
         if 400 <= status < 500 and status not in _MOMENTARY:
             return Rejected(f"Twilio refused the message ({status}){code}{text}")
         return Unavailable(f"Twilio answered {status}{code}{text}", maybe_done=posting)
-
-    def _report(
-        self,
-        endpoint: str,
-        *,
-        status: int | None,
-        units: int = 0,
-        budget: RateBudget | None = None,
-        error: str | None = None,
-    ) -> None:
-        report_unbilled(  # see the class: Twilio's price is not known when a text is sent
-            self._meter,
-            network=self.name,
-            account=self._account,
-            endpoint=endpoint,
-            at=self._clock(),
-            status=status,
-            units=units,
-            budget=budget,
-            error=error,
-        )
 
 
 def _recipient(draft: Draft) -> str:
