@@ -13,6 +13,7 @@ import random
 import resource
 import sys
 import tempfile
+import textwrap
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -647,7 +648,7 @@ def print_table(title: str, rows: Sequence[Row], notes: Sequence[str] = ()) -> N
     for line in [header, tuple("-" * w for w in widths), *lines]:
         print("  ".join(str(cell).ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())
     for note in notes:
-        print(note)
+        print(textwrap.fill(note, 80))
 
 
 def as_json(rows: Sequence[Row], **context: Any) -> str:

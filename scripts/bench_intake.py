@@ -341,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
         rows += [
             Row(
                 f"{key}sqlite_rate",
-                f"{label}: pipeline, SQLite (poll → case → reply queued)",
+                f"{label}: intake, SQLite",
                 lite.rate,
                 "mentions/s",
                 "≥ 1,000",
@@ -355,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
             ),
             Row(
                 f"{key}floor_ratio",
-                "  pipeline / floor, time a mention",
+                "  intake / floor, time a mention",
                 slower,
                 "x",
                 "≤ 10",
@@ -376,7 +376,7 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(
                 Row(
                     f"{key}postgres_rate",
-                    f"{label}: pipeline, PostgreSQL",
+                    f"{label}: intake, PostgreSQL",
                     pg.rate,
                     "mentions/s",
                     "≥ 1,000",
@@ -487,7 +487,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
     else:
-        print_table("socialbot intake benchmark", rows, notes)
+        print_table("socialbot intake benchmark (intake: poll → case → reply queued)", rows, notes)
         for title, run in profiled:
             assert run.profile is not None
             print()
