@@ -111,10 +111,9 @@ class _PageWriter:
         # and the (category, cell) a case followed up may have moved into.
         self._opened_nearby: dict[tuple[str, str], list[_NearbyRow]] = {}
         self._moved: set[tuple[str, str]] = set()
-        # (platform, post id) of the mentions staged that open a case, and (platform,
-        # conversation id) of those that are reports: what `_page_thread` could find of the page.
+        # (platform, post id) of the mentions staged that open a case: what `_page_thread` could
+        # find of the page, with the page's reports by conversation (`_page_reports`).
         self._opened: set[tuple[str, str]] = set()
-        self._reported: set[tuple[str, str | None]] = set()
         self._staged: set[tuple[str, str]] = set()  # (platform, post id) of every mention staged
         # The cases the page opened that are written, by (platform, post id) of their report;
         # and each conversation's newest report of the page, by (platform, conversation id).
@@ -196,10 +195,8 @@ class _PageWriter:
             new_case, event = open_case(mention, decision, self.rules, self.now)
             case = _CaseView(None, new_case["category"], new_case["status"])
             self._opened.add((mention.platform, mention.post_id))
-        if decision.outcome in REPORT_OUTCOMES:
-            self._reported.add((mention.platform, mention.conversation_id))
-            if mention.conversation_id and case is not None:
-                self._page_reports[(mention.platform, mention.conversation_id)] = case
+        if decision.outcome in REPORT_OUTCOMES and mention.conversation_id and case is not None:
+            self._page_reports[(mention.platform, mention.conversation_id)] = case
         self._staged.add((mention.platform, mention.post_id))
         self.pending.append(_Staged(mention, decision, record, case, new_case, event, edit))
 
@@ -444,8 +441,8 @@ class _PageWriter:
         """Whether the case `mention` replies in could be one the page opened (or the thread a
         report of the page's): then `_page_thread` looks, with the page's own reports."""
         return any((mention.platform, p) in self._opened for p in _replied_to(mention)) or (
-            mention.conversation_id is not None
-            and (mention.platform, mention.conversation_id) in self._reported
+            bool(mention.conversation_id)
+            and (mention.platform, mention.conversation_id) in self._page_reports
             and bool(_replied_to(mention))
         )
 
