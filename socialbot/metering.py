@@ -18,12 +18,11 @@ from typing import Any
 
 from sqlalchemy import Engine, bindparam, delete, func, text
 from sqlalchemy import select as sql_select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from socialbot.config import Settings
 from socialbot.health import JobHealth, one_line
-from socialbot.store.db import transaction
+from socialbot.store.db import conflict_insert, transaction
 from socialbot.store.models import ApiEndpoint, ApiFailure, ApiUsage
 from socialbot.usage import ApiCall, BudgetState, Charge, Prices, Usage, month_days, price_usage
 
@@ -125,7 +124,7 @@ def _count_statement(dialect: str) -> Any:
     """The upsert of a call into `api_usage`, its values bound at execution: built and
     compiled once a process, not at every call (a Bluesky page is five calls)."""
     table = ApiUsage.__table__  # type: ignore[attr-defined]
-    insert = (sqlite if dialect == "sqlite" else postgresql).insert(ApiUsage)
+    insert = conflict_insert(dialect, ApiUsage)
     statement = insert.values(
         {name: bindparam(name) for name in (*_USAGE_KEY, "calls", "errors", "units")}
     )
@@ -158,7 +157,7 @@ def _count(session: Session, call: ApiCall) -> None:
 @functools.cache
 def _remember_statement(dialect: str, columns: tuple[str, ...]) -> Any:
     """The upsert of an endpoint's last answer setting `columns`, built once for each set."""
-    insert = (sqlite if dialect == "sqlite" else postgresql).insert(ApiEndpoint)
+    insert = conflict_insert(dialect, ApiEndpoint)
     statement = insert.values({name: bindparam(name) for name in (*_ENDPOINT_KEY, *columns)})
     return statement.on_conflict_do_update(
         index_elements=list(_ENDPOINT_KEY),

@@ -4,12 +4,11 @@ webhook it got no answer from in time) writes nothing and is told apart."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Engine
-from sqlalchemy.dialects import postgresql, sqlite
 
 from socialbot.sms.inbound import InboundText
+from socialbot.store.db import conflict_insert
 from socialbot.store.models import SmsInbound
 
 
@@ -17,9 +16,8 @@ def record(engine: Engine, text: InboundText, received_at: datetime) -> bool:
     """Insert `text`, received at `received_at`, unless its `MessageSid` is recorded already
     (`INSERT … ON CONFLICT DO NOTHING`: two retries at once cannot both insert, nor either fail).
     True when this call recorded it."""
-    insert: Any = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
     statement = (
-        insert(SmsInbound.__table__)  # type: ignore[attr-defined]
+        conflict_insert(engine.dialect.name, SmsInbound.__table__)  # type: ignore[attr-defined]
         .values(
             message_sid=text.message_sid,
             sender=text.sender,

@@ -20,6 +20,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.script.revision import RevisionError
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 from sqlmodel import Session
@@ -244,3 +245,10 @@ def schema_is_current(engine: Engine) -> bool:
     head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision() == head
+
+
+def conflict_insert(dialect: str, table: Any) -> Any:
+    """An INSERT into `table` (a model or a Table) that speaks `ON CONFLICT` on this database
+    ("sqlite" or "postgresql", as `engine.dialect.name` says): both do, each in its SQLAlchemy
+    dialect's own construct."""
+    return (postgresql if dialect == "postgresql" else sqlite).insert(table)
