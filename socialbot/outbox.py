@@ -148,6 +148,7 @@ def draft_of(row: OutboxMessage, media_ids: tuple[str, ...] = ()) -> Draft:
         media_ids=media_ids,
         lang=row.lang,
         created_at=row.created_at,
+        recipient=row.recipient,
     )
 
 

@@ -76,7 +76,10 @@ class Draft:
     network that understands keys posts it once. `reply_to`: the post it answers, None for a
     post of its own. `created_at`: when the draft was queued, the same across every retry: a
     network whose posts we name ourselves (Bluesky's record key) names it from this and the key,
-    so that a retry names it the same."""
+    so that a retry names it the same. `recipient`: the one person it is sent to, on a network
+    that sends to people rather than to a timeline (SMS: their phone number, an alert's
+    subscriber's too, which answers no text); None for a post anyone may read, and a network that
+    posts publicly ignores it."""
 
     key: str
     text: str
@@ -84,6 +87,7 @@ class Draft:
     media_ids: tuple[str, ...] = ()
     lang: str | None = None
     created_at: datetime | None = None
+    recipient: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

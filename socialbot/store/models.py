@@ -15,6 +15,8 @@ crm_requests (a case forwarded to the city's Open311 CRM: one row a case, its se
 closed_days (the city's own closures, a snow day: not business days for SLAs; opened again, kept)
 mentions ─▶ inbox (a message that is not a report, nor answered, waits for staff: one row a message)
 sms_inbound (a text Twilio posted to the webhook: one row a MessageSid; recorded, not yet read)
+consent_events (every STOP and START of a recipient, as it came; never changed), subscriptions
+(who asked for the city's alerts, for which district, in which language)
 """
 
 from __future__ import annotations
@@ -102,6 +104,8 @@ class Case(SQLModel, table=True):
     public_photo_urls: list[str] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
     )
+    # The address as the resident wrote it ("123 Main St", "Main and 5th"), geocoded or not.
+    address: str | None = Field(default=None, sa_type=Text)
 
 
 class CaseEvent(SQLModel, table=True):
@@ -187,6 +191,10 @@ class OutboxMessage(SQLModel, table=True):
     after_id: int | None = Field(default=None, foreign_key="outbox.id")
     # Not posted by then: failed, never posted late (a broadcast's grace window).
     expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The one person this row is sent to (a reply's resident, an alert's subscriber: on SMS their
+    # phone number, which is personal data); None for a post anyone reads. A recipient whose
+    # newest `consent_events` row is a STOP is never sent anything.
+    recipient: str | None = Field(default=None, max_length=64)
 
 
 class BlockedAuthor(SQLModel, table=True):
@@ -493,6 +501,7 @@ class InboxItem(SQLModel, table=True):
         default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
     )
     public: bool = Field(default=True)
+    address: str | None = Field(default=None, sa_type=Text)  # as written: see `Case.address`
 
 
 class SmsInbound(SQLModel, table=True):
@@ -516,3 +525,56 @@ class SmsInbound(SQLModel, table=True):
     # notice, and what it sent is kept for audit whatever socialbot reads of it today.
     form: str = Field(sa_type=Text)
     received_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ConsentAction(enum.StrEnum):
+    STOP = "stop"  # send this recipient nothing more, ever, until a START
+    START = "start"  # they may be sent replies and the alerts they subscribe to again
+
+
+class ConsentSource(enum.StrEnum):
+    KEYWORD = "keyword"  # they texted STOP, START, … themselves (`mention_id`)
+    CARRIER = "carrier"  # the network refused a send because they opted out (Twilio's 21610)
+
+
+class ConsentEvent(SQLModel, table=True):
+    """One STOP or START of a recipient as it came, never updated nor deleted: the record a
+    sender must keep of who asked to be sent nothing. A recipient's standing is their newest row
+    (`id` order); a recipient with no row may be answered. `address` is personal data (on SMS a
+    phone number): never printed in full."""
+
+    __tablename__ = "consent_events"
+    __table_args__ = (Index("ix_consent_events_address", "platform", "address", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=32)
+    address: str = Field(max_length=64)  # as the network names the person: SMS's E.164 number
+    action: ConsentAction = Field(sa_type=str_enum(ConsentAction, 8))
+    source: ConsentSource = Field(sa_type=str_enum(ConsentSource, 16))
+    word: str | None = Field(default=None, max_length=32)  # the keyword as folded ("STOP")
+    # The text that said it (unique: a text re-read after a crash records nothing twice).
+    mention_id: int | None = Field(default=None, foreign_key="mentions.id", unique=True)
+    at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Subscription(SQLModel, table=True):
+    """A recipient who asked for the city's alerts ("ALERTS", "ALERTAS DORCHESTER"): for one
+    district (None: the whole city), in the language they asked in. One row a subscribing;
+    `ended_at` is set when they stop (STOP) or subscribe anew (the new row replaces it), so the
+    active subscriptions are those without it."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (
+        Index("ix_subscriptions_address", "platform", "address"),
+        Index("ix_subscriptions_active", "platform", "ended_at", "district"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=32)
+    address: str = Field(max_length=64)  # personal data, as `ConsentEvent.address`
+    district: str | None = Field(default=None, max_length=128)  # a name of SOCIALBOT_DISTRICTS
+    lang: str = Field(max_length=8)
+    mention_id: int | None = Field(default=None, foreign_key="mentions.id")
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    ended_reason: str | None = Field(default=None, max_length=16)  # "stop", "replaced"

@@ -198,8 +198,9 @@ class SmsNetwork:
             raise Unavailable(f"the recorded texts cannot be read: {type(exc).__name__}") from exc
 
     def publish(self, draft: Draft) -> Receipt:
-        """Text `draft` to the number of the text it answers (`reply_to.context`), from our
-        number or Messaging Service. A draft that answers no text has no one to go to."""
+        """Text `draft` to its recipient, else the number of the text it answers
+        (`reply_to.context`), from our number or Messaging Service. A draft with neither has no
+        one to go to."""
         number = _recipient(draft)
         data = {"To": number, "Body": draft.text}
         data["MessagingServiceSid" if self._credentials.is_service else "From"] = (
@@ -227,12 +228,10 @@ class SmsNetwork:
         `DateSent`: a text Twilio still queues has no date sent, and would be missed."""
         found: dict[str, list[PostRef]] = {}
         for draft in drafts:
-            if draft.reply_to is None:
-                continue  # never sent: `publish` refuses a draft with no number
             try:
-                number = parse(draft.reply_to.context, "reply_to.context").e164
-            except DataError:
-                continue
+                number = _recipient(draft)
+            except Rejected:
+                continue  # never sent: `publish` refuses a draft with no number
             wanted = same_text(draft.text)
             hits = [
                 PostRef(m.sid, number)
@@ -318,10 +317,16 @@ class SmsNetwork:
 
 
 def _recipient(draft: Draft) -> str:
-    if draft.reply_to is None:
-        raise Rejected("an SMS answers a text: this draft replies to none, so has no number")
+    """The number `draft` goes to: its `recipient` (an alert's subscriber), else that of the text
+    it answers."""
+    if draft.recipient is not None:
+        field, number = "recipient", draft.recipient
+    elif draft.reply_to is not None:
+        field, number = "reply_to.context", draft.reply_to.context
+    else:
+        raise Rejected("an SMS goes to a person: this draft names no recipient nor a text")
     try:
-        return parse(draft.reply_to.context, "reply_to.context").e164
+        return parse(number, field).e164
     except DataError as exc:
         raise Rejected(str(exc), parameter="To") from exc
 
