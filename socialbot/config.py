@@ -497,6 +497,21 @@ class Settings(BaseSettings):
         description="The number texts are sent from, in E.164 (`+16175550100`), or a "
         "Messaging Service SID (`MG…`). Kept for the sending side, which is not built yet.",
     )
+    twilio_segments_per_second: float = Field(
+        default=1.0,
+        gt=0,
+        le=1000,
+        description="How many SMS segments a second the sending number may send: about 1 for a "
+        "long code (the default), more for toll-free, 10DLC or short codes as Twilio or the "
+        "carrier granted. Outbound texts are paced to it, and an alert's preview says how long "
+        "its whole send takes at it.",
+    )
+    twilio_price_per_segment: float = Field(
+        default=0.0083,
+        ge=0,
+        description="What one outbound SMS segment costs, in US dollars (Twilio's US list price "
+        "without carrier fees by default): `usage` prices each text by its segments with it.",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -1048,7 +1063,7 @@ WEB_KEYS = (
 )
 # `[sms] auth_token` is `twilio_auth_token`: the table is named for the channel, the settings
 # for the provider whose credentials they are (as their variables, SOCIALBOT_TWILIO_*).
-SMS_KEYS = ("account_sid", "auth_token", "from")
+SMS_KEYS = ("account_sid", "auth_token", "from", "segments_per_second", "price_per_segment")
 FILE_TABLES: dict[str, tuple[str, ...]] = {
     **TABLE_KEYS,
     "open311": OPEN311_KEYS,
