@@ -243,5 +243,6 @@ def test_a_case_from_a_text_resolved_by_staff_is_answered_by_text(
     form = city.server.posted_forms[-1]
     assert form["To"] == [twilio.resident(18)]
     assert form["Body"] == [
-        f"Good news: the crew has filled the pothole from case #{case.id}. Thank you for reporting it!"
+        f"Good news: the crew has filled the pothole from case #{case.id}. "
+        "Thank you for reporting it!"
     ]
