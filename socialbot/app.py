@@ -97,16 +97,20 @@ class Service:
         return self.intake_networks[0]
 
     def intake_for(self, network: Network) -> Intake:
+        kind = NETWORKS.get(network.name)
         return Intake(
             engine=self.engine,
             platform=network,
             replies=self.replies,
-            rules_for=self.rules_for,
+            rules_for=functools.partial(
+                self.rules_for, converses=kind is not None and kind.converses
+            ),
             account=INTAKE_ACCOUNT,
             case_url=case_url_for(self.settings, network.name),
             backfill=timedelta(hours=self.settings.backfill_hours),
             user_id=configured_user_id(self.settings, network.name, INTAKE_ACCOUNT),
             answer_links=answer_links(network.name),
+            city_name=self.settings.city_name,
         )
 
     @property
@@ -162,7 +166,9 @@ class Service:
         """The staff actions on this service's database, with its catalog and templates."""
         return make_staff(self.settings, self.engine, self.catalog, self.replies)
 
-    def rules_for(self, own_user_id: str) -> IntakeRules:
+    def rules_for(self, own_user_id: str, *, converses: bool = False) -> IntakeRules:
+        """The intake rules of a network whose account is `own_user_id`; `converses`: its
+        messages are private texts to one number (`NetworkKind.converses`)."""
         return IntakeRules(
             catalog=self.catalog,
             own_user_id=own_user_id,
@@ -176,6 +182,7 @@ class Service:
             duplicate_radius_m=self.settings.duplicate_radius_m,
             duplicate_window=timedelta(days=self.settings.duplicate_days),
             answers=self.answers if self.answers is not None and self.answers.entries else None,
+            converses=converses,
         )
 
     def own_user_id(self, network: str | None = None) -> str:
@@ -358,7 +365,9 @@ def load_content(settings: Settings) -> tuple[Catalog, Replies, CityBounds | Non
     def checked() -> Replies:
         replies = Replies.for_dirs(settings.templates, SHIPPED_TEMPLATES)
         for rules in every_rules:
-            replies.check_all(catalog, links.get(rules.network), rules=[rules])
+            replies.check_all(
+                catalog, links.get(rules.network), rules=[rules], city=settings.city_name
+            )
         return replies
 
     # The same files checked against the same networks pass again: remembered (socialbot.memo).
@@ -366,7 +375,7 @@ def load_content(settings: Settings) -> tuple[Catalog, Replies, CityBounds | Non
         checked()
         if files is None
         else _CHECKED_REPLIES.get(
-            (files, tuple(sorted(links.items())), tuple(every_rules)),
+            (files, tuple(sorted(links.items())), tuple(every_rules), settings.city_name),
             checked,
             still=lambda: files_key(read) == files,
         )
@@ -575,7 +584,13 @@ class NetworkKind:
     `network_for` keeps in the database, so that no restart or command spends a sign-in.
 
     `links_billed`: a post with a link costs more than a plain one (X: about 13 times), so its
-    replies link the status page only when the city asks (`WEB_CASE_LINKS=all`)."""
+    replies link the status page only when the city asks (`WEB_CASE_LINKS=all`).
+
+    `converses`: its messages are private texts between one number and ours (SMS): a whole
+    text may be a carrier or bot keyword (STOP, START, HELP, STATUS, ALERTS, a menu choice), a
+    problem is named in plain words, one may do ("bache"), a text that names none gets the
+    numbered menu, and the number's next text completes the case that waits for its location
+    (`IntakeRules.converses`, which `Service.intake_for` sets from it)."""
 
     build: NetworkBuilder
     user_id: Callable[[Settings, str], str | None]
@@ -584,6 +599,7 @@ class NetworkKind:
     handle: Callable[[Settings, str], str]
     signs_in: bool = False
     links_billed: bool = False
+    converses: bool = False
 
 
 def _mastodon_text(settings: Settings) -> TextRules:

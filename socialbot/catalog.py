@@ -80,6 +80,8 @@ WORDS_IN_ALIAS = 3
 # The fewest: one word alone is a topic, not a report ("snow day, stay safe" is no #snow case,
 # "no trash pickup tomorrow" no #trash one); two written as an alias name a problem ("tree down").
 MIN_WORDS_IN_ALIAS = 2
+# The most categories a numbered menu offers (`Catalog.menu`): a choice is one digit.
+MENU_SIZE = 9
 
 
 @functools.lru_cache(maxsize=4096)  # pure; a storm repeats a few dozen tags thousands of times
@@ -223,21 +225,31 @@ class Catalog:
                 return CategoryMatch(category=category, hashtag=written, lang=alias.lang)
         return None
 
-    def match_words(self, words: Sequence[str]) -> CategoryMatch | None:
+    def match_words(
+        self, words: Sequence[str], *, min_words: int = MIN_WORDS_IN_ALIAS
+    ) -> CategoryMatch | None:
         """The first category the folded `words` of a text name without a '#': from
-        `MIN_WORDS_IN_ALIAS` to `WORDS_IN_ALIAS` words in a row written as one, that are an alias
+        `min_words` to `WORDS_IN_ALIAS` words in a row written as one, that are an alias
         or a category's name ("tree down" is #treedown, "streetlight out" the name "Streetlight
-        out"); a single word never is ("snow", "parking": the words of any storm notice). At each
-        word the longest run wins. Only storm posts are read this way (`intake`): everywhere else
-        a category takes a hashtag, which no ordinary sentence trips over by chance."""
+        out"); by default a single word never is ("snow", "parking": the words of any storm
+        notice). At each word the longest run wins. Storm posts are read this way (`intake`),
+        and the private texts of a conversing network, one word sufficing there ("bache": a
+        text to the city's number is written to report): everywhere else a category takes a
+        hashtag, which no ordinary sentence trips over by chance."""
         for start in range(len(words)):
             longest = min(WORDS_IN_ALIAS, len(words) - start)
-            for size in range(longest, MIN_WORDS_IN_ALIAS - 1, -1):
+            for size in range(longest, max(min_words, 1) - 1, -1):
                 found = self._by_words.get("".join(words[start : start + size]))
                 if found is not None:
                     category, alias = found
                     return CategoryMatch(category=category, hashtag=alias.tag, lang=alias.lang)
         return None
+
+    def menu(self) -> tuple[Category, ...]:
+        """The categories a conversing network's numbered menu offers, numbered from 1 in this
+        order: the featured ones in file order (the city's choice, as for the help reply), at
+        most `MENU_SIZE`, a choice being one digit."""
+        return tuple(c for c in self.categories if c.featured)[:MENU_SIZE]
 
     def featured_hashtags(self, lang: str) -> list[str]:
         """`#tag` of each featured category in file order: its first alias in `lang` (else `en`).

@@ -342,6 +342,14 @@ class Settings(BaseSettings):
         description="The city's IANA time zone, e.g. `America/New_York`: `broadcast send --at` "
         "and `--cron` times are read in it, and shown in it.",
     )
+    city_name: str = Field(
+        default="City 311",
+        min_length=1,
+        max_length=40,
+        description="The city's name as its texts say it: the SMS answer to HELP (`Boston 311: "
+        "text us a problem…`), the confirmation of START and of ALERTS. Counted in the length "
+        "check of those replies at start-up.",
+    )
     broadcast_grace_minutes: float = Field(
         default=15.0,
         ge=0,

@@ -292,7 +292,9 @@ def check_replies(
     for network in rules:
         # The case link that network's replies carry (`app.case_url_for`), by its display name.
         link = case_urls.get(network.network) if case_urls is not None else settings.case_url
-        checked, problems = _first_problems(replies.check_each(catalog, link, network))
+        checked, problems = _first_problems(
+            replies.check_each(catalog, link, network, city=settings.city_name)
+        )
         if problems:
             checks += [fail("replies", str(problem)) for problem in problems]
             continue

@@ -93,6 +93,9 @@ class MentionOutcome(enum.StrEnum):
     DUPLICATE = "duplicate"  # the same problem as an open case nearby: linked to it, no new case
     MALFORMED = "malformed"  # the payload could not be understood: recorded, skipped
     ANSWERED = "answered"  # a common question, answered from answers.yaml: no case, no staff
+    # A whole text that is a keyword on a conversing network (STOP, START, HELP, STATUS, ALERTS):
+    # a consent recorded, a subscription made, or an answer about the number's case; no case.
+    KEYWORD = "keyword"
 
 
 class InboxReason(enum.StrEnum):
@@ -103,6 +106,9 @@ class InboxReason(enum.StrEnum):
     COMMENT = "comment"  # free words in a case's thread: kept on the case, no reply
     STORM = "storm"  # a storm-campaign post whose problem could not be told: first in line
     MORE = "more"  # answered (from answers.yaml, or the status), but it says more: for staff too
+    # A text that named no problem on a conversing network: the numbered menu went out, and the
+    # number's next text that is a choice files it (then it leaves the inbox by itself).
+    MENU = "menu"
 
 
 class InboxState(enum.StrEnum):
@@ -143,6 +149,13 @@ class Reply(enum.StrEnum):
     LIMIT_REACHED = "limit_reached"  # the first report over the daily limit (later ones: silence)
     ALREADY_REPORTED = "already_reported"  # a duplicate, linked: names the existing case
     ANSWER = "answer"  # an entry of answers.yaml (`Decision.answer_key`), not a template
+    # On a conversing network (SMS): the answers to its keywords, and the menu.
+    ABOUT = "about"  # HELP/INFO/AYUDA: the city's name, what the number is for, how to stop
+    STARTED = "started"  # START: texts again, and how to get alerts, help, or stop
+    NO_CASE = "no_case"  # STATUS from a number with no case yet: how to report
+    ALERTS_ON = "alerts_on"  # ALERTS [district]: subscribed, for which district, how to stop
+    ALERTS_UNKNOWN = "alerts_unknown"  # ALERTS with a district the city has not: its districts
+    MENU = "menu"  # a text that names no problem: "Reply 1 Pothole, 2 Streetlight, …"
 
 
 # The replies written by a template of `templates/replies/` (an answer's text is the city's own,

@@ -53,6 +53,8 @@ from socialbot.geocell import cell_of
 from socialbot.hashtags import extract_hashtags
 from socialbot.location import CityBounds, best_location, haversine_m
 from socialbot.sla import BusinessCalendar
+from socialbot.sms.keywords import Keyword, KeywordKind, keyword_of
+from socialbot.sms.keywords import fold as fold_keyword
 
 # X's v2 `text` is 280 weighted characters plus a reply's leading @handles (long-post text is not
 # requested). Scanning is capped anyway: URL detection is superlinear on pathological input, and
@@ -77,6 +79,10 @@ class IntakeRules:
     duplicate_radius_m: float = 50.0  # a category's own radius in the catalog wins
     duplicate_window: timedelta = timedelta(days=30)
     answers: Answers | None = None  # answers.yaml: common questions answered without staff
+    # The network's messages are private texts to one number (`NetworkKind.converses`): a whole
+    # text may be a carrier or bot keyword (STOP, HELP, STATUS, ALERTS, a menu choice), a
+    # problem is named in plain words (one may do), and a text that names none gets the menu.
+    converses: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +92,7 @@ class Standing:
     blocked: bool = False
     cases_today: int = 0  # cases this account opened in the last 24 hours
     told_limit_today: bool = False  # already sent the limit reply in the last 24 hours
+    stopped: bool = False  # their newest consent is a STOP: nothing is sent to them but START's
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +105,41 @@ class ThreadCase:
     category_key: str
     lang: str
     located: bool = False
+
+
+# How long a conversation waits for its next text: a menu for its choice, a case for its location
+# (on a conversing network, where a text has no thread but its number). A day: the resident who
+# got the menu at night answers in the morning; a week later a "2" means something else.
+CONVERSATION_WINDOW = timedelta(hours=24)
+
+
+@dataclass(frozen=True, slots=True)
+class PendingMenu:
+    """A text that named no problem and got the menu, still waiting in the inbox for its choice:
+    what the case its choice files keeps of it (its words, location and photos)."""
+
+    inbox_id: int
+    text: str
+    lang: str
+    location: Location | None = None
+    photo_urls: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    """What the store knows of the sender of a text on a conversing network, found by their
+    address (the number): their newest case (STATUS tells its status) and the menu they were
+    sent last, if it still waits for its choice."""
+
+    newest_case: ThreadCase | None = None
+    menu: PendingMenu | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Alerts:
+    """A subscription ALERTS asks for: the district as the city names it (None: the whole city)."""
+
+    district: str | None = None
 
 
 class Reading:
@@ -163,6 +205,15 @@ class Decision:
     answer_key: str | None = None  # the entry of answers.yaml that answers it (`Reply.ANSWER`)
     inbox: InboxReason | None = None  # waits for staff in the inbox, for this reason
     inbox_priority: bool = False  # first in the inbox's line (a storm post)
+    # On a conversing network: the keyword the whole text is (its consent, for STOP and START,
+    # recorded with the mention); the subscription ALERTS makes; the case a reply is about
+    # without changing it (STATUS); the menu's inbox item a choice files (it leaves the inbox),
+    # and the words the case keeps (the first text's, not the "2" that chose).
+    keyword: Keyword | None = None
+    alerts: Alerts | None = None
+    about_case: int | None = None
+    menu_inbox: int | None = None
+    description: str | None = None
 
     @property
     def opens_case(self) -> bool:
@@ -177,8 +228,12 @@ def decide(
     *,
     edit: bool = False,
     reading: Reading | None = None,
+    conversation: Conversation | None = None,
 ) -> Decision:
     """What socialbot does with `mention` (a reply in `thread`'s case, when given).
+
+    `conversation`: on a conversing network, what the store knows of the sender's number (on
+    any other, ignored). There `thread` is the number's case waiting for a location, if any.
 
     `edit`: `mention` is an edit of a post already handled (`thread` is that post's case, if it
     has one). It belongs to that post: it completes its case as a follow-up would (or, if the
@@ -186,7 +241,13 @@ def decide(
     `reading`: the mention already read with these rules (`Reading(mention, rules)`), if it was."""
     if reading is not None and (reading.mention is not mention or reading.rules is not rules):
         reading = None  # another mention's, or read by other rules: never trusted
-    decision = _decide(mention, rules, thread, author or Standing(), edit, reading)
+    standing = author or Standing()
+    decision = _decide(mention, rules, thread, standing, edit, reading, conversation)
+    if standing.stopped and decision.reply is not None and not _opts_in(decision):
+        # Carrier rules: after STOP nothing is sent until START (the outbox would refuse it too).
+        decision = dataclasses.replace(
+            decision, reply=None, detail=f"{decision.detail}; the number said STOP: no reply"
+        )
     if not edit:
         return decision
     if decision.outcome in (*REPORT_OUTCOMES, MentionOutcome.FOLLOW_UP):
@@ -206,6 +267,7 @@ def _decide(
     author: Standing,
     edit: bool,
     reading: Reading | None,
+    conversation: Conversation | None = None,
 ) -> Decision:
     lang = "es" if (mention.lang or "").lower().startswith("es") else "en"
     if mention.author_id == rules.own_user_id:
@@ -222,9 +284,14 @@ def _decide(
         return Decision(MentionOutcome.IGNORED, lang, detail="posted before socialbot started")
 
     read = reading if reading is not None else Reading(mention, rules)
+    if rules.converses and not edit:
+        said = _keyword(mention, rules, read, author, conversation or Conversation())
+        if said is not None:
+            return said
     hashtags, match = read.hashtags, read.match
+    named = match or (read.storm_match if rules.converses else None)
     if thread is not None and (
-        edit or not _starts_its_own_report(mention, thread, match is not None)
+        edit or not _starts_its_own_report(mention, rules, thread, read, named)
     ):
         return _follow_up(mention, rules, thread, read)
     if match is None:
@@ -237,7 +304,8 @@ def _decide(
     location = read.location
     detail = f"#{match.hashtag}"
     if not any(normalize_tag(h) == normalize_tag(match.hashtag) for h in hashtags):
-        detail = f"storm post, read as #{match.hashtag}"
+        said_as = "in words" if rules.converses else "storm post"
+        detail = f"{said_as}, read as #{match.hashtag}"
     if author.cases_today >= rules.daily_case_limit:
         return Decision(
             MentionOutcome.LIMITED,
@@ -288,7 +356,11 @@ def _storm_words(
     """During storm mode, the category a post with the campaign's hashtag names in words ("tree
     down"): a storm post is a report in a hurry. A question is not read this way ("#BoSandy where
     can I park?" names no problem): answers.yaml or staff take it."""
-    if not _is_storm_post(rules, hashtags) or message_kind.is_question(text):
+    if message_kind.is_question(text):
+        return None
+    if rules.converses:  # a text to the city's number: one word may name its problem
+        return rules.catalog.match_words(message_kind.words(text), min_words=1)
+    if not _is_storm_post(rules, hashtags):
         return None
     return rules.catalog.match_words(message_kind.words(text))
 
@@ -339,6 +411,17 @@ def _not_a_report(mention: Mention, rules: IntakeRules, read: Reading, lang: str
         why = "no hashtag"
     if storm:
         why = "storm post, no category told; " + why
+    if rules.converses and not storm and rules.catalog.menu():
+        # A text to the city's number that names no problem: the menu, and its choice files it.
+        return Decision(
+            MentionOutcome.UNCLASSIFIED,
+            lang,
+            reply=Reply.MENU,
+            detail=f"{why}; the menu sent",
+            inbox=InboxReason.MENU,
+            location=location,
+            photo_urls=photos,
+        )
     return Decision(
         MentionOutcome.UNCLASSIFIED,
         lang,
@@ -349,6 +432,165 @@ def _not_a_report(mention: Mention, rules: IntakeRules, read: Reading, lang: str
         location=location,
         photo_urls=photos,
     )
+
+
+def _opts_in(decision: Decision) -> bool:
+    return decision.keyword is not None and decision.keyword.kind is KeywordKind.START
+
+
+def _keyword(
+    mention: Mention,
+    rules: IntakeRules,
+    read: Reading,
+    author: Standing,
+    conversation: Conversation,
+) -> Decision | None:
+    """The decision about a text that is a keyword as a whole (`sms.keywords`), or None when it
+    is none: a report, a question, anything else, decided as on every network. A choice is a
+    keyword only while a menu waits for it; a YES only from a number that said STOP (Twilio
+    lifts its block on it, and from anyone else it answers something we never asked)."""
+    menu = conversation.menu
+    size = len(rules.catalog.menu()) if menu is not None else 0
+    keyword = keyword_of(read.text, menu_size=size)
+    if keyword is None:
+        return None
+    kind = keyword.kind
+    lang = keyword.lang or (menu.lang if menu is not None else "en")
+    if kind is KeywordKind.STOP:
+        # No reply: Twilio confirms a STOP itself, and refuses any text of ours after it (21610).
+        return Decision(
+            MentionOutcome.KEYWORD, lang, keyword=keyword, detail=f"{keyword.word}: opted out"
+        )
+    if kind is KeywordKind.START:
+        if keyword.word == "yes" and not author.stopped:
+            return None
+        return Decision(
+            MentionOutcome.KEYWORD,
+            lang,
+            reply=Reply.STARTED,
+            keyword=keyword,
+            detail=f"{keyword.word}: opted in",
+        )
+    if kind is KeywordKind.HELP:
+        return Decision(
+            MentionOutcome.KEYWORD, lang, reply=Reply.ABOUT, keyword=keyword, detail="help"
+        )
+    if kind is KeywordKind.STATUS:
+        case = conversation.newest_case
+        if case is None:
+            return Decision(
+                MentionOutcome.KEYWORD,
+                lang,
+                reply=Reply.NO_CASE,
+                keyword=keyword,
+                detail="status asked: no case from this number",
+            )
+        return Decision(
+            MentionOutcome.KEYWORD,
+            lang,
+            reply=Reply.STATUS,
+            category=rules.catalog.find(case.category_key),
+            keyword=keyword,
+            about_case=case.case_id,
+            detail=f"status asked: case #{case.case_id}",
+        )
+    if kind is KeywordKind.ALERTS:
+        return _alerts(rules, keyword, lang)
+    assert kind is KeywordKind.CHOICE and keyword.choice is not None and menu is not None
+    return _chosen(mention, rules, read, author, menu, keyword)
+
+
+def _alerts(rules: IntakeRules, keyword: Keyword, lang: str) -> Decision:
+    """ALERTS [district]: the district matched against the city's, folded (case, accents,
+    spacing and punctuation ignored); an unknown one subscribes to nothing."""
+    if keyword.district is None:
+        return Decision(
+            MentionOutcome.KEYWORD,
+            lang,
+            reply=Reply.ALERTS_ON,
+            keyword=keyword,
+            alerts=Alerts(None),
+            detail="alerts: the whole city",
+        )
+    names = rules.districts.names if rules.districts is not None else ()
+    wanted = _folded_name(keyword.district)
+    found = next((name for name in names if _folded_name(name) == wanted), None)
+    if found is None:
+        return Decision(
+            MentionOutcome.KEYWORD,
+            lang,
+            reply=Reply.ALERTS_UNKNOWN,
+            keyword=keyword,
+            detail="alerts: no district of that name, nothing subscribed",
+        )
+    return Decision(
+        MentionOutcome.KEYWORD,
+        lang,
+        reply=Reply.ALERTS_ON,
+        keyword=keyword,
+        alerts=Alerts(found),
+        detail=f"alerts: {found}",
+    )
+
+
+_NAME_WORD = regex.compile(r"[\p{L}\p{M}\p{N}]+")
+
+
+def _folded_name(name: str) -> str:
+    """A district's name as compared: its words folded as keywords fold them, run together."""
+    return "".join(fold_keyword(word) for word in _NAME_WORD.findall(name))
+
+
+def _chosen(
+    mention: Mention,
+    rules: IntakeRules,
+    read: Reading,
+    author: Standing,
+    menu: PendingMenu,
+    keyword: Keyword,
+) -> Decision:
+    """A menu choice: the case of the text that got the menu, in the category chosen, with that
+    text's words, location and photos and the choice's photos (a location in the choice too,
+    if the first text had none)."""
+    assert keyword.choice is not None
+    category = rules.catalog.menu()[keyword.choice - 1]
+    location = menu.location or read.location
+    photos = menu.photo_urls + tuple(u for m in mention.media if (u := m.image_url) is not None)
+    detail = f"menu choice {keyword.choice}: #{category.key}"
+    base = Decision(
+        MentionOutcome.CASE_OPENED,
+        menu.lang,
+        category=category,
+        location=location,
+        photo_urls=photos,
+        keyword=keyword,
+        menu_inbox=menu.inbox_id,
+        description=menu.text,
+        detail=detail,
+    )
+    if author.cases_today >= rules.daily_case_limit:
+        return dataclasses.replace(
+            base,
+            outcome=MentionOutcome.LIMITED,
+            reply=None if author.told_limit_today else Reply.LIMIT_REACHED,
+            location=None,
+            photo_urls=(),
+            menu_inbox=None,
+            description=None,
+            detail=f"{detail}; over the limit of {rules.daily_case_limit} cases in 24 h",
+        )
+    if location is None:
+        return dataclasses.replace(
+            base, outcome=MentionOutcome.NEEDS_LOCATION, reply=Reply.NEEDS_LOCATION
+        )
+    if rules.bounds is not None and not rules.bounds.contains(location.point):
+        return dataclasses.replace(
+            base,
+            outcome=MentionOutcome.OUTSIDE_CITY,
+            reply=Reply.OUTSIDE_CITY,
+            detail=f"{detail}, outside the city bounds",
+        )
+    return dataclasses.replace(base, reply=Reply.FILED)
 
 
 def _location_of(mention: Mention, rules: IntakeRules, text: str) -> Location | None:
@@ -366,10 +608,25 @@ def _location_of(mention: Mention, rules: IntakeRules, text: str) -> Location | 
 _HANDLE_OR_LINK = regex.compile(r"@[\w.@-]+|https?://\S+")
 
 
-def _starts_its_own_report(mention: Mention, thread: ThreadCase, names_category: bool) -> bool:
-    """A report under someone else's case, or under a finished one, is a report of its own."""
+def _starts_its_own_report(
+    mention: Mention,
+    rules: IntakeRules,
+    thread: ThreadCase,
+    read: Reading,
+    named: CategoryMatch | None,
+) -> bool:
+    """A report under someone else's case, or under a finished one, is a report of its own. On
+    a conversing network, where the thread is only the number's case waiting for a location,
+    so is any text naming a problem, unless it is the awaited answer: the same problem, with
+    its location ("the pothole is at …")."""
+    if named is None:
+        return False
     finished = thread.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED)
-    return names_category and (mention.author_id != thread.author_id or finished)
+    if mention.author_id != thread.author_id or finished:
+        return True
+    if not rules.converses:
+        return False
+    return named.category.key != thread.category_key or read.location is None
 
 
 def _follow_up(mention: Mention, rules: IntakeRules, thread: ThreadCase, read: Reading) -> Decision:

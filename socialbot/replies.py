@@ -49,6 +49,13 @@ class ReplyContext:
     case_url: str | None = None
     duplicate_of: int | None = None  # the case a duplicate was closed in favour of
     status: str | None = None  # the case's status, for the status reply
+    # A conversing network's replies (SMS): the city's name (`SOCIALBOT_CITY_NAME`), the district
+    # alerts were subscribed for (None: the whole city), the city's districts (as many as fit)
+    # and the menu's category names, numbered from 1 in this order.
+    city: str = ""
+    district: str | None = None
+    districts: tuple[str, ...] = ()
+    menu: tuple[str, ...] = ()
 
 
 def template_environment(template_dirs: list[Path]) -> jinja2.Environment:
@@ -91,7 +98,13 @@ FALLBACK_STATUS = {
         CaseStatus.CLOSED: "cerrado",
     },
 }
-VARIABLES = "variables: case, category, hashtags, case_url, duplicate_of, status"
+VARIABLES = (
+    "variables: case, category, hashtags, case_url, duplicate_of, status, city, district, "
+    "districts, menu"
+)
+# The longest district name the replies that name one are checked with: a district file's names
+# are not read at start-up, and a longer one gets the fallback text, not a failed reply.
+LONGEST_DISTRICT = "D" * 30
 # The values that differ from reply to reply: each distinct text is rendered once for the rest and
 # these put in (socialbot.render_once), where the template only prints or tests them.
 NUMBERED = frozenset({"case", "case_url", "duplicate_of"})
@@ -148,6 +161,10 @@ class Replies:
                 "case_url": context.case_url,
                 "duplicate_of": context.duplicate_of,
                 "status": context.status,
+                "city": context.city,
+                "district": context.district,
+                "districts": list(context.districts),
+                "menu": list(context.menu),
             },
             substituted=NUMBERED,
             hint=VARIABLES,
@@ -226,17 +243,22 @@ class Replies:
         return message is Reply.FILED and priority is Priority.EMERGENCY
 
     def check_all(
-        self, catalog: Catalog, case_url: str | None, *, rules: Sequence[TextRules]
+        self,
+        catalog: Catalog,
+        case_url: str | None,
+        *,
+        rules: Sequence[TextRules],
+        city: str = "",
     ) -> None:
         """Render every message and language as `check_each` does, for each network's `rules`
         the city runs; raise on the first problem (its message names the network)."""
         for network in rules:
-            for _, problem in self.check_each(catalog, case_url, network):
+            for _, problem in self.check_each(catalog, case_url, network, city=city):
                 if problem is not None:
                     raise problem
 
     def check_each(
-        self, catalog: Catalog, case_url: str | None, rules: TextRules
+        self, catalog: Catalog, case_url: str | None, rules: TextRules, *, city: str = ""
     ) -> Iterator[tuple[str, TemplateError | None]]:
         """Render every message in every language as each category makes it, measured by
         `rules`: with that category's name and its own text (`replies/<message>/<category>.
@@ -244,7 +266,9 @@ class Replies:
         status reply, and `LONGEST_HANDLE` where the network's replies name the resident; the
         help reply, which has no category, without one. One `(template, problem or None)` a
         render, lazily: `check_all` stops at the first problem, `socialbot doctor` lists them
-        all. So a branch such as `{% if category == 'Pothole' %}` is measured too."""
+        all. So a branch such as `{% if category == 'Pothole' %}` is measured too. The city's
+        name is `city`, the menu the catalog's (`Catalog.menu`), a district `LONGEST_DISTRICT`
+        and the list of districts empty (the reply takes as many as fit)."""
         handle = LONGEST_HANDLE if rules.mention_author else None
         for lang in LANGS:
             context = ReplyContext(
@@ -252,10 +276,13 @@ class Replies:
                 hashtags=tuple(catalog.featured_hashtags(lang)),
                 case_url=case_url.replace("{case}", str(LONGEST_CASE_NUMBER)) if case_url else None,
                 duplicate_of=LONGEST_CASE_NUMBER,
+                city=city,
+                district=LONGEST_DISTRICT,
+                menu=tuple(category.name(lang) for category in catalog.menu()),
             )
             for message in TEMPLATED_REPLIES:
                 categories: list[Category | None] = (
-                    [None] if message is Reply.HELP else list(catalog.categories)
+                    [None] if message in NO_CATEGORY else list(catalog.categories)
                 )
                 statuses = list(CaseStatus) if message is Reply.STATUS else [None]
                 for category in categories:
@@ -310,6 +337,20 @@ class Replies:
 
     def _has(self, name: str) -> bool:
         return name in self._names
+
+
+# The replies about no case, rendered once a language rather than once a category.
+NO_CATEGORY = frozenset(
+    {
+        Reply.HELP,
+        Reply.ABOUT,
+        Reply.STARTED,
+        Reply.NO_CASE,
+        Reply.ALERTS_ON,
+        Reply.ALERTS_UNKNOWN,
+        Reply.MENU,
+    }
+)
 
 
 def _with_values(

@@ -114,7 +114,7 @@ def test_a_healthy_install_is_ok_from_settings_to_credentials(engine: Engine) ->
     ]
     assert only(checks, "catalog").detail.endswith("hashtags.yaml: 26 categories")
     assert only(checks, "replies").detail.startswith(
-        "32 templates (en, es) fit X: 280 weighted characters"
+        "44 templates (en, es) fit X: 280 weighted characters"
     )
     assert only(checks, "database").detail.endswith(": schema is current")
     assert only(checks, "credentials").detail == (f"intake: @{xapi.CITY} (user id {xapi.CITY_ID})")
@@ -563,9 +563,9 @@ def test_the_reply_check_says_whose_rules_it_measured_one_line_a_network(
 
     checks = check_replies(settings, catalog, [X_TEXT, roomy])
     assert [f"{c.outcome.name} {c.detail}" for c in checks] == [
-        "OK 32 templates (en, es) fit X: 280 weighted characters with the longest category name "
+        "OK 44 templates (en, es) fit X: 280 weighted characters with the longest category name "
         "and case number",
-        "OK 32 templates (en, es) fit Roomy: 500 characters with the longest category name, case "
+        "OK 44 templates (en, es) fit Roomy: 500 characters with the longest category name, case "
         "number and handle",
     ]
     too_small = check_replies(settings, catalog, [X_TEXT, TINY])

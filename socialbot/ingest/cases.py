@@ -159,7 +159,8 @@ def open_case(
         "mention_post_id": mention.post_id,
         "author_id": mention.author_id,
         "author_username": mention.author_username,
-        "description": mention.text,
+        # A menu's choice files the words of the text that got the menu, not its "2".
+        "description": decision.description if decision.description is not None else mention.text,
         "public": mention.public,
         "created_at": now,
         "updated_at": now,

@@ -65,3 +65,4 @@ class Intake:
     user_id: str | None = None  # the account's id on the network, when the settings give it
     # Whether an answer of answers.yaml carries its link here: not where a link is billed.
     answer_links: bool = True
+    city_name: str = ""  # SOCIALBOT_CITY_NAME, as a conversing network's HELP answer names it

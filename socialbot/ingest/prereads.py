@@ -16,23 +16,34 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.ext.compiler import compiles
 from sqlmodel import Session, SQLModel, col, select
 
+from socialbot import consent
 from socialbot.domain import (
     REPORT_OUTCOMES,
     CaseStatus,
     GeoPoint,
+    InboxReason,
+    InboxState,
+    Location,
+    LocationSource,
     Mention,
     MentionOutcome,
     ReferenceType,
+    Reply,
 )
 from socialbot.geocell import cells_near
+from socialbot.ingest.cases import _as_thread
 from socialbot.intake import (
+    CONVERSATION_WINDOW,
+    Conversation,
     IntakeRules,
+    PendingMenu,
     Reading,
     likely_duplicate_search,
 )
 from socialbot.store.models import (
     BlockedAuthor,
     Case,
+    InboxItem,
     MentionRecord,
     OutboxMessage,
 )
@@ -505,3 +516,89 @@ def nearby_cases(
     ):
         found.setdefault((category, cell), []).append((case_id, lat, lon, created_at))
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class _Conversations:
+    """On a conversing network (`IntakeRules.converses`), what the store knew of each sender of
+    the page, by their address (`Mention.author_id`, the number): whether they said STOP last,
+    their newest case (locked, as `_Threads` locks its cases: it may be followed up), and the
+    menu they were sent within `intake.CONVERSATION_WINDOW` if it still waits in the inbox.
+    Three queries a page, each a search of an index by the page's numbers (ix_cases_author,
+    consent's by address, the inbox's by state and time)."""
+
+    stopped: set[str]
+    newest: dict[str, Case]  # address → their newest case
+    menus: dict[str, PendingMenu]  # address → the menu waiting for their choice
+
+    @classmethod
+    def load(
+        cls, session: Session, platform: str, addresses: Collection[str], now: datetime
+    ) -> _Conversations:
+        wanted = sorted(set(addresses))
+        if not wanted:
+            return cls(set(), {}, {})
+        stopped = consent.stopped(session, platform, wanted)
+        newest_ids = (
+            sa_select(func.max(col(Case.id)))
+            .where(col(Case.platform) == platform, col(Case.author_id).in_(wanted))
+            .group_by(col(Case.author_id))
+        )
+        newest = {
+            case.author_id: case
+            for case in session.exec(
+                select(Case).where(col(Case.id).in_(newest_ids)).with_for_update()
+            ).all()
+        }
+        since = now - CONVERSATION_WINDOW
+        menus: dict[str, PendingMenu] = {}
+        rows = session.exec(
+            select(InboxItem, MentionRecord.author_id, MentionRecord.text, OutboxMessage.lang)
+            .join(MentionRecord, col(MentionRecord.id) == col(InboxItem.mention_id))
+            .outerjoin(
+                OutboxMessage,
+                and_(
+                    col(OutboxMessage.mention_id) == col(InboxItem.mention_id),
+                    col(OutboxMessage.template) == Reply.MENU.value,
+                ),
+            )
+            .where(
+                col(InboxItem.state) == InboxState.OPEN,
+                col(InboxItem.created_at) >= since,
+                col(InboxItem.platform) == platform,
+                col(InboxItem.reason) == InboxReason.MENU,
+                col(MentionRecord.author_id).in_(wanted),
+            )
+            .order_by(col(InboxItem.id))  # the newest menu of each number comes last, and wins
+        ).all()
+        for item, author, words, lang in rows:
+            assert item.id is not None
+            where = None
+            if item.lat is not None and item.lon is not None:
+                where = Location(GeoPoint(item.lat, item.lon), _source(item.location_source))
+            menus[author] = PendingMenu(
+                item.id, words, lang or "en", where, tuple(item.photo_urls or ())
+            )
+        return cls(stopped, newest, menus)
+
+    def conversation(self, address: str) -> Conversation:
+        case = self.newest.get(address)
+        return Conversation(
+            newest_case=_as_thread(case) if case is not None else None,
+            menu=self.menus.get(address),
+        )
+
+    def waiting(self, address: str, now: datetime) -> Case | None:
+        """The number's case that waits for its location, opened within the window: the
+        conversation's thread, which their next text may complete."""
+        case = self.newest.get(address)
+        if case is None or case.status is not CaseStatus.NEEDS_LOCATION:
+            return None
+        return case if case.created_at >= now - CONVERSATION_WINDOW else None
+
+
+def _source(value: str | None) -> LocationSource:
+    try:
+        return LocationSource(value or LocationSource.NONE.value)
+    except ValueError:
+        return LocationSource.NONE

@@ -3,10 +3,13 @@ after the mention; the built-in fallback text when a template fails."""
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from socialbot.domain import Reply
+from socialbot.errors import TemplateError
 from socialbot.ingest.cases import (
     _CaseView,
 )
@@ -41,7 +44,14 @@ def _reply_text(
         case_url=intake.case_url.replace("{case}", str(case.id))
         if intake.case_url and case
         else None,
+        city=intake.city_name,
+        district=decision.alerts.district if decision.alerts is not None else None,
+        menu=tuple(c.name(decision.lang) for c in rules.catalog.menu())
+        if decision.reply is Reply.MENU
+        else (),
     )
+    if decision.reply is Reply.ALERTS_UNKNOWN and rules.districts is not None:
+        context = _with_districts(intake, decision, context, rules.districts.names)
     storm = None
     if rules.storm is not None and case is not None:
         known = rules.catalog.find(case.category)
@@ -57,6 +67,21 @@ def _reply_text(
         case_status=case.status if case else None,
         storm=storm,
     )
+
+
+def _with_districts(
+    intake: Intake, decision: Decision, context: ReplyContext, names: Sequence[str]
+) -> ReplyContext:
+    """`context` with as many of the city's district names as the reply fits, in file order."""
+    assert decision.reply is not None
+    for count in range(len(names), 0, -1):
+        fuller = dataclasses.replace(context, districts=tuple(names[:count]))
+        try:
+            intake.replies.render(decision.reply, decision.lang, fuller, intake.platform.text_rules)
+        except TemplateError:
+            continue
+        return fuller
+    return context
 
 
 def _answer_text(

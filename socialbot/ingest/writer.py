@@ -15,6 +15,7 @@ from sqlalchemy import Table, insert, text, update
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col, select
 
+from socialbot import consent
 from socialbot.domain import (
     REPORT_OUTCOMES,
     GeoPoint,
@@ -37,6 +38,7 @@ from socialbot.ingest.context import Handled, Intake
 from socialbot.ingest.prereads import (
     _TAKES_DUPLICATES,
     _Authors,
+    _Conversations,
     _Edits,
     _Nearby,
     _NearbyRow,
@@ -56,9 +58,12 @@ from socialbot.intake import (
     link_duplicate,
 )
 from socialbot.location import haversine_m
+from socialbot.sms.keywords import KeywordKind
 from socialbot.store.models import (
     Case,
     CaseEvent,
+    ConsentAction,
+    ConsentSource,
     InboxItem,
     MentionRecord,
     OutboxMessage,
@@ -80,6 +85,7 @@ class _Staged:
     new_case: dict[str, Any] | None  # the `cases` row of the case it opens
     event: dict[str, Any] | None  # the `case_events` row, less a new case's id
     edit: bool = False  # an edit of a post already handled
+    about: _CaseView | None = None  # the case a reply is about that it does not change (STATUS)
 
 
 class _PageWriter:
@@ -103,8 +109,11 @@ class _PageWriter:
         nearby: _Nearby,
         now: datetime,
         readings: dict[str, Reading] | None = None,
+        conversations: _Conversations | None = None,
     ) -> None:
         self.session, self.intake, self.rules, self.now = session, intake, rules, now
+        # On a conversing network: what the store knew of each sender's number.
+        self.conversations = conversations or _Conversations(set(), {}, {})
         self.authors, self.threads, self.edits, self.nearby = authors, threads, edits, nearby
         self.readings = readings or {}  # post id → its mention read once, for its decision
         # The cases this writer wrote that the duplicate look-up could find, by (category, cell);
@@ -142,11 +151,23 @@ class _PageWriter:
         edits = _Edits.load(session, mentions)
         readings = _readings(mentions, rules)
         nearby = _Nearby.load(session, rules, readings.values(), now)
-        return cls(session, intake, rules, authors, threads, edits, nearby, now, readings)
+        conversations = (
+            _Conversations.load(session, intake.platform.name, [m.author_id for m in mentions], now)
+            if rules.converses
+            else None
+        )
+        return cls(
+            session, intake, rules, authors, threads, edits, nearby, now, readings, conversations
+        )
 
     def stage(self, mention: Mention) -> None:
         edit, thread, linked = self._edited(mention)
-        if not edit and self._page_may_hold_thread(mention):
+        conversation = None
+        if self.rules.converses and not edit:
+            self._converse_after_staged(mention)
+            conversation = self.conversations.conversation(mention.author_id)
+            thread = self.conversations.waiting(mention.author_id, self.now)
+        elif not edit and self._page_may_hold_thread(mention):
             thread = self._page_thread(mention)
         elif not edit:
             thread = self.threads.case_for(mention)
@@ -160,6 +181,7 @@ class _PageWriter:
             self._standing(mention),
             edit=edit,
             reading=self.readings.get(mention.post_id),
+            conversation=conversation,
         )
         decision = self._linked(decision)
         if edit and decision.reply is not None:  # linked as a duplicate: still never answered
@@ -181,7 +203,12 @@ class _PageWriter:
             "reply_context": mention.reply_context,
         }
         case: _CaseView | None = None
+        about: _CaseView | None = None
         new_case = event = None
+        if decision.about_case is not None:
+            newest = self.conversations.newest.get(mention.author_id)
+            if newest is not None and newest.id == decision.about_case:
+                about = _CaseView(newest.id, newest.category, newest.status)
         if decision.follow_up_case is not None:
             assert thread is not None and thread.id == decision.follow_up_case
             located = thread.lat is not None
@@ -198,7 +225,7 @@ class _PageWriter:
         if decision.outcome in REPORT_OUTCOMES and mention.conversation_id and case is not None:
             self._page_reports[(mention.platform, mention.conversation_id)] = case
         self._staged.add((mention.platform, mention.post_id))
-        self.pending.append(_Staged(mention, decision, record, case, new_case, event, edit))
+        self.pending.append(_Staged(mention, decision, record, case, new_case, event, edit, about))
 
     def write(self) -> None:
         """Insert the staged rows, a statement per table, and record their mentions' fate."""
@@ -223,7 +250,8 @@ class _PageWriter:
         failures: list[dict[str, Any]] = []
         inbox: list[dict[str, Any]] = []
         for s in staged:
-            mention, decision, case = s.mention, s.decision, s.case
+            mention, decision = s.mention, s.decision
+            case = s.case or s.about  # the case its reply tells of
             rendered = _reply_text(self.intake, self.rules, decision, case, mention.author_username)
             reply_text = rendered.text if rendered is not None else None
             if rendered is not None and rendered.problem is not None and decision.reply:
@@ -241,7 +269,7 @@ class _PageWriter:
                         "account": self.intake.account,
                         "reason": reason,
                         "priority": decision.inbox_priority,
-                        "case_id": case.id if case else None,
+                        "case_id": s.case.id if s.case else None,
                         "state": InboxState.OPEN,
                         "created_at": self.now,
                         "note": "",
@@ -272,7 +300,7 @@ class _PageWriter:
                     mention.post_id,
                     mention.author_username,
                     decision,
-                    case.id if case else None,
+                    s.case.id if s.case else None,
                     reply_text,
                 )
             )
@@ -285,6 +313,9 @@ class _PageWriter:
         for s in staged:
             if s.edit and s.decision.outcome in REPORT_OUTCOMES and s.case and s.case.id:
                 _close_edited(self.session, s.mention, s.case.id, self.now)
+        if self.rules.converses:
+            for s in staged:
+                self._converse(s, mention_ids[s.mention.post_id])
         for s in staged:
             author = (s.mention.platform, s.mention.author_id)
             if s.new_case is not None:
@@ -292,6 +323,71 @@ class _PageWriter:
             if s.decision.outcome is MentionOutcome.LIMITED:
                 self._told.add(author)
         self.handled += handled
+
+    def _converse_after_staged(self, mention: Mention) -> None:
+        """Before a text whose number sent another earlier in the page: that one's rows written
+        and the number's conversation read again (its STOP, its case, its menu), so that each
+        text is decided as if the ones before it were already written."""
+        if not any(s.mention.author_id == mention.author_id for s in self.pending):
+            return
+        self.write()
+        fresh = _Conversations.load(
+            self.session, self.intake.platform.name, [mention.author_id], self.now
+        )
+        known = self.conversations
+        known.stopped.discard(mention.author_id)
+        known.stopped.update(fresh.stopped)
+        known.newest.pop(mention.author_id, None)
+        known.newest.update(fresh.newest)
+        known.menus.pop(mention.author_id, None)
+        known.menus.update(fresh.menus)
+
+    def _converse(self, s: _Staged, mention_id: int) -> None:
+        """What a text on a conversing network writes besides its mention, case and reply, in
+        its transaction and once (its mention is written once): its consent (STOP, START), its
+        subscription (ALERTS), and the menu its choice answered, which leaves the inbox."""
+        mention, decision = s.mention, s.decision
+        platform, address = mention.platform, mention.author_id
+        keyword = decision.keyword
+        if keyword is not None and keyword.kind in _CONSENTS:
+            consent.record_consent(
+                self.session,
+                platform,
+                address,
+                _CONSENTS[keyword.kind],
+                ConsentSource.KEYWORD,
+                at=self.now,
+                word=keyword.word,
+                mention_id=mention_id,
+            )
+        if decision.alerts is not None and decision.reply is not None:
+            consent.subscribe(
+                self.session,
+                platform,
+                address,
+                district=decision.alerts.district,
+                lang=decision.lang,
+                at=self.now,
+                mention_id=mention_id,
+            )
+        if decision.menu_inbox is not None:
+            filed = s.case.id if s.case is not None else None
+            said = f"case #{filed}" if filed is not None else decision.outcome.value
+            self.session.execute(
+                update(InboxItem)
+                .where(
+                    col(InboxItem.id) == decision.menu_inbox,
+                    col(InboxItem.state) == InboxState.OPEN,
+                )
+                .values(
+                    state=InboxState.DONE,
+                    closed_at=self.now,
+                    closed_by=EDIT_CLOSER,
+                    filed_case_id=filed,
+                    note=f"the resident chose {keyword.word if keyword else '?'} from the menu: "
+                    f"{said}",
+                )
+            )
 
     def _write_cases(self, staged: Sequence[_Staged]) -> None:
         """Insert the cases of `staged` not written yet (one statement), for their numbers."""
@@ -380,6 +476,7 @@ class _PageWriter:
             told_limit_today=author in self.authors.told
             or author in self._told
             or any(s.decision.outcome is MentionOutcome.LIMITED for s in staged),
+            stopped=self.rules.converses and mention.author_id in self.conversations.stopped,
         )
 
     def _linked(self, decision: Decision) -> Decision:
@@ -481,6 +578,9 @@ def _close_edited(session: Session, edit: Mention, case_id: int, now: datetime) 
 
 # Who `closed_by` names when no staff member closed an inbox item.
 EDIT_CLOSER = "socialbot"
+
+# The consent a keyword records.
+_CONSENTS = {KeywordKind.STOP: ConsentAction.STOP, KeywordKind.START: ConsentAction.START}
 
 
 def _carried(mention: Mention, decision: Decision) -> dict[str, Any]:

@@ -133,7 +133,14 @@ def test_the_inbox_gauges_say_what_waits_by_reason_and_for_how_long(tmp_path: Pa
         for (name, labels), value in found.items()
         if name == "socialbot_inbox_waiting"
     }
-    assert waiting == {"unclassified": 0, "question": 1, "comment": 0, "storm": 1, "more": 0}
+    assert waiting == {
+        "unclassified": 0,
+        "question": 1,
+        "comment": 0,
+        "storm": 1,
+        "more": 0,
+        "menu": 0,
+    }
     assert found[("socialbot_inbox_oldest_seconds", ())] == 50 * 24 * 3600
 
 
