@@ -158,7 +158,8 @@ def send_command(
         for preview in previews:
             if preview.audience is not None:
                 console.print(audience_table(preview, preview.audience))
-                console.print(audience_summary(preview.audience), markup=False)
+                for line in audience_summary(preview.audience):
+                    console.print(line, markup=False)
             else:
                 console.print(preview_table(preview))
             on = f" on {preview.rules.network}" if several else ""
@@ -214,10 +215,10 @@ def _send_now(
     if tally is not None:
         console.print(run_table(view, title=f"Broadcast #{view.broadcast.id}{on}: queued"))
         console.print(
-            f"Queued {tally.total:,} text(s); `socialbot run` sends them at the sender's pace. "
-            f"See `socialbot broadcast show {view.broadcast.id}`.",
+            f"Queued {tally.total:,} text(s): `socialbot run` sends them at the sender's pace.",
             markup=False,
         )
+        console.print(f"See `socialbot broadcast show {view.broadcast.id}`.", markup=False)
         return True
     report = post_queued(settings, broadcaster, channel)
     view = broadcaster.run_view(view.run.id or 0)
@@ -290,24 +291,26 @@ def audience_table(preview: Preview, audience: Audience) -> FitTable:
             text.encoding,
             f"{text.units}/{rules.limit}",
         )
-    captions = [f"{rules.unit} as {rules.describe()} at most for an alert"]
+    captions = [f"an alert on {rules.network}: one text each, at most {rules.limit} {rules.unit}"]
     if preview.storm is not None:
         captions.append(f"storm mode: {preview.storm.name} #{preview.storm.hashtag}")
     table.style["caption"] = "\n".join(captions)
     return table
 
 
-def audience_summary(audience: Audience) -> str:
-    """Who, how much and how long: "10,000 subscriber(s) (Dorchester and the whole city):
-    14,000 segments, about $116.20, about 3 h 53 min at 1 segment/s." """
+def audience_summary(audience: Audience) -> list[str]:
+    """Who, how much and how long, a line each (the console does not wrap them):
+    "2,000 subscriber(s): Dorchester and the whole city", "2,500 segments, about $20.75",
+    "about 42 min at 1 segment/s"."""
     sending = audience.sending
     unit = sending.rules.unit
     who = f"{audience.district} and the whole city" if audience.district else "the whole city"
     rate = f"{sending.units_per_second:g} {unit.removesuffix('s')}/s"
-    return (
-        f"{audience.subscribers:,} subscriber(s) ({who}): {audience.units:,} {unit}, "
-        f"about ${audience.cost:,.2f}, {about(audience.duration)} at {rate}."
-    )
+    return [
+        f"{audience.subscribers:,} subscriber(s): {who}",
+        f"{audience.units:,} {unit} in all, about ${audience.cost:,.2f}",
+        f"the whole send takes {about(audience.duration)} at {rate}",
+    ]
 
 
 def run_table(view: RunView, title: str) -> FitTable:
@@ -436,7 +439,9 @@ def show_command(ctx: typer.Context, broadcast_id: BroadcastId) -> None:
     zone = broadcaster.zone
     lines = [
         f"Broadcast #{row.id}: {row.state.value}",
-        f"what: {_what(row)}; languages {row.langs}; account {row.account} on {row.platform}",
+        # Two lines: the text's first 60 characters alone fill most of an 80-column one.
+        f"what: {_what(row)}",
+        f"languages {row.langs}; account {row.account} on {row.platform}",
         f"by {row.created_by} at {local_time(row.created_at, zone)}",
     ]
     if row.district:
@@ -506,7 +511,7 @@ def log_command(
     for entry in entries:
         event = entry.event + (f"\n{entry.error}" if entry.error else "")
         if entry.texted is not None:
-            event += "\n" + entry.texted.describe()
+            event += "\n" + entry.texted.describe().replace(", ", "\n")
         table.add_row(
             local_time(entry.at, zone, with_zone=False),
             event,
