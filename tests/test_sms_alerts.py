@@ -5,6 +5,7 @@ covers the paced send; the run's texts counted as they go; sent through Twilio's
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -190,6 +191,9 @@ def test_the_public_network_still_gets_its_one_post_of_a_district_alert(
     assert [p.text for p in public] == [EN] and public[0].recipient is None
     assert {r.recipient for r in alert_rows(engine)} == {ANA}
     assert [t.network for t in broadcaster.targets(request, ["sms"])] == ["sms"]
+    # An image goes with the public post; a text to subscribers carries none.
+    pictured = dataclasses.replace(request, media=Path("storm.png"), alt="The storm's path")
+    assert [t.media for t in broadcaster.targets(pictured)] == [Path("storm.png"), None]
     with pytest.raises(BroadcastError, match="--channel 'fax': not a network"):
         broadcaster.targets(request, ["fax"])
 

@@ -267,7 +267,16 @@ class Broadcaster:
             if first is None:
                 first = self.channels[0].network if self.channels else next(iter(self.text_rules))
             return [dataclasses.replace(request, network=first)]
-        return [dataclasses.replace(request, network=c.network, account=c.account) for c in picked]
+        return [self._for(request, c) for c in picked]
+
+    def _for(self, request: BroadcastRequest, channel: Channel) -> BroadcastRequest:
+        """`request` on `channel`; without its image where no alert can carry one (a text to
+        subscribers: the public posts still have it)."""
+        target = dataclasses.replace(request, network=channel.network, account=channel.account)
+        rules = self.media_rules.get(channel.network)
+        if channel.network in self.subscribers and (rules is None or rules.max_count == 0):
+            return dataclasses.replace(target, media=None, alt=None)
+        return target
 
     def check_networks(self, networks: Sequence[str]) -> None:
         """`--channel` names: each a network socialbot knows, else one BroadcastError."""

@@ -205,3 +205,15 @@ def test_usage_shows_sms_segments_and_dollars_apart_from_xs_budget(
     report = json.loads(out)
     assert report["spend_by_network_usd"] == {"sms": 0.06}
     assert report["budget_spend_usd"] == 0.0
+
+
+def test_send_asks_before_texting_and_a_no_queues_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    from socialbot.cli import app as cli
+    from tests.cli.run import runner
+
+    monkeypatch.setenv("COLUMNS", "80")
+    result = runner.invoke(cli, [*SEND, "--district", "Roxbury"], input="n\n")
+    reach = [n for n in range(PEOPLE) if n % 3 in (0, 2) and n not in (3, 6)]
+    assert f"Text {len(reach):,} subscriber(s) now? [y/N]" in result.stdout
+    assert result.exit_code == 1 and "Nothing posted." in result.stdout
+    assert json.loads(invoke("broadcast", "log", "--json")[1]) == []
