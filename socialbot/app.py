@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 from socialbot.answers import Answers, length_errors
 from socialbot.answers import load_answers as read_answers
 from socialbot.broadcasts import storm
+from socialbot.broadcasts.audience import ALERT_SEGMENTS, SubscriberSending
 from socialbot.broadcasts.broadcaster import Broadcaster
 from socialbot.broadcasts.templates import BroadcastTemplates
 from socialbot.catalog import Catalog, load_catalog
@@ -278,7 +279,19 @@ def make_broadcaster(
         media_dir=settings.media_dir,
         text_rules=text_rules(settings),
         media_rules=media_rules(settings),
+        subscribers=subscriber_sending(settings),
+        districts=load_districts(settings.districts).names if settings.districts else (),
     )
+
+
+def subscriber_sending(settings: Settings) -> dict[str, SubscriberSending]:
+    """How each network whose broadcasts go to its subscribers sends an alert
+    (`NetworkKind.subscribers`), by its short name."""
+    return {
+        name: kind.subscribers(settings)
+        for name, kind in NETWORKS.items()
+        if kind.subscribers is not None
+    }
 
 
 def text_rules(settings: Settings) -> dict[str, TextRules]:
@@ -590,7 +603,12 @@ class NetworkKind:
     text may be a carrier or bot keyword (STOP, START, HELP, STATUS, ALERTS, a menu choice), a
     problem is named in plain words, one may do ("bache"), a text that names none gets the
     numbered menu, and the number's next text completes the case that waits for its location
-    (`IntakeRules.converses`, which `Service.intake_for` sets from it)."""
+    (`IntakeRules.converses`, which `Service.intake_for` sets from it).
+
+    `subscribers`: the network's broadcasts go to its subscribers one by one (a text to each
+    number that asked for alerts) rather than as one public post, sent as the settings say
+    (`audience.SubscriberSending`: an alert's limit, the pace, the price of a unit); None: a
+    broadcast is a public post."""
 
     build: NetworkBuilder
     user_id: Callable[[Settings, str], str | None]
@@ -600,6 +618,22 @@ class NetworkKind:
     signs_in: bool = False
     links_billed: bool = False
     converses: bool = False
+    subscribers: Callable[[Settings], SubscriberSending] | None = None
+
+
+def sms_alert_sending(settings: Settings) -> SubscriberSending:
+    """How SMS texts an alert to its subscribers (`NetworkKind.subscribers` of "sms"): up to
+    `ALERT_SEGMENTS` segments, at `TWILIO_SEGMENTS_PER_SECOND`, each segment at
+    `TWILIO_PRICE_PER_SEGMENT`, its encoding GSM-7 or UCS-2."""
+    from socialbot.sms.rules import sms_text_rules
+    from socialbot.sms.segments import encoding_of
+
+    return SubscriberSending(
+        rules=sms_text_rules(ALERT_SEGMENTS),
+        units_per_second=settings.twilio_segments_per_second,
+        price_per_unit=settings.twilio_price_per_segment,
+        encoding=lambda text: encoding_of(text).value,
+    )
 
 
 def _mastodon_text(settings: Settings) -> TextRules:

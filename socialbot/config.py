@@ -651,6 +651,7 @@ class Settings(BaseSettings):
             post_create=self.price_post_create,
             post_create_url=self.price_post_create_url,
             media_upload=self.price_media_upload,
+            sms_segment=self.twilio_price_per_segment,
         )
 
     @property

@@ -28,8 +28,10 @@ from socialbot.usage import ApiCall, BudgetState, Charge, Prices, Usage, month_d
 
 log = logging.getLogger(__name__)
 
-# The networks whose calls are billed, and counted against SOCIALBOT_MONTHLY_BUDGET: X's API is
-# pay-per-use; Mastodon's costs nothing. Only their replies are ever held by the budget.
+# The networks whose spend SOCIALBOT_MONTHLY_BUDGET caps: X's API is pay-per-use; Mastodon's
+# costs nothing. Only their replies are ever held by the budget. SMS is billed too (its segments,
+# `usage.Charge.SMS_SEGMENT`), but not under this budget: holding a text would save nothing on
+# X's bill (see `usage`).
 BILLED_NETWORKS: frozenset[str] = frozenset({"x"})
 
 FAILURES_KEPT = timedelta(days=30)
@@ -217,7 +219,7 @@ def read_usage(engine: Engine, month: str, prices: Prices) -> list[Usage]:
 def budget_state(
     engine: Engine, month: str, prices: Prices, budget: float | None, reserve_percent: float
 ) -> BudgetState:
-    spent = sum(u.spend for u in read_usage(engine, month, prices))
+    spent = sum(u.spend for u in read_usage(engine, month, prices) if u.network in BILLED_NETWORKS)
     return BudgetState(spent=spent, budget=budget, reserve_percent=reserve_percent)
 
 

@@ -1,9 +1,15 @@
-"""What X bills: every call counted by endpoint, priced, and weighed against the monthly budget.
+"""What the networks bill: every call counted by endpoint, priced, and X's weighed against the
+monthly budget.
 
 X's pay-per-use pricing bills a read per resource it returns (each post of a mentions page) and a
 write per request (each post created; more for a post with a link in it). The prices are settings
 (`SOCIALBOT_PRICE_*`), since X changes them and a city may have a contract of its own; the figures
 here are estimates to plan and cap spending by, not X's invoice. A failed call bills nothing.
+
+Twilio bills each SMS sent by its segments (`SMS_SEGMENT`, priced at
+`SOCIALBOT_TWILIO_PRICE_PER_SEGMENT`): counted and priced here beside X's calls, but not against
+X's budget, which holds X's replies to keep X's bill: an SMS reply held would save nothing on X's,
+and an alert to subscribers is the city's to send whatever it costs (its preview says how much).
 
 When the month's estimated spend reaches the budget less its reserve, the outbox holds the
 non-essential replies (help, status answers, "outside the city", the daily-limit notice): what
@@ -29,6 +35,7 @@ class Charge(enum.StrEnum):
     POST_CREATE = "post_create"  # per post created
     POST_CREATE_URL = "post_create_url"  # per post created with a link in its text
     MEDIA_UPLOAD = "media_upload"  # per photo uploaded
+    SMS_SEGMENT = "sms_segment"  # per SMS segment sent (Twilio bills a text by its segments)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +47,7 @@ class Prices:
     post_create: float = 0.015
     post_create_url: float = 0.200
     media_upload: float = 0.0
+    sms_segment: float = 0.0083  # Twilio's US list price, carrier fees aside
 
     def of(self, charge: Charge) -> float:
         price: float = getattr(self, charge.value)
@@ -103,7 +111,8 @@ def price_usage(
     rows: Iterable[tuple[str, str, str, Charge | None, int, int, int]], prices: Prices
 ) -> list[Usage]:
     """`(network, account, endpoint, charge, calls, errors, units)` rows → one `Usage` per
-    endpoint. Only X bills: another network's calls carry no charge, and cost nothing."""
+    endpoint. X bills its calls and Twilio its texts' segments; a call of another network
+    carries no charge, and costs nothing."""
     merged: dict[tuple[str, str, str], tuple[int, int, dict[Charge, int]]] = {}
     for network, account, endpoint, charge, calls, errors, units in rows:
         key = (network, account, endpoint)

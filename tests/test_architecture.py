@@ -22,6 +22,7 @@ CORE = [
     "timespan",
     "threads",
     "broadcasts/compose",
+    "broadcasts/audience",
     "sla",
     "districts",
     "geocell",

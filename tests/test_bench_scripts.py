@@ -278,3 +278,19 @@ def test_the_replies_benchmark_gives_the_same_texts_both_ways(
     assert printed["replies"] == 400
     # Far fewer renders than replies: the fast path was taken.
     assert 0 < printed["results"]["renders"]["value"] < 200
+
+
+@pytest.mark.usefixtures("scripts")
+def test_the_alert_benchmark_fans_out_a_small_city(capsys: pytest.CaptureFixture[str]) -> None:
+    bench = load("bench_alerts")
+
+    assert bench.main(["--subscribers", "300", "--json"]) == 0
+
+    measured = results(capsys)["results"]
+    assert set(measured) == {
+        "sqlite_rows_per_second",
+        "sqlite_fan_out_seconds",
+        "sqlite_count_seconds",
+    }
+    assert all(m["value"] > 0 for m in measured.values())
+    assert measured["sqlite_fan_out_seconds"]["label"] == "fan-out of 297, SQLite"

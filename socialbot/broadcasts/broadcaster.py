@@ -8,6 +8,14 @@ time is failed and reported, never posted hours late.
 
 A broadcast is a `broadcasts` row (what, which account, when); each time it goes out (or should
 have) is a `broadcast_runs` row, the unit of the audit log.
+
+On a network whose broadcasts go to its subscribers one by one (`subscribers`: SMS), a run is
+one row per active subscriber at the moment it fires (`consent.active_subscribers`: of its
+district, if it names one, and of the whole city; never one who said STOP), each with the text of
+the subscriber's language (`broadcasts.audience`), written in one multi-row INSERT, keyed
+`broadcast:<run>:to:<subscription>`, and given a deadline that covers the paced send itself
+(due + grace + the run's units at the sender's pace), so a long send is not failed by its own
+pacing.
 """
 
 from __future__ import annotations
@@ -20,14 +28,26 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, case, func, insert
+from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 
 from socialbot import media, storable
-from socialbot.broadcasts.compose import Thread, compose, values_for
+from socialbot.broadcasts.audience import (
+    AlertText,
+    Audience,
+    SubscriberSending,
+    alert_texts,
+    by_text_lang,
+    district_named,
+    lang_for,
+    send_duration,
+)
+from socialbot.broadcasts.compose import Thread, campaign_tail, compose, values_for
 from socialbot.broadcasts.schedules import Recurrence, parse_at
 from socialbot.broadcasts.storm import mode
 from socialbot.broadcasts.templates import BroadcastTemplates
+from socialbot.consent import active_subscribers, stopped_clause
 from socialbot.domain import StormMode
 from socialbot.errors import BroadcastError, SocialbotError
 from socialbot.network_settings import Channel
@@ -64,12 +84,16 @@ class BroadcastRequest:
     media: Path | None = None
     alt: str | None = None
     network: str | None = None
+    # `--district` as typed: a subscriber network texts only its subscribers and the whole
+    # city's (`Broadcaster.district` reads it against SOCIALBOT_DISTRICTS).
+    district: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Preview:
     """Exactly what would be posted, and from where; `rules`: the length rules of the account's
-    network, which the posts were measured and split by."""
+    network, which the posts were measured and split by. `audience`: on a subscriber network,
+    who would be texted which text, and what the send takes (each thread is then one text)."""
 
     account: str
     network: str
@@ -78,9 +102,13 @@ class Preview:
     storm: StormMode | None
     media: Path | None
     alt: str | None
+    audience: Audience | None = None
 
     @property
     def post_count(self) -> int:
+        """Posts on a public network; texts (one a subscriber) on a subscriber network."""
+        if self.audience is not None:
+            return self.audience.subscribers
         return sum(len(t.posts) for t in self.threads)
 
 
@@ -98,21 +126,74 @@ class RunPost:
 
 
 @dataclass(frozen=True, slots=True)
+class TextTally:
+    """One text of an alert to subscribers, and how its messages stand: `sent`; `queued`
+    (pending or being sent); `opted_out`, not sent and its recipient's newest word a STOP (the
+    sender settles those without a request); `failed`, any other that will not go."""
+
+    lang: str
+    text: str
+    sent: int = 0
+    queued: int = 0
+    opted_out: int = 0
+    failed: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.sent + self.queued + self.opted_out + self.failed
+
+    def describe(self) -> str:
+        """ "9,990 sent, 8 queued, 2 opted out, 0 failed"."""
+        return (
+            f"{self.sent:,} sent, {self.queued:,} queued, {self.opted_out:,} opted out, "
+            f"{self.failed:,} failed"
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class RunView:
-    """One run of a broadcast, as the log and `broadcast show` present it."""
+    """One run of a broadcast, as the log and `broadcast show` present it: its posts, or on a
+    subscriber network its texts and how many of each went (`texted`; None elsewhere)."""
 
     run: BroadcastRun
     broadcast: Broadcast
     posts: tuple[RunPost, ...]
+    texted: tuple[TextTally, ...] | None = None
+
+    @property
+    def tally(self) -> TextTally | None:
+        """Every text of the run added up (lang and text: the first's); None off subscribers."""
+        if self.texted is None:
+            return None
+        first = self.texted[0] if self.texted else TextTally("", "")
+        return TextTally(
+            first.lang,
+            first.text,
+            sent=sum(t.sent for t in self.texted),
+            queued=sum(t.queued for t in self.texted),
+            opted_out=sum(t.opted_out for t in self.texted),
+            failed=sum(t.failed for t in self.texted),
+        )
 
     @property
     def outcome(self) -> str:
-        """sent, sending, partly sent, failed or missed."""
+        """sent, sending, partly sent, failed, missed, or (to subscribers) no subscribers. A
+        text not sent because its recipient said STOP is no failure: it must not go."""
         if self.run.state is RunState.MISSED:
             return "missed"
         if self.run.state is RunState.FAILED:
             return "failed"
+        tally = self.tally
+        if tally is not None and tally.total == 0 and not self.posts:
+            return "no subscribers"
         states = {p.state for p in self.posts}
+        if tally is not None:
+            if tally.sent:
+                states.add(OutboxState.SENT)
+            if tally.failed:
+                states.add(OutboxState.FAILED)
+            if tally.queued:
+                states.add(OutboxState.PENDING)
         if states <= {OutboxState.SENT}:
             return "sent"
         if OutboxState.FAILED in states:
@@ -143,6 +224,11 @@ class Broadcaster:
     # those of its account's network.
     text_rules: Mapping[str, TextRules]
     media_rules: Mapping[str, MediaRules]
+    # The networks whose broadcasts go to their subscribers one by one, and how each sends an
+    # alert (`NetworkKind.subscribers`); absent: every network posts in public.
+    subscribers: Mapping[str, SubscriberSending] = field(default_factory=dict)
+    # The names of SOCIALBOT_DISTRICTS, in file order: what `--district` is read against.
+    districts: tuple[str, ...] = ()
 
     # --- preparing ---------------------------------------------------------------------------
 
@@ -151,16 +237,72 @@ class Broadcaster:
         """Whether the city posts on more than one network: then every message names it."""
         return len({c.network for c in self.channels}) > 1
 
-    def targets(self, request: BroadcastRequest) -> list[BroadcastRequest]:
-        """`request` once for each network its account posts to, in the city's order; as it is
-        when it names its network. An account configured nowhere gets the first network, so a
-        dry run can show its posts (`check` refuses to send it)."""
+    def targets(
+        self, request: BroadcastRequest, networks: Sequence[str] | None = None
+    ) -> list[BroadcastRequest]:
+        """`request` once for each network its account posts to, in the city's order, and on
+        each subscriber network the city runs, from its account of that name or else its first
+        (a subscriber network texts from its one sender, whichever account staff chose);
+        only those of `networks` (`--channel`) when given. As it is when it names its network.
+        An account configured nowhere gets the first network (of `networks`), so a dry run can
+        show its posts (`check` refuses to send it)."""
         if request.network is not None:
             return [request]
-        networks = [c.network for c in self.channels if c.account == request.account]
-        if not networks:  # the first network the city runs, else the first socialbot knows
-            networks = [self.channels[0].network if self.channels else next(iter(self.text_rules))]
-        return [dataclasses.replace(request, network=network) for network in networks]
+        if networks is not None:
+            self.check_networks(networks)
+        picked: list[Channel] = []
+        for channel in self.channels:
+            if any(p.network == channel.network for p in picked):
+                continue
+            if networks is not None and channel.network not in networks:
+                continue
+            own = channel.account == request.account
+            stands_in = channel.network in self.subscribers and (
+                Channel(channel.network, request.account) not in self.channels
+            )
+            if own or stands_in:
+                picked.append(channel)
+        if not picked:  # the first network the city runs, else the first socialbot knows
+            first = networks[0] if networks else None
+            if first is None:
+                first = self.channels[0].network if self.channels else next(iter(self.text_rules))
+            return [dataclasses.replace(request, network=first)]
+        return [self._for(request, c) for c in picked]
+
+    def _for(self, request: BroadcastRequest, channel: Channel) -> BroadcastRequest:
+        """`request` on `channel`; without its image where no alert can carry one (a text to
+        subscribers: the public posts still have it)."""
+        target = dataclasses.replace(request, network=channel.network, account=channel.account)
+        rules = self.media_rules.get(channel.network)
+        if channel.network in self.subscribers and (rules is None or rules.max_count == 0):
+            return dataclasses.replace(target, media=None, alt=None)
+        return target
+
+    def check_networks(self, networks: Sequence[str]) -> None:
+        """`--channel` names: each a network socialbot knows, else one BroadcastError."""
+        unknown = [name for name in networks if name not in self.text_rules]
+        if unknown or not networks:
+            raise BroadcastError(
+                f"--channel {(unknown or [''])[0]!r}: not a network (the city's: "
+                f"{', '.join(dict.fromkeys(c.network for c in self.channels)) or 'none'}; "
+                f"socialbot knows: {', '.join(self.text_rules)})"
+            )
+
+    def district(self, typed: str) -> str:
+        """The SOCIALBOT_DISTRICTS name `typed` names (case, accents and spacing aside), else a
+        BroadcastError listing the names."""
+        if not self.districts:
+            raise BroadcastError(
+                f"--district {typed[:40]!r}: the city has no districts (SOCIALBOT_DISTRICTS is "
+                "not set)"
+            )
+        name = district_named(typed, self.districts)
+        if name is None:
+            raise BroadcastError(
+                f"--district {typed[:40]!r}: no such district (SOCIALBOT_DISTRICTS has: "
+                f"{', '.join(self.districts)})"
+            )
+        return name
 
     def check(self, request: BroadcastRequest, *, dry_run: bool = False) -> None:
         """Everything about a request that does not need rendering; BroadcastError if wrong.
@@ -193,6 +335,8 @@ class Broadcaster:
             )
         if request.texts and request.variables:
             raise BroadcastError("--var goes with a TEMPLATE; --text is posted as written")
+        if request.district is not None:
+            self.district(request.district)
         if request.media is None:
             if request.alt is not None:
                 raise BroadcastError("--alt describes a --media image; give the image too")
@@ -205,17 +349,38 @@ class Broadcaster:
         with transaction(self.engine) as session:
             storm = mode(session)
         network = self._network(request)
-        rules = self._text_rules(network)
+        sending = self.subscribers.get(network)
+        media_path = request.media.resolve() if request.media else None
+        if sending is None:
+            rules = self._text_rules(network)
+            return Preview(
+                account=request.account,
+                network=network,
+                rules=rules,
+                threads=self._threads(
+                    request.template, request.variables, request.texts, request.langs, storm, rules
+                ),
+                storm=storm,
+                media=media_path,
+                alt=request.alt,
+            )
+        district = self.district(request.district) if request.district is not None else None
+        texts = self._alert_texts(
+            request.template, request.variables, request.texts, request.langs, storm, sending
+        )
+        with transaction(self.engine) as session:
+            langs = [s.lang for s in active_subscribers(session, network, _within(district))]
         return Preview(
             account=request.account,
             network=network,
-            rules=rules,
-            threads=self._threads(
-                request.template, request.variables, request.texts, request.langs, storm, rules
-            ),
+            rules=sending.rules,
+            threads=tuple(Thread(t.lang, (t.text,)) for t in texts),
             storm=storm,
-            media=request.media.resolve() if request.media else None,
+            media=media_path,
             alt=request.alt,
+            audience=Audience(
+                texts, by_text_lang(langs, [t.lang for t in texts]), district, sending
+            ),
         )
 
     def _threads(
@@ -227,6 +392,37 @@ class Broadcaster:
         storm: StormMode | None,
         rules: TextRules,
     ) -> tuple[Thread, ...]:
+        pairs = self._rendered(template, variables, texts, langs)
+        return compose(pairs, rules, storm.hashtag if storm else None, where=template or "--text")
+
+    def _alert_texts(
+        self,
+        template: str | None,
+        variables: dict[str, str],
+        texts: Sequence[str],
+        langs: Sequence[str],
+        storm: StormMode | None,
+        sending: SubscriberSending,
+    ) -> tuple[AlertText, ...]:
+        """Each language's one text to subscribers (a subscriber is sent their language's
+        only, so two languages are never joined)."""
+        pairs = self._rendered(template, variables, texts, langs)
+        hashtag = storm.hashtag if storm else None
+        return alert_texts(
+            pairs,
+            sending,
+            lambda text: campaign_tail([text], hashtag),
+            where=template or "--text",
+        )
+
+    def _rendered(
+        self,
+        template: str | None,
+        variables: dict[str, str],
+        texts: Sequence[str],
+        langs: Sequence[str],
+    ) -> list[tuple[str, str]]:
+        """`(lang, text)` in posting order: the template rendered, or `--text` as given."""
         if template is not None:
             info = self.templates.get(template)
             absent = [lang for lang in langs if lang not in info.langs]
@@ -235,10 +431,8 @@ class Broadcaster:
                     f"{template}: no {absent[0]} version (it has {', '.join(info.langs)})"
                 )
             values = values_for(info.doc, variables, langs, template)
-            pairs = [(lang, self.templates.render(template, lang, values[lang])) for lang in langs]
-        else:
-            pairs = list(zip(langs, texts, strict=True))
-        return compose(pairs, rules, storm.hashtag if storm else None, where=template or "--text")
+            return [(lang, self.templates.render(template, lang, values[lang])) for lang in langs]
+        return list(zip(langs, texts, strict=True))
 
     def _network(self, request: BroadcastRequest) -> str:
         """The short name of the network `request` goes to (see `targets`)."""
@@ -404,6 +598,7 @@ class Broadcaster:
             if request.media
             else None,
             media_alt=request.alt,
+            district=self.district(request.district) if request.district is not None else None,
             at=at,
             cron=cron,
             timezone=self.zone.key,
@@ -419,14 +614,22 @@ class Broadcaster:
         """Render `broadcast` as of now and queue its posts; returns the run's id."""
         storm = mode(session)
         langs = tuple(broadcast.langs.split(","))
-        threads = self._threads(
-            broadcast.template,
-            broadcast.variables,
-            [broadcast.texts[lang] for lang in langs] if broadcast.texts else [],
-            langs,
-            storm,
-            self._text_rules(broadcast.platform),
-        )
+        given = [broadcast.texts[lang] for lang in langs] if broadcast.texts else []
+        sending = self.subscribers.get(broadcast.platform)
+        if sending is not None:
+            texts = self._alert_texts(
+                broadcast.template, broadcast.variables, given, langs, storm, sending
+            )
+            threads: tuple[Thread, ...] = ()
+        else:
+            threads = self._threads(
+                broadcast.template,
+                broadcast.variables,
+                given,
+                langs,
+                storm,
+                self._text_rules(broadcast.platform),
+            )
         run = BroadcastRun(
             broadcast_id=_id(broadcast),
             due_at=due,
@@ -436,6 +639,8 @@ class Broadcaster:
         )
         session.add(run)
         session.flush()
+        if sending is not None:
+            self._fan_out(session, broadcast, _id(run), texts, sending, due, now)
         for thread in threads:
             before: OutboxMessage | None = None
             for part, text in enumerate(thread.posts, start=1):
@@ -466,6 +671,57 @@ class Broadcaster:
             run.campaign,
         )
         return _id(run)
+
+    def _fan_out(
+        self,
+        session: Session,
+        broadcast: Broadcast,
+        run_id: int,
+        texts: tuple[AlertText, ...],
+        sending: SubscriberSending,
+        due: datetime,
+        now: datetime,
+    ) -> None:
+        """One outbox row per subscriber active now, in one multi-row INSERT: a row an ORM
+        flush each would take minutes for a city's ten thousand."""
+        subscribers = active_subscribers(session, broadcast.platform, _within(broadcast.district))
+        by_lang = {t.lang: t for t in texts}
+        langs = [t.lang for t in texts]
+        chosen = [by_lang[lang_for(s.lang, langs)] for s in subscribers]
+        units = sum(t.units for t in chosen)
+        expires_at = due + self.grace + send_duration(units, sending.units_per_second)
+        rows = [
+            {
+                "platform": broadcast.platform,
+                "account": broadcast.account,
+                "dedupe_key": f"broadcast:{run_id}:to:{subscriber.subscription_id}",
+                "reply_context": "",
+                "template": broadcast.template or "text",
+                "lang": text.lang,
+                "text": text.text,
+                "state": OutboxState.PENDING,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "posted_context": "",
+                "created_at": now,
+                "broadcast_run_id": run_id,
+                "expires_at": expires_at,
+                "recipient": subscriber.address,
+            }
+            for subscriber, text in zip(subscribers, chosen, strict=True)
+        ]
+        if rows:
+            session.execute(insert(OutboxMessage), rows)
+        log.info(
+            "event=broadcast_fanned_out broadcast_id=%s run_id=%s district=%r texts=%d units=%d "
+            "expires=%s",
+            broadcast.id,
+            run_id,
+            broadcast.district,
+            len(rows),
+            units,
+            expires_at.isoformat(),
+        )
 
     def _missed(self, session: Session, broadcast: Broadcast, due: datetime, now: datetime) -> int:
         late = now - due
@@ -518,7 +774,7 @@ class Broadcaster:
             run = session.get(BroadcastRun, run_id)
             if run is None:
                 raise BroadcastError(f"no broadcast run #{run_id}")
-            return _views(session, [run])[0]
+            return _views(session, [run], self.subscribers)[0]
 
     def get(self, broadcast_id: int) -> tuple[Broadcast, list[RunView]]:
         with transaction(self.engine) as session:
@@ -530,7 +786,7 @@ class Broadcaster:
                 .where(BroadcastRun.broadcast_id == broadcast_id)
                 .order_by(col(BroadcastRun.due_at))
             ).all()
-            return broadcast, _views(session, list(runs))
+            return broadcast, _views(session, list(runs), self.subscribers)
 
     def scheduled(self) -> list[Broadcast]:
         with transaction(self.engine) as session:
@@ -554,7 +810,9 @@ class Broadcaster:
             )
         with transaction(self.engine) as session:
             runs = session.exec(runs_query).all()
-            entries = [LogEntry.of_run(view) for view in _views(session, list(runs))]
+            entries = [
+                LogEntry.of_run(view) for view in _views(session, list(runs), self.subscribers)
+            ]
             broadcasts = session.exec(broadcasts_query).all()
             for b in broadcasts:
                 scheduled = b.at is not None or b.cron is not None
@@ -582,10 +840,15 @@ class LogEntry:
     texts: tuple[str, ...]
     posted_ids: tuple[str, ...]
     error: str | None
+    # To subscribers: how the run's texts stand, all added up (None: a public network's run).
+    texted: TextTally | None = None
 
     @classmethod
     def of_run(cls, view: RunView) -> LogEntry:
         errors = [p.error for p in view.posts if p.error and p.state is OutboxState.FAILED]
+        texts = tuple(p.text for p in view.posts)
+        if view.texted is not None:
+            texts += tuple(t.text for t in view.texted)
         return cls(
             at=view.run.fired_at,
             event=view.outcome,
@@ -597,9 +860,10 @@ class LogEntry:
             template=view.broadcast.template,
             due_at=view.run.due_at,
             campaign=view.run.campaign,
-            texts=tuple(p.text for p in view.posts),
+            texts=texts,
             posted_ids=tuple(p.posted_id for p in view.posts if p.posted_id),
             error=view.run.error or (errors[0] if errors else None),
+            texted=view.tally,
         )
 
     @classmethod
@@ -621,12 +885,18 @@ class LogEntry:
         )
 
 
-def _views(session: Session, runs: list[BroadcastRun]) -> list[RunView]:
+def _views(
+    session: Session, runs: list[BroadcastRun], subscribers: Mapping[str, SubscriberSending]
+) -> list[RunView]:
     if not runs:
         return []
+    # The public posts row by row; the texts to subscribers (thousands a run) counted.
     rows = session.exec(
         select(OutboxMessage)
-        .where(col(OutboxMessage.broadcast_run_id).in_([r.id for r in runs]))
+        .where(
+            col(OutboxMessage.broadcast_run_id).in_([r.id for r in runs]),
+            col(OutboxMessage.recipient).is_(None),
+        )
         .order_by(col(OutboxMessage.id))
     ).all()
     by_run: dict[int, list[OutboxMessage]] = {}
@@ -638,6 +908,9 @@ def _views(session: Session, runs: list[BroadcastRun]) -> list[RunView]:
             select(Broadcast).where(col(Broadcast.id).in_({r.broadcast_id for r in runs}))
         ).all()
     }
+    tallies = _tallies(
+        session, [_id(r) for r in runs if broadcasts[r.broadcast_id].platform in subscribers]
+    )
     views = []
     for run in runs:
         posts = by_run.get(_id(run), [])
@@ -661,10 +934,62 @@ def _views(session: Session, runs: list[BroadcastRun]) -> list[RunView]:
                     expires_at=row.expires_at,
                 )
             )
-        views.append(
-            RunView(run=run, broadcast=broadcasts[run.broadcast_id], posts=tuple(run_posts))
-        )
+        broadcast = broadcasts[run.broadcast_id]
+        texted = tuple(tallies.get(_id(run), ())) if broadcast.platform in subscribers else None
+        views.append(RunView(run=run, broadcast=broadcast, posts=tuple(run_posts), texted=texted))
     return views
+
+
+def _tallies(session: Session, run_ids: list[int]) -> dict[int, list[TextTally]]:
+    """Each run's texts to subscribers, counted by how they stand, in one GROUP BY: whether a
+    row's recipient said STOP is read in a subquery first (PostgreSQL groups no correlated
+    subquery over columns it does not group by)."""
+    if not run_ids:
+        return {}
+    stopped = stopped_clause(col(OutboxMessage.platform), col(OutboxMessage.recipient))
+    each = (
+        sql_select(
+            col(OutboxMessage.broadcast_run_id).label("run_id"),
+            col(OutboxMessage.lang).label("lang"),
+            col(OutboxMessage.text).label("text"),
+            col(OutboxMessage.state).label("state"),
+            case((stopped, 1), else_=0).label("stopped"),
+        )
+        .where(
+            col(OutboxMessage.broadcast_run_id).in_(run_ids),
+            col(OutboxMessage.recipient).is_not(None),
+        )
+        .subquery()
+    )
+    counted = session.execute(
+        sql_select(
+            each.c.run_id, each.c.lang, each.c.text, each.c.state, each.c.stopped, func.count()
+        )
+        .group_by(each.c.run_id, each.c.lang, each.c.text, each.c.state, each.c.stopped)
+        .order_by(each.c.run_id, each.c.lang)
+    ).all()
+    found: dict[int, dict[tuple[str, str], dict[str, int]]] = {}
+    for run_id, lang, text, state, opted, count in counted:
+        standing = OutboxState(state)
+        if standing is OutboxState.SENT:
+            key = "sent"
+        elif opted:
+            key = "opted_out"
+        elif standing is OutboxState.FAILED:
+            key = "failed"
+        else:
+            key = "queued"
+        counts = found.setdefault(run_id, {}).setdefault((lang, text), {})
+        counts[key] = counts.get(key, 0) + count
+    return {
+        run_id: [TextTally(lang, text, **counts) for (lang, text), counts in texts.items()]
+        for run_id, texts in found.items()
+    }
+
+
+def _within(district: str | None) -> list[str] | None:
+    """The districts an alert's subscribers are of: its one, or None for the whole city."""
+    return None if district is None else [district]
 
 
 _LANG_LENGTH = storable.column_length(OutboxMessage.lang)

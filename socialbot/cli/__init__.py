@@ -23,6 +23,7 @@ from socialbot.cli import (
     moderation,
     open311,
     report,
+    sms,
     status,
     usage,
     web,
@@ -69,6 +70,7 @@ app.add_typer(report.export_app, name="export")
 app.add_typer(open311.app, name="open311")
 app.add_typer(calendar.app, name="calendar")
 app.add_typer(inbox.app, name="inbox")
+app.add_typer(sms.app, name="sms")
 status.register(app)
 usage.register(app)
 doctor.register(app)

@@ -2,7 +2,10 @@
 
 `broadcast send` always shows exactly what will be posted, with each post's weighted length, and
 asks before posting (unless `--yes`); `--dry-run` stops after the preview and needs no
-credentials.
+credentials. On a network whose broadcasts go to its subscribers (SMS) the preview is the text
+each language's subscribers get, how many they are, each text's encoding and segments, and what
+the whole send costs and takes at the sender's pace; the texts are queued for `socialbot run`,
+which sends them at that pace (a command held open for hours would be no way to send them).
 """
 
 from __future__ import annotations
@@ -21,12 +24,14 @@ from socialbot.app import (
     utc_now,
 )
 from socialbot.broadcasts import storm
+from socialbot.broadcasts.audience import Audience, about
 from socialbot.broadcasts.broadcaster import (
     Broadcaster,
     BroadcastRequest,
     LogEntry,
     Preview,
     RunView,
+    TextTally,
 )
 from socialbot.broadcasts.compose import OPTIONAL_MARK, parse_var_args
 from socialbot.cli.common import console, friendly_errors, moment, print_json, recorded_as, state
@@ -95,6 +100,24 @@ def send_command(
         str | None,
         typer.Option("--cron", help='Post on this crontab schedule, local time: "0 7 * * TUE".'),
     ] = None,
+    channel: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--channel",
+            metavar="NETWORK",
+            help="Only this network (x, mastodon, bluesky, sms); repeat for more. Default: "
+            "every network the account is on, and SMS's alert subscribers.",
+        ),
+    ] = None,
+    district: Annotated[
+        str | None,
+        typer.Option(
+            "--district",
+            metavar="NAME",
+            help="Text only this district's alert subscribers (and the whole city's); a "
+            "name of SOCIALBOT_DISTRICTS. Public posts go out as always.",
+        ),
+    ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show the posts; post and record nothing.")
     ] = False,
@@ -114,27 +137,37 @@ def send_command(
                 texts=tuple(text or ()),
                 media=media,
                 alt=alt,
+                district=district,
             )
             for name in dict.fromkeys(account or settings.broadcast_accounts)
         ]
         when = broadcaster.when(at, cron)
-        targets = [target for request in requests for target in broadcaster.targets(request)]
+        networks = list(dict.fromkeys(channel)) if channel else None
+        # A subscriber network is one target whichever accounts were named.
+        targets = list(
+            {
+                (t.network, t.account): t
+                for request in requests
+                for t in broadcaster.targets(request, networks)
+            }.values()
+        )
         # Every network's preview first: staff see all that will go out before saying yes.
         previews = [broadcaster.prepare(target, dry_run=dry_run) for target in targets]
         schedule = _schedule_text(broadcaster, when, cron)
         several = broadcaster.several_networks
         for preview in previews:
-            console.print(preview_table(preview))
+            if preview.audience is not None:
+                console.print(audience_table(preview, preview.audience))
+                for line in audience_summary(preview.audience):
+                    console.print(line, markup=False)
+            else:
+                console.print(preview_table(preview))
             on = f" on {preview.rules.network}" if several else ""
             console.print(f"From account {preview.account!r}{on}, {schedule}.", markup=False)
         if dry_run:
             console.print("Dry run: nothing posted, nothing scheduled.")
             return
-        posts = sum(p.post_count for p in previews)
-        where = f" on {len(previews)} networks" if len(previews) > 1 else ""
-        question = (
-            f"Post {posts} post(s){where} now?" if schedule == "now" else f"Schedule it{where}?"
-        )
+        question = _question(previews, schedule == "now")
         if not yes and not typer.confirm(question, default=False):
             console.print("Nothing posted.")
             raise typer.Exit(1)
@@ -157,15 +190,38 @@ def send_command(
         broadcaster.engine.dispose()
 
 
+def _question(previews: list[Preview], now: bool) -> str:
+    """ "Post 2 post(s) and text 10,000 subscriber(s) on 3 networks now?" """
+    posts = sum(p.post_count for p in previews if p.audience is None)
+    texts = sum(p.post_count for p in previews if p.audience is not None)
+    where = f" on {len(previews)} networks" if len(previews) > 1 else ""
+    if not now:
+        return f"Schedule it{where}?"
+    said = [f"post {posts} post(s)"] if any(p.audience is None for p in previews) else []
+    if any(p.audience is not None for p in previews):
+        said.append(f"text {texts:,} subscriber(s)")
+    return f"{' and '.join(said).capitalize()}{where} now?"
+
+
 def _send_now(
     settings: Settings, broadcaster: Broadcaster, request: BroadcastRequest, actor: str
 ) -> bool:
-    """Record, queue and post `request` on its network; whether it all went out."""
+    """Record, queue and post `request` on its network; whether it all went out (to
+    subscribers: whether it was queued; `socialbot run` sends them at the sender's pace)."""
     view = broadcaster.send_now(request, actor)
     channel = Channel(view.broadcast.platform, view.broadcast.account)
+    on = f" on {channel.network}" if broadcaster.several_networks else ""
+    tally = view.tally
+    if tally is not None:
+        console.print(run_table(view, title=f"Broadcast #{view.broadcast.id}{on}: queued"))
+        console.print(
+            f"Queued {tally.total:,} text(s): `socialbot run` sends them at the sender's pace.",
+            markup=False,
+        )
+        console.print(f"See `socialbot broadcast show {view.broadcast.id}`.", markup=False)
+        return True
     report = post_queued(settings, broadcaster, channel)
     view = broadcaster.run_view(view.run.id or 0)
-    on = f" on {channel.network}" if broadcaster.several_networks else ""
     console.print(run_table(view, title=f"Broadcast #{view.broadcast.id}{on}: {view.outcome}"))
     if view.outcome == "sent":
         return True
@@ -212,9 +268,57 @@ def preview_table(preview: Preview) -> FitTable:
     return table
 
 
+def audience_table(preview: Preview, audience: Audience) -> FitTable:
+    """What each language's subscribers are texted: how many they are, the text, its encoding
+    and its segments (units) each."""
+    rules = preview.rules
+    table = FitTable(
+        (
+            Col("lang"),
+            Col("subscribers", right=True, short="to"),
+            Col("text", wrap=True, narrowest=30),
+            Col("encoding", short="enc"),
+            Col(rules.unit, right=True, short="units"),
+        ),
+        title="Preview: exactly what each subscriber will be texted",
+        show_lines=True,
+    )
+    for text in audience.texts:
+        table.add_row(
+            text.lang,
+            f"{audience.counts.get(text.lang, 0):,}",
+            text.text,
+            text.encoding,
+            f"{text.units}/{rules.limit}",
+        )
+    captions = [f"an alert on {rules.network}: one text each, at most {rules.limit} {rules.unit}"]
+    if preview.storm is not None:
+        captions.append(f"storm mode: {preview.storm.name} #{preview.storm.hashtag}")
+    table.style["caption"] = "\n".join(captions)
+    return table
+
+
+def audience_summary(audience: Audience) -> list[str]:
+    """Who, how much and how long, a line each (the console does not wrap them):
+    "2,000 subscriber(s): Dorchester and the whole city", "2,500 segments, about $20.75",
+    "about 42 min at 1 segment/s"."""
+    sending = audience.sending
+    unit = sending.rules.unit
+    who = f"{audience.district} and the whole city" if audience.district else "the whole city"
+    rate = f"{sending.units_per_second:g} {unit.removesuffix('s')}/s"
+    return [
+        f"{audience.subscribers:,} subscriber(s): {who}",
+        f"{audience.units:,} {unit} in all, about ${audience.cost:,.2f}",
+        f"the whole send takes {about(audience.duration)} at {rate}",
+    ]
+
+
 def run_table(view: RunView, title: str) -> FitTable:
     """Each post of a broadcast: its state (and error), the id it was posted as (whole: a
-    19-digit id is what staff search for) and its text."""
+    19-digit id is what staff search for) and its text. To subscribers: each text, and how
+    many of it were sent, are queued, were not sent for a STOP, or failed."""
+    if view.texted is not None:
+        return _texted_table(view.texted, title)
     table = FitTable(
         (
             Col("post"),
@@ -232,6 +336,23 @@ def run_table(view: RunView, title: str) -> FitTable:
             post.posted_id or "-",
             post.text,
         )
+    return table
+
+
+def _texted_table(texted: tuple[TextTally, ...], title: str) -> FitTable:
+    table = FitTable(
+        (Col("text to"), Col("state", wrap=True, narrowest=10), Col("text", wrap=True)),
+        title=title,
+        show_lines=True,
+    )
+    for tally in texted:
+        table.add_row(
+            f"{tally.lang}\n{tally.total:,}",
+            tally.describe().replace(", ", "\n"),
+            tally.text,
+        )
+    if not texted:
+        table.add_row("-", "no subscribers", "-")
     return table
 
 
@@ -318,9 +439,13 @@ def show_command(ctx: typer.Context, broadcast_id: BroadcastId) -> None:
     zone = broadcaster.zone
     lines = [
         f"Broadcast #{row.id}: {row.state.value}",
-        f"what: {_what(row)}; languages {row.langs}; account {row.account} on {row.platform}",
+        # Two lines: the text's first 60 characters alone fill most of an 80-column one.
+        f"what: {_what(row)}",
+        f"languages {row.langs}; account {row.account} on {row.platform}",
         f"by {row.created_by} at {local_time(row.created_at, zone)}",
     ]
+    if row.district:
+        lines.append(f"district: {row.district} (its subscribers and the whole city's)")
     if row.cron or row.at:
         lines.append(f"schedule: {row.cron or 'once'}; next {local_time(row.next_due_at, zone)}")
     if row.media_path:
@@ -385,6 +510,8 @@ def log_command(
     )
     for entry in entries:
         event = entry.event + (f"\n{entry.error}" if entry.error else "")
+        if entry.texted is not None:
+            event += "\n" + entry.texted.describe().replace(", ", "\n")
         table.add_row(
             local_time(entry.at, zone, with_zone=False),
             event,
@@ -403,7 +530,8 @@ def _summary(entry: LogEntry) -> str:
         return entry.template or ""
     first = entry.texts[0].splitlines()[0]
     short = first if len(first) <= 60 else first[:59] + "…"
-    return short + (f" ({len(entry.texts)} posts)" if len(entry.texts) > 1 else "")
+    several = "texts" if entry.texted is not None else "posts"
+    return short + (f" ({len(entry.texts)} {several})" if len(entry.texts) > 1 else "")
 
 
 def _entry_json(entry: LogEntry) -> dict[str, Any]:
@@ -421,6 +549,14 @@ def _entry_json(entry: LogEntry) -> dict[str, Any]:
         "texts": list(entry.texts),
         "posted_ids": list(entry.posted_ids),
         "error": entry.error,
+        "texted": None
+        if entry.texted is None
+        else {
+            "sent": entry.texted.sent,
+            "queued": entry.texted.queued,
+            "opted_out": entry.texted.opted_out,
+            "failed": entry.texted.failed,
+        },
     }
 
 

@@ -1,4 +1,5 @@
-"""`socialbot usage`: a month's X API calls by endpoint, and what they are estimated to cost."""
+"""`socialbot usage`: a month's calls by network, account and endpoint (X's API calls, the SMS
+texts and their segments), and what they are estimated to cost; X's spend against its budget."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from socialbot.app import open_database, utc_now
 from socialbot.cli.common import console, friendly_errors, print_json, state
 from socialbot.cli.render import Col, FitTable, against_budget
 from socialbot.errors import ConfigError
-from socialbot.metering import monthly_budget, read_usage
+from socialbot.metering import BILLED_NETWORKS, monthly_budget, read_usage
 from socialbot.network_settings import LABELS
 from socialbot.usage import Charge, month_of
 
@@ -32,8 +33,9 @@ def usage_command(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
 ) -> None:
-    """Calls to X this month by account and endpoint, with the estimated spend (the
-    SOCIALBOT_PRICE_* settings) against SOCIALBOT_MONTHLY_BUDGET."""
+    """Calls this month by account and endpoint, with the estimated spend (X's calls at the
+    SOCIALBOT_PRICE_* settings, against SOCIALBOT_MONTHLY_BUDGET; SMS by its segments at
+    SOCIALBOT_TWILIO_PRICE_PER_SEGMENT)."""
     settings = state(ctx).settings()
     wanted = month or month_of(utc_now())
     engine = open_database(settings)
@@ -45,6 +47,10 @@ def usage_command(
         budget = monthly_budget(engine, settings, wanted)
     finally:
         engine.dispose()
+    by_network: dict[str, float] = {}
+    for line in lines:
+        by_network[line.network] = by_network.get(line.network, 0.0) + line.spend
+    total = sum(by_network.values())
     if as_json:
         print_json(
             {
@@ -61,7 +67,9 @@ def usage_command(
                     }
                     for u in lines
                 ],
-                "spend_usd": round(budget.spent, 4),
+                "spend_usd": round(total, 4),
+                "spend_by_network_usd": {n: round(d, 4) for n, d in sorted(by_network.items())},
+                "budget_spend_usd": round(budget.spent, 4),
                 "budget_usd": budget.budget,
                 "holding_non_essential": budget.holding_non_essential,
             }
@@ -95,7 +103,16 @@ def usage_command(
             f"${line.spend:,.2f}",
         )
     console.print(table)
-    console.print(f"total: ${budget.spent:,.2f} (estimate){against_budget(budget)}", markup=False)
+    unbudgeted = {n: d for n, d in by_network.items() if n not in BILLED_NETWORKS and d}
+    if not unbudgeted:
+        console.print(f"total: ${total:,.2f} (estimate){against_budget(budget)}", markup=False)
+        return
+    # The budget is X's (`metering.BILLED_NETWORKS`): said apart from what it does not cap.
+    console.print(f"total: ${total:,.2f} (estimate)", markup=False)
+    budgeted = " and ".join(LABELS.get(n, n) for n in sorted(BILLED_NETWORKS))
+    console.print(f"{budgeted}: ${budget.spent:,.2f}{against_budget(budget)}", markup=False)
+    for network, dollars in sorted(unbudgeted.items()):
+        console.print(f"{LABELS.get(network, network)}: ${dollars:,.2f} (no budget)", markup=False)
 
 
 _UNITS = {
@@ -104,4 +121,5 @@ _UNITS = {
     Charge.POST_CREATE: "post(s)",
     Charge.POST_CREATE_URL: "post(s) with a link",
     Charge.MEDIA_UPLOAD: "photo(s)",
+    Charge.SMS_SEGMENT: "segment(s)",
 }

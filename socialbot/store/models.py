@@ -242,6 +242,10 @@ class Broadcast(SQLModel, table=True):
     created_by: str = Field(max_length=128)
     cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     cancelled_by: str | None = Field(default=None, max_length=128)
+    # `--district`: a name of SOCIALBOT_DISTRICTS as written there (None: the whole city). Only
+    # a network whose broadcasts go to its subscribers reads it: that district's and the whole
+    # city's subscribers are texted; a public post is one post for everyone.
+    district: str | None = Field(default=None, max_length=128)
 
 
 class RunState(enum.StrEnum):

@@ -48,9 +48,10 @@ from socialbot.networks.sms import wire
 from socialbot.networks.timeline import same_text
 from socialbot.sms.phone import is_sid, mask, parse
 from socialbot.sms.rules import sms_text_rules
+from socialbot.sms.segments import segments
 from socialbot.store.models import SmsInbound
 from socialbot.text_rules import TextRules
-from socialbot.usage import Meter
+from socialbot.usage import ApiCall, Charge, Meter, Prices
 
 log = logging.getLogger(__name__)
 
@@ -119,8 +120,9 @@ def _client(credentials: TwilioCredentials, timeout: float) -> Any:
 
 class SmsNetwork:
     """The `Network` for one Twilio sender. Every REST call is reported to `meter` under
-    `account`'s name, at no charge: Twilio bills each text, but its price is not in the answer
-    to a send (it is set once the carrier took it), so `cost` stays None for now."""
+    `account`'s name; a text sent is charged by its segments (`Charge.SMS_SEGMENT`), what
+    Twilio bills it by, and its receipt's `cost` is those segments at `price_per_segment`: the
+    price Twilio sets comes only once the carrier took the text, never in the answer to a send."""
 
     name = wire.PLATFORM
     endpoints = ENDPOINTS
@@ -135,8 +137,10 @@ class SmsNetwork:
         clock: Callable[[], datetime] = _utc_now,
         page_size: int = PAGE,
         timeout: float = 30.0,
+        price_per_segment: float = Prices().sms_segment,
     ) -> None:
         self._credentials, self._engine = credentials, engine
+        self._meter, self._price = meter, price_per_segment
         self._account, self._clock = account, clock
         self._calls = UnbilledCalls(meter, self.name, account, clock)
         self._page_size = page_size
@@ -206,7 +210,10 @@ class SmsNetwork:
         data["MessagingServiceSid" if self._credentials.is_service else "From"] = (
             self._credentials.sender
         )
-        answer = self._call("POST", POST_MESSAGE, self._messages, data=data, posting=True)
+        billed = segments(draft.text)
+        answer = self._call(
+            "POST", POST_MESSAGE, self._messages, data=data, posting=True, segments=billed
+        )
         try:
             sent = wire.parse_message(wire.loads(answer.content))
         except DataError as exc:  # a 2xx without a SID: the text was probably taken
@@ -214,7 +221,7 @@ class SmsNetwork:
                 f"Twilio answered without a message SID: {exc}", maybe_done=True
             ) from exc
         log.info("event=published network=sms sid=%s to=%s", sent.sid, mask(number))
-        return Receipt(ref=PostRef(sent.sid, number), budget=None, cost=None)
+        return Receipt(ref=PostRef(sent.sid, number), budget=None, cost=billed * self._price)
 
     def upload_media(self, path: Path, alt_text: str) -> str:
         raise Rejected("SMS sends no photos: a text goes out as text alone", parameter="media")
@@ -280,9 +287,10 @@ class SmsNetwork:
         params: dict[str, str] | None = None,
         data: dict[str, str] | None = None,
         posting: bool = False,
+        segments: int = 0,
     ) -> Any:
         """One REST call through the twilio client, its failure one of our errors, the call
-        reported to the meter answered or not."""
+        reported to the meter answered or not; a text taken is charged its `segments`."""
         try:
             answer = self._api.request(method, url, params=params, data=data)
         except requests.RequestException as exc:
@@ -291,7 +299,20 @@ class SmsNetwork:
             raise Unavailable(message, maybe_done=posting) from exc
         status = int(answer.status_code)
         if 200 <= status < 300:
-            self._calls.report(endpoint, status=status, units=1)
+            if segments and self._meter is not None:
+                self._meter.record(
+                    ApiCall(
+                        network=self.name,
+                        account=self._account,
+                        endpoint=endpoint,
+                        at=self._clock(),
+                        status=status,
+                        charge=Charge.SMS_SEGMENT,
+                        units=segments,
+                    )
+                )
+            else:
+                self._calls.report(endpoint, status=status, units=1)
             return answer
         error = self._error(status, answer, posting=posting)
         self._calls.report(endpoint, status=status, error=str(error))

@@ -16,6 +16,7 @@ from socialbot.domain import PostRef
 from socialbot.errors import AuthFailed, OptedOut, RateLimited, Rejected, Unavailable
 from socialbot.networks.base import Draft
 from socialbot.networks.sms.adapter import SmsNetwork, TwilioCredentials
+from socialbot.usage import Prices
 from tests.conftest import Clock
 from tests.networks.sms import server
 
@@ -43,7 +44,7 @@ def test_a_reply_is_one_text_to_the_number_it_answers(
     [form] = twilio.posted_forms
     assert form == {"To": [RESIDENT], "From": [server.CITY_NUMBER], "Body": [REPLY.text]}
     assert receipt.ref == PostRef(twilio.sent[0]["sid"], RESIDENT)
-    assert receipt.cost is None
+    assert receipt.cost == pytest.approx(Prices().sms_segment)  # one GSM-7 segment
 
 
 def test_a_messaging_service_sends_by_its_sid(
