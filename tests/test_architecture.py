@@ -34,6 +34,7 @@ CORE = [
     "sms/rules",
     "sms/keywords",
     "sms/phone",
+    "people",
 ]
 FORBIDDEN_IN_CORE = (
     "tweepy",

@@ -3,9 +3,10 @@
 What residents text is not fetched from Twilio: the web service's webhook records each text in
 `sms_inbound` (`sms.record`), and `fetch_mentions` reads those rows through the store, in id
 order, each made a mention by `wire`, and an MMS's photos are fetched from Twilio into the
-media folder (`photos`: the account's credentials to api.twilio.com only). Publishing is one REST call, `POST Messages.json`, made
-through the `twilio` package's client (its auth, user agent and host), its answer read by
-`wire` as Twilio sent it. Twilio's failures are translated here, at the boundary:
+media folder (`photos`: the account's credentials to api.twilio.com only). Publishing is one
+REST call, `POST Messages.json`, made through the `twilio` package's client (its auth, user
+agent and host), its answer read by `wire` as Twilio sent it. Twilio's failures are translated
+here, at the boundary:
 
     429, or Twilio code 20429            → RateLimited (Retry-After when sent; Twilio documents
                                            none, and the outbox then holds for its minute)
