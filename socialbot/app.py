@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import Engine
 
+from socialbot import people
 from socialbot.answers import Answers, length_errors
 from socialbot.answers import load_answers as read_answers
 from socialbot.broadcasts import storm
@@ -608,7 +609,10 @@ class NetworkKind:
     `subscribers`: the network's broadcasts go to its subscribers one by one (a text to each
     number that asked for alerts) rather than as one public post, sent as the settings say
     (`audience.SubscriberSending`: an alert's limit, the pace, the price of a unit); None: a
-    broadcast is a public post."""
+    broadcast is a public post.
+
+    `personal_ids`: a person's id on the network is personal data in itself (SMS: their phone
+    number), so every command, export and report shows it masked (`shown_id`, `people`)."""
 
     build: NetworkBuilder
     user_id: Callable[[Settings, str], str | None]
@@ -634,6 +638,26 @@ def sms_alert_sending(settings: Settings) -> SubscriberSending:
         price_per_unit=settings.twilio_price_per_segment,
         encoding=lambda text: encoding_of(text).value,
     )
+    personal_ids: bool = False
+
+
+def personal_networks() -> frozenset[str]:
+    """The networks whose people's ids are personal data (`NetworkKind.personal_ids`)."""
+    return frozenset(name for name, kind in NETWORKS.items() if kind.personal_ids)
+
+
+def shown_id(network: str, author_id: str) -> str:
+    """A person's id on `network` as every command shows it (`people.shown_id`): masked where
+    the network's ids are personal; a network not in the table shows it with any phone number
+    in it masked."""
+    kind = NETWORKS.get(network)
+    return people.shown_id(author_id, personal=kind is not None and kind.personal_ids)
+
+
+def shown_person(network: str, author_id: str, handle: str | None) -> str:
+    """`@maria`, or the id as `shown_id` shows it where the network gave no handle."""
+    kind = NETWORKS.get(network)
+    return people.shown_person(author_id, handle, personal=kind is not None and kind.personal_ids)
 
 
 def _mastodon_text(settings: Settings) -> TextRules:
@@ -936,4 +960,5 @@ def build_inbox(settings: Settings, *, answers: bool = False, filing: bool = Fal
         answers=loaded,
         answer_links={name: answer_links(name) for name in NETWORKS},
         filing=made_filing,
+        personal_networks=personal_networks(),
     )

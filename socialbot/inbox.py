@@ -24,7 +24,7 @@ import dataclasses
 import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -32,7 +32,7 @@ from sqlalchemy import Engine, case, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from socialbot import message_kind, storable
+from socialbot import message_kind, people, storable
 from socialbot.answers import Answer, Answers
 from socialbot.broadcasts import storm
 from socialbot.catalog import Category, normalize_tag
@@ -118,11 +118,13 @@ class Item:
     location: Location | None = None  # what intake found in the message: exact geo, a map link
     photo_urls: tuple[str, ...] = ()
     public: bool = True  # anyone may read the message (not a direct one)
+    personal: bool = False  # the network's ids are personal data: shown masked (`people`)
 
     @property
     def who(self) -> str:
-        """`@maria`, or the author's id where the network gave no handle."""
-        return f"@{self.handle}" if self.handle else self.author_id
+        """`@maria`, or the author's id (masked where it is personal) where the network gave no
+        handle."""
+        return people.shown_person(self.author_id, self.handle, personal=self.personal)
 
     @property
     def reply_lang(self) -> str:
@@ -248,6 +250,8 @@ class Inbox:
     answers: Answers | None = None
     answer_links: Mapping[str, bool] = field(default_factory=dict)
     filing: Filing | None = None
+    # The networks whose people's ids are personal data (`app.personal_networks`): shown masked.
+    personal_networks: frozenset[str] = frozenset()
 
     # --- reads ---------------------------------------------------------------------------------
 
@@ -276,13 +280,13 @@ class Inbox:
             col(InboxItem.id),
         )
         with transaction(self.engine) as session:
-            return [_item(row, mention) for row, mention in session.exec(query).all()]
+            return [self._shown(_item(row, mention)) for row, mention in session.exec(query).all()]
 
     def detail(self, item_id: int) -> Detail:
         """One item, its thread (the case's, when it is in one; else its conversation) and its
         author's open cases; an InboxError when there is no such item."""
         with transaction(self.engine) as session:
-            item = _load(session, item_id)
+            item = self._shown(_load(session, item_id))
             mentions = _thread_mentions(session, item)
             ids = [m.id for m in mentions if m.id is not None]
             replies = select(OutboxMessage).where(col(OutboxMessage.mention_id).in_(ids))
@@ -294,7 +298,7 @@ class Inbox:
             posts = [
                 Post(
                     m.created_at,
-                    f"@{m.author_username}" if m.author_username else m.author_id,
+                    people.shown_person(m.author_id, m.author_username, personal=item.personal),
                     m.text,
                     this=m.id == item.mention_id,
                 )
@@ -319,6 +323,9 @@ class Inbox:
             tuple(OpenCase(c.id or 0, c.category, c.status, c.created_at) for c in cases),
         )
 
+    def _shown(self, item: Item) -> Item:
+        return replace(item, personal=item.network in self.personal_networks)
+
     # --- replies -------------------------------------------------------------------------------
 
     def draft_reply(self, item_id: int, text: str, now: datetime) -> Draft:
@@ -326,7 +333,7 @@ class Inbox:
         is closed or the text cannot be sent (empty, a control character). Too long is not an
         error here: the preview shows the length (`Draft.fits`)."""
         with transaction(self.engine) as session:
-            item = _load(session, item_id)
+            item = self._shown(_load(session, item_id))
         _refuse_closed(item, self.zone, now, "nothing sent")
         return self._reply_draft(item, text)
 
@@ -346,7 +353,7 @@ class Inbox:
         """Entry `key` of answers.yaml as it would be posted to item `item_id`."""
         answer = self.answer_named(key)
         with transaction(self.engine) as session:
-            item = _load(session, item_id)
+            item = self._shown(_load(session, item_id))
         _refuse_closed(item, self.zone, now, "nothing sent")
         return self._answer_draft(item, answer)
 
@@ -428,7 +435,7 @@ class Inbox:
         """The case `file` would open for item `item_id`; an InboxError when it cannot (closed,
         an unknown category, a location outside the city)."""
         with transaction(self.engine) as session:
-            item = _load(session, item_id)
+            item = self._shown(_load(session, item_id))
         _refuse_closed(item, self.zone, now, "nothing filed")
         return self._plan(item, category, at)
 

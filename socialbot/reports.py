@@ -84,6 +84,7 @@ class CaseFacts:
     reporter_count: int = 1  # the opening report and every duplicate report linked to the case
     duplicate_of: int | None = None  # closed by staff as a duplicate of that case
     closed_at: datetime | None = None  # closed without a resolution
+    network: str = ""  # where it came from: how its author is shown (`app.shown_id`)
 
     def __post_init__(self) -> None:
         if self.reporter_count < 1:
@@ -126,11 +127,19 @@ class ReportFacts:
     author_id: str
     author_username: str | None
     created_at: datetime
+    network: str = ""
 
     @classmethod
     def opening(cls, case: CaseFacts) -> ReportFacts:
         """The report that opened ``case`` (for stores that do not keep linked reports apart)."""
-        return cls(case.id, case.category, case.author_id, case.author_username, case.created_at)
+        return cls(
+            case.id,
+            case.category,
+            case.author_id,
+            case.author_username,
+            case.created_at,
+            case.network,
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -458,6 +467,7 @@ class Reporter:
     categories: tuple[CategoryCount, ...]  # all of them, most reports first
     first_at: datetime
     last_at: datetime
+    network: str = ""  # of their latest report: how they are shown (`app.shown_id`)
 
     def to_record(self) -> dict[str, str | int | float | None]:
         return {
@@ -509,6 +519,7 @@ def _reporter(author_id: str, items: Sequence[ReportFacts]) -> Reporter:
         categories=_top_categories(Counter(r.category for r in items), None),
         first_at=items[0].created_at,
         last_at=items[-1].created_at,
+        network=items[-1].network,
     )
 
 

@@ -35,6 +35,7 @@ CORE = [
     "sms/rules",
     "sms/keywords",
     "sms/phone",
+    "people",
 ]
 FORBIDDEN_IN_CORE = (
     "tweepy",

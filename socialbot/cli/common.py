@@ -23,6 +23,7 @@ from socialbot.cli.render import PlainConsole, json_text, visible
 from socialbot.config import LogFormat, Settings, load_settings
 from socialbot.errors import SocialbotError
 from socialbot.logs import redact, secrets_of, setup_logging
+from socialbot.sms.phone import masked_in
 from socialbot.store.db import driver_reason
 from socialbot.store.models import CaseEvent
 from socialbot.timespan import parse_since
@@ -74,6 +75,7 @@ def print_data(text: str, file: typing.TextIO | None = None) -> None:
     every control character is written visible, as everywhere else on a terminal; the rows keep
     their CSV line ends."""
     stream = file if file is not None else sys.stdout
+    text = masked_in(text)  # to a program too: no number in full leaves a command (render)
     if _is_terminal(stream):
         text = "\r\n".join(visible(line) for line in text.split("\r\n"))
     typer.echo(text, file=stream, nl=False, color=True)

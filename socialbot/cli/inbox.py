@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 
+from socialbot import people
 from socialbot.app import NETWORKS, opened_inbox, utc_now
 from socialbot.cli.cases import parse_point
 from socialbot.cli.common import (
@@ -28,6 +29,7 @@ from socialbot.cli.common import (
 from socialbot.cli.render import Col, FitTable, field_list, local, zone_label
 from socialbot.domain import GeoPoint
 from socialbot.inbox import Closed, Detail, Draft, FilePlan, Item
+from socialbot.people import shown_handle
 from socialbot.timespan import SINCE_FORMS
 
 app = typer.Typer(
@@ -397,8 +399,8 @@ def item_json(item: Item, zone: ZoneInfo, now: datetime) -> dict[str, Any]:
         "network": item.network,
         "account": item.account,
         "post_id": item.post_id,
-        "author": item.handle,
-        "author_id": item.author_id,
+        "author": shown_handle(item.handle),
+        "author_id": people.shown_id(item.author_id, personal=item.personal),
         "reason": item.reason.value,
         "priority": item.priority,
         "received_at": iso(item.received_at),

@@ -1,5 +1,10 @@
 """How cases and replies look on a terminal and in JSON. Presentation only.
 
+A phone number is personal data: a person of a network whose ids are personal (SMS) is shown
+masked (`app.shown_person`, `app.shown_id`), and, whatever a text is (a resident's words that
+hold their own number, a staff note, an error), every E.164 number printed through `visible`
+or `json_text` is masked but its last two digits (`sms.phone.masked_in`), as in the logs.
+
 Almost everything shown here came from outside: residents' posts and handles, staff notes, CSV
 cells, category names from YAML. On a terminal all of it is plain text: `PlainConsole` never reads
 rich markup (`[/]` cannot crash a command, `[link=…]` cannot become a link) and `visible` writes
@@ -34,8 +39,11 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
+from socialbot.app import shown_id, shown_person
 from socialbot.exports import spreadsheet_safe
+from socialbot.people import shown_handle
 from socialbot.poller import Handled
+from socialbot.sms.phone import masked_in
 from socialbot.store.models import Case, CrmRequest, CrmState, MentionRecord, OutboxMessage
 from socialbot.store.queries import CaseDetail
 from socialbot.usage import BudgetState
@@ -55,8 +63,9 @@ def _escape(match: re.Match[str]) -> str:
 
 
 def visible(text: str) -> str:
-    """`text` with every character that could act on a terminal written as an escape."""
-    return _UNSAFE.sub(_escape, text)
+    """`text` with every character that could act on a terminal written as an escape, and every
+    phone number in E.164 masked but its last two digits (`sms.phone.masked_in`)."""
+    return _UNSAFE.sub(_escape, masked_in(text))
 
 
 class PlainConsole(Console):
@@ -93,7 +102,7 @@ def _json_escape(match: re.Match[str]) -> str:
 def json_text(data: object, *, default: Callable[[Any], Any] | None = None) -> str:
     """`data` as indented JSON: non-ASCII letters as they are, every character `visible` escapes
     as a JSON escape (parsing gives back exactly `data`). Lone surrogates stay escaped too."""
-    dumped = json.dumps(data, ensure_ascii=False, indent=2, default=default)
+    dumped = masked_in(json.dumps(data, ensure_ascii=False, indent=2, default=default))
     # json.dumps has already escaped C0 controls; what is left is C1, bidi, separators, surrogates.
     return _UNSAFE.sub(_json_escape, dumped)
 
@@ -141,8 +150,8 @@ def case_json(case: Case) -> dict[str, Any]:
         "mention_id": case.mention_post_id,
         "network": case.platform,  # "x", "mastodon": where the case came from, is answered
         "platform": case.platform,  # the same, under the name older scripts read
-        "author": case.author_username,
-        "author_id": case.author_id,
+        "author": shown_handle(case.author_username),
+        "author_id": shown_id(case.platform, case.author_id),
         "lang": case.lang,
         "created_at": case.created_at.isoformat(),
         "updated_at": case.updated_at.isoformat(),
@@ -229,7 +238,7 @@ def crm_lines(row: CrmRequest, zone: ZoneInfo) -> list[tuple[str, str]]:
 def mention_json(row: MentionRecord) -> dict[str, Any]:
     return {
         "post_id": row.post_id,
-        "author": row.author_username,
+        "author": shown_handle(row.author_username),
         "text": row.text,
         "created_at": row.created_at.isoformat(),
         "outcome": row.outcome.value,
@@ -297,7 +306,7 @@ def cases_table(cases: list[Case], zone: ZoneInfo, title: str) -> FitTable:
             location_text(case),
             case.location_source if case.lat is not None else "—",
             str(len(case.photo_urls)),
-            f"@{case.author_username}" if case.author_username else case.author_id,
+            shown_person(case.platform, case.author_id, case.author_username),
             local(case.created_at, zone, "%m-%d %H:%M"),
         )
     return table
@@ -329,7 +338,11 @@ def case_detail_table(detail: CaseDetail, zone: ZoneInfo) -> FitTable:
         ),
         ("map", map_link(case)),
         ("photos", "\n".join(case.photo_urls) or "—"),
-        ("reporter", f"@{case.author_username} ({case.platform} post {case.mention_post_id})"),
+        (
+            "reporter",
+            f"{shown_person(case.platform, case.author_id, case.author_username)} "
+            f"({case.platform} post {case.mention_post_id})",
+        ),
         ("text", case.description),
         ("opened", when(case.created_at)),
     ]
@@ -343,7 +356,7 @@ def case_detail_table(detail: CaseDetail, zone: ZoneInfo) -> FitTable:
             )
         )
     for mention in detail.mentions:
-        who = f"@{mention.author_username}" if mention.author_username else mention.author_id
+        who = shown_person(mention.platform, mention.author_id, mention.author_username)
         rows.append(("thread", f"{when(mention.created_at)} {who}: {mention.text}"))
     for reply in detail.replies:
         rows.append(("reply", f"({reply.state.value}) {reply.text}"))

@@ -12,6 +12,7 @@ import enum
 import io
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -20,12 +21,21 @@ from zoneinfo import ZoneInfo
 import typer
 
 from socialbot import exports, reports
-from socialbot.app import CaseContent, load_case_content, open_database, utc_now
+from socialbot.app import (
+    CaseContent,
+    load_case_content,
+    open_database,
+    shown_id,
+    shown_person,
+    utc_now,
+)
 from socialbot.cli.common import console, friendly_errors, moment, print_data, print_json, state
 from socialbot.cli.render import Col, FitTable
 from socialbot.config import Settings
 from socialbot.errors import ConfigError
 from socialbot.exports import spreadsheet_safe
+from socialbot.people import shown_handle
+from socialbot.sms.phone import masked_in
 from socialbot.store.queries import case_facts, inbox_facts, message_facts, report_facts
 from socialbot.timespan import SINCE_FORMS, local_time
 
@@ -216,7 +226,7 @@ def reporters_command(
     finally:
         engine.dispose()
     rows = reports.reporters(facts, since=start, until=end, now=utc_now(), min_reports=min_reports)
-    if _printed([row.to_record() for row in rows], fmt):
+    if _printed([_shown_record(row) for row in rows], fmt):
         return
     table = FitTable(
         (
@@ -231,7 +241,7 @@ def reporters_command(
     )
     for row in rows:
         table.add_row(
-            f"@{row.author_username}" if row.author_username else row.author_id,
+            shown_person(row.network, row.author_id, row.author_username),
             str(row.reports),
             str(row.cases),
             ", ".join(f"{c.category} {c.reports}" for c in row.categories),
@@ -265,6 +275,15 @@ def export_cases_command(
     if since is not None:
         start = moment(since, "--since", settings.zone)
         cases = [c for c in cases if c.created_at >= start]
+    # Who reported each case, as every command shows a person (a phone number masked).
+    cases = [
+        replace(
+            c,
+            author_id=shown_id(c.network, c.author_id),
+            author_username=shown_handle(c.author_username),
+        )
+        for c in cases
+    ]
     if fmt is ExportFormat.CSV:
         text, written, note = exports.cases_csv(cases), len(cases), ""
     else:
@@ -283,9 +302,17 @@ def export_cases_command(
         if note:
             typer.echo(f"{written} case(s) written; {note}", err=True)
     else:
-        output.write_text(text, encoding="utf-8")
+        output.write_text(masked_in(text), encoding="utf-8")
         said = f"{written} case(s) written to {output}" + (f"; {note}" if note else "")
         typer.echo(said, err=True)
+
+
+def _shown_record(row: reports.Reporter) -> dict[str, str | int | float | None]:
+    """`row` for `--json`/`--csv`, the person as every command shows them."""
+    return row.to_record() | {
+        "author_id": shown_id(row.network, row.author_id),
+        "author_username": shown_handle(row.author_username),
+    }
 
 
 def _cases(settings: Settings, until: datetime | None) -> list[reports.CaseFacts]:

@@ -8,7 +8,10 @@ that cuts long descriptions cuts their end. The whole stays within the spec's 4,
 characters: the resident's words are what is shortened.
 
 The resident's handle is personal data the city may not want in its CRM: it is sent only when
-the city opts in (`with_handle`).
+the city opts in (`with_handle`). A phone number never goes: an SMS case has no handle (its
+author's id, the number, is not in the form at all), a number in the words is masked, and the
+photos are those anyone may see (`ForwardedCase.photo_urls`: a CRM's `GET requests` shows its
+`media_url` to anyone).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from socialbot.errors import SocialbotError
+from socialbot.sms.phone import masked_in
 
 MAX_DESCRIPTION = 4000  # GeoReport v2: "free form text limited to 4,000 characters"
 
@@ -44,6 +48,8 @@ class ForwardedCase:
     lat: float
     lon: float
     description: str
+    # Of a public post only, and only web addresses: a private text's photo (a file of ours,
+    # `networks/sms/photos`) never leaves the city (`Case.public_photo_urls`).
     photo_urls: tuple[str, ...] = ()
     network: str = ""
     district: str | None = None
@@ -101,7 +107,9 @@ def description(case: ForwardedCase, *, with_handle: bool) -> str:
     tail = ""
     if len(case.photo_urls) > 1:
         tail = "\n\nMore photos:\n" + "\n".join(case.photo_urls[1:])
-    words = case.description.strip()
+    # A phone number in the resident's words (their own, or anyone's) is not the CRM's to keep,
+    # nor its public `GET requests` to show: masked but its last two digits.
+    words = masked_in(case.description.strip())
     room = MAX_DESCRIPTION - len(first) - len(tail) - 2
     if len(words) > room:
         words = words[: max(room - 1, 0)].rstrip() + "…" if room > 0 else ""

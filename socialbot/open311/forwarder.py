@@ -418,7 +418,7 @@ def _forwarded(forwarder: Forwarder, case: Case) -> ForwardedCase:
         lat=case.lat,
         lon=case.lon,
         description=case.description,
-        photo_urls=tuple(case.photo_urls),
+        photo_urls=tuple(u for u in case.public_photo_urls if u.startswith("https://")),
         network=case.platform,
         district=case.district,
         author_username=case.author_username,

@@ -6,6 +6,11 @@ Only what socialbot records is checked: the message's id, its sender and our num
 the media. Every other field, known or not, is kept as posted in `InboundText.form` and never an
 error: Twilio adds parameters without notice. A reason never quotes a value, which may be a
 phone number.
+
+The kept form is for audit (what Twilio sent, its new fields included), not a second record of
+the resident: the fields that name the sender (`From`, which `sender` holds already, and the
+place Twilio derives from the number: `FromCity`, `FromState`, `FromZip`; WhatsApp's `WaId` and
+`ProfileName`) are left out of it, and a phone number in any other field is masked.
 """
 
 from __future__ import annotations
@@ -14,9 +19,11 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from socialbot.sms.phone import is_e164, is_sid
+from socialbot.sms.phone import is_e164, is_sid, masked_in
 from socialbot.storable import clean_text, storable_json
 
+# The fields of the form about the sender, not the message: kept once (`sender`) or not at all.
+SENDER_FIELDS = frozenset({"From", "FromCity", "FromState", "FromZip", "WaId", "ProfileName"})
 # An inbound text's id: SM… (SMS) or MM… (MMS, on older accounts).
 MESSAGE_KINDS = ("SM", "MM")
 # A short code, which is what `To` is when residents text the city's five- or six-digit number.
@@ -127,4 +134,10 @@ class _Fields:
         return values[0]
 
     def as_json(self) -> dict[str, str | list[str]]:
-        return {name: v[0] if len(v) == 1 else v for name, v in self._values.items()}
+        """The fields as kept for audit: every one but `SENDER_FIELDS`, a phone number in a
+        value masked (`Body` is kept whole in its own column: it is what the resident said)."""
+        return {
+            name: masked_in(v[0]) if len(v) == 1 else [masked_in(x) for x in v]
+            for name, v in self._values.items()
+            if name not in SENDER_FIELDS
+        }

@@ -227,6 +227,7 @@ def _facts(case: Case) -> CaseFacts:
         reporter_count=case.reporter_count,
         duplicate_of=case.duplicate_of if case.close_reason == CloseReason.DUPLICATE else None,
         closed_at=case.closed_at,
+        network=case.platform,
     )
 
 
@@ -249,6 +250,7 @@ def report_facts(engine: Engine, *, until: datetime | None = None) -> list[Repor
                 author_id=record.author_id,
                 author_username=record.author_username,
                 created_at=record.received_at,
+                network=record.platform,
             )
             for record, category in session.exec(query)
         ]

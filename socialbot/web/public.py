@@ -15,6 +15,7 @@ from datetime import datetime
 from socialbot.catalog import Catalog
 from socialbot.domain import CaseStatus, GeoPoint
 from socialbot.lifecycle import FINISHED
+from socialbot.sms.phone import masked_in
 
 LANGS = ("en", "es")
 
@@ -100,10 +101,12 @@ class PublicCase:
 
 def public_text(text: str, public: bool, show_words: bool) -> str | None:
     """What of a resident's post may be shown: their words only from a public post, only when
-    the city shows them, and without any @handle (the status page and Open311 alike)."""
+    the city shows them, without any @handle and with any phone number masked (the status page
+    and Open311 alike)."""
     if not (public and show_words):
         return None
-    return without_handles(text) or None
+    # A phone number in a public post is still personal data: masked, as everywhere we show text.
+    return masked_in(without_handles(text)) or None
 
 
 def without_handles(text: str) -> str:
@@ -117,6 +120,8 @@ def public_photo(photo_urls: list[str], public: bool) -> str | None:
     name their account (a Bluesky CDN address carries the author's DID, which resolves to the
     handle: such a photo is not shown)."""
     if not public or not photo_urls or _NAMES_ACCOUNT.search(photo_urls[0]):
+        return None
+    if not photo_urls[0].startswith("https://"):  # a file of ours (an MMS's photo): no address
         return None
     return photo_urls[0]
 

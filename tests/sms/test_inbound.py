@@ -33,7 +33,9 @@ def test_an_sms_is_read_and_every_field_kept() -> None:
     assert isinstance(text, InboundText)
     assert (text.message_sid, text.sender, text.recipient) == (SID, "+16175550123", "+16175550100")
     assert text.body == "Pothole on Main St" and text.media == ()
-    assert json.loads(text.form) == dict(FORM)
+    # Kept for audit but the sender, whom `sender` records once; our own number masked too.
+    kept = {k: v for k, v in FORM if k != "From"} | {"To": "+•••••••••00"}
+    assert json.loads(text.form) == kept
 
 
 def test_an_mms_brings_its_media_in_order() -> None:
@@ -122,5 +124,6 @@ def test_any_form_is_a_text_or_a_reason_never_an_exception(pairs: list[tuple[str
         return
     assert "\x00" not in text.body
     json.loads(text.form)  # always JSON
+    assert text.sender not in text.form  # the audit copy never holds the sender's number
     for media in text.media:
         assert "\x00" not in media.url + media.content_type

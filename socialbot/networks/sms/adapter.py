@@ -2,9 +2,11 @@
 
 What residents text is not fetched from Twilio: the web service's webhook records each text in
 `sms_inbound` (`sms.record`), and `fetch_mentions` reads those rows through the store, in id
-order, each made a mention by `wire`. Publishing is one REST call, `POST Messages.json`, made
-through the `twilio` package's client (its auth, user agent and host), its answer read by
-`wire` as Twilio sent it. Twilio's failures are translated here, at the boundary:
+order, each made a mention by `wire`, and an MMS's photos are fetched from Twilio into the
+media folder (`photos`: the account's credentials to api.twilio.com only). Publishing is one
+REST call, `POST Messages.json`, made through the `twilio` package's client (its auth, user
+agent and host), its answer read by `wire` as Twilio sent it. Twilio's failures are translated
+here, at the boundary:
 
     429, or Twilio code 20429            → RateLimited (Retry-After when sent; Twilio documents
                                            none, and the outbox then holds for its minute)
@@ -24,7 +26,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -45,6 +47,7 @@ from socialbot.errors import (
 from socialbot.networks.base import Draft, Endpoints, Malformed, MediaRules, MentionPage, Receipt
 from socialbot.networks.metering import UnbilledCalls
 from socialbot.networks.sms import wire
+from socialbot.networks.sms.photos import PhotoFetch
 from socialbot.networks.timeline import same_text
 from socialbot.sms.phone import is_sid, mask, parse
 from socialbot.sms.rules import sms_text_rules
@@ -138,6 +141,7 @@ class SmsNetwork:
         page_size: int = PAGE,
         timeout: float = 30.0,
         price_per_segment: float = Prices().sms_segment,
+        media_dir: Path | None = None,
     ) -> None:
         self._credentials, self._engine = credentials, engine
         self._meter, self._price = meter, price_per_segment
@@ -147,6 +151,13 @@ class SmsNetwork:
         self._api = _client(credentials, timeout)
         self._messages = f"{API}/Accounts/{credentials.account_sid}/Messages.json"
         self._rules = sms_text_rules()
+        # Where an MMS's photos are kept (`photos`); None: a text's photos are not fetched, and
+        # the mention goes on without them (its Twilio address is never the case's photo).
+        self._photos = (
+            PhotoFetch(credentials.account_sid, credentials.auth_token, media_dir)
+            if media_dir is not None
+            else None
+        )
 
     # --- the Network protocol --------------------------------------------------------------
 
@@ -185,7 +196,29 @@ class SmsNetwork:
                 break
         else:
             log.warning("event=mentions_page_cap network=sms pages=%d", MAX_PAGES)
-        return list(reversed(pages)) or [MentionPage(mentions=())]
+        return list(reversed(self._with_photos(pages))) or [MentionPage(mentions=())]
+
+    def _with_photos(self, pages: list[MentionPage]) -> list[MentionPage]:
+        """The pages' photos fetched into the media folder (`photos`), or, without one, left
+        out and said missing: a private text's Twilio address is never a case's photo."""
+        if self._photos is not None:
+            return self._photos.kept(pages)
+        return [
+            replace(
+                page,
+                mentions=tuple(
+                    replace(
+                        m,
+                        media=(),
+                        missing=(*m.missing, f"{len(m.media)} photo(s) not kept: no media folder"),
+                    )
+                    if m.media
+                    else m
+                    for m in page.mentions
+                ),
+            )
+            for page in pages
+        ]
 
     def _rows(self, after: int) -> list[dict[str, Any]]:
         table = SmsInbound.__table__  # type: ignore[attr-defined]
