@@ -623,6 +623,7 @@ class NetworkKind:
     links_billed: bool = False
     converses: bool = False
     subscribers: Callable[[Settings], SubscriberSending] | None = None
+    personal_ids: bool = False
 
 
 def sms_alert_sending(settings: Settings) -> SubscriberSending:
@@ -638,7 +639,6 @@ def sms_alert_sending(settings: Settings) -> SubscriberSending:
         price_per_unit=settings.twilio_price_per_segment,
         encoding=lambda text: encoding_of(text).value,
     )
-    personal_ids: bool = False
 
 
 def personal_networks() -> frozenset[str]:
