@@ -118,6 +118,7 @@ class Item:
     location: Location | None = None  # what intake found in the message: exact geo, a map link
     photo_urls: tuple[str, ...] = ()
     public: bool = True  # anyone may read the message (not a direct one)
+    address: str | None = None  # an address in words intake found in it, as written
 
     @property
     def who(self) -> str:
@@ -222,8 +223,13 @@ class FilePlan:
     district: str | None
 
     @property
+    def located(self) -> bool:
+        """A point, or an address in words (filed by it, as intake files one)."""
+        return self.location is not None or self.item.address is not None
+
+    @property
     def status(self) -> CaseStatus:
-        return CaseStatus.NEW if self.location is not None else CaseStatus.NEEDS_LOCATION
+        return CaseStatus.NEW if self.located else CaseStatus.NEEDS_LOCATION
 
 
 @dataclass(frozen=True, slots=True)
@@ -447,15 +453,16 @@ class Inbox:
             rules = filing.rules
             if rules.calendar is not None:  # due times by the days closed as of now
                 rules = _with_calendar(rules, calendar_in(session, rules.calendar, now))
-            reply = Reply.FILED if plan.location else Reply.NEEDS_LOCATION
+            reply = Reply.FILED if plan.located else Reply.NEEDS_LOCATION
             decision = Decision(
-                MentionOutcome.CASE_OPENED if plan.location else MentionOutcome.NEEDS_LOCATION,
+                MentionOutcome.CASE_OPENED if plan.located else MentionOutcome.NEEDS_LOCATION,
                 plan.lang,
                 reply=reply,
                 category=plan.category,
                 location=plan.location,
                 photo_urls=item.photo_urls,
                 detail=f"filed from the inbox by {actor}",
+                address=item.address,
             )
             row, event = open_case(_as_mention(item), decision, rules, now)
             opened = Case(**row)
@@ -651,6 +658,7 @@ def _item(row: InboxItem, mention: MentionRecord) -> Item:
         location=_stored_location(row),
         photo_urls=tuple(row.photo_urls),
         public=row.public,
+        address=row.address,
     )
 
 
