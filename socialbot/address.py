@@ -52,35 +52,39 @@ class FoundAddress:
     kind: AddressKind
 
 
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 # English street types, and the abbreviations USPS lists for them (a dot after one is its own).
-_EN_TYPES = frozenset(
+_EN_TYPES = _words(
     """
     st street ave av avenue rd road blvd boulevard dr drive ln lane way pl place ct court ter
     terrace pkwy parkway hwy highway sq square cir circle row plz plaza aly alley path trl trail
     xing crossing expy expressway fwy freeway tpke turnpike wy ext
-    """.split()
+    """
 )
 # Full words that name other things as often as streets: only a capitalised name makes them a
 # street ("12 Elm Way", not "3 big dogs on the way"), or their abbreviation does.
-_AMBIGUOUS_TYPES = frozenset(
-    "way drive place court square circle row plaza path trail crossing lane terrace alley".split()
+_AMBIGUOUS_TYPES = _words(
+    "way drive place court square circle row plaza path trail crossing lane terrace alley"
 )
 # Spanish street types, which come before the name: "Calle Main 123".
-_ES_TYPES = frozenset(
+_ES_TYPES = _words(
     """
     calle c avenida av avda paseo camino carrera cra calzada carretera callejon callejón bulevar
     boulevard diagonal transversal pasaje prolongacion prolongación
-    """.split()
+    """
 )
-_DIRECTIONS = frozenset("n s e w ne nw se sw north south east west norte sur este oeste".split())
-_UNITS = frozenset(
-    "apt apartment unit suite ste fl floor rm room depto dpto departamento int interior piso".split()
+_DIRECTIONS = _words("n s e w ne nw se sw north south east west norte sur este oeste")
+_UNITS = _words(
+    "apt apartment unit suite ste fl floor rm room depto dpto departamento int interior piso"
 )
 # Words that join the name of a Spanish street ("Calle de la Paz 12") but no English one.
-_ES_JOINERS = frozenset("de del la las los el".split())
+_ES_JOINERS = _words("de del la las los el")
 # Never part of a street's name, whatever their case: function words of English and Spanish and
 # the words a report is made of.
-_STOP = frozenset(
+_STOP = _words(
     """
     a an the and or but nor of on in at to for from by with without near into onto over under
     up down out off across past behind between before after around about since ago until
@@ -95,11 +99,11 @@ _STOP = frozenset(
     está están esta este estos estas eso esa ese esos esas que qué cuando cuándo donde dónde
     como cómo muy más menos ya no sí si gracias hola favor mi mis su sus tu tus nuestro nuestra
     lo le les se me te nos hace desde hasta otra otro otros mismo cerca frente junto
-    """.split()
+    """
 )
 # Words that are street names when capitalised ("Old Colony Ave", "First St") but, written in
 # lower case, a count or a description: "2 new street lights", "3 big holes road".
-_COMMON = frozenset(
+_COMMON = _words(
     """
     new old big small huge large little long short bad good great same other another next last
     first second third fourth fifth sixth seventh eighth ninth tenth one two three four five six
@@ -108,12 +112,12 @@ _COMMON = frozenset(
     deep wide dark open closed whole entire huge massive giant tiny dangerous
     pothole potholes hole holes light lights lamp lamps sign signs tree trees car cars truck
     trucks dog dogs cat cats people kids man woman guy guys trash garbage water snow ice
-    """.split()
+    """
 )
 # The nouns "street" names when it comes before them: "5 main street lights" is lights.
-_COMPOUND_HEADS = frozenset(
+_COMPOUND_HEADS = _words(
     "light lights lamp lamps sign signs sweeper sweeping cleaning parking vendor vendors food art "
-    "fair festival party crossing".split()
+    "fair festival party crossing"
 )
 _CONNECTORS = frozenset({"and", "&", "/", "at", "y"})
 # Words before an intersection that say one follows: (first word, optional second word).
@@ -131,10 +135,12 @@ _ORDINAL = re.compile(r"[0-9]{1,3}(?:st|nd|rd|th|ra|da|ta|va|na|er|°|º)", re.I
 _UNIT_VALUE = re.compile(r"[0-9]{1,5}[a-z]?|[a-z]", re.IGNORECASE)
 # A token: a word (letters, digits, inner apostrophes and hyphens, an ordinal's degree sign,
 # one trailing dot), or one sign.
-_TOKEN = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*[°º]?\.?|&|/|#|\S")
+_TOKEN = re.compile(r"[^\W_]+(?:['\u2019\-][^\W_]+)*[°º]?\.?|&|/|#|\S")
 # A hashtag holds a letter ("#45" is a number, "Av. Juárez #45"); a handle may be Mastodon's
 # "@city@mastodon.social" or Bluesky's "@boston.bsky.social".
-_HASHTAG_OR_HANDLE = re.compile(r"(?<!\w)(?:[#＃](?=[\d_]*+[^\W\d_])\w+|[@＠][^\W_][\w.@-]*)")
+_HASHTAG_OR_HANDLE = re.compile(
+    r"(?<!\w)(?:[#\uff03](?=[\d_]*+[^\W\d_])\w+|[@\uff20][^\W_][\w.@-]*)"
+)
 _SCHEME_URL = re.compile(r"[a-z][a-z0-9+.\-]*://\S+", re.IGNORECASE)
 
 
@@ -190,7 +196,7 @@ def _runs(text: str) -> list[list[_Word]]:
             runs.append([])
         previous_end = match.end()
         if raw in ("&", "/", "#") or raw[:1].isalnum():
-            low = raw.casefold().rstrip(".").replace("’", "'")
+            low = raw.casefold().rstrip(".").replace("\u2019", "'")
             word = _Word(raw, low, match.start(), match.end())
             if len(low) > _MAX_WORD_CHARS:
                 runs.append([])
@@ -258,7 +264,7 @@ def _first_street(text: str, run: list[_Word]) -> FoundAddress | None:
 
 
 def _english_street(text: str, run: list[_Word], i: int) -> FoundAddress | None:
-    """"123 Main St", "12 St James Ave N Apt 4" from the house number at `run[i]`."""
+    """ "123 Main St", "12 St James Ave N Apt 4" from the house number at `run[i]`."""
     if i > 0 and run[i - 1].low in ("#", "no", "apt", "unit", "suite", "ste"):
         return None  # "apt 4 Main St": the number is a unit's
     j = i + 1
@@ -308,16 +314,14 @@ def _unit_after(run: list[_Word], j: int) -> list[_Word]:
 
 
 def _spanish_street(text: str, run: list[_Word], i: int) -> FoundAddress | None:
-    """"Calle Main 123", "Av. Juárez #45", "Calle de la Paz No. 12" from the type at `run[i]`."""
+    """ "Calle Main 123", "Av. Juárez #45", "Calle de la Paz No. 12" from the type at `run[i]`."""
     if run[i].low == "c" and not run[i].raw.endswith("."):
         return None  # a lone "c" is no "C." (calle)
     j = i + 1
     names: list[_Word] = []
     while j < len(run) and len(names) < _MAX_NAME_WORDS:
         word = run[j]
-        if _is_name(word) or (word.low in _ES_JOINERS and names == [] and j + 1 < len(run)):
-            names.append(word)
-        elif word.low in _ES_JOINERS and names:
+        if _is_name(word) or (word.low in _ES_JOINERS and (bool(names) or j + 1 < len(run))):
             names.append(word)
         else:
             break
@@ -468,8 +472,6 @@ def _right_side(run: list[_Word], k: int, *, cued: bool) -> _Side | None:
     if not names:
         return None
     keep = 1
-    if len(names) > 1 and names[0].capitalised and names[1].capitalised and not cued:
-        keep = 2 if not _ORDINAL.fullmatch(names[0].low) else 1
-    elif len(names) > 1 and cued and all(n.capitalised for n in names[:2]):
+    if len(names) > 1 and names[0].capitalised and names[1].capitalised:
         keep = 2 if not _ORDINAL.fullmatch(names[0].low) else 1
     return _side(words + names[:keep])

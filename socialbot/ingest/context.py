@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
+from socialbot.geocoding.base import Geocoder
 from socialbot.intake import (
     Decision,
     IntakeRules,
@@ -65,3 +66,7 @@ class Intake:
     user_id: str | None = None  # the account's id on the network, when the settings give it
     # Whether an answer of answers.yaml carries its link here: not where a link is billed.
     answer_links: bool = True
+    # The city's geocoder (`SOCIALBOT_GEOCODER`), asked before each page's transaction for the
+    # addresses in words of mentions with no better location, at most `geocode_limit` a poll.
+    geocoder: Geocoder | None = None
+    geocode_limit: int = 10
