@@ -9,6 +9,12 @@ characters: the resident's words are what is shortened.
 
 The resident's handle is personal data the city may not want in its CRM: it is sent only when
 the city opts in (`with_handle`).
+
+Where the case is: the spec requires `lat` and `long`, or `address_string`, or `address_id`. A
+case located by a point sends the point, and its address in words too when the resident wrote
+one (the CRM's staff read it, and the point is what its map shows); a case filed by its address
+alone (no geocoder, or it found no point) sends `address_string` only; a case with neither is
+never sent (`enqueue_due` queues none).
 """
 
 from __future__ import annotations
@@ -21,6 +27,9 @@ from dataclasses import dataclass, field
 from socialbot.errors import SocialbotError
 
 MAX_DESCRIPTION = 4000  # GeoReport v2: "free form text limited to 4,000 characters"
+# The spec sets no length for `address_string`; a resident's address is a few words, and a CRM's
+# column is commonly 255 characters.
+MAX_ADDRESS = 255
 
 # An attribute's value from the catalog: a fixed text, or one of these, filled in per case.
 AttributeValue = str
@@ -41,13 +50,14 @@ class ForwardedCase:
     id: int
     category: str
     category_name: str
-    lat: float
-    lon: float
+    lat: float | None
+    lon: float | None
     description: str
     photo_urls: tuple[str, ...] = ()
     network: str = ""
     district: str | None = None
     author_username: str | None = None
+    address: str | None = None  # the address in words the resident wrote (`Case.address`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,12 +129,7 @@ def request_form(
 ) -> list[tuple[str, str]]:
     """The fields of `POST requests.{fmt}` for `case`, in order. The API key is among them:
     the caller never logs the form."""
-    if not (math.isfinite(case.lat) and math.isfinite(case.lon)):
-        raise SocialbotError(
-            f"case #{case.id}: no location to send (lat {case.lat}, lon {case.lon})"
-        )
-    if not (-90 <= case.lat <= 90 and -180 <= case.lon <= 180):
-        raise SocialbotError(f"case #{case.id}: lat {case.lat}, lon {case.lon} is no location")
+    where = _where(case)
     fields: list[tuple[str, str]] = []
     if api_key:
         fields.append(("api_key", api_key))
@@ -132,8 +137,7 @@ def request_form(
         fields.append(("jurisdiction_id", jurisdiction_id))
     fields += [
         ("service_code", rules.service_code),
-        ("lat", _degrees(case.lat)),
-        ("long", _degrees(case.lon)),
+        *where,
         ("description", description(case, with_handle=with_handle)),
     ]
     if case.photo_urls:
@@ -143,6 +147,24 @@ def request_form(
         if resolved is not None:
             fields.append((f"attribute[{code}]", resolved))
     return fields
+
+
+def _where(case: ForwardedCase) -> list[tuple[str, str]]:
+    """`lat` and `long`, and `address_string` when the case has an address (see the module's
+    docstring); a SocialbotError for a case with neither, or with a point that is none."""
+    address = " ".join((case.address or "").split())[:MAX_ADDRESS]
+    named = [("address_string", address)] if address else []
+    if case.lat is None or case.lon is None:
+        if not named:
+            raise SocialbotError(f"case #{case.id}: no location to send (no point, no address)")
+        return named
+    if not (math.isfinite(case.lat) and math.isfinite(case.lon)):
+        raise SocialbotError(
+            f"case #{case.id}: no location to send (lat {case.lat}, lon {case.lon})"
+        )
+    if not (-90 <= case.lat <= 90 and -180 <= case.lon <= 180):
+        raise SocialbotError(f"case #{case.id}: lat {case.lat}, lon {case.lon} is no location")
+    return [("lat", _degrees(case.lat)), ("long", _degrees(case.lon)), *named]
 
 
 def _degrees(value: float) -> str:
