@@ -43,7 +43,9 @@ class PollGeocoding:
     def rules_for(self, rules: IntakeRules, mentions: Sequence[Mention]) -> IntakeRules:
         """`rules` with the points of `mentions`' addresses (`IntakeRules.geocoded`)."""
         found: dict[str, GeoPoint] = dict(rules.geocoded)
-        for mention in mentions:
+        # In the order the page is decided (oldest first, as `ingest` sorts it): past the limit,
+        # the newest go without a point, not the first reports.
+        for mention in sorted(mentions, key=lambda m: m.sort_key):
             try:
                 address = needs_geocoding(Reading(mention, rules))
             except Exception:  # a mention that cannot be read fails again where that is handled
