@@ -15,7 +15,8 @@ stop the others, and one whose prerequisite failed (the templates when the catal
 says so instead of running. With an Open311 endpoint set, its service list (and the definitions
 of the mapped services that have attributes) is read and compared with the catalog's codes
 (`check_open311`): a code the CRM does not list, a required attribute with no value rule, or the
-endpoint out of reach is one failed line each.
+endpoint out of reach is one failed line each. With a geocoder set (`SOCIALBOT_GEOCODER`), one
+search ("City Hall" in the region) shows it answers (`check_geocoder`).
 
 Nothing here writes but one thing: the database is read, never migrated (a SQLite file that does
 not exist is reported, not created), and no message carries a token or secret (`run_checks` masks
