@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import Engine
 
-from socialbot import people
+from socialbot import __version__, people
 from socialbot.answers import Answers, length_errors
 from socialbot.answers import load_answers as read_answers
 from socialbot.broadcasts import storm
@@ -29,6 +29,8 @@ from socialbot.catalog import Catalog, load_catalog
 from socialbot.config import INTAKE_ACCOUNT, SHIPPED_TEMPLATES, Settings
 from socialbot.districts import Districts, load_districts
 from socialbot.errors import ConfigError
+from socialbot.geocoding.base import PUBLIC_NOMINATIM, GeocoderConfig, GeocoderKind
+from socialbot.geocoding.http import HttpGeocoder
 from socialbot.health import JobHealth
 from socialbot.intake import IntakeRules
 from socialbot.location import CityBounds, parse_city_bounds
@@ -83,10 +85,14 @@ class Service:
     # The city's answers (`load_answers`), checked against every network it runs; None when
     # the service was built without them (no entries: automatic answers are off).
     answers: Answers | None = None
+    # The geocoder of addresses in words (`make_geocoder`); None with SOCIALBOT_GEOCODER=none.
+    geocoder: HttpGeocoder | None = None
 
     def close(self) -> None:
         """Return every database connection; call once the service is done."""
         self.engine.dispose()
+        if self.geocoder is not None:
+            self.geocoder.close()
 
     @property
     def intake_networks(self) -> list[Network]:
@@ -113,6 +119,8 @@ class Service:
             user_id=configured_user_id(self.settings, network.name, INTAKE_ACCOUNT),
             answer_links=answer_links(network.name),
             city_name=self.settings.city_name,
+            geocoder=self.geocoder,
+            geocode_limit=self.settings.geocoder_max_per_poll,
         )
 
     @property
@@ -915,7 +923,41 @@ def build_service(
         health=health,
         open311=forwarder,
         answers=answers,
+        geocoder=make_geocoder(settings, bounds),
     )
+
+
+def geocoder_config(settings: Settings) -> GeocoderConfig | None:
+    """The geocoder the settings configure, checked; None for `SOCIALBOT_GEOCODER=none`."""
+    kind = GeocoderKind(settings.geocoder)
+    if kind is GeocoderKind.NONE:
+        return None
+    url = settings.geocoder_url
+    if kind is GeocoderKind.ARCGIS and url is None:
+        raise ConfigError(
+            "SOCIALBOT_GEOCODER_URL: required with SOCIALBOT_GEOCODER=arcgis: the city's "
+            "locator, e.g. https://gis.example.gov/arcgis/rest/services/Locators/City/GeocodeServer"
+        )
+    agent = settings.geocoder_user_agent
+    if agent is None and kind is GeocoderKind.NOMINATIM:
+        raise ConfigError(
+            "SOCIALBOT_GEOCODER_USER_AGENT: required with SOCIALBOT_GEOCODER=nominatim (its "
+            "usage policy refuses anonymous clients), e.g. 'socialbot (311@example.gov)'"
+        )
+    return GeocoderConfig(
+        kind=kind,
+        url=url or PUBLIC_NOMINATIM,
+        user_agent=agent or f"socialbot/{__version__}",
+        timeout_seconds=settings.geocoder_timeout_seconds,
+        region=settings.geocoder_region,
+        requests_per_second=settings.geocoder_requests_per_second,
+    )
+
+
+def make_geocoder(settings: Settings, bounds: CityBounds | None) -> HttpGeocoder | None:
+    """The city's geocoder, within its bounds; None when none is configured."""
+    config = geocoder_config(settings)
+    return HttpGeocoder(config, bounds) if config is not None else None
 
 
 @contextmanager

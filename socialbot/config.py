@@ -443,6 +443,55 @@ class Settings(BaseSettings):
         "sync fetches only what changed since the last one, not every forwarded case's state.",
     )
 
+    geocoder: Literal["none", "nominatim", "arcgis"] = Field(
+        default="none",
+        description='What finds the point of an address in words ("123 Main St", "Main and '
+        "5th\") a resident wrote: `nominatim` (OpenStreetMap's Nominatim: the public server, "
+        "or the city's own at `GEOCODER_URL`), `arcgis` (the city's own ArcGIS locator at "
+        "`GEOCODER_URL`), or `none`: the address is kept on the case, and sent to Open311 as "
+        "`address_string`, without a point.",
+    )
+    geocoder_url: str | None = Field(
+        default=None,
+        description="The geocoder's address: a Nominatim server's base URL (unset: the public "
+        "`https://nominatim.openstreetmap.org`), or the ArcGIS locator's `…/GeocodeServer` "
+        "(required for `arcgis`), e.g. "
+        "`https://gis.example.gov/arcgis/rest/services/Locators/City/GeocodeServer`.",
+    )
+    geocoder_user_agent: str | None = Field(
+        default=None,
+        description="The User-Agent every geocoder request carries, naming the city and a "
+        "contact, e.g. `socialbot (311@example.gov)`: required for `nominatim`, whose usage "
+        "policy refuses anonymous clients.",
+    )
+    geocoder_region: str | None = Field(
+        default=None,
+        description='Added to every address asked, e.g. `Boston, MA`: a resident writes "123 '
+        'Main St", not the city. The search is also kept within `CITY_BOUNDS` when set, and '
+        "a point outside them is no answer.",
+    )
+    geocoder_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=60,
+        description="Longest wait for one geocoder answer; slower is an outage (the report is "
+        "filed by its address alone, and the geocoder is left alone for a minute).",
+    )
+    geocoder_requests_per_second: float = Field(
+        default=1.0,
+        gt=0,
+        le=100,
+        description="At most this many geocoder requests a second (Nominatim's public server "
+        "allows 1; a city's own server or locator may allow more).",
+    )
+    geocoder_max_per_poll: int = Field(
+        default=10,
+        ge=0,
+        le=1000,
+        description="At most this many distinct addresses geocoded a poll (each costs up to a "
+        "second and holds the page's replies); more are filed by their address alone.",
+    )
+
     web_public_url: str | None = Field(
         default=None,
         description="The address residents reach the web service (`socialbot serve`) at, behind "
@@ -560,6 +609,25 @@ class Settings(BaseSettings):
     @classmethod
     def _https(cls, value: str | None) -> str | None:
         return None if value is None else check_api_base_url(value)
+
+    @field_validator("geocoder_url")
+    @classmethod
+    def _geocoder_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        return check_server_url(
+            value,
+            "https://gis.example.gov/arcgis/rest/services/Locators/City/GeocodeServer",
+            "geocoder",
+            ("addresses residents wrote", "GEOCODER_URL"),
+        )
+
+    @field_validator("geocoder_user_agent", "geocoder_region")
+    @classmethod
+    def _one_line(cls, value: str | None) -> str | None:
+        if value is not None and (not value.isprintable() or not value.strip()):
+            raise ValueError("must be one line of printable text")
+        return value.strip() if value is not None else None
 
     @field_validator("open311_endpoint")
     @classmethod

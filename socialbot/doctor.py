@@ -15,7 +15,8 @@ stop the others, and one whose prerequisite failed (the templates when the catal
 says so instead of running. With an Open311 endpoint set, its service list (and the definitions
 of the mapped services that have attributes) is read and compared with the catalog's codes
 (`check_open311`): a code the CRM does not list, a required attribute with no value rule, or the
-endpoint out of reach is one failed line each.
+endpoint out of reach is one failed line each. With a geocoder set (`SOCIALBOT_GEOCODER`), one
+search ("City Hall" in the region) shows it answers (`check_geocoder`).
 
 Nothing here writes but one thing: the database is read, never migrated (a SQLite file that does
 not exist is reported, not created), and no message carries a token or secret (`run_checks` masks
@@ -983,6 +984,7 @@ def run_checks(
             ),
         )
     checks += _guarded_list("open311", lambda: check_open311(settings, catalog, offline=offline))
+    checks += _guarded_list("geocoder", lambda: check_geocoder(settings, offline=offline))
     # The tokens of the sessions the adapters held, too: a server's error may quote one.
     return list(_masked(checks, masking((*secrets_of(settings), *learned_secrets()))))
 
@@ -1054,6 +1056,44 @@ def check_open311(settings: Settings, catalog: Catalog | None, *, offline: bool)
         )
         checks.append(fail("open311 mapping", problem.describe(), fix))
     return checks
+
+
+# What `doctor` asks the geocoder: a place every city has, with the region added as always.
+GEOCODER_PROBE = "City Hall"
+
+
+def check_geocoder(settings: Settings, *, offline: bool) -> list[Check]:
+    """The configured geocoder answers one search (found or not: an answer is what is checked);
+    no line when none is configured."""
+    area = "geocoder"
+    try:
+        config = app.geocoder_config(settings)
+    except ConfigError as exc:
+        return [fail(area, str(exc))]
+    if config is None:
+        return []
+    if offline:
+        return [skip(area, f"not checked (--offline): {config.kind.value} at {config.url}")]
+    geocoder = app.make_geocoder(settings, app.load_bounds(settings))
+    assert geocoder is not None
+    asked = f"{GEOCODER_PROBE}, {config.region}" if config.region else GEOCODER_PROBE
+    try:
+        point = geocoder.locate(GEOCODER_PROBE)
+    except SocialbotError as exc:
+        return [
+            fail(
+                area,
+                str(exc),
+                "check SOCIALBOT_GEOCODER_URL (and GEOCODER_USER_AGENT) and that it is up; "
+                "meanwhile reports are filed by their address alone",
+            )
+        ]
+    finally:
+        geocoder.close()
+    found = (
+        f"found {point.lat:.5f},{point.lon:.5f}" if point is not None else "no point in the city"
+    )
+    return [ok(area, f"{geocoder.name} answers: {asked!r}: {found}")]
 
 
 @contextmanager

@@ -43,6 +43,7 @@ class LocationSource(enum.StrEnum):
     MAP_LINK = "map_link"  # a Google/Apple/OpenStreetMap link or geo: URI in the text
     TEXT = "text"  # a plain "lat, lon" pair in the text
     STAFF = "staff"  # typed by staff filing a message of the inbox (`inbox file --at`)
+    ADDRESS = "address"  # an address in words ("123 Main St"), found by the city's geocoder
     NONE = "none"
 
 
@@ -50,6 +51,7 @@ class LocationSource(enum.StrEnum):
 class Location:
     point: GeoPoint
     source: LocationSource
+    address: str | None = None  # the address in words it was geocoded from (source ADDRESS)
 
 
 @dataclass(frozen=True, slots=True)

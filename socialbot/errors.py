@@ -13,6 +13,7 @@
      ├── QueryError         a web request's parameter we cannot answer (names the parameter)
      ├── CalendarError      a day the city's calendar cannot close or open as asked (names it)
      ├── InboxError         an inbox item staff cannot act on as asked (unknown, closed, too long)
+     ├── GeocoderError      the city's geocoder gave no usable answer (outage, 429, refusal)
      └── PlatformError      the network said no
           ├── RateLimited   wait until `reset_at` before the next call
           ├── AuthFailed    credentials rejected: stop and alert, do not retry
@@ -107,6 +108,11 @@ class CalendarError(SocialbotError):
 
 class InboxError(SocialbotError):
     """`socialbot inbox`: no such item, one already closed (by whom, when), a reply too long."""
+
+
+class GeocoderError(SocialbotError):
+    """The city's geocoder gave no usable answer: down, slow, rate limiting us, refusing us, or
+    answering what we cannot read. Intake goes on without the point (the address stays)."""
 
 
 class PlatformError(SocialbotError):

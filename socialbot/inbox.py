@@ -119,6 +119,7 @@ class Item:
     photo_urls: tuple[str, ...] = ()
     public: bool = True  # anyone may read the message (not a direct one)
     personal: bool = False  # the network's ids are personal data: shown masked (`people`)
+    address: str | None = None  # an address in words intake found in it, as written
 
     @property
     def who(self) -> str:
@@ -224,8 +225,13 @@ class FilePlan:
     district: str | None
 
     @property
+    def located(self) -> bool:
+        """A point, or an address in words (filed by it, as intake files one)."""
+        return self.location is not None or self.item.address is not None
+
+    @property
     def status(self) -> CaseStatus:
-        return CaseStatus.NEW if self.location is not None else CaseStatus.NEEDS_LOCATION
+        return CaseStatus.NEW if self.located else CaseStatus.NEEDS_LOCATION
 
 
 @dataclass(frozen=True, slots=True)
@@ -454,15 +460,16 @@ class Inbox:
             rules = filing.rules
             if rules.calendar is not None:  # due times by the days closed as of now
                 rules = _with_calendar(rules, calendar_in(session, rules.calendar, now))
-            reply = Reply.FILED if plan.location else Reply.NEEDS_LOCATION
+            reply = Reply.FILED if plan.located else Reply.NEEDS_LOCATION
             decision = Decision(
-                MentionOutcome.CASE_OPENED if plan.location else MentionOutcome.NEEDS_LOCATION,
+                MentionOutcome.CASE_OPENED if plan.located else MentionOutcome.NEEDS_LOCATION,
                 plan.lang,
                 reply=reply,
                 category=plan.category,
                 location=plan.location,
                 photo_urls=item.photo_urls,
                 detail=f"filed from the inbox by {actor}",
+                address=item.address,
             )
             row, event = open_case(_as_mention(item), decision, rules, now)
             opened = Case(**row)
@@ -658,6 +665,7 @@ def _item(row: InboxItem, mention: MentionRecord) -> Item:
         location=_stored_location(row),
         photo_urls=tuple(row.photo_urls),
         public=row.public,
+        address=row.address,
     )
 
 

@@ -19,8 +19,12 @@ The rules, in order:
    is a resident talking to us, and answering them with a hashtag list would be absurd). Storm
    posts wait first in line;
 3. the location is the best of: exact coordinates, a small tagged place, a map link or coordinates
-   in the text; a location outside the city bounds gets a polite reply and no case;
-4. a located report opens a case ("filed"); one without a location opens a case waiting for one
+   in the text, an address in words the city's geocoder found (`address`, geocoded before the
+   page is decided: `IntakeRules.geocoded`); a location outside the city bounds gets a polite
+   reply and no case;
+4. a located report opens a case ("filed"), and so does one with an address in words that has
+   no point (no geocoder, or it found none): staff and the CRM (Open311's `address_string`) take
+   an address as 311 call-takers do; one with neither opens a case waiting for a location
    ("needs_location"), unless the account already opened the daily limit of cases: then the first
    report over it gets one polite reply and later ones nothing.
 """
@@ -28,13 +32,14 @@ The rules, in order:
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import regex
 
 from socialbot import message_kind
+from socialbot.address import FoundAddress, find_address
 from socialbot.answers import Answers
 from socialbot.catalog import Catalog, Category, CategoryMatch, normalize_tag
 from socialbot.districts import Districts
@@ -44,6 +49,7 @@ from socialbot.domain import (
     GeoPoint,
     InboxReason,
     Location,
+    LocationSource,
     Mention,
     MentionOutcome,
     Reply,
@@ -83,6 +89,9 @@ class IntakeRules:
     # text may be a carrier or bot keyword (STOP, HELP, STATUS, ALERTS, a menu choice), a
     # problem is named in plain words (one may do), and a text that names none gets the menu.
     converses: bool = False
+    # The points the city's geocoder found for this page's addresses, by `FoundAddress.query`
+    # (`ingest.geocode`, before the page's transaction): an address not in it has no point.
+    geocoded: Mapping[str, GeoPoint] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +114,7 @@ class ThreadCase:
     category_key: str
     lang: str
     located: bool = False
+    addressed: bool = False  # the case has an address in words already
 
 
 # How long a conversation waits for its next text: a menu for its choice, a case for its location
@@ -151,6 +161,8 @@ class Reading:
     them. Pure, like `decide`."""
 
     __slots__ = (
+        "_address",
+        "_addressed",
         "_located",
         "_location",
         "_storm",
@@ -169,9 +181,10 @@ class Reading:
             mention.hashtags if mention.hashtags is not None else extract_hashtags(self.text)
         )
         self.match = rules.catalog.match(self.hashtags)  # by a hashtag
-        self._stormed = self._located = False
+        self._stormed = self._located = self._addressed = False
         self._storm: CategoryMatch | None = None
         self._location: Location | None = None
+        self._address: FoundAddress | None = None
 
     @property
     def storm_match(self) -> CategoryMatch | None:
@@ -185,9 +198,17 @@ class Reading:
     def location(self) -> Location | None:
         """The best location the mention carries (see `location.best_location`)."""
         if not self._located:
-            self._location = _location_of(self.mention, self.rules, self.text)
+            self._location = _location_of(self.mention, self.rules, self.text, self)
             self._located = True
         return self._location
+
+    @property
+    def address(self) -> FoundAddress | None:
+        """The address in words the text holds (see `address.find_address`), geocoded or not."""
+        if not self._addressed:
+            self._address = find_address(self.text)
+            self._addressed = True
+        return self._address
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +235,7 @@ class Decision:
     about_case: int | None = None
     menu_inbox: int | None = None
     description: str | None = None
+    address: str | None = None  # the address in words the resident wrote, as written
 
     @property
     def opens_case(self) -> bool:
@@ -302,6 +324,7 @@ def _decide(
         lang = "es"
 
     location = read.location
+    address = read.address.text if read.address is not None else None
     detail = f"#{match.hashtag}"
     if not any(normalize_tag(h) == normalize_tag(match.hashtag) for h in hashtags):
         said_as = "in words" if rules.converses else "storm post"
@@ -314,8 +337,11 @@ def _decide(
             category=match.category,
             detail=f"{detail}; over the limit of {rules.daily_case_limit} cases in 24 h",
         )
-    if location is None:
+    if location is None and address is None:
         outcome, reply = MentionOutcome.NEEDS_LOCATION, Reply.NEEDS_LOCATION
+    elif location is None:  # an address with no point: filed by its words (module docstring)
+        outcome, reply = MentionOutcome.CASE_OPENED, Reply.FILED
+        detail += ", by its address"
     elif rules.bounds is not None and not rules.bounds.contains(location.point):
         outcome, reply = MentionOutcome.OUTSIDE_CITY, Reply.OUTSIDE_CITY
         detail += ", outside the city bounds"
@@ -329,6 +355,7 @@ def _decide(
         location=location,
         photo_urls=tuple(url for m in mention.media if (url := m.image_url) is not None),
         detail=detail,
+        address=address,
     )
 
 
@@ -392,6 +419,7 @@ def _not_a_report(mention: Mention, rules: IntakeRules, read: Reading, lang: str
         return Decision(MentionOutcome.UNCLASSIFIED, lang, detail="a thank-you")
     # What the message carries, kept with it for staff (`inbox file` opens its case from it).
     location = read.location
+    address = read.address.text if read.address is not None else None
     photos = tuple(url for m in mention.media if (url := m.image_url) is not None)
     if message_kind.is_question(text):
         return Decision(
@@ -402,6 +430,7 @@ def _not_a_report(mention: Mention, rules: IntakeRules, read: Reading, lang: str
             inbox_priority=storm,
             location=location,
             photo_urls=photos,
+            address=address,
         )
     if in_our_thread:
         why = "reply in our thread, no category"
@@ -431,6 +460,7 @@ def _not_a_report(mention: Mention, rules: IntakeRules, read: Reading, lang: str
         inbox_priority=storm,
         location=location,
         photo_urls=photos,
+        address=address,
     )
 
 
@@ -593,7 +623,22 @@ def _chosen(
     return dataclasses.replace(base, reply=Reply.FILED)
 
 
-def _location_of(mention: Mention, rules: IntakeRules, text: str) -> Location | None:
+def _location_of(
+    mention: Mention, rules: IntakeRules, text: str, reading: Reading
+) -> Location | None:
+    """The best of what the mention carries (`location.best_location`); else the point the
+    city's geocoder found for its address in words, if it found one."""
+    best = _carried_location(mention, rules, text)
+    if best is not None or not rules.geocoded:
+        return best
+    address = reading.address
+    point = rules.geocoded.get(address.query) if address is not None else None
+    if address is None or point is None:
+        return None
+    return Location(point, LocationSource.ADDRESS, address.text)
+
+
+def _carried_location(mention: Mention, rules: IntakeRules, text: str) -> Location | None:
     return best_location(
         coordinates=mention.coordinates,
         place=mention.place,
@@ -601,6 +646,21 @@ def _location_of(mention: Mention, rules: IntakeRules, text: str) -> Location | 
         expanded_urls=mention.expanded_urls,
         max_place_diagonal_m=rules.max_place_diagonal_m,
     )
+
+
+def needs_geocoding(reading: Reading) -> FoundAddress | None:
+    """The address a geocoder should look up for `reading`'s mention: one in its words, when the
+    mention carries no better location (coordinates, a small place, a map link, typed
+    coordinates win) and intake may use one (not our own post, a retweet or a withheld one)."""
+    mention = reading.mention
+    if mention.author_id == reading.rules.own_user_id or mention.is_retweet or mention.withheld:
+        return None
+    address = reading.address
+    if address is None:
+        return None
+    if _carried_location(mention, reading.rules, reading.text) is not None:
+        return None
+    return address
 
 
 # A whole handle: Bluesky's "@boston.bsky.social" and Mastodon's "@city@mastodon.social" too,
@@ -642,9 +702,12 @@ def _follow_up(mention: Mention, rules: IntakeRules, thread: ThreadCase, read: R
     )
     photos = tuple(u for m in mention.media if (u := m.image_url)) if by_reporter else ()
     location = None
+    address: str | None = None
     open_ = thread.status not in (CaseStatus.RESOLVED, CaseStatus.CLOSED)
     if by_reporter and open_ and not thread.located:
         location = read.location
+        if not thread.addressed and read.address is not None:
+            address = read.address.text
     notes: list[str] = []
     reply: Reply | None = Reply.STATUS if asks else None
     if (
@@ -657,6 +720,10 @@ def _follow_up(mention: Mention, rules: IntakeRules, thread: ThreadCase, read: R
     elif location is not None:
         notes.append(f"location ({location.source.value})")
         if thread.status is CaseStatus.NEEDS_LOCATION:  # the filed reply we owed them
+            reply = Reply.FILED
+    elif address is not None:  # an address with no point files the case by its words
+        notes.append("address")
+        if thread.status is CaseStatus.NEEDS_LOCATION:
             reply = Reply.FILED
     if photos:
         notes.append(f"{len(photos)} photo(s)")
@@ -682,6 +749,7 @@ def _follow_up(mention: Mention, rules: IntakeRules, thread: ThreadCase, read: R
         detail=f"case #{thread.case_id}: " + ", ".join(notes),
         follow_up_case=thread.case_id,
         inbox=inbox,
+        address=address if reply is not Reply.OUTSIDE_CITY else None,
     )
 
 

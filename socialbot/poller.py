@@ -23,6 +23,7 @@ from socialbot import failpoints, holds
 from socialbot.errors import RateLimited
 from socialbot.ingest.batch import ingest
 from socialbot.ingest.context import Clock, Handled, Intake, PollReport
+from socialbot.ingest.geocode import PollGeocoding
 from socialbot.ingest.prereads import nearby_cases
 from socialbot.ingest.reply import reply_key
 from socialbot.intake import IntakeRules, decide
@@ -82,14 +83,18 @@ def poll_once(
     pages = _fetch(intake, account, now)
     failpoints.hit("poll.after_fetch")
     report = PollReport(pages=len(pages))
+    geocoder = intake.geocoder
+    geocoding = PollGeocoding(geocoder, intake.geocode_limit) if geocoder is not None else None
     for page in reversed(pages):  # oldest page first
         report.fetched += len(page.mentions)
         report.partial_errors += len(page.errors)
         for error in page.errors[:3]:
             log.warning("event=partial_error platform=%s error=%r", intake.platform.name, error)
+        # The addresses in words, geocoded before the transaction: no lock held meanwhile.
+        page_rules = geocoding.rules_for(rules, page.mentions) if geocoding else rules
         with transaction(intake.engine, commit=not dry_run) as session:
             move_cursor = not first_poll or page is pages[0]  # see the module's docstring
-            _handle_page(session, intake, rules, page, now(), report, move_cursor=move_cursor)
+            _handle_page(session, intake, page_rules, page, now(), report, move_cursor=move_cursor)
         failpoints.hit("poll.after_commit")
     if not dry_run and all(page.cursor is None for page in pages):
         # Nothing new: still a successful poll, as `status` shows it (a quiet night is not an

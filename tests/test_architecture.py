@@ -36,6 +36,9 @@ CORE = [
     "sms/keywords",
     "sms/phone",
     "people",
+    "address",
+    "geocoding/base",
+    "geocoding/wire",
 ]
 FORBIDDEN_IN_CORE = (
     "tweepy",
@@ -110,6 +113,18 @@ def test_the_sms_wire_is_pure() -> None:
         if n.startswith(("twilio", "requests", "sqlalchemy", "sqlmodel", "socialbot.store"))
     )
     assert offences == []
+
+
+def test_only_the_http_geocoder_asks_a_geocoder() -> None:
+    """The address finder and the geocoders' wire are pure; `geocoding/http.py` alone speaks
+    HTTP to a geocoder, and only the composition root builds it (intake sees the protocol)."""
+    importers = sorted(
+        str(path.relative_to(PACKAGE))
+        for path in PACKAGE.rglob("*.py")
+        if "socialbot.geocoding.http" in imports_of(path)
+    )
+    assert importers == ["app.py"]
+    assert "requests" in imports_of(PACKAGE / "geocoding/http.py")
 
 
 # Where a network may be named: its own package, the composition root and the settings (which

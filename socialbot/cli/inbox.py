@@ -337,6 +337,11 @@ def detail_table(detail: Detail, zone: ZoneInfo) -> FitTable:
         ("case", f"#{item.case_id}" if item.case_id is not None else "—"),
         ("message", item.text),
     ]
+    if item.location is not None:
+        point = item.location.point
+        rows.append(("location", f"{point.lat:.5f},{point.lon:.5f} ({item.location.source})"))
+    if item.address is not None:
+        rows.append(("address", item.address))
     if item.note:
         rows.append(("note", item.note))
     for post in detail.thread:
@@ -370,19 +375,21 @@ def preview_table(draft: Draft, what: str) -> FitTable:
 
 def plan_table(plan: FilePlan) -> FitTable:
     location = plan.location
-    where = (
-        f"{location.point.lat:.5f},{location.point.lon:.5f} ({location.source.value})"
-        if location is not None
-        else "none: the case waits for one, and the resident is asked"
-    )
+    if location is not None:
+        where = f"{location.point.lat:.5f},{location.point.lon:.5f} ({location.source.value})"
+    elif plan.item.address is not None:
+        where = "no point: filed by its address"
+    else:
+        where = "none: the case waits for one, and the resident is asked"
     rows = [
         ("message", f"#{plan.item.id} {plan.item.who}: {plan.item.text}"),
         ("category", f"{plan.category.key} ({plan.category.name(plan.lang)})"),
         ("department", plan.department),
         ("district", plan.district or "—"),
         ("location", where),
+        *([("address", plan.item.address)] if plan.item.address else []),
         ("status", plan.status.value),
-        ("reply", f"the {'filed' if location else 'needs_location'} reply, in {plan.lang}"),
+        ("reply", f"the {'filed' if plan.located else 'needs_location'} reply, in {plan.lang}"),
     ]
     return field_list(rows, "The case it opens")
 
@@ -415,4 +422,5 @@ def item_json(item: Item, zone: ZoneInfo, now: datetime) -> dict[str, Any]:
         "note": item.note,
         "outbox_id": item.outbox_id,
         "filed_case_id": item.filed_case_id,
+        "address": item.address,
     }

@@ -132,6 +132,7 @@ CASE_FIELDS = (
     "resolved_at",
     "reporter_count",
     "duplicate_of",
+    "address",
 )
 
 
@@ -160,6 +161,7 @@ def case_json(case: Case) -> dict[str, Any]:
         "resolved_at": case.resolved_at.isoformat() if case.resolved_at else None,
         "reporter_count": case.reporter_count,
         "duplicate_of": case.duplicate_of,
+        "address": case.address,  # as the resident wrote it, geocoded or not
     }
 
 
@@ -336,6 +338,7 @@ def case_detail_table(detail: CaseDetail, zone: ZoneInfo) -> FitTable:
             + f" ({case.location_source})"
             + (f" — {case.place_name}" if case.place_name else ""),
         ),
+        *([("address", case.address)] if case.address else []),
         ("map", map_link(case)),
         ("photos", "\n".join(case.photo_urls) or "—"),
         (

@@ -45,6 +45,7 @@ def _as_thread(case: Case, reporter: str | None = None) -> ThreadCase:
         case.category,
         case.lang,
         located=case.lat is not None,
+        addressed=case.address is not None,
     )
 
 
@@ -110,8 +111,11 @@ def _apply_follow_up(
             if case.department == category.department:  # staff's own assignment stays
                 case.department = routing.department
             case.district, case.cell = routing.district, routing.cell
-        if case.status is CaseStatus.NEEDS_LOCATION:
-            case.status = CaseStatus.NEW  # else staff already moved it on; keep their status
+    if decision.address is not None and case.address is None:
+        case.address = decision.address
+    brought = (location is not None and case.lat is not None) or decision.address is not None
+    if case.status is CaseStatus.NEEDS_LOCATION and brought:
+        case.status = CaseStatus.NEW  # else staff already moved it on; keep their status
     _add_photos(case, mention, decision)
     case.updated_at = now
     who = f"@{mention.author_username}" if mention.author_username else mention.author_id
@@ -137,7 +141,9 @@ def open_case(
     """The row of the case `mention` opens, and of its first event (less the case's number)."""
     assert decision.category is not None
     location = decision.location
-    status = CaseStatus.NEW if location is not None else CaseStatus.NEEDS_LOCATION
+    # An address in words with no point files the case too (see `intake`'s rule 4).
+    located = location is not None or decision.address is not None
+    status = CaseStatus.NEW if located else CaseStatus.NEEDS_LOCATION
     routing = route(decision.category, location.point if location else None, rules)
     case = {
         "category": decision.category.key,
@@ -152,6 +158,7 @@ def open_case(
         "lon": location.point.lon if location else None,
         "location_source": location.source.value if location else "none",
         "place_name": mention.place.full_name if mention.place else None,
+        "address": decision.address,
         "photo_urls": list(decision.photo_urls),
         "public_photo_urls": list(decision.photo_urls) if mention.public else [],
         "lang": decision.lang,

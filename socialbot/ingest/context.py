@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
+from socialbot.geocoding.base import Geocoder
 from socialbot.intake import (
     Decision,
     IntakeRules,
@@ -66,3 +67,7 @@ class Intake:
     # Whether an answer of answers.yaml carries its link here: not where a link is billed.
     answer_links: bool = True
     city_name: str = ""  # SOCIALBOT_CITY_NAME, as a conversing network's HELP answer names it
+    # The city's geocoder (`SOCIALBOT_GEOCODER`), asked before each page's transaction for the
+    # addresses in words of mentions with no better location, at most `geocode_limit` a poll.
+    geocoder: Geocoder | None = None
+    geocode_limit: int = 10

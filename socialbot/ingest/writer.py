@@ -593,6 +593,7 @@ def _carried(mention: Mention, decision: Decision) -> dict[str, Any]:
         "location_source": where.source.value if where else None,
         "photo_urls": list(decision.photo_urls) if decision.follow_up_case is None else [],
         "public": mention.public,
+        "address": decision.address if decision.follow_up_case is None else None,
     }
 
 

@@ -92,6 +92,7 @@ def request_record(case: PublicCase, catalog: Catalog, zone: tzinfo) -> Record:
         ("requested_datetime", w3c_time(case.requested_at, zone)),
         ("updated_datetime", w3c_time(case.updated_at, zone)),
         ("expected_datetime", w3c_time(case.expected_at, zone) if case.expected_at else None),
+        ("address", case.address),  # a public post's only (`web.public.public_address`)
         ("lat", point.lat if point is not None else None),
         ("long", point.lon if point is not None else None),
         ("media_url", case.photo_url),

@@ -12,6 +12,12 @@ the city opts in (`with_handle`). A phone number never goes: an SMS case has no 
 author's id, the number, is not in the form at all), a number in the words is masked, and the
 photos are those anyone may see (`ForwardedCase.photo_urls`: a CRM's `GET requests` shows its
 `media_url` to anyone).
+
+Where the case is: the spec requires `lat` and `long`, or `address_string`, or `address_id`. A
+case located by a point sends the point, and its address in words too when the resident wrote
+one (the CRM's staff read it, and the point is what its map shows); a case filed by its address
+alone (no geocoder, or it found no point) sends `address_string` only; a case with neither is
+never sent (`enqueue_due` queues none).
 """
 
 from __future__ import annotations
@@ -25,6 +31,9 @@ from socialbot.errors import SocialbotError
 from socialbot.sms.phone import masked_in
 
 MAX_DESCRIPTION = 4000  # GeoReport v2: "free form text limited to 4,000 characters"
+# The spec sets no length for `address_string`; a resident's address is a few words, and a CRM's
+# column is commonly 255 characters.
+MAX_ADDRESS = 255
 
 # An attribute's value from the catalog: a fixed text, or one of these, filled in per case.
 AttributeValue = str
@@ -45,8 +54,8 @@ class ForwardedCase:
     id: int
     category: str
     category_name: str
-    lat: float
-    lon: float
+    lat: float | None
+    lon: float | None
     description: str
     # Of a public post only, and only web addresses: a private text's photo (a file of ours,
     # `networks/sms/photos`) never leaves the city (`Case.public_photo_urls`).
@@ -54,6 +63,7 @@ class ForwardedCase:
     network: str = ""
     district: str | None = None
     author_username: str | None = None
+    address: str | None = None  # the address in words the resident wrote (`Case.address`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,12 +137,7 @@ def request_form(
 ) -> list[tuple[str, str]]:
     """The fields of `POST requests.{fmt}` for `case`, in order. The API key is among them:
     the caller never logs the form."""
-    if not (math.isfinite(case.lat) and math.isfinite(case.lon)):
-        raise SocialbotError(
-            f"case #{case.id}: no location to send (lat {case.lat}, lon {case.lon})"
-        )
-    if not (-90 <= case.lat <= 90 and -180 <= case.lon <= 180):
-        raise SocialbotError(f"case #{case.id}: lat {case.lat}, lon {case.lon} is no location")
+    where = _where(case)
     fields: list[tuple[str, str]] = []
     if api_key:
         fields.append(("api_key", api_key))
@@ -140,8 +145,7 @@ def request_form(
         fields.append(("jurisdiction_id", jurisdiction_id))
     fields += [
         ("service_code", rules.service_code),
-        ("lat", _degrees(case.lat)),
-        ("long", _degrees(case.lon)),
+        *where,
         ("description", description(case, with_handle=with_handle)),
     ]
     if case.photo_urls:
@@ -151,6 +155,24 @@ def request_form(
         if resolved is not None:
             fields.append((f"attribute[{code}]", resolved))
     return fields
+
+
+def _where(case: ForwardedCase) -> list[tuple[str, str]]:
+    """`lat` and `long`, and `address_string` when the case has an address (see the module's
+    docstring); a SocialbotError for a case with neither, or with a point that is none."""
+    address = " ".join((case.address or "").split())[:MAX_ADDRESS]
+    named = [("address_string", address)] if address else []
+    if case.lat is None or case.lon is None:
+        if not named:
+            raise SocialbotError(f"case #{case.id}: no location to send (no point, no address)")
+        return named
+    if not (math.isfinite(case.lat) and math.isfinite(case.lon)):
+        raise SocialbotError(
+            f"case #{case.id}: no location to send (lat {case.lat}, lon {case.lon})"
+        )
+    if not (-90 <= case.lat <= 90 and -180 <= case.lon <= 180):
+        raise SocialbotError(f"case #{case.id}: lat {case.lat}, lon {case.lon} is no location")
+    return [("lat", _degrees(case.lat)), ("long", _degrees(case.lon)), *named]
 
 
 def _degrees(value: float) -> str:

@@ -2,9 +2,10 @@
 city's CRM, at most once.
 
 `enqueue_due` gives every case that should go a row in `crm_requests` (one a case: the unique
-`case_id`): located, of a category the catalog maps to a service code, open, and not a duplicate
-(a report linked to another case, or merged into one, is that case's request). A `needs_location`
-case is queued once it has a location.
+`case_id`): located (a point, or an address in words: `form` sends it as `address_string`), of a
+category the catalog maps to a service code, open, and not a duplicate (a report linked to
+another case, or merged into one, is that case's request). A `needs_location` case is queued
+once it has a location.
 
 `forward_once` sends the due rows, in the reply outbox's crash-safe way (`socialbot.outbox`): a
 row is claimed (`sending`, committed) before the POST and marked after it. A POST whose answer
@@ -30,7 +31,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, and_, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -178,8 +179,10 @@ def _due_cases(forwarder: Forwarder) -> SelectOfScalar[Case]:
         .where(
             col(Case.category).in_(sorted(forwarder.rules)),
             col(Case.status).in_(sorted(OPEN)),
-            col(Case.lat).is_not(None),
-            col(Case.lon).is_not(None),
+            or_(
+                and_(col(Case.lat).is_not(None), col(Case.lon).is_not(None)),
+                col(Case.address).is_not(None),
+            ),
             col(Case.duplicate_of).is_(None),
             col(Case.id).not_in(select(CrmRequest.case_id)),
         )
@@ -409,7 +412,7 @@ def _claim(
 
 
 def _forwarded(forwarder: Forwarder, case: Case) -> ForwardedCase:
-    assert case.id is not None and case.lat is not None and case.lon is not None
+    assert case.id is not None
     category = forwarder.catalog.find(case.category)
     return ForwardedCase(
         id=case.id,
@@ -422,6 +425,7 @@ def _forwarded(forwarder: Forwarder, case: Case) -> ForwardedCase:
         network=case.platform,
         district=case.district,
         author_username=case.author_username,
+        address=case.address,
     )
 
 

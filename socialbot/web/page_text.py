@@ -44,6 +44,7 @@ class Labels:
     resolved: str
     closed: str
     department: str
+    address: str
     not_yet: str
     details: str
     after_photo: str
@@ -76,6 +77,7 @@ LABELS = {
         resolved="Fixed",
         closed="Closed",
         department="Department",
+        address="Address",
         not_yet="Not yet",
         details="Details",
         after_photo="After the repair",
@@ -106,6 +108,7 @@ LABELS = {
         resolved="Arreglado",
         closed="Cerrado",
         department="Departamento",
+        address="Dirección",
         not_yet="Todavía no",
         details="Detalles",
         after_photo="Después del arreglo",

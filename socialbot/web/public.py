@@ -2,8 +2,10 @@
 
 The privacy rule lives here, once: a case shows its category, department, status, times and
 location to anyone; the resident's words and photos only when they posted them publicly
-(`Case.public`), and the words only where the city asked for them. Never a handle, a name, an
-internal note or anything of a private message.
+(`Case.public`), and the words only where the city asked for them; the address in words they
+wrote (`Case.address`) only when they posted it publicly (a street and a number, never free
+words: it needs no `WEB_PUBLIC_DESCRIPTIONS`), never a private message's or a text's. Never a
+handle, a name, an internal note or anything of a private message.
 """
 
 from __future__ import annotations
@@ -80,6 +82,7 @@ class PublicCase:
     photo_url: str | None
     has_after_photo: bool  # staff attached a photo when resolving it (and the case is public)
     lang: str = "en"  # the language the resident wrote in: the status page's last resort
+    address: str | None = None  # the address in words of a public post; None for a private one
 
     @property
     def is_open(self) -> bool:
@@ -97,6 +100,14 @@ class PublicCase:
         """The category's name in `lang`; its key for a category the catalog no longer has."""
         category = catalog.find(self.category)
         return category.name(lang) if category is not None else self.category
+
+
+def public_address(address: str | None, public: bool) -> str | None:
+    """The address in words a resident wrote, when they posted it publicly: a private message's
+    (a direct message, a text) may be their home, and stays with staff and the CRM."""
+    if not public or address is None:
+        return None
+    return without_handles(address) or None
 
 
 def public_text(text: str, public: bool, show_words: bool) -> str | None:

@@ -15,7 +15,7 @@ from sqlmodel import col
 from socialbot.domain import CaseStatus, GeoPoint
 from socialbot.lifecycle import FINISHED, OPEN
 from socialbot.store.models import Case, CaseEvent, OutboxMessage
-from socialbot.web.public import PublicCase, public_photo, public_text
+from socialbot.web.public import PublicCase, public_address, public_photo, public_text
 
 # The resolved reply that carries staff's after-photo (`cases resolve --photo`).
 AFTER_PHOTO_TEMPLATES = ("resolved",)
@@ -40,6 +40,7 @@ _COLUMNS = (
     col(Case.public_photo_urls)[0].as_string(),
     col(Case.public),
     col(Case.lang),
+    col(Case.address),
 )
 
 
@@ -168,7 +169,7 @@ _BY_NUMBER_BARE = _SELECT_BARE.where(col(Case.id) == bindparam("number"))
 
 def _public(row: Any, show_words: bool) -> PublicCase:
     (number, category, department, status, reason, of, created, updated, resolved, closed, due,
-     lat, lon, text, photos, public, lang, acknowledged, photo) = row  # fmt: skip
+     lat, lon, text, photos, public, lang, address, acknowledged, photo) = row  # fmt: skip
     return PublicCase(
         number=number,
         category=category,
@@ -187,4 +188,5 @@ def _public(row: Any, show_words: bool) -> PublicCase:
         photo_url=public_photo([photos] if photos else [], bool(public)),
         has_after_photo=bool(photo) and bool(public),
         lang=lang,
+        address=public_address(address, bool(public)),
     )

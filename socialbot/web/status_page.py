@@ -282,6 +282,8 @@ def case_view(web: Web, case: PublicCase, t: Labels, asked: str | None) -> CaseP
     if case.closed_at is not None:
         facts.append(when(t.closed, case.closed_at))
     facts.append(Fact(t.department, case.department))
+    if case.address is not None:
+        facts.append(Fact(t.address, case.address))
 
     photo = None
     served = served_photo(web, case.number) if case.has_after_photo else None

@@ -279,7 +279,7 @@ def test_csv_of_nothing_is_the_header(demo_db: Path) -> None:
     assert out.splitlines() == [
         "id,category,department,priority,status,lat,lon,location_source,place_name,photo_urls,"
         "mention_id,network,platform,author,author_id,lang,created_at,updated_at,district,due_at,"
-        "resolved_at,reporter_count,duplicate_of"
+        "resolved_at,reporter_count,duplicate_of,address"
     ]
 
 

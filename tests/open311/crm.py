@@ -140,8 +140,14 @@ class FakeCrm:
         code = fields.get("service_code", "")
         if code not in SERVICES:
             return self._errors(404, [("404", f"service_code {code} not found")])
-        if "lat" not in fields or "long" not in fields:
-            return self._errors(400, [("400", "lat and long are required")])
+        # GeoReport v2: "lat & long [are] required if no address_string or address_id".
+        located = ("lat" in fields and "long" in fields) or any(
+            fields.get(name, "").strip() for name in ("address_string", "address_id")
+        )
+        if not located:
+            return self._errors(
+                400, [("400", "lat and long, address_string or address_id required")]
+            )
         number = len(self.made) + 1
         request = CrmRequest(number, code, form, self.clock(), updated_at=self.clock())
         if self.tokens:

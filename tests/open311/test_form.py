@@ -198,3 +198,63 @@ def test_fuzz_every_description_fits_and_is_found_again(
     text = form.description(case, with_handle=with_handle)
     assert len(text) <= form.MAX_DESCRIPTION
     assert case_of_reference(before + " " + text + after) == case_id
+
+
+# ---------------------------------------------------------------------------------------------
+# Where the case is: lat/long, or address_string (GeoReport v2 requires one of lat/long,
+# address_string or address_id)
+
+
+def test_a_case_filed_by_its_address_alone_sends_address_string_and_no_point() -> None:
+    by_address = replace(CASE, lat=None, lon=None, address="Main  and\n5th")
+    sent = fields(by_address)
+    assert sent["address_string"] == "Main and 5th"
+    assert "lat" not in sent and "long" not in sent
+
+
+def test_a_located_case_with_an_address_sends_both() -> None:
+    sent = fields(replace(CASE, address="123 Main St, Apt 4"))
+    assert (sent["lat"], sent["long"], sent["address_string"]) == (
+        "42.3601",
+        "-71.0589",
+        "123 Main St, Apt 4",
+    )
+    names = [
+        name
+        for name, _ in form.request_form(
+            CASE, RULE, api_key=None, jurisdiction_id=None, with_handle=False
+        )
+    ]
+    assert "address_string" not in names  # no address written: none sent
+
+
+def test_a_case_with_neither_point_nor_address_is_refused_before_any_post() -> None:
+    with pytest.raises(SocialbotError, match="case #123: no location to send"):
+        fields(replace(CASE, lat=None, lon=None, address=None))
+    with pytest.raises(SocialbotError, match="no location to send"):
+        fields(replace(CASE, lat=None, lon=None, address="  "))
+
+
+def test_an_address_is_cut_to_what_a_crm_column_holds() -> None:
+    sent = fields(replace(CASE, lat=None, lon=None, address="1 " + "Long " * 100 + "St"))
+    assert len(sent["address_string"]) == form.MAX_ADDRESS
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.one_of(st.none(), st.text(max_size=300)),
+    st.one_of(st.none(), st.tuples(st.floats(-90, 90), st.floats(-180, 180))),
+)
+def test_any_case_sends_one_of_the_spec_s_locations_or_is_refused(
+    address: str | None, point: tuple[float, float] | None
+) -> None:
+    lat, lon = point if point is not None else (None, None)
+    case = replace(CASE, lat=lat, lon=lon, address=address)
+    try:
+        sent = fields(case)
+    except SocialbotError as exc:
+        assert point is None and not (address or "").split()
+        assert "\n" not in str(exc)
+        return
+    assert ("lat" in sent and "long" in sent) or sent["address_string"].strip()
+    assert "\n" not in sent.get("address_string", "")

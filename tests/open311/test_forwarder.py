@@ -82,6 +82,24 @@ def test_a_case_waiting_for_its_location_goes_once_it_has_one(city: City) -> Non
     assert [r.case_id for r in city.rows() if r.state is CrmState.SENT] == [1, 2, 4]
 
 
+def test_a_case_with_an_address_and_no_point_goes_as_address_string(city: City) -> None:
+    forwarder = city.forwarder()
+    enqueue_due(forwarder, city.clock)
+    with transaction(city.engine) as session:
+        case = session.get(Case, 2)  # waiting for a location: not queued
+        assert case is not None and case.lat is None
+        case.lat = case.lon = None
+        case.address = "Main St & 5th Ave"
+
+    assert enqueue_due(forwarder, city.clock) == 1
+    forward_once(forwarder, city.clock)
+    sent = {row.case_id for row in city.rows() if row.state is CrmState.SENT}
+    assert sent == {1, 2, 4}
+    [by_address] = [dict(p) for p in city.crm.posts if "address_string" in dict(p)]
+    assert by_address["address_string"] == "Main St & 5th Ave"
+    assert "lat" not in by_address and by_address["description"].startswith("socialbot case #2")
+
+
 def test_a_token_answer_does_not_hold_the_queue_and_becomes_an_id_later(
     settings: Settings, clock: Clock, crm_mock: responses.RequestsMock
 ) -> None:
