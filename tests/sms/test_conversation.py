@@ -6,6 +6,7 @@ reply is checked where it lands: Twilio's `POST Messages.json`, its `To` and `Bo
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
@@ -26,7 +27,7 @@ from socialbot.store.models import (
 )
 from tests.conftest import Clock
 from tests.networks.sms import server as twilio
-from tests.sms.texting import CITY_NAME, TextingCity
+from tests.sms.texting import CITY_NAME, PHOTO, TextingCity, media_url
 
 WHERE = "42.3601, -71.0589"  # City Hall Plaza, Downtown
 
@@ -131,8 +132,9 @@ def test_alerts_for_a_district_the_whole_city_and_an_unknown_one(city: TextingCi
 def test_a_text_that_names_no_problem_gets_the_menu_and_its_choice_files_it(
     city: TextingCity,
 ) -> None:
-    photo = "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1"
-    city.text(10, f"there is a big hole in front of my house {WHERE}", [(photo, "image/jpeg")])
+    city.text(
+        10, f"there is a big hole in front of my house {WHERE}", [(media_url(1), "image/jpeg")]
+    )
     city.poll()
     city.send()
     [menu] = city.replies_to(10)
@@ -147,7 +149,8 @@ def test_a_text_that_names_no_problem_gets_the_menu_and_its_choice_files_it(
     assert filed.startswith(f"Thanks! Your report is filed as case #{case.id} (Pothole)")
     assert (case.category, case.status, case.district) == ("pothole", CaseStatus.NEW, "Downtown")
     assert case.description.startswith("there is a big hole")
-    assert case.photo_urls == [photo]
+    [photo] = case.photo_urls  # the MMS's photo, kept in the media folder by the adapter
+    assert Path(photo).parent == city.settings.media_dir and Path(photo).read_bytes() == PHOTO
     [done] = _rows(city.engine, InboxItem)
     assert (done.state, done.filed_case_id) == (InboxState.DONE, case.id)
     # The next "1" is no choice any more: no menu waits for it.

@@ -5,6 +5,7 @@ Twilio's REST API over `responses` (`tests/networks/sms/server.py`) through the 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -61,6 +62,21 @@ def form(
     return fields
 
 
+PHOTO = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 200  # a JPEG's first bytes
+_MEDIA = re.compile(
+    re.escape(f"https://api.twilio.com/2010-04-01/Accounts/{twilio.ACCOUNT_SID}/Messages/")
+    + r"\w+/Media/\w+"
+)
+
+
+def media_url(n: int) -> str:
+    """The address of photo `n` of an MMS to our account, as Twilio's MediaUrl{N} gives it."""
+    return (
+        f"https://api.twilio.com/2010-04-01/Accounts/{twilio.ACCOUNT_SID}/Messages/"
+        f"MM{n:032x}/Media/ME{n:032x}"
+    )
+
+
 @dataclass
 class TextingCity:
     settings: Settings
@@ -79,6 +95,7 @@ class TextingCity:
             TwilioCredentials(twilio.ACCOUNT_SID, twilio.AUTH_TOKEN, twilio.CITY_NUMBER),
             self.engine,
             clock=self.clock,
+            media_dir=self.settings.media_dir,
         )
         catalog, replies, bounds = load_content(self.settings)
         self.rules = IntakeRules(
@@ -144,4 +161,6 @@ class TextingCity:
     def running(self) -> Iterator[None]:
         with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
             self.server.serve(mock)
+            # An MMS's photo, as Twilio serves one of our account's media to its credentials.
+            mock.add(responses.GET, _MEDIA, body=PHOTO, content_type="image/jpeg")
             yield
