@@ -19,11 +19,13 @@ when it has one), since GeoJSON carries no reliable line numbers.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
+import regex
 import shapely
 from shapely.errors import ShapelyError
 from shapely.geometry import shape
@@ -202,3 +204,22 @@ def _area(geometry: object, label: str) -> BaseGeometry:
     if problem is not None:
         raise _FileError(f"{label}: {problem}")
     return area
+
+
+def district_named(text: str, names: Collection[str]) -> str | None:
+    """The name of `names` that `text` is, as written in `names`, comparing case, accents,
+    punctuation and spacing away ("jamaica-plain", "JamaicaPlain" are "Jamaica Plain"); None when
+    none is. How staff's `--district` and a resident's "ALERTS DORCHESTER" are both read."""
+    wanted = folded(text)
+    return next((name for name in names if folded(name) == wanted), None) if wanted else None
+
+
+def folded(name: str) -> str:
+    """`name` as district names are compared: its letters and digits casefolded, accents and
+    compatibility forms made plain, run together."""
+    plain = unicodedata.normalize("NFKD", name.casefold())
+    plain = "".join(c for c in plain if not unicodedata.combining(c))
+    return "".join(_NAME_WORD.findall(plain))
+
+
+_NAME_WORD = regex.compile(r"[\p{L}\p{N}]+")

@@ -42,7 +42,7 @@ from socialbot import message_kind
 from socialbot.address import FoundAddress, find_address
 from socialbot.answers import Answers
 from socialbot.catalog import Catalog, Category, CategoryMatch, normalize_tag
-from socialbot.districts import Districts
+from socialbot.districts import Districts, district_named
 from socialbot.domain import (
     REPORT_OUTCOMES,
     CaseStatus,
@@ -60,7 +60,6 @@ from socialbot.hashtags import extract_hashtags
 from socialbot.location import CityBounds, best_location, haversine_m
 from socialbot.sla import BusinessCalendar
 from socialbot.sms.keywords import Keyword, KeywordKind, keyword_of
-from socialbot.sms.keywords import fold as fold_keyword
 
 # X's v2 `text` is 280 weighted characters plus a reply's leading @handles (long-post text is not
 # requested). Scanning is capped anyway: URL detection is superlinear on pathological input, and
@@ -543,8 +542,7 @@ def _alerts(rules: IntakeRules, keyword: Keyword, lang: str) -> Decision:
             detail="alerts: the whole city",
         )
     names = rules.districts.names if rules.districts is not None else ()
-    wanted = _folded_name(keyword.district)
-    found = next((name for name in names if _folded_name(name) == wanted), None)
+    found = district_named(keyword.district, names)
     if found is None:
         return Decision(
             MentionOutcome.KEYWORD,
@@ -561,14 +559,6 @@ def _alerts(rules: IntakeRules, keyword: Keyword, lang: str) -> Decision:
         alerts=Alerts(found),
         detail=f"alerts: {found}",
     )
-
-
-_NAME_WORD = regex.compile(r"[\p{L}\p{M}\p{N}]+")
-
-
-def _folded_name(name: str) -> str:
-    """A district's name as compared: its words folded as keywords fold them, run together."""
-    return "".join(fold_keyword(word) for word in _NAME_WORD.findall(name))
 
 
 def _chosen(

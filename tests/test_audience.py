@@ -18,11 +18,10 @@ from socialbot.broadcasts.audience import (
     SubscriberSending,
     alert_texts,
     by_text_lang,
-    district_named,
-    folded,
     lang_for,
     send_duration,
 )
+from socialbot.districts import district_named, folded
 from socialbot.errors import BroadcastError
 from socialbot.sms import segments
 from socialbot.sms.rules import sms_text_rules

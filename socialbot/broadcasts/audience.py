@@ -15,12 +15,9 @@ Network-neutral: nothing here asks which network it is.
 from __future__ import annotations
 
 import math
-import unicodedata
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-
-import regex
 
 from socialbot.errors import BroadcastError
 from socialbot.text_rules import TextRules
@@ -136,21 +133,3 @@ def about(duration: timedelta) -> str:
     if minutes < 60:
         return f"about {minutes} min"
     return f"about {minutes // 60} h {minutes % 60} min"
-
-
-def district_named(text: str, names: Collection[str]) -> str | None:
-    """The name of `names` that `text` is, as written in `names`, comparing case, accents,
-    punctuation and spacing away ("jamaica-plain" is "Jamaica Plain"); None when none is."""
-    wanted = folded(text)
-    return next((name for name in names if folded(name) == wanted), None) if wanted else None
-
-
-def folded(name: str) -> str:
-    """`name` as district names are compared: its words casefolded, accents dropped, one space
-    between them."""
-    plain = unicodedata.normalize("NFKD", name.casefold())
-    plain = "".join(c for c in plain if not unicodedata.combining(c))
-    return " ".join(_WORD.findall(plain))
-
-
-_WORD = regex.compile(r"[\p{L}\p{N}]+")

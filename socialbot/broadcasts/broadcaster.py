@@ -39,7 +39,6 @@ from socialbot.broadcasts.audience import (
     SubscriberSending,
     alert_texts,
     by_text_lang,
-    district_named,
     lang_for,
     send_duration,
 )
@@ -48,6 +47,7 @@ from socialbot.broadcasts.schedules import Recurrence, parse_at
 from socialbot.broadcasts.storm import mode
 from socialbot.broadcasts.templates import BroadcastTemplates
 from socialbot.consent import active_subscribers, stopped_clause
+from socialbot.districts import district_named
 from socialbot.domain import StormMode
 from socialbot.errors import BroadcastError, SocialbotError
 from socialbot.network_settings import Channel
