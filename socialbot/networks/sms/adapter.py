@@ -16,8 +16,9 @@ through the `twilio` package's client (its auth, user agent and host), its answe
 Twilio keeps no idempotency key: after a lost answer, `published` lists our messages to the
 draft's number and finds the draft by its text.
 
-Not run by `socialbot run` yet: STOP/START/HELP are not honoured by anything here, and a bot
-that texts a number that said STOP breaks carrier rules (Twilio itself refuses it: 21610).
+`socialbot run` polls and sends it (`app.NETWORKS["sms"]`). STOP is honoured by the outbox, not
+here: a row whose recipient said STOP is never sent, and `OptedOut` (21610) records their STOP.
+The send rate (segments a second) is the outbox's `Pacer`; `check_account` is `doctor`'s call.
 """
 
 from __future__ import annotations
@@ -128,7 +129,7 @@ class SmsNetwork:
     def __init__(
         self,
         credentials: TwilioCredentials,
-        engine: Engine,
+        engine: Engine | None,
         *,
         account: str = "intake",
         meter: Meter | None = None,
@@ -191,6 +192,8 @@ class SmsNetwork:
             .order_by(table.c.id)
             .limit(self._page_size)
         )
+        if self._engine is None:  # built only to send or be checked (`doctor`)
+            raise Unavailable("the recorded texts cannot be read: this adapter has no database")
         try:
             with self._engine.connect() as connection:
                 return [dict(row) for row in connection.execute(query).mappings()]
