@@ -689,7 +689,8 @@ class NetworkKind:
     `network_for` keeps in the database, so that no restart or command spends a sign-in.
 
     `links_billed`: a post with a link costs more than a plain one (X: about 13 times), so its
-    replies link the status page only when the city asks (`WEB_CASE_LINKS=all`).
+    replies link the status page only when the city asks (`WEB_CASE_LINKS=all`); on SMS a link
+    costs segments, each billed.
 
     `reads_database`: its messages are pushed to the web service, which records them (SMS's
     webhook), and its adapter reads them from the database: `network_for` hands it the engine.
@@ -756,6 +757,9 @@ NETWORKS: Mapping[str, NetworkKind] = {
         _sms_text,
         _sms_media(),
         _sms_handle,
+        # A link costs segments, and every segment is billed: answers go without theirs, and
+        # replies link the status page only under WEB_CASE_LINKS=all.
+        links_billed=True,
         reads_database=True,
         pace=lambda s: s.twilio_segments_per_second,
     ),
