@@ -60,6 +60,7 @@ API = "https://api.twilio.com/2010-04-01"
 INBOUND = "sms_inbound"
 POST_MESSAGE = "POST /2010-04-01/Messages"
 LIST_MESSAGES = "GET /2010-04-01/Messages"
+GET_ACCOUNT = "GET /2010-04-01/Accounts"  # doctor's check of the credentials
 ENDPOINTS = Endpoints(mentions=INBOUND, post=POST_MESSAGE, own_posts=LIST_MESSAGES)
 
 PAGE = 100  # recorded texts a page: one page is one intake transaction
@@ -143,6 +144,7 @@ class SmsNetwork:
         self._page_size = page_size
         self._api = _client(credentials, timeout)
         self._messages = f"{API}/Accounts/{credentials.account_sid}/Messages.json"
+        self._account_url = f"{API}/Accounts/{credentials.account_sid}.json"
         self._rules = sms_text_rules()
 
     # --- the Network protocol --------------------------------------------------------------
@@ -218,6 +220,15 @@ class SmsNetwork:
             ) from exc
         log.info("event=published network=sms sid=%s to=%s", sent.sid, mask(number))
         return Receipt(ref=PostRef(sent.sid, number), budget=None, cost=None)
+
+    def check_account(self) -> wire.TwilioAccount:
+        """`doctor`'s one call: `GET Accounts/{sid}.json`, which the auth token must open (401
+        otherwise) and whose `status` says whether the account may send (`active`)."""
+        answer = self._call("GET", GET_ACCOUNT, self._account_url)
+        try:
+            return wire.parse_account(wire.loads(answer.content))
+        except DataError as exc:
+            raise Unavailable(f"Twilio served an account that cannot be read: {exc}") from exc
 
     def upload_media(self, path: Path, alt_text: str) -> str:
         raise Rejected("SMS sends no photos: a text goes out as text alone", parameter="media")
