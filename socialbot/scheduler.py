@@ -307,7 +307,7 @@ BROADCAST_SECONDS = 15
 # How often a network whose messages the web service records (SMS: `sms_inbound`) is read, at
 # most: a poll there is one indexed query of our own database, no call and no bill, and a
 # resident who texted waits for the answer on their phone.
-LOCAL_POLL_SECONDS = 5.0
+LOCAL_POLL_SECONDS = 5
 # How often SQLite's statistics are taken again: a storm's thousands of cases a day change them
 # little within an hour, and each take costs milliseconds.
 OPTIMIZE_SECONDS = 3600
@@ -327,7 +327,7 @@ class _Scheduler(BackgroundScheduler):  # type: ignore[misc]
         super().shutdown(wait=wait)
 
 
-def poll_seconds(service: Service, network: str) -> float:
+def poll_seconds(service: Service, network: str) -> int:
     """How often `network` is polled: every `SOCIALBOT_POLL_SECONDS`, or more often for a network
     read from our own database (`NetworkKind.reads_database`)."""
     seconds = service.settings.poll_seconds
