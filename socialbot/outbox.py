@@ -408,6 +408,13 @@ def _claim(
             report.opted_out += 1
             log.warning("event=send_opted_out outbox_id=%s source=consent", row.id)
             return None
+        if row.expires_at is not None and row.expires_at <= at:
+            # Its deadline passed while it waited its turn (a paced queue): never sent late.
+            row.state, row.last_error = OutboxState.FAILED, _expired(outbox, row)
+            report.failed += 1
+            report.expired += 1
+            log.error("event=send_dropped outbox_id=%s error=%r", row.id, row.last_error)
+            return None
         if row.after_id is not None:
             before = session.get(OutboxMessage, row.after_id)
             if before is None or before.state is not OutboxState.SENT:
