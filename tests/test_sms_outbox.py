@@ -143,7 +143,8 @@ def test_a_stop_recorded_between_the_queue_and_the_claim_is_honoured(
             return super().turn(text)
 
     pace = Pace(1000.0, segments, "segments")
-    report = send_once(outbox(engine, clock, StopsMidway(pace, clock, SimulatedSleep(clock))), clock)
+    pacer = StopsMidway(pace, clock, SimulatedSleep(clock))
+    report = send_once(outbox(engine, clock, pacer), clock)
 
     assert [form["To"] for form in twilio.posted_forms] == [[server.resident(1)]]
     assert row(engine, first).state is OutboxState.SENT
