@@ -9,21 +9,26 @@ from collections.abc import Iterator
 
 import pytest
 import responses
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from socialbot import moderation
 from socialbot.app import NETWORKS, build_service, handle_rules
 from socialbot.config import INTAKE_ACCOUNT, load_settings
 from socialbot.doctor import Outcome, run_checks
-from socialbot.errors import ConfigError, HandleError
+from socialbot.errors import ConfigError, DataError, HandleError
 from socialbot.lifecycle import Action
 from socialbot.network_settings import Channel
 from socialbot.networks.sms.adapter import SmsNetwork
+from socialbot.networks.sms.wire import parse_account
 from socialbot.outbox import send_once
 from socialbot.poller import poll_once
 from socialbot.scheduler import LOCAL_POLL_SECONDS, build_scheduler
 from socialbot.staff import Request
 from socialbot.store.models import MentionRecord, OutboxMessage, OutboxState
+from tests.cli.run import invoke
 from tests.conftest import Clock
 from tests.networks.sms import server
 from tests.sms_city import SimulatedSleep, deliver, sms_settings
@@ -245,3 +250,62 @@ def test_doctor_names_a_half_set_twilio(database_url: str) -> None:
     [line] = [c for c in checks if c.area == "credentials" and c.detail.startswith("sms/")]
     assert line.outcome is Outcome.FAIL
     assert "SOCIALBOT_TWILIO_AUTH_TOKEN, SOCIALBOT_TWILIO_FROM: not set" in line.detail
+
+
+def test_block_by_number_prints_it_masked(
+    engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in {
+        "SOCIALBOT_DATABASE_URL": database_url,
+        "SOCIALBOT_TWILIO_ACCOUNT_SID": server.ACCOUNT_SID,
+        "SOCIALBOT_TWILIO_AUTH_TOKEN": server.AUTH_TOKEN,
+        "SOCIALBOT_TWILIO_FROM": server.CITY_NUMBER,
+        "COLUMNS": "80",
+    }.items():
+        monkeypatch.setenv(name, value)
+    code, out = invoke("block", server.resident(1), "--reason", "abuse", "--as", "J. Rivera")
+    assert (code, out.strip()) == (0, "blocked @+•••••••••01")
+    code, out = invoke("blocked")
+    assert code == 0 and "@+•••••••••01" in out and server.resident(1) not in out
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=40))
+def test_any_typed_handle_is_a_number_in_e164_or_a_handle_error(typed: str) -> None:
+    rule = handle_rules(load_settings())["sms"]
+    try:
+        number = rule(typed)
+    except HandleError as exc:
+        assert "\n" not in str(exc)
+        return
+    assert number == typed.strip() and number.startswith("+") and number[1:].isdigit()
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=40),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        JSON,
+        st.fixed_dictionaries(
+            {"sid": st.just(server.ACCOUNT_SID)},
+            optional={"friendly_name": JSON | st.text(), "status": JSON | st.text(max_size=40)},
+        ),
+    )
+)
+def test_any_account_answer_is_an_account_or_a_data_error(payload: object) -> None:
+    """Twilio's answer to doctor's call is outside input: read as an account of one printable
+    line, or a DataError naming the field, never another exception."""
+    try:
+        account = parse_account(payload)
+    except DataError as exc:
+        assert str(exc).split(":")[0] in ("account", "sid", "status")
+        return
+    assert account.sid == server.ACCOUNT_SID
+    assert account.friendly_name.isprintable() and len(account.friendly_name) <= 80
+    assert account.status.isprintable()
