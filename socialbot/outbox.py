@@ -381,7 +381,7 @@ def recover(outbox: Outbox, now: Clock, report: SendReport) -> None:
 
 
 def _claim(
-    outbox: Outbox, row_id: int | None, at: datetime, report: SendReport
+    outbox: Outbox, row_id: int | None, at: datetime, report: SendReport | None = None
 ) -> OutboxMessage | None:
     """The row, now ours (`sending`), as it stands; None when another sender has it, or when its
     recipient's newest consent event is a STOP: then it is failed here, in the claim's
@@ -390,6 +390,7 @@ def _claim(
     On PostgreSQL a row another sender is claiming right now is skipped (`SKIP LOCKED`), not
     waited for; one it has claimed is no longer pending. SQLite renders no `FOR UPDATE`: there
     `BEGIN IMMEDIATE` lets one writer at a time in, which serializes claims the same way."""
+    report = report if report is not None else SendReport()
     with transaction(outbox.engine) as session:
         row = session.exec(
             select(OutboxMessage)
