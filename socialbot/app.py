@@ -9,9 +9,11 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
-from collections.abc import Callable, Iterator, Mapping
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -28,7 +30,7 @@ from socialbot.broadcasts.templates import BroadcastTemplates
 from socialbot.catalog import Catalog, load_catalog
 from socialbot.config import INTAKE_ACCOUNT, SHIPPED_TEMPLATES, Settings
 from socialbot.districts import Districts, load_districts
-from socialbot.errors import ConfigError
+from socialbot.errors import ConfigError, HandleError
 from socialbot.geocoding.base import PUBLIC_NOMINATIM, GeocoderConfig, GeocoderKind
 from socialbot.geocoding.http import HttpGeocoder
 from socialbot.health import JobHealth
@@ -42,6 +44,7 @@ from socialbot.networks.bluesky.rules import BLUESKY_MEDIA, BLUESKY_TEXT, bluesk
 from socialbot.networks.sessions import SessionStore
 from socialbot.networks.x.rules import X_MEDIA, X_TEXT, x_handle
 from socialbot.outbox import Outbox, RetryPolicy, SendReport, send_once
+from socialbot.pacing import Pace, Pacer, Sleep, interruptible
 from socialbot.poller import Intake, ensure_account
 from socialbot.replies import Replies
 from socialbot.sla import BusinessCalendar
@@ -87,6 +90,11 @@ class Service:
     answers: Answers | None = None
     # The geocoder of addresses in words (`make_geocoder`); None with SOCIALBOT_GEOCODER=none.
     geocoder: HttpGeocoder | None = None
+    # Set when the service is asked to stop (`scheduler`): a paced send waiting its turn stops.
+    stopping: threading.Event = field(default_factory=threading.Event)
+    # The send rate of each paced account (`NetworkKind.pace`), kept for the process's life and
+    # shared by every job that sends from it.
+    pacers: Mapping[Channel, Pacer] = field(default_factory=dict)
 
     def close(self) -> None:
         """Return every database connection; call once the service is done."""
@@ -144,7 +152,9 @@ class Service:
     def outbox_for(self, account: str, network: str | None = None) -> Outbox:
         name = network or self.platform.name
         adapter = self.networks[Channel(name, account)]
-        outbox = account_outbox(self.settings, self.engine, account, adapter)
+        outbox = account_outbox(
+            self.settings, self.engine, account, adapter, self.pacers.get(Channel(name, account))
+        )
         billed = adapter.name in BILLED_NETWORKS
         if account == INTAKE_ACCOUNT and billed and self.settings.monthly_budget is not None:
             # No budget, no need to sum the month's spend every few seconds. The budget is what
@@ -216,8 +226,14 @@ def configured_user_id(settings: Settings, network: str, account: str) -> str | 
         return None
 
 
-def account_outbox(settings: Settings, engine: Engine, account: str, platform: Network) -> Outbox:
-    """The outbox of `account`, posting through `platform`."""
+def account_outbox(
+    settings: Settings,
+    engine: Engine,
+    account: str,
+    platform: Network,
+    pacer: Pacer | None = None,
+) -> Outbox:
+    """The outbox of `account`, posting through `platform`, at `pacer`'s rate if it has one."""
     configured = configured_user_id(settings, platform.name, account)
 
     def user_id() -> str:
@@ -231,7 +247,41 @@ def account_outbox(settings: Settings, engine: Engine, account: str, platform: N
         user_id=user_id,
         policy=retry_policy(settings),
         account=account,
+        pacer=pacer,
     )
+
+
+def pace_of(settings: Settings, network: str) -> Pace | None:
+    """`network`'s send rate as the settings give it (`NetworkKind.pace`), in its text rules'
+    units; None for a network that sends as fast as it answers."""
+    kind = NETWORKS.get(network)
+    per_second = kind.pace(settings) if kind is not None else None
+    if kind is None or per_second is None:
+        return None
+    rules = kind.text(settings)
+    return Pace(per_second, rules.measure, rules.unit)
+
+
+def paces(settings: Settings) -> dict[str, Pace]:
+    """The send rate of every paced network socialbot knows, by its short name: what `status`
+    says a queue takes to drain with."""
+    found = {name: pace_of(settings, name) for name in NETWORKS}
+    return {name: pace for name, pace in found.items() if pace is not None}
+
+
+def make_pacers(
+    settings: Settings,
+    channels: Iterable[Channel],
+    clock: Callable[[], datetime],
+    sleep: Sleep,
+) -> dict[Channel, Pacer]:
+    """A `Pacer` for each of `channels` whose network is paced."""
+    made = {}
+    for channel in channels:
+        pace = pace_of(settings, channel.network)
+        if pace is not None:
+            made[channel] = Pacer(pace, clock, sleep)
+    return made
 
 
 def post_queued(settings: Settings, broadcaster: Broadcaster, channel: Channel) -> SendReport:
@@ -244,8 +294,16 @@ def post_queued(settings: Settings, broadcaster: Broadcaster, channel: Channel) 
         clock=broadcaster.clock,
         engine=broadcaster.engine,
     )
-    outbox = account_outbox(settings, broadcaster.engine, channel.account, network)
+    pace = pace_of(settings, channel.network)
+    # A paced network's texts go at its rate from here too; Ctrl-C stops between two of them.
+    pacer = Pacer(pace, broadcaster.clock, _sleep) if pace is not None else None
+    outbox = account_outbox(settings, broadcaster.engine, channel.account, network, pacer)
     return send_once(outbox, broadcaster.clock)
+
+
+def _sleep(seconds: float) -> bool:
+    time.sleep(seconds)
+    return True
 
 
 def retry_policy(settings: Settings) -> RetryPolicy:
@@ -506,6 +564,7 @@ def x_platform(
     meter: Meter | None = None,
     clock: Callable[[], datetime] = utc_now,
     sessions: SessionStore | None = None,
+    engine: Engine | None = None,
 ) -> Network:
     """The real X adapter acting as `account`, each call counted by `meter`; credentials are
     required to talk to X. X acts with tokens and keeps no session: `sessions` is not used."""
@@ -535,6 +594,7 @@ def mastodon_network(
     meter: Meter | None = None,
     clock: Callable[[], datetime] = utc_now,
     sessions: SessionStore | None = None,
+    engine: Engine | None = None,
 ) -> Network:
     """The real Mastodon adapter acting as `account` on its instance, each call counted.
     Mastodon acts with a token and keeps no session: `sessions` is not used."""
@@ -557,6 +617,7 @@ def bluesky_network(
     meter: Meter | None = None,
     clock: Callable[[], datetime] = utc_now,
     sessions: SessionStore | None = None,
+    engine: Engine | None = None,
 ) -> Network:
     """The real Bluesky adapter signing in as `account` at its PDS, each call counted. Its
     session is kept in `sessions` (the database's, from `network_for`; None: this process's
@@ -578,7 +639,9 @@ def bluesky_network(
 
 class NetworkBuilder(Protocol):
     """Builds a network's real adapter acting as `account`. `sessions` is where a network that
-    signs in keeps its session (`NetworkKind.signs_in`); the others take and ignore it."""
+    signs in keeps its session (`NetworkKind.signs_in`); `engine` the database a network whose
+    messages are pushed to us reads them from (`NetworkKind.reads_database`: SMS's webhook
+    rows). The others take and ignore them."""
 
     def __call__(
         self,
@@ -588,7 +651,60 @@ class NetworkBuilder(Protocol):
         meter: Meter | None = None,
         clock: Callable[[], datetime] = utc_now,
         sessions: SessionStore | None = None,
+        engine: Engine | None = None,
     ) -> Network: ...
+
+
+def sms_network(
+    settings: Settings,
+    account: str = INTAKE_ACCOUNT,
+    *,
+    meter: Meter | None = None,
+    clock: Callable[[], datetime] = utc_now,
+    sessions: SessionStore | None = None,
+    engine: Engine | None = None,
+) -> Network:
+    """The real SMS adapter: Twilio's REST API for what we text, `engine`'s `sms_inbound`
+    (the webhook's rows) for what residents text. Without `engine` it only sends and checks
+    (`doctor`); reading texts then says it has no database. Twilio keeps no session."""
+    from socialbot.networks.sms.adapter import SmsNetwork, TwilioCredentials
+
+    credentials = settings.twilio_credentials(account)
+    return SmsNetwork(
+        TwilioCredentials(credentials.account_sid, credentials.auth_token, credentials.sender),
+        engine,
+        account=account,
+        meter=meter,
+        clock=clock,
+        price_per_segment=settings.twilio_price_per_segment,
+        media_dir=settings.media_dir,
+    )
+
+
+def _sms_handle(_settings: Settings, handle: str) -> str:
+    """A number as staff type it (`+16175550123`) → E.164, which SMS's mentions carry as their
+    author's id (there is no username): HandleError if it is none."""
+    from socialbot.errors import DataError
+    from socialbot.sms.phone import parse
+
+    try:
+        return parse(handle.strip(), "handle").e164
+    except DataError:
+        raise HandleError(
+            f"{handle!r} is not a phone number in E.164 (+ and the country code, as +16175550123)"
+        ) from None
+
+
+def _sms_text(_settings: Settings) -> TextRules:
+    from socialbot.sms.rules import sms_text_rules
+
+    return sms_text_rules()
+
+
+def _sms_media() -> MediaRules:
+    from socialbot.networks.sms.adapter import SMS_MEDIA
+
+    return SMS_MEDIA
 
 
 @dataclass(frozen=True, slots=True)
@@ -606,7 +722,8 @@ class NetworkKind:
     `network_for` keeps in the database, so that no restart or command spends a sign-in.
 
     `links_billed`: a post with a link costs more than a plain one (X: about 13 times), so its
-    replies link the status page only when the city asks (`WEB_CASE_LINKS=all`).
+    replies link the status page only when the city asks (`WEB_CASE_LINKS=all`); on SMS a link
+    costs segments, each billed.
 
     `converses`: its messages are private texts between one number and ours (SMS): a whole
     text may be a carrier or bot keyword (STOP, START, HELP, STATUS, ALERTS, a menu choice), a
@@ -620,7 +737,13 @@ class NetworkKind:
     broadcast is a public post.
 
     `personal_ids`: a person's id on the network is personal data in itself (SMS: their phone
-    number), so every command, export and report shows it masked (`shown_id`, `people`)."""
+    number), so every command, export and report shows it masked (`shown_id`, `people`).
+
+    `reads_database`: its messages are pushed to the web service, which records them (SMS's
+    webhook), and its adapter reads them from the database: `network_for` hands it the engine.
+
+    `paced`: it sends no faster than the rate `pace` gives (segments a second, SMS's carrier
+    rule); the outbox spaces its sends by each text's `pace_units`."""
 
     build: NetworkBuilder
     user_id: Callable[[Settings, str], str | None]
@@ -632,6 +755,8 @@ class NetworkKind:
     converses: bool = False
     subscribers: Callable[[Settings], SubscriberSending] | None = None
     personal_ids: bool = False
+    reads_database: bool = False
+    pace: Callable[[Settings], float | None] = lambda _settings: None
 
 
 def sms_alert_sending(settings: Settings) -> SubscriberSending:
@@ -710,6 +835,21 @@ NETWORKS: Mapping[str, NetworkKind] = {
         lambda _settings, handle: bluesky_handle(handle),
         signs_in=True,
     ),
+    "sms": NetworkKind(
+        sms_network,
+        lambda s, account: s.twilio_credentials(account).sender,
+        _sms_text,
+        _sms_media(),
+        _sms_handle,
+        # A link costs segments, and every segment is billed: answers go without theirs, and
+        # replies link the status page only under WEB_CASE_LINKS=all.
+        links_billed=True,
+        converses=True,
+        subscribers=sms_alert_sending,
+        personal_ids=True,
+        reads_database=True,
+        pace=lambda s: s.twilio_segments_per_second,
+    ),
 }
 
 
@@ -768,6 +908,10 @@ def network_for(
         if kind.signs_in and engine is not None
         else None
     )
+    if kind.reads_database:
+        return kind.build(
+            settings, channel.account, meter=meter, clock=clock, sessions=sessions, engine=engine
+        )
     return kind.build(settings, channel.account, meter=meter, clock=clock, sessions=sessions)
 
 
@@ -783,6 +927,14 @@ def _partly_configured(settings: Settings) -> None:
         settings.mastodon_credentials(INTAKE_ACCOUNT)
     if settings.bluesky_handle or settings.bluesky_app_password:
         settings.bluesky_credentials(INTAKE_ACCOUNT)
+
+
+def _sms_partly_configured(settings: Settings) -> None:
+    """Twilio's three settings go together: one or two of them set is a mistake to name (a
+    city that meant to text and would hear nothing), whatever else runs. The web service's
+    webhook needs only the token; `socialbot run`, all three."""
+    if any((settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_from)):
+        settings.twilio_credentials(INTAKE_ACCOUNT)
 
 
 def require_credentials(settings: Settings, channel: Channel) -> None:
@@ -858,17 +1010,20 @@ def build_service(
     *,
     networks: Mapping[Channel, Network] | None = None,
     migrate: bool = True,
+    sleep: Sleep | None = None,
 ) -> Service:
     """The service. Its adapters are `networks` when given; else `platform` (the intake account)
     and `accounts` (the others, by name), each defaulting to the real adapters of what the
     settings configure (`Settings.channels`: X, Mastodon, Bluesky), every call counted in the
     database (`socialbot usage`). It migrates the database (`run`, `poll`, `demo`) unless
-    `migrate` is false (`send`: see `open_database`)."""
+    `migrate` is false (`send`: see `open_database`). A paced network's sends wait with `sleep`
+    (tests: simulated time); by default in real time, ended by the service's `stopping`."""
     # Missing credentials fail before anything else happens.
     wanted: list[Channel] = []
     if networks is None:
         if platform is None:
             _partly_configured(settings)
+            _sms_partly_configured(settings)
             settings.require_networks()
             wanted += [c for c in settings.channels if c.account == INTAKE_ACCOUNT]
         if accounts is None:
@@ -909,12 +1064,16 @@ def build_service(
         if forwarder is not None
         else "none",
     )
+    stopping = threading.Event()
+    pacers = make_pacers(settings, networks, clock, sleep or interruptible(stopping))
     return Service(
         settings=settings,
         engine=engine,
         catalog=catalog,
         replies=replies,
         bounds=bounds,
+        stopping=stopping,
+        pacers=pacers,
         networks=dict(networks),
         clock=clock,
         broadcast_templates=broadcast_templates,

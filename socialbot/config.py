@@ -39,12 +39,15 @@ from socialbot.geocell import MAX_RADIUS_M
 from socialbot.network_settings import (
     BLUESKY_SERVICE,
     NETWORKS,
+    SMS,
     TABLE_KEYS,
+    TWILIO_SETTINGS,
     BlueskyCredentials,
     Channel,
     MastodonCredentials,
     NamedAccount,
     Network,
+    TwilioSettings,
     check_api_base_url,
     check_did,
     check_handle,
@@ -539,8 +542,9 @@ class Settings(BaseSettings):
 
     twilio_account_sid: str | None = Field(
         default=None,
-        description="The city's Twilio account SID (`AC…`, the console's Account Info). Kept "
-        "for the sending side, which is not built yet: the webhook needs only the auth token.",
+        description="The city's Twilio account SID (`AC…`, the console's Account Info). With "
+        "`TWILIO_AUTH_TOKEN` and `TWILIO_FROM` it makes SMS a channel `socialbot run` reads and "
+        "answers; the web service's webhook needs only the auth token.",
     )
     twilio_auth_token: SecretStr | None = Field(
         default=None,
@@ -552,7 +556,9 @@ class Settings(BaseSettings):
     twilio_from: str | None = Field(
         default=None,
         description="The number texts are sent from, in E.164 (`+16175550100`), or a "
-        "Messaging Service SID (`MG…`). Kept for the sending side, which is not built yet.",
+        "Messaging Service SID (`MG…`): SMS's account id. Set with `TWILIO_ACCOUNT_SID` and "
+        "`TWILIO_AUTH_TOKEN`; one of the three without the others stops `socialbot run` with "
+        "a line naming what is missing.",
     )
     twilio_segments_per_second: float = Field(
         default=1.0,
@@ -741,7 +747,8 @@ class Settings(BaseSettings):
             "mastodon": self.has_mastodon_credentials,
             "bluesky": self.has_bluesky_credentials,
         }
-        return tuple(network for network in NETWORKS if complete[network])
+        sms = (SMS,) if self.has_twilio_credentials else ()
+        return (*(network for network in NETWORKS if complete[network]), *sms)
 
     @property
     def channels(self) -> tuple[Channel, ...]:
@@ -762,8 +769,10 @@ class Settings(BaseSettings):
                 "SOCIALBOT_X_ACCESS_TOKEN_SECRET (`[x]` in the config file) for X, or "
                 "SOCIALBOT_MASTODON_API_BASE_URL and SOCIALBOT_MASTODON_ACCESS_TOKEN "
                 "(`[mastodon]`) for Mastodon, or SOCIALBOT_BLUESKY_HANDLE and "
-                "SOCIALBOT_BLUESKY_APP_PASSWORD (`[bluesky]`) for Bluesky (try `socialbot demo` "
-                "to see it work without them)"
+                "SOCIALBOT_BLUESKY_APP_PASSWORD (`[bluesky]`) for Bluesky, or "
+                "SOCIALBOT_TWILIO_ACCOUNT_SID, SOCIALBOT_TWILIO_AUTH_TOKEN and "
+                "SOCIALBOT_TWILIO_FROM (`[sms]`) for SMS (try `socialbot demo` to see it work "
+                "without them)"
             )
         return self.networks
 
@@ -893,6 +902,32 @@ class Settings(BaseSettings):
             user_id=extra.bluesky_user_id if extra else self.bluesky_user_id,
             account=account,
         )
+
+    def twilio_credentials(self, account: str = INTAKE_ACCOUNT) -> TwilioSettings:
+        """What texting through Twilio needs; a ConfigError naming what is missing. SMS has one
+        account, `intake`: a text answers a number from our number (or Messaging Service)."""
+        if account != INTAKE_ACCOUNT:
+            named = self.accounts.get(account)
+            on = f" (it is on {named.network})" if named is not None else ""
+            raise ConfigError(
+                f"account {account!r}: SMS has no named accounts{on}; it texts from "
+                f"SOCIALBOT_TWILIO_FROM as `{INTAKE_ACCOUNT}`"
+            )
+        sid, token, sender = self.twilio_account_sid, self.twilio_auth_token, self.twilio_from
+        if sid is None or token is None or sender is None:
+            values = (sid, token, sender)
+            missing = [name for name, v in zip(TWILIO_SETTINGS, values, strict=True) if v is None]
+            raise ConfigError(
+                f"{', '.join(missing)}: not set; SMS needs all three of "
+                f"{', '.join(TWILIO_SETTINGS)} (`[sms]` in the config file) to read texts and "
+                "answer them"
+            )
+        return TwilioSettings(sid, token.get_secret_value(), sender)
+
+    @property
+    def has_twilio_credentials(self) -> bool:
+        """The Twilio account, its auth token and our sender are all set."""
+        return None not in (self.twilio_account_sid, self.twilio_auth_token, self.twilio_from)
 
     @property
     def ignored_handles(self) -> frozenset[str]:

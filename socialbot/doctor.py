@@ -88,6 +88,7 @@ from socialbot.text_rules import TextRules
 if TYPE_CHECKING:
     from socialbot.networks.bluesky.adapter import SessionCheck
     from socialbot.networks.mastodon.adapter import AccountCheck, InstanceLimits, PolicyCheck
+    from socialbot.networks.sms.wire import TwilioAccount
 
 UPGRADE_FIX = "run `socialbot db upgrade`"
 
@@ -158,6 +159,13 @@ class _ChecksMastodonAccount(Protocol):
     def instance_limits(self) -> InstanceLimits: ...
 
     def notification_policy(self) -> PolicyCheck: ...
+
+
+@runtime_checkable
+class _ChecksTwilioAccount(Protocol):
+    """An adapter that can say what the Twilio account its credentials open is (SmsNetwork)."""
+
+    def check_account(self) -> TwilioAccount: ...
 
 
 @runtime_checkable
@@ -787,6 +795,55 @@ def check_bluesky_channel(check: ChannelCheck) -> list[Check]:
     return checks
 
 
+def check_sms_channel(check: ChannelCheck) -> list[Check]:
+    """One `GET Accounts/{sid}.json`: the auth token opens the account, and the account is
+    active (a suspended or closed one sends nothing). The sender is shown masked: our number is
+    a phone number like any other."""
+    from socialbot.networks.sms.adapter import mask_sender
+
+    settings, name = check.settings, check.name
+    try:
+        credentials = settings.twilio_credentials(check.account)
+    except ConfigError as exc:
+        return [fail("credentials", f"{name}: {exc}")]
+    sender = mask_sender(credentials.sender)
+    try:
+        network = check.network_for(settings, check.channel)
+        if not isinstance(network, _ChecksTwilioAccount):
+            return [ok("credentials", f"{name}: texts from {sender} (not checked with Twilio)")]
+        account = network.check_account()
+    except AuthFailed as exc:
+        return [
+            fail(
+                "credentials",
+                f"{name}: {exc}",
+                "copy the Account SID and Auth Token from the Twilio console's Account Info",
+            )
+        ]
+    except RateLimited as exc:
+        return [fail("credentials", f"{name}: Twilio could not be checked: {exc}", RETRY_FIX)]
+    except PlatformError as exc:
+        return [fail("credentials", f"{name}: Twilio could not be reached: {exc}", RETRY_FIX)]
+    except ConfigError as exc:
+        return [fail("credentials", f"{name}: {exc}")]
+    called = f"{account.friendly_name!r} ({account.sid})" if account.friendly_name else account.sid
+    if account.status != "active":
+        return [
+            fail(
+                "credentials",
+                f"{name}: Twilio account {called} is {account.status}: it sends no text",
+                "reactivate the account in the Twilio console (Billing, or Support)",
+            )
+        ]
+    return [ok("credentials", f"{name}: Twilio account {called}, active; texts from {sender}")]
+
+
+def _sms_begun(settings: Settings) -> bool:
+    # Even the auth token alone: the webhook then records texts that `run` would never answer,
+    # which is what `run` refuses to start with (`app._sms_partly_configured`).
+    return any((settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_from))
+
+
 @dataclass(frozen=True, slots=True)
 class NetworkChecks:
     """How `doctor` checks one network: its name in lines, whether the city began to set up its
@@ -838,6 +895,12 @@ NETWORK_CHECKS: Mapping[str, NetworkChecks] = {
         _bluesky_begun,
         lambda s, account: s.bluesky_credentials(account),
         check_bluesky_channel,
+    ),
+    "sms": NetworkChecks(
+        LABELS["sms"],
+        _sms_begun,
+        lambda s, account: s.twilio_credentials(account),
+        check_sms_channel,
     ),
 }
 # A city that set up no network yet is told what X needs, as before there was another.

@@ -768,6 +768,7 @@ def _queue_text(
         dedupe_key=dedupe_key(item.id),
         in_reply_to_post_id=item.post_id,
         reply_context=item.reply_context,
+        recipient=item.author_id,
         mention_id=item.mention_id,
         case_id=case_id if case_id is not None else item.case_id,
         template=template,

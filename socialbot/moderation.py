@@ -91,7 +91,11 @@ def block(
             select(MentionRecord.author_id)
             .where(
                 MentionRecord.platform == account.network,
-                func.lower(col(MentionRecord.author_username)) == account.username,
+                # A network without usernames (SMS) names its people by their id.
+                func.lower(
+                    func.coalesce(col(MentionRecord.author_username), col(MentionRecord.author_id))
+                )
+                == account.username,
             )
             .order_by(col(MentionRecord.id).desc())
         ).first()

@@ -25,7 +25,7 @@ from socialbot.errors import ConfigError
 Network = Literal["x", "mastodon", "bluesky"]
 # In the order `Settings.networks` and `Settings.channels` list them.
 NETWORKS: tuple[Network, ...] = ("x", "mastodon", "bluesky")
-LABELS: dict[str, str] = {"x": "X", "mastodon": "Mastodon", "bluesky": "Bluesky"}
+LABELS: dict[str, str] = {"x": "X", "mastodon": "Mastodon", "bluesky": "Bluesky", "sms": "SMS"}
 
 # What each network's table takes: `[mastodon] access_token` is the setting
 # `mastodon_access_token`, SOCIALBOT_MASTODON_ACCESS_TOKEN.
@@ -85,6 +85,27 @@ class BlueskyCredentials:
     service: str
     user_id: str | None
     account: str
+
+
+# SMS: one Twilio sender, the intake account alone (a text answers a number, from our number),
+# listed after the networks with accounts.
+SMS = "sms"
+SMS_LABEL = "SMS"
+TWILIO_SETTINGS = (
+    "SOCIALBOT_TWILIO_ACCOUNT_SID",
+    "SOCIALBOT_TWILIO_AUTH_TOKEN",
+    "SOCIALBOT_TWILIO_FROM",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TwilioSettings:
+    """What the SMS adapter needs: the Twilio account, its auth token, and what we send from
+    (our number in E.164 or a Messaging Service SID)."""
+
+    account_sid: str
+    auth_token: str = field(repr=False)
+    sender: str = field(repr=False)  # our own number: shown masked, never in full
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,12 @@ an `expires_at` is failed rather than posted after it (an alert posted hours lat
 Each (network, account) has its own queue: an `Outbox` sends only the rows of its network's
 `account`, and a rate limit or an auth failure pauses only that queue. Two networks' `intake`
 accounts never send each other's rows.
+
+A row that goes to one person (`recipient`) is never sent once their newest consent event is a
+STOP (`consent`): the claim, in its own transaction, fails it instead, without a request. A
+network that says the person opted out (`OptedOut`: Twilio's 21610) records that STOP for them
+(source `carrier`) and fails the row the same way, never retried. A paced network's sends are
+spaced by its `Pacer` (`pacing`: SMS's segments a second), in memory: waiting writes nothing.
 """
 
 from __future__ import annotations
@@ -37,13 +43,21 @@ from typing import Any
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
-from socialbot import failpoints, holds
+from socialbot import consent, failpoints, holds
 from socialbot.config import INTAKE_ACCOUNT
 from socialbot.domain import PostRef
-from socialbot.errors import AuthFailed, PlatformError, RateLimited, Rejected, Unavailable
+from socialbot.errors import (
+    AuthFailed,
+    OptedOut,
+    PlatformError,
+    RateLimited,
+    Rejected,
+    Unavailable,
+)
 from socialbot.networks.base import Draft, Network, Receipt
+from socialbot.pacing import Pacer
 from socialbot.store.db import transaction
-from socialbot.store.models import OutboxMessage, OutboxState
+from socialbot.store.models import ConsentAction, ConsentSource, OutboxMessage, OutboxState
 from socialbot.usage import NON_ESSENTIAL, BudgetState
 
 log = logging.getLogger(__name__)
@@ -59,6 +73,12 @@ MEDIA_ID_FRESH = timedelta(hours=23)
 HELD_AT_MOST = timedelta(days=1)
 # `SendReport.stopped_by` when X said, with a post, that it was the last its quota allowed.
 QUOTA_USED = "QuotaUsed"
+# `SendReport.stopped_by` when the process was asked to stop while a paced send waited its turn.
+STOPPING = "Stopping"
+# A row failed because its recipient said STOP: the reason, which never names them.
+OPTED_OUT = "not sent: the recipient opted out (STOP); nothing goes to them until they text START"
+# How every row dropped at its deadline begins (`status` counts them by it).
+EXPIRED = "not posted by its deadline"
 Clock = Callable[[], datetime]
 
 
@@ -94,6 +114,8 @@ class SendReport:
     requeued: int = 0
     unverified: int = 0  # failed in a way that may have posted: left for `recover` to check
     stopped_by: str | None = None  # why the batch ended early: rate limit, quota used, auth
+    opted_out: int = 0  # failed without a request, or on the network's word: the person said STOP
+    expired: int = 0  # failed at their deadline (`expires_at`), never sent late
     held: holds.Hold | None = None  # posting was held by X's limit: nothing was tried
     # The wait the network asked for during this batch (a 429, the quota's last post), as
     # written down for every process: the rest of the queue waits for it. None when it could not
@@ -111,6 +133,8 @@ class Outbox:
     account: str = INTAKE_ACCOUNT
     # This month's X spend against the budget (`usage`); None: no budget to keep.
     budget: Callable[[], BudgetState] | None = None
+    # The network's send rate (SMS: segments a second); None: it sends as fast as it answers.
+    pacer: Pacer | None = None
 
     @property
     def network(self) -> str:
@@ -193,9 +217,12 @@ def send_once(outbox: Outbox, now: Clock, *, dry_run: bool = False) -> SendRepor
         return report
     rejected_in_a_row = 0
     for due_row in due:
-        row = _claim(outbox, due_row.id, now())
+        if outbox.pacer is not None and not outbox.pacer.turn(due_row.text):
+            report.stopped_by = STOPPING  # asked to stop while waiting: the row stays pending
+            break
+        row = _claim(outbox, due_row.id, now(), report)
         if row is None:
-            continue  # another sender took it
+            continue  # another sender took it, or its recipient said STOP
         failpoints.hit("send.after_claim")
         try:
             media_ids, reused = _media(outbox, row, now())
@@ -212,6 +239,11 @@ def send_once(outbox: Outbox, now: Clock, *, dry_run: bool = False) -> SendRepor
         except _PhotoMissing as exc:
             # Our file, not X's refusal: fails this row only, and is no sign of a blocked account.
             _photo_missing(outbox, row.id, str(exc), report)
+            continue
+        except OptedOut as exc:
+            # The person's own word, through the network: a STOP of theirs, not the account's
+            # trouble (no rejection in a row counted), and the row is never tried again.
+            _opted_out(outbox, row, str(exc), now(), report)
             continue
         except PlatformError as exc:
             stop = _failed(outbox, row.id, exc, now(), report)
@@ -348,12 +380,17 @@ def recover(outbox: Outbox, now: Clock, report: SendReport) -> None:
                 )
 
 
-def _claim(outbox: Outbox, row_id: int | None, at: datetime) -> OutboxMessage | None:
-    """The row, now ours (`sending`), as it stands; None when another sender has it.
+def _claim(
+    outbox: Outbox, row_id: int | None, at: datetime, report: SendReport | None = None
+) -> OutboxMessage | None:
+    """The row, now ours (`sending`), as it stands; None when another sender has it, or when its
+    recipient's newest consent event is a STOP: then it is failed here, in the claim's
+    transaction, so no STOP recorded before the claim is ever sent past.
 
     On PostgreSQL a row another sender is claiming right now is skipped (`SKIP LOCKED`), not
     waited for; one it has claimed is no longer pending. SQLite renders no `FOR UPDATE`: there
     `BEGIN IMMEDIATE` lets one writer at a time in, which serializes claims the same way."""
+    report = report if report is not None else SendReport()
     with transaction(outbox.engine) as session:
         row = session.exec(
             select(OutboxMessage)
@@ -365,6 +402,19 @@ def _claim(outbox: Outbox, row_id: int | None, at: datetime) -> OutboxMessage | 
             .with_for_update(skip_locked=True)
         ).first()
         if row is None:
+            return None
+        if row.recipient is not None and consent.is_stopped(session, row.platform, row.recipient):
+            row.state, row.last_error = OutboxState.FAILED, OPTED_OUT
+            report.failed += 1
+            report.opted_out += 1
+            log.warning("event=send_opted_out outbox_id=%s source=consent", row.id)
+            return None
+        if row.expires_at is not None and row.expires_at <= at:
+            # Its deadline passed while it waited its turn (a paced queue): never sent late.
+            row.state, row.last_error = OutboxState.FAILED, _expired(outbox, row)
+            report.failed += 1
+            report.expired += 1
+            log.error("event=send_dropped outbox_id=%s error=%r", row.id, row.last_error)
             return None
         if row.after_id is not None:
             before = session.get(OutboxMessage, row.after_id)
@@ -394,10 +444,8 @@ def _settle_unpostable(outbox: Outbox, at: datetime, report: SendReport) -> None
         for row in sorted(waiting, key=lambda r: r.id or 0):
             before = session.get(OutboxMessage, row.after_id) if row.after_id else None
             if row.expires_at is not None and row.expires_at <= at:
-                row.last_error = (
-                    f"not posted by its deadline {row.expires_at:%Y-%m-%d %H:%M} UTC "
-                    f"(after {row.attempts} attempt(s)); dropped rather than posted late"
-                )
+                row.last_error = _expired(outbox, row)
+                report.expired += 1
             elif before is not None and before.state is OutboxState.FAILED:
                 row.last_error = (
                     f"not posted: the post it threads under (outbox #{before.id}) failed"
@@ -408,6 +456,46 @@ def _settle_unpostable(outbox: Outbox, at: datetime, report: SendReport) -> None
             session.flush()  # the next link of the chain sees this one failed
             report.failed += 1
             log.error("event=send_dropped outbox_id=%s error=%r", row.id, row.last_error)
+    if report.expired:
+        # The count in one line too: a paced queue that cannot drain in time says how much it lost.
+        log.error(
+            "event=send_expired network=%s account=%s count=%d",
+            outbox.network,
+            outbox.account,
+            report.expired,
+        )
+
+
+def _expired(outbox: Outbox, row: OutboxMessage) -> str:
+    """Why `row` is dropped at its deadline; on a paced network, that the rate was the cause."""
+    deadline = f"{EXPIRED} {row.expires_at:%Y-%m-%d %H:%M} UTC (after {row.attempts} attempt(s))"
+    if outbox.pacer is not None:
+        return (
+            f"{deadline}: it waited longer than the send rate ({outbox.pacer.pace.describe()}) "
+            "allowed; dropped rather than sent late"
+        )
+    return f"{deadline}; dropped rather than posted late"
+
+
+def _opted_out(
+    outbox: Outbox, row: OutboxMessage, said: str, at: datetime, report: SendReport
+) -> None:
+    """The network refused `row` because its person opted out: their STOP recorded (source
+    `carrier`, no text of theirs to point to) and the row failed, both at once."""
+    with transaction(outbox.engine) as session:
+        stored = session.get(OutboxMessage, row.id)
+        assert stored is not None
+        stored.state, stored.last_error = OutboxState.FAILED, f"{OPTED_OUT} ({said})"[:1000]
+        # Every row to one person names them (`recipient`); the STOP is theirs. One already
+        # standing is not written again.
+        address = stored.recipient
+        if address is not None and not consent.is_stopped(session, stored.platform, address):
+            consent.record_consent(
+                session, stored.platform, address, ConsentAction.STOP, ConsentSource.CARRIER, at=at
+            )
+    report.failed += 1
+    report.opted_out += 1
+    log.warning("event=send_opted_out outbox_id=%s source=carrier", row.id)
 
 
 def _drop_held(outbox: Outbox, at: datetime, report: SendReport) -> None:

@@ -24,7 +24,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from socialbot import sdnotify
-from socialbot.app import Service
+from socialbot.app import NETWORKS, Service
 from socialbot.errors import AuthFailed, PlatformError, RateLimited
 from socialbot.health import JobHealth, fallback_path, one_line
 from socialbot.open311.forwarder import enqueue_due, forward_once
@@ -172,13 +172,15 @@ class Jobs:
         if report.sent or report.failed or (report.stopped_by and report.held is None):
             log.info(
                 "event=send network=%s account=%s sent=%d failed=%d retrying=%d recovered=%d "
-                "stopped_by=%s",
+                "opted_out=%d expired=%d stopped_by=%s",
                 outbox.network,
                 outbox.account,
                 report.sent,
                 report.failed,
                 report.retrying,
                 report.recovered,
+                report.opted_out,
+                report.expired,
                 report.stopped_by,
             )
 
@@ -190,7 +192,11 @@ class Jobs:
         report = self.service.broadcaster.fire_due()
         for channel in sorted(report.accounts, key=lambda c: (c.network, c.account)):
             if channel in self.service.networks:  # the broadcaster queues for these alone
-                self._send(self.service.outbox_for(channel.account, channel.network))
+                outbox = self.service.outbox_for(channel.account, channel.network)
+                # A paced queue (SMS) drains at its rate in its own send job: here it would
+                # hold the other networks' posts, and the next due broadcasts, behind it.
+                if outbox.pacer is None:
+                    self._send(outbox)
 
     def open311_send(self) -> None:
         """Queue the cases due for the city's CRM, and send what is due (the forwarder retries
@@ -298,9 +304,37 @@ def _on_error(event: JobExecutionEvent) -> None:
 
 # How often due broadcasts are looked for: an alert set for 07:00 goes out by 07:00:15.
 BROADCAST_SECONDS = 15
+# How often a network whose messages the web service records (SMS: `sms_inbound`) is read, at
+# most: a poll there is one indexed query of our own database, no call and no bill, and a
+# resident who texted waits for the answer on their phone.
+LOCAL_POLL_SECONDS = 5
 # How often SQLite's statistics are taken again: a storm's thousands of cases a day change them
 # little within an hour, and each take costs milliseconds.
 OPTIMIZE_SECONDS = 3600
+
+
+class _Scheduler(BackgroundScheduler):  # type: ignore[misc]
+    """APScheduler's, whose shutdown first tells the jobs to stop (`Service.stopping`): a
+    paced send waiting its turn then stops at once, and `shutdown(wait=True)` does not wait
+    for the rest of its batch at the carrier's rate."""
+
+    def __init__(self, stopping: threading.Event, **options: object) -> None:
+        super().__init__(**options)
+        self.stopping = stopping
+
+    def shutdown(self, wait: bool = True) -> None:
+        self.stopping.set()
+        super().shutdown(wait=wait)
+
+
+def poll_seconds(service: Service, network: str) -> int:
+    """How often `network` is polled: every `SOCIALBOT_POLL_SECONDS`, or more often for a network
+    read from our own database (`NetworkKind.reads_database`)."""
+    seconds = service.settings.poll_seconds
+    kind = NETWORKS.get(network)
+    if kind is not None and kind.reads_database:
+        return min(seconds, LOCAL_POLL_SECONDS)
+    return seconds
 
 
 def build_scheduler(
@@ -316,7 +350,7 @@ def build_scheduler(
             poll,
             functools.partial(jobs.poll_network, network),
             f"poll:{network}",
-            settings.poll_seconds,
+            poll_seconds(service, network),
         )
         for network in jobs.polls
     ]
@@ -340,7 +374,7 @@ def build_scheduler(
         wanted.append((True, jobs.optimize, "db:optimize", OPTIMIZE_SECONDS))
     # One worker per job: the polls, the senders and the broadcasts never wait for each other.
     workers = ThreadPoolExecutor(len(wanted))
-    scheduler = BackgroundScheduler(executors={"default": workers}, timezone="UTC")
+    scheduler = _Scheduler(service.stopping, executors={"default": workers}, timezone="UTC")
     for enabled, job, name, seconds in wanted:
         if enabled:
             scheduler.add_job(

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from sqlalchemy import Engine, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from socialbot import media, storable
@@ -241,7 +242,7 @@ class Staff:
         """The reply's text and, with a photo, the photo's alt text; to the case's opener, or to
         `to` (a linked report), in its thread on its network."""
         reporter = to or Reporter(
-            case.platform, case.mention_post_id, case.lang, case.author_username
+            case.platform, case.mention_post_id, case.lang, case.author_username, case.author_id
         )
         network, post_id, lang, handle = (
             reporter.network,
@@ -298,6 +299,7 @@ class Staff:
                 + (f":{post_id}" if to is not None else ""),
                 in_reply_to_post_id=post_id,
                 reply_context=_reply_context(session, network, post_id),
+                recipient=reporter.author_id,
                 case_id=case.id,
                 template=message.value,
                 lang=lang,
@@ -339,12 +341,14 @@ TOLD_TO_LINKED = FINISHED
 
 @dataclass(frozen=True, slots=True)
 class Reporter:
-    """A report to answer: its network, its post, its language and its author's handle."""
+    """A report to answer: its network, its post, its language, its author's handle and id (the
+    one person the answer goes to: `OutboxMessage.recipient`)."""
 
     network: str
     post_id: str
     lang: str
     handle: str | None
+    author_id: str
 
 
 def linked_reporters(session: Session, case: Case) -> list[Reporter]:
@@ -356,22 +360,27 @@ def linked_reporters(session: Session, case: Case) -> list[Reporter]:
         )
     ).all()
     owners = [case.id, *(m.id for m in merged)]
-    linked = session.exec(
-        select(
-            MentionRecord.platform,
-            MentionRecord.post_id,
-            OutboxMessage.lang,
-            MentionRecord.author_username,
+    linked = session.execute(
+        sa_select(
+            col(MentionRecord.platform),
+            col(MentionRecord.post_id),
+            col(OutboxMessage.lang),
+            col(MentionRecord.author_username),
+            col(MentionRecord.author_id),
         )
         .join(OutboxMessage, col(OutboxMessage.mention_id) == col(MentionRecord.id))
         .where(
             col(MentionRecord.case_id).in_(owners),
-            MentionRecord.outcome == MentionOutcome.DUPLICATE,
+            col(MentionRecord.outcome) == MentionOutcome.DUPLICATE,
         )
         .order_by(col(MentionRecord.id))
     ).all()
-    return [Reporter(m.platform, m.mention_post_id, m.lang, m.author_username) for m in merged] + [
-        Reporter(network, post_id, lang, handle) for network, post_id, lang, handle in linked
+    return [
+        Reporter(m.platform, m.mention_post_id, m.lang, m.author_username, m.author_id)
+        for m in merged
+    ] + [
+        Reporter(network, post_id, lang, handle, author)
+        for network, post_id, lang, handle, author in linked
     ]
 
 

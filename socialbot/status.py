@@ -5,7 +5,7 @@ database alone (no network call, so it works while X is down). What X last said 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,6 +18,8 @@ from socialbot.config import INTAKE_ACCOUNT
 from socialbot.domain import InboxReason, InboxState
 from socialbot.health import Failure, JobStatus, read_jobs
 from socialbot.metering import BILLED_NETWORKS, EndpointStatus, read_endpoints
+from socialbot.outbox import EXPIRED
+from socialbot.pacing import Pace
 from socialbot.store.db import transaction
 from socialbot.store.models import (
     Account,
@@ -57,6 +59,24 @@ class QueueStatus:
     oldest_pending: datetime | None
     failed_last_hour: int
     last_sent: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class PacedQueue:
+    """A paced account's queue (SMS): what is due now, in its network's units (segments), how
+    long that takes to send at its rate, and how many texts its rate made miss their deadline in
+    the last day (failed, never sent late)."""
+
+    network: str
+    account: str
+    due: int
+    units: int
+    pace: Pace
+    expired_24h: int
+
+    @property
+    def drain(self) -> timedelta:
+        return self.pace.duration(self.units)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +143,7 @@ class Status:
     polls: tuple[tuple[str, datetime | None], ...] = ()
     crm: CrmStatus | None = None  # None: no case was ever queued for an Open311 CRM
     inbox: InboxStatus = InboxStatus((), None, 0)
+    paced: tuple[PacedQueue, ...] = ()  # the queues of the networks sent at a rate (SMS)
 
     @property
     def networks(self) -> tuple[str, ...]:
@@ -150,9 +171,11 @@ def read_status(
     *,
     budget: BudgetState | None = None,
     unsaved: Sequence[Failure] = (),
+    paces: Mapping[str, Pace] | None = None,
 ) -> Status:
     """Everything `socialbot status` shows; `budget` is this month's (`metering.monthly_budget`),
-    `unsaved` the failed job runs the service could not write to the database (`health`)."""
+    `unsaved` the failed job runs the service could not write to the database (`health`),
+    `paces` the send rate of each paced network by its name (`app.paces`)."""
     hour_ago, day_ago = now - timedelta(hours=1), now - timedelta(days=1)
     with transaction(engine) as session:
         campaign = active(session)
@@ -240,6 +263,11 @@ def read_status(
         )
         crm = _crm_status(session)
         inbox = _inbox_status(session)
+        paced = tuple(
+            _paced_queue(session, network, account, pace, now)
+            for network, account in channels
+            if (pace := (paces or {}).get(network)) is not None
+        )
     return Status(
         at=now,
         database=engine.url.render_as_string(hide_password=True),
@@ -266,6 +294,41 @@ def read_status(
         polls=polls,
         crm=crm,
         inbox=inbox,
+        paced=paced,
+    )
+
+
+def _paced_queue(
+    session: Session, network: str, account: str, pace: Pace, now: datetime
+) -> PacedQueue:
+    """The due rows by their text (an alert's ten thousand rows are a few texts: each measured
+    once), and the rows dropped at their deadline in the last day."""
+    mine = and_(col(OutboxMessage.platform) == network, col(OutboxMessage.account) == account)
+    texts = session.exec(
+        select(OutboxMessage.text, func.count())
+        .where(
+            mine,
+            OutboxMessage.state == OutboxState.PENDING,
+            col(OutboxMessage.next_attempt_at) <= now,
+        )
+        .group_by(col(OutboxMessage.text))
+    ).all()
+    expired = session.exec(
+        select(func.count()).where(
+            mine,
+            OutboxMessage.state == OutboxState.FAILED,
+            col(OutboxMessage.expires_at) >= now - timedelta(days=1),
+            col(OutboxMessage.expires_at) <= now,
+            col(OutboxMessage.last_error).startswith(EXPIRED),
+        )
+    ).one()
+    return PacedQueue(
+        network=network,
+        account=account,
+        due=sum(n for _, n in texts),
+        units=sum(pace.units(text) * n for text, n in texts),
+        pace=pace,
+        expired_24h=expired,
     )
 
 

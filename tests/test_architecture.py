@@ -31,6 +31,7 @@ CORE = [
     "usage",
     "storable",
     "text_rules",
+    "pacing",
     "sms/segments",
     "sms/rules",
     "sms/keywords",

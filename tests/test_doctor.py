@@ -236,6 +236,7 @@ def test_a_city_on_no_network_yet_has_its_templates_measured_by_every_network(
         "X: 280 weighted characters",
         "Mastodon: 500 characters",
         "Bluesky: 300 graphemes",
+        "SMS: 4 segments",
     ]
 
 

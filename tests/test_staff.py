@@ -71,6 +71,9 @@ def test_resolve_replies_once_in_the_residents_thread(
 
     (post,) = platform.posted  # ack and start do not notify by default; resolve does, once
     assert post.in_reply_to == xapi.post_id(1)
+    # Every row to one person names them, on every network: the filed reply and this one.
+    filed, resolved = [r for r in outbox_rows(service.engine) if r.case_id == 1]
+    assert filed.recipient == resolved.recipient == "2001"  # the author of post 1
     assert (
         post.text
         == "Good news: the crew has filled the pothole from case #1. Thank you for reporting it!"

@@ -13,13 +13,14 @@ from socialbot.cli.common import console, friendly_errors, recorded_as, state
 from socialbot.cli.render import Col, FitTable, local, zone_label
 from socialbot.config import Settings
 from socialbot.network_settings import LABELS
+from socialbot.sms.phone import masked_in
 
 Handle = Annotated[
     str,
     typer.Argument(
         metavar="@HANDLE",
         help="The account: @someone on X, @someone@instance.social (or a local @someone) on "
-        "Mastodon, someone.bsky.social on Bluesky.",
+        "Mastodon, someone.bsky.social on Bluesky, a number in E.164 (+16175550123) on SMS.",
     ),
 ]
 NetworkOption = Annotated[
@@ -74,7 +75,8 @@ def block_command(
     finally:
         engine.dispose()
     seen = f" (account {row.user_id})" if row.user_id else ""
-    console.print(f"blocked {_named(settings, account)}{seen}", markup=False)
+    # A number (SMS) is personal data: shown masked, as everywhere.
+    console.print(masked_in(f"blocked {_named(settings, account)}{seen}"), markup=False)
 
 
 @friendly_errors
@@ -87,7 +89,7 @@ def unblock_command(ctx: typer.Context, handle: Handle, network: NetworkOption =
         moderation.unblock(engine, account)
     finally:
         engine.dispose()
-    console.print(f"unblocked {_named(settings, account)}", markup=False)
+    console.print(masked_in(f"unblocked {_named(settings, account)}"), markup=False)
 
 
 @friendly_errors
@@ -116,7 +118,7 @@ def blocked_command(ctx: typer.Context) -> None:
     for row in rows:
         table.add_row(
             *([LABELS.get(row.platform, row.platform)] if several else []),
-            f"@{row.username}",
+            masked_in(f"@{row.username}"),
             local(row.blocked_at, zone),
             row.blocked_by,
             row.reason,

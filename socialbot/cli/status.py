@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import textwrap
 from datetime import datetime, timedelta
 from typing import Annotated, Any
@@ -10,7 +11,7 @@ from zoneinfo import ZoneInfo
 import typer
 from sqlalchemy.exc import DBAPIError
 
-from socialbot.app import open_database, utc_now
+from socialbot.app import open_database, paces, utc_now
 from socialbot.cli.common import console, friendly_errors, print_json, state
 from socialbot.cli.render import Col, FitTable, against_budget, zone_label
 from socialbot.errors import ConfigError
@@ -46,6 +47,7 @@ def status_command(
             now,
             budget=monthly_budget(engine, settings, month_of(now)),
             unsaved=read_unsaved(fallback_path(settings.database_url)),
+            paces=paces(settings),
         )
     except DBAPIError as exc:  # unreachable, or not migrated: one line, as `upgrade` would say
         raise ConfigError(
@@ -136,6 +138,8 @@ def status_command(
             _ago(queue.last_sent, status.at),
         )
     console.print(queues)
+    if status.paced:
+        _print_paced(status, several)
     # The endpoint is a name to look up (`GET /2/users/:id/mentions`): whole, never cut short.
     endpoints = FitTable(
         (
@@ -177,6 +181,39 @@ def status_command(
             item.cron or "once",
         )
     console.print(upcoming)
+
+
+def _print_paced(status: Status, several: bool) -> None:
+    """The paced queues (SMS): what is due, in segments, and how long it takes at the rate; and
+    what the rate made miss its deadline, which is reported here rather than lost quietly."""
+    paced = FitTable(
+        (
+            Col("account"),
+            Col("due", right=True),
+            Col("units", right=True),
+            Col("rate", wrap=True, priority=2),
+            Col("drains in", short="drains\nin"),
+            Col("expired 24 h", right=True, short="expired\n24 h"),
+        ),
+        title="Paced sends (due now, at the send rate)",
+    )
+    for queue in status.paced:
+        paced.add_row(
+            f"{queue.network}/{queue.account}" if several else queue.account,
+            str(queue.due),
+            f"{queue.units} {queue.pace.unit}",
+            queue.pace.describe(),
+            _drain_text(queue.drain) if queue.units else "-",
+            str(queue.expired_24h),
+        )
+    console.print(paced)
+
+
+def _drain_text(span: timedelta) -> str:
+    """How long a queue takes to send: seconds, rounded up, under a minute; else as reports
+    say spans ("3 h 20 min")."""
+    seconds = span.total_seconds()
+    return f"{math.ceil(seconds)} s" if seconds < 60 else span_text(span)
 
 
 def _crm_lines(status: Status) -> list[str]:
@@ -329,6 +366,19 @@ def status_json(status: Status) -> dict[str, Any]:
                 "last_sent": iso(q.last_sent),
             }
             for q in status.queues
+        ],
+        "paced": [
+            {
+                "network": q.network,
+                "account": q.account,
+                "due": q.due,
+                "units": q.units,
+                "unit": q.pace.unit,
+                "per_second": q.pace.per_second,
+                "drain_seconds": round(q.drain.total_seconds(), 1),
+                "expired_24h": q.expired_24h,
+            }
+            for q in status.paced
         ],
         "next_broadcasts": [
             {"id": u.broadcast_id, "due_at": iso(u.due_at), "what": u.what, "cron": u.cron}

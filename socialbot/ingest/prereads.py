@@ -67,7 +67,7 @@ class _Authors:
         day_ago = now - timedelta(hours=24)
         platforms = {m.platform for m in mentions}
         author_ids = {m.author_id for m in mentions}
-        handles = {(m.author_username or "").lower() for m in mentions}
+        handles = {_handle_of(m) for m in mentions}
         blocks = session.exec(
             select(BlockedAuthor)
             .where(
@@ -103,7 +103,7 @@ class _Authors:
         """The block on `mention`'s author, if any. A block follows the account id once known
         (handles change, and freed ones are taken by others); until then the handle, and the
         first post seen fills the id in."""
-        handle = (mention.author_username or "").lower()
+        handle = _handle_of(mention)
         block = next(
             (
                 b
@@ -117,6 +117,12 @@ class _Authors:
             block.user_id = mention.author_id
             session.add(block)
         return block
+
+
+def _handle_of(mention: Mention) -> str:
+    """The handle a block names `mention`'s author by: their username, lower case; a network
+    that gives its people none (SMS: the number is the person) names them by their id."""
+    return (mention.author_username or mention.author_id).lower()
 
 
 # The open, located statuses: a duplicate of a finished case is a new problem (it came back).

@@ -284,6 +284,7 @@ class _PageWriter:
                         "dedupe_key": reply_key(mention.platform, mention.post_id),
                         "in_reply_to_post_id": mention.post_id,
                         "reply_context": mention.reply_context,
+                        "recipient": mention.author_id,
                         "mention_id": mention_ids[mention.post_id],
                         "case_id": case.id if case else None,
                         "template": decision.reply.value,

@@ -40,7 +40,8 @@ def test_the_default_is_the_shipped_file_checked_against_every_network(catalog: 
     check = check_answers(settings, catalog)
     assert check.outcome is Outcome.OK
     assert check.detail == (
-        f"{SHIPPED_ANSWERS}: {len(answers.entries)} entries, en and es, fit X, Mastodon, Bluesky"
+        f"{SHIPPED_ANSWERS}: {len(answers.entries)} entries, en and es, "
+        "fit X, Mastodon, Bluesky, SMS"
     )
 
 
@@ -50,6 +51,7 @@ def test_links_count_only_where_the_network_does_not_bill_them() -> None:
         ("X", False),
         ("Mastodon", True),
         ("Bluesky", True),
+        ("SMS", False),
     ]
 
 

@@ -108,10 +108,16 @@ class BotProcess:
 class CrashHarness:
     """A fake X, a database URL, and the bots started against them (see the module's doc)."""
 
+    # The child's entry point, the state file it is handed and the credentials it runs with:
+    # X's fake by default (`SmsCrashHarness`: Twilio's).
+    runner = "tests.crash.fake_x_run"
+    credentials: Mapping[str, str] = CREDENTIALS
+
     def __init__(self, tmp_path: Path, database_url: str, *, page_size: int = 100) -> None:
         self.tmp_path = tmp_path
         self.database_url = database_url
         self.fake_x = FakeX.create(tmp_path / "fake-x.sqlite3", page_size=page_size)
+        self.state = self.fake_x.path
         self.processes: list[BotProcess] = []
         self._engine: Engine | None = None
 
@@ -121,7 +127,7 @@ class CrashHarness:
         """The child's environment: ours without SOCIALBOT_*, then the database, fake
         credentials, the fast loop, the failpoints and `extra` (which wins)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("SOCIALBOT_")}
-        env |= {"SOCIALBOT_DATABASE_URL": self.database_url, **CREDENTIALS, **FAST}
+        env |= {"SOCIALBOT_DATABASE_URL": self.database_url, **self.credentials, **FAST}
         if failpoints:
             env["SOCIALBOT_FAILPOINTS"] = failpoints
         env["PYTHONUNBUFFERED"] = "1"
@@ -139,7 +145,7 @@ class CrashHarness:
         log_path = self.tmp_path / f"{name}-{len(self.processes) + 1}.log"
         with log_path.open("wb") as log:
             popen = subprocess.Popen(
-                [sys.executable, "-m", "tests.crash.fake_x_run", str(self.fake_x.path), *args],
+                [sys.executable, "-m", self.runner, str(self.state), *args],
                 cwd=PROJECT_ROOT,
                 env=self.env(failpoints, extra_env),
                 stdin=subprocess.DEVNULL,

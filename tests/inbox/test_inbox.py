@@ -131,6 +131,7 @@ def test_a_reply_is_queued_in_the_residents_thread_once(engine: Engine, clock: C
     assert (row.platform, row.account, row.dedupe_key) == ("x", "intake", f"inbox:{item}")
     assert (row.in_reply_to_post_id, row.reply_context) == (mention.post_id, "ctx")
     assert (row.mention_id, row.template, row.lang) == (mention.id, "inbox_reply", "en")
+    assert row.recipient == mention.author_id == "2001"  # the one person it goes to
     closed = item_row(engine, item)
     assert (closed.state, closed.closed_by, closed.outbox_id) == (
         InboxState.REPLIED,

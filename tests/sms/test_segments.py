@@ -84,9 +84,9 @@ def test_the_default_alphabet_is_127_characters_and_the_extension_ten() -> None:
 
 
 def test_sms_rules_measure_in_segments() -> None:
-    assert SMS_TEXT.describe() == "SMS: 3 segments"
-    assert SMS_TEXT.fits("a" * 459) and not SMS_TEXT.fits("a" * 460)
-    assert SMS_TEXT.fits("á" * 201) and not SMS_TEXT.fits("á" * 202)
+    assert SMS_TEXT.describe() == "SMS: 4 segments"
+    assert SMS_TEXT.fits("a" * 612) and not SMS_TEXT.fits("a" * 613)
+    assert SMS_TEXT.fits("á" * 268) and not SMS_TEXT.fits("á" * 269)
     assert SMS_TEXT.length("a" * 161) == 2
     assert sms_text_rules(1).fits("a" * 160) and not sms_text_rules(1).fits("a" * 161)
     with pytest.raises(ValueError, match="max_segments: must be at least 1, got 0"):

@@ -18,8 +18,9 @@ here, at the boundary:
 Twilio keeps no idempotency key: after a lost answer, `published` lists our messages to the
 draft's number and finds the draft by its text.
 
-Not run by `socialbot run` yet: STOP/START/HELP are not honoured by anything here, and a bot
-that texts a number that said STOP breaks carrier rules (Twilio itself refuses it: 21610).
+`socialbot run` polls and sends it (`app.NETWORKS["sms"]`). STOP is honoured by the outbox, not
+here: a row whose recipient said STOP is never sent, and `OptedOut` (21610) records their STOP.
+The send rate (segments a second) is the outbox's `Pacer`; `check_account` is `doctor`'s call.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ API = "https://api.twilio.com/2010-04-01"
 INBOUND = "sms_inbound"
 POST_MESSAGE = "POST /2010-04-01/Messages"
 LIST_MESSAGES = "GET /2010-04-01/Messages"
+GET_ACCOUNT = "GET /2010-04-01/Accounts"  # doctor's check of the credentials
 ENDPOINTS = Endpoints(mentions=INBOUND, post=POST_MESSAGE, own_posts=LIST_MESSAGES)
 
 PAGE = 100  # recorded texts a page: one page is one intake transaction
@@ -133,7 +135,7 @@ class SmsNetwork:
     def __init__(
         self,
         credentials: TwilioCredentials,
-        engine: Engine,
+        engine: Engine | None,
         *,
         account: str = "intake",
         meter: Meter | None = None,
@@ -150,6 +152,7 @@ class SmsNetwork:
         self._page_size = page_size
         self._api = _client(credentials, timeout)
         self._messages = f"{API}/Accounts/{credentials.account_sid}/Messages.json"
+        self._account_url = f"{API}/Accounts/{credentials.account_sid}.json"
         self._rules = sms_text_rules()
         # Where an MMS's photos are kept (`photos`); None: a text's photos are not fetched, and
         # the mention goes on without them (its Twilio address is never the case's photo).
@@ -228,6 +231,8 @@ class SmsNetwork:
             .order_by(table.c.id)
             .limit(self._page_size)
         )
+        if self._engine is None:  # built only to send or be checked (`doctor`)
+            raise Unavailable("the recorded texts cannot be read: this adapter has no database")
         try:
             with self._engine.connect() as connection:
                 return [dict(row) for row in connection.execute(query).mappings()]
@@ -255,6 +260,15 @@ class SmsNetwork:
             ) from exc
         log.info("event=published network=sms sid=%s to=%s", sent.sid, mask(number))
         return Receipt(ref=PostRef(sent.sid, number), budget=None, cost=billed * self._price)
+
+    def check_account(self) -> wire.TwilioAccount:
+        """`doctor`'s one call: `GET Accounts/{sid}.json`, which the auth token must open (401
+        otherwise) and whose `status` says whether the account may send (`active`)."""
+        answer = self._call("GET", GET_ACCOUNT, self._account_url)
+        try:
+            return wire.parse_account(wire.loads(answer.content))
+        except DataError as exc:
+            raise Unavailable(f"Twilio served an account that cannot be read: {exc}") from exc
 
     def upload_media(self, path: Path, alt_text: str) -> str:
         raise Rejected("SMS sends no photos: a text goes out as text alone", parameter="media")

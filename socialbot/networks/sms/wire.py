@@ -178,6 +178,30 @@ def parse_message_page(payload: Any) -> tuple[list[SentMessage], str | None]:
     return messages, following if isinstance(following, str) and following else None
 
 
+@dataclass(frozen=True, slots=True)
+class TwilioAccount:
+    """The account as Twilio answers `GET Accounts/{sid}.json`: its SID, name and standing
+    (`active`, `suspended`, `closed`)."""
+
+    sid: str
+    friendly_name: str
+    status: str
+
+
+def parse_account(payload: Any) -> TwilioAccount:
+    """The account resource; DataError naming the field it lacks. Its name is made one short
+    line (it is shown by `doctor`)."""
+    if not isinstance(payload, Mapping):
+        raise DataError("account: not an object")
+    sid, name, status = payload.get("sid"), payload.get("friendly_name"), payload.get("status")
+    if not isinstance(sid, str) or not is_sid(sid, ("AC",)):
+        raise DataError("sid: not a Twilio account SID")
+    if not isinstance(status, str) or not status.isprintable() or len(status) > 32:
+        raise DataError("status: not text")
+    shown = " ".join(name.split())[:80] if isinstance(name, str) else ""
+    return TwilioAccount(sid, "".join(c for c in shown if c.isprintable()), status)
+
+
 def parse_error(text: str) -> TwilioError:
     """Twilio's error body (`{"code": 21610, "message": …, "more_info": …, "status": 400}`),
     what of it can be read; an answer that is no such body is an error without a code."""
