@@ -29,8 +29,8 @@ from socialbot.catalog import Catalog, load_catalog
 from socialbot.config import INTAKE_ACCOUNT, SHIPPED_TEMPLATES, Settings
 from socialbot.districts import Districts, load_districts
 from socialbot.errors import ConfigError
+from socialbot.geocoding.adapter import GeopyGeocoder
 from socialbot.geocoding.base import PUBLIC_NOMINATIM, GeocoderConfig, GeocoderKind
-from socialbot.geocoding.http import HttpGeocoder
 from socialbot.health import JobHealth
 from socialbot.intake import IntakeRules
 from socialbot.location import CityBounds, parse_city_bounds
@@ -86,7 +86,7 @@ class Service:
     # the service was built without them (no entries: automatic answers are off).
     answers: Answers | None = None
     # The geocoder of addresses in words (`make_geocoder`); None with SOCIALBOT_GEOCODER=none.
-    geocoder: HttpGeocoder | None = None
+    geocoder: GeopyGeocoder | None = None
 
     def close(self) -> None:
         """Return every database connection; call once the service is done."""
@@ -954,10 +954,10 @@ def geocoder_config(settings: Settings) -> GeocoderConfig | None:
     )
 
 
-def make_geocoder(settings: Settings, bounds: CityBounds | None) -> HttpGeocoder | None:
+def make_geocoder(settings: Settings, bounds: CityBounds | None) -> GeopyGeocoder | None:
     """The city's geocoder, within its bounds; None when none is configured."""
     config = geocoder_config(settings)
-    return HttpGeocoder(config, bounds) if config is not None else None
+    return GeopyGeocoder(config, bounds) if config is not None else None
 
 
 @contextmanager
