@@ -26,6 +26,7 @@ from urllib.parse import urlencode, urlsplit
 import requests
 from geopy.adapters import AdapterHTTPError, RequestsAdapter
 from geopy.exc import (
+    ConfigurationError,
     GeocoderParseError,
     GeocoderQueryError,
     GeocoderRateLimited,
@@ -37,7 +38,7 @@ from geopy.geocoders import ArcGIS, Nominatim
 from geopy.location import Location
 
 from socialbot.domain import BBox, GeoPoint
-from socialbot.errors import GeocoderError
+from socialbot.errors import ConfigError, GeocoderError
 from socialbot.geocoding import wire
 from socialbot.geocoding.base import GeocoderConfig, GeocoderKind
 from socialbot.location import CityBounds
@@ -72,14 +73,21 @@ class GeopyGeocoder:
         self._service: Nominatim | CityLocator
         if config.kind is GeocoderKind.NOMINATIM:
             url = urlsplit(config.url)
-            # geopy's `domain` may hold a path: a self-hosted Nominatim under /nominatim.
-            self._service = Nominatim(
-                domain=url.netloc + url.path.rstrip("/"),
-                scheme=url.scheme,
-                user_agent=config.user_agent,
-                timeout=config.timeout_seconds,
-                adapter_factory=_adapter,
-            )
+            try:
+                # geopy's `domain` may hold a path: a self-hosted Nominatim under /nominatim.
+                self._service = Nominatim(
+                    domain=url.netloc + url.path.rstrip("/"),
+                    scheme=url.scheme,
+                    user_agent=config.user_agent,
+                    timeout=config.timeout_seconds,
+                    adapter_factory=_adapter,
+                )
+            except ConfigurationError:  # the public server and a sample agent ("my-application")
+                raise ConfigError(
+                    f"SOCIALBOT_GEOCODER_USER_AGENT: {config.user_agent!r} is a sample geopy "
+                    "refuses for the public Nominatim; name the city and a contact, e.g. "
+                    "'socialbot (311@example.gov)'"
+                ) from None
         else:
             self._service = CityLocator(
                 config.url,

@@ -16,10 +16,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from socialbot.domain import BBox, GeoPoint
-from socialbot.errors import GeocoderError
+from socialbot.errors import ConfigError, GeocoderError
 from socialbot.geocoding import wire
 from socialbot.geocoding.adapter import HOLD_SECONDS, MAX_HOLD_SECONDS, GeopyGeocoder
-from socialbot.geocoding.base import GeocoderConfig, GeocoderKind
+from socialbot.geocoding.base import PUBLIC_NOMINATIM, GeocoderConfig, GeocoderKind
 from socialbot.location import CityBounds
 from socialbot.logs import setup_logging
 from tests.geocoding.answers import (
@@ -306,6 +306,12 @@ def test_geopy_logs_no_address_nor_body_even_at_debug(
         logging.getLogger("geopy").setLevel(logging.NOTSET)
     written = capsys.readouterr().err
     assert "Main" not in written and "internal trouble" not in written
+
+
+def test_a_sample_user_agent_for_the_public_server_is_a_setting_to_fix() -> None:
+    with pytest.raises(ConfigError, match="SOCIALBOT_GEOCODER_USER_AGENT: 'my-application'"):
+        nominatim(FakeTime(), url=PUBLIC_NOMINATIM, user_agent="my-application")
+    nominatim(FakeTime(), url=NOMINATIM, user_agent="my-application").close()  # the city's own
 
 
 def test_nothing_is_retried_unpaced() -> None:
