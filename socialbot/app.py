@@ -31,8 +31,8 @@ from socialbot.catalog import Catalog, load_catalog
 from socialbot.config import INTAKE_ACCOUNT, SHIPPED_TEMPLATES, Settings
 from socialbot.districts import Districts, load_districts
 from socialbot.errors import ConfigError, HandleError
+from socialbot.geocoding.adapter import GeopyGeocoder
 from socialbot.geocoding.base import PUBLIC_NOMINATIM, GeocoderConfig, GeocoderKind
-from socialbot.geocoding.http import HttpGeocoder
 from socialbot.health import JobHealth
 from socialbot.intake import IntakeRules
 from socialbot.location import CityBounds, parse_city_bounds
@@ -89,7 +89,7 @@ class Service:
     # the service was built without them (no entries: automatic answers are off).
     answers: Answers | None = None
     # The geocoder of addresses in words (`make_geocoder`); None with SOCIALBOT_GEOCODER=none.
-    geocoder: HttpGeocoder | None = None
+    geocoder: GeopyGeocoder | None = None
     # Set when the service is asked to stop (`scheduler`): a paced send waiting its turn stops.
     stopping: threading.Event = field(default_factory=threading.Event)
     # The send rate of each paced account (`NetworkKind.pace`), kept for the process's life and
@@ -1113,10 +1113,10 @@ def geocoder_config(settings: Settings) -> GeocoderConfig | None:
     )
 
 
-def make_geocoder(settings: Settings, bounds: CityBounds | None) -> HttpGeocoder | None:
+def make_geocoder(settings: Settings, bounds: CityBounds | None) -> GeopyGeocoder | None:
     """The city's geocoder, within its bounds; None when none is configured."""
     config = geocoder_config(settings)
-    return HttpGeocoder(config, bounds) if config is not None else None
+    return GeopyGeocoder(config, bounds) if config is not None else None
 
 
 @contextmanager

@@ -1137,7 +1137,10 @@ def check_geocoder(settings: Settings, *, offline: bool) -> list[Check]:
         return []
     if offline:
         return [skip(area, f"not checked (--offline): {config.kind.value} at {config.url}")]
-    geocoder = app.make_geocoder(settings, app.load_bounds(settings))
+    try:  # geopy refuses a sample user agent for the public Nominatim
+        geocoder = app.make_geocoder(settings, app.load_bounds(settings))
+    except ConfigError as exc:
+        return [fail(area, str(exc))]
     assert geocoder is not None
     asked = f"{GEOCODER_PROBE}, {config.region}" if config.region else GEOCODER_PROBE
     try:

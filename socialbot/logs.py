@@ -48,7 +48,8 @@ MIN_SECRET_LENGTH = 6
 # `key=value`, `key='quoted value'` (as %r writes it) or `key="quoted"`.
 _FIELD = regex.compile(r"""(?<![^\s])(\w+)=('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|\S*)""")
 # Their DEBUG lines print request headers and bodies (httpx, under atproto, one INFO line a
-# request too); ours say what matters.
+# request too; geopy each request's URL, a resident's address in it, and at INFO an error's
+# body); ours say what matters.
 NOISY = (
     "tweepy",
     "urllib3",
@@ -58,6 +59,7 @@ NOISY = (
     "alembic",
     "httpx",
     "httpcore",
+    "geopy",
 )
 
 # A session is refreshed every couple of hours, each refresh bringing two tokens: the newest

@@ -116,16 +116,22 @@ def test_the_sms_wire_is_pure() -> None:
     assert offences == []
 
 
-def test_only_the_http_geocoder_asks_a_geocoder() -> None:
-    """The address finder and the geocoders' wire are pure; `geocoding/http.py` alone speaks
-    HTTP to a geocoder, and only the composition root builds it (intake sees the protocol)."""
+def test_only_the_geopy_adapter_asks_a_geocoder() -> None:
+    """The address finder and the geocoders' wire are pure; `geocoding/adapter.py` alone imports
+    geopy (and so speaks to a geocoder), and only the composition root builds it (intake sees
+    the protocol)."""
     importers = sorted(
         str(path.relative_to(PACKAGE))
         for path in PACKAGE.rglob("*.py")
-        if "socialbot.geocoding.http" in imports_of(path)
+        if "socialbot.geocoding.adapter" in imports_of(path)
     )
     assert importers == ["app.py"]
-    assert "requests" in imports_of(PACKAGE / "geocoding/http.py")
+    geopy_importers = sorted(
+        str(path.relative_to(PACKAGE))
+        for path in PACKAGE.rglob("*.py")
+        if any(name == "geopy" or name.startswith("geopy.") for name in imports_of(path))
+    )
+    assert geopy_importers == ["geocoding/adapter.py"]
 
 
 # Where a network may be named: its own package, the composition root and the settings (which

@@ -80,3 +80,9 @@ def test_a_geocoder_missing_what_it_needs_is_named() -> None:
     )
     [anonymous] = check_geocoder(load_settings(None, geocoder="nominatim"), offline=True)
     assert anonymous.detail.startswith("SOCIALBOT_GEOCODER_USER_AGENT: required")
+
+
+def test_a_sample_user_agent_for_the_public_nominatim_is_named() -> None:
+    settings = load_settings(None, geocoder="nominatim", geocoder_user_agent="my-application")
+    [sample] = check_geocoder(settings, offline=False)
+    assert sample.detail.startswith("SOCIALBOT_GEOCODER_USER_AGENT: 'my-application' is a sample")

@@ -1,27 +1,28 @@
-"""The geocoders' requests and answers, pure: no HTTP here, only what is asked and what is read.
+"""What geopy does not check in the geocoders' answers, pure: only what a place's JSON says.
 
-Nominatim (`/search?q=…&format=json`, https://nominatim.org/release-docs/latest/api/Search/)
-answers a JSON array of places, `lat` and `lon` as strings; ArcGIS's locator
-(`…/GeocodeServer/findAddressCandidates?SingleLine=…&f=json`) an object of `candidates`, each with
-a `location` (`x` longitude, `y` latitude in the `outSR` asked: 4326, since a city's own locator
-often works in its state plane's feet) and a `score` from 0 to 100, or, with HTTP 200 all the
-same, an `error` object. Either may answer anything: every field is checked, and an answer we
-cannot read is a `GeocoderError` naming what was wrong, never an exception of the parser.
+geopy asks the service and reads each place into a `Location` (its point, and the place's JSON
+as `Location.raw`); this module decides which of them mean one address. Either service may
+answer anything, and geopy's reading is lenient (a place without `lat` is read as latitude 0):
+every field decided on is checked here, and an answer we cannot read is a `GeocoderError`
+naming what was wrong, never an exception of the parser.
 
 A point is only taken where it means the address: a Nominatim place that is a whole street, a
 neighbourhood, a town or a boundary (what it falls back to for an intersection or a number it
 does not know) is no answer; nor is an ArcGIS candidate scored under the minimum, or one whose
 `Addr_type` is a locality, a postal code or a street's whole length.
+
+ArcGIS's locator (`…/GeocodeServer/findAddressCandidates?f=json`) answers an object of
+`candidates`, each with a `location` (`x` longitude, `y` latitude in the `outSR` asked: 4326,
+since a city's own locator often works in its state plane's feet) and a `score` from 0 to 100,
+or, with HTTP 200 all the same, an `error` object; geopy reads the candidates but neither the
+error's words nor the spatial reference, which `arcgis_refusal` does first.
 """
 
 from __future__ import annotations
 
-import json
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 
-from socialbot.domain import BBox, GeoPoint
 from socialbot.errors import GeocoderError
 
 MAX_BODY = 1024 * 1024  # an answer of a few candidates is a few kilobytes
@@ -51,138 +52,77 @@ _ARCGIS_AREAS = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Request:
-    """A GET: the URL and its query parameters, in order."""
-
-    url: str
-    params: tuple[tuple[str, str], ...]
-
-
-def nominatim_request(base_url: str, query: str, box: BBox | None) -> Request:
-    """A search for `query`; within `box` only (`bounded=1`), when the city has bounds."""
-    params = [
-        ("q", query),
-        ("format", "json"),
-        ("limit", str(CANDIDATES)),
-        ("addressdetails", "0"),
-    ]
-    if box is not None:  # Nominatim's viewbox is <x1>,<y1>,<x2>,<y2>: two corners, lon first
-        params += [("viewbox", f"{box.west},{box.north},{box.east},{box.south}"), ("bounded", "1")]
-    return Request(base_url.rstrip("/") + "/search", tuple(params))
+def nominatim_is_address(place: object) -> bool:
+    """Whether a Nominatim place (`Location.raw`) is one address with its position given."""
+    if not isinstance(place, Mapping):
+        return False
+    kind, value = place.get("class"), place.get("type")
+    if kind in _NOT_ADDRESSES or (kind == "place" and value not in _PLACE_ADDRESSES):
+        return False
+    return _position(place.get("lat"), place.get("lon"))
 
 
-def arcgis_request(locator_url: str, query: str, box: BBox | None) -> Request:
-    """`findAddressCandidates` for `query` on the locator, answered in WGS 84; within `box`
-    (`searchExtent`, its spatial reference said) when the city has bounds."""
-    params = [
-        ("SingleLine", query),
-        ("f", "json"),
-        ("outSR", "4326"),
-        ("maxLocations", str(CANDIDATES)),
-        ("outFields", "Addr_type"),
-    ]
-    if box is not None:
-        extent = {
-            "xmin": box.west,
-            "ymin": box.south,
-            "xmax": box.east,
-            "ymax": box.north,
-            "spatialReference": {"wkid": 4326},
-        }
-        params.append(("searchExtent", json.dumps(extent, separators=(",", ":"))))
-    return Request(locator_url.rstrip("/") + "/findAddressCandidates", tuple(params))
+def arcgis_is_address(candidate: object, min_score: float) -> bool:
+    """Whether an ArcGIS candidate (`Location.raw`) is an address scored `min_score` or more,
+    with its position given."""
+    if not isinstance(candidate, Mapping):
+        return False
+    score = candidate.get("score")
+    if isinstance(score, bool) or not isinstance(score, int | float) or score < min_score:
+        return False
+    attributes = candidate.get("attributes")
+    if isinstance(attributes, Mapping) and attributes.get("Addr_type") in _ARCGIS_AREAS:
+        return False
+    location = candidate.get("location")
+    return isinstance(location, Mapping) and _position(location.get("y"), location.get("x"))
 
 
-def nominatim_points(body: bytes) -> list[GeoPoint]:
-    """The points of Nominatim's answer that are addresses, best first."""
-    data = _json(body, "Nominatim")
-    if not isinstance(data, list):
-        if isinstance(data, dict) and "error" in data:
-            raise GeocoderError(f"Nominatim answered an error: {_said(data['error'])}")
-        raise GeocoderError("Nominatim answered JSON that is not a list of places")
-    points = []
-    for place in data[:CANDIDATES]:
-        if not isinstance(place, dict):
-            raise GeocoderError("Nominatim answered a place that is not a JSON object")
-        kind, value = place.get("class"), place.get("type")
-        if kind in _NOT_ADDRESSES or (kind == "place" and value not in _PLACE_ADDRESSES):
-            continue
-        point = _point(place.get("lat"), place.get("lon"))
-        if point is not None:
-            points.append(point)
-    return points
-
-
-def arcgis_points(body: bytes, min_score: float) -> list[GeoPoint]:
-    """The points of the locator's candidates that are addresses scored `min_score` or more,
-    in its order (best first)."""
-    data = _json(body, "the ArcGIS locator")
-    if not isinstance(data, dict):
+def arcgis_refusal(answer: object) -> None:
+    """A `GeocoderError` for a locator's answer that is a refusal or not candidates in WGS 84,
+    before geopy reads the candidates."""
+    if not isinstance(answer, Mapping):
         raise GeocoderError("the ArcGIS locator answered JSON that is not an object")
-    if "error" in data:  # HTTP 200 with {"error": {"code": 498, "message": "Invalid Token"}}
-        raise GeocoderError(f"the ArcGIS locator answered an error: {_said(data['error'])}")
-    reference = data.get("spatialReference")
-    if isinstance(reference, dict):
+    if "error" in answer:  # HTTP 200 with {"error": {"code": 498, "message": "Invalid Token"}}
+        raise GeocoderError(f"the ArcGIS locator answered an error: {_said(answer['error'])}")
+    reference = answer.get("spatialReference")
+    if isinstance(reference, Mapping):
         wkid = reference.get("latestWkid", reference.get("wkid"))
         if wkid not in (None, 4326):
             raise GeocoderError(
                 f"the ArcGIS locator answered in spatial reference {wkid!r}, not 4326"
             )
-    candidates = data.get("candidates")
+    candidates = answer.get("candidates")
     if not isinstance(candidates, list):
         raise GeocoderError('the ArcGIS locator answered no "candidates" list')
-    points = []
-    for candidate in candidates[:CANDIDATES]:
-        if not isinstance(candidate, dict):
-            raise GeocoderError("the ArcGIS locator answered a candidate that is not an object")
-        score = candidate.get("score")
-        if isinstance(score, bool) or not isinstance(score, int | float) or score < min_score:
-            continue
-        attributes = candidate.get("attributes")
-        if isinstance(attributes, dict) and attributes.get("Addr_type") in _ARCGIS_AREAS:
-            continue
-        location = candidate.get("location")
-        if not isinstance(location, dict):
-            continue
-        point = _point(location.get("y"), location.get("x"))
-        if point is not None:
-            points.append(point)
-    return points
+    if not all(isinstance(c, Mapping) for c in candidates):
+        raise GeocoderError("the ArcGIS locator answered a candidate that is not an object")
 
 
-def _json(body: bytes, service: str) -> object:
-    if len(body) > MAX_BODY:
-        raise GeocoderError(f"{service} answered more than {MAX_BODY} bytes")
-    try:
-        return json.loads(body)
-    except (ValueError, RecursionError):
-        raise GeocoderError(f"{service} answered what is not JSON") from None
+def said(text: object) -> str:
+    """What a service said, one line and short."""
+    return " ".join(str(text).split())[:200] or "(nothing said)"
 
 
-def _point(lat: object, lon: object) -> GeoPoint | None:
-    """A position from numbers or numeric strings (Nominatim's), else None."""
+def _position(lat: object, lon: object) -> bool:
+    """Whether a latitude and a longitude are given as numbers or numeric strings (Nominatim's),
+    finite and in range: geopy reads a missing one as 0 and wraps a longitude past 180."""
     values = []
     for value in (lat, lon):
         if isinstance(value, bool) or not isinstance(value, str | int | float):
-            return None
+            return False
         try:
             number = float(value)
         except (ValueError, OverflowError):
-            return None
+            return False
         if not math.isfinite(number):
-            return None
+            return False
         values.append(number)
-    if not (-90.0 <= values[0] <= 90.0 and -180.0 <= values[1] <= 180.0):
-        return None
-    return GeoPoint(values[0], values[1])
+    return -90.0 <= values[0] <= 90.0 and -180.0 <= values[1] <= 180.0
 
 
 def _said(error: object) -> str:
-    """What an error object says, one line and short: its code and message."""
-    if isinstance(error, dict):
+    """What an error object says: its code and message."""
+    if isinstance(error, Mapping):
         parts: Sequence[object] = (error.get("code"), error.get("message"))
-        text = " ".join(str(p) for p in parts if p is not None)
-    else:
-        text = str(error)
-    return " ".join(text.split())[:200] or "(nothing said)"
+        return said(" ".join(str(p) for p in parts if p is not None))
+    return said(error)

@@ -1,9 +1,11 @@
-"""HttpGeocoder over Nominatim's and ArcGIS's wire formats, mocked with `responses`: found, not
-found, outside the city, a 429, a 5xx, a timeout; remembered, paced, held off after a failure."""
+"""GeopyGeocoder (geopy's Nominatim and ArcGIS over its RequestsAdapter) on the services' wire
+formats, mocked with `responses`: found, not found, outside the city, a 429, a 5xx, a timeout, an
+endless body; remembered, paced, held off after a failure; the city's own servers' URLs."""
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from urllib.parse import parse_qsl, urlsplit
 
@@ -14,11 +16,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from socialbot.domain import BBox, GeoPoint
-from socialbot.errors import GeocoderError
+from socialbot.errors import ConfigError, GeocoderError
 from socialbot.geocoding import wire
-from socialbot.geocoding.base import GeocoderConfig, GeocoderKind
-from socialbot.geocoding.http import HOLD_SECONDS, HttpGeocoder
+from socialbot.geocoding.adapter import HOLD_SECONDS, MAX_HOLD_SECONDS, GeopyGeocoder
+from socialbot.geocoding.base import PUBLIC_NOMINATIM, GeocoderConfig, GeocoderKind
 from socialbot.location import CityBounds
+from socialbot.logs import setup_logging
 from tests.geocoding.answers import (
     ARCGIS_ERROR,
     arcgis_answer,
@@ -62,7 +65,9 @@ def time_() -> FakeTime:
     return FakeTime()
 
 
-def nominatim(time_: FakeTime, **changes: object) -> HttpGeocoder:
+def nominatim(
+    time_: FakeTime, bounds: CityBounds | None = BOSTON, **changes: object
+) -> GeopyGeocoder:
     config = GeocoderConfig(
         kind=GeocoderKind.NOMINATIM,
         url=NOMINATIM,
@@ -72,14 +77,14 @@ def nominatim(time_: FakeTime, **changes: object) -> HttpGeocoder:
     )
     for name, value in changes.items():
         config = _replace(config, name, value)
-    return HttpGeocoder(config, BOSTON, clock=time_.clock, sleep=time_.sleep)
+    return GeopyGeocoder(config, bounds, clock=time_.clock, sleep=time_.sleep)
 
 
-def arcgis(time_: FakeTime, bounds: CityBounds | None = BOSTON) -> HttpGeocoder:
+def arcgis(time_: FakeTime, bounds: CityBounds | None = BOSTON) -> GeopyGeocoder:
     config = GeocoderConfig(
         kind=GeocoderKind.ARCGIS, url=LOCATOR, user_agent="socialbot-test", region="Boston, MA"
     )
-    return HttpGeocoder(config, bounds, clock=time_.clock, sleep=time_.sleep)
+    return GeopyGeocoder(config, bounds, clock=time_.clock, sleep=time_.sleep)
 
 
 def _replace(config: GeocoderConfig, name: str, value: object) -> GeocoderConfig:
@@ -107,8 +112,7 @@ def test_nominatim_finds_the_house_and_is_asked_as_its_policy_wants(
         "q": "123 Main St, Boston, MA",
         "format": "json",
         "limit": "5",
-        "addressdetails": "0",
-        "viewbox": "-71.19,42.4,-70.98,42.22",
+        "viewbox": "-71.19,42.22,-70.98,42.4",
         "bounded": "1",
     }
     assert call.request.headers["User-Agent"] == "socialbot-test (311@example.gov)"
@@ -190,9 +194,11 @@ def test_requests_are_paced_to_the_configured_rate(
         ({"status": 503, "body": "<html>Service Unavailable</html>"}, "HTTP 503"),
         ({"status": 403, "body": "Access blocked"}, "HTTP 403"),
         ({"status": 200, "body": "<html>maintenance</html>"}, "not JSON"),
-        ({"status": 200, "json": {"error": "Unable to geocode"}}, "an error"),
-        ({"status": 200, "json": {"lat": "1"}}, "not a list"),
-        ({"status": 200, "json": ["x"]}, "not a JSON object"),
+        ({"status": 200, "json": {"error": "Internal error"}}, "an error: Internal error"),
+        ({"status": 200, "json": {"lat": "1"}}, "cannot read"),
+        ({"status": 200, "json": ["x"]}, "cannot read"),
+        ({"status": 200, "body": b"[" * 100_000}, "cannot read"),
+        ({"status": 200, "body": b" " * (wire.MAX_BODY + 1)}, "more than 1048576 bytes"),
     ],
 )
 def test_failures_are_ours_and_hold_the_geocoder_off(
@@ -237,6 +243,87 @@ def test_a_retry_after_as_a_date_or_nonsense_is_read_within_reason(
     assert geocoder.locate("123 Main St") is None
 
 
+def test_a_self_hosted_nominatim_is_asked_at_its_own_path_with_the_timeout(
+    http: responses.RequestsMock, time_: FakeTime
+) -> None:
+    """SOCIALBOT_GEOCODER_URL may name a server under a path, and http on localhost."""
+    for base in ("https://gis.example.gov/nominatim/", "http://localhost:8088"):
+        http.get(f"{base.rstrip('/')}/search", json=[nominatim_house()])
+        geocoder = nominatim(time_, url=base)
+        assert geocoder.locate(f"123 Main St via {base}") == GeoPoint(42.3523, -71.0552)
+        assert geocoder.name == f"nominatim at {base}"
+    first, second = http.calls
+    assert urlsplit(first.request.url or "")[:3] == (
+        "https",
+        "gis.example.gov",
+        "/nominatim/search",
+    )
+    assert urlsplit(second.request.url or "")[:3] == ("http", "localhost:8088", "/search")
+    assert first.request.req_kwargs["timeout"] == 2.0  # type: ignore[attr-defined]
+
+
+def test_nominatim_places_without_their_position_are_no_answer(
+    http: responses.RequestsMock, time_: FakeTime
+) -> None:
+    """geopy reads a place without `lat`/`lon` as (0, 0), and wraps a longitude past 180: no
+    bounds to catch them here, the place itself is refused."""
+    house = nominatim_house()
+    http.get(
+        SEARCH,
+        json=[
+            {k: v for k, v in house.items() if k not in ("lat", "lon")},
+            house | {"lat": None},
+            house | {"lon": "200"},
+            house | {"lat": True, "lon": 1},
+        ],
+    )
+    assert nominatim(time_, bounds=None).locate("123 Main St") is None
+
+
+def test_unable_to_geocode_is_no_answer_as_geopy_reads_it(
+    http: responses.RequestsMock, time_: FakeTime
+) -> None:
+    http.get(SEARCH, json={"error": "Unable to geocode"})
+    geocoder = nominatim(time_)
+    assert geocoder.locate("123 Main St") is None
+    assert geocoder.locate("123 Main St") is None and len(http.calls) == 1  # remembered
+
+
+def test_geopy_logs_no_address_nor_body_even_at_debug(
+    http: responses.RequestsMock, time_: FakeTime, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """geopy logs each request's URL (the resident's words) at DEBUG, an error's body at INFO."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    http.get(SEARCH, status=500, body="internal trouble at 123 Main St")
+    try:
+        setup_logging("DEBUG")
+        with pytest.raises(GeocoderError, match="HTTP 500"):
+            nominatim(time_).locate("123 Main St")
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        logging.getLogger("geopy").setLevel(logging.NOTSET)
+    written = capsys.readouterr().err
+    assert "Main" not in written and "internal trouble" not in written
+
+
+def test_a_sample_user_agent_for_the_public_server_is_a_setting_to_fix() -> None:
+    with pytest.raises(ConfigError, match="SOCIALBOT_GEOCODER_USER_AGENT: 'my-application'"):
+        nominatim(FakeTime(), url=PUBLIC_NOMINATIM, user_agent="my-application")
+    nominatim(FakeTime(), url=NOMINATIM, user_agent="my-application").close()  # the city's own
+
+
+def test_nothing_is_retried_unpaced() -> None:
+    """geopy's adapter retries a failed connection twice by default: a second request at once,
+    past the pacing, to a server that is down; the hold-off waits instead."""
+    geocoder = nominatim(FakeTime())
+    session = geocoder._service.adapter.session
+    for scheme in ("https://", "http://"):
+        assert session.get_adapter(scheme).max_retries.total == 0
+    geocoder.close()
+
+
 # ---------------------------------------------------------------------------------------------
 # ArcGIS
 
@@ -249,6 +336,8 @@ def test_arcgis_finds_the_address_in_wgs84_within_the_city(
     params = params_of(http.calls[0])
     assert params["SingleLine"] == "123 Main St, Boston, MA"
     assert params["f"] == "json" and params["outSR"] == "4326"
+    assert params["maxLocations"] == "5" and params["outFields"] == "Addr_type"
+    assert http.calls[0].request.headers["User-Agent"] == "socialbot-test"
     assert json.loads(params["searchExtent"]) == {
         "xmin": -71.19,
         "ymin": 42.22,
@@ -277,6 +366,18 @@ def test_arcgis_low_scores_areas_and_places_outside_are_no_answer(
         json=arcgis_answer(arcgis_candidate(score=62), arcgis_candidate(score=91.5)),
     )
     assert arcgis(time_).locate("Main & 5th") == GeoPoint(42.3523, -71.0552)
+
+
+def test_arcgis_asks_the_citys_locator_not_esris_world_one(
+    http: responses.RequestsMock, time_: FakeTime
+) -> None:
+    """geopy's ArcGIS asks geocode.arcgis.com's World locator; the city's is its own URL."""
+    http.get(CANDIDATES, json=arcgis_answer(arcgis_candidate()))
+    geocoder = arcgis(time_)
+    assert geocoder.locate("123 Main St") == GeoPoint(42.3523, -71.0552)
+    url = urlsplit(http.calls[0].request.url or "")
+    assert f"{url.scheme}://{url.netloc}{url.path}" == CANDIDATES
+    assert geocoder.name == f"arcgis at {LOCATOR}"
 
 
 def test_arcgis_without_bounds_sends_no_extent(
@@ -343,13 +444,26 @@ _BODIES = st.one_of(
 )
 
 
+# One geocoder of each kind for every example (building one loads the CA store: 20 ms); each
+# example asks a new address, after any hold-off.
+_TIME = FakeTime()
+_GEOCODERS: dict[str, GeopyGeocoder] = {}
+_ASKED = iter(range(10**9))
+
+
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(_BODIES)
-def test_any_answer_is_points_or_our_error(body: bytes) -> None:
-    for read in (wire.nominatim_points, lambda b: wire.arcgis_points(b, 80.0)):
-        try:
-            points = read(body)
-        except GeocoderError as exc:
-            assert "\n" not in str(exc)
-            continue
-        assert all(isinstance(p, GeoPoint) for p in points)
+def test_any_answer_is_a_point_in_the_city_none_or_our_error(body: bytes) -> None:
+    """Through geopy's reading and ours: whatever the body, a point in the city, None, or a
+    `GeocoderError` of one line, never another exception."""
+    for url, make in ((SEARCH, nominatim), (CANDIDATES, arcgis)):
+        geocoder = _GEOCODERS.get(url) or _GEOCODERS.setdefault(url, make(_TIME))
+        _TIME.now += MAX_HOLD_SECONDS + 1
+        with responses.RequestsMock() as mock:
+            mock.get(url, body=body, content_type="application/json")
+            try:
+                point = geocoder.locate(f"{next(_ASKED)} Main St")
+            except GeocoderError as exc:
+                assert "\n" not in str(exc)
+                continue
+        assert point is None or BOSTON.contains(point)
