@@ -23,6 +23,7 @@ from socialbot.store.models import (
     InboxItem,
     MentionRecord,
     OutboxMessage,
+    OutboxState,
     Subscription,
 )
 from tests.conftest import Clock
@@ -203,12 +204,16 @@ def test_texts_of_one_number_in_one_page_are_decided_in_order(city: TextingCity)
     city.send()
     [case] = _rows(city.engine, Case)
     assert (case.category, case.status) == ("sidewalk", CaseStatus.NEW)
-    replies = city.replies_to(14)
-    assert [r.split(" ", 3)[:3] for r in replies] == [
+    # The menu, the needs-location and the filed replies were queued in order, before the STOP;
+    # by the time the outbox claims them the number has said STOP, so none goes out.
+    queued = _rows(city.engine, OutboxMessage)
+    assert [r.text.split(" ", 3)[:3] for r in queued] == [
         ["What", "is", "the"],
         ["Thanks!", "We", "opened"],
         ["Thanks!", "Your", "report"],
     ]
+    assert all(r.state is OutboxState.FAILED and "STOP" in (r.last_error or "") for r in queued)
+    assert city.replies_to(14) == []
 
 
 def test_a_page_read_again_writes_nothing_twice(city: TextingCity, engine: Engine) -> None:
