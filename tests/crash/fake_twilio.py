@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -27,6 +26,7 @@ from urllib.parse import parse_qs, urlparse
 import responses
 from requests import PreparedRequest
 
+from tests.crash.state_file import StateFile
 from tests.networks.sms import server
 
 _SCHEMA = """
@@ -55,9 +55,7 @@ class Text:
 
 
 @dataclass(frozen=True, slots=True)
-class FakeTwilio:
-    path: Path
-
+class FakeTwilio(StateFile):
     @classmethod
     def create(cls, path: Path) -> FakeTwilio:
         fake = cls(path)
@@ -117,26 +115,6 @@ class FakeTwilio:
             "uri": f"{uri}?PageSize=50&Page=0",
         }
         return 200, _JSON, json.dumps(page)
-
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        try:
-            db.execute("PRAGMA busy_timeout = 30000")
-            yield db
-        finally:
-            db.close()
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._connect() as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
 
 
 def _resource(row: tuple[str, str, str, str, float]) -> dict[str, object]:

@@ -37,6 +37,7 @@ import responses
 from requests import PreparedRequest
 
 from tests import xapi
+from tests.crash.state_file import StateFile
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS config (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -99,9 +100,7 @@ class Request:
 
 
 @dataclass(frozen=True, slots=True)
-class FakeX:
-    path: Path
-
+class FakeX(StateFile):
     @classmethod
     def create(cls, path: Path, *, page_size: int = 100, post_seconds: float = 0.0) -> FakeX:
         fake = cls(path)
@@ -264,27 +263,6 @@ class FakeX:
     @staticmethod
     def _page_size(db: sqlite3.Connection) -> int:
         return int(db.execute("SELECT value FROM config WHERE key = 'page_size'").fetchone()[0])
-
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        """A connection of its own per use: callbacks run in the bots' worker threads."""
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        try:
-            db.execute("PRAGMA busy_timeout = 30000")
-            yield db
-        finally:
-            db.close()
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._connect() as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
 
 
 def _query(request: PreparedRequest) -> dict[str, str]:
