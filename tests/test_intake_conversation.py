@@ -74,7 +74,10 @@ def waiting(status: CaseStatus = CaseStatus.NEEDS_LOCATION) -> ThreadCase:
     return ThreadCase(41, status, NUMBER, "streetlight", "en", located=False)
 
 
-@pytest.mark.parametrize("word", ["STOP", "stop.", "Unsubscribe", "STOP ALL", "opt-out", "quit"])
+@pytest.mark.parametrize(
+    "word",
+    ["STOP", "stop.", "Unsubscribe", "STOP ALL", "opt-out", "quit", "STOP ALERTS", "alerts off"],
+)
 def test_stop_records_its_consent_and_is_never_answered(word: str) -> None:
     decision = decide(text(word), SMS)
     assert decision.outcome is MentionOutcome.KEYWORD
