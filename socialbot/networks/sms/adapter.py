@@ -53,7 +53,7 @@ from socialbot.networks.metering import UnbilledCalls
 from socialbot.networks.sms import wire
 from socialbot.networks.sms.photos import PhotoFetch
 from socialbot.networks.timeline import same_text
-from socialbot.sms.phone import is_sid, mask, parse
+from socialbot.sms.phone import is_sid, mask, masked_in, parse
 from socialbot.sms.rules import sms_text_rules
 from socialbot.sms.segments import segments
 from socialbot.store.models import MentionRecord, SmsInbound
@@ -397,7 +397,9 @@ class SmsNetwork:
 
     def _error(self, status: int, answer: Any, *, posting: bool) -> Exception:
         said = wire.parse_error(answer.content if isinstance(answer.content, str) else "")
-        text = f": {said.message}" if said.message else ""
+        # Twilio's message may quote the number (21211: "The 'To' number +1… is not valid"), and
+        # it becomes the outbox row's stored and shown error: masked here, at the boundary.
+        text = f": {masked_in(said.message)}" if said.message else ""
         code = f" (code {said.code})" if said.code is not None else ""
         if status == 429 or said.code == RATE_LIMIT_CODE:
             reset_at = _retry_after(answer.headers, self._clock())
