@@ -2,7 +2,8 @@
 
 The rules, in order:
 1. our own posts, retweets, blocked accounts and accounts listed in SOCIALBOT_IGNORE_ACCOUNTS are
-   recorded and nothing more (no case, no reply);
+   recorded and nothing more (no case, no reply), except that on a conversing network a STOP
+   from a blocked number, or from before the first poll's window, is a STOP all the same;
    a reply in an existing case's thread (the caller finds the case) updates that case and never
    opens another: from the reporter, a location completes a case waiting for one (and the filed
    reply follows) and photos are added; "status", "estado" or a question gets the case's status;
