@@ -302,9 +302,9 @@ def _decide(
         # A block and the first poll's window keep intake from answering, not a STOP from being
         # recorded: it is the resident's word (the law's), and alerts ask no block.
         read = reading if reading is not None else Reading(mention, rules)
-        said = keyword_of(read.text)
-        if said is not None and said.kind is KeywordKind.STOP:
-            return _opted_out(said, said.lang or lang)
+        word = keyword_of(read.text)
+        if word is not None and word.kind is KeywordKind.STOP:
+            return _opted_out(word, word.lang or lang)
     if author.blocked:
         return Decision(MentionOutcome.IGNORED, lang, detail="blocked by staff")
     if (mention.author_username or "").lower() in rules.ignored_handles:
