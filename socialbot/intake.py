@@ -2,7 +2,8 @@
 
 The rules, in order:
 1. our own posts, retweets, blocked accounts and accounts listed in SOCIALBOT_IGNORE_ACCOUNTS are
-   recorded and nothing more (no case, no reply);
+   recorded and nothing more (no case, no reply), except that on a conversing network a STOP
+   from a blocked number, or from before the first poll's window, is a STOP all the same;
    a reply in an existing case's thread (the caller finds the case) updates that case and never
    opens another: from the reporter, a location completes a case waiting for one (and the filed
    reply follows) and photos are added; "status", "estado" or a question gets the case's status;
@@ -297,11 +298,18 @@ def _decide(
         return Decision(MentionOutcome.IGNORED, lang, detail=mention.withheld)
     if mention.is_retweet:
         return Decision(MentionOutcome.IGNORED, lang, detail="retweet")
+    if rules.converses and not edit and (author.blocked or _before(mention, rules)):
+        # A block and the first poll's window keep intake from answering, not a STOP from being
+        # recorded: it is the resident's word (the law's), and alerts ask no block.
+        read = reading if reading is not None else Reading(mention, rules)
+        word = keyword_of(read.text)
+        if word is not None and word.kind is KeywordKind.STOP:
+            return _opted_out(word, word.lang or lang)
     if author.blocked:
         return Decision(MentionOutcome.IGNORED, lang, detail="blocked by staff")
     if (mention.author_username or "").lower() in rules.ignored_handles:
         return Decision(MentionOutcome.IGNORED, lang, detail="listed in SOCIALBOT_IGNORE_ACCOUNTS")
-    if rules.not_before is not None and mention.created_at < rules.not_before:
+    if _before(mention, rules):
         return Decision(MentionOutcome.IGNORED, lang, detail="posted before socialbot started")
 
     read = reading if reading is not None else Reading(mention, rules)
@@ -463,6 +471,17 @@ def _not_a_report(mention: Mention, rules: IntakeRules, read: Reading, lang: str
     )
 
 
+def _before(mention: Mention, rules: IntakeRules) -> bool:
+    return rules.not_before is not None and mention.created_at < rules.not_before
+
+
+def _opted_out(keyword: Keyword, lang: str) -> Decision:
+    # No reply: Twilio confirms a STOP itself, and refuses any text of ours after it (21610).
+    return Decision(
+        MentionOutcome.KEYWORD, lang, keyword=keyword, detail=f"{keyword.word}: opted out"
+    )
+
+
 def _opts_in(decision: Decision) -> bool:
     return decision.keyword is not None and decision.keyword.kind is KeywordKind.START
 
@@ -486,10 +505,7 @@ def _keyword(
     kind = keyword.kind
     lang = keyword.lang or (menu.lang if menu is not None else "en")
     if kind is KeywordKind.STOP:
-        # No reply: Twilio confirms a STOP itself, and refuses any text of ours after it (21610).
-        return Decision(
-            MentionOutcome.KEYWORD, lang, keyword=keyword, detail=f"{keyword.word}: opted out"
-        )
+        return _opted_out(keyword, lang)
     if kind is KeywordKind.START:
         if keyword.word == "yes" and not author.stopped:
             return None

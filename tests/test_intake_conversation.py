@@ -4,6 +4,7 @@ its thread; and any text at all is a Decision, a STOP never answered (hypothesis
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 
 import pytest
@@ -74,7 +75,10 @@ def waiting(status: CaseStatus = CaseStatus.NEEDS_LOCATION) -> ThreadCase:
     return ThreadCase(41, status, NUMBER, "streetlight", "en", located=False)
 
 
-@pytest.mark.parametrize("word", ["STOP", "stop.", "Unsubscribe", "STOP ALL", "opt-out", "quit"])
+@pytest.mark.parametrize(
+    "word",
+    ["STOP", "stop.", "Unsubscribe", "STOP ALL", "opt-out", "quit", "STOP ALERTS", "alerts off"],
+)
 def test_stop_records_its_consent_and_is_never_answered(word: str) -> None:
     decision = decide(text(word), SMS)
     assert decision.outcome is MentionOutcome.KEYWORD
@@ -270,3 +274,21 @@ def test_any_text_is_a_decision_and_a_stop_is_never_answered(
         assert decision.reply is None
     if decision.alerts is not None and decision.alerts.district is not None:
         assert decision.alerts.district in districts().names
+
+
+def test_a_stop_is_honoured_from_a_blocked_number_and_from_before_the_first_poll() -> None:
+    # Staff's block and the first poll's backfill window keep intake from answering; neither
+    # may keep a STOP from being recorded (its decision's keyword is what the writer records).
+    blocked = decide(text("STOP"), SMS, author=Standing(blocked=True))
+    old = decide(
+        text("stop"), dataclasses.replace(SMS, not_before=datetime(2027, 1, 1, tzinfo=UTC))
+    )
+    for decision in (blocked, old):
+        assert decision.keyword is not None and decision.keyword.kind is KeywordKind.STOP
+        assert decision.reply is None
+    # Anything else from them is still ignored, START included (the number stays stopped:
+    # we send less, never more).
+    assert decide(text("START"), SMS, author=Standing(blocked=True)).keyword is None
+    assert decide(text("pothole"), SMS, author=Standing(blocked=True)).outcome is (
+        MentionOutcome.IGNORED
+    )

@@ -19,6 +19,10 @@ were the city to add them there, they would have to be added here too), so neith
 PARAR or ALTO is not STOP. A STOP read here where Twilio blocked nothing ("STOP ALL", "Stop!",
 both broader than Twilio's single word) is honoured all the same: we send less, never more.
 AYUDA (help), ESTADO (status) and ALERTAS are the bot's own Spanish words.
+
+A subscriber who stops the alerts in words, an opt-out word with ALERTS in either order ("STOP
+ALERTS", "alertas stop", "ALERTS OFF"), says STOP too: read as anything else they would get the
+menu, or ALERTS of a district named "STOP", and go on getting the alerts they asked to end.
 """
 
 from __future__ import annotations
@@ -77,6 +81,15 @@ for _kind, _lang, _written in (
     for _spelling in _written.split("|"):
         _SPELLINGS[tuple(_spelling.split())] = (_kind, _lang)
 _ALERTS = {"alerts": "en", "alert": "en", "alertas": "es", "alerta": "es"}
+# The one-word opt-outs, and OFF, which only says so after ALERTS ("ALERTS OFF").
+_OPT_OUT_WORDS = frozenset(
+    spelling[0]
+    for spelling, (kind, _) in _SPELLINGS.items()
+    if kind is KeywordKind.STOP and len(spelling) == 1
+)
+for _stop in _OPT_OUT_WORDS:
+    for _alerts, _alerts_lang in _ALERTS.items():
+        _SPELLINGS[(_stop, _alerts)] = (KeywordKind.STOP, _alerts_lang)
 
 
 def fold(word: str) -> str:
@@ -99,6 +112,9 @@ def keyword_of(text: str, menu_size: int = 0) -> Keyword | None:
         return None
     first = fold(found[0].group())
     if first in _ALERTS:
+        after = [fold(match.group()) for match in found[1:]]
+        if len(after) == 1 and (after[0] in _OPT_OUT_WORDS or after[0] == "off"):
+            return Keyword(KeywordKind.STOP, f"{first} {after[0]}", _ALERTS[first])
         rest = " ".join(_AROUND.sub("", text[found[0].end() :]).split())
         return Keyword(KeywordKind.ALERTS, first, _ALERTS[first], district=rest or None)
     if len(found) > MAX_WORDS:

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlmodel import Session
 
+from socialbot import moderation
 from socialbot.config import Settings
 from socialbot.domain import CaseStatus, InboxReason, InboxState, MentionOutcome
 from socialbot.lifecycle import Action
@@ -254,3 +255,18 @@ def test_a_case_from_a_text_resolved_by_staff_is_answered_by_text(
         f"Good news: the crew has filled the pothole from case #{case.id}. "
         "Thank you for reporting it!"
     ]
+
+
+def test_a_number_staff_blocked_still_stops(city: TextingCity) -> None:
+    # A block is staff's: it keeps intake from answering. A STOP is the resident's, and the
+    # law's: a blocked number's STOP is recorded all the same and ends its alerts, or the alerts
+    # (which ask no block) would go on after it.
+    city.converse(6, "ALERTS")
+    number = twilio.resident(6)
+    moderation.block(
+        city.engine, moderation.Account("sms", number), by="staff", reason="abuse", now=city.clock()
+    )
+    assert city.converse(6, "STOP") == []
+    assert [e.action for e in _rows(city.engine, ConsentEvent)] == ["stop"]
+    [subscription] = _rows(city.engine, Subscription)
+    assert subscription.ended_reason == "stop"

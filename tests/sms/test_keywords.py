@@ -141,3 +141,32 @@ def test_a_keyword_among_other_words_is_none(word: str, more: list[str], first: 
         assert found is None
     else:  # two words: none, or a keyword spelled with two ("stop all")
         assert found is None or found.word == " ".join(words(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("STOP ALERTS", "en"),
+        ("Stop alerts!", "en"),
+        ("stop alert", "en"),
+        ("Unsubscribe alerts", "en"),
+        ("cancel alerts", "en"),
+        ("STOP ALERTAS", "es"),
+        ("alertas stop", "es"),
+        ("ALERTS STOP", "en"),
+        ("Alerts off", "en"),
+        ("alerts: cancel", "en"),
+    ],
+)
+def test_stopping_the_alerts_in_words_is_stop(text: str, lang: str) -> None:
+    # A subscriber who texts "STOP ALERTS" wants no more alerts: read as anything else (the
+    # menu, or ALERTS of a district named "STOP") they would go on getting them. We send less,
+    # never more: it is a STOP, as "Stop!" is.
+    found = keyword_of(text)
+    assert found is not None and (found.kind, found.lang) == (STOP, lang)
+
+
+@pytest.mark.parametrize("text", ["ALERTS DORCHESTER", "alerts end of the line", "alerts endicott"])
+def test_alerts_of_a_district_stay_alerts(text: str) -> None:
+    found = keyword_of(text)
+    assert found is not None and found.kind is ALERTS

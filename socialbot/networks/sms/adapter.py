@@ -2,10 +2,13 @@
 
 What residents text is not fetched from Twilio: the web service's webhook records each text in
 `sms_inbound` (`sms.record`), and `fetch_mentions` reads those rows through the store, in id
-order, each made a mention by `wire`, and an MMS's photos are fetched from Twilio into the
-media folder (`photos`: the account's credentials to api.twilio.com only). Publishing is one
-REST call, `POST Messages.json`, made through the `twilio` package's client (its auth, user
-agent and host), its answer read by `wire` as Twilio sent it. Twilio's failures are translated
+order, each made a mention by `wire` (and, again, the recent rows below the cursor that are no
+mention yet: on PostgreSQL two requests at once may commit their ids out of order, and a poll
+between the two commits would otherwise step past the lower one for good), and an MMS's photos
+are fetched from Twilio into the media folder (`photos`: the account's credentials to
+api.twilio.com only). Publishing is one REST call, `POST Messages.json`, made through the
+`twilio` package's client (its auth, user agent and host), its answer read by `wire` as Twilio
+sent it. Twilio's failures are translated
 here, at the boundary:
 
     429, or Twilio code 20429            → RateLimited (Retry-After when sent; Twilio documents
@@ -33,10 +36,10 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, exists, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from socialbot.domain import PostRef
+from socialbot.domain import Mention, PostRef
 from socialbot.errors import (
     AuthFailed,
     DataError,
@@ -50,10 +53,10 @@ from socialbot.networks.metering import UnbilledCalls
 from socialbot.networks.sms import wire
 from socialbot.networks.sms.photos import PhotoFetch
 from socialbot.networks.timeline import same_text
-from socialbot.sms.phone import is_sid, mask, parse
+from socialbot.sms.phone import is_sid, mask, masked_in, parse
 from socialbot.sms.rules import sms_text_rules
 from socialbot.sms.segments import segments
-from socialbot.store.models import SmsInbound
+from socialbot.store.models import MentionRecord, SmsInbound
 from socialbot.text_rules import TextRules
 from socialbot.usage import ApiCall, Charge, Meter, Prices
 
@@ -67,6 +70,11 @@ LIST_MESSAGES = "GET /2010-04-01/Messages"
 GET_ACCOUNT = "GET /2010-04-01/Accounts"  # doctor's check of the credentials
 ENDPOINTS = Endpoints(mentions=INBOUND, post=POST_MESSAGE, own_posts=LIST_MESSAGES)
 
+# A text committed after a later one is looked for this far below the cursor: the webhook's
+# requests at once are a few dozen; within the hour, so that a row that is no mention (one
+# written by hand) is not read for ever.
+LATE_IDS = 1000
+LATE_FOR = timedelta(hours=1)
 PAGE = 100  # recorded texts a page: one page is one intake transaction
 MAX_PAGES = 20  # a deeper backlog is caught up on the next poll
 LIST_PAGE = 50  # our messages to one number, newest first, looked through after a lost answer
@@ -181,13 +189,15 @@ class SmsNetwork:
         oldest first in pages of `page_size`, returned newest page first, each page's cursor
         its newest row's id. A row that cannot be read is a `Malformed` of its page."""
         after = _row_id(cursor)
+        # Only their mentions: a malformed one was reported when it was read the first time.
+        late = [m for m in map(wire.parse_row, self._late_rows(after)) if isinstance(m, Mention)]
         pages: list[MentionPage] = []
         while len(pages) < MAX_PAGES:
             rows = self._rows(after)
-            if not rows:
+            if not rows and not (late and not pages):
                 break
-            items = [wire.parse_row(row) for row in rows]
-            after = max(int(row["id"]) for row in rows)
+            items = [*(late if not pages else ()), *(wire.parse_row(row) for row in rows)]
+            after = max((int(row["id"]) for row in rows), default=after)
             pages.append(
                 MentionPage(
                     mentions=tuple(i for i in items if not isinstance(i, Malformed)),
@@ -225,9 +235,29 @@ class SmsNetwork:
 
     def _rows(self, after: int) -> list[dict[str, Any]]:
         table = SmsInbound.__table__  # type: ignore[attr-defined]
+        return self._read(table.c.id > after)
+
+    def _late_rows(self, after: int) -> list[dict[str, Any]]:
+        """The rows at or below the cursor `after`, recent, whose text is no mention yet: those
+        committed after a later row the cursor moved past (module docstring)."""
+        if after <= 0:
+            return []
+        table = SmsInbound.__table__  # type: ignore[attr-defined]
+        mentions = MentionRecord.__table__  # type: ignore[attr-defined]
+        return self._read(
+            table.c.id > after - LATE_IDS,
+            table.c.id <= after,
+            table.c.received_at >= self._clock() - LATE_FOR,
+            ~exists().where(
+                mentions.c.platform == wire.PLATFORM, mentions.c.post_id == table.c.message_sid
+            ),
+        )
+
+    def _read(self, *where: Any) -> list[dict[str, Any]]:
+        table = SmsInbound.__table__  # type: ignore[attr-defined]
         query = (
             select(*(table.c[name] for name in wire.COLUMNS))
-            .where(table.c.id > after)
+            .where(*where)
             .order_by(table.c.id)
             .limit(self._page_size)
         )
@@ -367,7 +397,9 @@ class SmsNetwork:
 
     def _error(self, status: int, answer: Any, *, posting: bool) -> Exception:
         said = wire.parse_error(answer.content if isinstance(answer.content, str) else "")
-        text = f": {said.message}" if said.message else ""
+        # Twilio's message may quote the number (21211: "The 'To' number +1… is not valid"), and
+        # it becomes the outbox row's stored and shown error: masked here, at the boundary.
+        text = f": {masked_in(said.message)}" if said.message else ""
         code = f" (code {said.code})" if said.code is not None else ""
         if status == 429 or said.code == RATE_LIMIT_CODE:
             reset_at = _retry_after(answer.headers, self._clock())

@@ -150,3 +150,16 @@ def test_a_draft_with_no_number_or_a_photo_is_refused_without_a_call(
         sms.upload_media(tmp_path / "photo.jpg", "a pothole")
     assert twilio.posted_forms == []
     assert sms.media_rules.max_count == 0
+
+
+def test_twilios_message_quoting_the_number_is_kept_masked(
+    engine: Engine, clock: Clock, twilio: server.TwilioServer
+) -> None:
+    # Twilio's 21211 says which number, in full; its message becomes the outbox row's
+    # last_error, stored and shown: the number is masked before it leaves the adapter.
+    said = f"The 'To' number {RESIDENT} is not a valid phone number."
+    twilio.failures.append((400, {}, server.error(400, 21211, said)))
+    with pytest.raises(Rejected) as failed:
+        network(engine, clock).publish(REPLY)
+    assert RESIDENT not in str(failed.value) and RESIDENT[3:] not in str(failed.value)
+    assert "is not a valid phone number" in str(failed.value) and RESIDENT[-2:] in str(failed.value)
