@@ -14,11 +14,14 @@ matches what Twilio does (its block of a number that sent STOP, error 21610 afte
   opted out is no opt-in, and the caller, who knows, reads `Keyword.word`);
 - help: HELP, INFO.
 
-Twilio has no Spanish words by default (Advanced Opt-Out lets a Messaging Service add some:
-were the city to add them there, they would have to be added here too), so neither have we:
-PARAR or ALTO is not STOP. A STOP read here where Twilio blocked nothing ("STOP ALL", "Stop!",
-both broader than Twilio's single word) is honoured all the same: we send less, never more.
-AYUDA (help), ESTADO (status) and ALERTAS are the bot's own Spanish words.
+A STOP read here where Twilio blocks nothing is honoured all the same: we send less, never
+more. So are the ways people plainly ask to stop, as US carriers' guidance (CTIA's) asks a sender
+to honour any reasonable opt-out: "Stop please", "stop texting me", "no more texts", and in
+Spanish, which Twilio has no default words for, PARAR, ALTO, BAJA, CANCELAR, "darme de baja",
+"no más mensajes" (Twilio itself still texts such a number until it sends one of its words: a
+Messaging Service's Advanced Opt-Out can add them there too). A whole text only: "stop sign
+knocked down" is a report. AYUDA (help), ESTADO (status) and ALERTAS are the bot's own Spanish
+words.
 
 A subscriber who stops the alerts in words, an opt-out word with ALERTS in either order ("STOP
 ALERTS", "alertas stop", "ALERTS OFF"), says STOP too: read as anything else they would get the
@@ -33,8 +36,9 @@ from dataclasses import dataclass
 
 import regex
 
-# The most words any keyword but ALERTS is spelled with ("stop all", "opt out").
-MAX_WORDS = 2
+# The most words any keyword but ALERTS is spelled with ("stop texting me", "no mas mensajes"):
+# a longer text is a message, never a keyword.
+MAX_WORDS = 3
 # A menu choice longer than this is no choice (and `int` of a long enough run of digits raises).
 _MAX_CHOICE_DIGITS = 3
 
@@ -72,6 +76,20 @@ _SPELLINGS: dict[tuple[str, ...], tuple[KeywordKind, str]] = {}
 for _kind, _lang, _written in (
     (KeywordKind.STOP, "en", "stop|stopall|stop all|unsubscribe|cancel|end|quit|revoke|optout"),
     (KeywordKind.STOP, "en", "opt out"),  # OPT-OUT, Opt Out: OPTOUT with a gap
+    # Plain words for the same (we send less, never more); a whole text only.
+    (
+        KeywordKind.STOP,
+        "en",
+        "stop please|please stop|stop texting|stop texting me|stop messaging me|stop sending"
+        "|stop sending texts|stop the texts|no more texts|no more messages|unsubscribe me"
+        "|remove me",
+    ),
+    (
+        KeywordKind.STOP,
+        "es",
+        "parar|alto|baja|cancelar|detener|basta|darme de baja|dar de baja|no mas mensajes"
+        "|no mas textos|no me escriban",
+    ),
     (KeywordKind.START, "en", "start|unstop|yes"),
     (KeywordKind.HELP, "en", "help|info"),
     (KeywordKind.HELP, "es", "ayuda"),

@@ -53,13 +53,21 @@ def test_every_help_word_of_twilio_is_help(word: str) -> None:
         ("status", STATUS, "en"),
         ("Estado", STATUS, "es"),
         ("ESTADÓ", STATUS, "es"),
-        # Twilio blocks on no Spanish word by default: neither do we.
-        ("PARAR", None, None),
-        ("alto", None, None),
+        # Plain ways of asking to stop, Spanish ones too, which Twilio has no default words
+        # for: honoured (we send less, never more), as a whole text only.
+        ("PARAR", STOP, "es"),
+        ("alto", STOP, "es"),
+        ("Darme de baja", STOP, "es"),
+        ("No más mensajes!", STOP, "es"),
+        ("Stop please", STOP, "en"),
+        ("please stop", STOP, "en"),
+        ("stop texting me", STOP, "en"),
+        ("No more texts.", STOP, "en"),
         # A report or a sentence is not its first word.
         ("stop sign knocked down", None, None),
-        ("Stop please", None, None),
-        ("please stop", None, None),
+        ("stop light out on Elm", None, None),
+        ("alto riesgo en la calle Main", None, None),
+        ("please stop by and fix it", None, None),
         ("help me please", None, None),
         ("the status of my pothole", None, None),
         ("end of Main St is flooded", None, None),
