@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import responses
@@ -23,35 +24,17 @@ from tests.networks.sms import server as twilio
 from tests.sms.texting import CITY_NAME, DISTRICTS, form
 from tests.sms_city import SimulatedSleep, sms_settings
 
-# The README's transcript, as the sms-conversation branch proposed it for its SMS section.
-TRANSCRIPT = """\
-resident 1 > HELP
-  socialbot < Boston 311: text us a problem with a photo and where it is to open a case. Text STATUS for your case, ALERTS for city alerts. Reply STOP to stop.
-resident 1 > there's a huge hole on my street
-  socialbot < What is the problem? Reply 1 Pothole, 2 Streetlight out, 3 Sidewalk repair, 4 Missed trash pickup, 5 Graffiti, 6 Downed tree or limb. Or text HELP.
-resident 1 > 1
-  socialbot < Thanks! We opened case #1 (Pothole) but need to know where it is. Please reply here with a map link or pin, or the coordinates, so the crew can find it.
-resident 1 > 42.3601, -71.0589
-  socialbot < Thanks! Your report is filed as case #1 (Pothole). We'll reply here when the crew has fixed it.
-resident 1 > STATUS
-  socialbot < Case #1 (Pothole) is received and waiting for the crew. Thanks for checking in!
-resident 1 > ALERTS Dorchester
-  socialbot < You will get Boston 311 alerts for Dorchester. Text ALERTS with another district to change it. Reply STOP to stop.
-resident 1 > STOP
-  socialbot < (no reply)
-resident 1 > HELP
-  socialbot < (no reply)
-resident 1 > START
-  socialbot < Boston 311: you will get our texts again. Text ALERTS for city alerts, HELP for help. Reply STOP to stop.
-resident 2 > AYUDA
-  socialbot < Boston 311: envíe un problema con una foto y dónde está para abrir un caso. ESTADO para su caso, ALERTAS para avisos. Responda STOP para no recibir más.
-resident 2 > bache
-  socialbot < ¡Gracias! Abrimos el caso #2 (Bache), pero necesitamos saber dónde está. Responda aquí con un enlace de mapa, un pin o las coordenadas para que el equipo lo encuentre.
-resident 2 > 42.3523, -71.0552
-  socialbot < ¡Gracias! Su reporte quedó registrado como caso #2 (Bache). Le responderemos aquí cuando el equipo lo haya resuelto.
-resident 2 > ALERTAS Springfield
-  socialbot < No conocemos ese distrito. Los nuestros: Charlestown, Downtown, Back Bay, Allston-Brighton, Roxbury, Dorchester. Envíe ALERTAS y un distrito, o ALERTAS solo para toda la ciudad.
-"""  # noqa: E501
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def _readme_transcript() -> str:
+    """The README's SMS conversation: the block between its `sms-transcript` markers."""
+    text = README.read_text(encoding="utf-8")
+    start, end = text.index("<!-- sms-transcript -->"), text.index("<!-- /sms-transcript -->")
+    return text[start:end]
+
+
+TRANSCRIPT = _readme_transcript()
 
 _TEXT = re.compile(r"^\s*resident (\d+) > (.*)$")
 _REPLY = re.compile(r"^\s*socialbot < (.*)$")
@@ -69,7 +52,7 @@ class Exchange:
 
 def exchanges(document: str) -> list[Exchange]:
     """The transcript's exchanges, wherever its lines are in `document` (the README's fenced
-    block, or the constant above): every other line is ignored."""
+    block): every other line is ignored."""
     found: list[Exchange] = []
     for line in document.splitlines():
         if said := _TEXT.match(line):
